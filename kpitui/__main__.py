@@ -1,0 +1,3 @@
+from kpitui.cli import main
+
+raise SystemExit(main())

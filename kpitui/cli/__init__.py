@@ -1,0 +1,63 @@
+"""The `kpitui` command line.
+
+Each group of commands lives in its own module and registers its sub-parsers here.
+Every `KpituiError` becomes one line on stderr and its exit code; a traceback means a
+bug in kpitui, never a user mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kpitui import __version__
+from kpitui.errors import EXIT_RUNTIME, KpituiError
+
+COMMANDS = ("run", "demo", "check", "snapshot", "record", "import", "checkin", "metrics")
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples in each command's epilog as written."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from kpitui.cli import app_cmds, board_cmds, store_cmds
+
+    parser = argparse.ArgumentParser(
+        prog="kpitui",
+        description="A terminal dashboard for product KPIs and OKRs.",
+        epilog=(
+            "examples:\n"
+            "  kpitui demo                      open the live demo dashboard\n"
+            "  kpitui dashboard.yaml            open a dashboard\n"
+            "  kpitui record signups 42         write one point\n"
+            "  kpitui snapshot --format text    print the board once\n\n"
+            "Run `kpitui COMMAND --help` for each command."
+        ),
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"kpitui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    app_cmds.register(sub)
+    board_cmds.register(sub)
+    store_cmds.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # `kpitui [run] [SPEC]`: a bare spec path (or nothing) means `run`.
+    if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
+        args_list.insert(0, "run")
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    try:
+        return int(args.func(args) or 0)
+    except KpituiError as exc:
+        print(f"kpitui: {exc}".replace("\n", "\nkpitui: "), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_RUNTIME

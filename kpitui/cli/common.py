@@ -1,0 +1,52 @@
+"""Argument helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+
+from kpitui import timeutil
+from kpitui.errors import InputError
+
+DEFAULT_SPEC = "dashboard.yaml"
+DEFAULT_STORE = "metrics.db"
+
+
+def time_arg(text: str) -> int:
+    """argparse type for `--at`/`--as-of`: ISO 8601, a date, or epoch seconds."""
+    try:
+        return timeutil.parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help=f"the metric store (default: the store named by ./{DEFAULT_SPEC}, else ./{DEFAULT_STORE})",
+    )
+
+
+def default_store_path(db: str | None) -> Path:
+    """`--db`, else the `store:` of ./dashboard.yaml (relative to it), else ./metrics.db.
+
+    Only the `store` key is read here: a spec with other problems still names its store.
+    """
+    if db:
+        return Path(db)
+    spec = Path(DEFAULT_SPEC)
+    if spec.is_file():
+        try:
+            data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+            raise InputError(
+                f"cannot read it to find the store: {exc.__class__.__name__}",
+                file=str(spec),
+                hint="fix the YAML or pass --db PATH",
+            ) from None
+        if isinstance(data, dict) and isinstance(data.get("store"), str):
+            return spec.parent / data["store"]
+    return Path(DEFAULT_STORE)

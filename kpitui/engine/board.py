@@ -1,0 +1,188 @@
+"""The Board: everything the user sees, computed once by `evaluate`, as frozen data.
+
+The TUI, the text report and the JSON output only present a Board, so they never
+disagree. Values are plain numbers (fractions 0..1 for progress); `*_display` fields
+hold the text already formatted for the KPI's `format`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+State = Literal["error", "no_data", "stale", "crit", "warn", "ok", "neutral"]
+KrStatus = Literal["not_started", "on_track", "at_risk", "off_track", "achieved", "missed"]
+PanelKind = Literal["kpi", "chart", "objective", "okrs", "alerts"]
+
+# A glyph and a word for every state, so a state reads without colour.
+STATE_GLYPHS: dict[str, str] = {
+    "ok": "✔",
+    "warn": "▲",
+    "crit": "✖",
+    "stale": "◌",
+    "no_data": "∅",
+    "neutral": "●",
+    "error": "⚠",
+}
+STATUS_GLYPHS: dict[str, str] = {
+    "achieved": "★",
+    "on_track": "✔",
+    "at_risk": "▲",
+    "off_track": "✖",
+    "missed": "✖",
+    "not_started": "○",
+}
+# Higher is worse: objective status is its worst child's.
+STATUS_RANK: dict[str, int] = {
+    "missed": 5,
+    "off_track": 4,
+    "at_risk": 3,
+    "on_track": 2,
+    "achieved": 1,
+    "not_started": 0,
+}
+
+
+@dataclass(frozen=True)
+class KpiView:
+    id: str
+    title: str
+    metric: str
+    agg: str
+    window: str | None  # None: the latest point, however old
+    direction: Literal["up", "down"]
+    format: str
+    value: float | None
+    display: str  # the value formatted, "—" when there is none
+    state: State
+    band: State  # the threshold band of the value (ok/warn/crit/neutral/no_data), kept when stale
+    target: float | None = None
+    target_display: str | None = None
+    warn: float | None = None  # resolved thresholds (a "90%" already applied to target)
+    crit: float | None = None
+    previous: float | None = None
+    delta: float | None = None
+    delta_pct: float | None = None
+    delta_display: str = "n/a"  # "▲ +1,234 (+5.2%)", "▼ -3", "n/a"
+    delta_good: bool | None = None  # None: no change, no comparison, or no data
+    last_at: int | None = None
+    age_display: str | None = None  # "3h ago"
+    spark: tuple[float, ...] = ()
+    indicator: str | None = None
+    north_star: bool = False
+    description: str | None = None
+    formula: str | None = None  # derived metrics only
+    error: str | None = None  # the reason, when state == "error"
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RefLine:
+    """A horizontal reference line on a chart: a KPI's target or threshold."""
+
+    name: Literal["target", "warn", "crit"]
+    value: float
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    name: str  # metric name, or the label value when split
+    points: tuple[tuple[int, float], ...]  # (bucket start, value), oldest first
+
+
+@dataclass(frozen=True)
+class ChartView:
+    id: str
+    title: str
+    window: str
+    bucket: int  # seconds
+    series: tuple[ChartSeries, ...]
+    ref_lines: tuple[RefLine, ...] = ()
+    y_min: float | None = None
+    y_max: float | None = None
+    format: str = "number"
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class KrView:
+    id: str
+    title: str
+    owner: str | None
+    kind: str
+    metric: str | None  # None: manual (check-ins)
+    start: float | None
+    target: float | None
+    current: float | None
+    progress_raw: float | None
+    progress: float | None  # clamped 0..1
+    status: KrStatus
+    confidence: str | None = None
+    checkin_due: bool = False
+    last_checkin_at: int | None = None
+    weight: float = 1.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectiveView:
+    id: str
+    title: str
+    owner: str | None
+    weight: float
+    progress: float | None  # None: nothing to measure
+    expected: float
+    status: KrStatus
+    key_results: tuple[KrView, ...] = ()
+    children: tuple[ObjectiveView, ...] = ()
+
+
+@dataclass(frozen=True)
+class Panel:
+    id: str
+    kind: PanelKind
+
+
+@dataclass(frozen=True)
+class PageView:
+    title: str
+    rows: tuple[tuple[Panel, ...], ...]
+
+
+@dataclass(frozen=True)
+class Board:
+    title: str
+    as_of: int
+    timezone: str  # IANA name, or "local"
+    period_start: int  # epoch seconds, inclusive
+    period_end: int  # first second after the period
+    period_label: str  # "2026-Q4"
+    expected: float  # share of the OKR period elapsed
+    kpis: tuple[KpiView, ...]  # board order: North Star first, then as in the spec
+    charts: tuple[ChartView, ...]
+    okrs: tuple[ObjectiveView, ...]
+    pages: tuple[PageView, ...]
+    errors: tuple[str, ...] = field(default=())  # store-wide problems (missing, locked)
+
+    def kpi(self, kpi_id: str) -> KpiView | None:
+        return next((k for k in self.kpis if k.id == kpi_id), None)
+
+    def chart(self, chart_id: str) -> ChartView | None:
+        return next((c for c in self.charts if c.id == chart_id), None)
+
+    def objective(self, objective_id: str) -> ObjectiveView | None:
+        return next((o for o in iter_objectives(self.okrs) if o.id == objective_id), None)
+
+    def key_result(self, kr_id: str) -> KrView | None:
+        for objective in iter_objectives(self.okrs):
+            for kr in objective.key_results:
+                if kr.id == kr_id:
+                    return kr
+        return None
+
+
+def iter_objectives(objectives: tuple[ObjectiveView, ...]):
+    """Every objective, depth first, parents before children."""
+    for objective in objectives:
+        yield objective
+        yield from iter_objectives(objective.children)

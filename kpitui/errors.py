@@ -1,0 +1,81 @@
+"""Error types that carry where the problem is and how to fix it.
+
+The CLI turns every `KpituiError` into one line on stderr and its exit code; nothing a
+user can get wrong should ever surface as a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_BAD_INPUT = 2
+EXIT_FAIL_ON = 3
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a user's file: `file:line:col`, each part optional."""
+
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.file, self.line, self.col) if p is not None]
+        return ":".join(str(p) for p in parts)
+
+
+class KpituiError(Exception):
+    """A problem the user can fix, reported as one line: `where: what (hint)`."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = Location(file, line, col)
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = str(self.location)
+        text = f"{where}: {self.message}" if where else self.message
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class InputError(KpituiError):
+    """Bad input: a spec, an argument, a data file, a missing file. Exit 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class StoreError(KpituiError):
+    """The store cannot be used: locked, not SQLite, newer schema. Exit 1."""
+
+    exit_code = EXIT_RUNTIME
+
+
+class StoreLockedError(StoreError):
+    """Another writer held the lock past the busy timeout."""
+
+
+class SpecErrors(KpituiError):
+    """Every problem found in a spec, reported together, one per line. Exit 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, problems: list[KpituiError]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)

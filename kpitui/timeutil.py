@@ -1,0 +1,260 @@
+"""Times, durations, windows and OKR periods.
+
+Inside kpitui a moment is an `int` of UTC epoch seconds. Calendar arithmetic (month,
+quarter, year boundaries; period dates) happens in the dashboard's timezone. Nothing here
+reads the wall clock except `SystemClock`: the moment is always passed in.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+CALENDAR_WINDOWS = ("mtd", "qtd", "ytd")
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?[smhdw])+$")
+_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_EPOCH_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+_QUARTER_RE = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+
+
+class Clock(Protocol):
+    def now(self) -> int: ...
+
+
+class SystemClock:
+    def now(self) -> int:
+        return int(time.time())
+
+
+@dataclass
+class FixedClock:
+    """A clock that says what it is told: `--as-of`, tests, reproducible snapshots."""
+
+    at: int
+
+    def now(self) -> int:
+        return self.at
+
+
+# -- parsing -------------------------------------------------------------------------
+
+
+def parse_time(text: str | int | float | date | datetime) -> int:
+    """ISO 8601 date-time (naive means UTC), a date (midnight UTC), or epoch seconds.
+
+    Raises ValueError with a message fit to show the user.
+    """
+    if isinstance(text, bool):
+        raise ValueError(f"{text!r} is not a time")
+    if isinstance(text, int | float):
+        if not math.isfinite(text):
+            raise ValueError(f"{text!r} is not a time")
+        return int(math.floor(text))
+    if isinstance(text, datetime):
+        dt = text if text.tzinfo else text.replace(tzinfo=UTC)
+        return int(math.floor(dt.timestamp()))
+    if isinstance(text, date):
+        return int(datetime(text.year, text.month, text.day, tzinfo=UTC).timestamp())
+    raw = str(text).strip()
+    if not raw:
+        raise ValueError("empty time")
+    if _EPOCH_RE.match(raw):
+        return parse_time(float(raw))
+    try:
+        if len(raw) == 10:
+            return parse_time(date.fromisoformat(raw))
+        return parse_time(datetime.fromisoformat(raw))
+    except ValueError:
+        raise ValueError(
+            f"{raw!r} is not a time: use ISO 8601 (2026-11-24T09:30:00Z), a date "
+            "(2026-11-24) or epoch seconds"
+        ) from None
+
+
+def parse_duration(text: str) -> int:
+    """`90s`, `15m`, `12h`, `7d`, `2w`, or combined `1h30m` → seconds."""
+    raw = str(text).strip().lower()
+    if not _DURATION_RE.match(raw):
+        raise ValueError(f"{text!r} is not a duration: use a number and a unit, e.g. 30s, 15m, 12h, 7d, 2w")
+    seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART_RE.findall(raw))
+    if seconds <= 0:
+        raise ValueError(f"{text!r} is not a positive duration")
+    return int(seconds)
+
+
+def is_calendar_window(window: str) -> bool:
+    return window.lower() in CALENDAR_WINDOWS
+
+
+def parse_quarter(text: str) -> tuple[date, date]:
+    """`2026-Q4` → (first day, last day) of that quarter, both inclusive."""
+    m = _QUARTER_RE.match(str(text).strip())
+    if not m:
+        raise ValueError(f"{text!r} is not a quarter: write it as 2026-Q4")
+    year, q = int(m.group(1)), int(m.group(2))
+    start = date(year, 3 * q - 2, 1)
+    end = _add_months(start, 3) - timedelta(days=1)
+    return start, end
+
+
+# -- zones ---------------------------------------------------------------------------
+
+
+def resolve_timezone(name: str | None) -> tzinfo:
+    """The spec's IANA zone, else the machine's local zone, else UTC."""
+    if name:
+        return ZoneInfo(name)
+    env = os.environ.get("TZ", "").lstrip(":")
+    if env:
+        try:
+            return ZoneInfo(env)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    localtime = Path("/etc/localtime")
+    if localtime.exists():
+        try:
+            with localtime.open("rb") as fh:
+                return ZoneInfo.from_file(fh, key="localtime")
+        except (OSError, ValueError):
+            pass
+    return UTC
+
+
+def to_local(ts: int, tz: tzinfo) -> datetime:
+    return datetime.fromtimestamp(ts, tz)
+
+
+def local_midnight(day: date, tz: tzinfo) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
+
+
+def format_time(ts: int, tz: tzinfo, *, seconds: bool = False) -> str:
+    return to_local(ts, tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def iso_utc(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def format_age(seconds: float) -> str:
+    """A short age for humans: `just now`, `45s ago`, `3h ago`, `2d ago`."""
+    s = max(0, int(seconds))
+    if s < 5:
+        return "just now"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s // size}{unit} ago"
+    return f"{s}s ago"
+
+
+def format_duration(seconds: int) -> str:
+    """Seconds → `30s`, `15m`, `12h`, `7d` (the largest whole unit)."""
+    for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+# -- windows -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """Points with `lo <= ts <= hi` (both inclusive, epoch seconds)."""
+
+    lo: int
+    hi: int
+
+    @property
+    def seconds(self) -> int:
+        return self.hi - self.lo + 1
+
+
+def _add_months(d: date, months: int) -> date:
+    index = d.year * 12 + (d.month - 1) + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def calendar_start(window: str, day: date) -> date:
+    """First day of the month/quarter/year holding `day`."""
+    w = window.lower()
+    if w == "mtd":
+        return date(day.year, day.month, 1)
+    if w == "qtd":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    if w == "ytd":
+        return date(day.year, 1, 1)
+    raise ValueError(f"unknown calendar window {window!r}")
+
+
+def _calendar_months(window: str) -> int:
+    return {"mtd": 1, "qtd": 3, "ytd": 12}[window.lower()]
+
+
+def window_range(window: str, as_of: int, tz: tzinfo) -> TimeRange:
+    """`7d` → `as_of - 7d < ts <= as_of`; `mtd` → `start of month <= ts <= as_of`."""
+    if is_calendar_window(window):
+        start = calendar_start(window, to_local(as_of, tz).date())
+        return TimeRange(local_midnight(start, tz), as_of)
+    return TimeRange(as_of - parse_duration(window) + 1, as_of)
+
+
+def previous_window_range(window: str, as_of: int, tz: tzinfo) -> TimeRange:
+    """The window of equal length just before; for mtd/qtd/ytd the same elapsed span
+    of the previous month/quarter/year (clamped to that period's end)."""
+    current = window_range(window, as_of, tz)
+    if not is_calendar_window(window):
+        span = current.seconds
+        return TimeRange(current.lo - span, current.hi - span)
+    start = calendar_start(window, to_local(as_of, tz).date())
+    prev_start = local_midnight(_add_months(start, -_calendar_months(window)), tz)
+    elapsed = as_of - current.lo
+    return TimeRange(prev_start, min(prev_start + elapsed, current.lo - 1))
+
+
+def offset_range(current: TimeRange, offset: int) -> TimeRange:
+    return TimeRange(current.lo - offset, current.hi - offset)
+
+
+@dataclass(frozen=True)
+class Period:
+    """An OKR period: from the start of `start` to the end of `end`, in `tz`."""
+
+    start: date
+    end: date
+    tz: tzinfo
+
+    @property
+    def start_ts(self) -> int:
+        return local_midnight(self.start, self.tz)
+
+    @property
+    def end_ts(self) -> int:
+        """The first second after the period."""
+        return local_midnight(self.end + timedelta(days=1), self.tz)
+
+    def expected_progress(self, as_of: int) -> float:
+        """Share of the period elapsed at `as_of`: 0 before it starts, 1 after it ends."""
+        total = self.end_ts - self.start_ts
+        return min(1.0, max(0.0, (as_of - self.start_ts) / total))
+
+    def label(self) -> str:
+        q_start, q_end = parse_quarter(f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}")
+        if (q_start, q_end) == (self.start, self.end):
+            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+        return f"{self.start.isoformat()} – {self.end.isoformat()}"
+
+
+def quarter_containing(as_of: int, tz: tzinfo) -> Period:
+    day = to_local(as_of, tz).date()
+    start = calendar_start("qtd", day)
+    return Period(start, _add_months(start, 3) - timedelta(days=1), tz)

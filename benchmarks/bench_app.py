@@ -1,0 +1,174 @@
+"""Measure the dashboard against SPEC §5 on stores of growing size.
+
+For each store size (default 1M, 3M and 10M points over 50 series) it builds a store and a
+12-panel dashboard in a temp dir, then prints:
+  - first screen: seconds from process start until KPI values are drawn in a pty,
+  - re-evaluation: one full `evaluate` (all queries + maths), best and median of 20,
+  - RSS after the first screen, in MB,
+and on the largest store:
+  - idle CPU over --idle-seconds with no new data, and with one new point per second,
+  - bytes written to the terminal per refresh when nothing changed and when one KPI did.
+
+    .venv/bin/python benchmarks/bench_app.py                  # the full run (~4 min)
+    .venv/bin/python benchmarks/bench_app.py --points 1000000 --idle-seconds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.ptyrun import PtyApp, kpitui_argv  # noqa: E402
+from kpitui.engine import evaluate  # noqa: E402
+from kpitui.spec import load_dashboard  # noqa: E402
+from kpitui.store import open_reader, open_writer  # noqa: E402
+
+METRICS = [f"m{i}" for i in range(10)]
+SHARDS = ["a", "b", "c", "d", "e"]  # 10 metrics × 5 shards = 50 series
+DAYS = 400
+
+SPEC = """\
+title: Benchmark board
+store: bench.db
+refresh: 1s
+timezone: UTC
+metrics:
+  ratio: {formula: "m6 / m7", format: percent}
+kpis:
+  - {metric: m0, north_star: true, target: 1000, warn: "90%", indicator: lagging, spark: {window: 90d, bucket: 1d}}
+  - {metric: m1, agg: sum, window: 7d, indicator: leading}
+  - {metric: m2, agg: avg, window: 30d, target: 50}
+  - {metric: m3, agg: p90, window: 7d, direction: down, warn: 90, crit: 95}
+  - {metric: m4, agg: max, window: 30d}
+  - {metric: m5, labels: {shard: a}, stale_after: 1h}
+  - {id: ratio, metric: ratio, agg: sum, window: 30d}
+  - {metric: m8, agg: count, window: mtd}
+  - {metric: m9, agg: min, window: qtd}
+charts:
+  - {id: split, title: m0 by shard, metrics: [m0], split_by: shard, window: 90d, bucket: 1d}
+  - {id: pair, title: m1 and m2, metrics: [m1, m2], window: 365d, bucket: 7d, agg: avg}
+okrs:
+  - title: Grow m0
+    key_results:
+      - {title: m0 to 1200, metric: m0, start: 900, target: 1200}
+      - {title: m1 volume, metric: m1, agg: sum, start: 0, target: 5000000}
+      - {title: Ship it, done: false}
+"""
+
+
+def build_store(path: Path, points: int, end: int) -> float:
+    per_series = points // (len(METRICS) * len(SHARDS))
+    step = DAYS * 86400 // per_series
+    start = end - per_series * step
+    rng = random.Random(1)
+    began = time.perf_counter()
+    with open_writer(path) as writer:
+        for metric in METRICS:
+            for shard in SHARDS:
+                base = rng.uniform(10, 100)
+                labels = {"shard": shard}
+                writer.write_points(
+                    (metric, labels, start + k * step, base + rng.random() * 10)
+                    for k in range(1, per_series + 1)
+                )
+    return time.perf_counter() - began
+
+
+def reeval_times(spec_path: Path, db: Path, as_of: int) -> tuple[float, float]:
+    reader = open_reader(db)
+    loaded = load_dashboard(spec_path, known_metrics=reader.metric_names())
+    evaluate(loaded.dashboard, reader, as_of)  # warm caches, as a running app has them
+    times = []
+    for _ in range(20):
+        began = time.perf_counter()
+        evaluate(loaded.dashboard, reader, as_of)
+        times.append(time.perf_counter() - began)
+    reader.close()
+    return min(times), statistics.median(times)
+
+
+def expected_values(spec_path: Path, db: Path, as_of: int) -> list[bytes]:
+    reader = open_reader(db)
+    board = evaluate(load_dashboard(spec_path).dashboard, reader, as_of)
+    reader.close()
+    return [k.display.encode() for k in board.kpis[:4]]
+
+
+def first_screen(spec_path: Path, db: Path, needles: list[bytes]) -> tuple[float, float, PtyApp]:
+    app = PtyApp(kpitui_argv("run", str(spec_path), "--db", str(db)), width=160, height=48)
+    seconds = max(app.wait_for(n) for n in needles)
+    return seconds, app.rss_mb(), app
+
+
+def idle_cpu(app: PtyApp, seconds: float, writer_db: Path | None) -> float:
+    stop = threading.Event()
+
+    def feed() -> None:
+        with open_writer(writer_db) as writer:
+            while not stop.wait(1.0):
+                writer.write_points([("m5", {"shard": "a"}, int(time.time()), random.random())])
+
+    thread = threading.Thread(target=feed, daemon=True) if writer_db else None
+    if thread:
+        thread.start()
+    cpu0, t0 = app.cpu_seconds(), time.perf_counter()
+    app.pump(seconds)
+    cpu1, t1 = app.cpu_seconds(), time.perf_counter()
+    stop.set()
+    if thread:
+        thread.join()
+    return 100.0 * (cpu1 - cpu0) / (t1 - t0)
+
+
+def bytes_per_refresh(app: PtyApp, db: Path) -> tuple[int, int]:
+    app.pump(3.0)  # settle: the first refreshes after start
+    quiet = app.pump(3.0) // 3
+    with open_writer(db) as writer:
+        writer.write_points([("m5", {"shard": "a"}, int(time.time()), 12345.0)])
+    changed = app.pump(2.5)
+    return quiet, changed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--points", default="1000000,3000000,10000000",
+                        help="comma-separated store sizes (default: %(default)s)")
+    parser.add_argument("--idle-seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.points.split(",")]
+    print(f"{'points':>12} {'build s':>8} {'first screen s':>15} {'re-eval best ms':>16} "
+          f"{'re-eval median ms':>18} {'RSS MB':>7}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, size in enumerate(sizes):
+            spec_path = Path(tmp) / f"dash{n}.yaml"
+            db = Path(tmp) / f"bench{n}.db"
+            spec_path.write_text(SPEC.replace("bench.db", db.name))
+            end = int(time.time())
+            build = build_store(db, size, end)
+            best, median = reeval_times(spec_path, db, end)
+            needles = expected_values(spec_path, db, end)
+            seconds, rss, app = first_screen(spec_path, db, needles)
+            print(f"{size:>12,} {build:>8.1f} {seconds:>15.3f} {best * 1000:>16.2f} "
+                  f"{median * 1000:>18.2f} {rss:>7.1f}", flush=True)
+            if n == len(sizes) - 1:
+                quiet, changed = bytes_per_refresh(app, db)
+                idle = idle_cpu(app, args.idle_seconds, None)
+                live = idle_cpu(app, args.idle_seconds, db)
+                print(f"\nidle CPU, no new data ({args.idle_seconds:.0f} s): {idle:.2f}% of a core")
+                print(f"idle CPU, one point/s ({args.idle_seconds:.0f} s):  {live:.2f}% of a core")
+                print(f"bytes to the terminal per refresh, nothing changed: {quiet}")
+                print(f"bytes to the terminal for a refresh where one KPI changed: {changed}")
+            app.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

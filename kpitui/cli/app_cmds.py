@@ -1,0 +1,119 @@
+"""`kpitui run` and `kpitui demo`: open the live dashboard.
+
+Everything that can be wrong with the input (the spec, the store) is found here, before
+the app takes over the terminal: a problem is printed as one line per error and the
+command exits with its code, never leaving a half-drawn full-screen app behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from kpitui.cli import HelpFormatter
+from kpitui.cli.common import DEFAULT_SPEC, add_db_option, default_store_path, time_arg
+from kpitui.errors import InputError
+from kpitui.timeutil import SystemClock
+
+
+def register(subparsers: Any) -> None:
+    run = subparsers.add_parser(
+        "run",
+        help="open the dashboard (the default command)",
+        description=(
+            "Open the live dashboard of SPEC on its metric store. The spec and the store\n"
+            "are checked first: any problem is printed and nothing is opened (exit 2).\n"
+            "Keys: Tab/arrows/hjkl move, 1-9 pages, Enter details, r refresh, p pause,\n"
+            "a acknowledge, ? all keys, Ctrl+P palette, q quit."
+        ),
+        epilog=(
+            "examples:\n"
+            "  kpitui                                  open ./dashboard.yaml\n"
+            "  kpitui run team.yaml --db /data/metrics.db\n"
+            "  kpitui run --as-of 2026-12-31T23:59:59Z  the quarter-end review"
+        ),
+        formatter_class=HelpFormatter,
+    )
+    run.add_argument("spec", nargs="?", default=DEFAULT_SPEC, metavar="SPEC",
+                     help=f"the dashboard spec (default: ./{DEFAULT_SPEC})")
+    run.add_argument("--db", metavar="PATH",
+                     help="the metric store (default: the spec's `store:`, relative to the spec)")
+    run.add_argument("--as-of", type=time_arg, metavar="TIME",
+                     help="evaluate as if it were TIME (ISO 8601, a date, or epoch seconds)")
+    run.set_defaults(func=run_dashboard)
+
+    demo = subparsers.add_parser(
+        "demo",
+        help="open the sample dashboard with a simulated live feed",
+        description=(
+            "Build the sample store (from sample_data/) if it is missing, start a feed\n"
+            "that writes new points every couple of seconds through the normal writer,\n"
+            f"and open ./{DEFAULT_SPEC} on it. The feed stops when you quit."
+        ),
+        epilog=(
+            "examples:\n"
+            "  kpitui demo                     what `make run` opens\n"
+            "  kpitui demo --db /tmp/demo.db   keep the sample store elsewhere"
+        ),
+        formatter_class=HelpFormatter,
+    )
+    add_db_option(demo)
+    demo.set_defaults(func=run_demo)
+
+
+def load_for_app(spec_path: Path, db: str | None) -> tuple[Any, Path]:
+    """Load and validate the spec against its store; (LoadedSpec, store path).
+
+    Raises `SpecErrors`/`InputError`/`StoreError` for the CLI to print.
+    """
+    from kpitui.spec import load_dashboard
+    from kpitui.store import open_reader
+
+    if not spec_path.is_file():
+        raise InputError("spec not found", file=str(spec_path),
+                         hint="pass the dashboard spec, e.g. `kpitui run dashboard.yaml`")
+    if db is None:
+        # The store is named by the spec: load it once to learn where (an invalid spec
+        # stops here with every problem), then again with the store's metric names.
+        loaded = load_dashboard(spec_path)
+        store_path = Path(loaded.store_path)
+    else:
+        store_path = Path(db)
+    reader = open_reader(store_path)
+    try:
+        known = reader.metric_names()
+    finally:
+        reader.close()
+    return load_dashboard(spec_path, known_metrics=known), store_path
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    loaded, store_path = load_for_app(Path(args.spec), args.db)
+    from kpitui.tui.app import KpituiApp
+
+    app = KpituiApp(loaded, store_path=store_path, clock=SystemClock(), as_of=args.as_of)
+    app.run()
+    return app.return_code or 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from kpitui.demo import LiveFeed, ensure_sample_store
+
+    spec_path = Path(DEFAULT_SPEC)
+    if not spec_path.is_file():
+        raise InputError(f"./{DEFAULT_SPEC} not found",
+                         hint="run `kpitui demo` from the kpitui repository (make run)")
+    clock = SystemClock()
+    store_path = default_store_path(args.db)
+    ensure_sample_store(store_path, clock)
+    loaded, store_path = load_for_app(spec_path, str(store_path))
+    from kpitui.tui.app import KpituiApp
+
+    feed = LiveFeed(store_path, clock=clock)
+    app = KpituiApp(loaded, store_path=store_path, clock=clock, feed=feed)
+    try:
+        app.run()
+    finally:
+        feed.stop()
+    return app.return_code or 0

@@ -1,0 +1,260 @@
+"""Commands that read a dashboard spec without a terminal UI: `check` (and `snapshot`,
+registered from its own module).
+
+`check` reports every problem of a spec at once, each at its `file:line:col`, so a PM
+fixes them in one pass: problems and warnings go to stderr one per line, the summary of a
+clean spec to stdout; `--json` prints one object for scripts and editors instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kpitui import timeutil
+from kpitui.cli import HelpFormatter
+from kpitui.cli.common import DEFAULT_SPEC
+from kpitui.errors import EXIT_OK, InputError, KpituiError, SpecErrors
+from kpitui.spec import validate_data
+from kpitui.spec.loader import LoadedYaml, SpecProblem, format_path, read_yaml, sort_problems
+from kpitui.spec.models import Dashboard
+from kpitui.spec.validate import walk_objectives
+
+STORE_HINT = "run `kpitui import` or `kpitui demo` first, or pass --db PATH"
+_SCALES = {"nps": "0–10", "csat": "1–5"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "check",
+        help="validate a dashboard spec and its references into the store",
+        description=(
+            "Validate a dashboard spec: its YAML, every key and value, ids, formulas,\n"
+            "thresholds, OKRs and layout, and the metrics it reads from the store.\n"
+            "Every problem is listed at once as FILE:LINE:COL: KEY: MESSAGE.\n"
+            "Exit 0 when clean (warnings allowed), 2 when anything must be fixed."
+        ),
+        epilog=(
+            "examples:\n"
+            "  kpitui check                          check ./dashboard.yaml\n"
+            "  kpitui check boards/growth.yaml       check another spec\n"
+            "  kpitui check --json | jq .errors      problems for a script or an editor\n"
+            "  kpitui check --db /srv/kpi/metrics.db check against another store"
+        ),
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument(
+        "spec",
+        nargs="?",
+        default=DEFAULT_SPEC,
+        metavar="SPEC",
+        help=f"the dashboard spec (default: ./{DEFAULT_SPEC})",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object: ok, errors, warnings, summary"
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="the metric store (default: the spec's `store:`, relative to it)",
+    )
+    parser.set_defaults(func=run_check)
+    try:
+        from kpitui.cli.snapshot_cmd import register_snapshot
+    except ModuleNotFoundError as exc:  # lands separately; `check` works without it
+        if exc.name != "kpitui.cli.snapshot_cmd":
+            raise
+    else:
+        register_snapshot(sub)
+
+
+@dataclass
+class CheckReport:
+    file: str
+    errors: list[KpituiError] = field(default_factory=list)
+    warnings: list[KpituiError] = field(default_factory=list)
+    dashboard: Dashboard | None = None
+    store: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return max((e.exit_code for e in self.errors), default=EXIT_OK)
+
+    def counts(self) -> dict[str, int] | None:
+        if self.dashboard is None:
+            return None
+        objectives = [o for o, _ in walk_objectives(self.dashboard.okrs)]
+        return {
+            "kpis": len(self.dashboard.kpis),
+            "charts": len(self.dashboard.charts),
+            "objectives": len(objectives),
+            "key_results": sum(len(o.key_results) for o in objectives),
+        }
+
+
+def run_check(args: argparse.Namespace) -> int:
+    report = check_spec(Path(args.spec), file=args.spec, db=args.db)
+    if args.json:
+        print(json.dumps(report_json(report), indent=2, ensure_ascii=False))
+    else:
+        print_report(report)
+    return report.exit_code
+
+
+def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckReport:
+    """Everything `check` finds; never raises for a user mistake."""
+    report = CheckReport(file)
+    try:
+        loaded = read_yaml(spec_path, file)
+    except KpituiError as exc:
+        report.errors.append(exc)
+        return report
+    reader = None
+    known: set[str] | None = None
+    store_problem = _missing_store(loaded, spec_path, db, report)
+    if store_problem is not None:
+        report.errors.append(store_problem)
+    else:
+        from kpitui.store import open_reader
+
+        try:
+            reader = open_reader(report.store)
+            known = set(reader.metric_names())
+        except KpituiError as exc:
+            report.errors.append(exc)
+            if reader is not None:
+                reader.close()
+                reader = None
+    try:
+        try:
+            report.dashboard, warnings = validate_data(loaded, known_metrics=known)
+        except SpecErrors as exc:
+            report.errors.extend(exc.problems)
+            report.warnings.extend(getattr(exc, "warnings", []))
+        else:
+            report.warnings.extend(warnings)
+            if reader is not None:
+                report.warnings.extend(_out_of_scale(report.dashboard, reader, loaded, known))
+    finally:
+        if reader is not None:
+            reader.close()
+    report.errors = sort_problems(report.errors)
+    report.warnings = sort_problems(report.warnings)
+    return report
+
+
+def _missing_store(
+    loaded: LoadedYaml, spec_path: Path, db: str | None, report: CheckReport
+) -> KpituiError | None:
+    """Sets `report.store`; the problem when that store does not exist."""
+    if db:
+        report.store = Path(db)
+        if not report.store.is_file():
+            return InputError("store not found", file=db, hint=STORE_HINT)
+        return None
+    name = loaded.data.get("store")
+    if not isinstance(name, str) or not name:
+        name = Dashboard.model_fields["store"].default
+    report.store = spec_path.parent / Path(name).expanduser()
+    if report.store.is_file():
+        return None
+    line, col = loaded.source_map.value(("store",))
+    return SpecProblem(
+        f"store not found: {report.store}",
+        path=("store",),
+        file=report.file,
+        line=line,
+        col=col,
+        hint=STORE_HINT,
+    )
+
+
+def _out_of_scale(
+    dashboard: Dashboard, reader: object, loaded: LoadedYaml, known: set[str] | None
+) -> list[KpituiError]:
+    """Warnings for survey KPIs whose window holds responses off the nps/csat scale."""
+    found: list[KpituiError] = []
+    if not hasattr(reader, "out_of_scale"):
+        return found
+    tz = timeutil.resolve_timezone(dashboard.timezone)  # validated: an IANA name or None
+    as_of = timeutil.SystemClock().now()
+    for i, kpi in enumerate(dashboard.kpis):
+        if kpi.agg not in _SCALES or known is None or kpi.metric not in known:
+            continue
+        window = kpi.effective_window or "30d"
+        span = timeutil.window_range(window, as_of, tz)
+        try:
+            counted = reader.out_of_scale(kpi.metric, kpi.labels or None, kpi.agg, span.lo, span.hi)  # type: ignore[attr-defined]
+        except (KpituiError, sqlite3.Error, NotImplementedError, AttributeError):
+            continue  # the board will show the failure; `check` is about the spec
+        if counted.ignored:
+            path = ("kpis", i, "agg")
+            line, col = loaded.source_map.value(path)
+            total = counted.used + counted.ignored
+            found.append(
+                SpecProblem(
+                    f"{counted.ignored} of {total} responses of {kpi.metric!r} in the {window} window "
+                    f"are outside the {kpi.agg} scale {_SCALES[kpi.agg]} and are left out",
+                    path=path,
+                    file=loaded.file,
+                    line=line,
+                    col=col,
+                    hint=f"check what writes {kpi.metric!r}",
+                    severity="warning",
+                )
+            )
+    return found
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summary_line(report: CheckReport) -> str:
+    counts = report.counts()
+    warned = f" ({_plural(len(report.warnings), 'warning')})" if report.warnings else ""
+    if not report.errors and counts is not None:
+        parts = [
+            _plural(counts["kpis"], "KPI"),
+            _plural(counts["charts"], "chart"),
+            _plural(counts["objectives"], "objective"),
+            _plural(counts["key_results"], "key result"),
+        ]
+        return f"{report.file}: ok — {', '.join(parts)}{warned}"
+    return f"{report.file}: {_plural(len(report.errors), 'problem')} to fix{warned}"
+
+
+def print_report(report: CheckReport) -> None:
+    # Errors and warnings in line order, so they read top to bottom like the file.
+    for problem in sort_problems([*report.errors, *report.warnings]):
+        print(str(problem), file=sys.stderr)
+    print(summary_line(report), file=sys.stdout if not report.errors else sys.stderr)
+
+
+def _problem_json(problem: KpituiError) -> dict[str, object]:
+    if isinstance(problem, SpecProblem):
+        path, message = format_path(problem.path), problem.full_detail
+    else:
+        path = ""
+        message = f"{problem.message} ({problem.hint})" if problem.hint else problem.message
+    loc = problem.location
+    return {"file": loc.file, "line": loc.line, "col": loc.col, "path": path, "message": message}
+
+
+def report_json(report: CheckReport) -> dict[str, object]:
+    return {
+        "ok": not report.errors,
+        "errors": [_problem_json(p) for p in report.errors],
+        "warnings": [_problem_json(p) for p in report.warnings],
+        "summary": {
+            "file": report.file,
+            "store": str(report.store) if report.store is not None else None,
+            **(report.counts() or dict.fromkeys(("kpis", "charts", "objectives", "key_results"))),
+            "errors": len(report.errors),
+            "warnings": len(report.warnings),
+        },
+    }

@@ -1,0 +1,173 @@
+"""`kpitui snapshot`: render the board once, with no terminal — text, JSON or SVG.
+
+Text is for pipes and cron mail, JSON for scripts, SVG for a picture of the real screen.
+All three present the Board that `kpitui.engine.evaluate` computes, so they show the
+same numbers as the live dashboard. `--fail-on` turns it into a cron alert (exit 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from kpitui import timeutil
+from kpitui.cli import HelpFormatter
+from kpitui.cli.common import DEFAULT_SPEC, time_arg
+from kpitui.engine.board import Board, KpiView
+from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError
+
+DEFAULT_TEXT_WIDTH = 100
+DEFAULT_SVG_SIZE = (120, 40)
+STORE_HINT = "run `kpitui import` or `kpitui demo` first, or pass --db PATH"
+# How bad each state is for --fail-on; a stale KPI counts by the band of its last value,
+# so a feed that stops while a KPI is critical does not silence the alert.
+_SEVERITY = {"warn": 1, "crit": 2}
+
+
+def register_snapshot(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "snapshot",
+        help="render the board once as text, JSON or SVG (no terminal needed)",
+        description=(
+            "Evaluate the dashboard once and print it: a plain-text board for pipes and\n"
+            "cron mail, a JSON object for scripts (title, as_of, kpis, okrs), or an SVG\n"
+            "of the real screen. With --fail-on, exit 3 when any KPI is at or beyond\n"
+            "that state (a stale KPI counts by the band of its last value), so a cron\n"
+            "job can alert."
+        ),
+        epilog=(
+            "examples:\n"
+            "  kpitui snapshot                              the board of ./dashboard.yaml\n"
+            "  kpitui snapshot --format json | jq '.kpis[] | {id, state}'\n"
+            "  kpitui snapshot --as-of 2026-12-31T23:59:59Z -o q4-review.txt\n"
+            "  kpitui snapshot --format svg --width 120 --height 40 -o board.svg\n"
+            "  kpitui snapshot --fail-on crit > /dev/null || mail -s 'KPI alert' pm@acme.io"
+        ),
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("spec", nargs="?", default=DEFAULT_SPEC, metavar="SPEC",
+                        help=f"the dashboard spec (default: ./{DEFAULT_SPEC})")
+    parser.add_argument("--db", metavar="PATH",
+                        help="the metric store (default: the spec's `store:`, relative to it)")
+    parser.add_argument("--format", choices=("text", "json", "svg"), default="text",
+                        help="text (default), json or svg")
+    parser.add_argument("--as-of", type=time_arg, metavar="TIME",
+                        help="evaluate as if it were TIME (ISO 8601, a date, or epoch seconds)")
+    parser.add_argument("--width", type=_size_arg, metavar="W",
+                        help=f"columns (text: default {DEFAULT_TEXT_WIDTH}; svg: default {DEFAULT_SVG_SIZE[0]})")
+    parser.add_argument("--height", type=_size_arg, metavar="H",
+                        help=f"rows of the svg screen (default {DEFAULT_SVG_SIZE[1]})")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE (replaced atomically) instead of stdout")
+    parser.add_argument("--fail-on", choices=("warn", "crit"), metavar="STATE",
+                        help="exit 3 when any KPI is at STATE or worse: warn or crit")
+    parser.set_defaults(func=run_snapshot)
+
+
+def _size_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 10 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: use 10..1000")
+    return value
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    from kpitui.engine import evaluate
+    from kpitui.spec import load_dashboard
+    from kpitui.store import open_reader
+
+    as_of = args.as_of if args.as_of is not None else timeutil.SystemClock().now()
+    reader = None
+    try:
+        if args.db:
+            reader = open_reader(_existing_store(Path(args.db), args.db))
+        known = reader.metric_names() if reader is not None else None
+        loaded = load_dashboard(Path(args.spec), known_metrics=known, file=args.spec)
+        if reader is None:
+            reader = open_reader(_existing_store(loaded.store_path, args.spec, loaded))
+        board = evaluate(loaded.dashboard, reader, as_of)
+        if args.format == "svg":
+            from kpitui.tui.snapshot import render_svg
+
+            width, height = DEFAULT_SVG_SIZE
+            output = render_svg(loaded, reader, as_of, args.width or width, args.height or height)
+        elif args.format == "json":
+            from kpitui.report import board_to_json_text
+
+            output = board_to_json_text(board)
+        else:
+            from kpitui.report import board_to_text
+
+            output = board_to_text(board, width=args.width or DEFAULT_TEXT_WIDTH)
+    finally:
+        if reader is not None:
+            reader.close()
+    if args.output:
+        write_atomically(Path(args.output), output)
+    else:
+        sys.stdout.write(output if output.endswith("\n") else output + "\n")
+        sys.stdout.flush()
+    return fail_on_exit(board, args.fail_on)
+
+
+def _existing_store(path: Path, file: str, loaded=None) -> Path:
+    """The store path; a missing store is named at the spec's `store:` line."""
+    if path.is_file():
+        return path
+    if loaded is not None:
+        line, col = loaded.position(("store",))
+        raise InputError(f"store: store not found: {path}", file=file, line=line, col=col,
+                         hint=STORE_HINT)
+    raise InputError("store not found", file=file, hint=STORE_HINT)
+
+
+def tripped_kpis(board: Board, level: str) -> list[KpiView]:
+    """KPIs at `level` or worse (a stale KPI by its last value's band)."""
+    floor = _SEVERITY[level]
+    return [
+        kpi for kpi in board.kpis
+        if _SEVERITY.get(kpi.band if kpi.state == "stale" else kpi.state, 0) >= floor
+    ]
+
+
+def fail_on_exit(board: Board, level: str | None) -> int:
+    if level is None:
+        return EXIT_OK
+    found = tripped_kpis(board, level)
+    if not found:
+        return EXIT_OK
+    from kpitui.report import printable
+
+    names = ", ".join(f"{printable(k.id)} ({k.band if k.state == 'stale' else k.state})" for k in found)
+    print(f"kpitui: --fail-on {level}: {names}", file=sys.stderr)
+    return EXIT_FAIL_ON
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write to a temp file beside `path`, then rename: readers never see half a file."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp, mode)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the snapshot: {exc.strerror or exc}",
+            file=str(path),
+            hint="check that the directory exists and is writable",
+        ) from None

@@ -1,0 +1,126 @@
+"""`kpitui demo`: the sample store and a simulated live feed writing into it.
+
+The feed is a plain thread that writes a few points every couple of seconds through the
+normal writer (`kpitui.store.open_writer`), exactly as a cron job or ETL script would:
+the dashboard sees them through its usual poll, nothing is special-cased. The sample
+data itself (what is written) lives in `sample_data/generate.py`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from kpitui.errors import InputError, KpituiError
+from kpitui.timeutil import Clock, SystemClock
+
+FEED_INTERVAL = 2.0
+"""Seconds between two batches of the live feed."""
+FEED_SEED = 11
+
+
+def sample_data_module() -> ModuleType:
+    """`sample_data/generate.py` of the kpitui checkout (it is not an installed package:
+    the console script's sys.path does not hold the repository)."""
+    candidates = [
+        Path(__file__).resolve().parent.parent / "sample_data" / "generate.py",
+        Path.cwd() / "sample_data" / "generate.py",
+    ]
+    for path in candidates:
+        if path.is_file():
+            spec = importlib.util.spec_from_file_location("kpitui_sample_data", path)
+            if spec is None or spec.loader is None:
+                continue
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    raise InputError(
+        "sample_data/generate.py not found",
+        hint="run `kpitui demo` from the kpitui repository",
+    )
+
+
+def ensure_sample_store(path: Path, clock: Clock) -> bool:
+    """Build the sample store at `path` ending now, unless it exists. True when built."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sample_data_module().generate(path, end=clock.now())
+    return True
+
+
+class LiveFeed:
+    """Writes `feed_step` points into the store every `interval` seconds until stopped.
+
+    Errors (a locked store, a deleted file) never stop the feed nor crash the app: they
+    are reported through `on_error` (once per distinct message, None when it recovers)
+    and the next step tries again.
+    """
+
+    def __init__(
+        self,
+        store_path: Path,
+        *,
+        clock: Clock | None = None,
+        interval: float = FEED_INTERVAL,
+        seed: int = FEED_SEED,
+        step: Callable[[Any, int, random.Random], object] | None = None,
+    ) -> None:
+        self.store_path = Path(store_path)
+        self.clock = clock or SystemClock()
+        self.interval = interval
+        self.rng = random.Random(seed)
+        self._step = step
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._on_error: Callable[[str | None], None] = lambda message: None
+        self._last_error: str | None = None
+        self.steps = 0
+        """Batches written so far."""
+
+    def start(self, on_error: Callable[[str | None], None] | None = None) -> None:
+        if on_error is not None:
+            self._on_error = on_error
+        if self._thread is not None:
+            return
+        if self._step is None:
+            self._step = sample_data_module().feed_step
+        self._thread = threading.Thread(target=self._run, name="kpitui-demo-feed", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def step_once(self) -> None:
+        """Write one batch now (what the thread does every interval)."""
+        from kpitui.store import open_writer
+
+        assert self._step is not None
+        with open_writer(self.store_path) as writer:
+            self._step(writer, self.clock.now(), self.rng)
+        self.steps += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.step_once()
+            except (KpituiError, OSError) as exc:
+                self._report(f"demo feed: {exc}")
+            except Exception as exc:  # a bug in the feed must not take the dashboard down
+                self._report(f"demo feed failed: {exc.__class__.__name__}: {exc}")
+            else:
+                self._report(None)
+
+    def _report(self, message: str | None) -> None:
+        if message == self._last_error:
+            return
+        self._last_error = message
+        self._on_error(message)

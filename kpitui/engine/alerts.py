@@ -1,0 +1,95 @@
+"""Alerts: the KPI state changes between one Board and the next.
+
+An alert fires on a change of state only (SPEC §4), never on every refresh, and never
+for the first board (there is nothing to change from). `error` is not a business state:
+a failing query is shown on the card itself with its reason, so a KPI that goes into
+`error` and back is compared with the state it had before the trouble — a store that
+disappears for a minute does not flood the log with every KPI twice.
+
+Pure functions over frozen data: no Textual, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kpitui.engine.board import Board
+
+# States that say nothing about the business, only that we could not tell.
+_UNSETTLED = frozenset({"error"})
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A KPI moved from one state to another at `at` (the new board's as-of)."""
+
+    at: int
+    kpi_id: str
+    title: str
+    old_state: str
+    new_state: str
+
+    @property
+    def worsened(self) -> bool:
+        return _SEVERITY.get(self.new_state, 0) > _SEVERITY.get(self.old_state, 0)
+
+
+# How loud a state is, for the notification's severity and `worsened`.
+_SEVERITY: dict[str, int] = {
+    "ok": 0,
+    "neutral": 0,
+    "no_data": 1,
+    "stale": 1,
+    "warn": 2,
+    "crit": 3,
+}
+
+
+def settled_states(board: Board, previous: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The state of every KPI on `board`; a KPI in `error` keeps its previous state.
+
+    A KPI that has only ever been in error has no settled state and is left out.
+    """
+    previous = previous or {}
+    states: dict[str, str] = {}
+    for kpi in board.kpis:
+        if kpi.state in _UNSETTLED:
+            if kpi.id in previous:
+                states[kpi.id] = previous[kpi.id]
+        else:
+            states[kpi.id] = kpi.state
+    return states
+
+
+def state_changes(previous: Mapping[str, str] | None, board: Board) -> list[StateChange]:
+    """The KPIs whose settled state differs from `previous` (from `settled_states`).
+
+    `previous` None means this is the first board: no alerts. A KPI new on the board
+    (a spec edit added it) has nothing to change from and raises no alert either.
+    Order: board order (North Star first).
+    """
+    if previous is None:
+        return []
+    changes: list[StateChange] = []
+    for kpi in board.kpis:
+        if kpi.state in _UNSETTLED or kpi.id not in previous:
+            continue
+        old = previous[kpi.id]
+        if old != kpi.state:
+            changes.append(StateChange(board.as_of, kpi.id, kpi.title, old, kpi.state))
+    return changes
+
+
+def board_changes(old: Board | None, new: Board) -> list[StateChange]:
+    """State changes between two boards (no memory of states before `old`)."""
+    return state_changes(None if old is None else settled_states(old), new)
+
+
+def severity(change: StateChange) -> str:
+    """The notification severity of a change: `error` into crit, `warning` into warn."""
+    if change.new_state == "crit":
+        return "error"
+    if change.new_state in ("warn", "stale", "no_data"):
+        return "warning"
+    return "information"

@@ -1,0 +1,406 @@
+"""The numbers behind a KPI's drill-down screen (SPEC §4 "Drill-down on a KPI").
+
+A full-size chart over a chosen range, the range's stats, the period comparison (the very
+KpiView of the board, so the two never disagree), a breakdown per label and the key
+results that use the metric. Every number comes from a bounded number of store queries
+(bucketed in SQL), whatever the range: no Python loop over points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Literal
+
+from kpitui import timeutil
+from kpitui.engine.board import ChartSeries, ChartView, KpiView, KrStatus
+from kpitui.engine.charts import ref_lines
+from kpitui.engine.evaluate import prepare
+from kpitui.engine.kpi import (
+    EVALUATION_FAILURES,
+    MetricSource,
+    current_range,
+    evaluate_kpi,
+    presentation,
+    previous_range,
+)
+from kpitui.engine.okr import OkrEvaluator, okr_period
+from kpitui.spec.models import Dashboard, Kpi, Objective
+from kpitui.store.api import OutOfScale, StoreReader
+from kpitui.timeutil import TimeRange
+
+HOUR = 3600
+DAY = 86400
+
+RangeKey = Literal["7d", "30d", "90d", "1y", "all"]
+RANGE_KEYS: tuple[RangeKey, ...] = ("7d", "30d", "90d", "1y", "all")
+RANGE_SECONDS: dict[str, int] = {"7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY, "1y": 365 * DAY}
+# `all` with no point to start from shows the last 30 days.
+EMPTY_ALL_SECONDS = 30 * DAY
+
+# The bucket sizes `[` and `]` step through.
+BUCKET_LADDER: tuple[int, ...] = (HOUR, 6 * HOUR, DAY, 7 * DAY, 30 * DAY)
+# An automatic bucket keeps the chart readable; a chosen one may be finer, up to a cap
+# that still plots quickly.
+AUTO_MAX_POINTS = 120
+MAX_POINTS = 1000
+# A breakdown sparkline is a dozen or two cells wide.
+SPARK_POINTS = 24
+
+# Aggs whose per-label values add up to the whole, so a share of the total means something.
+ADDITIVE_AGGS = frozenset({"sum", "count", "last"})
+
+
+class DetailNotFound(LookupError):
+    """The KPI or OKR node is not in the spec (any more: the spec was edited)."""
+
+
+@dataclass(frozen=True)
+class RangeStats:
+    """Stats over the chart's range.
+
+    `basis` says what min/max/avg run over: the stored `points`, or the chart's `buckets`
+    (derived metrics, and stock metrics summed over several series, whose single points
+    are not the value the user reads).
+    """
+
+    last: float | None
+    min: float | None
+    max: float | None
+    avg: float | None
+    sum: float | None
+    count: int
+    basis: Literal["points", "buckets"] = "points"
+
+
+@dataclass(frozen=True)
+class LabelRow:
+    """One value of a label key: its share of the KPI over the KPI's window."""
+
+    key: str
+    value: str  # "" for series without this label
+    current: float | None
+    share: float | None  # of the total of the rows; None when the agg does not add up
+    previous: float | None
+    delta: float | None
+    delta_pct: float | None
+    spark: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    key: str
+    rows: tuple[LabelRow, ...]  # biggest current value first
+
+
+@dataclass(frozen=True)
+class KrUse:
+    """A key result measured on the KPI's metric."""
+
+    id: str
+    title: str
+    objective_id: str
+    objective_title: str
+    progress: float | None
+    progress_raw: float | None
+    status: KrStatus
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class KpiDetail:
+    kpi: KpiView  # the board's view: value, state, comparison
+    range_key: str
+    range: TimeRange  # what the stats cover
+    bucket: int  # the chart's bucket actually used (seconds)
+    bucket_auto: bool
+    chart: ChartView
+    stats: RangeStats
+    last_at: int | None  # the newest point at or before as-of (with the filter)
+    age: int | None  # as_of - last_at
+    breakdowns: tuple[Breakdown, ...] = ()
+    label_filter: tuple[str, str] | None = None
+    format: str = "number"
+    currency: str | None = None
+    decimals: int | None = None
+    description: str | None = None
+    formula: str | None = None
+    compare_label: str | None = None  # what the delta compares with: "previous 7d"
+    out_of_scale: OutOfScale | None = None
+    key_results: tuple[KrUse, ...] = ()
+    error: str | None = None
+
+
+# -- ranges and buckets ----------------------------------------------------------------
+
+
+def auto_bucket(span: int) -> int:
+    """The finest ladder bucket giving at most AUTO_MAX_POINTS points over `span`."""
+    for bucket in BUCKET_LADDER:
+        if -(-span // bucket) <= AUTO_MAX_POINTS:
+            return bucket
+    return max(BUCKET_LADDER[-1], -(-span // AUTO_MAX_POINTS))
+
+
+def usable_bucket(requested: int, span: int) -> int:
+    """`requested`, coarsened up the ladder until the chart holds at most MAX_POINTS."""
+    bucket = requested
+    for step in BUCKET_LADDER:
+        if -(-span // bucket) <= MAX_POINTS:
+            return bucket
+        bucket = max(bucket, step)
+    return max(bucket, -(-span // MAX_POINTS))
+
+
+def step_bucket(current: int, direction: int) -> int:
+    """The next ladder bucket finer (`direction` < 0) or coarser (> 0) than `current`."""
+    if direction < 0:
+        finer = [b for b in BUCKET_LADDER if b < current]
+        return finer[-1] if finer else BUCKET_LADDER[0]
+    coarser = [b for b in BUCKET_LADDER if b > current]
+    return coarser[0] if coarser else max(current, BUCKET_LADDER[-1])
+
+
+def align_down(ts: int, bucket: int, tz: tzinfo) -> int:
+    """`ts` moved back to a bucket boundary in local time (midnight for days and more)."""
+    offset = int(timeutil.to_local(ts, tz).utcoffset().total_seconds())  # type: ignore[union-attr]
+    grid = bucket if bucket <= DAY else DAY
+    return ts - (ts + offset) % grid
+
+
+def first_point_ts(reader: StoreReader, source: MetricSource, metric: str,
+                   labels: Mapping[str, str], _seen: frozenset[str] = frozenset()) -> int | None:
+    """The oldest point of the selected series (for derived metrics: of any operand)."""
+    formula = source.formula(metric)
+    if formula is not None:
+        if metric in _seen:
+            return None
+        firsts = [first_point_ts(reader, source, name, labels, _seen | {metric})
+                  for name in formula.names]
+        found = [f for f in firsts if f is not None]
+        return min(found) if found else None
+    want = set(labels.items())
+    firsts = [s.first_ts for s in reader.stats()
+              if s.series.metric == metric and want <= set(s.series.labels.items())]
+    return min(firsts) if firsts else None
+
+
+def range_of(range_key: str, as_of: int, first_ts: int | None) -> TimeRange:
+    if range_key in RANGE_SECONDS:
+        return TimeRange(as_of - RANGE_SECONDS[range_key] + 1, as_of)
+    if range_key != "all":
+        raise ValueError(f"unknown range {range_key!r}: use one of {', '.join(RANGE_KEYS)}")
+    if first_ts is None or first_ts > as_of:
+        return TimeRange(as_of - EMPTY_ALL_SECONDS + 1, as_of)
+    return TimeRange(min(first_ts, as_of), as_of)
+
+
+# -- the detail ----------------------------------------------------------------------
+
+
+def find_kpi(spec: Dashboard, kpi_id: str) -> Kpi:
+    for kpi in spec.kpis:
+        if kpi.id == kpi_id:
+            return kpi
+    raise DetailNotFound(f"there is no KPI {kpi_id!r} in the spec")
+
+
+def compare_label(kpi: Kpi) -> str | None:
+    """What the KPI's delta compares with, in words (SPEC §3 `compare`)."""
+    if kpi.compare == "none":
+        return None
+    window = kpi.effective_window
+    if kpi.compare != "previous_period":
+        return f"{kpi.compare} earlier"
+    if window is None:
+        return "a day earlier"
+    if timeutil.is_calendar_window(window):
+        unit = {"mtd": "month", "qtd": "quarter", "ytd": "year"}[window]
+        return f"the same days of last {unit}"
+    return f"previous {window}"
+
+
+def kpi_detail(
+    spec: Dashboard,
+    reader: StoreReader,
+    kpi_id: str,
+    as_of: int,
+    range_key: str = "30d",
+    bucket: int | None = None,
+    label_filter: tuple[str, str] | None = None,
+) -> KpiDetail:
+    """Everything the KPI detail screen shows. Raises DetailNotFound for an unknown id;
+    a failing store query gives a detail with `error` set instead of raising."""
+    kpi = find_kpi(spec, kpi_id)
+    tz = timeutil.resolve_timezone(spec.timezone)
+    source = MetricSource(reader, spec.metrics, prepare(spec).formulas)
+    view = evaluate_kpi(kpi, source, as_of, tz)
+    shown = presentation(kpi, spec.metrics)
+    derived = kpi.metric in spec.metrics
+    labels = dict(kpi.labels)
+    if label_filter is not None:
+        labels[label_filter[0]] = label_filter[1]
+    base = {
+        "kpi": view,
+        "range_key": range_key,
+        "label_filter": label_filter,
+        "format": shown.format,
+        "currency": shown.currency,
+        "decimals": shown.decimals,
+        "description": shown.description,
+        "formula": spec.metrics[kpi.metric].formula if derived else None,
+        "compare_label": compare_label(kpi),
+    }
+    try:
+        first = first_point_ts(reader, source, kpi.metric, labels) if range_key == "all" else None
+        rng = range_of(range_key, as_of, first)
+        chosen = auto_bucket(rng.seconds) if bucket is None else usable_bucket(bucket, rng.seconds)
+        chart_rng = TimeRange(align_down(rng.lo, chosen, tz), rng.hi)
+        points = source.buckets(kpi.metric, labels, kpi.agg, chart_rng, chosen)
+        name = kpi.metric if label_filter is None else f"{label_filter[0]}={label_filter[1]}"
+        chart = ChartView(
+            id=f"kpi-{kpi.id}",
+            title=f"{kpi.metric} · {kpi.agg} per {timeutil.format_duration(chosen)}",
+            window=range_key,
+            bucket=chosen,
+            series=(ChartSeries(name, tuple(points)),),
+            ref_lines=ref_lines(view),
+            format=shown.format,
+        )
+        stats = range_stats(reader, source, kpi, labels, rng, points, derived)
+        latest = source.read(kpi.metric, labels, "last", None, as_of).newest
+        breakdowns = () if derived else label_breakdowns(reader, kpi, as_of, tz, chart_rng, chosen)
+        out_of_scale = None
+        if kpi.agg in ("nps", "csat") and not derived:
+            out_of_scale = reader.out_of_scale(kpi.metric, labels, kpi.agg, rng.lo, rng.hi)
+        uses = key_results_using(spec, source, kpi.metric, as_of, tz)
+    except EVALUATION_FAILURES as exc:
+        rng = range_of(range_key if range_key in RANGE_SECONDS else "30d", as_of, None)
+        size = bucket or auto_bucket(rng.seconds)
+        chart = ChartView(id=f"kpi-{kpi.id}", title=kpi.metric, window=range_key, bucket=size,
+                          series=(), ref_lines=ref_lines(view), format=shown.format,
+                          error=str(exc) or exc.__class__.__name__)
+        return KpiDetail(**base, range=rng, bucket=size, bucket_auto=bucket is None, chart=chart,
+                         stats=RangeStats(None, None, None, None, None, 0), last_at=None,
+                         age=None, error=str(exc) or exc.__class__.__name__)
+    return KpiDetail(
+        **base,
+        range=rng,
+        bucket=chosen,
+        bucket_auto=bucket is None,
+        chart=chart,
+        stats=stats,
+        last_at=latest,
+        age=None if latest is None else as_of - latest,
+        breakdowns=breakdowns,
+        out_of_scale=out_of_scale,
+        key_results=uses,
+    )
+
+
+def range_stats(
+    reader: StoreReader,
+    source: MetricSource,
+    kpi: Kpi,
+    labels: Mapping[str, str],
+    rng: TimeRange,
+    points: Sequence[tuple[int, float]],
+    derived: bool,
+) -> RangeStats:
+    """last/min/max/avg/sum/count over `rng` (see RangeStats for what they run over)."""
+    # `sum` of a derived metric combines the operands' sums: a ratio of sums, never a
+    # sum of ratios (SPEC §3 derived metrics).
+    total = source.read(kpi.metric, labels, "sum", rng, rng.hi, want_time=False).value
+    by_bucket = derived or (kpi.agg == "last" and len(reader.series(kpi.metric, labels)) > 1)
+    if by_bucket:
+        in_range = [v for _, v in points]
+        if not in_range:
+            return RangeStats(None, None, None, None, total, 0, "buckets")
+        return RangeStats(
+            last=in_range[-1],
+            min=min(in_range),
+            max=max(in_range),
+            avg=sum(in_range) / len(in_range),
+            sum=total,
+            count=len(in_range),
+            basis="buckets",
+        )
+
+    def agg(name: str) -> float | None:
+        return reader.aggregate(kpi.metric, labels, name, rng.lo, rng.hi)
+
+    count = agg("count")
+    return RangeStats(
+        last=agg("last"),
+        min=agg("min"),
+        max=agg("max"),
+        avg=agg("avg"),
+        sum=total,
+        count=int(count or 0),
+    )
+
+
+def label_breakdowns(
+    reader: StoreReader, kpi: Kpi, as_of: int, tz: tzinfo, chart_rng: TimeRange, bucket: int
+) -> tuple[Breakdown, ...]:
+    """One table per label key the KPI's series carry (keys the KPI pins are left out)."""
+    keys = sorted({k for s in reader.series(kpi.metric, kpi.labels) for k in s.labels}
+                  - set(kpi.labels))
+    if not keys:
+        return ()
+    current = current_range(kpi, as_of, tz)
+    where = previous_range(kpi, as_of, tz)
+    spark_bucket = max(bucket, -(-chart_rng.seconds // SPARK_POINTS))
+    found = []
+    for key in keys:
+        now = _by_label(reader, kpi, current, as_of, key)
+        before = {} if where is None else _by_label(reader, kpi, where[0], where[1], key)
+        sparks = reader.buckets_by_label(kpi.metric, kpi.labels, kpi.agg, chart_rng.lo,
+                                         chart_rng.hi, spark_bucket, key)
+        total = sum(now.values())
+        rows = []
+        for value in sorted(set(now) | set(sparks), key=lambda v: (-(now.get(v) or 0.0), v)):
+            cur, prev = now.get(value), before.get(value)
+            delta = None if cur is None or prev is None else cur - prev
+            rows.append(LabelRow(
+                key=key,
+                value=value,
+                current=cur,
+                share=(cur / total if kpi.agg in ADDITIVE_AGGS and cur is not None and total
+                       else None),
+                previous=prev,
+                delta=delta,
+                delta_pct=None if delta is None or not prev else delta / abs(prev),
+                spark=tuple(b.value for b in sparks.get(value, ())),
+            ))
+        found.append(Breakdown(key, tuple(rows)))
+    return tuple(found)
+
+
+def _by_label(reader: StoreReader, kpi: Kpi, rng: TimeRange | None, at: int,
+              key: str) -> dict[str, float]:
+    if rng is None:
+        # `last` without a window: each series' latest point at or before `at`.
+        return reader.aggregate_by_label(kpi.metric, kpi.labels, "last", 0, at, key)
+    return reader.aggregate_by_label(kpi.metric, kpi.labels, kpi.agg, rng.lo, rng.hi, key)
+
+
+def key_results_using(
+    spec: Dashboard, source: MetricSource, metric: str, as_of: int, tz: tzinfo
+) -> tuple[KrUse, ...]:
+    """The key results measured on `metric`, with the board's progress and status."""
+    evaluator = OkrEvaluator(spec, source, as_of, okr_period(spec, as_of, tz))
+    uses = []
+
+    def walk(objectives: Sequence[Objective]) -> None:
+        for objective in objectives:
+            for kr in objective.key_results:
+                if kr.metric == metric:
+                    view = evaluator.key_result(kr)
+                    uses.append(KrUse(kr.id, kr.title, objective.id, objective.title,
+                                      view.progress, view.progress_raw, view.status, view.error))
+            walk(objective.children)
+
+    walk(spec.okrs)
+    return tuple(uses)

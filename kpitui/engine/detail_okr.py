@@ -1,0 +1,347 @@
+"""The numbers behind a key result's or objective's drill-down (SPEC §4).
+
+Progress over the period, drawn against the expected-progress line, with the same
+progress rule and roll-up as the board (`engine.okr`), so the last point of the history
+is the number on the board. The history is one bucketed query per key result (a few
+for `avg`; a bounded number of samples for aggs that cannot be accumulated from daily
+buckets, such as percentiles and derived metrics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from kpitui import timeutil
+from kpitui.engine.board import ChartSeries, ChartView, KrStatus, KrView, ObjectiveView, RefLine
+from kpitui.engine.detail_kpi import DetailNotFound
+from kpitui.engine.evaluate import prepare
+from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource, presentation
+from kpitui.engine.okr import OkrEvaluator, kr_progress, okr_period, weighted_progress
+from kpitui.spec.models import Dashboard, KeyResult, Objective
+from kpitui.store.api import Checkin, StoreReader
+from kpitui.timeutil import Period, TimeRange
+
+DAY = 86400
+# Aggs whose value since the period start follows from daily buckets.
+RUNNING_AGGS = frozenset({"last", "sum", "count", "min", "max", "avg"})
+# Other aggs (nps, csat, pNN, derived metrics) are read at most this many times.
+MAX_SAMPLES = 31
+
+NodeKind = Literal["kr", "objective"]
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """A key result or child objective listed on an objective's detail."""
+
+    kind: NodeKind
+    id: str
+    title: str
+    owner: str | None
+    progress: float | None
+    progress_raw: float | None
+    status: KrStatus
+    confidence: str | None = None
+    checkin_due: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class KrDetail:
+    kind: NodeKind
+    id: str
+    title: str
+    owner: str | None
+    as_of: int
+    period_start: int
+    period_end: int  # first second after the period
+    period_label: str
+    expected: float
+    progress: float | None  # clamped 0..1 (objectives: the roll-up)
+    progress_raw: float | None
+    status: KrStatus
+    gap: float | None  # expected - progress: > 0 behind, < 0 ahead
+    history: ChartView  # series "progress" and "expected", as fractions
+    kr: KrView | None = None
+    objective: ObjectiveView | None = None
+    children: tuple[NodeRow, ...] = ()
+    checkins: tuple[Checkin, ...] = ()  # newest first
+    metric_chart: ChartView | None = None  # the KR's value as it read over the period
+    format: str = "number"  # of the KR's values: borrowed from a KPI on the same metric
+    currency: str | None = None
+    decimals: int | None = None
+    error: str | None = None
+
+
+# -- the grid ----------------------------------------------------------------------
+
+
+def day_grid(period: Period, as_of: int) -> list[int]:
+    """The moments the history is read at: the end of each local day of the period so
+    far, the last one being as-of itself. Empty before the period starts."""
+    if as_of < period.start_ts:
+        return []
+    end = min(as_of, period.end_ts - 1)
+    grid: list[int] = []
+    day = period.start
+    while True:
+        day_end = timeutil.local_midnight(day + timedelta(days=1), period.tz) - 1
+        if day_end >= end:
+            grid.append(end)
+            return grid
+        grid.append(day_end)
+        day += timedelta(days=1)
+
+
+def kr_values(kr: KeyResult, source: MetricSource, period: Period, grid: Sequence[int],
+              start: float | None, checkins: Sequence[Checkin]) -> list[float | None]:
+    """The key result's current value as it read at each grid moment (SPEC §3 OKRs)."""
+    if not grid:
+        return []
+    if kr.manual:
+        values, index, current = [], 0, start
+        for moment in grid:
+            while index < len(checkins) and checkins[index].ts <= moment:
+                current = checkins[index].value
+                index += 1
+            values.append(current)
+        return values
+    assert kr.metric is not None
+    if kr.metric in source.derived or kr.agg not in RUNNING_AGGS:
+        return _sampled_values(kr, source, period, grid)
+    rng = TimeRange(period.start_ts, grid[-1])
+    reader = source.reader
+    if kr.agg == "last":
+        before = reader.last(kr.metric, kr.labels, period.start_ts - 1)
+        found = reader.buckets(kr.metric, kr.labels, "last", rng.lo, rng.hi, DAY)
+        return _running(grid, found, None if before is None else before.value,
+                        lambda _acc, value: value)
+    if kr.agg in ("sum", "count"):
+        found = reader.buckets(kr.metric, kr.labels, kr.agg, rng.lo, rng.hi, DAY)
+        return _running(grid, found, None, lambda acc, value: value + (acc or 0.0))
+    if kr.agg in ("min", "max"):
+        pick = min if kr.agg == "min" else max
+        found = reader.buckets(kr.metric, kr.labels, kr.agg, rng.lo, rng.hi, DAY)
+        return _running(grid, found, None,
+                        lambda acc, value: value if acc is None else pick(acc, value))
+    # avg since the period start = running sum / running count.
+    sums = reader.buckets(kr.metric, kr.labels, "sum", rng.lo, rng.hi, DAY)
+    counts = reader.buckets(kr.metric, kr.labels, "count", rng.lo, rng.hi, DAY)
+    total = _running(grid, sums, None, lambda acc, value: value + (acc or 0.0))
+    number = _running(grid, counts, None, lambda acc, value: value + (acc or 0.0))
+    return [None if s is None or not n else s / n for s, n in zip(total, number, strict=True)]
+
+
+def _running(grid, buckets, initial, combine) -> list[float | None]:
+    values: list[float | None] = []
+    acc, index = initial, 0
+    for moment in grid:
+        while index < len(buckets) and buckets[index].start <= moment:
+            acc = combine(acc, buckets[index].value)
+            index += 1
+        values.append(acc)
+    return values
+
+
+def _sampled_values(kr: KeyResult, source: MetricSource, period: Period,
+                    grid: Sequence[int]) -> list[float | None]:
+    """Read the value at up to MAX_SAMPLES grid moments (the last one always), carried
+    forward in between."""
+    assert kr.metric is not None
+    step = max(1, -(-len(grid) // MAX_SAMPLES))
+    picked = set(range(len(grid) - 1, -1, -step))
+    values: list[float | None] = []
+    current: float | None = None
+    for index, moment in enumerate(grid):
+        if index in picked:
+            if kr.agg == "last":
+                reading = source.read(kr.metric, kr.labels, "last", None, moment, want_time=False)
+            else:
+                reading = source.read(kr.metric, kr.labels, kr.agg,
+                                      TimeRange(period.start_ts, moment), moment, want_time=False)
+            current = reading.value
+        values.append(current)
+    return values
+
+
+def progress_series(kind: str, start: float | None, target: float | None, done: bool | None,
+                    values: Sequence[float | None]) -> list[float | None]:
+    """Raw progress at each value, by the board's rule (`engine.okr.kr_progress`)."""
+    return [kr_progress(kind, start, target, value, done)[0] for value in values]
+
+
+# -- the detail ----------------------------------------------------------------------
+
+
+def find_node(spec: Dashboard, kind: str, node_id: str) -> tuple[Objective, KeyResult | None]:
+    """(the objective, the key result or None) named by `kind` and `node_id`."""
+
+    def walk(objectives: Sequence[Objective]):
+        for objective in objectives:
+            if kind == "objective" and objective.id == node_id:
+                return objective, None
+            if kind == "kr":
+                for kr in objective.key_results:
+                    if kr.id == node_id:
+                        return objective, kr
+            found = walk(objective.children)
+            if found is not None:
+                return found
+        return None
+
+    found = walk(spec.okrs)
+    if found is None:
+        what = "key result" if kind == "kr" else "objective"
+        raise DetailNotFound(f"there is no {what} {node_id!r} in the spec")
+    return found
+
+
+def _kr_start(kr: KeyResult) -> float | None:
+    # The board's rule: an increase/decrease without a start starts from 0.
+    if kr.start is None and kr.effective_kind in ("increase", "decrease"):
+        return 0.0
+    return kr.start
+
+
+class _History:
+    """Progress histories on one grid, one set of store queries per key result."""
+
+    def __init__(self, source: MetricSource, period: Period, grid: list[int], as_of: int):
+        self.source, self.period, self.grid, self.as_of = source, period, grid, as_of
+        self.values: dict[str, list[float | None]] = {}
+        self.checkins: dict[str, list[Checkin]] = {}
+
+    def kr_raw(self, kr: KeyResult) -> list[float | None]:
+        if kr.id not in self.checkins:
+            self.checkins[kr.id] = self.source.reader.checkins(kr.id, at=self.as_of)
+        start = _kr_start(kr)
+        values = kr_values(kr, self.source, self.period, self.grid, start, self.checkins[kr.id])
+        self.values[kr.id] = values
+        return progress_series(kr.effective_kind, start, kr.target, kr.done, values)
+
+    def objective(self, objective: Objective) -> list[float | None]:
+        parts: list[tuple[list[float | None], float]] = []
+        for kr in objective.key_results:
+            clamped = [None if p is None else min(1.0, max(0.0, p)) for p in self.kr_raw(kr)]
+            parts.append((clamped, kr.weight))
+        for child in objective.children:
+            parts.append((self.objective(child), child.weight))
+        return [weighted_progress([(series[i], weight) for series, weight in parts])
+                for i in range(len(self.grid))]
+
+
+def history_chart(node_id: str, grid: Sequence[int], progress: Sequence[float | None],
+                  period: Period) -> ChartView:
+    points = tuple((t, p) for t, p in zip(grid, progress, strict=True) if p is not None)
+    values = [p for _, p in points]
+    return ChartView(
+        id=f"history-{node_id}",
+        title="progress vs expected",
+        window="period",
+        bucket=DAY,
+        series=(
+            ChartSeries("progress", points),
+            ChartSeries("expected", ((period.start_ts, 0.0), (period.end_ts, 1.0))),
+        ),
+        ref_lines=(RefLine("target", 1.0),),
+        y_min=min([0.0, *values]),
+        y_max=max([1.0, *values]),
+        format="percent",
+    )
+
+
+def kr_detail(spec: Dashboard, reader: StoreReader, kind: str, node_id: str,
+              as_of: int) -> KrDetail:
+    """Everything the key-result or objective detail screen shows. Raises DetailNotFound
+    for an unknown node; a failing store query gives a detail with `error` set."""
+    objective, kr = find_node(spec, kind, node_id)
+    tz = timeutil.resolve_timezone(spec.timezone)
+    source = MetricSource(reader, spec.metrics, prepare(spec).formulas)
+    period = okr_period(spec, as_of, tz)
+    evaluator = OkrEvaluator(spec, source, as_of, period)
+    grid = day_grid(period, as_of)
+    history = _History(source, period, grid, as_of)
+    expected = period.expected_progress(as_of)
+    common = {
+        "as_of": as_of,
+        "period_start": period.start_ts,
+        "period_end": period.end_ts,
+        "period_label": period.label(),
+        "expected": expected,
+    }
+    if kr is not None:
+        view = evaluator.key_result(kr)
+        fmt = _kr_format(spec, kr)
+        error = view.error
+        progress: list[float | None] = []
+        metric_chart = None
+        checkins: tuple[Checkin, ...] = ()
+        try:
+            progress = history.kr_raw(kr)
+            checkins = tuple(reversed(history.checkins[kr.id]))
+            if not kr.manual:
+                metric_chart = _value_chart(kr, grid, history.values[kr.id], fmt[0])
+        except EVALUATION_FAILURES as exc:
+            error = error or str(exc) or exc.__class__.__name__
+        return KrDetail(
+            kind="kr", id=kr.id, title=kr.title, owner=kr.owner, **common,
+            progress=view.progress, progress_raw=view.progress_raw, status=view.status,
+            gap=None if view.progress is None else expected - view.progress,
+            history=history_chart(kr.id, grid, progress, period),
+            kr=view, checkins=checkins, metric_chart=metric_chart,
+            format=fmt[0], currency=fmt[1], decimals=fmt[2], error=error,
+        )
+    view_o = evaluator.objective(objective)
+    error = None
+    rolled: list[float | None] = []
+    try:
+        rolled = history.objective(objective)
+    except EVALUATION_FAILURES as exc:
+        error = str(exc) or exc.__class__.__name__
+    children = tuple(
+        NodeRow("kr", k.id, k.title, k.owner, k.progress, k.progress_raw, k.status,
+                k.confidence, k.checkin_due, k.error)
+        for k in view_o.key_results
+    ) + tuple(
+        NodeRow("objective", c.id, c.title, c.owner, c.progress, c.progress, c.status)
+        for c in view_o.children
+    )
+    return KrDetail(
+        kind="objective", id=objective.id, title=objective.title, owner=objective.owner,
+        **common, progress=view_o.progress, progress_raw=view_o.progress, status=view_o.status,
+        gap=None if view_o.progress is None else expected - view_o.progress,
+        history=history_chart(objective.id, grid, rolled, period),
+        objective=view_o, children=children, format="percent", error=error,
+    )
+
+
+def _kr_format(spec: Dashboard, kr: KeyResult) -> tuple[str, str | None, int | None]:
+    """Key results have no format of their own: use a KPI's on the same metric."""
+    kpi = next((k for k in spec.kpis if kr.metric is not None and k.metric == kr.metric), None)
+    if kpi is None:
+        derived = spec.metrics.get(kr.metric or "")
+        if derived is not None:
+            return derived.format or "number", derived.currency, derived.decimals
+        return "number", None, None
+    shown = presentation(kpi, spec.metrics)
+    return shown.format, shown.currency, shown.decimals
+
+
+def _value_chart(kr: KeyResult, grid: Sequence[int], values: Sequence[float | None],
+                 fmt: str) -> ChartView:
+    assert kr.metric is not None
+    reads = "latest value" if kr.agg == "last" else f"{kr.agg} since the period start"
+    return ChartView(
+        id=f"kr-metric-{kr.id}",
+        title=f"{kr.metric} · {reads}",
+        window="period",
+        bucket=DAY,
+        series=(ChartSeries(kr.metric,
+                            tuple((t, v) for t, v in zip(grid, values, strict=True)
+                                  if v is not None)),),
+        ref_lines=() if kr.target is None else (RefLine("target", kr.target),),
+        format=fmt,
+    )

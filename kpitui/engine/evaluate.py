@@ -1,0 +1,80 @@
+"""`evaluate(spec, reader, as_of) -> Board`: everything the user sees, computed once.
+
+The store is asked a fixed number of questions per KPI, chart and key result (one per
+operand for derived metrics), however many points it holds. What depends only on the
+spec (parsed formulas, pages) is computed once per spec object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kpitui import timeutil
+from kpitui.engine.board import Board, PageView
+from kpitui.engine.charts import evaluate_chart
+from kpitui.engine.kpi import Formula, MetricSource, evaluate_kpi
+from kpitui.engine.layout import board_order, board_pages
+from kpitui.engine.okr import evaluate_okrs, okr_period
+from kpitui.spec.models import Dashboard
+from kpitui.store.api import StoreReader
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    spec: Dashboard  # kept so the id() key cannot be reused by another object
+    formulas: dict[str, Formula | Exception]
+    pages: tuple[PageView, ...]
+
+
+_PREPARED: dict[int, _Prepared] = {}
+_PREPARED_MAX = 8  # the live board alternates between at most a couple of specs
+
+
+def _parse_formulas(spec: Dashboard) -> dict[str, Formula | Exception]:
+    if not spec.metrics:
+        return {}
+    from kpitui.spec.formula import parse_formula
+
+    parsed: dict[str, Formula | Exception] = {}
+    for name, metric in spec.metrics.items():
+        try:
+            parsed[name] = parse_formula(metric.formula)
+        except ValueError as exc:  # `check` reports it with its line; the KPI shows error
+            parsed[name] = exc
+    return parsed
+
+
+def prepare(spec: Dashboard) -> _Prepared:
+    """Parsed formulas and pages of `spec`, cached by the spec object (it is frozen)."""
+    found = _PREPARED.get(id(spec))
+    if found is not None and found.spec is spec:
+        return found
+    prepared = _Prepared(spec, _parse_formulas(spec), board_pages(spec))
+    if len(_PREPARED) >= _PREPARED_MAX:
+        _PREPARED.pop(next(iter(_PREPARED)))
+    _PREPARED[id(spec)] = prepared
+    return prepared
+
+
+def evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
+    """The Board of `spec` over `reader` at `as_of` (UTC epoch seconds). Never raises for
+    store trouble: a failing query makes that KPI, chart or key result show the reason."""
+    prepared = prepare(spec)
+    tz = timeutil.resolve_timezone(spec.timezone)
+    source = MetricSource(reader, spec.metrics, prepared.formulas)
+    kpis = tuple(evaluate_kpi(kpi, source, as_of, tz) for kpi in board_order(spec.kpis))
+    charts = tuple(evaluate_chart(chart, source, kpis, as_of, tz) for chart in spec.charts)
+    period = okr_period(spec, as_of, tz)
+    return Board(
+        title=spec.title,
+        as_of=as_of,
+        timezone=spec.timezone or "local",
+        period_start=period.start_ts,
+        period_end=period.end_ts,
+        period_label=period.label(),
+        expected=period.expected_progress(as_of),
+        kpis=kpis,
+        charts=charts,
+        okrs=evaluate_okrs(spec, source, as_of, period),
+        pages=prepared.pages,
+    )

@@ -1,0 +1,143 @@
+"""Numbers as the user reads them: the KPI `format`s of SPEC §3 and the delta line.
+
+Every function takes plain numbers and returns text; nothing here knows about the
+store or the screen, so the TUI, the text report and the JSON `display` fields agree.
+"""
+
+from __future__ import annotations
+
+import math
+
+MISSING = "—"  # no value
+NO_COMPARISON = "n/a"  # no previous value to compare with
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+_COMPACT_UNITS = (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3))
+
+
+def format_value(
+    value: float | None,
+    fmt: str = "number",
+    *,
+    currency: str | None = None,
+    decimals: int | None = None,
+) -> str:
+    """`value` in the KPI format: number, percent, currency, compact or duration."""
+    if value is None or math.isnan(value):
+        return MISSING
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if fmt == "percent":
+        return f"{_grouped(value * 100, 1 if decimals is None else decimals)}%"
+    if fmt == "currency":
+        return _currency(value, currency, 2 if decimals is None else decimals)
+    if fmt == "compact":
+        return _compact(value, decimals)
+    if fmt == "duration":
+        return _duration(value, decimals)
+    return format_number(value, decimals)
+
+
+def format_number(value: float, decimals: int | None = None) -> str:
+    """Thousands separators; whole values without decimals, others with 2."""
+    if decimals is None:
+        decimals = 0 if float(value).is_integer() else 2
+    return _grouped(value, decimals)
+
+
+def _grouped(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    # `-0` and `-0.0` after rounding a tiny negative read as a sign error to users.
+    if text.startswith("-") and float(text[1:].replace(",", "")) == 0:
+        text = text[1:]
+    return text
+
+
+def currency_prefix(code: str | None) -> str:
+    if not code:
+        return ""
+    symbol = CURRENCY_SYMBOLS.get(code.upper())
+    return symbol if symbol else f"{code} "
+
+
+def _currency(value: float, code: str | None, decimals: int) -> str:
+    text = _grouped(abs(value), decimals)
+    sign = "-" if value < 0 and text.strip("0.,") else ""
+    return f"{sign}{currency_prefix(code)}{text}"
+
+
+def _compact(value: float, decimals: int | None) -> str:
+    places = 1 if decimals is None else decimals
+    magnitude = abs(value)
+    for index, (suffix, size) in enumerate(_COMPACT_UNITS):
+        if magnitude >= size:
+            scaled = round(magnitude / size, places)
+            # 999,960 rounds to 1000.0K: carry it to the next unit (1.0M).
+            if scaled >= 1000 and index > 0:
+                suffix, size = _COMPACT_UNITS[index - 1]
+                scaled = round(magnitude / size, places)
+            sign = "-" if value < 0 else ""
+            return f"{sign}{scaled:,.{places}f}{suffix}"
+    return format_number(value, decimals)
+
+
+def _duration(value: float, decimals: int | None) -> str:
+    """Seconds → `45s`, `12m 30s`, `2h 05m`, `3d 04h` (the two largest units)."""
+    sign = "-" if value < 0 else ""
+    seconds = abs(float(value))
+    if seconds < 60:
+        places = decimals if decimals is not None else (0 if seconds.is_integer() else 1)
+        text = f"{seconds:.{places}f}"
+        if float(text) < 60:
+            return f"{sign if float(text) else ''}{text}s"
+    whole = round(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    return f"{sign}{minutes}m {secs:02d}s"
+
+
+# -- deltas ----------------------------------------------------------------------------
+
+
+def format_signed(
+    value: float, fmt: str, *, currency: str | None = None, decimals: int | None = None
+) -> str:
+    """A change in the KPI's own format with its sign: `+1,234`, `-$3.50`, `+0.3 pp`."""
+    sign = "-" if value < 0 else "+" if value > 0 else ""
+    if fmt == "percent":
+        # A change of a rate is read in percentage points, not as a percent of a percent.
+        return f"{sign}{_grouped(abs(value) * 100, 1 if decimals is None else decimals)} pp"
+    return f"{sign}{format_value(abs(value), fmt, currency=currency, decimals=decimals)}"
+
+
+def format_percent_change(fraction: float) -> str:
+    """`0.052` → `+5.2%` (a relative change, signed)."""
+    sign = "-" if fraction < 0 else "+" if fraction > 0 else ""
+    return f"{sign}{_grouped(abs(fraction) * 100, 1)}%"
+
+
+def format_delta(
+    value: float | None,
+    previous: float | None,
+    fmt: str = "number",
+    *,
+    currency: str | None = None,
+    decimals: int | None = None,
+) -> str:
+    """`▲ +1,234 (+5.2%)`, `▼ -0.3 pp (-12.5%)`, `= 0`; `n/a` with nothing to compare."""
+    if value is None or previous is None:
+        return NO_COMPARISON
+    delta = value - previous
+    arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
+    if delta == 0:
+        return f"{arrow} {format_signed(0.0, fmt, currency=currency, decimals=decimals)}"
+    text = f"{arrow} {format_signed(delta, fmt, currency=currency, decimals=decimals)}"
+    if previous == 0:
+        return text  # a change from zero has no meaningful percentage
+    return f"{text} ({format_percent_change(delta / abs(previous))})"

@@ -1,0 +1,331 @@
+"""One KPI at one moment: its value, comparison, state and trend (SPEC §3 KPIs).
+
+The store answers one number per question (`aggregate`, `last`, `buckets`); derived
+metrics aggregate each operand with the KPI's agg first and combine the results, so a
+conversion rate is a ratio of sums, never a mean of ratios.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Protocol
+
+from kpitui import timeutil
+from kpitui.engine.board import KpiView, State
+from kpitui.engine.format import format_delta, format_value
+from kpitui.errors import KpituiError
+from kpitui.spec.models import DerivedMetric, Kpi, percent_of
+from kpitui.store.api import StoreReader
+from kpitui.timeutil import TimeRange
+
+DAY = 86400
+DEFAULT_SPARK = ("30d", "1d")
+# A sparkline or chart never asks for more points than a wide screen can show.
+MAX_BUCKETS = 1000
+
+# What a failing store query may raise: the KPI shows `error` with the reason instead.
+STORE_FAILURES: tuple[type[BaseException], ...] = (KpituiError, sqlite3.Error, OSError)
+
+
+class Formula(Protocol):
+    names: frozenset[str]
+
+    def evaluate(self, values: Mapping[str, float | None]) -> float | None: ...
+
+
+class FormulaProblem(ValueError):
+    """A derived metric that cannot be computed (bad syntax, a cycle)."""
+
+
+# Everything that turns one KPI, chart or key result into `error` instead of raising.
+EVALUATION_FAILURES: tuple[type[BaseException], ...] = (*STORE_FAILURES, FormulaProblem)
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: float | None
+    newest: int | None  # time of the newest point used; for derived, the stalest operand's
+
+
+def capped_bucket(rng: TimeRange, bucket: int) -> int:
+    """The bucket, widened when the range would hold more than MAX_BUCKETS of them."""
+    needed = -(-rng.seconds // MAX_BUCKETS)
+    return max(bucket, needed)
+
+
+class MetricSource:
+    """Reads stored and derived metrics through a StoreReader."""
+
+    def __init__(
+        self,
+        reader: StoreReader,
+        derived: Mapping[str, DerivedMetric],
+        formulas: Mapping[str, Formula | Exception],
+    ) -> None:
+        self.reader = reader
+        self.derived = derived
+        self.formulas = formulas
+
+    def formula(self, name: str) -> Formula | None:
+        if name not in self.derived:
+            return None
+        parsed = self.formulas.get(name)
+        if isinstance(parsed, Exception) or parsed is None:
+            raise FormulaProblem(f"the formula of {name!r} cannot be used: {parsed}")
+        return parsed
+
+    def read(
+        self,
+        metric: str,
+        labels: Mapping[str, str],
+        agg: str,
+        rng: TimeRange | None,
+        at: int,
+        *,
+        want_time: bool = True,
+        _seen: frozenset[str] = frozenset(),
+    ) -> Reading:
+        """The metric's value: over `rng` with `agg`, or (rng None) its latest at `at`."""
+        formula = self.formula(metric)
+        if formula is not None:
+            if metric in _seen:
+                raise FormulaProblem(f"derived metric {metric!r} refers to itself")
+            seen = _seen | {metric}
+            readings = {
+                name: self.read(name, labels, agg, rng, at, want_time=want_time, _seen=seen)
+                for name in sorted(formula.names)
+            }
+            value = formula.evaluate({n: r.value for n, r in readings.items()})
+            times = [r.newest for r in readings.values()]
+            # A ratio is only as fresh as its stalest operand: old values never pass for fresh.
+            newest = None if not times or None in times else min(times)
+            return Reading(value, newest)
+        if rng is None:
+            point = self.reader.last(metric, labels, at)
+            return Reading(None, None) if point is None else Reading(point.value, point.ts)
+        value = self.reader.aggregate(metric, labels, agg, rng.lo, rng.hi)
+        newest = None
+        if want_time and value is not None:
+            newest = self.reader.last_ts_in(metric, labels, rng.lo, rng.hi)
+        return Reading(value, newest)
+
+    def buckets(
+        self,
+        metric: str,
+        labels: Mapping[str, str],
+        agg: str,
+        rng: TimeRange,
+        bucket: int,
+        _seen: frozenset[str] = frozenset(),
+    ) -> list[tuple[int, float]]:
+        """(bucket start, value) oldest first; derived metrics combine operands per bucket."""
+        formula = self.formula(metric)
+        if formula is None:
+            found = self.reader.buckets(metric, labels, agg, rng.lo, rng.hi, bucket)
+            return [(b.start, b.value) for b in found]
+        if metric in _seen:
+            raise FormulaProblem(f"derived metric {metric!r} refers to itself")
+        operands = {
+            name: dict(self.buckets(name, labels, agg, rng, bucket, _seen | {metric}))
+            for name in sorted(formula.names)
+        }
+        return _combine(formula, operands)
+
+    def buckets_by_label(
+        self,
+        metric: str,
+        labels: Mapping[str, str],
+        agg: str,
+        rng: TimeRange,
+        bucket: int,
+        by: str,
+    ) -> dict[str, list[tuple[int, float]]]:
+        formula = self.formula(metric)
+        if formula is None:
+            found = self.reader.buckets_by_label(metric, labels, agg, rng.lo, rng.hi, bucket, by)
+            return {k: [(b.start, b.value) for b in v] for k, v in found.items()}
+        per_operand = {
+            name: self.buckets_by_label(name, labels, agg, rng, bucket, by)
+            for name in sorted(formula.names)
+        }
+        keys = sorted({k for split in per_operand.values() for k in split})
+        result = {}
+        for key in keys:
+            points = _combine(formula, {n: dict(s.get(key, [])) for n, s in per_operand.items()})
+            if points:
+                result[key] = points
+        return result
+
+
+def _combine(formula: Formula, operands: Mapping[str, Mapping[int, float]]) -> list[tuple[int, float]]:
+    starts = sorted({s for points in operands.values() for s in points})
+    combined = []
+    for start in starts:
+        value = formula.evaluate({n: p.get(start) for n, p in operands.items()})
+        if value is not None:
+            combined.append((start, value))
+    return combined
+
+
+# -- presentation settings ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Presentation:
+    format: str
+    currency: str | None
+    decimals: int | None
+    description: str | None
+
+
+def presentation(kpi: Kpi, derived: Mapping[str, DerivedMetric]) -> Presentation:
+    """The KPI's format, else its derived metric's, else `number`."""
+    metric = derived.get(kpi.metric)
+    fmt = kpi.format
+    if "format" not in kpi.model_fields_set and metric is not None and metric.format:
+        fmt = metric.format
+    currency = kpi.currency if kpi.currency is not None else (metric.currency if metric else None)
+    decimals = kpi.decimals if kpi.decimals is not None else (metric.decimals if metric else None)
+    description = kpi.description or (metric.description if metric else None)
+    return Presentation(fmt, currency, decimals, description)
+
+
+# -- states ---------------------------------------------------------------------------
+
+
+def threshold_band(
+    value: float | None,
+    direction: str,
+    target: float | None,
+    warn: float | None,
+    crit: float | None,
+) -> State:
+    """The band of a value: on a threshold is the worse side (SPEC §3)."""
+    if value is None:
+        return "no_data"
+    if warn is not None or crit is not None:
+        if direction == "down":
+            if crit is not None and value >= crit:
+                return "crit"
+            if warn is not None and value >= warn:
+                return "warn"
+            return "ok"
+        if crit is not None and value <= crit:
+            return "crit"
+        if warn is not None and value <= warn:
+            return "warn"
+        return "ok"
+    if target is not None:
+        met = value <= target if direction == "down" else value >= target
+        return "ok" if met else "warn"
+    return "neutral"
+
+
+def delta_good(delta: float | None, direction: str) -> bool | None:
+    if delta is None or delta == 0:
+        return None
+    return delta < 0 if direction == "down" else delta > 0
+
+
+# -- evaluation -----------------------------------------------------------------------
+
+
+def current_range(kpi: Kpi, as_of: int, tz: tzinfo) -> TimeRange | None:
+    window = kpi.effective_window
+    return None if window is None else timeutil.window_range(window, as_of, tz)
+
+
+def previous_range(kpi: Kpi, as_of: int, tz: tzinfo) -> tuple[TimeRange | None, int] | None:
+    """Where the comparison value lives: (range or None for "latest at", moment).
+
+    None when the KPI does not compare.
+    """
+    if kpi.compare == "none":
+        return None
+    window = kpi.effective_window
+    if kpi.compare == "previous_period":
+        if window is None:
+            return None, as_of - DAY
+        return timeutil.previous_window_range(window, as_of, tz), as_of
+    offset = timeutil.parse_duration(kpi.compare)
+    if window is None:
+        return None, as_of - offset
+    return timeutil.offset_range(timeutil.window_range(window, as_of, tz), offset), as_of - offset
+
+
+def spark_values(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> tuple[float, ...]:
+    window, bucket = (kpi.spark.window, kpi.spark.bucket) if kpi.spark else DEFAULT_SPARK
+    rng = timeutil.window_range(window, as_of, tz)
+    size = capped_bucket(rng, timeutil.parse_duration(bucket))
+    return tuple(v for _, v in source.buckets(kpi.metric, kpi.labels, kpi.agg, rng, size))
+
+
+def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiView:
+    """The KpiView of `kpi` at `as_of`; a failing store query gives state `error`."""
+    shown = presentation(kpi, source.derived)
+    target = kpi.target
+    warn = percent_of(kpi.warn, target)
+    crit = percent_of(kpi.crit, target)
+
+    def fmt(value: float | None) -> str:
+        return format_value(value, shown.format, currency=shown.currency, decimals=shown.decimals)
+
+    base = {
+        "id": kpi.id,
+        "title": kpi.title or kpi.id,
+        "metric": kpi.metric,
+        "agg": kpi.agg,
+        "window": kpi.effective_window,
+        "direction": kpi.direction,
+        "format": shown.format,
+        "target": target,
+        "target_display": None if target is None else fmt(target),
+        "warn": warn,
+        "crit": crit,
+        "indicator": kpi.indicator,
+        "north_star": kpi.north_star,
+        "description": shown.description,
+        "formula": source.derived[kpi.metric].formula if kpi.metric in source.derived else None,
+        "labels": tuple(sorted(kpi.labels.items())),
+    }
+    try:
+        current = source.read(kpi.metric, kpi.labels, kpi.agg, current_range(kpi, as_of, tz), as_of)
+        previous = None
+        where = previous_range(kpi, as_of, tz)
+        if where is not None:
+            rng, at = where
+            previous = source.read(kpi.metric, kpi.labels, kpi.agg, rng, at, want_time=False).value
+        spark = spark_values(kpi, source, as_of, tz)
+    except EVALUATION_FAILURES as exc:
+        reason = str(exc) or exc.__class__.__name__
+        return KpiView(**base, value=None, display=fmt(None), state="error", band="no_data", error=reason)
+
+    value = current.value
+    delta = None if value is None or previous is None else value - previous
+    delta_pct = None if delta is None or previous == 0 else delta / abs(previous)
+    band = threshold_band(value, kpi.direction, target, warn, crit)
+    state: State = band
+    age = None if current.newest is None else as_of - current.newest
+    stale_after = None if kpi.stale_after is None else timeutil.parse_duration(kpi.stale_after)
+    if value is not None and stale_after is not None and age is not None and age > stale_after:
+        state = "stale"
+    return KpiView(
+        **base,
+        value=value,
+        display=fmt(value),
+        state=state,
+        band=band,
+        previous=previous,
+        delta=delta,
+        delta_pct=delta_pct,
+        delta_display=format_delta(
+            value, previous, shown.format, currency=shown.currency, decimals=shown.decimals
+        ),
+        delta_good=delta_good(delta, kpi.direction),
+        last_at=current.newest,
+        age_display=None if age is None else timeutil.format_age(age),
+        spark=spark,
+    )

@@ -1,0 +1,234 @@
+"""A Board as plain text (pipes, cron mail) or as the JSON object SPEC §1 fixes.
+
+Both only present a Board, so they show the same numbers as the TUI. Text from the spec
+or the store is data: it is printed as is, except control characters, which are shown
+escaped (`\\x1b`) so a report can never send escape sequences to a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from kpitui import timeutil
+from kpitui.engine.board import (
+    STATE_GLYPHS,
+    STATUS_GLYPHS,
+    Board,
+    KpiView,
+    KrView,
+    ObjectiveView,
+)
+from kpitui.engine.format import format_value
+
+BAR_CELLS = 10
+TITLE_CAP = 36  # longer titles push their row's columns right instead of being cut
+
+# -- JSON -----------------------------------------------------------------------------
+
+
+def _kpi_json(kpi: KpiView) -> dict[str, Any]:
+    return {
+        "id": kpi.id,
+        "title": kpi.title,
+        "metric": kpi.metric,
+        "value": kpi.value,
+        "display": kpi.display,
+        "state": kpi.state,
+        "target": kpi.target,
+        "previous": kpi.previous,
+        "delta": kpi.delta,
+        "delta_pct": kpi.delta_pct,
+        "last_at": None if kpi.last_at is None else timeutil.iso_utc(kpi.last_at),
+    }
+
+
+def _kr_json(kr: KrView) -> dict[str, Any]:
+    return {
+        "id": kr.id,
+        "title": kr.title,
+        "kind": kr.kind,
+        "start": kr.start,
+        "target": kr.target,
+        "current": kr.current,
+        "progress_raw": kr.progress_raw,
+        "progress": kr.progress,
+        "status": kr.status,
+        "confidence": kr.confidence,
+        "checkin_due": kr.checkin_due,
+    }
+
+
+def _objective_json(objective: ObjectiveView) -> dict[str, Any]:
+    return {
+        "id": objective.id,
+        "title": objective.title,
+        "owner": objective.owner,
+        "progress": objective.progress,
+        "expected": objective.expected,
+        "status": objective.status,
+        "key_results": [_kr_json(kr) for kr in objective.key_results],
+        "children": [_objective_json(child) for child in objective.children],
+    }
+
+
+def board_to_json(board: Board) -> dict[str, Any]:
+    """Exactly the keys of SPEC §1: a contract scripts rely on."""
+    return {
+        "title": board.title,
+        "as_of": timeutil.iso_utc(board.as_of),
+        "kpis": [_kpi_json(kpi) for kpi in board.kpis],
+        "okrs": [_objective_json(objective) for objective in board.okrs],
+    }
+
+
+def board_to_json_text(board: Board) -> str:
+    """The JSON document, with every control character escaped (C1 and DEL included,
+    which `json.dumps` leaves raw when it keeps emoji readable)."""
+    text = json.dumps(board_to_json(board), ensure_ascii=False, indent=2)
+    return "".join(f"\\u{ord(ch):04x}" if _is_control(ch) else ch for ch in text) + "\n"
+
+
+# -- text -----------------------------------------------------------------------------
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cc" and ch != "\n"
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (ESC, newlines, C1, DEL) shown escaped."""
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def cell_width(text: str) -> int:
+    """Terminal cells `text` takes: wide (CJK, emoji) 2, combining marks 0."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or ch in "\u200d\ufe0f\ufe0e":
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    gap = " " * max(0, width - cell_width(text))
+    return gap + text if right else text + gap
+
+
+def progress_bar(progress: float | None, cells: int = BAR_CELLS) -> str:
+    """`[#####-----]  45%` in ASCII, so it survives any mail client or terminal."""
+    if progress is None:
+        return f"[{'.' * cells}]    —"
+    filled = math.floor(min(1.0, max(0.0, progress)) * cells + 0.5)  # half up: 45% → 5 cells
+    return f"[{'#' * filled}{'-' * (cells - filled)}] {math.floor(progress * 100 + 0.5):3d}%"
+
+
+def _timezone_label(board: Board) -> str:
+    return "local time" if board.timezone == "local" else board.timezone
+
+
+def _header(board: Board, width: int) -> list[str]:
+    tz = timeutil.resolve_timezone(None if board.timezone == "local" else board.timezone)
+    as_of = f"as of {timeutil.format_time(board.as_of, tz)} ({_timezone_label(board)})"
+    title = printable(board.title)
+    room = width - cell_width(title) - cell_width(as_of)
+    lines = [title + " " * room + as_of if room >= 2 else f"{title}\n{as_of}"]
+    lines.append("=" * min(width, max(cell_width(title), cell_width(as_of))))
+    lines.extend(f"! {printable(error)}" for error in board.errors)
+    return lines
+
+
+def _kpi_cells(kpi: KpiView) -> list[str]:
+    target = printable(kpi.target_display) if kpi.target_display else ""
+    note = ""
+    if kpi.state == "stale":
+        note = f"{kpi.age_display or 'old'} (was {kpi.band})"
+    elif kpi.state == "error":
+        note = f"error: {printable(kpi.error or 'query failed')}"
+    title = printable(kpi.title) + (" ★" if kpi.north_star else "")
+    return [
+        f"{STATE_GLYPHS.get(kpi.state, '?')} {kpi.state}",
+        title,
+        printable(kpi.display),
+        kpi.delta_display,
+        target,
+        note,
+    ]
+
+
+def _kpi_table(board: Board) -> list[str]:
+    if not board.kpis:
+        return ["  (no KPIs)"]
+    rows = [["state", "KPI", "value", "change", "target", ""]]
+    rows += [_kpi_cells(kpi) for kpi in board.kpis]
+    widths = [max(cell_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    widths[1] = min(widths[1], TITLE_CAP)
+    lines = []
+    for row in rows:
+        cells = [
+            pad(row[0], widths[0]),
+            pad(row[1], widths[1]),
+            pad(row[2], widths[2], right=True),
+            pad(row[3], widths[3]),
+            pad(row[4], widths[4]),
+            row[5],
+        ]
+        lines.append(("  " + "  ".join(cells)).rstrip())
+    return lines
+
+
+def _kr_line(kr: KrView, depth: int) -> str:
+    indent = "  " * depth
+    status = f"{STATUS_GLYPHS.get(kr.status, '?')} {kr.status}"
+    parts = [f"{indent}{progress_bar(kr.progress_raw if kr.progress is not None else None)}  {pad(status, 13)} {printable(kr.title)}"]
+    if kr.current is not None and kr.target is not None and kr.kind not in ("milestone",):
+        parts.append(f"{format_value(kr.current)} / {format_value(kr.target)}")
+    if kr.owner:
+        parts.append(f"@{printable(kr.owner)}")
+    if kr.confidence:
+        parts.append(f"confidence: {printable(kr.confidence)}")
+    if kr.checkin_due:
+        parts.append("check-in due")
+    if kr.error:
+        parts.append(f"error: {printable(kr.error)}")
+    return "  ·  ".join(parts)
+
+
+def _objective_lines(objective: ObjectiveView, depth: int) -> Iterator[str]:
+    indent = "  " * depth
+    status = f"{STATUS_GLYPHS.get(objective.status, '?')} {objective.status}"
+    line = f"{indent}{progress_bar(objective.progress)}  {pad(status, 13)} {printable(objective.title)}"
+    if objective.owner:
+        line += f"  ·  @{printable(objective.owner)}"
+    yield line
+    for kr in objective.key_results:
+        yield _kr_line(kr, depth + 1)
+    for child in objective.children:
+        yield from _objective_lines(child, depth + 1)
+
+
+def board_to_text(board: Board, width: int = 100) -> str:
+    """The board as plain, aligned text: KPIs table, then the OKR tree."""
+    lines = _header(board, width)
+    lines += ["", "KPIs", *_kpi_table(board)]
+    if board.okrs:
+        expected = round(board.expected * 100)
+        lines += ["", f"OKRs  {board.period_label}  ({expected}% of the period elapsed)"]
+        for objective in board.okrs:
+            lines.extend("  " + line for line in _objective_lines(objective, 0))
+    errors = [c for c in board.charts if c.error]
+    if errors:
+        lines += ["", "Charts"]
+        lines += [f"  ⚠ {printable(c.title)}: error: {printable(c.error or '')}" for c in errors]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,521 @@
+"""Checks that need the whole spec (and the store's metric names), run once the models
+accept its shape: ids, metric references, formulas and their cycles, threshold order,
+OKR periods and key-result kinds, layout panels, and the focus warnings a PM expects
+(one North Star, a leading indicator, no more than 7 KPIs on a page).
+
+Every problem is a `SpecProblem` at the `file:line:col` of the key it is about.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import itertools
+import math
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from kpitui.errors import KpituiError
+from kpitui.spec.formula import Formula, FormulaError, parse_formula
+from kpitui.spec.loader import NodePath, SourceMap, SpecProblem, format_path
+from kpitui.spec.models import METRIC_NAME_RE, Dashboard, KeyResult, Kpi, Objective, percent_of
+
+MAX_KPIS_PER_PAGE = 7
+RESERVED_PANELS = ("okrs", "alerts")
+
+
+@functools.cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+def _did_you_mean(word: str, options: object, cutoff: float = 0.6) -> str | None:
+    match = difflib.get_close_matches(word, list(options), n=1, cutoff=cutoff)  # type: ignore[call-overload]
+    return f"did you mean {match[0]!r}?" if match else None
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def walk_objectives(
+    objectives: list[Objective], path: NodePath = ("okrs",)
+) -> Iterator[tuple[Objective, NodePath]]:
+    """Every objective at any depth with its path, parents first, in spec order."""
+    for i, objective in enumerate(objectives):
+        here = (*path, i)
+        yield objective, here
+        yield from walk_objectives(objective.children, (*here, "children"))
+
+
+def check_dashboard(
+    dashboard: Dashboard, source_map: SourceMap, file: str | None, known_metrics: set[str] | None
+) -> tuple[list[KpituiError], list[KpituiError]]:
+    """(errors, warnings) for a spec the models accepted."""
+    checker = _Checker(dashboard, source_map, file, known_metrics)
+    checker.run()
+    return checker.errors, checker.warnings
+
+
+class _Checker:
+    def __init__(
+        self, d: Dashboard, smap: SourceMap, file: str | None, known: set[str] | None
+    ) -> None:
+        self.d = d
+        self.smap = smap
+        self.file = file
+        self.known = known
+        self.errors: list[KpituiError] = []
+        self.warnings: list[KpituiError] = []
+        self.formulas: dict[str, Formula] = {}
+        self.objectives = list(walk_objectives(d.okrs))
+
+    # -- reporting ---------------------------------------------------------------------
+
+    def _problem(
+        self,
+        severity: str,
+        path: NodePath,
+        detail: str,
+        hint: str | None,
+        at: tuple[int, int] | None,
+        at_key: bool,
+    ) -> SpecProblem:
+        line, col = at or (self.smap.key(path) if at_key else self.smap.value(path))
+        return SpecProblem(
+            detail, path=path, file=self.file, line=line, col=col, hint=hint, severity=severity
+        )
+
+    def error(
+        self,
+        path: NodePath,
+        detail: str,
+        hint: str | None = None,
+        *,
+        at: tuple[int, int] | None = None,
+        at_key: bool = False,
+    ) -> None:
+        self.errors.append(self._problem("error", path, detail, hint, at, at_key))
+
+    def warn(
+        self,
+        path: NodePath,
+        detail: str,
+        hint: str | None = None,
+        *,
+        at: tuple[int, int] | None = None,
+        at_key: bool = False,
+    ) -> None:
+        self.warnings.append(self._problem("warning", path, detail, hint, at, at_key))
+
+    def line_of(self, path: NodePath) -> int:
+        return self.smap.value(path)[0]
+
+    def written(self, path: NodePath) -> bool:
+        return path in self.smap.values
+
+    # -- the checks --------------------------------------------------------------------
+
+    def run(self) -> None:
+        d = self.d
+        if not (d.kpis or d.charts or d.okrs):
+            self.error(
+                (),
+                "the dashboard shows nothing: it has no kpis, charts or okrs",
+                "add a list of `kpis:` (each with a `metric:`); see docs/spec.md",
+                at=(1, 1),
+            )
+        self.check_timezone()
+        self.check_period()
+        self.check_ids()
+        self.check_formulas()
+        self.check_metric_references()
+        for i, kpi in enumerate(d.kpis):
+            self.check_kpi(kpi, ("kpis", i))
+        self.check_north_star()
+        for i, chart in enumerate(d.charts):
+            path: NodePath = ("charts", i)
+            if chart.split_by and len(chart.metrics) > 1:
+                self.error(
+                    (*path, "split_by"),
+                    f"split_by draws one metric as a line per {chart.split_by!r} value, "
+                    f"but this chart has {len(chart.metrics)} metrics",
+                    "keep one metric, or drop split_by",
+                )
+            if chart.y_min is not None and chart.y_max is not None and chart.y_min >= chart.y_max:
+                self.error(
+                    (*path, "y_max"),
+                    f"y_max ({_num(chart.y_max)}) must be above y_min ({_num(chart.y_min)})",
+                )
+        for objective, path in self.objectives:
+            self.check_objective(objective, path)
+        self.check_layout()
+
+    def check_timezone(self) -> None:
+        name = self.d.timezone
+        if name is None:
+            return
+        try:
+            ZoneInfo(name)
+            return
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+        hint = _did_you_mean(name, _zone_names(), cutoff=0.7) or (
+            "use an IANA name such as Europe/Paris, America/New_York or UTC"
+        )
+        self.error(("timezone",), f"{name!r} is not an IANA time zone name", hint)
+
+    def check_period(self) -> None:
+        p = self.d.period
+        if p is None:
+            return
+        path: NodePath = ("period",)
+        if p.quarter and (p.start or p.end):
+            self.error(path, "give either `quarter:` or `start:` and `end:`, not both")
+        elif not p.quarter and (p.start is None or p.end is None):
+            self.error(
+                path,
+                "a period needs both `start:` and `end:`, or `quarter:`",
+                "e.g. {start: 2026-10-01, end: 2026-12-31} or {quarter: 2026-Q4}",
+            )
+        elif p.start and p.end and p.start > p.end:
+            self.error((*path, "end"), f"the period ends ({p.end}) before it starts ({p.start})")
+
+    def check_ids(self) -> None:
+        entries: list[tuple[str, str, NodePath]] = []
+        entries += [("KPI", k.id, ("kpis", i)) for i, k in enumerate(self.d.kpis)]
+        entries += [("chart", c.id, ("charts", i)) for i, c in enumerate(self.d.charts)]
+        for objective, path in self.objectives:
+            entries.append(("objective", objective.id, path))
+            entries += [
+                ("key result", kr.id, (*path, "key_results", j))
+                for j, kr in enumerate(objective.key_results)
+            ]
+
+        def where(path: NodePath) -> NodePath:
+            return (*path, "id") if self.written((*path, "id")) else path
+
+        entries.sort(key=lambda e: self.smap.value(where(e[2])))
+        first: dict[str, tuple[str, NodePath]] = {}
+        for kind, ident, path in entries:
+            if ident in RESERVED_PANELS:
+                self.error(
+                    where(path),
+                    f"the id {ident!r} is reserved for the layout panel {ident!r}",
+                    "choose another id",
+                )
+                continue
+            if ident not in first:
+                first[ident] = (kind, path)
+                continue
+            other_kind, other = first[ident]
+            hint = None
+            if not self.written((*path, "id")):
+                hint = (
+                    "a chart's id defaults to a slug of its title, else its metrics' names; "
+                    "give it a `title:` or an `id:`"
+                    if kind == "chart"
+                    else "an id defaults to the KPI's metric or to a slug of the title; "
+                    "give this one its own `id:`"
+                )
+            self.error(
+                where(path),
+                f"the id {ident!r} is already used by {other_kind} "
+                f"{format_path(other)} (line {self.line_of(where(other))})",
+                hint,
+            )
+
+    def check_formulas(self) -> None:
+        for name, derived in self.d.metrics.items():
+            path: NodePath = ("metrics", name)
+            if not METRIC_NAME_RE.match(name):
+                self.error(
+                    path,
+                    f"{name!r} is not a metric name",
+                    "use letters, digits, _ . : - and start with a letter or _",
+                    at_key=True,
+                )
+            if self.known is not None and name in self.known:
+                self.warn(
+                    path,
+                    f"derived metric {name!r} has the same name as a stored metric: "
+                    "the formula is used",
+                    at_key=True,
+                )
+            try:
+                self.formulas[name] = parse_formula(derived.formula)
+            except FormulaError as exc:
+                fpath = (*path, "formula")
+                self.error(
+                    fpath,
+                    f"{exc.reason} (column {exc.column} of the formula)",
+                    at=self.smap.inside(fpath, exc.column),
+                )
+        for cycle in _cycles({n: sorted(f.names) for n, f in self.formulas.items()}):
+            self.error(
+                ("metrics", cycle[0], "formula"),
+                "derived metrics form a cycle: " + " → ".join(cycle),
+                "a derived metric cannot depend on itself",
+            )
+
+    def references(self) -> Iterator[tuple[NodePath, str, str, tuple[int, int] | None]]:
+        """(path, metric name, what happens without points, exact position or None)."""
+        for i, kpi in enumerate(self.d.kpis):
+            yield ("kpis", i, "metric"), kpi.metric, "shown as no_data", None
+        for i, chart in enumerate(self.d.charts):
+            for j, name in enumerate(chart.metrics):
+                yield ("charts", i, "metrics", j), name, "its line stays empty", None
+        for objective, path in self.objectives:
+            for j, kr in enumerate(objective.key_results):
+                if kr.metric is not None:
+                    yield (
+                        (*path, "key_results", j, "metric"),
+                        kr.metric,
+                        "the key result has no current value",
+                        None,
+                    )
+        for name, formula in self.formulas.items():
+            fpath: NodePath = ("metrics", name, "formula")
+            for operand, column in formula.name_columns.items():
+                yield fpath, operand, f"{name} has no value", self.smap.inside(fpath, column)
+
+    def check_metric_references(self) -> None:
+        derived = set(self.d.metrics)
+        for path, name, consequence, at in self.references():
+            if not METRIC_NAME_RE.match(name):
+                self.error(
+                    path,
+                    f"{name!r} is not a metric name",
+                    "use letters, digits, _ . : - and start with a letter or _",
+                    at=at,
+                )
+                continue
+            if name in derived or self.known is None or name in self.known:
+                continue
+            options = self.known | derived
+            hint = _did_you_mean(name, options)
+            parts = name.split("-")
+            if len(parts) > 1 and all(p in options for p in parts):
+                hint = f"to subtract, put spaces around '-': {' - '.join(parts)}"
+            self.warn(
+                path, f"metric {name!r} has no points in the store yet ({consequence})", hint, at=at
+            )
+
+    def check_kpi(self, kpi: Kpi, path: NodePath) -> None:
+        if kpi.target is not None and not math.isfinite(kpi.target):
+            self.error((*path, "target"), "the target must be a finite number")
+        resolved: list[tuple[str, float]] = []
+        for key in ("crit", "warn"):
+            raw = getattr(kpi, key)
+            if raw is None:
+                continue
+            if isinstance(raw, str) and kpi.target is None:
+                self.error(
+                    (*path, key),
+                    f"{raw!r} is a percentage of the target, but this KPI has no target",
+                    f"add `target:` or write {key} as a number",
+                )
+                continue
+            value = percent_of(raw, kpi.target)
+            if value is None or not math.isfinite(value):
+                self.error((*path, key), f"{key} must be a finite number")
+                continue
+            resolved.append((key, value))
+        if kpi.target is not None and math.isfinite(kpi.target):
+            resolved.append(("target", kpi.target))
+        self.check_threshold_order(kpi, path, resolved)
+
+    def check_threshold_order(
+        self, kpi: Kpi, path: NodePath, levels: list[tuple[str, float]]
+    ) -> None:
+        up = kpi.direction == "up"
+        wrong = [
+            (a, b) for a, b in itertools.pairwise(levels) if (a[1] > b[1] if up else a[1] < b[1])
+        ]
+        if not wrong:
+            return
+        flipped = all((a[1] >= b[1] if up else a[1] <= b[1]) for a, b in itertools.pairwise(levels))
+        rule = (
+            "with direction up (higher is better) it is crit <= warn <= target"
+            if up
+            else "with direction down (lower is better) it is crit >= warn >= target"
+        )
+        hint = f"did you mean `direction: {'down' if up else 'up'}`?" if flipped else rule
+        for (key, value), (other, other_value) in wrong:
+            side = "above" if up else "below"
+            self.error(
+                (*path, key),
+                f"{key} ({_num(value)}) is {side} {other} "
+                f"({_num(other_value)}): thresholds are out of order for direction "
+                f"{kpi.direction}",
+                hint,
+            )
+
+    def check_north_star(self) -> None:
+        stars = [i for i, k in enumerate(self.d.kpis) if k.north_star]
+        for i in stars[1:]:
+            first = ("kpis", stars[0], "north_star")
+            self.error(
+                ("kpis", i, "north_star"),
+                f"a second North Star: kpis[{stars[0]}] ({self.d.kpis[stars[0]].id!r}, "
+                f"line {self.line_of(first)}) is already one",
+                "a board has one North Star: keep `north_star: true` on one KPI",
+            )
+
+    def check_objective(self, objective: Objective, path: NodePath) -> None:
+        if not objective.key_results and not objective.children:
+            self.warn(
+                path,
+                f"objective {objective.id!r} has no key results nor child "
+                "objectives: its progress stays empty",
+            )
+        for j, kr in enumerate(objective.key_results):
+            self.check_key_result(kr, (*path, "key_results", j))
+
+    def check_key_result(self, kr: KeyResult, path: NodePath) -> None:
+        kind = kr.effective_kind
+        for key in ("start", "target"):
+            value = getattr(kr, key)
+            if value is not None and not math.isfinite(value):
+                self.error((*path, key), f"{key} must be a finite number")
+                return
+        if kr.done is not None and kind != "milestone":
+            self.error(
+                (*path, "done"),
+                f"`done` is for milestone key results, this one is {kind}",
+                "drop `done:` or write `kind: milestone`",
+            )
+        if kind in ("increase", "decrease"):
+            missing = [k for k in ("start", "target") if getattr(kr, k) is None]
+            if missing:
+                what = f"an {kind} key result" if kr.kind else "a key result"
+                self.error(
+                    path,
+                    f"{what} needs {' and '.join(f'`{k}:`' for k in missing)}",
+                    "or say `kind: maintain_above` / `maintain_below` with a target, "
+                    "or `kind: milestone` with `done:`"
+                    if not kr.kind
+                    else None,
+                )
+            elif kind == "increase" and not kr.target > kr.start:  # type: ignore[operator]
+                hint = "did you mean `kind: decrease`?" if kr.target < kr.start else None  # type: ignore[operator]
+                self.error(
+                    (*path, "target"),
+                    f"target ({_num(kr.target)}) must be above start "
+                    f"({_num(kr.start)}) for an increase",
+                    hint,
+                )
+            elif kind == "decrease" and not kr.target < kr.start:  # type: ignore[operator]
+                hint = "did you mean `kind: increase`?" if kr.target > kr.start else None  # type: ignore[operator]
+                self.error(
+                    (*path, "target"),
+                    f"target ({_num(kr.target)}) must be below start "
+                    f"({_num(kr.start)}) for a decrease",
+                    hint,
+                )
+        elif kind in ("maintain_above", "maintain_below") and kr.target is None:
+            self.error(path, f"a {kind} key result needs `target:`")
+        elif kind == "milestone" and kr.done is None and kr.metric is None:
+            self.error(path, "a milestone needs `done: true|false` or a metric that reaches 1")
+        if kr.checkin_every is not None and kr.metric is not None:
+            self.warn(
+                (*path, "checkin_every"),
+                f"checkin_every is for manual key results; this one reads metric {kr.metric!r}",
+                "drop checkin_every",
+            )
+
+    def check_layout(self) -> None:
+        kpi_ids = {k.id for k in self.d.kpis}
+        panels = kpi_ids | {c.id for c in self.d.charts} | {o.id for o, _ in self.objectives}
+        kr_owner = {kr.id: o.id for o, _ in self.objectives for kr in o.key_results}
+        layout = self.d.layout
+        if layout is None:
+            if len(self.d.kpis) > MAX_KPIS_PER_PAGE:
+                self.focus_warning(("kpis",), len(self.d.kpis), "the board's one page")
+        else:
+            placed: set[str] = set()
+            for i, page in enumerate(layout.pages):
+                ppath: NodePath = ("layout", "pages", i)
+                if not any(page.rows):
+                    self.warn(ppath, "this page has no panels", "add `rows: [[kpi_id, ...]]`")
+                on_page: dict[str, int] = {}
+                for j, row in enumerate(page.rows):
+                    for k, panel in enumerate(row):
+                        here = (*ppath, "rows", j, k)
+                        if panel not in panels and panel not in RESERVED_PANELS:
+                            hint = (
+                                f"key results show inside their objective: use {kr_owner[panel]!r}"
+                                if panel in kr_owner
+                                else _did_you_mean(panel, panels | set(RESERVED_PANELS))
+                            )
+                            self.error(
+                                here,
+                                f"{panel!r} is not a KPI, chart or objective id, "
+                                "nor okrs or alerts",
+                                hint,
+                            )
+                        elif panel in on_page:
+                            self.error(
+                                here,
+                                f"{panel!r} is already on this page (row {on_page[panel] + 1})",
+                                "a panel appears once per page",
+                            )
+                        else:
+                            on_page[panel] = j
+                placed |= set(on_page)
+                count = len(set(on_page) & kpi_ids)
+                if count > MAX_KPIS_PER_PAGE:
+                    self.focus_warning(ppath, count, "this page")
+            for i, kpi in enumerate(self.d.kpis):
+                if kpi.id not in placed:
+                    self.warn(
+                        ("kpis", i),
+                        f"KPI {kpi.id!r} is on no page of the layout",
+                        "add its id to a row, or drop it",
+                    )
+        if self.d.kpis and not any(k.indicator == "leading" for k in self.d.kpis):
+            self.warn(
+                ("kpis",),
+                "no KPI is marked `indicator: leading`: the board only shows "
+                "what has already happened",
+                "tag the KPIs that move first, such as activation or trial starts, "
+                "with `indicator: leading`",
+                at_key=True,
+            )
+
+    def focus_warning(self, path: NodePath, count: int, where: str) -> None:
+        self.warn(
+            path,
+            f"{where} holds {count} KPIs: a board that tracks everything focuses on nothing",
+            f"keep a North Star and a few supporting KPIs, at most {MAX_KPIS_PER_PAGE} per page",
+            at_key=True,
+        )
+
+
+def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Each cycle among derived metrics once, as [a, b, a], found in spec order."""
+    cycles: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    stack: list[str] = []
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        stack.append(name)
+        for operand in graph.get(name, ()):
+            if operand not in graph:
+                continue
+            if state.get(operand) == 1:
+                cycle = [*stack[stack.index(operand) :], operand]
+                if frozenset(cycle) not in seen:
+                    seen.add(frozenset(cycle))
+                    cycles.append(cycle)
+            elif operand not in state:
+                visit(operand)
+        stack.pop()
+        state[name] = 2
+
+    for name in graph:
+        if name not in state:
+            visit(name)
+    return cycles

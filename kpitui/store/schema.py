@@ -1,0 +1,143 @@
+"""The SQLite schema of a metric store, its version and its forward migrations.
+
+Tables:
+
+- `series`: one row per metric + label set; `labels` is canonical JSON (sorted keys, no
+  spaces) so that the same labels always give the same text and `UNIQUE` works.
+- `points`: `(series_id, ts) -> value`, WITHOUT ROWID so the primary key *is* the table
+  and a window of one series is one contiguous range of the b-tree.
+- `rollup_hour`, `rollup_day`: count, sum, min and max of the points of each series per
+  UTC hour and day. The writer recomputes the touched buckets in the same transaction as
+  the points, so they are never out of step; the reader answers sum/count/avg/min/max
+  over long windows from a few hundred rollup rows instead of hundreds of thousands of
+  points. Points are never deleted, so a bucket row exists exactly when it has points.
+  Programs must write through kpitui (`record`, `import`, `kpitui.store.open_writer`):
+  a raw SQL INSERT into `points` would leave the rollups stale.
+- `checkins`: manual key-result check-ins.
+
+`PRAGMA user_version` holds the schema version. Only writers migrate; a reader refuses a
+store it does not understand rather than guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Mapping
+
+from kpitui.errors import StoreError
+
+SCHEMA_VERSION = 1
+
+HOUR = 3600
+DAY = 86400
+
+METRIC_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*\Z")
+CONFIDENCES = ("on_track", "at_risk", "off_track")
+
+# Epoch seconds of 0001-01-01 and 9999-12-31T23:59:59Z: anything outside is a typo
+# (milliseconds pasted as seconds) and would not survive a round trip through datetime.
+MIN_TS = -62135596800
+MAX_TS = 253402300799
+
+# Values are finite doubles: NaN arrives as NULL (NOT NULL rejects it), ±inf and text
+# fail the range check, so no program can store a value kpitui cannot aggregate.
+_FINITE = "value BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308"
+
+_ROLLUP_COLUMNS = """(
+    series_id INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    total REAL NOT NULL,
+    vmin REAL NOT NULL,
+    vmax REAL NOT NULL,
+    PRIMARY KEY (series_id, bucket)
+) WITHOUT ROWID"""
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE series (
+            id INTEGER PRIMARY KEY,
+            metric TEXT NOT NULL,
+            labels TEXT NOT NULL DEFAULT '{}',
+            UNIQUE (metric, labels)
+        )""",
+        f"""CREATE TABLE points (
+            series_id INTEGER NOT NULL REFERENCES series (id),
+            ts INTEGER NOT NULL,
+            value REAL NOT NULL CHECK ({_FINITE}),
+            PRIMARY KEY (series_id, ts)
+        ) WITHOUT ROWID""",
+        f"CREATE TABLE rollup_hour {_ROLLUP_COLUMNS}",
+        f"CREATE TABLE rollup_day {_ROLLUP_COLUMNS}",
+        f"""CREATE TABLE checkins (
+            kr_id TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            value REAL NOT NULL CHECK ({_FINITE}),
+            confidence TEXT CHECK (confidence IN ('on_track', 'at_risk', 'off_track')),
+            note TEXT,
+            PRIMARY KEY (kr_id, ts)
+        ) WITHOUT ROWID""",
+    ),
+}
+
+KPITUI_TABLES = frozenset({"series", "points", "rollup_hour", "rollup_day", "checkins"})
+
+
+def canonical_labels(labels: Mapping[str, str] | None) -> str:
+    """The text stored in `series.labels`: sorted keys, no spaces, unicode kept."""
+    return json.dumps(dict(labels or {}), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def is_metric_name(name: object) -> bool:
+    return isinstance(name, str) and METRIC_NAME_RE.match(name) is not None
+
+
+def floor_to(ts: int, size: int) -> int:
+    """Start of the `size`-second bucket holding `ts` (floor, also before 1970)."""
+    return ts - ts % size
+
+
+def sql_floor(expr: str, size: int) -> str:
+    """`floor_to` in SQL, where `%` truncates toward zero for negative numbers."""
+    return f"({expr} - ((({expr}) % {size}) + {size}) % {size})"
+
+
+def user_tables(con: sqlite3.Connection) -> set[str]:
+    rows = con.execute(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def newer_schema_error(path: str, version: int) -> StoreError:
+    return StoreError(
+        f"the store has schema version {version}, newer than this kpitui understands "
+        f"(up to {SCHEMA_VERSION})",
+        file=path,
+        hint="upgrade kpitui",
+    )
+
+
+def stored_version(con: sqlite3.Connection, path: str) -> int:
+    """The store's schema version; StoreError when it is newer than ours or foreign."""
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise newer_schema_error(path, version)
+    if version == 0 and user_tables(con):
+        raise StoreError(
+            "not a kpitui store: a SQLite database with other tables",
+            file=path,
+            hint="pass --db with a kpitui store, or a new file name",
+        )
+    return version
+
+
+def migrate(con: sqlite3.Connection, path: str) -> None:
+    """Bring the store to SCHEMA_VERSION. Call inside a write transaction (writers only)."""
+    version = stored_version(con, path)
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        for statement in MIGRATIONS[target]:
+            con.execute(statement)
+        con.execute(f"PRAGMA user_version = {target}")

@@ -1,0 +1,400 @@
+"""The live dashboard: presents the engine's Board and keeps it current.
+
+The app never writes SQL nor computes a KPI state (STYLE.md): a `Poller` in a thread
+worker asks the engine for a Board when something changed, posts it back as a message,
+and the handler hands each panel its new view inside `batch_update()`. Keys follow
+SPEC §4; navigation, the poll, the page grid and the header live in their own modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Tree
+
+from kpitui import timeutil
+from kpitui.engine.alerts import StateChange, settled_states, severity, state_changes
+from kpitui.engine.board import Board
+from kpitui.timeutil import Clock
+from kpitui.tui.board_view import BoardPage, page_title
+from kpitui.tui.commands import KpituiCommands
+from kpitui.tui.header import BoardHeader, ProblemsLine
+from kpitui.tui.jumps import BoardJumps
+from kpitui.tui.live import LiveUpdates
+from kpitui.tui.navigation import Direction, nearest
+from kpitui.tui.poller import Poller
+from kpitui.tui.widgets.alerts_log import Alert, AlertsLog
+from kpitui.tui.widgets.chart_panel import ChartPanel
+from kpitui.tui.widgets.kpi_card import KpiCard
+from kpitui.tui.widgets.okr_tree import OkrTree
+
+# How many alerts the app remembers (to replay into a rebuilt alerts log).
+ALERT_HISTORY = 200
+
+
+def _page_bindings() -> list[Binding]:
+    return [
+        Binding(
+            str(n),
+            f"page({n})",
+            f"Page {n}",
+            show=False,
+            id=f"kpitui.page_{n}",
+            tooltip=f"Switch to page {n}",
+        )
+        for n in range(1, 10)
+    ]
+
+
+def _move_bindings() -> list[Binding]:
+    moves = [("up", "k", "up", "cursor up"), ("down", "j", "down", "cursor down"),
+             ("left", "h", "left", "collapse"), ("right", "l", "right", "expand")]
+    return [
+        Binding(
+            f"{arrow},{vi}",
+            f"move('{direction}')",
+            f"Focus the panel {direction}",
+            show=False,
+            id=f"kpitui.move_{direction}",
+            tooltip=f"Focus the nearest panel {direction} (in the OKR tree: {in_tree})",
+        )
+        for arrow, vi, direction, in_tree in moves
+    ]
+
+
+class KpituiApp(LiveUpdates, BoardJumps, App[None]):
+    """The kpitui dashboard."""
+
+    CSS_PATH = "kpitui.tcss"
+    TITLE = "kpitui"
+    COMMANDS: ClassVar = App.COMMANDS | {KpituiCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Keys", key_display="?", id="kpitui.help",
+                tooltip="Show every key"),
+        Binding("r", "refresh_now", "Refresh", id="kpitui.refresh",
+                tooltip="Re-read the store and re-evaluate the board now"),
+        Binding("p", "toggle_pause", "Pause", id="kpitui.pause",
+                tooltip="Pause or resume live updates"),
+        Binding("a", "acknowledge", "Ack alert", id="kpitui.acknowledge",
+                tooltip="Acknowledge the newest alert: its card stops flashing"),
+        Binding("q", "quit", "Quit", id="kpitui.quit", tooltip="Quit kpitui"),
+        *_page_bindings(),
+        *_move_bindings(),
+    ]
+
+    class BoardRefreshed(Message):
+        """A new board was applied; posted to screens above the dashboard (drill-downs)."""
+
+        def __init__(self, board: Board) -> None:
+            super().__init__()
+            self.board = board
+
+    def __init__(
+        self,
+        loaded: Any,
+        *,
+        store_path: Path | str,
+        clock: Clock,
+        as_of: int | None = None,
+        feed: Any = None,
+        board: Board | None = None,
+        live: bool = True,
+    ) -> None:
+        super().__init__()
+        self.loaded = loaded
+        """The current good spec (a LoadedSpec); replaced when an edit on disk loads."""
+        self.board: Board | None = None
+        """The board on screen; None until the first evaluation."""
+        self.store_path = Path(store_path)
+        self.clock = clock
+        self.fixed_as_of = as_of
+        self.feed = feed
+        self.live = live
+        self.paused = False
+        self.tz = timeutil.resolve_timezone(loaded.dashboard.timezone)
+        self.title = loaded.dashboard.title
+        self._initial_board = board
+        self._poller = Poller(loaded, store_path=self.store_path, clock=clock, as_of=as_of)
+        self._poll_timer: Timer | None = None
+        self._polling = False
+        self._force_pending = False
+        self._settled: dict[str, str] | None = None  # KPI states alerts are diffed against
+        self._alerts: list[list[Any]] = []  # [StateChange, acknowledged], newest last
+        self._store_error: str | None = None
+        self._spec_errors: tuple[str, ...] = ()
+        self._failure: str | None = None
+        self._feed_error: str | None = None
+        self._page_index = 0
+        self.refresh_seconds = timeutil.parse_duration(loaded.dashboard.refresh)
+
+    # -- the API drill-down screens use ---------------------------------------------------
+
+    def as_of(self) -> int:
+        """The moment the board is evaluated at: the fixed --as-of, else the clock's now."""
+        return self.fixed_as_of if self.fixed_as_of is not None else self.clock.now()
+
+    def open_reader(self) -> Any:
+        """A fresh read-only store reader; call it in a thread worker and close it."""
+        from kpitui import store
+
+        return store.open_reader(self.store_path)
+
+    # -- building the screen -----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield BoardHeader(self.loaded.dashboard.title, id="header")
+        yield ProblemsLine(id="problems")
+        yield ContentSwitcher(id="pages")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self._dashboard = self.screen
+        self._size_classes()
+        for warning in getattr(self.loaded, "warnings", ()) or ():
+            self.notify(str(warning), title="Spec warning", severity="warning", markup=False)
+        self._update_header()
+        if self._initial_board is not None:
+            await self._apply_board(self._initial_board, rebuild=True)
+        if self.live:
+            self._start_poll(force=self._initial_board is None)
+        if self.feed is not None:
+            self.feed.start(on_error=self._on_feed_error)
+
+    def on_unmount(self) -> None:
+        if self.feed is not None:
+            self.feed.stop()
+        self._poller.close()
+
+    def on_resize(self) -> None:
+        self._size_classes()
+
+    def _size_classes(self) -> None:
+        # Charts and trees grow on a tall terminal; the grid columns follow the width.
+        screen = getattr(self, "_dashboard", None) or self.screen
+        screen.set_class(self.size.height >= 40, "-tall")
+        screen.set_class(self.size.height >= 56, "-huge")
+        for page in self._pages():
+            page.reflow(self._page_width())
+
+    def _page_width(self) -> int:
+        switcher = self.query_one("#pages", ContentSwitcher)
+        # Before the first layout the switcher has no size yet: assume the terminal's.
+        width = switcher.size.width or self.size.width
+        return max(1, width - 1)  # the vertical scrollbar
+
+    def _pages(self) -> list[BoardPage]:
+        return list(self.query(BoardPage))
+
+    def current_page(self) -> BoardPage | None:
+        pages = self._pages()
+        return pages[self._page_index] if 0 <= self._page_index < len(pages) else None
+
+    async def _build_pages(self, board: Board) -> None:
+        """(Re)create the page widgets: the first board, or a spec edit that changed the
+        layout. Keeps the page index and the focused panel when they still exist."""
+        focused_id = self._dashboard.focused.id if self._dashboard.focused else None
+        switcher = self.query_one("#pages", ContentSwitcher)
+        with self.batch_update():
+            await switcher.remove_children()
+            pages = [
+                BoardPage(page, i, board, self.tz, id=f"page-{i}")
+                for i, page in enumerate(board.pages)
+            ]
+            self._page_index = min(self._page_index, max(0, len(pages) - 1))
+            # ContentSwitcher hides its children only when it mounts: pages mounted
+            # later are hidden here, or they would all be laid out one under another.
+            for i, page in enumerate(pages):
+                page.display = i == self._page_index
+            await switcher.mount_all(pages)
+            switcher.set_reactive(ContentSwitcher.current, f"page-{self._page_index}" if pages else None)
+            width = self._page_width()
+            for page in pages:
+                page.reflow(width)
+            # A rebuilt alerts log starts with the history the app kept.
+            for log in self.query(AlertsLog):
+                for change, _acked in self._alerts:
+                    log.add_alert(_to_alert(change))
+                for _ in range(sum(1 for _change, acked in self._alerts if acked)):
+                    log.acknowledge_latest()
+        target = None
+        if focused_id:
+            try:
+                target = self.query_one(f"#{focused_id}")
+            except Exception:
+                target = None
+        if target is not None and target.focusable:
+            self.call_after_refresh(target.focus)
+        else:
+            self.call_after_refresh(self._focus_first_panel)
+
+    def _focus_first_panel(self) -> None:
+        """Focus starts on the first KPI card of the page (else its first panel)."""
+        page = self.current_page()
+        if page is None:
+            return
+        panels = [w for w in page.panel_widgets() if w.focusable]
+        cards = [w for w in panels if isinstance(w, KpiCard)]
+        target = (cards or panels or [None])[0]
+        if target is not None:
+            target.focus()
+            page.scroll_home(animate=False)
+
+    async def _apply_board(self, board: Board, *, rebuild: bool) -> None:
+        old = self.board
+        self.board = board
+        self.title = board.title
+        if old is None or (rebuild and (old.pages != board.pages or old.timezone != board.timezone)):
+            await self._build_pages(board)
+        else:
+            with self.batch_update():
+                for page in self._pages():
+                    page.update_board(board)
+        changes = state_changes(self._settled, board)
+        self._settled = settled_states(board, self._settled)
+        if changes:
+            self._raise_alerts(changes)
+        for screen in self.screen_stack[1:]:
+            screen.post_message(self.BoardRefreshed(board))
+
+    def _raise_alerts(self, changes: list[StateChange]) -> None:
+        self._alerts.extend([change, False] for change in changes)
+        del self._alerts[:-ALERT_HISTORY]
+        with self.batch_update():
+            for change in changes:
+                for page in self._pages():
+                    for card in page.widgets_for("kpi", change.kpi_id):
+                        card.flash()
+                for log in self.query(AlertsLog):
+                    log.add_alert(_to_alert(change))
+        for change in changes:
+            self.notify(
+                f"{change.title}: {change.old_state} → {change.new_state}",
+                title="KPI state changed",
+                severity=severity(change),
+                markup=False,
+            )
+        if self.loaded.dashboard.alerts.bell:
+            self.bell()
+
+    # -- the header ---------------------------------------------------------------------------
+
+    def _update_header(self) -> None:
+        header = self.query_one(BoardHeader)
+        header.set_title(self.board.title if self.board else self.loaded.dashboard.title)
+        pages = self.board.pages if self.board else ()
+        if pages:
+            index = min(self._page_index, len(pages) - 1)
+            page = f"{index + 1}/{len(pages)} {page_title(pages[index], index)}"
+        else:
+            page = "loading…"
+        as_of = ""
+        if self.board is not None:
+            as_of = "as of " + timeutil.format_time(self.board.as_of, self.tz)
+        marker = "■ snapshot" if not self.live else "❚❚ paused" if self.paused else "● live"
+        problems = self._problems()
+        header.set_status(page, as_of, marker, problem=bool(problems))
+        self.query_one(ProblemsLine).show_problems(problems)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Page and panel keys belong to the board, not to a drill-down screen above it.
+        if action in ("page", "move"):
+            return self.screen is getattr(self, "_dashboard", self.screen)
+        return True
+
+    def action_page(self, number: int) -> None:
+        pages = self._pages()
+        if not 1 <= number <= len(pages):
+            self.notify(f"There is no page {number}.", severity="warning", timeout=2)
+            return
+        self._page_index = number - 1
+        self.query_one("#pages", ContentSwitcher).current = f"page-{self._page_index}"
+        pages[self._page_index].reflow(self._page_width())
+        self._update_header()
+        self.call_after_refresh(self._focus_first_panel)
+
+    def action_refresh_now(self) -> None:
+        self.poll_now(force=True)
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self._update_header()
+        if self.paused:
+            if self._poll_timer is not None:
+                self._poll_timer.stop()
+                self._poll_timer = None
+        else:
+            self.poll_now()
+
+    def action_acknowledge(self) -> None:
+        """Acknowledge the newest alert not yet acknowledged (as the alerts log does)."""
+        entry = next((e for e in reversed(self._alerts) if not e[1]), None)
+        if entry is None:
+            self.notify("No alert to acknowledge.", timeout=2)
+            return
+        entry[1] = True
+        for page in self._pages():
+            for card in page.widgets_for("kpi", entry[0].kpi_id):
+                card.acknowledge()
+        for log in self.query(AlertsLog):
+            log.acknowledge_latest()
+
+    def action_move(self, direction: Direction) -> None:
+        focused = self.screen.focused
+        if isinstance(focused, Tree) and self._move_in_tree(focused, direction):
+            return
+        page = self.current_page()
+        if page is None:
+            return
+        panels = [w for w in page.panel_widgets() if w.focusable]
+        origin = self._panel_containing(focused, panels)
+        if origin is None:
+            self._focus_first_panel()
+            return
+        target = nearest(origin.region, [(w, w.region) for w in panels if w is not origin], direction)
+        if target is not None:
+            target.focus()
+
+    @staticmethod
+    def _panel_containing(widget: Widget | None, panels: list[Widget]) -> Widget | None:
+        node = widget
+        while node is not None:
+            if node in panels:
+                return node
+            node = node.parent if isinstance(node.parent, Widget) else None
+        return None
+
+    @staticmethod
+    def _move_in_tree(tree: Tree, direction: Direction) -> bool:
+        """Inside the OKR tree the keys move its cursor (j/k) and fold nodes (h/l)."""
+        if direction == "up":
+            tree.action_cursor_up()
+        elif direction == "down":
+            tree.action_cursor_down()
+        elif isinstance(tree, OkrTree):
+            if direction == "right":
+                tree.action_expand_or_child()
+            else:
+                tree.action_collapse_or_parent()
+        else:
+            return False
+        return True
+
+    def action_help(self) -> None:
+        from kpitui.tui.screens.help import HelpScreen, help_sections
+
+        panels = [("KPI card", KpiCard), ("Chart", ChartPanel), ("OKR tree", OkrTree),
+                  ("Alerts log", AlertsLog)]
+        self.push_screen(HelpScreen(help_sections(self, panels)))
+
+
+def _to_alert(change: StateChange) -> Alert:
+    return Alert(change.at, change.kpi_id, change.title, change.old_state, change.new_state)
+

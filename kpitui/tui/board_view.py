@@ -1,0 +1,183 @@
+"""One page of the board: rows of panels in a grid that reflows with the terminal width.
+
+Each row of the spec's layout is a grid whose column count follows the width (a KPI
+row of four is 2 cards a row at 80 columns, 4 at 160), so Tab order — the order the
+panels were composed, rows left to right, top to bottom — stays the layout order.
+A refresh hands every panel its new view in place (`update_view`), and only when that
+view differs from the one it shows: nothing is recomposed, nothing redrawn for nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import tzinfo
+
+from textual.containers import Container, VerticalScroll
+from textual.widget import Widget
+
+from kpitui.engine.board import Board, PageView, Panel
+from kpitui.tui.widgets.alerts_log import AlertsLog
+from kpitui.tui.widgets.chart_panel import ChartPanel
+from kpitui.tui.widgets.kpi_card import KpiCard
+from kpitui.tui.widgets.okr_tree import OkrTree
+
+# The narrowest each kind of panel is still readable at: a row gets as many columns as
+# fit its widest-needing panel.
+MIN_PANEL_WIDTH: dict[str, int] = {
+    "kpi": 36,
+    "chart": 56,
+    "objective": 56,
+    "okrs": 56,
+    "alerts": 44,
+}
+
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def panel_dom_id(page_index: int, panel: Panel) -> str:
+    """A Textual id for a panel: ids from the spec may hold `.` or `:` (metric names),
+    which Textual ids may not, so they are cleaned and made unique with a short hash."""
+    clean = _UNSAFE_ID.sub("_", panel.id)
+    if clean != panel.id:
+        clean += "-" + hashlib.sha1(panel.id.encode()).hexdigest()[:6]
+    return f"p{page_index}-{panel.kind}-{clean}"
+
+
+def row_columns(kinds: list[str], width: int) -> int:
+    """How many panels of a row sit side by side in `width` cells (at least 1)."""
+    need = max((MIN_PANEL_WIDTH.get(k, 40) for k in kinds), default=40)
+    return max(1, min(len(kinds), width // need))
+
+
+def page_title(page: PageView, index: int) -> str:
+    return page.title or f"Page {index + 1}"
+
+
+class PanelRow(Container):
+    """One row of the layout: a grid of panels."""
+
+    DEFAULT_CSS = """
+    PanelRow {
+        layout: grid;
+        grid-size: 1;
+        grid-gutter: 0 1;
+        grid-rows: auto;
+        height: auto;
+    }
+    """
+
+    def __init__(self, kinds: list[str], *children: Widget, id: str | None = None) -> None:
+        super().__init__(*children, id=id)
+        self.kinds = kinds
+        self.add_class("-kpis" if set(kinds) == {"kpi"} else "-mixed")
+
+    def reflow(self, width: int) -> None:
+        columns = row_columns(self.kinds, width)
+        if self.styles.grid_size_columns != columns:
+            self.styles.grid_size_columns = columns
+
+
+class BoardPage(VerticalScroll, can_focus=False):
+    """A page: the layout's rows, scrolling vertically when they do not fit."""
+
+    def __init__(
+        self, page: PageView, page_index: int, board: Board, tz: tzinfo, *, id: str
+    ) -> None:
+        self.page = page
+        self.page_index = page_index
+        self._tz = tz
+        # dom id -> (panel, the view it shows) so a refresh updates only what changed.
+        self._shown: dict[str, tuple[Panel, object]] = {}
+        rows = [
+            PanelRow(
+                [panel.kind for panel in row],
+                *(self._make_panel(panel, board) for panel in row),
+                id=f"p{page_index}-row{r}",
+            )
+            for r, row in enumerate(page.rows)
+            if row
+        ]
+        super().__init__(*rows, id=id)
+
+    # -- building -------------------------------------------------------------------------
+
+    def _make_panel(self, panel: Panel, board: Board) -> Widget:
+        dom_id = panel_dom_id(self.page_index, panel)
+        view = view_for(panel, board)
+        self._shown[dom_id] = (panel, view)
+        widget: Widget
+        if panel.kind == "kpi":
+            widget = KpiCard(view, tz=self._tz, id=dom_id)
+        elif panel.kind == "chart":
+            widget = ChartPanel(view, tz=self._tz, id=dom_id)
+        elif panel.kind in ("objective", "okrs"):
+            widget = OkrTree(view, expected=board.expected, id=dom_id)
+        else:
+            widget = AlertsLog(tz=self._tz, id=dom_id)
+        widget.add_class("panel", f"-{panel.kind}")
+        return widget
+
+    # -- refreshing -------------------------------------------------------------------------
+
+    def update_board(self, board: Board) -> int:
+        """Hand each panel its new view when it changed; returns how many changed."""
+        changed = 0
+        for dom_id, (panel, shown) in self._shown.items():
+            if panel.kind == "alerts":
+                continue
+            view = view_for(panel, board)
+            if view == shown or view is None:
+                continue
+            widget = self.get_child_by_id_deep(dom_id)
+            if widget is None:
+                continue
+            if panel.kind in ("objective", "okrs"):
+                widget.update_objectives(view, board.expected)
+            else:
+                widget.update_view(view)
+            self._shown[dom_id] = (panel, view)
+            changed += 1
+        return changed
+
+    def get_child_by_id_deep(self, dom_id: str) -> Widget | None:
+        try:
+            return self.query_one(f"#{dom_id}")
+        except Exception:
+            return None
+
+    def reflow(self, width: int) -> None:
+        for row in self.query(PanelRow):
+            row.reflow(width)
+
+    # -- what is on the page -----------------------------------------------------------------
+
+    def panel_widgets(self) -> list[Widget]:
+        """The panels in layout order (rows left to right, top to bottom)."""
+        return [w for w in self.query(".panel") if isinstance(w, Widget)]
+
+    def widgets_for(self, kind: str, panel_id: str) -> list[Widget]:
+        return [
+            widget
+            for dom_id, (panel, _view) in self._shown.items()
+            if panel.kind == kind and panel.id == panel_id
+            if (widget := self.get_child_by_id_deep(dom_id)) is not None
+        ]
+
+    def panel_of(self, widget: Widget) -> Panel | None:
+        entry = self._shown.get(widget.id or "")
+        return entry[0] if entry else None
+
+
+def view_for(panel: Panel, board: Board) -> object:
+    """What a panel shows from the board: a KpiView, a ChartView, objectives, or None."""
+    if panel.kind == "kpi":
+        return board.kpi(panel.id)
+    if panel.kind == "chart":
+        return board.chart(panel.id)
+    if panel.kind == "objective":
+        objective = board.objective(panel.id)
+        return (objective,) if objective is not None else ()
+    if panel.kind == "okrs":
+        return board.okrs
+    return None

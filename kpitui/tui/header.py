@@ -1,0 +1,110 @@
+"""The header line (title, page, as-of, live/paused) and the problems line under it.
+
+Both are built as Rich `Text` from data (a board titled `[bold]x[/]` shows literally)
+and re-rendered only when what they say changes, so an idle dashboard writes nothing.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from kpitui.tui.text import safe_text
+
+
+class BoardHeader(Horizontal):
+    """`Acme KPIs   1/2 Overview │ as of 2026-11-24 09:30 │ ● live`."""
+
+    DEFAULT_CSS = """
+    BoardHeader {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    BoardHeader > #header-title {
+        width: 1fr;
+        text-style: bold;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    BoardHeader > #header-status {
+        width: auto;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, title: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._title = title
+        self._status: tuple[str, str, str, bool] | None = None
+
+    def compose(self):
+        yield Static(safe_text(self._title), id="header-title")
+        yield Static("", id="header-status")
+
+    def set_title(self, title: str) -> None:
+        if title != self._title:
+            self._title = title
+            self.query_one("#header-title", Static).update(safe_text(title))
+
+    def set_status(self, page: str, as_of: str, live: str, problem: bool = False) -> None:
+        status = (page, as_of, live, problem)
+        if status == self._status:
+            return
+        self._status = status
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append_text(safe_text(page))
+        if as_of:
+            text.append(" │ ", style="dim")
+            text.append(as_of)
+        text.append(" │ ", style="dim")
+        if live.startswith("●"):
+            text.append(live, style="bold green")
+        else:
+            text.append(live, style="bold yellow")
+        if problem:
+            text.append(" │ ", style="dim")
+            text.append("⚠ see below", style="bold red")
+        self.query_one("#header-status", Static).update(text)
+
+
+class ProblemsLine(Static):
+    """Persistent problems (an invalid spec edit, an unreadable store), one per line;
+    hidden when there are none."""
+
+    DEFAULT_CSS = """
+    ProblemsLine {
+        height: auto;
+        max-height: 6;
+        padding: 0 1;
+        background: $error 20%;
+        color: $text;
+        display: none;
+    }
+    ProblemsLine.-shown {
+        display: block;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._lines: tuple[str, ...] = ()
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return self._lines
+
+    def show_problems(self, lines: tuple[str, ...]) -> None:
+        if lines == self._lines:
+            return
+        self._lines = lines
+        text = Text()
+        for i, line in enumerate(lines):
+            if i:
+                text.append("\n")
+            text.append("⚠ ", style="bold")
+            text.append_text(safe_text(line))
+        self.update(text)
+        self.set_class(bool(lines), "-shown")

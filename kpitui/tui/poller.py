@@ -1,0 +1,220 @@
+"""The live poll: decide cheaply whether the board must be re-evaluated, and do it.
+
+One `Poller.poll()` runs in a thread worker (never on the UI thread, never two at once:
+the app re-arms its timer only when the last poll has finished, as dolphie's
+WorkerManager does). A poll costs a `stat` of the spec file and `PRAGMA data_version`
+on a store connection that stays open (data_version only compares within one
+connection). The board is re-evaluated only when:
+
+- the store changed (another connection committed),
+- the spec file changed on disk and still loads (an invalid edit keeps the last board),
+- the user asked (`r`), or the reader was (re)opened,
+- the as-of moved into a new minute, so windows and ages advance without new data
+  (at most once a minute when idle; never with a fixed `--as-of`).
+
+No Textual here: the app turns a `PollResult` into screen updates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kpitui.engine.board import Board
+from kpitui.errors import KpituiError, SpecErrors
+from kpitui.timeutil import Clock
+
+# Re-evaluate an idle board when the as-of crosses into a new minute.
+IDLE_REEVALUATE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class PollResult:
+    board: Board | None = None
+    """A newly evaluated board to show; None when nothing changed."""
+    loaded: Any = None
+    """A spec that was reloaded from disk (a LoadedSpec), when it changed and is valid."""
+    spec_errors: tuple[str, ...] | None = None
+    """The problems of the spec on disk: None unchanged, () fixed, else one line each."""
+    store_error: str | None = None
+    """Why the store cannot be read right now (the last board stays on screen)."""
+    failure: str | None = None
+    """An unexpected failure (a bug): shown, never a crash of the live app."""
+
+
+def _file_signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells us a file was replaced or edited: inode, size, mtime."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class Poller:
+    """Keeps the store connection and what was last seen.
+
+    SQLite connections belong to the thread that opened them, and Textual's thread
+    workers run on any thread of a pool, so every store call goes through one private
+    thread: `poll()` may be called from any thread, one call at a time.
+    """
+
+    def __init__(
+        self,
+        loaded: Any,
+        *,
+        store_path: Path,
+        clock: Clock,
+        as_of: int | None = None,
+        open_reader: Callable[[Path], Any] | None = None,
+        evaluate: Callable[[Any, Any, int], Board] | None = None,
+        load_dashboard: Callable[..., Any] | None = None,
+    ) -> None:
+        from kpitui import engine, spec, store
+
+        self.loaded = loaded
+        self.store_path = Path(store_path)
+        self.clock = clock
+        self.fixed_as_of = as_of
+        self._open_reader = open_reader or store.open_reader
+        self._evaluate = evaluate or engine.evaluate
+        self._load_dashboard = load_dashboard or spec.load_dashboard
+        self._reader: Any = None
+        self._store_signature: tuple[int, int, int] | None = None
+        self._data_version: int | None = None
+        self._spec_signature = _file_signature(Path(loaded.path))
+        self._spec_errors: tuple[str, ...] = ()
+        self._evaluated_minute: int | None = None
+        self._store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpitui-store")
+
+    def as_of(self) -> int:
+        return self.fixed_as_of if self.fixed_as_of is not None else self.clock.now()
+
+    # -- one poll ---------------------------------------------------------------------
+
+    def poll(self, *, force: bool = False) -> PollResult:
+        return self._store_thread.submit(self._safe_poll, force).result()
+
+    def _safe_poll(self, force: bool) -> PollResult:
+        try:
+            return self._poll(force)
+        except Exception as exc:  # a bug must not kill the live dashboard
+            self._close_reader()
+            return PollResult(failure=f"{exc.__class__.__name__}: {exc}")
+
+    def _poll(self, force: bool) -> PollResult:
+        spec_errors, reloaded = self._check_spec()
+        store_error = self._ensure_reader()
+        if store_error is not None:
+            return PollResult(loaded=reloaded, spec_errors=spec_errors, store_error=store_error)
+        try:
+            version = self._reader.data_version()
+        except (KpituiError, sqlite3.Error, OSError) as exc:
+            self._close_reader()
+            return PollResult(loaded=reloaded, spec_errors=spec_errors, store_error=_reason(exc))
+        as_of = self.as_of()
+        minute = as_of // IDLE_REEVALUATE_SECONDS
+        changed = (
+            force
+            or reloaded is not None
+            or version != self._data_version
+            or minute != self._evaluated_minute
+        )
+        if not changed:
+            return PollResult(spec_errors=spec_errors)
+        board = self._evaluate(self.loaded.dashboard, self._reader, as_of)
+        self._data_version = version
+        self._evaluated_minute = minute
+        return PollResult(board=board, loaded=reloaded, spec_errors=spec_errors)
+
+    def evaluate_now(self) -> Board:
+        """One evaluation, waited for (snapshots and tests); raises when unreadable."""
+
+        def evaluate() -> Board:
+            error = self._ensure_reader()
+            if error is not None:
+                raise KpituiError(error)
+            return self._evaluate(self.loaded.dashboard, self._reader, self.as_of())
+
+        return self._store_thread.submit(evaluate).result()
+
+    # -- the spec file ------------------------------------------------------------------
+
+    def _check_spec(self) -> tuple[tuple[str, ...] | None, Any]:
+        """(spec errors: None unchanged / () fixed / lines, the reloaded spec or None)."""
+        path = Path(self.loaded.path)
+        signature = _file_signature(path)
+        if signature == self._spec_signature:
+            return None, None
+        self._spec_signature = signature
+        known = None
+        if self._reader is not None:
+            try:
+                known = self._reader.metric_names()
+            except (KpituiError, sqlite3.Error, OSError):
+                known = None
+        try:
+            loaded = self._load_dashboard(path, known_metrics=known)
+        except SpecErrors as exc:
+            return self._set_spec_errors(tuple(str(p) for p in exc.problems)), None
+        except KpituiError as exc:
+            return self._set_spec_errors((str(exc),)), None
+        except OSError as exc:
+            return self._set_spec_errors((f"{path}: cannot read it: {exc.strerror or exc}",)), None
+        self.loaded = loaded
+        self._spec_errors = ()
+        return (), loaded
+
+    def _set_spec_errors(self, errors: tuple[str, ...]) -> tuple[str, ...]:
+        self._spec_errors = errors
+        return errors
+
+    @property
+    def spec_errors(self) -> tuple[str, ...]:
+        return self._spec_errors
+
+    # -- the store ------------------------------------------------------------------------
+
+    def _ensure_reader(self) -> str | None:
+        """Open (or re-open) the store; the reason it cannot be read, else None."""
+        signature = _file_signature(self.store_path)
+        if signature is None:
+            # Deleted or moved away: an open connection would go on reading the
+            # unlinked file and show old values as if they were fresh.
+            self._close_reader()
+            return f"store {self.store_path} is missing"
+        if self._reader is not None and signature[0] != self._store_signature[0]:
+            self._close_reader()  # the file was replaced (a new inode): read the new one
+        if self._reader is None:
+            try:
+                self._reader = self._open_reader(self.store_path)
+            except (KpituiError, sqlite3.Error, OSError) as exc:
+                return _reason(exc)
+            self._store_signature = signature
+            self._data_version = None  # a new connection: its versions start afresh
+        return None
+
+    def _close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        self._data_version = None
+        if reader is not None:
+            # Closing a broken connection can fail; there is nothing left to keep.
+            with contextlib.suppress(Exception):
+                reader.close()
+
+    def close(self) -> None:
+        """Close the store connection (on its own thread) and stop that thread."""
+        with contextlib.suppress(RuntimeError):  # already shut down
+            self._store_thread.submit(self._close_reader).result()
+        self._store_thread.shutdown(wait=False)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return text.splitlines()[0]

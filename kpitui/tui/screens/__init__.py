@@ -1,0 +1,1 @@
+"""Screens pushed over the board: the help screen and the drill-downs."""

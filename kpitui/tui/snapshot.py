@@ -1,0 +1,41 @@
+"""`kpitui snapshot --format svg`: the real dashboard screen, rendered headless.
+
+The app is started with no terminal at a fixed size and a fixed as-of, shown the board
+evaluated here (no polling, no clock), and its first full screen is exported as SVG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from kpitui.timeutil import FixedClock
+
+
+def render_svg(loaded: Any, reader: Any, as_of: int, width: int, height: int) -> str:
+    """The dashboard of `loaded` on `reader` at `as_of`, as an SVG of `width`×`height` cells."""
+    from kpitui.engine import evaluate
+    from kpitui.tui.app import KpituiApp
+
+    board = evaluate(loaded.dashboard, reader, as_of)
+    app = KpituiApp(
+        loaded,
+        store_path=Path(reader.path),
+        clock=FixedClock(as_of),
+        as_of=as_of,
+        board=board,
+        live=False,
+    )
+
+    async def screenshot(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        pilot.app.exit(pilot.app.export_screenshot(title=board.title))
+
+    svg = app.run(headless=True, size=(width, height), auto_pilot=screenshot)
+    if not isinstance(svg, str):  # the app failed before the screenshot
+        raise RuntimeError("the dashboard could not be rendered")
+    return svg

@@ -1,0 +1,63 @@
+"""Text from data, made safe to put on a terminal.
+
+Titles, labels, owners and error reasons come from the spec or the store: they are data,
+never markup and never terminal control. Every widget builds user text through
+`safe_text`, which returns a Rich `Text` (never parsed as markup, so `[bold]x[/]` shows
+as typed) with every control character replaced by a visible escape (`\\x1b`), so an ESC
+in a label can neither style nor break the screen.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+
+from kpitui.engine.board import STATE_GLYPHS, STATUS_GLYPHS
+
+# C0 controls (tab and newline included: a label is one line), DEL, C1 controls, and the
+# Unicode bidi overrides/isolates that can reorder what is displayed ("Trojan Source").
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def safe_plain(s: object) -> str:
+    """`s` as a plain string with control characters replaced by visible escapes."""
+    return _UNSAFE.sub(_escape, "" if s is None else str(s))
+
+
+def safe_text(s: object, style: str = "") -> Text:
+    """Text from data, shown literally: never parsed as markup, control characters escaped.
+
+    >>> safe_text("[b]x[/]\\x1b[31m").plain
+    '[b]x[/]\\\\x1b[31m'
+    """
+    return Text(safe_plain(s), style=style, end="")
+
+
+def state_word(state: str) -> str:
+    """A KPI state as the word shown on screen: `no_data` → `no data`."""
+    return state.replace("_", " ")
+
+
+def state_label(state: str, style: str = "") -> Text:
+    """Glyph and word of a KPI state (`✖ crit`): it reads without colour."""
+    return Text(f"{STATE_GLYPHS.get(state, '?')} {state_word(state)}", style=style, end="")
+
+
+def status_word(status: str) -> str:
+    """A key-result status as the words shown on screen: `off_track` → `off track`."""
+    return status.replace("_", " ")
+
+
+def status_label(status: str, style: str = "") -> Text:
+    """Glyph and words of an OKR status (`▲ at risk`)."""
+    return Text(f"{STATUS_GLYPHS.get(status, '?')} {status_word(status)}", style=style, end="")

@@ -1,0 +1,209 @@
+"""The alerts log: KPI state changes, newest first, with their time and acknowledgement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from kpitui.engine.board import STATE_GLYPHS
+from kpitui.tui.text import safe_text, state_word
+
+MAX_ALERTS = 200
+"""Older alerts drop off the end of the log."""
+
+EMPTY_MESSAGE = "No alerts yet: state changes appear here."
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A KPI changed state at `at` (epoch seconds)."""
+
+    at: int
+    kpi_id: str
+    title: str
+    old_state: str
+    new_state: str
+
+
+class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
+    """A focusable, scrollable list of alerts, newest first.
+
+    The newest alert not yet acknowledged is highlighted and marked `▶`; acknowledged
+    alerts end with `✓ ack`. At most `MAX_ALERTS` are kept.
+    """
+
+    # The arrow keys are left to the app, which moves focus between panels with them.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pageup", "page_up", "Page up", show=False, id="alerts_log.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="alerts_log.page_down"),
+        Binding("home", "scroll_home", "Newest", show=False, id="alerts_log.newest"),
+        Binding("end", "scroll_end", "Oldest", show=False, id="alerts_log.oldest"),
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | pageup / pagedown | Scroll the log by a page. |
+    | home / end | Jump to the newest / oldest alert. |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "alerts-log--time",
+        "alerts-log--fresh",
+        "alerts-log--ack",
+        "alerts-log--empty",
+        "alerts-log--state-ok",
+        "alerts-log--state-warn",
+        "alerts-log--state-crit",
+        "alerts-log--state-stale",
+        "alerts-log--state-no_data",
+        "alerts-log--state-neutral",
+        "alerts-log--state-error",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `alerts-log--time` | The time of an alert. |
+    | `alerts-log--fresh` | The whole line of the newest unacknowledged alert. |
+    | `alerts-log--ack` | The `✓ ack` mark. |
+    | `alerts-log--empty` | The message shown while there is no alert. |
+    | `alerts-log--state-<state>` | The glyph and word of a state, one class per KPI state. |
+    """
+
+    DEFAULT_CSS = """
+    AlertsLog {
+        height: 1fr;
+        min-height: 3;
+        border: round $foreground 25%;
+        border-title-style: bold;
+        border-title-color: $foreground;
+        background: $surface;
+
+        & > .alerts-log--time { color: $foreground-muted; }
+        & > .alerts-log--fresh { background: $error 25%; text-style: bold; }
+        & > .alerts-log--ack { color: $text-success; }
+        & > .alerts-log--empty { color: $foreground-muted; text-style: italic; }
+        & > .alerts-log--state-ok { color: $text-success; }
+        & > .alerts-log--state-warn { color: $text-warning; }
+        & > .alerts-log--state-crit { color: $text-error; text-style: bold; }
+        & > .alerts-log--state-stale { color: $foreground-muted; }
+        & > .alerts-log--state-no_data { color: $foreground-muted; }
+        & > .alerts-log--state-neutral { color: $text-primary; }
+        & > .alerts-log--state-error { color: $text-error; }
+
+        &:focus { border: round $accent; }
+        &:focus:nocolor { border: double $foreground; }
+        &:nocolor > .alerts-log--fresh { text-style: bold reverse; }
+    }
+    """
+
+    tz: var[tzinfo] = var(UTC, init=False)
+    """The timezone the times are shown in (the dashboard's)."""
+
+    def __init__(
+        self,
+        *,
+        tz: tzinfo | None = None,
+        id: str | None = None,
+        name: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, name=name, classes=classes)
+        self.set_reactive(AlertsLog.tz, tz or UTC)
+        self._alerts: list[Alert] = []  # newest first
+        self._acknowledged: list[bool] = []
+        self.border_title = "Alerts"
+
+    # -- public API --------------------------------------------------------------------
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        """The alerts kept, newest first."""
+        return tuple(self._alerts)
+
+    def is_acknowledged(self, index: int) -> bool:
+        """Whether the alert at `index` (0 = newest) was acknowledged."""
+        return self._acknowledged[index]
+
+    def add_alert(self, alert: Alert) -> None:
+        """Put `alert` at the top of the log."""
+        self._alerts.insert(0, alert)
+        self._acknowledged.insert(0, False)
+        del self._alerts[MAX_ALERTS:]
+        del self._acknowledged[MAX_ALERTS:]
+        self._resize()
+        self.refresh()
+
+    def acknowledge_latest(self) -> Alert | None:
+        """Acknowledge the newest alert not yet acknowledged; None when there is none."""
+        for index, acknowledged in enumerate(self._acknowledged):
+            if not acknowledged:
+                self._acknowledged[index] = True
+                self.refresh()
+                return self._alerts[index]
+        return None
+
+    def watch_tz(self) -> None:
+        self.refresh()
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._resize()
+
+    def _resize(self) -> None:
+        width = max((self._line(i).cell_len for i in range(len(self._alerts))), default=0)
+        self.virtual_size = Size(max(width, len(EMPTY_MESSAGE)), max(1, len(self._alerts)))
+
+    def _fresh_index(self) -> int | None:
+        return next((i for i, acked in enumerate(self._acknowledged) if not acked), None)
+
+    def _style(self, component: str) -> Style:
+        return self.get_component_rich_style(f"alerts-log--{component}", partial=True)
+
+    def _line(self, index: int) -> Text:
+        alert = self._alerts[index]
+        old, new = alert.old_state, alert.new_state
+        line = Text(no_wrap=True, end="")
+        line.append("▶ " if index == self._fresh_index() else "  ")
+        at = datetime.fromtimestamp(alert.at, self.tz).strftime("%H:%M:%S")
+        line.append(at, self._style("time"))
+        line.append(" ")
+        line.append(STATE_GLYPHS.get(new, "?"), self._style(f"state-{new}"))
+        line.append(" ")
+        line.append_text(safe_text(alert.title))
+        line.append("  ")
+        line.append(state_word(old), self._style(f"state-{old}"))
+        line.append(" → ")
+        line.append(state_word(new), self._style(f"state-{new}"))
+        if self._acknowledged[index]:
+            line.append("  ✓ ack", self._style("ack"))
+        return line
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        if not self._alerts:
+            if index != 0:
+                return Strip.blank(width, base)
+            text = Text(" " + EMPTY_MESSAGE, style=self._style("empty"), no_wrap=True)
+        elif index >= len(self._alerts):
+            return Strip.blank(width, base)
+        else:
+            text = self._line(index)
+            if index == self._fresh_index():
+                text.pad_right(max(0, max(width, self.virtual_size.width) - text.cell_len))
+                text.stylize(self._style("fresh"))
+        text.stylize_before(base)
+        strip = Strip(text.render(self.app.console), text.cell_len)
+        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)

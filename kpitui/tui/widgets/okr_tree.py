@@ -1,0 +1,424 @@
+"""The OKR tree: objectives and their key results with progress, status and owner.
+
+A refresh relabels nodes in place, keyed by id; nodes are added or removed only when the
+structure changed. The tree is never cleared, so expansion and cursor survive refreshes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import ClassVar, Literal
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from kpitui.engine.board import KrView, ObjectiveView
+from kpitui.tui.text import safe_plain, safe_text, status_label
+
+NodeKind = Literal["objective", "kr"]
+NodeKey = tuple[NodeKind, str]
+
+BAR_CELLS = 10
+"""Cells of a progress bar."""
+TITLE_MIN = 14
+"""The title column never gets narrower than this."""
+TITLE_MAX = 48
+"""...nor wider than this."""
+RIGHT_PART = 42
+"""Room kept right of the title for bar, percent, status and owner."""
+STATUS_WIDTH = 13
+"""Width of the status column (`✖ off track` and a space)."""
+
+
+def percent_text(progress: float | None) -> str:
+    """`0.62` → ` 62%`; `1.25` → `125%` (over-achievement shown as is); None → `   —`."""
+    if progress is None:
+        return "   —"
+    return f"{progress * 100:3.0f}%"
+
+
+def progress_bar(progress: float | None, expected: float | None, cells: int = BAR_CELLS) -> str:
+    """`███████░░░`; the cell where the expected progress falls is marked `│` when empty."""
+    if progress is None:
+        return "·" * cells
+    filled = round(max(0.0, min(1.0, progress)) * cells)
+    bar = ["█"] * filled + ["░"] * (cells - filled)
+    if expected is not None and 0 < expected < 1:
+        # The last cell the expected progress reaches into.
+        mark = max(0, math.ceil(expected * cells) - 1)
+        if mark >= filled:
+            bar[mark] = "│"
+    return "".join(bar)
+
+
+def _fit(text: Text, width: int) -> Text:
+    """Truncate with an ellipsis, or pad with spaces, to exactly `width` cells."""
+    text = text.copy()
+    if text.cell_len > width:
+        text.truncate(width, overflow="ellipsis")
+    text.pad_right(width - text.cell_len)
+    return text
+
+
+class OkrTree(Tree[NodeKey]):
+    """Objectives (expandable) and key results (leaves) with progress against the period.
+
+    Node data is `("objective" | "kr", id)`.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "collapse_or_parent", "Collapse", show=False, id="okr_tree.collapse"),
+        Binding("right", "expand_or_child", "Expand", show=False, id="okr_tree.expand"),
+        Binding(
+            "enter",
+            "drill_down",
+            "Details",
+            id="okr_tree.drill_down",
+            tooltip="Open the progress history of this objective or key result",
+        ),
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | up / down | Move the cursor (Tree's own bindings). |
+    | left | Collapse the objective, or move to the parent when already collapsed. |
+    | right | Expand the objective, or move to its first child when already expanded. |
+    | space | Toggle the objective (Tree's own binding). |
+    | enter | Open the detail screen (posts `OkrTree.DrillDown`). |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "okr-tree--objective",
+        "okr-tree--bar-done",
+        "okr-tree--bar-todo",
+        "okr-tree--owner",
+        "okr-tree--muted",
+        "okr-tree--due",
+        "okr-tree--error",
+        "okr-tree--status-achieved",
+        "okr-tree--status-on_track",
+        "okr-tree--status-at_risk",
+        "okr-tree--status-off_track",
+        "okr-tree--status-missed",
+        "okr-tree--status-not_started",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `okr-tree--objective` | An objective's title. |
+    | `okr-tree--bar-done` | The filled part of a progress bar. |
+    | `okr-tree--bar-todo` | The empty part of a progress bar and the expected-progress mark. |
+    | `okr-tree--owner` | The owner. |
+    | `okr-tree--muted` | Secondary words: the confidence of a check-in. |
+    | `okr-tree--due` | The "check-in due" mark. |
+    | `okr-tree--error` | A key result's error reason. |
+    | `okr-tree--status-<status>` | The status glyph and words, one class per status. |
+    """
+
+    DEFAULT_CSS = """
+    OkrTree {
+        border: round $foreground 25%;
+        border-title-style: bold;
+        border-title-color: $foreground;
+        height: 1fr;
+        min-height: 5;
+
+        & > .okr-tree--objective { text-style: bold; }
+        & > .okr-tree--bar-done { color: $primary; }
+        & > .okr-tree--bar-todo { color: $foreground 30%; }
+        & > .okr-tree--owner { color: $text-secondary; }
+        & > .okr-tree--muted { color: $foreground-muted; }
+        & > .okr-tree--due { color: $text-warning; text-style: bold; }
+        & > .okr-tree--error { color: $text-error; }
+        & > .okr-tree--status-achieved { color: $text-success; text-style: bold; }
+        & > .okr-tree--status-on_track { color: $text-success; }
+        & > .okr-tree--status-at_risk { color: $text-warning; }
+        & > .okr-tree--status-off_track { color: $text-error; }
+        & > .okr-tree--status-missed { color: $text-error; text-style: bold; }
+        & > .okr-tree--status-not_started { color: $foreground-muted; }
+
+        &:focus { border: round $accent; }
+        &:focus:nocolor { border: double $foreground; }
+    }
+    """
+
+    class DrillDown(Message):
+        """Posted when Enter is pressed on a node: open its detail screen.
+
+        Handle with `on_okr_tree_drill_down`.
+        """
+
+        def __init__(self, tree: OkrTree, kind: NodeKind, node_id: str) -> None:
+            super().__init__()
+            self.tree = tree
+            """The tree the node belongs to."""
+            self.kind = kind
+            """`"objective"` or `"kr"`."""
+            self.node_id = node_id
+            """The objective's or key result's id."""
+
+        @property
+        def control(self) -> OkrTree:
+            return self.tree
+
+    def __init__(
+        self,
+        objectives: tuple[ObjectiveView, ...],
+        *,
+        expected: float,
+        id: str | None = None,
+        name: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(Text("OKRs"), ("objective", ""), id=id, name=name, classes=classes)
+        self.show_root = False
+        self.auto_expand = False  # Enter drills down; Space and ←/→ expand.
+        self.guide_depth = 3
+        self.objectives = objectives
+        """The objectives shown (change them with `update_objectives`)."""
+        self.expected = expected
+        """Share of the OKR period elapsed: the mark in every progress bar."""
+        self._okr_nodes: dict[NodeKey, TreeNode[NodeKey]] = {}
+        self._views: dict[NodeKey, ObjectiveView | KrView] = {}
+        self._depths: dict[NodeKey, int] = {}
+        self._title_width = TITLE_MIN
+
+    def on_mount(self) -> None:
+        # Labels use the component classes' styles, known once the tree is mounted.
+        self._index(self.objectives)
+        self._title_width = self._measure_title_width()
+        self._sync(self.root, self._top_items(self.objectives), set())
+        if self._tree_lines:
+            self.cursor_line = 0
+
+    def on_resize(self) -> None:
+        # The title column follows the width; Tree's own resize handler runs too.
+        if self._measure_title_width() != self._title_width:
+            self._relabel_all()
+
+    # -- public API --------------------------------------------------------------------
+
+    def update_objectives(self, objectives: tuple[ObjectiveView, ...], expected: float) -> None:
+        """Show new objectives in place: relabel by id, add/remove only what changed.
+
+        Expansion and the cursor are kept; the tree is never cleared.
+        """
+        if objectives == self.objectives and expected == self.expected:
+            return
+        self.objectives = objectives
+        self.expected = expected
+        if not self.is_mounted:
+            return
+        cursor = self.cursor_node
+        cursor_key = cursor.data if cursor is not None else None
+        cursor_parent = cursor.parent.data if cursor is not None and cursor.parent else None
+        expanded = self.expanded_ids()
+        known = set(self._okr_nodes)
+        self._index(objectives)
+        self._title_width = self._measure_title_width()
+        seen: set[NodeKey] = set()
+        self._sync(self.root, self._top_items(objectives), seen)
+        for key in [key for key in self._okr_nodes if key not in seen]:
+            del self._okr_nodes[key]
+        added = {key[1] for key in seen - known if key[0] == "objective"}
+        self.restore_expanded(expanded | added)
+        self._restore_cursor(cursor_key, cursor_parent)
+
+    def expanded_ids(self) -> set[str]:
+        """Ids of the expanded objectives."""
+        return {
+            key[1]
+            for key, node in self._okr_nodes.items()
+            if key[0] == "objective" and node.is_expanded
+        }
+
+    def restore_expanded(self, ids: Iterable[str]) -> None:
+        """Expand exactly the objectives in `ids`, collapse the others."""
+        wanted = set(ids)
+        for key, node in self._okr_nodes.items():
+            if key[0] != "objective" or not node.allow_expand:
+                continue
+            if key[1] in wanted and not node.is_expanded:
+                node.expand()
+            elif key[1] not in wanted and node.is_expanded:
+                node.collapse()
+
+    def node_for(self, kind: NodeKind, node_id: str) -> TreeNode[NodeKey] | None:
+        """The node showing that objective or key result."""
+        return self._okr_nodes.get((kind, node_id))
+
+    # -- building ------------------------------------------------------------------------
+
+    @staticmethod
+    def _top_items(objectives: Iterable[ObjectiveView]) -> list[tuple[NodeKey, ObjectiveView | KrView]]:
+        return [(("objective", o.id), o) for o in objectives]
+
+    @staticmethod
+    def _children_of(objective: ObjectiveView) -> list[tuple[NodeKey, ObjectiveView | KrView]]:
+        # Key results first, then the child objectives, as a review reads them.
+        items: list[tuple[NodeKey, ObjectiveView | KrView]] = [
+            (("kr", kr.id), kr) for kr in objective.key_results
+        ]
+        items += [(("objective", child.id), child) for child in objective.children]
+        return items
+
+    def _index(self, objectives: Iterable[ObjectiveView]) -> None:
+        """Every node's view and depth, before any label is built."""
+        self._views = {}
+        self._depths = {}
+
+        def walk(items: list[tuple[NodeKey, ObjectiveView | KrView]], depth: int) -> None:
+            for key, view in items:
+                self._views[key] = view
+                self._depths[key] = depth
+                if isinstance(view, ObjectiveView):
+                    walk(self._children_of(view), depth + 1)
+
+        walk(self._top_items(objectives), 0)
+
+    def _sync(
+        self,
+        parent: TreeNode[NodeKey],
+        items: list[tuple[NodeKey, ObjectiveView | KrView]],
+        seen: set[NodeKey],
+    ) -> None:
+        """Make `parent`'s children match `items`, recursively, touching only changes."""
+        wanted = [key for key, _ in items]
+        for child in list(parent.children):
+            if child.data not in wanted:
+                child.remove()
+        kept = [child.data for child in parent.children]
+        if kept != [key for key in wanted if key in kept]:
+            # Reordered: re-add the children (their expansion is restored by id).
+            for child in list(parent.children):
+                child.remove()
+        by_key = {child.data: child for child in parent.children}
+        for index, (key, view) in enumerate(items):
+            seen.add(key)
+            label = self._label(key, view)
+            node = by_key.get(key)
+            if node is None:
+                node = self._add(parent, key, label, index)
+            elif node.label != label:
+                node.set_label(label)
+            self._okr_nodes[key] = node
+            if isinstance(view, ObjectiveView):
+                self._sync(node, self._children_of(view), seen)
+
+    def _add(
+        self, parent: TreeNode[NodeKey], key: NodeKey, label: Text, index: int
+    ) -> TreeNode[NodeKey]:
+        before = index if index < len(parent.children) else None
+        if key[0] == "kr":
+            return parent.add_leaf(label, key, before=before)
+        return parent.add(label, key, before=before, expand=True)
+
+    def _restore_cursor(self, cursor: NodeKey | None, parent: NodeKey | None) -> None:
+        if cursor is None:
+            return
+        self._tree_lines  # noqa: B018 - rebuild the lines so node positions are current
+        node = self._okr_nodes.get(cursor) or (self._okr_nodes.get(parent) if parent else None)
+        if node is not None:
+            self.move_cursor(node)
+        elif self._tree_lines:
+            self.cursor_line = min(max(0, self.cursor_line), self.last_line)
+
+    # -- labels --------------------------------------------------------------------------
+
+    def _measure_title_width(self) -> int:
+        """One title column for the whole tree, so bars line up across depths."""
+        widest = max(
+            (
+                self._prefix_width(key) + cell_len(safe_plain(view.title))
+                for key, view in self._views.items()
+            ),
+            default=TITLE_MIN,
+        )
+        room = self.size.width - RIGHT_PART if self.size.width else TITLE_MAX
+        return max(TITLE_MIN, min(widest, TITLE_MAX, max(room, TITLE_MIN)))
+
+    def _prefix_width(self, key: NodeKey) -> int:
+        """Cells before the label: guides for the depth, and ▼ for objectives."""
+        depth = self._depths.get(key, 0)
+        return depth * self.guide_depth + (2 if key[0] == "objective" else 0)
+
+    def _relabel_all(self) -> None:
+        self._title_width = self._measure_title_width()
+        for key, node in self._okr_nodes.items():
+            view = self._views.get(key)
+            if view is None:
+                continue
+            label = self._label(key, view)
+            if node.label != label:
+                node.set_label(label)
+
+    def _style(self, component: str) -> Style:
+        return self.get_component_rich_style(f"okr-tree--{component}", partial=True)
+
+    def _label(self, key: NodeKey, view: ObjectiveView | KrView) -> Text:
+        is_kr = isinstance(view, KrView)
+        title_style = self._style("objective") if not is_kr else Style()
+        width = max(4, self._title_width - self._prefix_width(key))
+        label = Text(end="")
+        label.append_text(_fit(safe_text(view.title, style=title_style), width))
+        label.append(" ")
+        shown = view.progress_raw if isinstance(view, KrView) else view.progress
+        bar = progress_bar(view.progress, self.expected)
+        filled = len(bar.rstrip("░│·"))
+        label.append(bar[:filled], self._style("bar-done"))
+        label.append(bar[filled:], self._style("bar-todo"))
+        label.append(f" {percent_text(shown)} ")
+        status = status_label(view.status, style=self._style(f"status-{view.status}"))
+        label.append_text(_fit(status, STATUS_WIDTH))
+        if isinstance(view, KrView) and view.checkin_due:
+            label.append("⏰ check-in due", self._style("due"))
+            label.append("  ")
+        if view.owner:
+            label.append_text(safe_text(f"@{view.owner}", style=self._style("owner")))
+        if isinstance(view, KrView):
+            if view.confidence:
+                confidence = safe_plain(view.confidence).replace("_", " ")
+                label.append(f"  conf: {confidence}", self._style("muted"))
+            if view.error:
+                label.append_text(safe_text(f"  ⚠ {view.error}", style=self._style("error")))
+        label.rstrip()
+        return label
+
+    def notify_style_update(self) -> None:
+        # Component-class colours are baked into the labels: rebuild them on a theme change.
+        super().notify_style_update()
+        if self._okr_nodes and self.is_mounted:
+            self.call_later(self._relabel_all)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_collapse_or_parent(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and not node.parent.is_root:
+            self.move_cursor(node.parent)
+
+    def action_expand_or_child(self) -> None:
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if node.is_collapsed:
+            node.expand()
+        elif node.children:
+            self.move_cursor(node.children[0])
+
+    def action_drill_down(self) -> None:
+        node = self.cursor_node
+        if node is None or node.data is None or node.is_root:
+            return
+        kind, node_id = node.data
+        self.post_message(self.DrillDown(self, kind, node_id))

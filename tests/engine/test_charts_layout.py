@@ -1,0 +1,125 @@
+"""Chart series, reference lines, pages and board order."""
+
+from __future__ import annotations
+
+from kpitui.engine.board import Panel, RefLine
+from tests.engine.conftest import AS_OF, DAY, HOUR, board_of
+from tests.engine.fakes import FakeReader
+
+
+def _mrr_reader() -> FakeReader:
+    reader = FakeReader()
+    for d in range(10):
+        reader.add("mrr", {"plan": "pro"}, AS_OF - d * DAY, 800 + d)
+        reader.add("mrr", {"plan": "team"}, AS_OF - d * DAY, 200 + d)
+    return reader
+
+
+def test_chart_of_one_metric_with_reference_lines_from_its_kpi():
+    # Given an MRR KPI with target and "90%" warn, and a 7d chart of MRR in daily buckets
+    board = board_of(
+        _mrr_reader(),
+        kpis=[{"metric": "mrr", "format": "currency", "currency": "USD", "target": 1200, "warn": "90%", "crit": 900}],
+        charts=[{"title": "MRR", "metrics": ["mrr"], "window": "7d", "bucket": "1d"}],
+    )
+    chart = board.chart("mrr")
+    # Then one series of 7 daily totals, oldest first, and the KPI's lines and format
+    assert chart is not None
+    assert [s.name for s in chart.series] == ["mrr"]
+    assert [v for _, v in chart.series[0].points] == [1012, 1010, 1008, 1006, 1004, 1002, 1000]
+    assert chart.ref_lines == (RefLine("target", 1200), RefLine("warn", 1080), RefLine("crit", 900))
+    assert (chart.format, chart.bucket, chart.window) == ("currency", DAY, "7d")
+
+
+def test_chart_split_by_label():
+    board = board_of(
+        _mrr_reader(),
+        charts=[{"id": "by-plan", "metrics": ["mrr"], "split_by": "plan", "window": "3d", "bucket": "1d"}],
+    )
+    chart = board.chart("by-plan")
+    assert [s.name for s in chart.series] == ["pro", "team"]
+    assert [v for _, v in chart.series[0].points] == [802, 801, 800]
+    assert chart.ref_lines == ()
+
+
+def test_chart_of_several_metrics_has_no_reference_lines():
+    reader = FakeReader([("dau", {}, AS_OF - HOUR, 5), ("mau", {}, AS_OF - HOUR, 50)])
+    board = board_of(
+        reader,
+        kpis=[{"metric": "dau", "target": 10}],
+        charts=[{"id": "users", "metrics": ["dau", "mau"], "window": "1d", "bucket": "1h"}],
+    )
+    chart = board.chart("users")
+    assert [s.name for s in chart.series] == ["dau", "mau"]
+    assert chart.ref_lines == ()
+
+
+def test_chart_of_a_derived_metric_and_its_format():
+    reader = FakeReader([("dau", {}, AS_OF - HOUR, 5), ("mau", {}, AS_OF - HOUR, 50)])
+    board = board_of(
+        reader,
+        metrics={"stickiness": {"formula": "dau / mau", "format": "percent"}},
+        charts=[{"id": "s", "metrics": ["stickiness"], "window": "1d", "bucket": "1d"}],
+    )
+    chart = board.chart("s")
+    assert [v for _, v in chart.series[0].points] == [0.1]
+    assert chart.format == "percent"
+
+
+def test_chart_buckets_are_widened_to_at_most_1000():
+    board = board_of(FakeReader(), charts=[{"id": "c", "metrics": ["m"], "window": "365d", "bucket": "1m"}])
+    chart = board.chart("c")
+    assert 365 * DAY / chart.bucket <= 1000
+
+
+def test_chart_error_is_shown_not_raised():
+    reader = FakeReader()
+    reader.fail_metrics = {"m"}
+    chart = board_of(reader, charts=[{"id": "c", "metrics": ["m"]}]).chart("c")
+    assert chart.series == ()
+    assert "broken" in (chart.error or "")
+
+
+def test_board_order_is_north_star_first_then_spec_order():
+    board = board_of(
+        FakeReader(),
+        kpis=[{"metric": "a"}, {"metric": "b"}, {"metric": "c", "north_star": True}, {"metric": "d"}],
+    )
+    assert [k.id for k in board.kpis] == ["c", "a", "b", "d"]
+
+
+def test_default_page_north_star_rows_of_four_charts_okrs_alerts():
+    kpis = [{"metric": f"k{i}"} for i in range(6)] + [{"metric": "star", "north_star": True}]
+    board = board_of(
+        FakeReader(),
+        kpis=kpis,
+        charts=[{"id": "c1", "metrics": ["k0"]}, {"id": "c2", "metrics": ["k1"]}],
+        okrs=[{"title": "O"}],
+    )
+    (page,) = board.pages
+    ids = [[p.id for p in row] for row in page.rows]
+    assert ids == [["star"], ["k0", "k1", "k2", "k3"], ["k4", "k5"], ["c1"], ["c2"], ["okrs"], ["alerts"]]
+    assert page.rows[-2] == (Panel("okrs", "okrs"),)
+
+
+def test_default_page_without_objectives_has_no_okrs_panel():
+    board = board_of(FakeReader(), kpis=[{"metric": "a"}])
+    assert [[p.kind for p in row] for row in board.pages[0].rows] == [["kpi"], ["alerts"]]
+
+
+def test_layout_pages_resolve_panel_kinds():
+    board = board_of(
+        FakeReader(),
+        kpis=[{"metric": "mrr"}, {"metric": "churn"}],
+        charts=[{"id": "trend", "metrics": ["mrr"]}],
+        okrs=[{"title": "Grow", "children": [{"title": "Retain"}]}],
+        layout={"pages": [
+            {"title": "Money", "rows": [["mrr", "churn"], ["trend"]]},
+            {"rows": [["okrs", "retain"], ["alerts"]]},
+        ]},
+    )
+    money, second = board.pages
+    assert money.title == "Money"
+    assert money.rows == ((Panel("mrr", "kpi"), Panel("churn", "kpi")), (Panel("trend", "chart"),))
+    assert second.title == "Page 2"
+    assert second.rows == ((Panel("okrs", "okrs"), Panel("retain", "objective")), (Panel("alerts", "alerts"),))

@@ -1,0 +1,497 @@
+"""The numbers behind the drill-down screens, on a real temporary store at a fixed as-of.
+
+Every expected number is computed here, in the test, from the points the test wrote.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date
+
+import pytest
+
+from kpitui.engine import evaluate
+from kpitui.engine.detail import (
+    DetailNotFound,
+    auto_bucket,
+    day_grid,
+    kpi_detail,
+    kr_detail,
+    step_bucket,
+)
+from kpitui.spec.models import Dashboard
+from kpitui.timeutil import Period, parse_time
+
+HOUR = 3600
+DAY = 86400
+# Tuesday 24 November 2026, noon UTC.
+AS_OF = parse_time("2026-11-24T12:00:00Z")
+Q4_START = parse_time("2026-10-01")
+Q4_END = parse_time("2027-01-01")
+
+
+def make_store(tmp_path, points=(), checkins=()):
+    from tests.engine.fakes import FakeReader
+    r = FakeReader(points)
+    for c in checkins: r.add_checkin(*c)
+    return r
+
+
+@pytest.fixture
+def reader_of(tmp_path):
+    opened = []
+
+    def build(points=(), checkins=()):
+        reader = make_store(tmp_path, points, checkins)
+        opened.append(reader)
+        return reader
+
+    yield build
+    for reader in opened:
+        reader.close()
+
+
+def spec_of(**data) -> Dashboard:
+    return Dashboard.model_validate({"timezone": "UTC", "period": {"quarter": "2026-Q4"}, **data})
+
+
+# Signups: one point a day at 14:00 UTC for the last 40 days, per plan.
+# free on day d (d = 1 is yesterday) is 100 + d; pro is 10 * d.
+def signup_points():
+    points = []
+    for d in range(1, 41):
+        ts = AS_OF - d * DAY + 2 * HOUR
+        points.append(("signups", {"plan": "free"}, ts, 100.0 + d))
+        points.append(("signups", {"plan": "pro"}, ts, 10.0 * d))
+    return points
+
+
+SIGNUPS_KPI = {"id": "signups", "metric": "signups", "agg": "sum", "window": "7d",
+               "target": 1500, "warn": 1200, "crit": 900}
+
+
+def in_range(points, lo, hi, plan=None):
+    return [(ts, v) for _, labels, ts, v in points
+            if lo <= ts <= hi and (plan is None or labels.get("plan") == plan)]
+
+
+def independent_stats(points, days, plan=None):
+    lo, hi = AS_OF - days * DAY + 1, AS_OF
+    chosen = in_range(points, lo, hi, plan)
+    values = [v for _, v in chosen]
+    # `last` over several series adds up each series' last value in the range.
+    lasts = {}
+    for _, labels, ts, v in points:
+        if lo <= ts <= hi and (plan is None or labels["plan"] == plan):
+            key = labels["plan"]
+            if key not in lasts or ts > lasts[key][0]:
+                lasts[key] = (ts, v)
+    return {
+        "last": sum(v for _, v in lasts.values()),
+        "min": min(values),
+        "max": max(values),
+        "avg": sum(values) / len(values),
+        "sum": sum(values),
+        "count": len(values),
+    }
+
+
+def stats_dict(stats):
+    return {k: getattr(stats, k) for k in ("last", "min", "max", "avg", "sum", "count")}
+
+
+# -- buckets ---------------------------------------------------------------------------
+
+
+def test_auto_bucket_keeps_the_chart_under_120_points():
+    # Given the ranges / Then the finest ladder bucket with at most 120 points
+    assert auto_bucket(7 * DAY) == 6 * HOUR  # 168 hourly points would be too many
+    assert auto_bucket(30 * DAY) == 6 * HOUR  # exactly 120
+    assert auto_bucket(90 * DAY) == DAY
+    assert auto_bucket(365 * DAY) == 7 * DAY
+    assert auto_bucket(2 * DAY) == HOUR
+
+
+def test_step_bucket_walks_the_ladder():
+    assert step_bucket(6 * HOUR, -1) == HOUR
+    assert step_bucket(HOUR, -1) == HOUR  # the finest stays
+    assert step_bucket(DAY, +1) == 7 * DAY
+    assert step_bucket(30 * DAY, +1) == 30 * DAY
+    assert step_bucket(2 * DAY, -1) == DAY  # off-ladder buckets rejoin it
+
+
+# -- KPI detail: stats over ranges ---------------------------------------------------------
+
+
+def test_stats_over_7d_and_30d_match_the_points(reader_of):
+    # Given 40 days of signups for two plans
+    points = signup_points()
+    reader = reader_of(points)
+    spec = spec_of(kpis=[SIGNUPS_KPI])
+    # When the detail is read over 7d and over 30d
+    week = kpi_detail(spec, reader, "signups", AS_OF, "7d")
+    month = kpi_detail(spec, reader, "signups", AS_OF, "30d")
+    # Then the stats equal what the points say
+    assert week.error is None
+    assert stats_dict(week.stats) == pytest.approx(independent_stats(points, 7))
+    assert stats_dict(month.stats) == pytest.approx(independent_stats(points, 30))
+    # Worked example: 7d holds days 1..7: free 728 + pro 280 = 1008
+    assert week.stats.sum == 1008
+    assert week.stats.count == 14
+    assert week.stats.basis == "points"
+
+
+def test_the_comparison_is_the_boards(reader_of):
+    # Given the same store / When the board and the detail are evaluated
+    reader = reader_of(signup_points())
+    spec = spec_of(kpis=[SIGNUPS_KPI])
+    detail = kpi_detail(spec, reader, "signups", AS_OF, "90d")
+    board = evaluate(spec, reader, AS_OF)
+    # Then the detail carries the board's own KpiView
+    assert detail.kpi == board.kpi("signups")
+    # Worked example: previous 7d are days 8..14: free 777 + pro 770 = 1547
+    assert detail.kpi.value == 1008
+    assert detail.kpi.previous == 1547
+    assert detail.kpi.delta == 1008 - 1547
+
+
+def test_chart_buckets_the_range_and_draws_thresholds(reader_of):
+    # Given daily points / When read over 30d with 1d buckets
+    points = signup_points()
+    reader = reader_of(points)
+    detail = kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "30d", bucket=DAY)
+    # Then one chart point per day, each the sum of both plans that day
+    series = detail.chart.series[0]
+    assert detail.bucket == DAY and not detail.bucket_auto
+    by_day = {}
+    for _, _, ts, v in points:
+        if ts > AS_OF - 30 * DAY:
+            by_day[ts - ts % DAY] = by_day.get(ts - ts % DAY, 0) + v
+    assert dict(series.points) == pytest.approx(by_day)
+    # And the KPI's target and thresholds are reference lines
+    assert {(r.name, r.value) for r in detail.chart.ref_lines} == {
+        ("target", 1500), ("warn", 1200), ("crit", 900)}
+
+
+def test_chart_points_stay_under_the_cap_for_fine_buckets(reader_of):
+    # Given a year range and 1h asked for / Then it is coarsened to at most 1000 points
+    reader = reader_of(signup_points())
+    detail = kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "1y", bucket=HOUR)
+    assert 365 * DAY / detail.bucket <= 1000
+    assert detail.bucket == DAY
+
+
+def test_all_range_starts_at_the_first_point(reader_of):
+    points = signup_points()
+    reader = reader_of(points)
+    detail = kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "all")
+    first = min(ts for _, _, ts, _ in points)
+    assert detail.range.lo == first
+    assert detail.stats.count == len(points)
+    assert detail.stats.sum == pytest.approx(sum(v for *_, v in points))
+
+
+def test_last_point_time_and_age(reader_of):
+    reader = reader_of(signup_points())
+    detail = kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "7d")
+    # Then the newest point is yesterday 14:00, 22 hours before as-of
+    assert detail.last_at == AS_OF - DAY + 2 * HOUR
+    assert detail.age == 22 * HOUR
+
+
+# -- KPI detail: labels ------------------------------------------------------------------
+
+
+def test_label_breakdown_shares_and_deltas(reader_of):
+    # Given signups by plan / When the detail is read
+    reader = reader_of(signup_points())
+    detail = kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "30d")
+    # Then one breakdown by plan, over the KPI's 7d window, biggest first
+    (plan,) = detail.breakdowns
+    assert plan.key == "plan"
+    free, pro = plan.rows
+    # free: days 1..7 = 728, previous days 8..14 = 777; pro: 280 and 770
+    assert (free.value, free.current, free.previous) == ("free", 728, 777)
+    assert (pro.value, pro.current, pro.previous) == ("pro", 280, 770)
+    assert free.share == pytest.approx(728 / 1008)
+    assert pro.share == pytest.approx(280 / 1008)
+    assert free.delta == -49 and free.delta_pct == pytest.approx(-49 / 777)
+    assert pro.delta == -490
+    # And each row has a small trend over the chart's range
+    assert 2 <= len(free.spark) <= 25
+
+
+def test_label_filter_narrows_chart_and_stats(reader_of):
+    # Given signups by plan / When filtered to plan=pro
+    points = signup_points()
+    reader = reader_of(points)
+    detail = kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "7d",
+                        label_filter=("plan", "pro"))
+    # Then the stats are pro's alone, the chart is named after the filter
+    assert stats_dict(detail.stats) == pytest.approx(independent_stats(points, 7, plan="pro"))
+    assert detail.chart.series[0].name == "plan=pro"
+    assert sum(v for _, v in detail.chart.series[0].points) == 280
+    # And the KPI value and the breakdown are still the whole KPI's
+    assert detail.kpi.value == 1008
+    assert len(detail.breakdowns[0].rows) == 2
+
+
+def test_no_share_for_aggs_that_do_not_add_up(reader_of):
+    reader = reader_of(signup_points())
+    kpi = {**SIGNUPS_KPI, "agg": "avg"}
+    detail = kpi_detail(spec_of(kpis=[kpi]), reader, "signups", AS_OF, "7d")
+    free = detail.breakdowns[0].rows[0]
+    assert free.share is None
+    assert free.current == pytest.approx(728 / 7)
+
+
+# -- KPI detail: awkward metrics --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [],
+        [("other", {}, AS_OF - DAY, 5.0)],
+        # only points after as-of: as if the store were empty at that moment
+        [("mau", {}, AS_OF + HOUR, 5.0), ("mau", {}, AS_OF + DAY, 6.0)],
+    ],
+    ids=["empty store", "no points of this metric", "future points only"],
+)
+@pytest.mark.parametrize("range_key", ["7d", "all"])
+def test_metric_without_points(reader_of, points, range_key):
+    reader = reader_of(points)
+    spec = spec_of(kpis=[{"id": "mau", "metric": "mau", "target": 10}])
+    detail = kpi_detail(spec, reader, "mau", AS_OF, range_key)
+    assert detail.error is None
+    assert detail.stats.count == 0
+    assert detail.stats.last is None and detail.stats.min is None and detail.stats.avg is None
+    assert detail.chart.series[0].points == ()
+    assert detail.last_at is None and detail.age is None
+    assert detail.breakdowns == ()
+    assert detail.kpi.state == "no_data"
+
+
+def test_metric_with_one_point(reader_of):
+    reader = reader_of([("mau", {}, AS_OF - 3 * DAY, 42.0)])
+    spec = spec_of(kpis=[{"id": "mau", "metric": "mau"}])
+    for range_key in ("7d", "all"):
+        detail = kpi_detail(spec, reader, "mau", AS_OF, range_key)
+        s = detail.stats
+        assert (s.last, s.min, s.max, s.avg, s.sum, s.count) == (42, 42, 42, 42, 42, 1)
+        assert [v for _, v in detail.chart.series[0].points] == [42]
+        assert detail.age == 3 * DAY
+    # And over "all" the range still covers a sensible span
+    assert kpi_detail(spec, reader, "mau", AS_OF, "all").range.hi == AS_OF
+
+
+def test_stock_metric_over_several_series_uses_the_totals(reader_of):
+    # Given MRR for two plans, daily / When the detail of `last` MRR is read
+    points = []
+    for d in range(0, 10):
+        ts = AS_OF - d * DAY - HOUR
+        points.append(("mrr", {"plan": "free"}, ts, 1000.0 + d))
+        points.append(("mrr", {"plan": "pro"}, ts, 5000.0 - d))
+    reader = reader_of(points)
+    detail = kpi_detail(spec_of(kpis=[{"id": "mrr", "metric": "mrr"}]), reader, "mrr", AS_OF,
+                        "7d", bucket=DAY)
+    # Then the stats run over the daily totals: every day sums to 6000
+    assert detail.stats.basis == "buckets"
+    assert detail.stats.min == detail.stats.max == detail.stats.last == 6000
+    assert detail.kpi.value == 6000
+    # And the breakdown shares add up the plans' latest values
+    free, pro = sorted(detail.breakdowns[0].rows, key=lambda r: r.value)
+    assert free.current == 1000 and pro.current == 5000
+    assert free.share == pytest.approx(1000 / 6000)
+
+
+def test_derived_metric_charts_the_formula_per_bucket(reader_of):
+    # Given visits and signups on 3 days
+    points = []
+    for d, (visits, signups) in enumerate([(100, 5), (200, 30), (50, 10)], start=1):
+        ts = AS_OF - d * DAY
+        points.append(("visits", {}, ts, float(visits)))
+        points.append(("signups", {}, ts, float(signups)))
+    reader = reader_of(points)
+    spec = spec_of(
+        metrics={"conversion": {"formula": "signups / visits", "format": "percent"}},
+        kpis=[{"id": "conv", "metric": "conversion", "agg": "sum", "window": "7d"}],
+    )
+    # When the detail is read with daily buckets
+    detail = kpi_detail(spec, reader, "conv", AS_OF, "7d", bucket=DAY)
+    # Then each bucket is that day's ratio, the total is a ratio of sums
+    assert sorted(v for _, v in detail.chart.series[0].points) == pytest.approx([0.05, 0.15, 0.2])
+    assert detail.stats.sum == pytest.approx(45 / 350)
+    assert detail.stats.min == pytest.approx(0.05) and detail.stats.max == pytest.approx(0.2)
+    assert detail.stats.basis == "buckets"
+    assert detail.formula == "signups / visits"
+    assert detail.format == "percent"
+    assert detail.kpi.value == pytest.approx(45 / 350)
+
+
+def test_nps_counts_out_of_scale_answers(reader_of):
+    answers = [10, 9, 7, 3, 11, -1, 10]
+    reader = reader_of([("nps", {}, AS_OF - i * HOUR, float(a)) for i, a in enumerate(answers)])
+    spec = spec_of(kpis=[{"id": "nps", "metric": "nps", "agg": "nps", "window": "7d"}])
+    detail = kpi_detail(spec, reader, "nps", AS_OF, "7d")
+    assert (detail.out_of_scale.used, detail.out_of_scale.ignored) == (5, 2)
+    # 3 promoters, 1 detractor of 5 answers
+    assert detail.kpi.value == pytest.approx(40.0)
+
+
+def test_unknown_kpi_is_reported(reader_of):
+    with pytest.raises(DetailNotFound):
+        kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader_of(), "nope", AS_OF)
+
+
+def test_description_and_key_results_using_the_metric(reader_of):
+    reader = reader_of(signup_points())
+    spec = spec_of(
+        kpis=[{**SIGNUPS_KPI, "description": "New accounts per week"}],
+        okrs=[{"id": "grow", "title": "Grow", "key_results": [
+            {"id": "more-signups", "title": "More signups", "metric": "signups", "agg": "sum",
+             "target": 10000},
+            {"id": "launch", "title": "Launch", "done": False},
+        ]}],
+    )
+    detail = kpi_detail(spec, reader, "signups", AS_OF, "7d")
+    assert detail.description == "New accounts per week"
+    (kr,) = detail.key_results
+    board_kr = evaluate(spec, reader, AS_OF).key_result("more-signups")
+    assert (kr.id, kr.objective_id) == ("more-signups", "grow")
+    assert (kr.progress, kr.status) == (board_kr.progress, board_kr.status)
+
+
+# -- key-result detail -------------------------------------------------------------------
+
+
+def test_day_grid_ends_at_as_of():
+    period = Period(date(2026, 10, 1), date(2026, 12, 31), UTC)
+    grid = day_grid(period, AS_OF)
+    # Oct 1 .. Nov 24: 55 days, the last sample is as-of itself
+    assert len(grid) == 55
+    assert grid[0] == Q4_START + DAY - 1
+    assert grid[-1] == AS_OF
+    assert day_grid(period, Q4_START - 1) == []
+    assert day_grid(period, Q4_END + 10 * DAY)[-1] == Q4_END - 1
+
+
+MANUAL_OKRS = [{"id": "delight", "title": "Delight users", "key_results": [
+    {"id": "nps-score", "title": "NPS to 50", "start": 10, "target": 50},
+]}]
+CHECKINS = [
+    ("nps-score", parse_time("2026-10-15T09:00:00Z"), 20.0, "on_track", None),
+    ("nps-score", parse_time("2026-11-02T09:00:00Z"), 26.0, "at_risk", "[bold]slipping[/]"),
+    ("nps-score", parse_time("2026-12-01T09:00:00Z"), 40.0, "on_track", "future"),
+]
+
+
+def test_manual_kr_history_and_checkins(reader_of):
+    # Given check-ins on Oct 15 (20), Nov 2 (26) and, after as-of, Dec 1
+    reader = reader_of(checkins=CHECKINS)
+    spec = spec_of(okrs=MANUAL_OKRS)
+    # When its detail is read on Nov 24
+    detail = kr_detail(spec, reader, "kr", "nps-score", AS_OF)
+    # Then the check-ins up to as-of, newest first, notes as written
+    assert [(c.value, c.confidence, c.note) for c in detail.checkins] == [
+        (26.0, "at_risk", "[bold]slipping[/]"), (20.0, "on_track", None)]
+    # And progress steps at each check-in: (20-10)/40 = 0.25, then (26-10)/40 = 0.40
+    progress = dict(detail.history.series[0].points)
+    assert progress[parse_time("2026-10-14T23:59:59Z")] == 0.0
+    assert progress[parse_time("2026-10-15T23:59:59Z")] == pytest.approx(0.25)
+    assert progress[AS_OF] == pytest.approx(0.40)
+    # And current/progress/status/gap are the board's
+    expected = (AS_OF - Q4_START) / (Q4_END - Q4_START)
+    assert detail.expected == pytest.approx(expected)
+    assert detail.kr.current == 26.0 and detail.progress == pytest.approx(0.4)
+    assert detail.gap == pytest.approx(expected - 0.4)
+    board = evaluate(spec, reader, AS_OF)
+    assert detail.status == board.key_result("nps-score").status
+    # And the expected line runs from 0 at the start to 1 at the end of the period
+    assert detail.history.series[1].points == ((Q4_START, 0.0), (Q4_END, 1.0))
+
+
+def test_metric_kr_history_accumulates_a_flow(reader_of):
+    # Given 10 signups a day from Oct 1 and a KR of 1000 signups this quarter
+    points = [("signups", {}, Q4_START + d * DAY + HOUR, 10.0) for d in range(0, 80)]
+    reader = reader_of(points)
+    spec = spec_of(okrs=[{"id": "grow", "title": "Grow", "key_results": [
+        {"id": "k", "title": "1000 signups", "metric": "signups", "agg": "sum", "target": 1000}]}])
+    detail = kr_detail(spec, reader, "kr", "k", AS_OF)
+    progress = detail.history.series[0].points
+    # Then day n of the quarter reads 10 * n signups: progress 0.01 * n
+    assert progress[0] == (Q4_START + DAY - 1, pytest.approx(0.01))
+    assert progress[9][1] == pytest.approx(0.10)
+    # And the last point is the board's progress (55 days: 550 signups)
+    assert progress[-1] == (AS_OF, pytest.approx(0.55))
+    assert detail.kr.progress_raw == pytest.approx(0.55)
+    # And the metric chart shows the running total with the target as a line
+    assert detail.metric_chart.series[0].points[-1] == (AS_OF, 550.0)
+    assert detail.metric_chart.ref_lines[0].value == 1000
+
+
+def test_metric_kr_history_of_a_stock_carries_the_latest_value(reader_of):
+    # Given MRR 8000 before the quarter, then 9000 on Oct 10 and 12000 on Nov 20
+    points = [("mrr", {}, Q4_START - 5 * DAY, 8000.0),
+              ("mrr", {}, parse_time("2026-10-10T12:00:00Z"), 9000.0),
+              ("mrr", {}, parse_time("2026-11-20T12:00:00Z"), 12000.0)]
+    reader = reader_of(points)
+    spec = spec_of(okrs=[{"id": "o", "title": "Revenue", "key_results": [
+        {"id": "mrr-kr", "title": "MRR 16k", "metric": "mrr", "start": 8000, "target": 16000}]}])
+    detail = kr_detail(spec, reader, "kr", "mrr-kr", AS_OF)
+    progress = dict(detail.history.series[0].points)
+    assert progress[Q4_START + DAY - 1] == 0.0
+    assert progress[parse_time("2026-10-10T23:59:59Z")] == pytest.approx(1000 / 8000)
+    assert progress[parse_time("2026-11-19T23:59:59Z")] == pytest.approx(1000 / 8000)
+    assert progress[AS_OF] == pytest.approx(4000 / 8000)
+    assert detail.progress_raw == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    "points",
+    [[], [("mrr", {}, AS_OF + DAY, 9000.0)]],
+    ids=["no points", "future points only"],
+)
+def test_metric_kr_without_points(reader_of, points):
+    reader = reader_of(points)
+    spec = spec_of(okrs=[{"id": "o", "title": "Revenue", "key_results": [
+        {"id": "mrr-kr", "title": "MRR 16k", "metric": "mrr", "start": 8000, "target": 16000}]}])
+    detail = kr_detail(spec, reader, "kr", "mrr-kr", AS_OF)
+    assert detail.error is None
+    assert detail.history.series[0].points == ()
+    assert detail.progress is None and detail.gap is None
+    assert detail.metric_chart.series[0].points == ()
+
+
+def test_kr_detail_before_the_period_starts(reader_of):
+    reader = reader_of(checkins=CHECKINS)
+    detail = kr_detail(spec_of(okrs=MANUAL_OKRS), reader, "kr", "nps-score", Q4_START - DAY)
+    assert detail.status == "not_started"
+    assert detail.expected == 0.0
+    assert detail.history.series[0].points == ()
+
+
+def test_objective_history_rolls_up_its_key_results(reader_of):
+    # Given an objective with the manual NPS KR (weight 1) and a done milestone (weight 3)
+    reader = reader_of(checkins=CHECKINS)
+    okrs = [{"id": "delight", "title": "Delight users", "children": [
+        {"id": "child", "title": "Ship", "key_results": [
+            {"id": "ship", "title": "Ship it", "done": True}]}],
+        "key_results": [{"id": "nps-score", "title": "NPS to 50", "start": 10, "target": 50}]}]
+    spec = spec_of(okrs=okrs)
+    detail = kr_detail(spec, reader, "objective", "delight", AS_OF)
+    # Then each day is the mean of the NPS KR's progress and the child's 1.0
+    progress = dict(detail.history.series[0].points)
+    assert progress[parse_time("2026-10-14T23:59:59Z")] == pytest.approx(0.5)
+    assert progress[AS_OF] == pytest.approx((0.4 + 1.0) / 2)
+    # And it is the board's objective progress, with its children listed
+    board = evaluate(spec, reader, AS_OF)
+    assert detail.progress == pytest.approx(board.objective("delight").progress)
+    assert [(row.kind, row.id) for row in detail.children] == [
+        ("kr", "nps-score"), ("objective", "child")]
+
+
+def test_unknown_node_is_reported(reader_of):
+    with pytest.raises(DetailNotFound):
+        kr_detail(spec_of(okrs=MANUAL_OKRS), reader_of(), "kr", "nope", AS_OF)
+    with pytest.raises(DetailNotFound):
+        kr_detail(spec_of(okrs=MANUAL_OKRS), reader_of(), "objective", "nps-score", AS_OF)

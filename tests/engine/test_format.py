@@ -1,0 +1,98 @@
+"""Number formats and the delta line (SPEC §3 `format`, `compare`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kpitui.engine.format import format_delta, format_value
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt", "kwargs", "expected"),
+    [
+        # number: thousands separators, whole values without decimals, others with 2
+        (1234, "number", {}, "1,234"),
+        (1234567.0, "number", {}, "1,234,567"),
+        (1234.5, "number", {}, "1,234.50"),
+        (-1234, "number", {}, "-1,234"),
+        (0, "number", {}, "0"),
+        (1234.5678, "number", {"decimals": 1}, "1,234.6"),
+        (1234, "number", {"decimals": 2}, "1,234.00"),
+        # percent: a fraction shown with 1 decimal
+        (0.021, "percent", {}, "2.1%"),
+        (0.5, "percent", {}, "50.0%"),
+        (1.25, "percent", {}, "125.0%"),
+        (-0.034, "percent", {}, "-3.4%"),
+        (0.02146, "percent", {"decimals": 2}, "2.15%"),
+        (0.3, "percent", {"decimals": 0}, "30%"),
+        # currency: symbol for the common codes, else the code; 2 decimals
+        (1234.5, "currency", {"currency": "USD"}, "$1,234.50"),
+        (99, "currency", {"currency": "EUR"}, "€99.00"),
+        (12, "currency", {"currency": "gbp"}, "£12.00"),
+        (1500, "currency", {"currency": "JPY"}, "¥1,500.00"),
+        (12.345, "currency", {"currency": "CHF"}, "CHF 12.35"),
+        (-3.5, "currency", {"currency": "USD"}, "-$3.50"),
+        (1234.5, "currency", {"currency": "USD", "decimals": 0}, "$1,234"),
+        (7, "currency", {}, "7.00"),
+        # compact: 1 decimal with K/M/B; below 1000 as a number
+        (1234, "compact", {}, "1.2K"),
+        (3_400_000, "compact", {}, "3.4M"),
+        (1_234_000_000, "compact", {}, "1.2B"),
+        (-1234, "compact", {}, "-1.2K"),
+        (999, "compact", {}, "999"),
+        (999_960, "compact", {}, "1.0M"),  # rounding carries into the next unit
+        (1234, "compact", {"decimals": 2}, "1.23K"),
+        # duration: seconds, the two largest units
+        (45, "duration", {}, "45s"),
+        (750, "duration", {}, "12m 30s"),
+        (7500, "duration", {}, "2h 05m"),
+        (273_600, "duration", {}, "3d 04h"),
+        (2.5, "duration", {}, "2.5s"),
+        (-750, "duration", {}, "-12m 30s"),
+        (60, "duration", {}, "1m 00s"),
+    ],
+)
+def test_format_value(value, fmt, kwargs, expected):
+    # Given a value and a KPI format / When formatted / Then it reads as SPEC §3 shows
+    assert format_value(value, fmt, **kwargs) == expected
+
+
+@pytest.mark.parametrize("fmt", ["number", "percent", "currency", "compact", "duration"])
+def test_missing_value_is_a_dash(fmt):
+    # Given no value / When formatted in any format / Then it is an em dash
+    assert format_value(None, fmt) == "—"
+
+
+def test_tiny_negative_rounds_without_a_minus_sign():
+    # Given -0.001 shown with 2 decimals / Then it reads 0.00, not -0.00
+    assert format_value(-0.001, "number") == "0.00"
+
+
+@pytest.mark.parametrize(
+    ("value", "previous", "fmt", "kwargs", "expected"),
+    [
+        (13_579, 12_345, "number", {}, "▲ +1,234 (+10.0%)"),
+        (9_000, 10_000, "number", {}, "▼ -1,000 (-10.0%)"),
+        (100, 103.2, "currency", {"currency": "EUR"}, "▼ -€3.20 (-3.1%)"),
+        # a change of a rate is in percentage points, its relative change in percent
+        (0.024, 0.021, "percent", {}, "▲ +0.3 pp (+14.3%)"),
+        (0.018, 0.021, "percent", {}, "▼ -0.3 pp (-14.3%)"),
+        (2_500, 1_200, "compact", {}, "▲ +1.3K (+108.3%)"),
+        (900, 750, "duration", {}, "▲ +2m 30s (+20.0%)"),
+        # previous 0: the delta only
+        (5, 0, "number", {}, "▲ +5"),
+        # no change
+        (5, 5, "number", {}, "= 0"),
+        # a negative previous value: the percent change is against its magnitude
+        (-50, -100, "number", {}, "▲ +50 (+50.0%)"),
+    ],
+)
+def test_format_delta(value, previous, fmt, kwargs, expected):
+    # Given a value and its previous value / When the delta is formatted / Then arrow, delta, %
+    assert format_delta(value, previous, fmt, **kwargs) == expected
+
+
+@pytest.mark.parametrize(("value", "previous"), [(5, None), (None, 5), (None, None)])
+def test_delta_without_comparison_is_na(value, previous):
+    # Given a missing value or previous value / Then the delta reads n/a
+    assert format_delta(value, previous) == "n/a"

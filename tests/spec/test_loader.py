@@ -1,0 +1,195 @@
+"""Reading the YAML: positions for every node, and one clear error (never a traceback)
+for files that are not a usable spec at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kpitui.errors import InputError, SpecErrors
+from kpitui.spec import load_dashboard
+from kpitui.spec.loader import format_path, parse_yaml, read_yaml
+
+
+def test_positions_are_one_based_for_keys_and_values():
+    # Given a small spec
+    loaded = parse_yaml("title: Growth\nkpis:\n  - metric: mrr\n    direction: down\n", "d.yaml")
+    smap = loaded.source_map
+    # Then values and keys have 1-based (line, col), down to list items
+    assert loaded.data == {"title": "Growth", "kpis": [{"metric": "mrr", "direction": "down"}]}
+    assert smap.value(("title",)) == (1, 8)
+    assert smap.key(("kpis",)) == (2, 1)
+    assert smap.value(("kpis", 0)) == (3, 5)
+    assert smap.key(("kpis", 0, "direction")) == (4, 5)
+    assert smap.value(("kpis", 0, "direction")) == (4, 16)
+    # And a path that is not written falls back to its nearest parent
+    assert smap.value(("kpis", 0, "target")) == (3, 5)
+
+
+def test_column_inside_a_quoted_scalar_maps_into_the_file():
+    # Given a quoted formula / When asking for its 5th character / Then the quote is skipped
+    loaded = parse_yaml('metrics:\n  c: {formula: "a / b"}\n', "d.yaml")
+    assert loaded.source_map.inside(("metrics", "c", "formula"), 5) == (2, 21)
+
+
+def test_duplicate_key_is_a_problem_at_the_second():
+    # Given a mapping with `target` twice / Then the second is reported, the first kept
+    loaded = parse_yaml("kpis:\n  - metric: a\n    target: 1\n    target: 2\n", "d.yaml")
+    assert [str(p) for p in loaded.problems] == [
+        "d.yaml:4:5: kpis[0].target: duplicate key (first written at line 3) (keep one of them)"
+    ]
+    assert loaded.data["kpis"][0]["target"] == 1
+
+
+def test_anchors_and_merge_keys_work():
+    # Given thresholds shared through an anchor and a merge key, with one override
+    text = """\
+defaults: &churn
+  direction: down
+  target: 0.02
+kpis:
+  - <<: *churn
+    metric: churn
+    target: 0.03
+"""
+    loaded = parse_yaml(text, "d.yaml")
+    # Then the merged mapping holds both, the override wins, with no duplicate-key problem
+    assert loaded.data["kpis"][0] == {"direction": "down", "target": 0.03, "metric": "churn"}
+    assert loaded.problems == []
+    assert loaded.source_map.value(("kpis", 0, "target")) == (7, 13)
+    assert loaded.source_map.value(("kpis", 0, "direction")) == (2, 14)
+
+
+def test_yaml_scalars_become_python_values():
+    # Given dates, numbers and booleans / Then YAML's types come through
+    loaded = parse_yaml("a: 2026-10-01\nb: 1_000\nc: yes\nd: '90%'\ne: 2026-13-45\n", "d.yaml")
+    import datetime
+
+    assert loaded.data == {
+        "a": datetime.date(2026, 10, 1),
+        "b": 1000,
+        "c": True,
+        "d": "90%",
+        "e": "2026-13-45",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "fragment"),
+    [
+        ("", "1:1", "the file is empty"),
+        ("# only a comment\n\n", "1:1", "the file is empty"),
+        (
+            "- metric: mrr\n",
+            "1:1",
+            "the top level must be a mapping of keys (title:, kpis:, ...), found a list",
+        ),
+        ("just text\n", "1:1", "found the text 'just text'"),
+        ("title: x\nkpis:\n  - metric: mrr\n   target: 3\n", "4:4", "indentation does not line up"),
+        ("title: a: b\n", "1:9", "not valid YAML: a ': ' where YAML does not expect a key"),
+        ("kpis:\n\t- metric: mrr\n", "2:1", "a tab character (indent with spaces, not tabs)"),
+        ("title: [unclosed\n", "2:1", "a [list] is not closed"),
+        ('title: "abc\n', "2:1", "a quoted text is never closed"),
+        ("title: x\n---\ntitle: y\n", "2:1", "more than one YAML document"),
+        (
+            "title: !!python/object:os.system x\n",
+            "1:8",
+            "tags such as !!python/... are not allowed",
+        ),
+        ("kpis: *nowhere\n", "1:7", "define the anchor (&name) before using *name"),
+        ("title: 'it's'\n", "1:12", "more text after a value has ended"),
+    ],
+)
+def test_unreadable_yaml_is_one_clear_error(tmp_path, text, where, fragment):
+    # Given a file that is not a usable spec / When read / Then one InputError at file:line:col
+    path = tmp_path / "dashboard.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_yaml(path, "dashboard.yaml")
+    message = str(caught.value)
+    assert message.startswith(f"dashboard.yaml:{where}: "), message
+    assert fragment in message
+
+
+def test_missing_file(tmp_path):
+    # Given no file / Then a clear error with a hint, no traceback
+    with pytest.raises(InputError, match=r"no such file \(pass the spec's path"):
+        read_yaml(tmp_path / "nope.yaml")
+
+
+def test_directory_instead_of_a_file(tmp_path):
+    # Given a directory holding a dashboard.yaml / Then the error suggests the file inside
+    (tmp_path / "dashboard.yaml").write_text("kpis: [{metric: a}]\n")
+    with pytest.raises(InputError) as caught:
+        read_yaml(tmp_path, "boards")
+    assert str(caught.value) == (
+        f"boards: is a directory, not a dashboard file (did you mean {tmp_path / 'dashboard.yaml'}?)"
+    )
+
+
+def test_undecodable_bytes_name_their_place(tmp_path):
+    # Given Latin-1 bytes on line 2 / Then the error names line and column of the bad byte
+    path = tmp_path / "d.yaml"
+    path.write_bytes(b"title: ok\ndescr: caf\xe9\n")
+    with pytest.raises(InputError) as caught:
+        read_yaml(path, "d.yaml")
+    assert str(caught.value) == "d.yaml:2:11: not UTF-8 text (byte 0xe9) (save the file as UTF-8)"
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    # Given a UTF-8 file saved with a BOM / Then it reads like any other
+    path = tmp_path / "d.yaml"
+    path.write_bytes("\ufefftitle: Café ☕\nkpis: [{metric: a}]\n".encode())
+    assert read_yaml(path).data["title"] == "Café ☕"
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    # Given an anchor that contains its own alias / Then a clear error instead of a hang
+    with pytest.raises(InputError, match="an alias refers to the node that holds it"):
+        parse_yaml("a: &x\n  - *x\n", "d.yaml")
+
+
+def test_format_path():
+    # Given paths with indices and odd keys / Then they read like the spec
+    assert format_path(("kpis", 2, "direction")) == "kpis[2].direction"
+    assert format_path(("metrics", "api.p90", "formula")) == "metrics['api.p90'].formula"
+    assert format_path(("layout", "pages", 0, "rows", 1, 2)) == "layout.pages[0].rows[1][2]"
+    assert format_path(()) == ""
+
+
+def test_load_dashboard_fills_defaults_and_resolves_the_store(tmp_path: Path):
+    # Given a valid spec in a sub-directory naming its store relatively
+    board = tmp_path / "boards"
+    board.mkdir()
+    spec_path = board / "growth.yaml"
+    spec_path.write_text(
+        "title: Growth [beta] $ 🚀\nstore: ../data/metrics.db\n"
+        "kpis:\n  - metric: mrr\n    indicator: leading\n"
+        "okrs:\n  - title: Grow revenue in EU!\n    key_results:\n"
+        "      - {title: Reach 2k MRR, metric: mrr, start: 1000, target: 2000}\n",
+        encoding="utf-8",
+    )
+    # When loaded
+    spec = load_dashboard(spec_path)
+    # Then ids and titles are filled, the store sits next to the spec's parent
+    assert spec.dashboard.title == "Growth [beta] $ 🚀"
+    assert spec.dashboard.kpis[0].id == "mrr" and spec.dashboard.kpis[0].title == "mrr"
+    assert spec.dashboard.okrs[0].id == "grow-revenue-in-eu"
+    assert spec.dashboard.okrs[0].key_results[0].id == "reach-2k-mrr"
+    assert spec.store_path == board / "../data/metrics.db"
+    assert spec.path == spec_path
+    assert spec.warnings == []
+    # And the positions and the source text come along
+    assert spec.positions[("kpis", 0, "metric")] == (4, 13)
+    assert spec.position(("kpis", 0, "no_such_key")) == (4, 5)
+    assert spec.source_text.startswith("title: Growth")
+
+
+def test_spec_errors_carry_warnings_too(specs):
+    # Given a spec with an error and a warning-worthy board (no leading indicator)
+    with pytest.raises(SpecErrors) as caught:
+        specs.load("kpis:\n  - {metric: mrr, target: 5, warn: 6}\n")
+    # Then the error is raised, and the warnings ride along for `check`
+    assert len(caught.value.problems) == 1
+    assert caught.value.warnings[0].detail.startswith("no KPI is marked")

@@ -1,0 +1,122 @@
+"""`kpitui demo`: the sample store and the live feed that writes through the writer."""
+
+from __future__ import annotations
+
+import threading
+import types
+from pathlib import Path
+
+import pytest
+
+from kpitui import demo
+from kpitui.errors import StoreLockedError
+from kpitui.timeutil import FixedClock
+
+NOW = 1_795_521_600  # 2026-11-24T12:00:00Z
+
+
+def test_step_once_writes_through_the_normal_writer(tmp_path: Path):
+    from kpitui.store import open_reader
+
+    store = tmp_path / "metrics.db"
+
+    def step(writer, now, rng):
+        writer.write_points([("signups", {}, now, 3.0)])
+
+    feed = demo.LiveFeed(store, clock=FixedClock(NOW), step=step)
+    # When one step runs
+    feed.step_once()
+    # Then the store (created by the writer) holds the point
+    reader = open_reader(store)
+    try:
+        assert reader.last("signups", None, NOW).value == 3.0
+    finally:
+        reader.close()
+    assert feed.steps == 1
+
+
+def test_the_feed_thread_writes_until_stopped(tmp_path: Path):
+    written = threading.Event()
+    calls: list[int] = []
+
+    def step(writer, now, rng):
+        calls.append(now)
+        written.set()
+
+    feed = demo.LiveFeed(tmp_path / "metrics.db", clock=FixedClock(NOW), interval=0.01,
+                         step=step)
+    feed.start()
+    assert written.wait(10)
+    feed.stop()
+    count = len(calls)
+    # Then after stop nothing more is written
+    assert count >= 1
+    assert feed._thread is None
+    assert len(calls) == count
+
+
+def test_feed_errors_are_reported_once_and_never_stop_the_feed(tmp_path: Path):
+    errors: list[str | None] = []
+    attempts: list[int] = []
+    done = threading.Event()
+
+    def step(writer, now, rng):
+        attempts.append(1)
+        if len(attempts) <= 2:
+            raise StoreLockedError("store is locked by another writer")
+        done.set()
+
+    feed = demo.LiveFeed(tmp_path / "metrics.db", clock=FixedClock(NOW), interval=0.01,
+                         step=step)
+    feed.start(on_error=errors.append)
+    assert done.wait(10)
+    feed.stop()
+    # Then the lock was reported once, and its recovery once (None)
+    assert errors == ["demo feed: store is locked by another writer", None]
+
+
+def test_ensure_sample_store_builds_only_when_missing(tmp_path: Path, monkeypatch):
+    built: list[tuple[Path, int]] = []
+
+    def generate(path, end):
+        built.append((path, end))
+        Path(path).write_bytes(b"")
+
+    monkeypatch.setattr(demo, "sample_data_module",
+                        lambda: types.SimpleNamespace(generate=generate))
+    store = tmp_path / "sub" / "metrics.db"
+    assert demo.ensure_sample_store(store, FixedClock(NOW)) is True
+    assert demo.ensure_sample_store(store, FixedClock(NOW)) is False
+    assert built == [(store, NOW)]
+
+
+def test_the_sample_data_module_is_found_from_the_package():
+    module = demo.sample_data_module()
+    assert callable(module.generate) and callable(module.feed_step)
+
+
+def test_demo_outside_the_repository_says_where_to_run_it(tmp_path, monkeypatch, capsys):
+    from kpitui.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 2
+    assert "dashboard.yaml" in capsys.readouterr().err
+
+
+def test_demo_builds_the_store_runs_the_app_with_the_feed_and_stops_it(tmp_path, monkeypatch):
+    from kpitui.cli import main
+    from kpitui.tui.app import KpituiApp
+
+    repo = Path(__file__).resolve().parents[1]
+    if not (repo / "dashboard.yaml").is_file():
+        pytest.skip("the repository's dashboard.yaml is not there yet")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dashboard.yaml").write_text((repo / "dashboard.yaml").read_text())
+    seen: list[KpituiApp] = []
+    monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: seen.append(self))
+    assert main(["demo", "--db", str(tmp_path / "demo.db")]) == 0
+    (app,) = seen
+    assert (tmp_path / "demo.db").is_file()
+    assert app.store_path == tmp_path / "demo.db"
+    assert isinstance(app.feed, demo.LiveFeed)
+    assert app.feed._stop.is_set()  # stopped when the app returned

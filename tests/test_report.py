@@ -1,0 +1,187 @@
+"""The Board as plain text and as the JSON object of SPEC §1."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kpitui.report import (
+    board_to_json,
+    board_to_json_text,
+    board_to_text,
+    cell_width,
+    printable,
+    progress_bar,
+)
+from tests.engine.conftest import AS_OF, DAY, HOUR, board_of
+from tests.engine.fakes import FakeReader
+
+KPI_KEYS = {"id", "title", "metric", "value", "display", "state", "target", "previous", "delta",
+            "delta_pct", "last_at"}
+OBJECTIVE_KEYS = {"id", "title", "owner", "progress", "expected", "status", "key_results", "children"}
+KR_KEYS = {"id", "title", "kind", "start", "target", "current", "progress_raw", "progress", "status",
+           "confidence", "checkin_due"}
+
+
+@pytest.fixture
+def board():
+    reader = FakeReader([
+        ("mrr", {}, AS_OF - 2 * DAY, 1000),
+        ("mrr", {}, AS_OF - HOUR, 1050),
+        ("churn", {}, AS_OF - 3 * HOUR, 0.09),
+        ("signups", {}, AS_OF - DAY, 40),
+        ("signups", {}, AS_OF - 8 * DAY, 50),
+    ])
+    reader.add_checkin("ship", AS_OF - 10 * DAY, 4, "at_risk")
+    return board_of(
+        reader,
+        title="Acme [bold]$ 🚀",
+        checkin_every="7d",
+        kpis=[
+            {"metric": "signups", "agg": "sum", "window": "7d", "target": 45},
+            {"metric": "churn", "direction": "down", "format": "percent", "warn": 0.05, "crit": 0.08,
+             "stale_after": "1h"},
+            {"metric": "mrr", "title": "MRR 💰 [plan=$pro]", "north_star": True, "format": "currency",
+             "currency": "USD", "target": 1200, "warn": "90%", "crit": "80%"},
+            {"metric": "nothing"},
+        ],
+        okrs=[{
+            "title": "Grow revenue",
+            "owner": "Ana",
+            "key_results": [
+                {"title": "MRR to 2000", "metric": "mrr", "start": 1000, "target": 2000},
+                {"id": "ship", "title": "Ship it", "start": 0, "target": 10, "owner": "Bo"},
+            ],
+            "children": [{"title": "Retain", "key_results": [
+                {"title": "Churn under 10%", "metric": "churn", "kind": "maintain_below", "target": 0.1},
+            ]}],
+        }],
+    )
+
+
+# -- JSON -----------------------------------------------------------------------------
+
+
+def test_json_has_exactly_the_spec_keys(board):
+    # When the board is turned into JSON
+    data = board_to_json(board)
+    # Then every object has exactly the keys SPEC §1 lists
+    assert set(data) == {"title", "as_of", "kpis", "okrs"}
+    assert all(set(kpi) == KPI_KEYS for kpi in data["kpis"])
+    objective = data["okrs"][0]
+    assert set(objective) == OBJECTIVE_KEYS
+    assert set(objective["children"][0]) == OBJECTIVE_KEYS
+    assert all(set(kr) == KR_KEYS for kr in objective["key_results"])
+    assert set(objective["children"][0]["key_results"][0]) == KR_KEYS
+
+
+def test_json_values(board):
+    data = board_to_json(board)
+    # Then as_of is ISO UTC and KPIs come North Star first
+    assert data["as_of"] == "2026-11-24T12:00:00Z"
+    assert [k["id"] for k in data["kpis"]] == ["mrr", "signups", "churn", "nothing"]
+    mrr, signups, churn, nothing = data["kpis"]
+    assert mrr == {
+        "id": "mrr", "title": "MRR 💰 [plan=$pro]", "metric": "mrr", "value": 1050.0,
+        "display": "$1,050.00", "state": "warn", "target": 1200.0, "previous": 1000.0,
+        "delta": 50.0, "delta_pct": 0.05, "last_at": "2026-11-24T11:00:00Z",
+    }
+    assert (signups["value"], signups["previous"], signups["delta_pct"]) == (40, 50, -0.2)
+    assert (churn["state"], churn["previous"]) == ("stale", None)
+    assert nothing == {
+        "id": "nothing", "title": "nothing", "metric": "nothing", "value": None, "display": "—",
+        "state": "no_data", "target": None, "previous": None, "delta": None, "delta_pct": None,
+        "last_at": None,
+    }
+    objective = data["okrs"][0]
+    mrr_kr, ship = objective["key_results"]
+    assert (mrr_kr["progress_raw"], mrr_kr["current"], mrr_kr["kind"]) == (pytest.approx(0.05), 1050, "increase")
+    assert (ship["current"], ship["confidence"], ship["checkin_due"]) == (4, "at_risk", True)
+    assert objective["children"][0]["key_results"][0]["progress"] == 1.0
+
+
+def test_json_text_escapes_control_characters_and_keeps_the_rest(board):
+    # Given a title with ESC, a C1 control and DEL next to brackets, $ and emoji
+    from dataclasses import replace
+
+    title = "Acme \x1b[2J\x9b31m\x7f [x]$ 🚀"
+    text = board_to_json_text(replace(board, title=title))
+    # Then no raw control character is printed, and the JSON reads back unchanged
+    assert not any(ch in text for ch in "\x1b\x9b\x7f")
+    assert "\\u001b" in text and "\\u009b" in text and "🚀" in text
+    assert json.loads(text)["title"] == title
+
+
+# -- text -----------------------------------------------------------------------------
+
+
+def test_text_header_and_kpi_table(board):
+    text = board_to_text(board)
+    lines = text.splitlines()
+    # Then the title and the as-of moment in the spec's zone head the board
+    assert lines[0].startswith("Acme [bold]$ 🚀")
+    assert lines[0].endswith("as of 2026-11-24 12:00 (UTC)")
+    # And each KPI is one row: glyph, state word, title, value, delta, target
+    row = next(line for line in lines if "MRR" in line)
+    for part in ("▲ warn", "MRR 💰 [plan=$pro] ★", "$1,050.00", "▲ +$50.00 (+5.0%)", "$1,200.00"):
+        assert part in row
+    signups = next(line for line in lines if "signups" in line)
+    assert "▼ -10 (-20.0%)" in signups
+    # And a stale KPI shows its age and band; a KPI without data a dash
+    churn = next(line for line in lines if " churn " in line)
+    assert "◌ stale" in churn and "3h ago (was crit)" in churn
+    nothing = next(line for line in lines if "nothing" in line)
+    assert "∅ no_data" in nothing and "—" in nothing and "n/a" in nothing
+
+
+def test_text_columns_are_aligned(board):
+    lines = board_to_text(board).splitlines()
+    start = lines.index("KPIs") + 2  # after the column headings
+    rows = lines[start : start + len(board.kpis)]
+    # Then the change column starts at the same terminal cell on every row (emoji are 2 cells)
+    columns = set()
+    for row in rows:
+        at = min(row.index(mark) for mark in ("▲ +", "▼ -", "n/a") if mark in row)
+        columns.add(cell_width(row[:at]))
+    assert len(columns) == 1
+
+
+def test_text_okr_tree(board):
+    text = board_to_text(board)
+    assert "OKRs  2026-Q4" in text
+    lines = text.splitlines()
+    objective = next(line for line in lines if "Grow revenue" in line)
+    kr = next(line for line in lines if "MRR to 2000" in line)
+    ship = next(line for line in lines if "Ship it" in line)
+    child_kr = next(line for line in lines if "Churn under 10%" in line)
+    # Then objective, KRs and the child objective's KRs are indented one level deeper each
+    indent = lambda line: len(line) - len(line.lstrip())  # noqa: E731
+    assert indent(objective) < indent(kr) < indent(child_kr)
+    assert "@Ana" in objective
+    assert "[#---------]   5%" in kr and "✖ off_track" in kr
+    assert "[####------]  40%" in ship and "check-in due" in ship and "confidence: at_risk" in ship
+    assert "[##########] 100%" in child_kr and "✔ on_track" in child_kr
+
+
+def test_text_never_prints_control_characters(board):
+    from dataclasses import replace
+
+    kpi = replace(board.kpis[0], title="Evil\x1b]0;pwned\x07\nline")
+    text = board_to_text(replace(board, title="T\x1b[31m", kpis=(kpi, *board.kpis[1:])))
+    assert "\x1b" not in text and "\x07" not in text
+    assert "Evil\\x1b]0;pwned\\x07\\x0aline" in text
+    assert text.startswith("T\\x1b[31m")
+
+
+def test_printable_and_progress_bar():
+    assert printable("a\tb\x1bc✔ [x] $ 🚀") == "a\\x09b\\x1bc✔ [x] $ 🚀"
+    assert progress_bar(0.45) == "[#####-----]  45%"
+    assert progress_bar(1.25) == "[##########] 125%"
+    assert progress_bar(None) == "[..........]    —"
+
+
+def test_text_of_an_empty_board():
+    text = board_to_text(board_of(FakeReader(), title="Empty"))
+    assert "(no KPIs)" in text
+    assert "OKRs" not in text

@@ -1,0 +1,422 @@
+"""The dashboard app on a real store and spec made in the test (SPEC §4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kpitui.tui.header import BoardHeader, ProblemsLine
+from kpitui.tui.screens.help import HelpScreen
+from kpitui.tui.widgets.kpi_card import KpiCard
+from tests.tui.snapshot_apps.app_world import (
+    AS_OF,
+    SPEC,
+    edit_spec,
+    make_app,
+    screen_text,
+    settle,
+    write_points,
+)
+
+
+def card(app, kpi_id: str) -> KpiCard:
+    return app.query_one(f"#p0-kpi-{kpi_id}", KpiCard)
+
+
+async def test_first_board_shows_every_kpi_title_and_value_at_80x24(tmp_path: Path):
+    # Given the test world, opened at 80×24
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Then the board is evaluated at the fixed clock's time
+        assert app.board is not None and app.board.as_of == AS_OF
+        # And the header names the board, the page, the as-of time and the live marker
+        text = screen_text(app)
+        assert "Test board" in text
+        assert "1/2 Overview" in text
+        assert "as of 2026-11-24 12:00" in text
+        assert "● live" in text
+        # And each KPI card shows its title and its formatted value once scrolled to
+        for kpi_id, title, display in [
+            ("mrr", "MRR", "$95,000.00"),
+            ("signups", "Signups", "721"),
+            ("churn", "Churn", "2.0%"),
+            ("activation", "Activation", "38.0%"),
+        ]:
+            widget = card(app, kpi_id)
+            widget.scroll_visible(animate=False)
+            await pilot.pause()
+            assert widget.view.display == display
+            shown = screen_text(app)
+            assert title in shown and display in shown, kpi_id
+
+
+async def test_cards_do_not_overlap_and_reflow_with_the_width(tmp_path: Path):
+    # Given the four-KPI row
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        regions = [card(app, k).region for k in ("mrr", "signups", "churn", "activation")]
+        # Then at 80 columns they sit two to a row, without overlapping
+        assert len({r.y for r in regions}) == 2
+        for i, a in enumerate(regions):
+            for b in regions[i + 1:]:
+                assert not a.overlaps(b)
+        # When the terminal grows to 160 columns
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        regions = [card(app, k).region for k in ("mrr", "signups", "churn", "activation")]
+        # Then all four share one row
+        assert len({r.y for r in regions}) == 1
+
+
+async def test_pages_switch_with_number_keys_and_the_header_follows(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # When 2 is pressed
+        await pilot.press("2")
+        await pilot.pause()
+        # Then the OKR page shows, its tree has focus, and the header says so
+        assert "2/2 OKRs" in screen_text(app)
+        assert app.focused is not None and app.focused.id == "p1-okrs-okrs"
+        assert "Grow revenue" in screen_text(app)
+        # When 9 (no such page) then 1 are pressed
+        await pilot.press("9", "1")
+        await pilot.pause()
+        # Then the first page is back with focus on its first card
+        assert "1/2 Overview" in screen_text(app)
+        assert app.focused is card(app, "mrr")
+
+
+async def test_a_point_written_by_another_connection_appears_after_the_next_poll(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert card(app, "churn").view.display == "2.0%"
+        # Given another program records churn 2.5% now
+        write_points(app.store_path, [("churn", {}, AS_OF, 0.025)])
+        # When the poll runs
+        app.poll_now()
+        await settle(pilot)
+        # Then the card shows it
+        assert card(app, "churn").view.display == "2.5%"
+        assert "2.5%" in screen_text(app)
+
+
+async def test_a_poll_with_no_change_updates_nothing(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        board = app.board
+        # When polls run and nothing was written (and the clock did not move)
+        app.poll_now()
+        await settle(pilot)
+        # Then the board object is the same one: nothing was re-evaluated or re-applied
+        assert app.board is board
+
+
+async def test_pause_stops_updates_until_resumed(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given the dashboard is paused
+        await pilot.press("p")
+        await pilot.pause()
+        assert "❚❚ paused" in screen_text(app)
+        # When a point is written and the poll timer fires
+        write_points(app.store_path, [("churn", {}, AS_OF, 0.025)])
+        app.poll_now()
+        await settle(pilot)
+        # Then the card still shows the old value
+        assert card(app, "churn").view.display == "2.0%"
+        # When resumed
+        await pilot.press("p")
+        await settle(pilot)
+        # Then the new value appears and the marker is live again
+        assert card(app, "churn").view.display == "2.5%"
+        assert "● live" in screen_text(app)
+
+
+async def test_r_refreshes_even_while_paused(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        write_points(app.store_path, [("churn", {}, AS_OF, 0.025)])
+        # When r is pressed
+        await pilot.press("r")
+        await settle(pilot)
+        # Then the board was re-read
+        assert card(app, "churn").view.display == "2.5%"
+
+
+async def test_a_state_change_flashes_logs_and_a_acknowledges_it(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        log = app.query_one("#p0-alerts-alerts")
+        assert log.alerts == ()
+        # Given churn jumps to 6% (crit: at or above 5%)
+        write_points(app.store_path, [("churn", {}, AS_OF, 0.06)])
+        app.poll_now()
+        await settle(pilot)
+        # Then one alert: in the log, on the card, and as a notification
+        assert [(a.kpi_id, a.old_state, a.new_state) for a in log.alerts] == [
+            ("churn", "ok", "crit")
+        ]
+        assert card(app, "churn").has_class("-alerted")
+        assert any("Churn: ok → crit" in str(n.message) for n in app._notifications)
+        # When a is pressed
+        await pilot.press("a")
+        await pilot.pause()
+        # Then the log line is marked and the card stops flashing
+        assert log.is_acknowledged(0)
+        assert not card(app, "churn").has_class("-alerted")
+        assert not card(app, "churn").flashing
+        # And a poll with no change raises nothing new
+        app.poll_now(force=True)
+        await settle(pilot)
+        assert len(log.alerts) == 1
+
+
+async def test_the_bell_rings_on_an_alert_when_the_spec_asks(tmp_path: Path, monkeypatch):
+    app = make_app(tmp_path, SPEC.replace("refresh: 1h\n", "refresh: 1h\nalerts: {bell: true}\n"))
+    rings: list[int] = []
+    monkeypatch.setattr(app, "bell", lambda: rings.append(1))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        write_points(app.store_path, [("churn", {}, AS_OF, 0.06)])
+        app.poll_now()
+        await settle(pilot)
+        assert rings == [1]
+
+
+MARKUP_SPEC = SPEC.replace("title: Churn", "title: '[bold red]x[/]'").replace(
+    "title: Test board", "title: 'Board [/] \\x1b[31m'"
+)
+
+
+async def test_markup_and_escapes_in_titles_render_literally(tmp_path: Path):
+    # Given a KPI titled `[bold red]x[/]` and a board title with `[/]` and an ESC
+    app = make_app(tmp_path, MARKUP_SPEC)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        # Then they show as typed, the ESC escaped, and nothing crashed
+        assert "[bold red]x[/]" in text
+        assert "Board [/] \\x1b[31m" in text
+        # And the palette's commands carry the title as plain text
+        from kpitui.tui.commands import board_commands
+
+        texts = [c.text for c in board_commands(app, app.board)]
+        assert "Go to [bold red]x[/]" in texts
+
+
+async def test_a_spec_edit_reloads_and_keeps_page_and_focus(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab")  # focus Signups
+        assert app.focused is card(app, "signups")
+        # When the spec's title and the churn thresholds are edited on disk
+        edit_spec(app.loaded.path, SPEC.replace("Test board", "Edited board")
+                  .replace("warn: 0.03", "warn: 0.01"))
+        app.poll_now()
+        await settle(pilot)
+        # Then the new spec is on screen (churn 2% is now warn), focus stays
+        assert "Edited board" in screen_text(app)
+        assert card(app, "churn").view.state == "warn"
+        assert app.focused is card(app, "signups")
+        assert app.query_one(ProblemsLine).lines == ()
+
+
+async def test_a_layout_edit_rebuilds_the_pages_keeping_page_index(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        # When the OKR page gains the revenue chart
+        edit_spec(app.loaded.path, SPEC.replace("        - [okrs]\n", "        - [okrs]\n        - [revenue]\n"))
+        app.poll_now()
+        await settle(pilot)
+        # Then the second page is still shown, now with the chart, and focus is kept
+        assert "2/2 OKRs" in screen_text(app)
+        assert app.query("#p1-chart-revenue")
+        assert app.focused is not None and app.focused.id == "p1-okrs-okrs"
+
+
+async def test_an_invalid_spec_edit_keeps_the_board_and_shows_the_error(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        board = app.board
+        # When the spec is broken on disk (an unknown aggregation)
+        edit_spec(app.loaded.path, SPEC.replace("agg: sum", "agg: total"))
+        app.poll_now()
+        await settle(pilot)
+        # Then the last good board stays and the error is shown, with its line
+        assert app.board is board
+        problems = app.query_one(ProblemsLine).lines
+        assert any("dashboard.yaml:" in line and "total" in line for line in problems)
+        assert "⚠" in screen_text(app)
+        assert any(n.severity == "error" for n in app._notifications)
+        # When it is fixed
+        edit_spec(app.loaded.path, SPEC)
+        app.poll_now()
+        await settle(pilot)
+        # Then the problems line goes away
+        assert app.query_one(ProblemsLine).lines == ()
+
+
+async def test_a_missing_store_keeps_the_board_and_recovers(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        board = app.board
+        store = app.store_path
+        moved = store.with_suffix(".away")
+        # When the store file disappears
+        store.rename(moved)
+        app.poll_now()
+        await settle(pilot)
+        # Then the board stays and the header says why
+        assert app.board is board
+        assert any("missing" in line for line in app.query_one(ProblemsLine).lines)
+        # When it is back, with a new point
+        moved.rename(store)
+        write_points(store, [("churn", {}, AS_OF, 0.025)])
+        app.poll_now()
+        await settle(pilot)
+        # Then the dashboard recovers
+        assert app.query_one(ProblemsLine).lines == ()
+        assert card(app, "churn").view.display == "2.5%"
+
+
+async def test_help_lists_every_key_from_the_bindings(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        for words in ("Pause or resume", "1…9", "Acknowledge", "↑ / k", "tab / shift+tab",
+                      "KPI card", "OKR tree"):
+            assert words in text, words
+        # And escape closes it, back to the same focus
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.focused is card(app, "mrr")
+
+
+async def test_palette_go_to_switches_page_and_focuses(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # When "Go to objective Delight users" runs
+        assert app.go_to("objective", "delight")
+        await pilot.pause()
+        # Then the OKR page shows with the tree's cursor on that objective
+        tree = app.query_one("#p1-okrs-okrs")
+        assert app.focused is tree
+        assert tree.cursor_node is not None and tree.cursor_node.data == ("objective", "delight")
+        # When "Go to Churn" runs
+        assert app.go_to("kpi", "churn")
+        await pilot.pause()
+        assert app.focused is card(app, "churn")
+
+
+async def test_palette_commands_cover_kpis_charts_objectives_and_key_results(tmp_path):
+    from kpitui.tui.commands import board_commands
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        texts = [c.text for c in board_commands(app, app.board)]
+        for expected in ("Go to MRR", "Open MRR detail", "Go to chart Revenue",
+                         "Go to objective Grow revenue", "Open objective Grow revenue detail",
+                         "Open key result Reach 100k MRR detail"):
+            assert expected in texts
+
+
+async def test_drill_down_and_escape_return_to_the_same_focus(tmp_path: Path):
+    pytest.importorskip("kpitui.tui.screens.kpi_detail")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "tab")  # Churn
+        await pilot.press("enter")
+        await settle(pilot)
+        assert len(app.screen_stack) == 2
+        # And page keys do not switch the board underneath
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(app.screen_stack) == 1
+        assert app.focused is card(app, "churn")
+        assert app.query_one(BoardHeader) is not None
+
+
+# -- `kpitui run`: problems are found before the app takes the terminal ----------------
+
+
+def test_run_with_a_broken_spec_exits_2_with_one_line_and_no_traceback(tmp_path, capsys,
+                                                                       monkeypatch):
+    from kpitui.cli import main
+    from kpitui.tui.app import KpituiApp
+
+    spec = tmp_path / "dashboard.yaml"
+    spec.write_text(SPEC.replace("agg: sum", "agg: total"), encoding="utf-8")
+    started: list[bool] = []
+    monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: started.append(True))
+    # When the broken spec is run
+    code = main(["run", str(spec)])
+    err = capsys.readouterr().err
+    # Then exit 2, one line naming the file and line, no traceback, no app
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert "dashboard.yaml:" in lines[0] and "total" in lines[0]
+    assert "Traceback" not in err
+    assert started == []
+
+
+def test_run_with_a_missing_store_exits_2_before_the_app(tmp_path, capsys, monkeypatch):
+    from kpitui.cli import main
+    from kpitui.tui.app import KpituiApp
+
+    spec = tmp_path / "dashboard.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: pytest.fail("app started"))
+    code = main([str(spec)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "metrics.db" in err and "Traceback" not in err
+
+
+def test_run_with_a_missing_spec_exits_2(tmp_path, capsys):
+    from kpitui.cli import main
+
+    code = main(["run", str(tmp_path / "nope.yaml")])
+    assert code == 2
+    assert "nope.yaml" in capsys.readouterr().err
+
+
+def test_run_starts_the_app_on_the_spec_and_its_store(tmp_path, monkeypatch):
+    from kpitui.cli import main
+    from kpitui.tui.app import KpituiApp
+    from tests.tui.snapshot_apps.app_world import make_world
+
+    spec, store = make_world(tmp_path)
+    seen: list[KpituiApp] = []
+    monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: seen.append(self))
+    # When run with --as-of
+    assert main(["run", str(spec), "--as-of", "2026-11-01"]) == 0
+    # Then the app got the spec, its store and the fixed as-of
+    (app,) = seen
+    assert app.store_path == store
+    assert app.loaded.dashboard.title == "Test board"
+    assert app.as_of() == 1793491200

@@ -46,7 +46,7 @@ BUCKET_LADDER: tuple[int, ...] = (HOUR, 6 * HOUR, DAY, 7 * DAY, 30 * DAY)
 AUTO_MAX_POINTS = 120
 MAX_POINTS = 1000
 # A breakdown sparkline is a dozen or two cells wide.
-SPARK_POINTS = 24
+SPARK_POINTS = 32
 
 # Aggs whose per-label values add up to the whole, so a share of the total means something.
 ADDITIVE_AGGS = frozenset({"sum", "count", "last"})
@@ -265,7 +265,7 @@ def kpi_detail(
             window=range_key,
             bucket=chosen,
             series=(ChartSeries(name, tuple(points)),),
-            ref_lines=ref_lines(view),
+            ref_lines=chart_ref_lines(kpi, view, derived, chosen),
             format=shown.format,
         )
         stats = range_stats(reader, source, kpi, labels, rng, points, derived)
@@ -297,6 +297,22 @@ def kpi_detail(
         out_of_scale=out_of_scale,
         key_results=uses,
     )
+
+
+def chart_ref_lines(kpi: Kpi, view: KpiView, derived: bool, bucket: int) -> tuple:
+    """The KPI's target and thresholds, when a chart point is comparable with them.
+
+    A `sum`/`count` KPI's target is for its whole window (700 signups a week): drawn over
+    6-hour buckets it would sit far above every point and say nothing. Ratios (derived
+    metrics) and stock or average aggs compare at any bucket size.
+    """
+    if derived or kpi.agg not in ("sum", "count"):
+        return ref_lines(view)
+    window = kpi.effective_window
+    if window is not None and not timeutil.is_calendar_window(window) \
+            and timeutil.parse_duration(window) == bucket:
+        return ref_lines(view)
+    return ()
 
 
 def range_stats(
@@ -351,7 +367,9 @@ def label_breakdowns(
         return ()
     current = current_range(kpi, as_of, tz)
     where = previous_range(kpi, as_of, tz)
-    spark_bucket = max(bucket, -(-chart_rng.seconds // SPARK_POINTS))
+    spark_bucket = next((b for b in BUCKET_LADDER if b >= bucket
+                         and -(-chart_rng.seconds // b) <= SPARK_POINTS), BUCKET_LADDER[-1])
+    spark_bucket = max(spark_bucket, bucket)
     found = []
     for key in keys:
         now = _by_label(reader, kpi, current, as_of, key)

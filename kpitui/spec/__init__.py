@@ -33,6 +33,7 @@ from kpitui.spec.loader import (
     sort_problems,
 )
 from kpitui.spec.models import Dashboard
+from kpitui.spec.validate import check_dashboard
 
 __all__ = ["LoadedSpec", "SpecProblem", "load_dashboard", "validate_data"]
 
@@ -75,8 +76,6 @@ def validate_data(
     loaded: LoadedYaml, *, known_metrics: set[str] | None = None
 ) -> tuple[Dashboard, list[KpituiError]]:
     """The Dashboard and its warnings; raises SpecErrors (with `.warnings`) on problems."""
-    from kpitui.spec.validate import check_dashboard
-
     file = loaded.file
     problems: list[KpituiError] = list(loaded.problems)
     warnings: list[KpituiError] = []

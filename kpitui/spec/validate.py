@@ -13,12 +13,21 @@ import functools
 import itertools
 import math
 from collections.abc import Iterator
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from kpitui.errors import KpituiError
 from kpitui.spec.formula import Formula, FormulaError, parse_formula
-from kpitui.spec.loader import NodePath, SourceMap, SpecProblem, format_path
-from kpitui.spec.models import METRIC_NAME_RE, Dashboard, KeyResult, Kpi, Objective, percent_of
+from kpitui.spec.loader import NodePath, Position, SourceMap, SpecProblem, format_path
+from kpitui.spec.models import (
+    METRIC_NAME_RE,
+    Dashboard,
+    KeyResult,
+    Kpi,
+    Objective,
+    Page,
+    percent_of,
+)
 
 MAX_KPIS_PER_PAGE = 7
 RESERVED_PANELS = ("okrs", "alerts")
@@ -78,35 +87,19 @@ class _Checker:
         path: NodePath,
         detail: str,
         hint: str | None,
-        at: tuple[int, int] | None,
-        at_key: bool,
+        at: Position | None = None,
+        at_key: bool = False,
     ) -> SpecProblem:
         line, col = at or (self.smap.key(path) if at_key else self.smap.value(path))
-        return SpecProblem(
-            detail, path=path, file=self.file, line=line, col=col, hint=hint, severity=severity
-        )
+        return SpecProblem(detail, path=path, file=self.file, line=line, col=col, hint=hint,
+                           severity=severity)  # fmt: skip
 
-    def error(
-        self,
-        path: NodePath,
-        detail: str,
-        hint: str | None = None,
-        *,
-        at: tuple[int, int] | None = None,
-        at_key: bool = False,
-    ) -> None:
-        self.errors.append(self._problem("error", path, detail, hint, at, at_key))
+    def error(self, path: NodePath, detail: str, hint: str | None = None, **where: Any) -> None:
+        """An error at `path` (its value; `at_key=True`: its key; `at=`: an exact place)."""
+        self.errors.append(self._problem("error", path, detail, hint, **where))
 
-    def warn(
-        self,
-        path: NodePath,
-        detail: str,
-        hint: str | None = None,
-        *,
-        at: tuple[int, int] | None = None,
-        at_key: bool = False,
-    ) -> None:
-        self.warnings.append(self._problem("warning", path, detail, hint, at, at_key))
+    def warn(self, path: NodePath, detail: str, hint: str | None = None, **where: Any) -> None:
+        self.warnings.append(self._problem("warning", path, detail, hint, **where))
 
     def line_of(self, path: NodePath) -> int:
         return self.smap.value(path)[0]
@@ -258,7 +251,7 @@ class _Checker:
                 "a derived metric cannot depend on itself",
             )
 
-    def references(self) -> Iterator[tuple[NodePath, str, str, tuple[int, int] | None]]:
+    def references(self) -> Iterator[tuple[NodePath, str, str, Position | None]]:
         """(path, metric name, what happens without points, exact position or None)."""
         for i, kpi in enumerate(self.d.kpis):
             yield ("kpis", i, "metric"), kpi.metric, "shown as no_data", None
@@ -426,53 +419,20 @@ class _Checker:
 
     def check_layout(self) -> None:
         kpi_ids = {k.id for k in self.d.kpis}
-        panels = kpi_ids | {c.id for c in self.d.charts} | {o.id for o, _ in self.objectives}
-        kr_owner = {kr.id: o.id for o, _ in self.objectives for kr in o.key_results}
-        layout = self.d.layout
-        if layout is None:
+        if self.d.layout is None:
             if len(self.d.kpis) > MAX_KPIS_PER_PAGE:
                 self.focus_warning(("kpis",), len(self.d.kpis), "the board's one page")
         else:
             placed: set[str] = set()
-            for i, page in enumerate(layout.pages):
-                ppath: NodePath = ("layout", "pages", i)
-                if not any(page.rows):
-                    self.warn(ppath, "this page has no panels", "add `rows: [[kpi_id, ...]]`")
-                on_page: dict[str, int] = {}
-                for j, row in enumerate(page.rows):
-                    for k, panel in enumerate(row):
-                        here = (*ppath, "rows", j, k)
-                        if panel not in panels and panel not in RESERVED_PANELS:
-                            hint = (
-                                f"key results show inside their objective: use {kr_owner[panel]!r}"
-                                if panel in kr_owner
-                                else _did_you_mean(panel, panels | set(RESERVED_PANELS))
-                            )
-                            self.error(
-                                here,
-                                f"{panel!r} is not a KPI, chart or objective id, "
-                                "nor okrs or alerts",
-                                hint,
-                            )
-                        elif panel in on_page:
-                            self.error(
-                                here,
-                                f"{panel!r} is already on this page (row {on_page[panel] + 1})",
-                                "a panel appears once per page",
-                            )
-                        else:
-                            on_page[panel] = j
-                placed |= set(on_page)
-                count = len(set(on_page) & kpi_ids)
-                if count > MAX_KPIS_PER_PAGE:
-                    self.focus_warning(ppath, count, "this page")
+            for i, page in enumerate(self.d.layout.pages):
+                on_page = self.check_page(page, ("layout", "pages", i))
+                placed |= on_page
+                if len(on_page & kpi_ids) > MAX_KPIS_PER_PAGE:
+                    self.focus_warning(("layout", "pages", i), len(on_page & kpi_ids), "this page")
             for i, kpi in enumerate(self.d.kpis):
                 if kpi.id not in placed:
-                    self.warn(
-                        ("kpis", i),
-                        f"KPI {kpi.id!r} is on no page of the layout",
-                        "add its id to a row, or drop it",
-                    )
+                    self.warn(("kpis", i), f"KPI {kpi.id!r} is on no page of the layout",
+                              "add its id to a row, or drop it")  # fmt: skip
         if self.d.kpis and not any(k.indicator == "leading" for k in self.d.kpis):
             self.warn(
                 ("kpis",),
@@ -482,6 +442,32 @@ class _Checker:
                 "with `indicator: leading`",
                 at_key=True,
             )
+
+    def check_page(self, page: Page, path: NodePath) -> set[str]:
+        """The panel ids placed on this page; unknown and repeated panels are errors."""
+        panels = {k.id for k in self.d.kpis} | {c.id for c in self.d.charts}
+        panels |= {o.id for o, _ in self.objectives}
+        kr_owner = {kr.id: o.id for o, _ in self.objectives for kr in o.key_results}
+        if not any(page.rows):
+            self.warn(path, "this page has no panels", "add `rows: [[kpi_id, ...]]`")
+        row_of: dict[str, int] = {}
+        for j, row in enumerate(page.rows):
+            for k, panel in enumerate(row):
+                here = (*path, "rows", j, k)
+                if panel not in panels and panel not in RESERVED_PANELS:
+                    hint = (
+                        f"key results show inside their objective: use {kr_owner[panel]!r}"
+                        if panel in kr_owner
+                        else _did_you_mean(panel, panels | set(RESERVED_PANELS))
+                    )
+                    self.error(here, f"{panel!r} is not a KPI, chart or objective id, "
+                               "nor okrs or alerts", hint)  # fmt: skip
+                elif panel in row_of:
+                    self.error(here, f"{panel!r} is already on this page (row {row_of[panel] + 1})",
+                               "a panel appears once per page")  # fmt: skip
+                else:
+                    row_of[panel] = j
+        return set(row_of)
 
     def focus_warning(self, path: NodePath, count: int, where: str) -> None:
         self.warn(

@@ -90,6 +90,11 @@ def canonical_labels(labels: Mapping[str, str] | None) -> str:
     return json.dumps(dict(labels or {}), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def json_labels(text: str) -> dict[str, str]:
+    """`series.labels` back to a dict (the reverse of `canonical_labels`)."""
+    return json.loads(text) if text and text != "{}" else {}
+
+
 def is_metric_name(name: object) -> bool:
     return isinstance(name, str) and METRIC_NAME_RE.match(name) is not None
 

@@ -29,6 +29,7 @@ from kpitui.tui.jumps import BoardJumps
 from kpitui.tui.live import LiveUpdates
 from kpitui.tui.navigation import Direction, nearest
 from kpitui.tui.poller import Poller
+from kpitui.tui.text import safe_plain
 from kpitui.tui.widgets.alerts_log import Alert, AlertsLog
 from kpitui.tui.widgets.chart_panel import ChartPanel
 from kpitui.tui.widgets.kpi_card import KpiCard
@@ -118,7 +119,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         self.live = live
         self.paused = False
         self.tz = timeutil.resolve_timezone(loaded.dashboard.timezone)
-        self.title = loaded.dashboard.title
+        self.title = safe_plain(loaded.dashboard.title)
         self._initial_board = board
         self._poller = Poller(loaded, store_path=self.store_path, clock=clock, as_of=as_of)
         self._poll_timer: Timer | None = None
@@ -248,7 +249,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
     async def _apply_board(self, board: Board, *, rebuild: bool) -> None:
         old = self.board
         self.board = board
-        self.title = board.title
+        self.title = safe_plain(board.title)
         if old is None or (rebuild and (old.pages != board.pages or old.timezone != board.timezone)):
             await self._build_pages(board)
         else:

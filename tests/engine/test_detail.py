@@ -160,7 +160,7 @@ def test_the_comparison_is_the_boards(reader_of):
     assert detail.kpi.delta == 1008 - 1547
 
 
-def test_chart_buckets_the_range_and_draws_thresholds(reader_of):
+def test_chart_buckets_the_range(reader_of):
     # Given daily points / When read over 30d with 1d buckets
     points = signup_points()
     reader = reader_of(points)
@@ -173,9 +173,22 @@ def test_chart_buckets_the_range_and_draws_thresholds(reader_of):
         if ts > AS_OF - 30 * DAY:
             by_day[ts - ts % DAY] = by_day.get(ts - ts % DAY, 0) + v
     assert dict(series.points) == pytest.approx(by_day)
-    # And the KPI's target and thresholds are reference lines
-    assert {(r.name, r.value) for r in detail.chart.ref_lines} == {
+    # And a weekly target is not drawn over daily sums: no point could be compared with it
+    assert detail.chart.ref_lines == ()
+
+
+def test_thresholds_are_drawn_where_points_compare_with_them(reader_of):
+    # Given a weekly signups KPI and a stock MRR KPI
+    reader = reader_of([*signup_points(), ("mrr", {}, AS_OF - DAY, 9000.0)])
+    spec = spec_of(kpis=[SIGNUPS_KPI, {"id": "mrr", "metric": "mrr", "target": 10000,
+                                       "warn": "90%"}])
+    # When the signups chart is bucketed by its own 7d window / Then the lines are drawn
+    weekly = kpi_detail(spec, reader, "signups", AS_OF, "90d", bucket=7 * DAY)
+    assert {(r.name, r.value) for r in weekly.chart.ref_lines} == {
         ("target", 1500), ("warn", 1200), ("crit", 900)}
+    # And a stock metric's target compares with any bucket (warn resolved from "90%")
+    mrr = kpi_detail(spec, reader, "mrr", AS_OF, "30d")
+    assert {(r.name, r.value) for r in mrr.chart.ref_lines} == {("target", 10000), ("warn", 9000)}
 
 
 def test_chart_points_stay_under_the_cap_for_fine_buckets(reader_of):
@@ -222,8 +235,9 @@ def test_label_breakdown_shares_and_deltas(reader_of):
     assert pro.share == pytest.approx(280 / 1008)
     assert free.delta == -49 and free.delta_pct == pytest.approx(-49 / 777)
     assert pro.delta == -490
-    # And each row has a small trend over the chart's range
-    assert 2 <= len(free.spark) <= 25
+    # And each row has a small trend over the chart's range: 30d in daily buckets
+    assert 30 <= len(free.spark) <= 31
+    assert free.spark[-1] == 101  # yesterday's free signups
 
 
 def test_label_filter_narrows_chart_and_stats(reader_of):

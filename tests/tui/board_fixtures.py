@@ -67,7 +67,9 @@ def kpi(
 
 def spark(start: float, step: float, n: int = 24) -> tuple[float, ...]:
     """A gently rising (or falling) trend with a wobble, `n` buckets."""
-    return tuple(round(start + step * i + (3 if i % 3 == 0 else -2) * abs(step), 2) for i in range(n))
+    return tuple(
+        round(start + step * i + (3 if i % 3 == 0 else -2) * abs(step), 2) for i in range(n)
+    )
 
 
 NORTH_STAR = kpi(
@@ -282,7 +284,9 @@ def with_value(view: KpiView, value: float, display: str, **changes: object) -> 
 
 def _daily(start: float, step: float, days: int = 30) -> tuple[tuple[int, float], ...]:
     first = AS_OF - AS_OF % DAY - (days - 1) * DAY
-    return tuple((first + i * DAY, round(start + step * i + (i % 4) * step, 2)) for i in range(days))
+    return tuple(
+        (first + i * DAY, round(start + step * i + (i % 4) * step, 2)) for i in range(days)
+    )
 
 
 REVENUE_CHART = ChartView(

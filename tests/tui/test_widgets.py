@@ -223,10 +223,10 @@ async def test_card_description_only_while_focused():
 
 async def test_north_star_card_is_taller_with_big_digits():
     # Given the North Star and a normal card
-    star, normal = card(NORTH_STAR), card(OK_KPI)
-    app = Host(star, normal)
+    star, normal, other = card(NORTH_STAR), card(OK_KPI), card(CRIT_KPI)
+    app = Host(star, normal, other)
     async with app.run_test(size=(60, 30)) as pilot:
-        normal.focus()
+        other.focus()
         await pilot.pause()
         # Then the North Star is drawn larger, with big digits and a ★
         assert star.size.height > normal.size.height
@@ -313,6 +313,26 @@ async def test_flash_until_acknowledged():
         # Then the blinking stops and the mark goes
         assert not widget.flashing
         assert not widget.has_class("-flash") and not widget.has_class("-alerted")
+
+
+async def test_flash_blinks_a_few_times_then_stays_marked():
+    # Given a flashing card
+    widget = card(CRIT_KPI)
+    app = Host(widget)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        widget.flash()
+        widget._flash_timer.pause()  # the test drives the ticks itself
+        blinks = []
+        # When its timer ticks through the whole flash (3 bursts of 3 blinks)
+        while widget.flashing:
+            widget._flash_tick()
+            blinks.append(widget.has_class("-flash"))
+        # Then it blinked on and off, ended off, and stays marked until acknowledged
+        assert 20 <= len(blinks) <= 40
+        assert blinks.count(True) >= 6
+        assert blinks[-1] is False
+        assert widget.alerted and widget.has_class("-alerted")
 
 
 async def test_enter_on_card_posts_drill_down():
@@ -433,7 +453,9 @@ async def test_chart_enter_posts_drill_down():
         # When Enter is pressed
         await pilot.press("enter")
         await pilot.pause()
-    # Then the app is asked to open it
+        legend_shown = panel.query_one("#legend").display
+    # Then the app is asked to open it (and a compact chart has no legend line)
+    assert not legend_shown
     assert [(type(m), m.chart_id) for m in app.messages] == [
         (ChartPanel.DrillDown, "signups_daily")
     ]
@@ -499,7 +521,7 @@ async def test_tree_starts_expanded_with_cursor_on_first_objective():
     async with app.run_test(size=(120, 20)) as pilot:
         await pilot.pause()
         # Then every objective is expanded and the cursor on the first one
-        assert tree.expanded_ids() == {"obj_revenue", "obj_eu", "obj_delight", "obj_markup"}
+        assert tree.expanded_ids() == {"obj_revenue", "obj_eu", "obj_delight"}
         assert tree.cursor_node.data == ("objective", "obj_revenue")
 
 
@@ -609,6 +631,23 @@ async def test_tree_update_with_equal_objectives_touches_nothing(monkeypatch):
         assert calls == []
 
 
+async def test_tree_objective_getting_its_first_key_result_opens():
+    # Given an objective with nothing under it (no ▼ to press)
+    tree = OkrTree(OBJECTIVES, expected=EXPECTED)
+    app = Host(tree)
+    async with app.run_test(size=(140, 20)) as pilot:
+        await pilot.pause()
+        empty = tree.node_for("objective", OBJECTIVES[2].id)
+        assert not empty.allow_expand
+        # When a key result is added to it
+        grown = dataclasses.replace(OBJECTIVES[2], key_results=(KR_ACTIVATION,))
+        tree.update_objectives((OBJ_REVENUE, OBJ_DELIGHT, grown), EXPECTED)
+        await pilot.pause()
+        # Then it can expand, is expanded, and shows the key result
+        assert empty.allow_expand and empty.is_expanded
+        assert [child.data for child in empty.children] == [("kr", KR_ACTIVATION.id)]
+
+
 async def test_tree_expanded_ids_round_trip():
     tree = OkrTree(OBJECTIVES, expected=EXPECTED)
     app = Host(tree)
@@ -624,7 +663,9 @@ async def test_tree_expanded_ids_round_trip():
 # -- alerts log --------------------------------------------------------------------------
 
 
-def alert(minutes_ago: int, title: str = "Logo churn", old: str = "warn", new: str = "crit") -> Alert:
+def alert(
+    minutes_ago: int, title: str = "Logo churn", old: str = "warn", new: str = "crit"
+) -> Alert:
     return Alert(AS_OF - 60 * minutes_ago, "churn", title, old, new)
 
 

@@ -160,6 +160,8 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         self._resize()
 
     def _resize(self) -> None:
+        if not self.is_mounted:
+            return  # on_mount sizes it
         width = max((self._line(i).cell_len for i in range(len(self._alerts))), default=0)
         self.virtual_size = Size(max(width, len(EMPTY_MESSAGE)), max(1, len(self._alerts)))
 

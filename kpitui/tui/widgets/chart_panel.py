@@ -237,6 +237,8 @@ class ChartPanel(Widget, can_focus=True):
     def on_mount(self) -> None:
         self._show_frame(self.view)
         self.call_after_refresh(self._replot)
+        # The reference-line names are drawn on the theme's canvas colour.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._replot())
 
     def on_resize(self) -> None:
         # Tick count and positions depend on the plot's size.

@@ -13,7 +13,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual.renderables.digits import Digits as DigitsRenderable
@@ -27,6 +27,9 @@ from kpitui.tui.text import safe_plain, safe_text, state_label
 
 STATES = tuple(STATE_GLYPHS)
 """Every KPI state; each has a `-state-<state>` class rule below."""
+
+FACTS_MIN_WIDTH = 18
+"""Columns kept beside the North Star's big digits for its state, delta and target."""
 
 _FIXED_LINES = frozenset({"#title", "#value", "#delta", "#target"})
 """One-line fields whose width is set by the card, not by their text."""
@@ -101,6 +104,8 @@ class KpiCard(Widget, can_focus=True):
         & > .kpi-card--muted { color: $foreground-muted; }
 
         Horizontal { height: 1; }
+        #hero { height: auto; }
+        #facts { width: 1fr; height: auto; }
         #title {
             width: 1fr;
             text-wrap: nowrap;
@@ -119,7 +124,7 @@ class KpiCard(Widget, can_focus=True):
             text-overflow: ellipsis;
             text-style: bold;
         }
-        #big { display: none; width: 1fr; text-style: bold; }
+        #big { display: none; width: auto; margin-right: 2; text-style: bold; }
         #state { width: auto; margin-left: 1; text-style: bold; }
         &.-digits #state { margin-left: 0; }
         #delta { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -127,8 +132,7 @@ class KpiCard(Widget, can_focus=True):
         #age { width: auto; margin-left: 1; }
         #reason {
             display: none;
-            height: auto;
-            max-height: 3;
+            height: 3;  /* in place of delta, target and trend: the card keeps its height */
             color: $text-error;
             text-overflow: ellipsis;
         }
@@ -183,7 +187,13 @@ class KpiCard(Widget, can_focus=True):
         &:nocolor #value, &:nocolor #big { color: $foreground; }
         &:nocolor.-state-stale #value, &:nocolor.-state-stale #big { color: $foreground-muted; }
         &:nocolor.-state-crit #value { text-style: bold underline; }
-        &:nocolor.-state-error #state { color: $foreground; text-style: bold reverse; }
+        &:nocolor.-state-error #state, &:nocolor.-state-crit #state {
+            color: $foreground;
+            text-style: bold reverse;
+        }
+        &:nocolor > .kpi-card--delta-good, &:nocolor > .kpi-card--delta-bad {
+            color: $foreground;
+        }
 
         &.-north-star {
             border-title-color: $warning;
@@ -243,15 +253,18 @@ class KpiCard(Widget, can_focus=True):
         with Horizontal(id="heading"):
             yield Static(id="title", markup=False)
             yield Static(id="tag", markup=False)
-        yield Digits(id="big")
-        with Horizontal(id="headline"):
-            yield Static(id="value", markup=False)
-            yield Static(id="state", markup=False)
-        yield Static(id="reason", markup=False)
-        yield Static(id="delta", markup=False)
-        with Horizontal(id="meta"):
-            yield Static(id="target", markup=False)
-            yield Static(id="age", markup=False)
+        with Horizontal(id="hero"):
+            # The North Star's value in big digits, its facts beside it.
+            yield Digits(id="big")
+            with Vertical(id="facts"):
+                with Horizontal(id="headline"):
+                    yield Static(id="value", markup=False)
+                    yield Static(id="state", markup=False)
+                yield Static(id="reason", markup=False)
+                yield Static(id="delta", markup=False)
+                with Horizontal(id="meta"):
+                    yield Static(id="target", markup=False)
+                    yield Static(id="age", markup=False)
         yield Sparkline(id="spark")
         yield Static(id="description", markup=False)
 
@@ -314,13 +327,10 @@ class KpiCard(Widget, can_focus=True):
         self.query_one(selector, Static).update(text, layout=layout)
 
     def _fit_digits(self) -> None:
-        """Big digits for the North Star when they fit the card, else the plain line."""
+        """Big digits for the North Star when they and its facts fit, else the plain line."""
         width = self.content_region.width if self.is_mounted else 0
-        fits = (
-            self.view.north_star
-            and width > 0
-            and DigitsRenderable.get_width(safe_plain(self.view.display)) <= width
-        )
+        digits = DigitsRenderable.get_width(safe_plain(self.view.display))
+        fits = self.view.north_star and width > 0 and digits + 2 + FACTS_MIN_WIDTH <= width
         self.set_class(bool(fits), "-digits")
 
     # -- text ------------------------------------------------------------------------
@@ -364,9 +374,9 @@ class KpiCard(Widget, can_focus=True):
 
     def notify_style_update(self) -> None:
         # Component-class colours are baked into the texts: rebuild them on a theme change.
+        # Texts compare with their spans, so only those whose colours changed repaint.
         super().notify_style_update()
         if self.is_mounted:
-            self._shown.clear()
             self.call_later(self._show, self.view)
 
     # -- alerts ----------------------------------------------------------------------

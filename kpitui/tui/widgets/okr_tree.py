@@ -26,6 +26,9 @@ NodeKey = tuple[NodeKind, str]
 
 BAR_CELLS = 10
 """Cells of a progress bar."""
+NARROW_BAR_CELLS = 5
+"""Cells of a progress bar in a tree narrower than `NARROW_WIDTH`: titles need the room."""
+NARROW_WIDTH = 64
 TITLE_MIN = 14
 """The title column never gets narrower than this."""
 TITLE_MAX = 48
@@ -126,6 +129,8 @@ class OkrTree(Tree[NodeKey]):
         border: round $foreground 25%;
         border-title-style: bold;
         border-title-color: $foreground;
+        border-subtitle-align: right;
+        border-subtitle-color: $foreground-muted;
         height: 1fr;
         min-height: 5;
 
@@ -188,18 +193,21 @@ class OkrTree(Tree[NodeKey]):
         self._views: dict[NodeKey, ObjectiveView | KrView] = {}
         self._depths: dict[NodeKey, int] = {}
         self._title_width = TITLE_MIN
+        self._layout = (0, 0)  # (title column, bar cells) the labels were built for
 
     def on_mount(self) -> None:
         # Labels use the component classes' styles, known once the tree is mounted.
         self._index(self.objectives)
         self._title_width = self._measure_title_width()
+        self._layout = (self._title_width, self._bar_cells())
         self._sync(self.root, self._top_items(self.objectives), set())
+        self._show_expected()
         if self._tree_lines:
             self.cursor_line = 0
 
     def on_resize(self) -> None:
-        # The title column follows the width; Tree's own resize handler runs too.
-        if self._measure_title_width() != self._title_width:
+        # The title column and the bar follow the width; Tree's own resize handler runs too.
+        if (self._measure_title_width(), self._bar_cells()) != self._layout:
             self._relabel_all()
 
     # -- public API --------------------------------------------------------------------
@@ -220,22 +228,30 @@ class OkrTree(Tree[NodeKey]):
         cursor_parent = cursor.parent.data if cursor is not None and cursor.parent else None
         expanded = self.expanded_ids()
         known = set(self._okr_nodes)
+        # Objectives that had nothing under them open like new ones when they get children.
+        childless = {
+            key[1]
+            for key, node in self._okr_nodes.items()
+            if key[0] == "objective" and not node.allow_expand
+        }
         self._index(objectives)
         self._title_width = self._measure_title_width()
+        self._layout = (self._title_width, self._bar_cells())
         seen: set[NodeKey] = set()
         self._sync(self.root, self._top_items(objectives), seen)
         for key in [key for key in self._okr_nodes if key not in seen]:
             del self._okr_nodes[key]
         added = {key[1] for key in seen - known if key[0] == "objective"}
-        self.restore_expanded(expanded | added)
+        self.restore_expanded(expanded | added | childless)
         self._restore_cursor(cursor_key, cursor_parent)
+        self._show_expected()
 
     def expanded_ids(self) -> set[str]:
-        """Ids of the expanded objectives."""
+        """Ids of the expanded objectives (those with something to expand)."""
         return {
             key[1]
             for key, node in self._okr_nodes.items()
-            if key[0] == "objective" and node.is_expanded
+            if key[0] == "objective" and node.allow_expand and node.is_expanded
         }
 
     def restore_expanded(self, ids: Iterable[str]) -> None:
@@ -256,7 +272,9 @@ class OkrTree(Tree[NodeKey]):
     # -- building ------------------------------------------------------------------------
 
     @staticmethod
-    def _top_items(objectives: Iterable[ObjectiveView]) -> list[tuple[NodeKey, ObjectiveView | KrView]]:
+    def _top_items(
+        objectives: Iterable[ObjectiveView],
+    ) -> list[tuple[NodeKey, ObjectiveView | KrView]]:
         return [(("objective", o.id), o) for o in objectives]
 
     @staticmethod
@@ -309,7 +327,10 @@ class OkrTree(Tree[NodeKey]):
                 node.set_label(label)
             self._okr_nodes[key] = node
             if isinstance(view, ObjectiveView):
-                self._sync(node, self._children_of(view), seen)
+                children = self._children_of(view)
+                self._sync(node, children, seen)
+                # An objective with nothing under it shows no ▼ it could not honour.
+                node.allow_expand = bool(children)
 
     def _add(
         self, parent: TreeNode[NodeKey], key: NodeKey, label: Text, index: int
@@ -318,6 +339,12 @@ class OkrTree(Tree[NodeKey]):
         if key[0] == "kr":
             return parent.add_leaf(label, key, before=before)
         return parent.add(label, key, before=before, expand=True)
+
+    def _show_expected(self) -> None:
+        """Explain the mark in the bars: where progress should be by now."""
+        subtitle = Text(f"│ expected {self.expected * 100:.0f}% by now", end="")
+        if self.border_subtitle != subtitle.markup:
+            self.border_subtitle = subtitle
 
     def _restore_cursor(self, cursor: NodeKey | None, parent: NodeKey | None) -> None:
         if cursor is None:
@@ -331,6 +358,9 @@ class OkrTree(Tree[NodeKey]):
 
     # -- labels --------------------------------------------------------------------------
 
+    def _bar_cells(self) -> int:
+        return NARROW_BAR_CELLS if 0 < self.size.width < NARROW_WIDTH else BAR_CELLS
+
     def _measure_title_width(self) -> int:
         """One title column for the whole tree, so bars line up across depths."""
         widest = max(
@@ -340,16 +370,23 @@ class OkrTree(Tree[NodeKey]):
             ),
             default=TITLE_MIN,
         )
-        room = self.size.width - RIGHT_PART if self.size.width else TITLE_MAX
+        room = (
+            self.size.width - RIGHT_PART + (BAR_CELLS - self._bar_cells())
+            if self.size.width
+            else TITLE_MAX
+        )
         return max(TITLE_MIN, min(widest, TITLE_MAX, max(room, TITLE_MIN)))
 
     def _prefix_width(self, key: NodeKey) -> int:
-        """Cells before the label: guides for the depth, and ▼ for objectives."""
+        """Cells before the label: guides for the depth, and ▼ for objectives with children."""
         depth = self._depths.get(key, 0)
-        return depth * self.guide_depth + (2 if key[0] == "objective" else 0)
+        view = self._views.get(key)
+        expandable = isinstance(view, ObjectiveView) and bool(view.key_results or view.children)
+        return depth * self.guide_depth + (2 if expandable else 0)
 
     def _relabel_all(self) -> None:
         self._title_width = self._measure_title_width()
+        self._layout = (self._title_width, self._bar_cells())
         for key, node in self._okr_nodes.items():
             view = self._views.get(key)
             if view is None:
@@ -369,7 +406,7 @@ class OkrTree(Tree[NodeKey]):
         label.append_text(_fit(safe_text(view.title, style=title_style), width))
         label.append(" ")
         shown = view.progress_raw if isinstance(view, KrView) else view.progress
-        bar = progress_bar(view.progress, self.expected)
+        bar = progress_bar(view.progress, self.expected, self._bar_cells())
         filled = len(bar.rstrip("░│·"))
         label.append(bar[:filled], self._style("bar-done"))
         label.append(bar[filled:], self._style("bar-todo"))

@@ -14,8 +14,8 @@ from textual.events import Resize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from kpitui.tui.widgets import KpiCard  # noqa: E402
-from tests.tui.board_fixtures import ALL_KPIS, TZ  # noqa: E402
+from kpitui.tui.widgets import KpiCard
+from tests.tui.board_fixtures import ALL_KPIS, TZ
 
 
 class CardsGridApp(App[None]):
@@ -38,6 +38,9 @@ class CardsGridApp(App[None]):
             with Grid():
                 for view in others:
                     yield KpiCard(view, tz=TZ, id=f"kpi-{view.id}")
+
+    def on_mount(self) -> None:
+        self.query_one(KpiCard).focus()  # show the focused look: inverse title, description
 
     def on_resize(self, event: Resize) -> None:
         # Reflow like the dashboard: as many ~26-column cards as fit, at most four.

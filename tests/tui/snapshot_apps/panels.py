@@ -10,8 +10,8 @@ from textual.containers import Grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from kpitui.tui.widgets import Alert, AlertsLog, ChartPanel, OkrTree  # noqa: E402
-from tests.tui.board_fixtures import (  # noqa: E402
+from kpitui.tui.widgets import Alert, AlertsLog, ChartPanel, OkrTree
+from tests.tui.board_fixtures import (
     AS_OF,
     CRIT_KPI,
     EMPTY_CHART,

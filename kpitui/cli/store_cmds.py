@@ -1,0 +1,269 @@
+"""Commands on the metric store: `record`, `import`, `checkin` (write) and `metrics` (read).
+
+The writing commands create the store when it does not exist yet; `metrics` only reads
+it. Each prints one short line saying what it did, so a cron log reads well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from kpitui import timeutil
+from kpitui.cli import HelpFormatter
+from kpitui.cli.common import add_db_option, default_store_path, time_arg
+from kpitui.errors import InputError
+from kpitui.store import open_reader, open_writer, schema
+from kpitui.store.api import SeriesStats
+from kpitui.store.importers import FORMATS, detect_format, import_file
+from kpitui.store.writer import METRIC_NAME_HINT
+
+_MAX_LABEL_VALUES = 6
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    _register_record(sub)
+    _register_import(sub)
+    _register_checkin(sub)
+    _register_metrics(sub)
+
+
+def _parser(sub: argparse._SubParsersAction, name: str, help: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name, help=help, description=description, epilog="examples:\n" + epilog,
+        formatter_class=HelpFormatter,
+    )
+
+
+# -- record ---------------------------------------------------------------------------
+
+
+def _register_record(sub: argparse._SubParsersAction) -> None:
+    parser = _parser(
+        sub, "record", "write one point",
+        "Write one point: METRIC = VALUE at a time (default: now), with optional labels.\n"
+        "Writing the same metric, labels and time again replaces the value.\n"
+        "Creates the store if it does not exist yet.",
+        "  kpitui record signups 42\n"
+        "  kpitui record mrr 12500 --label plan=pro --at 2026-11-01\n"
+        "  kpitui record page_latency_ms 182.5 --at 2026-11-24T09:30:00+01:00\n"
+        "  kpitui record churn_rate 0.021 --db /srv/kpi/metrics.db",
+    )
+    parser.add_argument("metric", metavar="METRIC", help="metric name: letters, digits, _ . : - (not starting with a digit)")
+    parser.add_argument("value", metavar="VALUE", help="a finite number")
+    parser.add_argument("--at", type=time_arg, metavar="TIME", help="ISO 8601 time, date or epoch seconds (default: now; no zone means UTC)")
+    parser.add_argument("--label", action="append", default=[], metavar="KEY=VALUE", help="a label of the series (repeatable)")
+    add_db_option(parser)
+    parser.set_defaults(func=run_record)
+
+
+def parse_labels(pairs: Sequence[str]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(f"--label {pair!r} is not KEY=VALUE", hint="e.g. --label plan=pro")
+        if key in labels:
+            raise InputError(f"--label {key!r} is given twice")
+        if value:
+            labels[key] = value
+    return labels
+
+
+def parse_value(text: str, what: str = "VALUE") -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{what} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{what} {text!r} is not a finite number", hint="NaN and infinity are not stored")
+    return value
+
+
+def series_name(metric: str, labels: dict[str, str]) -> str:
+    if not labels:
+        return metric
+    return metric + "{" + ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) + "}"
+
+
+def run_record(args: argparse.Namespace) -> int:
+    if not schema.is_metric_name(args.metric):
+        raise InputError(f"{args.metric!r} is not a metric name", hint=METRIC_NAME_HINT)
+    value = parse_value(args.value)
+    labels = parse_labels(args.label)
+    at = args.at if args.at is not None else timeutil.SystemClock().now()
+    path = default_store_path(args.db)
+    with open_writer(path) as writer:
+        writer.write_points([(args.metric, labels, at, value)])
+    print(f"recorded {series_name(args.metric, labels)} = {value:g} at {timeutil.iso_utc(at)} in {path}")
+    return 0
+
+
+# -- import ---------------------------------------------------------------------------
+
+
+def _register_import(sub: argparse._SubParsersAction) -> None:
+    parser = _parser(
+        sub, "import", "bulk-load points from CSV, JSON Lines or JSON",
+        "Load points from a file in one transaction: any bad line stops the import with its\n"
+        "line number, and nothing of the file is written. Re-importing a file changes nothing.\n\n"
+        "  long CSV     header metric,time,value and any label columns (an empty cell: no label)\n"
+        "  --wide CSV   a time column and one column per metric (a spreadsheet export)\n"
+        "  JSON Lines   one {\"metric\", \"time\", \"value\", \"labels\": {...}} object per line\n"
+        "  JSON         an array of those objects\n\n"
+        "The format comes from the extension (.csv, .jsonl/.ndjson, .json) unless --format is\n"
+        "given; FILE - reads stdin (CSV unless --format). Times: ISO 8601, dates or epoch\n"
+        "seconds, mixed freely (no zone means UTC). Creates the store if it does not exist yet.",
+        "  kpitui import signups.csv\n"
+        "  kpitui import latency.csv --metric page_latency_ms     (columns time,value,region)\n"
+        "  kpitui import export.csv --wide                        (columns date,mrr,dau,mau)\n"
+        "  kpitui import events.ndjson\n"
+        "  etl.sh | kpitui import - --format jsonl",
+    )
+    parser.add_argument("file", metavar="FILE", help="the file to load, or - for stdin")
+    parser.add_argument("--metric", metavar="NAME", help="the metric of every row, when the file has no metric column")
+    parser.add_argument("--wide", action="store_true", help="a time column and one column per metric")
+    parser.add_argument("--format", choices=FORMATS, dest="fmt", help="the input format (default: from the extension)")
+    add_db_option(parser)
+    parser.set_defaults(func=run_import)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    source = args.file
+    detect_format(source, args.fmt)  # a bad name fails before the store is touched
+    if source != "-":
+        if not Path(source).exists():
+            raise InputError("no such file", file=source, hint="check the path")
+        if Path(source).is_dir():
+            raise InputError("is a directory, not a file", file=source)
+    path = default_store_path(args.db)
+    with open_writer(path) as writer:
+        result = import_file(writer, source, metric=args.metric, wide=args.wide, fmt=args.fmt)
+    unchanged = result.points - result.changed
+    note = f"; {unchanged:,} already stored" if unchanged else ""
+    print(
+        f"imported {result.points:,} points into {result.series:,} series from {result.source}"
+        f" ({result.seconds:.2f} s{note})"
+    )
+    return 0
+
+
+# -- checkin --------------------------------------------------------------------------
+
+
+def _register_checkin(sub: argparse._SubParsersAction) -> None:
+    parser = _parser(
+        sub, "checkin", "record a manual key-result check-in",
+        "Record the current value of a manual key result (one without a metric), with how\n"
+        "confident its owner is. The KR id is the one in the spec (the store accepts any id);\n"
+        "a check-in at the same time replaces the earlier one. Creates the store if needed.",
+        "  kpitui checkin launch-mobile-app 0.6 --confidence at_risk\n"
+        "  kpitui checkin hire-support-leads 2 --note \"second offer signed\"\n"
+        "  kpitui checkin launch-mobile-app 0.4 --at 2026-11-17",
+    )
+    parser.add_argument("kr_id", metavar="KR_ID", help="the key result's id in the spec")
+    parser.add_argument("value", metavar="VALUE", help="its current value (a finite number)")
+    parser.add_argument("--at", type=time_arg, metavar="TIME", help="when (default: now)")
+    parser.add_argument("--confidence", choices=schema.CONFIDENCES, help="the owner's confidence")
+    parser.add_argument("--note", metavar="TEXT", help="a short note shown with the check-in")
+    add_db_option(parser)
+    parser.set_defaults(func=run_checkin)
+
+
+def run_checkin(args: argparse.Namespace) -> int:
+    kr_id = args.kr_id.strip()
+    if not kr_id:
+        raise InputError("KR_ID is empty", hint="use the key result's id from the spec")
+    value = parse_value(args.value)
+    at = args.at if args.at is not None else timeutil.SystemClock().now()
+    path = default_store_path(args.db)
+    with open_writer(path) as writer:
+        writer.write_checkin(kr_id, at, value, args.confidence, args.note)
+    confidence = f" ({args.confidence})" if args.confidence else ""
+    print(f"checked in {kr_id} = {value:g}{confidence} at {timeutil.iso_utc(at)} in {path}")
+    return 0
+
+
+# -- metrics --------------------------------------------------------------------------
+
+
+def _register_metrics(sub: argparse._SubParsersAction) -> None:
+    parser = _parser(
+        sub, "metrics", "list the metrics in the store",
+        "One row per metric: its points over all its series, how many series, the first and\n"
+        "last time (UTC), and its label keys with their values. Reads the store only.",
+        "  kpitui metrics\n"
+        "  kpitui metrics --json | jq '.[].metric'\n"
+        "  kpitui metrics --db /srv/kpi/metrics.db",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON array, one object per metric")
+    add_db_option(parser)
+    parser.set_defaults(func=run_metrics)
+
+
+def summarize(stats: Sequence[SeriesStats]) -> list[dict]:
+    """One summary per metric, by name."""
+    by_metric: dict[str, dict] = {}
+    for s in stats:
+        row = by_metric.setdefault(
+            s.series.metric,
+            {"metric": s.series.metric, "points": 0, "series": 0, "first": s.first_ts, "last": s.last_ts, "labels": {}},
+        )
+        row["points"] += s.count
+        row["series"] += 1
+        row["first"] = min(row["first"], s.first_ts)
+        row["last"] = max(row["last"], s.last_ts)
+        for key, value in s.series.labels.items():
+            row["labels"].setdefault(key, set()).add(value)
+    out = []
+    for name in sorted(by_metric):
+        row = by_metric[name]
+        row["first"], row["last"] = timeutil.iso_utc(row["first"]), timeutil.iso_utc(row["last"])
+        row["labels"] = {k: sorted(v) for k, v in sorted(row["labels"].items())}
+        out.append(row)
+    return out
+
+
+def _printable(text: str) -> str:
+    """Store text shown literally: control characters escaped, never interpreted."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def _labels_text(labels: dict[str, list[str]]) -> str:
+    parts = []
+    for key, values in labels.items():
+        shown = "|".join(values) if len(values) <= _MAX_LABEL_VALUES else f"({len(values)} values)"
+        parts.append(f"{key}={shown}")
+    return _printable(" ".join(parts)) or "-"
+
+
+def run_metrics(args: argparse.Namespace) -> int:
+    path = default_store_path(args.db)
+    reader = open_reader(path)
+    try:
+        rows = summarize(reader.stats())
+    finally:
+        reader.close()
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print(f"no metrics in {path} yet: write some with `kpitui record` or `kpitui import`")
+        return 0
+    table = [("METRIC", "POINTS", "SERIES", "FIRST", "LAST", "LABELS")]
+    table += [
+        (r["metric"], f"{r['points']:,}", f"{r['series']:,}", r["first"], r["last"], _labels_text(r["labels"]))
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(5)]
+    for row in table:
+        cells = [
+            row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2]),
+            row[3].ljust(widths[3]), row[4].ljust(widths[4]), row[5],
+        ]
+        print("  ".join(cells))
+    return 0

@@ -1,0 +1,524 @@
+"""The read-only side of a metric store: what the engine asks, answered in SQL.
+
+Opened with `mode=ro`: the dashboard never creates, migrates or writes a store. Each
+method runs one query inside a short read transaction, so it sees one consistent
+snapshot — never half of a writer's batch. The small `series` table is cached in Python
+(to filter by labels) and reloaded when `PRAGMA data_version` says another connection
+committed.
+
+Speed on big stores comes from the hour/day rollups (see `schema`): sum, count, avg, min
+and max over a window read whole days and hours from the rollups and raw points only at
+the edges; bucketed series do the same per bucket (see `_additive_sql`). `last` seeks the
+newest point of each series instead of scanning. Survey scores and percentiles need every
+response, so they read raw points.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from kpitui.errors import InputError, StoreError, StoreLockedError
+from kpitui.store import schema
+from kpitui.store.api import (
+    AggName,
+    Bucket,
+    Checkin,
+    LastPoint,
+    OutOfScale,
+    Series,
+    SeriesStats,
+)
+from kpitui.store.schema import DAY, HOUR, MIN_TS, sql_floor
+
+READ_BUSY_TIMEOUT = 0.25
+"""Seconds a query waits on a lock; WAL readers are only blocked in rare cases
+(recovery, a store switched out of WAL), and a stuck query must not stall a refresh."""
+
+ADDITIVE = frozenset({"sum", "count", "avg", "min", "max"})
+PERCENTILES = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}
+# (scale low, scale high, good low, good high, bad low, bad high)
+SURVEYS = {"nps": (0, 10, 9, 10, 0, 6), "csat": (1, 5, 4, 5, 1, 0)}
+AGGS = ADDITIVE | {"last"} | set(PERCENTILES) | set(SURVEYS)
+
+T = TypeVar("T")
+
+
+def open_reader(path: str | Path) -> SqliteReader:
+    """Open the store at `path` read-only. InputError when it does not exist, StoreError
+    when it is not a kpitui store or has a newer schema."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(
+            "no store here",
+            file=str(path),
+            hint="write points with `kpitui record` or `kpitui import` first, or pass --db",
+        )
+    if path.is_dir():
+        raise InputError("is a directory, not a store file", file=str(path), hint="pass --db FILE")
+    return SqliteReader(path)
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """The series a query reads and, for `*_by_label`, the group index of each."""
+
+    ids: tuple[int, ...]
+    groups: tuple[str, ...]
+    group_of: Mapping[int, int]
+
+    def id_list(self) -> str:
+        return ", ".join(str(i) for i in self.ids)  # ints from our own table: safe inline
+
+    def group_expr(self, column: str) -> str:
+        if len(self.groups) == 1:
+            return "0"
+        cases = " ".join(f"WHEN {sid} THEN {g}" for sid, g in self.group_of.items())
+        return f"CASE {column} {cases} END"
+
+    def values_list(self) -> str:
+        return ", ".join(f"({sid}, {self.group_of[sid]})" for sid in self.ids)
+
+
+class SqliteReader:
+    """`kpitui.store.api.StoreReader` over a SQLite store. One thread at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self._file = path
+        self._lock = threading.RLock()
+        self._con: sqlite3.Connection | None = None
+        self._inode: tuple[int, int] | None = None
+        self._version: int | None = None
+        self._by_id: dict[int, Series] = {}
+        self._by_metric: dict[str, list[Series]] = {}
+        self._connect()
+
+    # -- connection ------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        stat = os.stat(self._file)
+        uri = self._file.resolve().as_uri() + "?mode=ro"
+        try:
+            con = sqlite3.connect(
+                uri, uri=True, isolation_level=None, check_same_thread=False,
+                timeout=READ_BUSY_TIMEOUT,
+            )
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        try:
+            version = schema.stored_version(con, self.path)
+            if version == 0:
+                raise StoreError(
+                    "the store is empty (no kpitui tables yet)",
+                    file=self.path,
+                    hint="write points with `kpitui record` or `kpitui import`",
+                )
+            if version < schema.SCHEMA_VERSION:
+                raise StoreError(
+                    f"the store has an older schema (version {version})",
+                    file=self.path,
+                    hint="run any writing command (`kpitui record`, `kpitui import`) to migrate it",
+                )
+        except sqlite3.Error as exc:
+            con.close()
+            raise self._error(exc) from None
+        except BaseException:
+            con.close()
+            raise
+        if self._con is not None:
+            self._con.close()
+        self._con, self._inode, self._version = con, (stat.st_dev, stat.st_ino), None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
+            return StoreLockedError("store is locked", file=self.path, hint="it should free up soon")
+        if code == sqlite3.SQLITE_NOTADB:
+            return StoreError(
+                "not a kpitui store: the file is not a SQLite database",
+                file=self.path,
+                hint="pass --db with a kpitui store",
+            )
+        if code == sqlite3.SQLITE_CORRUPT:
+            return StoreError("the store is corrupt", file=self.path, hint="restore it from a backup")
+        return StoreError(f"cannot read the store: {exc}", file=self.path)
+
+    def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `query` in one read snapshot, with the series cache of that snapshot."""
+        with self._lock:
+            try:
+                stat = os.stat(self._file)
+            except OSError:
+                raise StoreError(
+                    "the store file is gone", file=self.path, hint="was it moved or deleted?"
+                ) from None
+            if self._con is None or (stat.st_dev, stat.st_ino) != self._inode:
+                self._connect()  # replaced by a new file (e.g. a rebuilt sample store)
+            con = self._con
+            assert con is not None
+            try:
+                con.execute("BEGIN")
+                try:
+                    version = con.execute("PRAGMA data_version").fetchone()[0]
+                    if version != self._version:
+                        self._load_series(con)
+                        self._version = version
+                    return query(con)
+                finally:
+                    con.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
+
+    def _load_series(self, con: sqlite3.Connection) -> None:
+        by_id: dict[int, Series] = {}
+        by_metric: dict[str, list[Series]] = {}
+        for sid, metric, labels in con.execute("SELECT id, metric, labels FROM series ORDER BY metric, labels"):
+            series = Series(sid, metric, schema.json_labels(labels))
+            by_id[sid] = series
+            by_metric.setdefault(metric, []).append(series)
+        self._by_id, self._by_metric = by_id, by_metric
+
+    def _matching(self, metric: str, labels: Mapping[str, str] | None) -> list[Series]:
+        wanted = (labels or {}).items()
+        return [s for s in self._by_metric.get(metric, ()) if all(s.labels.get(k) == v for k, v in wanted)]
+
+    def _selection(self, metric: str, labels: Mapping[str, str] | None, by: str | None = None) -> _Selection | None:
+        found = self._matching(metric, labels)
+        if not found:
+            return None
+        if by is None:
+            return _Selection(tuple(s.id for s in found), ("",), {s.id: 0 for s in found})
+        groups = tuple(sorted({s.labels.get(by, "") for s in found}))
+        index = {value: i for i, value in enumerate(groups)}
+        return _Selection(
+            tuple(s.id for s in found), groups, {s.id: index[s.labels.get(by, "")] for s in found}
+        )
+
+    # -- the StoreReader interface ---------------------------------------------------
+
+    def data_version(self) -> int:
+        def query(con: sqlite3.Connection) -> int:
+            assert self._version is not None
+            return self._version
+
+        return self._read(query)
+
+    def metric_names(self) -> set[str]:
+        return self._read(lambda con: set(self._by_metric))
+
+    def series(self, metric: str, labels: Mapping[str, str] | None = None) -> list[Series]:
+        return self._read(lambda con: self._matching(metric, labels))
+
+    def last(self, metric: str, labels: Mapping[str, str] | None, at: int) -> LastPoint | None:
+        def query(con: sqlite3.Connection) -> LastPoint | None:
+            sel = self._selection(metric, labels)
+            if sel is None:
+                return None
+            rows = _last_rows(con, sel, MIN_TS, at + 1 - MIN_TS, at + 1)
+            return LastPoint(rows[0][2], rows[0][3]) if rows else None
+
+        return self._read(query)
+
+    def aggregate(
+        self, metric: str, labels: Mapping[str, str] | None, agg: AggName, lo: int, hi: int
+    ) -> float | None:
+        found = self._grouped(metric, labels, agg, lo, hi, None, None)
+        return found.get("", {}).get(0)
+
+    def aggregate_by_label(
+        self, metric: str, labels: Mapping[str, str] | None, agg: AggName, lo: int, hi: int, by: str
+    ) -> dict[str, float]:
+        found = self._grouped(metric, labels, agg, lo, hi, None, by)
+        return {group: values[0] for group, values in found.items()}
+
+    def buckets(
+        self, metric: str, labels: Mapping[str, str] | None, agg: AggName, lo: int, hi: int, bucket: int
+    ) -> list[Bucket]:
+        found = self._grouped(metric, labels, agg, lo, hi, bucket, None)
+        return _as_buckets(found.get("", {}), lo, bucket)
+
+    def buckets_by_label(
+        self,
+        metric: str,
+        labels: Mapping[str, str] | None,
+        agg: AggName,
+        lo: int,
+        hi: int,
+        bucket: int,
+        by: str,
+    ) -> dict[str, list[Bucket]]:
+        found = self._grouped(metric, labels, agg, lo, hi, bucket, by)
+        return {group: _as_buckets(values, lo, bucket) for group, values in found.items()}
+
+    def last_ts_in(self, metric: str, labels: Mapping[str, str] | None, lo: int, hi: int) -> int | None:
+        def query(con: sqlite3.Connection) -> int | None:
+            sel = self._selection(metric, labels)
+            if sel is None or hi < lo:
+                return None
+            sql = (
+                "SELECT max((SELECT max(ts) FROM points WHERE series_id = s.id"
+                " AND ts >= :lo AND ts <= :hi)) FROM series s"
+                f" WHERE s.id IN ({sel.id_list()})"
+            )
+            return con.execute(sql, {"lo": lo, "hi": hi}).fetchone()[0]
+
+        return self._read(query)
+
+    def out_of_scale(
+        self, metric: str, labels: Mapping[str, str] | None, agg: AggName, lo: int, hi: int
+    ) -> OutOfScale:
+        def query(con: sqlite3.Connection) -> OutOfScale:
+            sel = self._selection(metric, labels)
+            if sel is None or hi < lo:
+                return OutOfScale(0, 0)
+            scale = SURVEYS.get(agg, None)
+            low, high = (scale[0], scale[1]) if scale else (-1e308, 1e308)
+            sql = (
+                "SELECT count(*), coalesce(sum(value BETWEEN :low AND :high), 0) FROM points"
+                f" WHERE series_id IN ({sel.id_list()}) AND ts >= :lo AND ts <= :hi"
+            )
+            total, used = con.execute(sql, {"low": low, "high": high, "lo": lo, "hi": hi}).fetchone()
+            return OutOfScale(used, total - used)
+
+        return self._read(query)
+
+    def stats(self) -> list[SeriesStats]:
+        def query(con: sqlite3.Connection) -> list[SeriesStats]:
+            sql = (
+                "SELECT s.id, (SELECT sum(n) FROM rollup_day WHERE series_id = s.id),"
+                " (SELECT min(ts) FROM points WHERE series_id = s.id),"
+                " (SELECT max(ts) FROM points WHERE series_id = s.id)"
+                " FROM series s ORDER BY s.metric, s.labels"
+            )
+            return [
+                SeriesStats(self._by_id[sid], count, first, last)
+                for sid, count, first, last in con.execute(sql)
+                if count and sid in self._by_id
+            ]
+
+        return self._read(query)
+
+    def checkins(self, kr_id: str, at: int | None = None) -> list[Checkin]:
+        def query(con: sqlite3.Connection) -> list[Checkin]:
+            sql = "SELECT kr_id, ts, value, confidence, note FROM checkins WHERE kr_id = ?"
+            params: tuple[object, ...] = (kr_id,)
+            if at is not None:
+                sql, params = sql + " AND ts <= ?", (kr_id, at)
+            return [Checkin(*row) for row in con.execute(sql + " ORDER BY ts", params)]
+
+        return self._read(query)
+
+    # -- one engine for every aggregate --------------------------------------------------
+
+    def _grouped(
+        self,
+        metric: str,
+        labels: Mapping[str, str] | None,
+        agg: str,
+        lo: int,
+        hi: int,
+        bucket: int | None,
+        by: str | None,
+    ) -> dict[str, dict[int, float]]:
+        """{group: {bucket index: value}}; one group "" unless `by`, one bucket 0 unless
+        `bucket`."""
+        if agg not in AGGS:
+            raise StoreError(f"unknown aggregation {agg!r}", hint="use one of " + ", ".join(sorted(AGGS)))
+        if bucket is not None and bucket <= 0:
+            raise StoreError(f"bucket must be a positive number of seconds, not {bucket}")
+
+        def query(con: sqlite3.Connection) -> dict[str, dict[int, float]]:
+            sel = self._selection(metric, labels, by)
+            if sel is None or hi < lo:
+                return {}
+            end = hi + 1
+            size = bucket if bucket is not None else end - lo
+            out: dict[str, dict[int, float]] = {}
+            for g, k, value in _values(con, sel, agg, lo, end, size):
+                if value is not None:
+                    out.setdefault(sel.groups[g], {})[k] = float(value)
+            return out
+
+        return self._read(query)
+
+
+def _as_buckets(values: Mapping[int, float], lo: int, size: int) -> list[Bucket]:
+    return [Bucket(lo + k * size, values[k]) for k in sorted(values)]
+
+
+def _values(
+    con: sqlite3.Connection, sel: _Selection, agg: str, lo: int, end: int, size: int
+) -> list[tuple[int, int, float | None]]:
+    """(group, bucket index, value) rows for points with lo <= ts < end."""
+    if agg == "last":
+        return [(g, k, value) for g, k, value, _ in _last_rows(con, sel, lo, size, end)]
+    if agg in PERCENTILES:
+        return _percentile_rows(con, sel, PERCENTILES[agg], lo, size, end)
+    if agg in SURVEYS:
+        return _survey_rows(con, sel, agg, lo, size, end)
+    sql, params = _additive_sql(sel, lo, end, size)
+    out = []
+    for g, k, n, total, vmin, vmax in con.execute(sql, params):
+        if n:
+            value = {"sum": total, "count": n, "avg": total / n if n else None, "min": vmin, "max": vmax}[agg]
+            out.append((g, k, value))
+    return out
+
+
+def _bucket_expr(column: str, bucketed: bool) -> str:
+    return f"(({column}) - :lo) / :b" if bucketed else "0"
+
+
+def _last_rows(
+    con: sqlite3.Connection, sel: _Selection, lo: int, size: int, end: int
+) -> list[tuple[int, int, float, int]]:
+    """Per (group, bucket): the sum over series of each one's newest value, and the
+    newest time. Two index seeks per series and bucket, whatever the store's size."""
+    sql = f"""
+WITH RECURSIVE kk(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM kk WHERE :lo + (k + 1) * :b < :end),
+sel(id, g) AS (VALUES {sel.values_list()})
+SELECT sel.g, kk.k, sum(p.value), max(p.ts)
+FROM kk CROSS JOIN sel CROSS JOIN points p
+  ON p.series_id = sel.id AND p.ts = (
+    SELECT max(ts) FROM points WHERE series_id = sel.id
+      AND ts >= :lo + kk.k * :b AND ts < min(:lo + (kk.k + 1) * :b, :end))
+GROUP BY sel.g, kk.k ORDER BY sel.g, kk.k"""
+    return con.execute(sql, {"lo": lo, "b": size, "end": end}).fetchall()
+
+
+def _percentile_rows(
+    con: sqlite3.Connection, sel: _Selection, percent: int, lo: int, size: int, end: int
+) -> list[tuple[int, int, float | None]]:
+    """Nearest rank: the value at rank ceil(percent/100 * n) in ascending order."""
+    where = f"series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end"
+    params = {"lo": lo, "b": size, "end": end, "p": percent}
+    if len(sel.groups) == 1 and size >= end - lo:
+        sql = (
+            f"SELECT value FROM points WHERE {where} ORDER BY value LIMIT 1 OFFSET"
+            f" (SELECT (count(*) * :p + 99) / 100 - 1 FROM points WHERE {where})"
+        )
+        row = con.execute(sql, params).fetchone()
+        return [(0, 0, row[0])] if row else []
+    sql = f"""
+SELECT g, k, value FROM (
+  SELECT g, k, value, row_number() OVER (PARTITION BY g, k ORDER BY value) AS rank,
+         count(*) OVER (PARTITION BY g, k) AS n
+  FROM (SELECT {sel.group_expr("series_id")} AS g, {_bucket_expr("ts", True)} AS k, value
+        FROM points WHERE {where}))
+WHERE rank = (n * :p + 99) / 100"""
+    return con.execute(sql, params).fetchall()
+
+
+def _survey_rows(
+    con: sqlite3.Connection, sel: _Selection, agg: str, lo: int, size: int, end: int
+) -> list[tuple[int, int, float | None]]:
+    low, high, good_lo, good_hi, bad_lo, bad_hi = SURVEYS[agg]
+    sql = f"""
+SELECT g, k, sum(value BETWEEN {low} AND {high}), sum(value BETWEEN {good_lo} AND {good_hi}),
+       sum(value BETWEEN {bad_lo} AND {bad_hi})
+FROM (SELECT {sel.group_expr("series_id")} AS g, {_bucket_expr("ts", True)} AS k, value
+      FROM points WHERE series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end)
+GROUP BY g, k"""
+    out = []
+    for g, k, used, good, bad in con.execute(sql, {"lo": lo, "b": size, "end": end}):
+        if used:
+            # NPS: % promoters (9–10) minus % detractors (0–6); CSAT: share of 4–5.
+            out.append((g, k, 100.0 * (good - bad) / used if agg == "nps" else good / used))
+    return out
+
+
+def _additive_sql(sel: _Selection, lo: int, end: int, size: int) -> tuple[str, dict[str, int]]:
+    """count/sum/min/max per (group, bucket) for lo <= ts < end, buckets lo + k*size.
+
+    The range is cut into parts, each read from the coarsest table that holds it whole:
+    day rollups for days inside one bucket, hour rollups for hours inside one bucket, raw
+    points for the partial hours at the window's edges and the hours a bucket boundary
+    falls inside ("straddling"). With a window ending now and daily buckets, that is a
+    few hundred rows for a year instead of every point.
+    """
+    ceil_hour = -(-lo // HOUR) * HOUR
+    hlo, hhi = ceil_hour, end - end % HOUR
+    dlo, dhi = -(-lo // DAY) * DAY, end - end % DAY
+    bucketed = size < end - lo
+    params = {"lo": lo, "end": end, "b": size, "hlo": hlo, "hhi": hhi, "dlo": dlo, "dhi": dhi}
+    ids, g = sel.id_list(), sel.group_expr
+
+    def part(source: str, g_col: str, k_col: str, agg_cols: str, where: str) -> str:
+        return (
+            f"SELECT {g(g_col)} AS g, {_bucket_expr(k_col, bucketed)} AS k, {agg_cols}"
+            f" FROM {source} WHERE {where}"
+        )
+
+    raw_cols = "1 AS n, value AS total, value AS vmin, value AS vmax"
+
+    def raw(a: str, z: str) -> str:
+        return part("points", "series_id", "ts", raw_cols, f"series_id IN ({ids}) AND ts >= {a} AND ts < {z}")
+
+    def inside(col: str, unit: int) -> str:
+        """The rollup row lies within one bucket (no boundary strictly inside it)."""
+        return f" AND ({col} - :lo) / :b = ({col} + {unit - 1} - :lo) / :b" if bucketed else ""
+
+    def whole(table: str, unit: int, a: str, z: str) -> str:
+        where = f"series_id IN ({ids}) AND bucket >= {a} AND bucket < {z}" + inside("bucket", unit)
+        return part(table, "series_id", "bucket", "n, total, vmin, vmax", where)
+
+    ctes = ""
+    if size < HOUR or hlo >= hhi:
+        parts = [raw(":lo", ":end")]
+    else:
+        parts = []
+        if lo < hlo:
+            parts.append(raw(":lo", ":hlo"))
+        if hhi < end:
+            parts.append(raw(":hhi", ":end"))
+        use_days = size >= DAY and dlo < dhi
+        if use_days:
+            parts += [
+                whole("rollup_day", DAY, ":dlo", ":dhi"),
+                whole("rollup_hour", HOUR, ":hlo", ":dlo"),
+                whole("rollup_hour", HOUR, ":dhi", ":hhi"),
+            ]
+        else:
+            parts.append(whole("rollup_hour", HOUR, ":hlo", ":hhi"))
+        if bucketed:
+            # Bucket boundaries strictly inside an hour (a day): that hour's raw points
+            # (that day's hour rows) are read instead.
+            hx, dx = sql_floor("x", HOUR), sql_floor("x", DAY)
+            ctes = (
+                "WITH RECURSIVE bnd(x) AS (SELECT :lo + :b UNION ALL SELECT x + :b FROM bnd"
+                " WHERE x + :b < :end),\n"
+                f"hstr(h) AS (SELECT {hx} FROM bnd WHERE x != {hx} AND {hx} >= :hlo"
+                f" AND {hx} + {HOUR} <= :hhi),\n"
+                f"dstr(d) AS (SELECT {dx} FROM bnd WHERE x != {dx} AND {dx} >= :dlo"
+                f" AND {dx} + {DAY} <= :dhi)\n"
+            )
+            parts.append(part(
+                f"hstr CROSS JOIN points p ON p.series_id IN ({ids}) AND p.ts >= hstr.h"
+                f" AND p.ts < hstr.h + {HOUR}",
+                "p.series_id", "p.ts", "1, p.value, p.value, p.value", "1",
+            ))
+            if use_days:
+                parts.append(part(
+                    f"dstr CROSS JOIN rollup_hour r ON r.series_id IN ({ids})"
+                    f" AND r.bucket >= dstr.d AND r.bucket < dstr.d + {DAY}",
+                    "r.series_id", "r.bucket", "r.n, r.total, r.vmin, r.vmax",
+                    "1" + inside("r.bucket", HOUR),
+                ))
+    union = "\nUNION ALL ".join(parts)
+    grouping = " GROUP BY g, k" if bucketed or len(sel.groups) > 1 else ""
+    sql = (
+        f"{ctes}SELECT g, k, sum(n), sum(total), min(vmin), max(vmax) FROM ({union}){grouping}"
+    )
+    return sql, params

@@ -1,0 +1,392 @@
+"""Writing into a metric store: points, check-ins, and the rollups kept beside them.
+
+Every batch is one transaction (`BEGIN IMMEDIATE` … `COMMIT`): a reader sees all of it or
+none of it, and any error rolls everything back. Points are upserted on (series, time),
+so writing the same file twice changes nothing — not even a page: the update is skipped
+when the value is equal, and rollups are only recomputed when a point really changed.
+
+Throughput: a multi-row `INSERT … VALUES (…),(…),…` binds 200 points per statement, about
+three times faster than one statement per point through `executemany`; the rollups of
+the touched hours are recomputed afterwards by one `INSERT … SELECT … GROUP BY` that walks
+a temp table of (series, hour) in key order, so SQLite aggregates without sorting.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from itertools import repeat
+from pathlib import Path
+
+from kpitui.errors import InputError, StoreError, StoreLockedError
+from kpitui.store import schema
+from kpitui.store.schema import DAY, HOUR, MAX_TS, MIN_TS
+
+BUSY_TIMEOUT = 5.0
+"""Seconds a writer waits for another writer's lock before giving up (SPEC §2)."""
+
+_ROWS_PER_STATEMENT = 200
+_CHUNK = 50_000
+_UPSERT = (
+    " ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value"
+    " WHERE points.value IS NOT excluded.value"
+)
+_INSERT_ONE = "INSERT INTO points (series_id, ts, value) VALUES (?, ?, ?)" + _UPSERT
+_INSERT_MANY = (
+    "INSERT INTO points (series_id, ts, value) VALUES "
+    + ", ".join(["(?, ?, ?)"] * _ROWS_PER_STATEMENT)
+    + _UPSERT
+)
+# Above this many hours per touched series (a few points spread over centuries), group
+# the points themselves instead of walking every hour of the range.
+_DENSE_HOURS = 200_000
+
+
+def open_writer(path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT) -> Writer:
+    """Open (creating and migrating if needed) the store at `path` for writing."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError("is a directory, not a store file", file=str(path), hint="pass --db FILE")
+    if not path.parent.is_dir():
+        raise InputError(
+            f"cannot create the store: directory {str(path.parent)!r} does not exist",
+            file=str(path),
+            hint="create the directory or pass another --db",
+        )
+    with store_errors(path, busy_timeout):
+        con = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
+    writer = Writer(con, path, busy_timeout)
+    try:
+        writer._prepare()
+    except BaseException:
+        con.close()
+        raise
+    return writer
+
+
+@contextmanager
+def store_errors(path: Path, busy_timeout: float) -> Iterator[None]:
+    """Turn sqlite3 errors into one-line StoreErrors that name the file."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise store_error(exc, path, busy_timeout) from None
+
+
+def store_error(exc: sqlite3.Error, path: Path, busy_timeout: float) -> StoreError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
+        return StoreLockedError(
+            f"store is locked by another writer (waited {busy_timeout:g} s)",
+            file=str(path),
+            hint="try again when the other import or script has finished",
+        )
+    if code == sqlite3.SQLITE_NOTADB:
+        return StoreError(
+            "not a kpitui store: the file is not a SQLite database",
+            file=str(path),
+            hint="pass --db with a kpitui store, or a new file name",
+        )
+    if code == sqlite3.SQLITE_CORRUPT:
+        return StoreError("the store is corrupt", file=str(path), hint="restore it from a backup")
+    return StoreError(f"cannot write the store: {exc}", file=str(path))
+
+
+class Writer:
+    """A write connection to one store. Use as a context manager; see `open_writer`."""
+
+    def __init__(self, con: sqlite3.Connection, path: Path, busy_timeout: float) -> None:
+        self._con = con
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self._series: dict[tuple[str, str], int] = {}
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _prepare(self) -> None:
+        with store_errors(self.path, self.busy_timeout):
+            con = self._con
+            # Reading the journal mode reads the header: a non-SQLite file fails here.
+            if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                schema.stored_version(con, str(self.path))
+                con.execute("PRAGMA journal_mode = WAL")
+            # WAL + NORMAL: commits are atomic and cheap; a power cut may lose the last ones.
+            con.execute("PRAGMA synchronous = NORMAL")
+            con.execute("PRAGMA cache_size = -65536")
+            con.execute("PRAGMA temp_store = MEMORY")
+            if schema.stored_version(con, str(self.path)) < schema.SCHEMA_VERSION:
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    schema.migrate(con, str(self.path))
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+
+    # -- batches ---------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """One transaction: everything added to the batch is committed together, or,
+        on any error, nothing is."""
+        with store_errors(self.path, self.busy_timeout):
+            self._con.execute("BEGIN IMMEDIATE")
+        batch = Batch(self)
+        try:
+            yield batch
+            with store_errors(self.path, self.busy_timeout):
+                if batch._dirty:
+                    _refresh_rollups(self._con, batch._dirty, batch.points)
+                self._con.execute("COMMIT")
+        except BaseException as exc:
+            if self._con.in_transaction:
+                self._con.execute("ROLLBACK")
+            for key in batch._created:
+                self._series.pop(key, None)
+            if isinstance(exc, sqlite3.Error):
+                raise store_error(exc, self.path, self.busy_timeout) from None
+            raise
+
+    def write_points(self, points: Iterable[tuple[str, Mapping[str, str], int, float]]) -> int:
+        """Upsert (metric, labels, ts, value) points in one transaction; returns how many.
+
+        Raises InputError naming the point (1-based) when one is invalid; nothing is
+        written then.
+        """
+        with self.batch() as batch:
+            ids: list[int] = []
+            times: list[int] = []
+            values: list[float] = []
+            for index, point in enumerate(points, 1):
+                try:
+                    metric, labels, ts, value = point
+                except (TypeError, ValueError):
+                    raise InputError(
+                        f"point {index}: expected (metric, labels, time, value)"
+                    ) from None
+                ids.append(batch.series_id(*_checked_series(metric, labels, f"point {index}")))
+                times.append(_checked_ts(ts, f"point {index}"))
+                values.append(_checked_value(value, f"point {index}"))
+                if len(ids) >= _CHUNK:
+                    batch.add(ids, times, values)
+                    ids, times, values = [], [], []
+            batch.add(ids, times, values)
+        return batch.points
+
+    def write_checkin(
+        self,
+        kr_id: str,
+        ts: int,
+        value: float,
+        confidence: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Record (or replace, same KR and time) a manual key-result check-in."""
+        if not isinstance(kr_id, str) or not kr_id.strip():
+            raise InputError("the key-result id is empty", hint="use the KR id from the spec")
+        if confidence is not None and confidence not in schema.CONFIDENCES:
+            raise InputError(
+                f"unknown confidence {confidence!r}",
+                hint="use one of " + ", ".join(schema.CONFIDENCES),
+            )
+        if note is not None and not isinstance(note, str):
+            raise InputError("the note must be text")
+        row = (kr_id, _checked_ts(ts, "check-in"), _checked_value(value, "check-in"), confidence, note)
+        with self.batch():
+            self._con.execute(
+                "INSERT INTO checkins (kr_id, ts, value, confidence, note) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (kr_id, ts) DO UPDATE SET value = excluded.value,"
+                " confidence = excluded.confidence, note = excluded.note",
+                row,
+            )
+
+
+class Batch:
+    """Points added inside one `Writer.batch()` transaction.
+
+    `add` takes columns already checked by the caller (the importers check them with
+    their line numbers); `series_id` finds or creates a series.
+    """
+
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
+        self._con = writer._con
+        self._dirty: dict[int, list[int]] = {}
+        self._created: list[tuple[str, str]] = []
+        self.points = 0
+        """Points given to `add`."""
+        self.changed = 0
+        """Points that were new or had a different value."""
+        self.series: set[int] = set()
+        """Series the points went to."""
+
+    def series_id(self, metric: str, labels: Mapping[str, str] | None = None) -> int:
+        key = (metric, schema.canonical_labels(labels))
+        found = self._writer._series.get(key)
+        if found is not None:
+            return found
+        row = self._con.execute(
+            "SELECT id FROM series WHERE metric = ? AND labels = ?", key
+        ).fetchone()
+        if row is None:
+            row = (self._con.execute("INSERT INTO series (metric, labels) VALUES (?, ?)", key).lastrowid,)
+            self._created.append(key)
+        self._writer._series[key] = row[0]
+        return row[0]
+
+    def add(self, series: int | Sequence[int], times: Sequence[int], values: Sequence[float]) -> None:
+        """Upsert points: `series` is one id for all of them, or one id per point."""
+        n = len(times)
+        if not n:
+            return
+        ids = [series] * n if isinstance(series, int) else series
+        flat: list[object] = [None] * (3 * n)
+        flat[0::3] = ids
+        flat[1::3] = times
+        flat[2::3] = values
+        full = n - n % _ROWS_PER_STATEMENT
+        before = self._con.total_changes
+        if full:
+            # zip over one iterator repeated: tuples of 200 consecutive points, no copies.
+            self._con.executemany(_INSERT_MANY, zip(*[iter(flat)] * (3 * _ROWS_PER_STATEMENT)))
+        if full < n:
+            self._con.executemany(_INSERT_ONE, zip(ids[full:], times[full:], values[full:]))
+        changed = self._con.total_changes - before
+        touched = {series} if isinstance(series, int) else set(ids)
+        self.points += n
+        self.changed += changed
+        self.series |= touched
+        if changed:
+            lo, hi = min(times), max(times)
+            for sid in touched:
+                span = self._dirty.get(sid)
+                if span is None:
+                    self._dirty[sid] = [lo, hi]
+                else:
+                    span[0] = min(span[0], lo)
+                    span[1] = max(span[1], hi)
+
+
+# -- checks shared with the importers -------------------------------------------------
+
+
+def _checked_series(metric: object, labels: object, where: str) -> tuple[str, dict[str, str]]:
+    if not schema.is_metric_name(metric):
+        raise InputError(f"{where}: {metric!r} is not a metric name", hint=METRIC_NAME_HINT)
+    if labels is None:
+        return metric, {}  # type: ignore[return-value]
+    if not isinstance(labels, Mapping):
+        raise InputError(f"{where}: labels must be a mapping of names to values")
+    clean: dict[str, str] = {}
+    for key, value in labels.items():
+        if not isinstance(key, str) or not key:
+            raise InputError(f"{where}: label names must be non-empty text")
+        if value is None or value == "":
+            continue  # an empty label is no label
+        if not isinstance(value, str):
+            raise InputError(f"{where}: label {key!r} must be text, not {value!r}")
+        clean[key] = value
+    return metric, clean  # type: ignore[return-value]
+
+
+def _checked_ts(ts: object, where: str) -> int:
+    if isinstance(ts, bool):
+        raise InputError(f"{where}: {ts!r} is not a time")
+    try:
+        value = operator.index(ts)  # type: ignore[arg-type]
+    except TypeError:
+        raise InputError(f"{where}: time must be whole epoch seconds, not {ts!r}") from None
+    if not MIN_TS <= value <= MAX_TS:
+        raise InputError(f"{where}: time {value} is out of range", hint=TIME_RANGE_HINT)
+    return value
+
+
+def _checked_value(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{where}: {value!r} is not a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise InputError(f"{where}: {value!r} is not a finite number", hint=FINITE_HINT)
+    return number
+
+
+METRIC_NAME_HINT = "a metric name starts with a letter or _ and holds letters, digits, _ . : -"
+TIME_RANGE_HINT = "times are epoch seconds between years 1 and 9999 (milliseconds? divide by 1000)"
+FINITE_HINT = "values must be finite numbers: no NaN or infinity"
+
+
+# -- rollups --------------------------------------------------------------------------
+
+_REFRESH_HOURS = f"""
+INSERT OR REPLACE INTO rollup_hour (series_id, bucket, n, total, vmin, vmax)
+SELECT d.series_id, d.bucket, count(*), sum(p.value), min(p.value), max(p.value)
+FROM temp.kpitui_dirty d CROSS JOIN points p
+  ON p.series_id = d.series_id AND p.ts >= d.bucket AND p.ts < d.bucket + {HOUR}
+GROUP BY d.series_id, d.bucket
+"""
+_REFRESH_DAYS = f"""
+INSERT OR REPLACE INTO rollup_day (series_id, bucket, n, total, vmin, vmax)
+SELECT d.series_id, d.bucket, sum(h.n), sum(h.total), min(h.vmin), max(h.vmax)
+FROM temp.kpitui_dirty d CROSS JOIN rollup_hour h
+  ON h.series_id = d.series_id AND h.bucket >= d.bucket AND h.bucket < d.bucket + {DAY}
+GROUP BY d.series_id, d.bucket
+"""
+_SPARSE_HOURS = f"""
+INSERT OR REPLACE INTO rollup_hour (series_id, bucket, n, total, vmin, vmax)
+SELECT series_id, {schema.sql_floor("ts", HOUR)} AS b, count(*), sum(value), min(value), max(value)
+FROM points WHERE series_id = ? AND ts >= ? AND ts < ? GROUP BY b
+"""
+_SPARSE_DAYS = f"""
+INSERT OR REPLACE INTO rollup_day (series_id, bucket, n, total, vmin, vmax)
+SELECT series_id, {schema.sql_floor("bucket", DAY)} AS b, sum(n), sum(total), min(vmin), max(vmax)
+FROM rollup_hour WHERE series_id = ? AND bucket >= ? AND bucket < ? GROUP BY b
+"""
+
+
+def _refresh_rollups(con: sqlite3.Connection, dirty: Mapping[int, list[int]], points: int) -> None:
+    """Recompute the hour and day rollups of every bucket the batch touched."""
+    con.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS kpitui_dirty ("
+        " series_id INTEGER NOT NULL, bucket INTEGER NOT NULL,"
+        " PRIMARY KEY (series_id, bucket)) WITHOUT ROWID"
+    )
+    limit = max(_DENSE_HOURS, 2 * points)
+    dense = {}
+    for sid, (lo, hi) in dirty.items():
+        first, last = schema.floor_to(lo, HOUR), schema.floor_to(hi, HOUR)
+        if (last - first) // HOUR < limit:
+            dense[sid] = (first, last)
+            continue
+        day_first, day_last = schema.floor_to(lo, DAY), schema.floor_to(hi, DAY)
+        con.execute(_SPARSE_HOURS, (sid, first, last + HOUR))
+        con.execute(_SPARSE_DAYS, (sid, day_first, day_last + DAY))
+    for size, refresh in ((HOUR, _REFRESH_HOURS), (DAY, _REFRESH_DAYS)):
+        con.execute("DELETE FROM temp.kpitui_dirty")
+        for sid, (first, last) in dense.items():
+            buckets = range(schema.floor_to(first, size), last + 1, size)
+            _insert_pairs(con, "temp.kpitui_dirty", sid, buckets)
+        con.execute(refresh)
+    con.execute("DELETE FROM temp.kpitui_dirty")
+
+
+def _insert_pairs(con: sqlite3.Connection, table: str, sid: int, buckets: range) -> None:
+    n = len(buckets)
+    per = _ROWS_PER_STATEMENT
+    flat: list[int] = [sid] * (2 * n)
+    flat[1::2] = buckets
+    full = n - n % per
+    if full:
+        many = f"INSERT INTO {table} VALUES " + ", ".join(["(?, ?)"] * per)
+        con.executemany(many, zip(*[iter(flat)] * (2 * per)))
+    if full < n:
+        con.executemany(f"INSERT INTO {table} VALUES (?, ?)", zip(repeat(sid), buckets[full:]))

@@ -1,0 +1,647 @@
+"""The KPI drill-down (SPEC §4): a full-size chart with range keys, the range's stats,
+the period comparison, a breakdown by label and the key results that use the metric.
+
+The screen only presents a `KpiDetail` (kpitui.engine.detail). Every query runs in a
+thread worker on a fresh read-only reader, which posts the result back as a message
+(`DetailScreen.Loaded`); the handler updates the widgets in place, so a refresh that
+changed nothing redraws nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+
+from kpitui import timeutil
+from kpitui.engine.board import ChartView
+from kpitui.engine.detail import (
+    DetailNotFound,
+    KpiDetail,
+    LabelRow,
+    kpi_detail,
+    step_bucket,
+)
+from kpitui.engine.format import format_delta, format_value
+from kpitui.engine.kpi import delta_good
+from kpitui.tui.text import safe_text, state_label, status_label
+from kpitui.tui.widgets.chart_panel import ChartPanel
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 12
+BAR_WIDTH = 10
+RANGE_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("1", "7d", "the last 7 days"),
+    ("2", "30d", "the last 30 days"),
+    ("3", "90d", "the last 90 days"),
+    ("4", "1y", "the last year"),
+    ("0", "all", "everything stored"),
+)
+SORTS: tuple[str, ...] = ("value", "share", "delta", "label")
+
+
+# -- text helpers shared with the key-result screen --------------------------------------
+
+
+def spark_text(values: Sequence[float], width: int = SPARK_WIDTH) -> str:
+    """A trend as block characters (`▁▂▃▅▇`), averaged down to at most `width` cells."""
+    if not values:
+        return ""
+    if len(values) > width:
+        size = len(values) / width
+        values = [
+            sum(chunk) / len(chunk)
+            for i in range(width)
+            if (chunk := values[int(i * size): max(int(i * size) + 1, int((i + 1) * size))])
+        ]
+    lo, hi = min(values), max(values)
+    if hi == lo:
+        return SPARK_BLOCKS[len(SPARK_BLOCKS) // 2 - 1] * len(values)
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(SPARK_BLOCKS[round((v - lo) / (hi - lo) * top)] for v in values)
+
+
+def progress_text(raw: float | None, width: int = BAR_WIDTH) -> Text:
+    """`██████░░░░  62%`: the bar clamped to 0..1, the percent as is (125% stays 125%)."""
+    if raw is None:
+        return Text("░" * width + "    —", end="")
+    filled = round(min(1.0, max(0.0, raw)) * width)
+    return Text(f"{'█' * filled}{'░' * (width - filled)} {raw * 100:4.0f}%", end="")
+
+
+def gap_words(gap: float | None) -> str:
+    """expected - progress in points: `12 pts behind`, `5 pts ahead`, `on the line`."""
+    if gap is None:
+        return "no progress to compare"
+    points = round(gap * 100)
+    if points > 0:
+        return f"{points} pts behind expected"
+    if points < 0:
+        return f"{-points} pts ahead of expected"
+    return "right on the expected line"
+
+
+def empty_chart(chart_id: str, title: str) -> ChartView:
+    return ChartView(id=chart_id, title=title, window="", bucket=86400, series=())
+
+
+def update_static(widget: Static, content: Any) -> None:
+    """Update only when the content changed: an unchanged refresh redraws nothing."""
+    if getattr(widget, "_kpitui_shown", None) != content:
+        widget._kpitui_shown = content  # type: ignore[attr-defined]
+        widget.update(content)
+
+
+def sync_table(table: DataTable, rows: dict[str, tuple[Any, ...]], columns: Sequence[str]) -> None:
+    """Make `table` hold `rows` (row key → cells), changing only what differs."""
+    present = {key.value for key in table.rows}
+    for key in present - set(rows):
+        table.remove_row(key)
+    for key, cells in rows.items():
+        if key not in present:
+            table.add_row(*cells, key=key)
+            continue
+        for column, cell in zip(columns, cells, strict=True):
+            if table.get_cell(key, column) != cell:
+                table.update_cell(key, column, cell)
+
+
+# -- the shared plumbing of both detail screens -------------------------------------------
+
+
+class DetailScreen(Screen[None]):
+    """A drill-down: loads its detail in a thread worker, reloads on each new board."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="detail.back", tooltip="Back to where you were"),
+    ]
+
+    class Loaded(Message):
+        """A detail finished loading (posted from the worker's thread)."""
+
+        def __init__(self, request: int, detail: Any, error: str | None) -> None:
+            super().__init__()
+            self.request = request
+            self.detail = detail
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.detail: Any = None
+        """The detail on screen; None until the first load."""
+        self.error: str | None = None
+        """Why the last load failed (unknown node, unreadable store), else None."""
+        self.loads = 0
+        """How many results were applied (tests read it)."""
+        self._request = 0
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Ask for the detail again (a key changed the view, or a new board arrived)."""
+        self._request += 1
+        app = self.app
+        self._load(self._request, app.open_reader, self.make_loader(app.loaded.dashboard,
+                                                                       app.as_of()))
+
+    def make_loader(self, spec: Any, as_of: int) -> Callable[[Any], Any]:
+        """A function of a reader that computes the detail (runs in the worker thread)."""
+        raise NotImplementedError
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def _load(self, request: int, open_reader: Callable[[], Any], loader: Callable[[Any], Any]) -> None:
+        detail, error = None, None
+        try:
+            reader = open_reader()
+        except Exception as exc:  # missing, locked or unreadable store: say why on screen
+            error = str(exc) or exc.__class__.__name__
+        else:
+            try:
+                detail = loader(reader)
+            except DetailNotFound as exc:
+                error = str(exc)
+            except Exception as exc:  # the last net: never a traceback over the board
+                error = f"{exc.__class__.__name__}: {exc}"
+            finally:
+                reader.close()
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Loaded(request, detail, error))
+
+    def on_detail_screen_loaded(self, message: Loaded) -> None:
+        message.stop()
+        if message.request != self._request:
+            return  # a newer request is on its way
+        self.loads += 1
+        self.error = message.error
+        with self.app.batch_update():
+            if message.detail is not None:
+                self.detail = message.detail
+                self.show_detail(message.detail)
+            self.show_error(message.error)
+
+    def show_detail(self, detail: Any) -> None:
+        raise NotImplementedError
+
+    def show_error(self, error: str | None) -> None:
+        problem = self.query_one("#detail-problem", Static)
+        problem.display = error is not None
+        update_static(problem, safe_text(f"⚠ {error}") if error else Text(""))
+
+    def on_kpitui_app_board_refreshed(self, message: Message) -> None:
+        self.reload()
+
+    def on_chart_panel_drill_down(self, message: Message) -> None:
+        message.stop()  # already as deep as it goes
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+# -- the KPI detail ---------------------------------------------------------------------
+
+
+def _range_bindings() -> list[Binding]:
+    return [
+        Binding(key, f"range('{name}')", name, id=f"kpi_detail.range_{name}",
+                tooltip=f"Chart and stats over {words}")
+        for key, name, words in RANGE_KEYS
+    ]
+
+
+class KpiDetailScreen(DetailScreen):
+    """The detail of one KPI, opened with Enter on its card."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *_range_bindings(),
+        Binding("left_square_bracket", "bucket(-1)", "Finer", key_display="[",
+                id="kpi_detail.finer", tooltip="Smaller chart buckets (1h 6h 1d 7d 30d)",
+                group=Binding.Group("bucket")),
+        Binding("right_square_bracket", "bucket(1)", "Coarser", key_display="]",
+                id="kpi_detail.coarser", tooltip="Bigger chart buckets (1h 6h 1d 7d 30d)",
+                group=Binding.Group("bucket")),
+        Binding("s", "sort", "Sort", id="kpi_detail.sort",
+                tooltip="Sort the breakdown by the next column"),
+        Binding("c", "clear_filter", "Unfilter", id="kpi_detail.clear_filter",
+                tooltip="Show all labels in the chart again"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "kpi-detail--good",
+        "kpi-detail--bad",
+        "kpi-detail--muted",
+        "kpi-detail--heading",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `kpi-detail--good` | A change that is good for the KPI's direction. |
+    | `kpi-detail--bad` | A change that is bad for the KPI's direction. |
+    | `kpi-detail--muted` | Secondary words. |
+    | `kpi-detail--heading` | Block headings in the stats and about blocks. |
+    """
+
+    DEFAULT_CSS = """
+    KpiDetailScreen {
+        & > .kpi-detail--good { color: $text-success; }
+        & > .kpi-detail--bad { color: $text-error; }
+        & > .kpi-detail--muted { color: $foreground-muted; }
+        & > .kpi-detail--heading { text-style: bold; color: $text-primary; }
+
+        #kd-head { height: 1; background: $panel; padding: 0 1; }
+        #kd-name { width: 1fr; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+        #kd-state { width: auto; margin-left: 2; text-style: bold; }
+        #kd-value { width: auto; margin-left: 2; text-style: bold; }
+        #kd-delta { width: auto; margin-left: 2; }
+        #kd-state.-state-ok { color: $text-success; }
+        #kd-state.-state-warn { color: $text-warning; }
+        #kd-state.-state-crit { color: $text-error; text-style: bold reverse; }
+        #kd-state.-state-error { color: $text-error; }
+        #kd-state.-state-stale, #kd-state.-state-no_data { color: $foreground-muted; }
+        #kd-state.-state-neutral { color: $text-primary; }
+        #kd-delta.-good { color: $text-success; }
+        #kd-delta.-bad { color: $text-error; }
+        #kd-range { height: 1; padding: 0 1; color: $foreground-muted;
+                    text-wrap: nowrap; text-overflow: ellipsis; }
+        #detail-problem { display: none; height: auto; padding: 0 1; color: $text-error; }
+        #kd-body { height: 1fr; scrollbar-size-vertical: 1; }
+        #kd-chart { height: 50vh; min-height: 9; }
+        #kd-info { height: auto; }
+        #kd-stats { width: 1fr; min-width: 30; height: auto; padding: 0 1; }
+        #kd-about { width: 2fr; height: auto; padding: 0 1; }
+        .kd-heading { height: 1; padding: 0 1; margin-top: 1; text-style: bold;
+                      color: $text-primary; }
+        DataTable { height: auto; max-height: 12; margin: 0 1; }
+        DataTable:focus { background-tint: $foreground 4%; }
+        #kd-krs-heading, #kd-krs, #kd-breakdown-heading, #kd-breakdown { display: none; }
+        &.-has-breakdown #kd-breakdown-heading, &.-has-breakdown #kd-breakdown { display: block; }
+        &.-has-krs #kd-krs-heading, &.-has-krs #kd-krs { display: block; }
+    }
+    """
+
+    BREAKDOWN_COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("label", "Label"), ("value", "Value"), ("share", "Share"), ("delta", "Δ vs prev"),
+        ("trend", "Trend"),
+    )
+    KR_COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("title", "Key result"), ("objective", "Objective"), ("progress", "Progress"),
+        ("status", "Status"),
+    )
+
+    def __init__(self, kpi_id: str, *, range_key: str = "30d") -> None:
+        super().__init__()
+        self.kpi_id = kpi_id
+        """The KPI shown."""
+        self.range_key = range_key
+        """`7d`, `30d`, `90d`, `1y` or `all` (keys 1 2 3 4 0)."""
+        self.bucket: int | None = None
+        """The chart bucket chosen with `[`/`]`; None: automatic for the range."""
+        self.label_filter: tuple[str, str] | None = None
+        """(label key, value) the chart and stats are narrowed to (Enter on a breakdown row)."""
+        self.sort_by = SORTS[0]
+        """The breakdown's sort column: value, share, delta or label."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="kd-head"):
+            yield Static(id="kd-name", markup=False)
+            yield Static(id="kd-state", markup=False)
+            yield Static(id="kd-value", markup=False)
+            yield Static(id="kd-delta", markup=False)
+        yield Static(id="kd-range", markup=False)
+        yield Static(id="detail-problem", markup=False)
+        with VerticalScroll(id="kd-body"):
+            chart = ChartPanel(empty_chart(f"kpi-{self.kpi_id}", self.kpi_id),
+                               tz=self.app.tz, id="kd-chart")
+            chart.can_focus = False
+            yield chart
+            with Horizontal(id="kd-info"):
+                yield Static(id="kd-stats", markup=False)
+                yield Static(id="kd-about", markup=False)
+            yield Static(id="kd-breakdown-heading", classes="kd-heading", markup=False)
+            yield DataTable(id="kd-breakdown", cursor_type="row", zebra_stripes=True)
+            yield Static("Key results using this metric", id="kd-krs-heading",
+                         classes="kd-heading", markup=False)
+            yield DataTable(id="kd-krs", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        breakdown = self.query_one("#kd-breakdown", DataTable)
+        for key, label in self.BREAKDOWN_COLUMNS:
+            breakdown.add_column(label, key=key)
+        krs = self.query_one("#kd-krs", DataTable)
+        for key, label in self.KR_COLUMNS:
+            krs.add_column(label, key=key)
+        board = getattr(self.app, "board", None)
+        view = board.kpi(self.kpi_id) if board is not None else None
+        if view is not None:
+            self._show_head(view, None)  # the board's numbers until the detail arrives
+        self._show_range(None)
+        self.query_one("#kd-chart", ChartPanel).loading = True
+        super().on_mount()
+
+    # -- loading ---------------------------------------------------------------------
+
+    def make_loader(self, spec: Any, as_of: int) -> Callable[[Any], Any]:
+        kpi_id, range_key, bucket = self.kpi_id, self.range_key, self.bucket
+        label_filter = self.label_filter
+        return lambda reader: kpi_detail(spec, reader, kpi_id, as_of, range_key, bucket,
+                                         label_filter)
+
+    def show_detail(self, detail: KpiDetail) -> None:
+        chart = self.query_one("#kd-chart", ChartPanel)
+        chart.loading = False
+        chart.update_view(detail.chart)
+        self._show_head(detail.kpi, detail)
+        self._show_range(detail)
+        update_static(self.query_one("#kd-stats", Static), self._stats(detail))
+        update_static(self.query_one("#kd-about", Static), self._about(detail))
+        self._show_breakdown(detail)
+        self._show_key_results(detail)
+        if self.focused is None:
+            self._focus_first_table()
+
+    def show_error(self, error: str | None) -> None:
+        super().show_error(error)
+        if error is not None:
+            self.query_one("#kd-chart", ChartPanel).loading = False
+
+    def _focus_first_table(self) -> None:
+        for table in self.query(DataTable):
+            if table.display and table.row_count:
+                table.focus()
+                return
+
+    # -- presenting ------------------------------------------------------------------
+
+    def _fmt(self, value: float | None, detail: KpiDetail | None = None) -> str:
+        detail = detail or self.detail
+        if detail is None:
+            return format_value(value)
+        return format_value(value, detail.format, currency=detail.currency,
+                            decimals=detail.decimals)
+
+    def _style(self, name: str) -> Any:
+        return self.get_component_rich_style(f"kpi-detail--{name}", partial=True)
+
+    def _show_head(self, view: Any, detail: KpiDetail | None) -> None:
+        update_static(self.query_one("#kd-name", Static), safe_text(f"KPI · {view.title}"))
+        state = self.query_one("#kd-state", Static)
+        state.set_classes(f"-state-{view.state}")
+        update_static(state, state_label(view.state))
+        value = view.display
+        if view.state == "stale" and view.age_display:
+            value = f"{value} ({view.age_display})"
+        update_static(self.query_one("#kd-value", Static), safe_text(value))
+        delta = self.query_one("#kd-delta", Static)
+        delta.set_class(view.delta_good is True, "-good")
+        delta.set_class(view.delta_good is False, "-bad")
+        words = view.delta_display
+        if detail is not None and detail.compare_label and view.delta_display != "n/a":
+            words = f"{words} vs {detail.compare_label}"
+        update_static(delta, safe_text(words))
+
+    def _show_range(self, detail: KpiDetail | None) -> None:
+        line = Text(end="", no_wrap=True)
+        line.append("range ")
+        for key, name, _ in RANGE_KEYS:
+            if name == self.range_key:
+                line.append(f"[{key}:{name}]", style="bold reverse")
+            else:
+                line.append(f" {key}:{name} ")
+            line.append(" ")
+        if detail is not None:
+            how = "auto" if detail.bucket_auto else "chosen"
+            line.append(f"· {timeutil.format_duration(detail.bucket)} buckets ({how}, [ ] change)")
+        if self.label_filter is not None:
+            line.append(" · filter ")
+            line.append_text(safe_text(f"{self.label_filter[0]}={self.label_filter[1]}",
+                                       style="bold"))
+            line.append(" (c clears)")
+        update_static(self.query_one("#kd-range", Static), line)
+
+    def _stats(self, detail: KpiDetail) -> Table:
+        s = detail.stats
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(justify="right", no_wrap=True)
+        basis = "points" if s.basis == "points" else \
+            f"{timeutil.format_duration(detail.bucket)} buckets"
+        grid.add_row(Text(f"Over {detail.range_key}", style=self._style("heading")),
+                     Text(f"of {basis}", style=self._style("muted")))
+        for name in ("last", "min", "max", "avg", "sum"):
+            grid.add_row(name, self._fmt(getattr(s, name), detail))
+        grid.add_row("count", f"{s.count:,}")
+        return grid
+
+    def _about(self, detail: KpiDetail) -> Text:
+        view = detail.kpi
+        muted, heading = self._style("muted"), self._style("heading")
+        lines: list[Text] = []
+        compare = Text(end="")
+        compare.append("Comparison ", style=heading)
+        if detail.compare_label is None:
+            compare.append("none", style=muted)
+        else:
+            style = self._style("good") if view.delta_good is True else \
+                self._style("bad") if view.delta_good is False else muted
+            compare.append(f"vs {detail.compare_label}: ")
+            compare.append_text(safe_text(view.delta_display, style=style))
+        lines.append(compare)
+        if detail.compare_label is not None:
+            lines.append(Text(f"  now {view.display} · then {self._fmt(view.previous, detail)}",
+                              style=muted, end=""))
+        lines.append(self._targets(detail))
+        last = Text(end="")
+        last.append("Last point ", style=heading)
+        if detail.last_at is None:
+            last.append("none at or before as-of", style=muted)
+        else:
+            last.append(timeutil.format_time(detail.last_at, self.app.tz))
+            last.append(f" · {timeutil.format_age(detail.age or 0)}", style=muted)
+        lines.append(last)
+        how = Text(end="")
+        how.append("Reads ", style=heading)
+        window = view.window or "latest point"
+        how.append(f"{view.agg} over {window} · higher is "
+                   f"{'better' if view.direction == 'up' else 'worse'}")
+        lines.append(how)
+        if detail.out_of_scale is not None and detail.out_of_scale.ignored:
+            oos = detail.out_of_scale
+            lines.append(Text(f"Off scale: {oos.ignored:,} of {oos.used + oos.ignored:,} answers "
+                              f"left out of {view.agg}", style=self._style("bad"), end=""))
+        if detail.formula:
+            formula = Text(end="")
+            formula.append("Formula ", style=heading)
+            formula.append_text(safe_text(detail.formula))
+            lines.append(formula)
+        if detail.description:
+            lines.append(safe_text(detail.description, style="italic"))
+        if detail.error:
+            lines.append(safe_text(f"⚠ {detail.error}", style=self._style("bad")))
+        return Text("\n", end="").join(lines)
+
+    def _targets(self, detail: KpiDetail) -> Text:
+        view = detail.kpi
+        line = Text(end="")
+        line.append("Target ", style=self._style("heading"))
+        parts = [(name, getattr(view, name)) for name in ("target", "warn", "crit")]
+        shown = [f"{'' if name == 'target' else name + ' '}{self._fmt(value, detail)}"
+                 for name, value in parts if value is not None]
+        line.append(" · ".join(shown) if shown else "none", style="" if shown else
+                    self._style("muted"))
+        return line
+
+    # -- the breakdown ---------------------------------------------------------------
+
+    def _show_breakdown(self, detail: KpiDetail) -> None:
+        rows = [row for breakdown in detail.breakdowns for row in breakdown.rows]
+        self.set_class(bool(rows), "-has-breakdown")
+        keys = ", ".join(b.key for b in detail.breakdowns)
+        heading = Text(end="", no_wrap=True)
+        heading.append_text(safe_text(f"By {keys}" if keys else "By label"))
+        heading.append(f" · over {detail.kpi.window or 'the latest points'} · sorted by "
+                       f"{self.sort_by} (s) · Enter filters the chart",
+                       style=self._style("muted"))
+        update_static(self.query_one("#kd-breakdown-heading", Static), heading)
+        table = self.query_one("#kd-breakdown", DataTable)
+        cells = {self._row_key(row): self._row_cells(row, detail) for row in rows}
+        sync_table(table, cells, [key for key, _ in self.BREAKDOWN_COLUMNS])
+        self._sort_breakdown(rows)
+
+    @staticmethod
+    def _row_key(row: LabelRow) -> str:
+        return f"{row.key}\x00{row.value}"
+
+    def _row_cells(self, row: LabelRow, detail: KpiDetail) -> tuple[Any, ...]:
+        filtered = self.label_filter == (row.key, row.value)
+        label = Text("● " if filtered else "  ", end="", style="bold")
+        label.append_text(safe_text(f"{row.key}={row.value}" if row.value else
+                                    f"{row.key} (none)"))
+        value = Text(self._fmt(row.current, detail), justify="right", end="")
+        share = Text("" if row.share is None else f"{row.share * 100:.1f}%", justify="right",
+                     end="")
+        good = delta_good(row.delta, detail.kpi.direction)
+        style = self._style("good") if good is True else self._style("bad") if good is False \
+            else self._style("muted")
+        delta = Text(format_delta(row.current, row.previous, detail.format,
+                                  currency=detail.currency, decimals=detail.decimals),
+                     style=style, end="")
+        trend = Text(spark_text(row.spark), end="")
+        return label, value, share, delta, trend
+
+    def _sort_breakdown(self, rows: Sequence[LabelRow]) -> None:
+        table = self.query_one("#kd-breakdown", DataTable)
+        if not rows:
+            return
+        order = {key: index for index, key in enumerate(
+            r.key for r in sorted({r.key: r for r in rows}.values(), key=lambda r: r.key))}
+
+        def number(value: float | None) -> tuple[bool, float]:
+            return (value is None, -(value or 0.0))
+
+        def rank(row: LabelRow) -> tuple[Any, ...]:
+            if self.sort_by == "label":
+                return (order[row.key], row.value)
+            if self.sort_by == "share":
+                return (order[row.key], *number(row.share), row.value)
+            if self.sort_by == "delta":
+                return (order[row.key], *number(row.delta_pct if row.delta_pct is not None
+                                                else row.delta), row.value)
+            return (order[row.key], *number(row.current), row.value)
+
+        by_key = {self._row_key(r): rank(r) for r in rows}
+        current = [row.key.value for row in table.ordered_rows]
+        ranks = [by_key[k] for k in current]
+        if ranks == sorted(ranks):
+            return  # already in order: nothing to redraw
+        # DataTable sorts on cell values: the label cell's text names the row uniquely.
+        by_label = {self._row_cells_label(r): rank(r) for r in rows}
+        table.sort("label", key=lambda cell: by_label[cell.plain[2:]])
+
+    @staticmethod
+    def _row_cells_label(row: LabelRow) -> str:
+        return safe_text(f"{row.key}={row.value}" if row.value else f"{row.key} (none)").plain
+
+    # -- key results ------------------------------------------------------------------
+
+    def _show_key_results(self, detail: KpiDetail) -> None:
+        self.set_class(bool(detail.key_results), "-has-krs")
+        rows = {}
+        for kr in detail.key_results:
+            status = status_label(kr.status)
+            if kr.error:
+                status = Text("⚠ error", end="")
+            rows[kr.id] = (safe_text(kr.title), safe_text(kr.objective_title),
+                           progress_text(kr.progress_raw), status)
+        sync_table(self.query_one("#kd-krs", DataTable), rows,
+                   [key for key, _ in self.KR_COLUMNS])
+
+    # -- actions ---------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return self.label_filter is not None
+        if action == "sort":
+            return self.has_class("-has-breakdown")
+        return True
+
+    def action_range(self, range_key: str) -> None:
+        if range_key == self.range_key:
+            return
+        self.range_key = range_key
+        self.bucket = None  # a range shows best with its own bucket
+        self._show_range(None)
+        self.reload()
+
+    def action_bucket(self, direction: int) -> None:
+        current = self.bucket or (self.detail.bucket if self.detail else None)
+        if current is None:
+            return
+        chosen = step_bucket(current, direction)
+        if chosen == current and self.bucket is not None:
+            self.notify("No smaller bucket." if direction < 0 else "No bigger bucket.", timeout=2)
+            return
+        self.bucket = chosen
+        self.reload()
+
+    def action_sort(self) -> None:
+        self.sort_by = SORTS[(SORTS.index(self.sort_by) + 1) % len(SORTS)]
+        if self.detail is not None:
+            self._show_breakdown(self.detail)
+
+    def action_clear_filter(self) -> None:
+        if self.label_filter is None:
+            return
+        self.label_filter = None
+        self._after_filter_change()
+
+    def _after_filter_change(self) -> None:
+        self.refresh_bindings()
+        self._show_range(self.detail)
+        if self.detail is not None:
+            self._show_breakdown(self.detail)
+        self.reload()
+
+    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+        message.stop()
+        key = message.row_key.value or ""
+        if message.data_table.id == "kd-krs":
+            self.app.open_kr_detail("kr", key)
+            return
+        label, _, value = key.partition("\x00")
+        if not value:
+            self.notify(f"Series without a {label} label cannot be picked out.", timeout=3,
+                        markup=False)
+            return
+        self.label_filter = None if self.label_filter == (label, value) else (label, value)
+        self._after_filter_change()

@@ -1,0 +1,293 @@
+"""The key-result and objective drill-down (SPEC §4): progress over the period against
+the expected-progress line, the numbers behind it, the check-ins, the metric's chart
+(metric-bound key results) or the children (objectives, Enter drills further).
+
+It presents a `KrDetail` (kpitui.engine.detail) loaded in a thread worker, exactly like
+the KPI detail screen, whose plumbing it shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+
+from kpitui import timeutil
+from kpitui.engine.detail import KrDetail, kr_detail
+from kpitui.engine.format import format_value
+from kpitui.tui.screens.kpi_detail import (
+    DetailScreen,
+    empty_chart,
+    gap_words,
+    progress_text,
+    sync_table,
+    update_static,
+)
+from kpitui.tui.text import safe_text, status_label
+from kpitui.tui.widgets.chart_panel import ChartPanel
+
+KIND_WORDS = {
+    "increase": "increase to target",
+    "decrease": "decrease to target",
+    "maintain_above": "stay at or above target",
+    "maintain_below": "stay at or below target",
+    "milestone": "milestone (done or not)",
+}
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+class KrDetailScreen(DetailScreen):
+    """The detail of one key result or objective, opened with Enter on its tree node."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"kr-detail--heading", "kr-detail--muted"}
+    """
+    | Class | Description |
+    | :- | :- |
+    | `kr-detail--heading` | Names in the facts block. |
+    | `kr-detail--muted` | Secondary words. |
+    """
+
+    DEFAULT_CSS = """
+    KrDetailScreen {
+        & > .kr-detail--heading { text-style: bold; color: $text-primary; }
+        & > .kr-detail--muted { color: $foreground-muted; }
+
+        #kr-head { height: 1; background: $panel; padding: 0 1; }
+        #kr-name { width: 1fr; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+        #kr-status { width: auto; margin-left: 2; text-style: bold; }
+        #kr-progress { width: auto; margin-left: 2; text-style: bold; }
+        #kr-gap { width: auto; margin-left: 2; }
+        #kr-status.-status-achieved { color: $text-success; }
+        #kr-status.-status-on_track { color: $text-success; }
+        #kr-status.-status-at_risk { color: $text-warning; }
+        #kr-status.-status-off_track { color: $text-error; }
+        #kr-status.-status-missed { color: $text-error; text-style: bold reverse; }
+        #kr-status.-status-not_started { color: $foreground-muted; }
+        #kr-sub { height: 1; padding: 0 1; color: $foreground-muted;
+                  text-wrap: nowrap; text-overflow: ellipsis; }
+        #detail-problem { display: none; height: auto; padding: 0 1; color: $text-error; }
+        #kr-body { height: 1fr; scrollbar-size-vertical: 1; }
+        #kr-history { height: 50vh; min-height: 9; }
+        #kr-metric { height: 40vh; min-height: 8; display: none; }
+        &.-metric #kr-metric { display: block; }
+        #kr-info { height: auto; }
+        #kr-facts { width: 1fr; min-width: 30; height: auto; padding: 0 1; }
+        #kr-about { width: 1fr; height: auto; padding: 0 1; }
+        .kr-heading { height: 1; padding: 0 1; margin-top: 1; text-style: bold;
+                      color: $text-primary; }
+        DataTable { height: auto; max-height: 12; margin: 0 1; }
+        DataTable:focus { background-tint: $foreground 4%; }
+        #kr-no-checkins { height: 1; padding: 0 1; color: $foreground-muted; display: none; }
+        &.-no-checkins #kr-no-checkins { display: block; }
+        &.-no-checkins #kr-checkins { display: none; }
+        #kr-children-heading, #kr-children { display: none; }
+        &.-objective #kr-children-heading, &.-objective #kr-children { display: block; }
+        &.-objective #kr-checkins-heading, &.-objective #kr-checkins,
+        &.-objective #kr-no-checkins { display: none; }
+    }
+    """
+
+    CHECKIN_COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("time", "Time"), ("value", "Value"), ("confidence", "Confidence"), ("note", "Note"),
+    )
+    CHILD_COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("kind", "Kind"), ("title", "Title"), ("progress", "Progress"), ("status", "Status"),
+        ("owner", "Owner"),
+    )
+
+    def __init__(self, kind: Literal["kr", "objective"], node_id: str) -> None:
+        super().__init__()
+        self.kind = kind
+        """`"kr"` or `"objective"`."""
+        self.node_id = node_id
+        """The key result's or objective's id."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="kr-head"):
+            yield Static(id="kr-name", markup=False)
+            yield Static(id="kr-status", markup=False)
+            yield Static(id="kr-progress", markup=False)
+            yield Static(id="kr-gap", markup=False)
+        yield Static(id="kr-sub", markup=False)
+        yield Static(id="detail-problem", markup=False)
+        with VerticalScroll(id="kr-body"):
+            history = ChartPanel(empty_chart(f"history-{self.node_id}", "progress vs expected"),
+                                 tz=self.app.tz, id="kr-history")
+            history.can_focus = False
+            yield history
+            with Horizontal(id="kr-info"):
+                yield Static(id="kr-facts", markup=False)
+                yield Static(id="kr-about", markup=False)
+            yield Static("Key results and objectives (Enter opens)", id="kr-children-heading",
+                         classes="kr-heading", markup=False)
+            yield DataTable(id="kr-children", cursor_type="row")
+            metric = ChartPanel(empty_chart(f"kr-metric-{self.node_id}", "metric"),
+                                tz=self.app.tz, id="kr-metric")
+            metric.can_focus = False
+            yield metric
+            yield Static("Check-ins", id="kr-checkins-heading", classes="kr-heading",
+                         markup=False)
+            yield Static("No check-ins yet.", id="kr-no-checkins", markup=False)
+            yield DataTable(id="kr-checkins", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_class(self.kind == "objective", "-objective")
+        checkins = self.query_one("#kr-checkins", DataTable)
+        for key, label in self.CHECKIN_COLUMNS:
+            checkins.add_column(label, key=key)
+        children = self.query_one("#kr-children", DataTable)
+        for key, label in self.CHILD_COLUMNS:
+            children.add_column(label, key=key)
+        what = "Key result" if self.kind == "kr" else "Objective"
+        update_static(self.query_one("#kr-name", Static), safe_text(f"{what} · {self.node_id}"))
+        self.query_one("#kr-history", ChartPanel).loading = True
+        super().on_mount()
+
+    # -- loading ---------------------------------------------------------------------
+
+    def make_loader(self, spec: Any, as_of: int) -> Callable[[Any], Any]:
+        kind, node_id = self.kind, self.node_id
+        return lambda reader: kr_detail(spec, reader, kind, node_id, as_of)
+
+    def show_error(self, error: str | None) -> None:
+        super().show_error(error)
+        if error is not None:
+            self.query_one("#kr-history", ChartPanel).loading = False
+
+    def show_detail(self, detail: KrDetail) -> None:
+        history = self.query_one("#kr-history", ChartPanel)
+        history.loading = False
+        history.update_view(detail.history)
+        self._show_head(detail)
+        update_static(self.query_one("#kr-facts", Static), self._facts(detail))
+        update_static(self.query_one("#kr-about", Static), self._about(detail))
+        self.set_class(detail.metric_chart is not None, "-metric")
+        if detail.metric_chart is not None:
+            self.query_one("#kr-metric", ChartPanel).update_view(detail.metric_chart)
+        self._show_checkins(detail)
+        self._show_children(detail)
+        if self.focused is None:
+            for table in self.query(DataTable):
+                if table.display and table.row_count:
+                    table.focus()
+                    break
+
+    # -- presenting ------------------------------------------------------------------
+
+    def _fmt(self, value: float | None, detail: KrDetail) -> str:
+        return format_value(value, detail.format, currency=detail.currency,
+                            decimals=detail.decimals)
+
+    def _style(self, name: str) -> Any:
+        return self.get_component_rich_style(f"kr-detail--{name}", partial=True)
+
+    def _show_head(self, detail: KrDetail) -> None:
+        what = "Key result" if detail.kind == "kr" else "Objective"
+        update_static(self.query_one("#kr-name", Static), safe_text(f"{what} · {detail.title}"))
+        status = self.query_one("#kr-status", Static)
+        status.set_classes(f"-status-{detail.status}")
+        update_static(status, status_label(detail.status))
+        update_static(self.query_one("#kr-progress", Static), Text(percent(detail.progress_raw)))
+        update_static(self.query_one("#kr-gap", Static), Text(gap_words(detail.gap)))
+        sub = Text(end="", no_wrap=True)
+        if detail.owner:
+            sub.append_text(safe_text(f"owner {detail.owner} · "))
+        sub.append(f"period {detail.period_label} · expected {percent(detail.expected)} "
+                   f"at {timeutil.format_time(detail.as_of, self.app.tz)}")
+        update_static(self.query_one("#kr-sub", Static), sub)
+
+    def _facts(self, detail: KrDetail) -> Table:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style=self._style("heading"))
+        grid.add_column(no_wrap=True)
+        kr = detail.kr
+        if kr is not None:
+            grid.add_row("Current", self._fmt(kr.current, detail))
+            grid.add_row("Start", self._fmt(kr.start, detail))
+            grid.add_row("Target", self._fmt(kr.target, detail))
+        grid.add_row("Progress", Text(f"{percent(detail.progress_raw)} raw · "
+                                      f"{percent(detail.progress)} counted"))
+        grid.add_row("Expected", percent(detail.expected))
+        grid.add_row("Gap", gap_words(detail.gap))
+        grid.add_row("Status", status_label(detail.status))
+        if kr is not None and kr.confidence:
+            grid.add_row("Confidence", status_label(kr.confidence))
+        return grid
+
+    def _about(self, detail: KrDetail) -> Any:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style=self._style("heading"))
+        grid.add_column()
+        kr = detail.kr
+        if kr is not None:
+            grid.add_row("Kind", KIND_WORDS.get(kr.kind, kr.kind))
+            if kr.metric:
+                grid.add_row("Metric", safe_text(kr.metric))
+            else:
+                grid.add_row("Measured", "by check-ins")
+            if kr.checkin_due:
+                grid.add_row("Check-in", Text("due", style="bold reverse"))
+            elif kr.last_checkin_at is not None:
+                grid.add_row("Last check-in", timeutil.format_time(kr.last_checkin_at,
+                                                                   self.app.tz))
+            grid.add_row("Weight", f"{kr.weight:g}")
+            if kr.error:
+                grid.add_row("Error", safe_text(kr.error))
+        elif detail.objective is not None:
+            objective = detail.objective
+            grid.add_row("Key results", str(len(objective.key_results)))
+            grid.add_row("Objectives", str(len(objective.children)))
+            grid.add_row("Weight", f"{objective.weight:g}")
+        if detail.error and (kr is None or detail.error != kr.error):
+            grid.add_row("Error", safe_text(detail.error))
+        return grid
+
+    def _show_checkins(self, detail: KrDetail) -> None:
+        self.set_class(not detail.checkins, "-no-checkins")
+        rows = {}
+        for checkin in detail.checkins:
+            confidence = status_label(checkin.confidence) if checkin.confidence else Text("—")
+            rows[str(checkin.ts)] = (
+                Text(timeutil.format_time(checkin.ts, self.app.tz), end=""),
+                Text(self._fmt(checkin.value, detail), justify="right", end=""),
+                confidence,
+                safe_text(checkin.note or ""),
+            )
+        table = self.query_one("#kr-checkins", DataTable)
+        sync_table(table, rows, [key for key, _ in self.CHECKIN_COLUMNS])
+        order = list(rows)
+        if [row.key.value for row in table.ordered_rows] != order:
+            # A check-in written between two others: keep the newest first.
+            table.sort("time", reverse=True, key=lambda cell: cell.plain)
+
+    def _show_children(self, detail: KrDetail) -> None:
+        rows = {}
+        for child in detail.children:
+            status = Text("⚠ error", end="") if child.error else status_label(child.status)
+            rows[f"{child.kind}:{child.id}"] = (
+                Text("KR" if child.kind == "kr" else "obj", end=""),
+                safe_text(child.title),
+                progress_text(child.progress_raw),
+                status,
+                safe_text(child.owner or ""),
+            )
+        sync_table(self.query_one("#kr-children", DataTable), rows,
+                   [key for key, _ in self.CHILD_COLUMNS])
+
+    # -- actions ---------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+        message.stop()
+        if message.data_table.id != "kr-children":
+            return
+        kind, _, node_id = (message.row_key.value or "").partition(":")
+        self.app.open_kr_detail(kind, node_id)

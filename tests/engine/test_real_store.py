@@ -1,0 +1,111 @@
+"""The engine over a real SQLite store gives the same Board as over the in-memory fake."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from kpitui.engine import evaluate
+from tests.engine.conftest import AS_OF, DAY, HOUR, make_spec
+from tests.engine.fakes import FakeReader
+
+store = pytest.importorskip("kpitui.store.writer")
+reader_module = pytest.importorskip("kpitui.store.reader")
+
+SPEC = dict(
+    metrics={
+        "conversion": {"formula": "trial_conversions / signups", "format": "percent"},
+        "stickiness": {"formula": "dau / mau", "format": "percent"},
+    },
+    kpis=[
+        {"metric": "mrr", "north_star": True, "format": "currency", "currency": "USD",
+         "target": 1500, "warn": "90%", "crit": "80%"},
+        {"id": "mrr-pro", "metric": "mrr", "labels": {"plan": "pro"}, "compare": "7d"},
+        {"metric": "signups", "agg": "sum", "window": "7d", "spark": {"window": "14d", "bucket": "1d"}},
+        {"id": "signups-mtd", "metric": "signups", "agg": "sum", "window": "mtd"},
+        {"metric": "conversion", "agg": "sum", "window": "30d", "target": 0.3},
+        {"metric": "stickiness", "target": 0.2, "warn": 0.15},
+        {"metric": "nps_response", "agg": "nps", "window": "30d", "target": 30, "warn": 10},
+        {"metric": "csat_response", "agg": "csat", "window": "30d", "format": "percent"},
+        {"metric": "latency", "agg": "p90", "window": "1d", "direction": "down", "warn": 300, "crit": 500,
+         "stale_after": "2h"},
+        {"metric": "latency", "id": "latency-avg", "agg": "avg", "window": "7d", "direction": "down"},
+        {"metric": "missing"},
+    ],
+    charts=[
+        {"id": "mrr-by-plan", "metrics": ["mrr"], "split_by": "plan", "window": "30d", "bucket": "1d"},
+        {"id": "signups-hourly", "metrics": ["signups"], "agg": "sum", "window": "2d", "bucket": "6h"},
+    ],
+    okrs=[{
+        "title": "Grow",
+        "key_results": [
+            {"title": "MRR", "metric": "mrr", "start": 1000, "target": 2000},
+            {"title": "Signups", "metric": "signups", "agg": "sum", "target": 5000},
+            {"id": "pricing", "title": "Pricing", "start": 0, "target": 10, "checkin_every": "7d"},
+        ],
+        "children": [{"title": "Retain", "key_results": [
+            {"title": "Stickiness", "metric": "stickiness", "kind": "maintain_above", "target": 0.2},
+        ]}],
+    }],
+)
+
+
+def _points() -> list[tuple]:
+    points = []
+    for d in range(60):
+        for h in (1, 7, 13, 19):
+            ts = AS_OF - d * DAY - h * HOUR
+            points.append(("mrr", {"plan": "pro"}, ts, 900 + d))
+            points.append(("mrr", {"plan": "team"}, ts, 400 - d))
+            points.append(("signups", {"region": "eu" if h < 12 else "us"}, ts, 10 + (d * h) % 7))
+            points.append(("trial_conversions", {}, ts, 3 + d % 3))
+            points.append(("dau", {}, ts, 200 + d))
+            points.append(("mau", {}, ts, 1000))
+            points.append(("nps_response", {}, ts, (d + h) % 11))
+            points.append(("csat_response", {}, ts, 1 + (d * 3 + h) % 5))
+            points.append(("latency", {}, ts + 30 * 60, 100 + (d * 37 + h * 11) % 450))
+    return points
+
+
+@pytest.fixture
+def both(tmp_path):
+    points = _points()
+    fake = FakeReader(points)
+    fake.add_checkin("pricing", AS_OF - 9 * DAY, 4, "at_risk")
+    path = tmp_path / "metrics.db"
+    with store.open_writer(path) as writer:
+        writer.write_points(points)
+        writer.write_checkin("pricing", AS_OF - 9 * DAY, 4, "at_risk")
+    real = reader_module.open_reader(path)
+    yield fake, real
+    real.close()
+
+
+def test_real_store_and_fake_give_the_same_board(both):
+    # Given the same points in the fake and in a SQLite store
+    fake, real = both
+    spec = make_spec(**SPEC)
+    # When the board is evaluated over each
+    expected, actual = evaluate(spec, fake, AS_OF), evaluate(spec, real, AS_OF)
+    # Then every KPI field, sparkline, chart series and OKR agrees
+    for mine, theirs in zip(actual.kpis, expected.kpis, strict=True):
+        for field in dataclasses.fields(mine):
+            a, b = getattr(mine, field.name), getattr(theirs, field.name)
+            numeric = isinstance(b, float) or field.name == "spark"
+            assert a == (pytest.approx(b) if numeric else b), (mine.id, field.name)
+    for mine, theirs in zip(actual.charts, expected.charts, strict=True):
+        assert [s.name for s in mine.series] == [s.name for s in theirs.series]
+        for a, b in zip(mine.series, theirs.series, strict=True):
+            assert [t for t, _ in a.points] == [t for t, _ in b.points]
+            assert [v for _, v in a.points] == pytest.approx([v for _, v in b.points])
+    assert actual.okrs == expected.okrs
+
+
+def test_real_store_states(both):
+    _, real = both
+    board = evaluate(make_spec(**SPEC), real, AS_OF)
+    states = {k.id: k.state for k in board.kpis}
+    assert states["missing"] == "no_data"
+    assert board.kpi("mrr").value == 900 + 400
+    assert board.key_result("pricing").checkin_due is True

@@ -43,7 +43,7 @@ READ_BUSY_TIMEOUT = 0.25
 ADDITIVE = frozenset({"sum", "count", "avg", "min", "max"})
 PERCENTILES = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}
 # (scale low, scale high, good low, good high, bad low, bad high)
-SURVEYS = {"nps": (0, 10, 9, 10, 0, 6), "csat": (1, 5, 4, 5, 1, 0)}
+SURVEYS = {"nps": (0, 10, 9, 10, 0, 6), "csat": (1, 5, 4, 5, 0, -1)}
 AGGS = ADDITIVE | {"last"} | set(PERCENTILES) | set(SURVEYS)
 
 T = TypeVar("T")
@@ -80,6 +80,13 @@ class _Selection:
             return "0"
         cases = " ".join(f"WHEN {sid} THEN {g}" for sid, g in self.group_of.items())
         return f"CASE {column} {cases} END"
+
+    def ids_by_group(self) -> list[str]:
+        """The id list of each group, in group order."""
+        return [
+            ", ".join(str(sid) for sid in self.ids if self.group_of[sid] == g)
+            for g in range(len(self.groups))
+        ]
 
     def values_list(self) -> str:
         return ", ".join(f"({sid}, {self.group_of[sid]})" for sid in self.ids)
@@ -362,23 +369,112 @@ def _values(
     con: sqlite3.Connection, sel: _Selection, agg: str, lo: int, end: int, size: int
 ) -> list[tuple[int, int, float | None]]:
     """(group, bucket index, value) rows for points with lo <= ts < end."""
+    many = -(-(end - lo) // size) > MAX_SEEK_BUCKETS
     if agg == "last":
-        return [(g, k, value) for g, k, value, _ in _last_rows(con, sel, lo, size, end)]
+        rows = _last_scan_rows(con, sel, lo, size, end) if many else _last_rows(con, sel, lo, size, end)
+        return [(g, k, value) for g, k, value, _ in rows]
     if agg in PERCENTILES:
         return _percentile_rows(con, sel, PERCENTILES[agg], lo, size, end)
     if agg in SURVEYS:
         return _survey_rows(con, sel, agg, lo, size, end)
-    sql, params = _additive_sql(sel, lo, end, size)
+    if many:
+        return _additive_scan_rows(con, sel, agg, lo, size, end)
+    return _additive_rows(con, sel, agg, lo, size, end)
+
+
+# Beyond this many buckets, per-bucket index seeks cost more than reading the points once.
+MAX_SEEK_BUCKETS = 5000
+
+
+def _bucket_expr(column: str) -> str:
+    return f"(({column}) - :lo) / :b"
+
+
+def _floor(expr: str, size: int) -> str:
+    return sql_floor(expr, size)
+
+
+def _ceil(expr: str, size: int) -> str:
+    return sql_floor(f"{expr} + {size - 1}", size)
+
+
+# Bucket k holds [a, z). Each bucket is cut into raw [a, h1), hours [h1, d1), days
+# [d1, d2), hours [d2, h2), raw [h2, z): the coarsest rollup that fits whole, raw points
+# only for the partial hours at its ends (empty parts collapse onto h2 or z).
+_BUCKET_CTES = f"""WITH RECURSIVE kk(k, a, z) AS (
+  SELECT 0, :lo, min(:lo + :b, :end)
+  UNION ALL SELECT k + 1, a + :b, min(a + 2 * :b, :end) FROM kk WHERE a + :b < :end),
+cut(k, a, z, h1, h2, d1, d2) AS (
+  SELECT k, a, z, {_ceil("a", HOUR)}, {_floor("z", HOUR)}, {_ceil("a", DAY)}, {_floor("z", DAY)} FROM kk),
+hours(k, a, z, h1, h2, d1, d2) AS (
+  SELECT k, a, z, CASE WHEN h1 < h2 THEN h1 ELSE z END, CASE WHEN h1 < h2 THEN h2 ELSE z END, d1, d2
+  FROM cut),
+seg(k, a, z, h1, h2, d1, d2) AS (
+  SELECT k, a, z, h1, h2, CASE WHEN d1 < d2 THEN d1 ELSE h2 END, CASE WHEN d1 < d2 THEN d2 ELSE h2 END
+  FROM hours)
+"""
+_SEGMENTS = (
+    ("points", "ts", "a", "h1"),
+    ("rollup_hour", "bucket", "h1", "d1"),
+    ("rollup_day", "bucket", "d1", "d2"),
+    ("rollup_hour", "bucket", "d2", "h2"),
+    ("points", "ts", "h2", "z"),
+)
+_RAW = {"sum": "sum(value)", "count": "count(*)", "min": "min(value)", "max": "max(value)"}
+_ROLLUP = {"sum": "sum(total)", "count": "sum(n)", "min": "min(vmin)", "max": "max(vmax)"}
+_MEASURES = {"sum": ("sum",), "count": ("count",), "avg": ("sum", "count"), "min": ("min",), "max": ("max",)}
+_COMBINE = {"sum": sum, "count": sum, "min": min, "max": max}
+
+
+def _additive_rows(
+    con: sqlite3.Connection, sel: _Selection, agg: str, lo: int, size: int, end: int
+) -> list[tuple[int, int, float | None]]:
+    """sum/count/avg/min/max per (group, bucket) from rollups and raw edges.
+
+    One row per bucket and group; each part of the bucket is a correlated aggregate
+    over one index range (no sort), evaluated only when the part is not empty. With a
+    30-day window ending now and daily buckets that reads ~30 hour rows and two partial
+    hours of points per bucket and series, instead of every point.
+    """
+    measures = _MEASURES[agg]
+    selects = []
+    for g, ids in enumerate(sel.ids_by_group()):
+        cols = [
+            f"CASE WHEN {a} < {z} THEN (SELECT {(_RAW if table == 'points' else _ROLLUP)[m]}"
+            f" FROM {table} WHERE series_id IN ({ids}) AND {col} >= {a} AND {col} < {z}) END"
+            for m in measures
+            for table, col, a, z in _SEGMENTS
+        ]
+        selects.append(f"SELECT {g}, k, " + ", ".join(cols) + " FROM seg")
+    sql = _BUCKET_CTES + "\nUNION ALL ".join(selects)
     out = []
-    for g, k, n, total, vmin, vmax in con.execute(sql, params):
-        if n:
-            value = {"sum": total, "count": n, "avg": total / n if n else None, "min": vmin, "max": vmax}[agg]
-            out.append((g, k, value))
+    width = len(_SEGMENTS)
+    for row in con.execute(sql, {"lo": lo, "b": size, "end": end}):
+        found = {}
+        for i, m in enumerate(measures):
+            parts = [v for v in row[2 + i * width : 2 + (i + 1) * width] if v is not None]
+            found[m] = _COMBINE[m](parts) if parts else None
+        if agg == "avg":
+            value = found["sum"] / found["count"] if found["count"] else None
+        elif agg == "count":
+            value = found["count"] or None  # no points: no bucket, not a zero
+        else:
+            value = found[agg]
+        if value is not None:
+            out.append((row[0], row[1], value))
     return out
 
 
-def _bucket_expr(column: str, bucketed: bool) -> str:
-    return f"(({column}) - :lo) / :b" if bucketed else "0"
+def _additive_scan_rows(
+    con: sqlite3.Connection, sel: _Selection, agg: str, lo: int, size: int, end: int
+) -> list[tuple[int, int, float | None]]:
+    """The same from the raw points in one pass, for very many small buckets."""
+    expr = {"avg": "avg(value)", **_RAW}[agg]
+    sql = (
+        f"SELECT {sel.group_expr('series_id')} AS g, {_bucket_expr('ts')} AS k, {expr} FROM points"
+        f" WHERE series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end GROUP BY g, k"
+    )
+    return con.execute(sql, {"lo": lo, "b": size, "end": end}).fetchall()
 
 
 def _last_rows(
@@ -395,6 +491,18 @@ FROM kk CROSS JOIN sel CROSS JOIN points p
     SELECT max(ts) FROM points WHERE series_id = sel.id
       AND ts >= :lo + kk.k * :b AND ts < min(:lo + (kk.k + 1) * :b, :end))
 GROUP BY sel.g, kk.k ORDER BY sel.g, kk.k"""
+    return con.execute(sql, {"lo": lo, "b": size, "end": end}).fetchall()
+
+
+def _last_scan_rows(
+    con: sqlite3.Connection, sel: _Selection, lo: int, size: int, end: int
+) -> list[tuple[int, int, float, int]]:
+    sql = f"""
+SELECT g, k, sum(value), max(ts) FROM (
+  SELECT {sel.group_expr("series_id")} AS g, {_bucket_expr("ts")} AS k, value, ts,
+         row_number() OVER (PARTITION BY series_id, {_bucket_expr("ts")} ORDER BY ts DESC) AS newest
+  FROM points WHERE series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end)
+WHERE newest = 1 GROUP BY g, k"""
     return con.execute(sql, {"lo": lo, "b": size, "end": end}).fetchall()
 
 
@@ -415,7 +523,7 @@ def _percentile_rows(
 SELECT g, k, value FROM (
   SELECT g, k, value, row_number() OVER (PARTITION BY g, k ORDER BY value) AS rank,
          count(*) OVER (PARTITION BY g, k) AS n
-  FROM (SELECT {sel.group_expr("series_id")} AS g, {_bucket_expr("ts", True)} AS k, value
+  FROM (SELECT {sel.group_expr("series_id")} AS g, {_bucket_expr("ts")} AS k, value
         FROM points WHERE {where}))
 WHERE rank = (n * :p + 99) / 100"""
     return con.execute(sql, params).fetchall()
@@ -428,7 +536,7 @@ def _survey_rows(
     sql = f"""
 SELECT g, k, sum(value BETWEEN {low} AND {high}), sum(value BETWEEN {good_lo} AND {good_hi}),
        sum(value BETWEEN {bad_lo} AND {bad_hi})
-FROM (SELECT {sel.group_expr("series_id")} AS g, {_bucket_expr("ts", True)} AS k, value
+FROM (SELECT {sel.group_expr("series_id")} AS g, {_bucket_expr("ts")} AS k, value
       FROM points WHERE series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end)
 GROUP BY g, k"""
     out = []
@@ -437,88 +545,3 @@ GROUP BY g, k"""
             # NPS: % promoters (9–10) minus % detractors (0–6); CSAT: share of 4–5.
             out.append((g, k, 100.0 * (good - bad) / used if agg == "nps" else good / used))
     return out
-
-
-def _additive_sql(sel: _Selection, lo: int, end: int, size: int) -> tuple[str, dict[str, int]]:
-    """count/sum/min/max per (group, bucket) for lo <= ts < end, buckets lo + k*size.
-
-    The range is cut into parts, each read from the coarsest table that holds it whole:
-    day rollups for days inside one bucket, hour rollups for hours inside one bucket, raw
-    points for the partial hours at the window's edges and the hours a bucket boundary
-    falls inside ("straddling"). With a window ending now and daily buckets, that is a
-    few hundred rows for a year instead of every point.
-    """
-    ceil_hour = -(-lo // HOUR) * HOUR
-    hlo, hhi = ceil_hour, end - end % HOUR
-    dlo, dhi = -(-lo // DAY) * DAY, end - end % DAY
-    bucketed = size < end - lo
-    params = {"lo": lo, "end": end, "b": size, "hlo": hlo, "hhi": hhi, "dlo": dlo, "dhi": dhi}
-    ids, g = sel.id_list(), sel.group_expr
-
-    def part(source: str, g_col: str, k_col: str, agg_cols: str, where: str) -> str:
-        return (
-            f"SELECT {g(g_col)} AS g, {_bucket_expr(k_col, bucketed)} AS k, {agg_cols}"
-            f" FROM {source} WHERE {where}"
-        )
-
-    raw_cols = "1 AS n, value AS total, value AS vmin, value AS vmax"
-
-    def raw(a: str, z: str) -> str:
-        return part("points", "series_id", "ts", raw_cols, f"series_id IN ({ids}) AND ts >= {a} AND ts < {z}")
-
-    def inside(col: str, unit: int) -> str:
-        """The rollup row lies within one bucket (no boundary strictly inside it)."""
-        return f" AND ({col} - :lo) / :b = ({col} + {unit - 1} - :lo) / :b" if bucketed else ""
-
-    def whole(table: str, unit: int, a: str, z: str) -> str:
-        where = f"series_id IN ({ids}) AND bucket >= {a} AND bucket < {z}" + inside("bucket", unit)
-        return part(table, "series_id", "bucket", "n, total, vmin, vmax", where)
-
-    ctes = ""
-    if size < HOUR or hlo >= hhi:
-        parts = [raw(":lo", ":end")]
-    else:
-        parts = []
-        if lo < hlo:
-            parts.append(raw(":lo", ":hlo"))
-        if hhi < end:
-            parts.append(raw(":hhi", ":end"))
-        use_days = size >= DAY and dlo < dhi
-        if use_days:
-            parts += [
-                whole("rollup_day", DAY, ":dlo", ":dhi"),
-                whole("rollup_hour", HOUR, ":hlo", ":dlo"),
-                whole("rollup_hour", HOUR, ":dhi", ":hhi"),
-            ]
-        else:
-            parts.append(whole("rollup_hour", HOUR, ":hlo", ":hhi"))
-        if bucketed:
-            # Bucket boundaries strictly inside an hour (a day): that hour's raw points
-            # (that day's hour rows) are read instead.
-            hx, dx = sql_floor("x", HOUR), sql_floor("x", DAY)
-            ctes = (
-                "WITH RECURSIVE bnd(x) AS (SELECT :lo + :b UNION ALL SELECT x + :b FROM bnd"
-                " WHERE x + :b < :end),\n"
-                f"hstr(h) AS (SELECT {hx} FROM bnd WHERE x != {hx} AND {hx} >= :hlo"
-                f" AND {hx} + {HOUR} <= :hhi),\n"
-                f"dstr(d) AS (SELECT {dx} FROM bnd WHERE x != {dx} AND {dx} >= :dlo"
-                f" AND {dx} + {DAY} <= :dhi)\n"
-            )
-            parts.append(part(
-                f"hstr CROSS JOIN points p ON p.series_id IN ({ids}) AND p.ts >= hstr.h"
-                f" AND p.ts < hstr.h + {HOUR}",
-                "p.series_id", "p.ts", "1, p.value, p.value, p.value", "1",
-            ))
-            if use_days:
-                parts.append(part(
-                    f"dstr CROSS JOIN rollup_hour r ON r.series_id IN ({ids})"
-                    f" AND r.bucket >= dstr.d AND r.bucket < dstr.d + {DAY}",
-                    "r.series_id", "r.bucket", "r.n, r.total, r.vmin, r.vmax",
-                    "1" + inside("r.bucket", HOUR),
-                ))
-    union = "\nUNION ALL ".join(parts)
-    grouping = " GROUP BY g, k" if bucketed or len(sel.groups) > 1 else ""
-    sql = (
-        f"{ctes}SELECT g, k, sum(n), sum(total), min(vmin), max(vmax) FROM ({union}){grouping}"
-    )
-    return sql, params

@@ -12,7 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import tzinfo
+from typing import ClassVar
 
+from textual import events
+from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
 from textual.widget import Widget
 
@@ -31,6 +34,12 @@ MIN_PANEL_WIDTH: dict[str, int] = {
     "okrs": 56,
     "alerts": 44,
 }
+
+# Panels that grow into the lines a page leaves unused (a KPI card or a tree would
+# only gain blank lines).
+STRETCH_KINDS = frozenset({"chart", "alerts"})
+STRETCH_CLASSES = ("-chart", "-alerts")
+DESCRIPTION_RESERVE = 4
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -78,8 +87,17 @@ class PanelRow(Container):
             self.styles.grid_size_columns = columns
 
 
-class BoardPage(VerticalScroll, can_focus=False):
-    """A page: the layout's rows, scrolling vertically when they do not fit."""
+class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
+    """A page: the layout's rows, scrolling vertically when they do not fit.
+
+    The arrow keys are not the page's: they move focus between panels (the app's
+    bindings), and focusing a panel scrolls it into view. Page up/down still scroll.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pageup", "page_up", "Scroll up", show=False, id="board_page.page_up"),
+        Binding("pagedown", "page_down", "Scroll down", show=False, id="board_page.page_down"),
+    ]
 
     def __init__(
         self, page: PageView, page_index: int, board: Board, tz: tzinfo, *, id: str
@@ -146,6 +164,50 @@ class BoardPage(VerticalScroll, can_focus=False):
         except Exception:
             return None
 
+    def on_resize(self, event: events.Resize) -> None:
+        # The grid columns follow the page's own width, known only after layout.
+        self.reflow(event.size.width)
+        self.fit_to_height()
+
+    def fit_to_height(self) -> None:
+        """Give the lines a page does not use to its charts and alerts log, so a page
+        that fits the terminal fills it. Back to the stylesheet's heights first, then
+        measured after that layout."""
+        for widget in self._stretchable():
+            widget.styles.height = None
+            widget.styles.min_height = None
+            widget.styles.max_height = None
+        self.call_after_refresh(self._share_spare_lines)
+
+    def _stretchable(self) -> list[Widget]:
+        return [w for w in self.query(".panel") if _stretches(w)]
+
+    def _share_spare_lines(self) -> None:
+        rows = list(self.query(PanelRow))
+        used = sum(row.outer_size.height for row in rows)
+        # A focused card shows its description (up to 4 lines): keep room for it, or
+        # the page would start scrolling whenever focus lands on such a card.
+        described = any(
+            isinstance(w, KpiCard) and w.view is not None and w.view.description
+            for w in self.query(".panel")
+        )
+        spare = self.size.height - used - (DESCRIPTION_RESERVE if described else 0)
+        # Charts take the spare lines; the alerts log only when there is no chart.
+        stretch_rows = [row for row in rows if "chart" in row.kinds] or [
+            row for row in rows if set(row.kinds) & STRETCH_KINDS
+        ]
+        if spare <= 0 or not stretch_rows:
+            return
+        extra, rest = divmod(spare, len(stretch_rows))
+        for i, row in enumerate(stretch_rows):
+            add = extra + (1 if i < rest else 0)
+            for widget in row.children:
+                if _stretches(widget) and (widget.has_class("-chart") or "chart" not in row.kinds):
+                    height = widget.outer_size.height + add
+                    widget.styles.height = height
+                    widget.styles.min_height = height
+                    widget.styles.max_height = height
+
     def reflow(self, width: int) -> None:
         for row in self.query(PanelRow):
             row.reflow(width)
@@ -167,6 +229,10 @@ class BoardPage(VerticalScroll, can_focus=False):
     def panel_of(self, widget: Widget) -> Panel | None:
         entry = self._shown.get(widget.id or "")
         return entry[0] if entry else None
+
+
+def _stretches(widget: Widget) -> bool:
+    return any(widget.has_class(name) for name in STRETCH_CLASSES)
 
 
 def view_for(panel: Panel, board: Board) -> object:

@@ -1,8 +1,9 @@
 """Live updates: the poll cycle of the dashboard, as a mixin of `KpituiApp`.
 
 A one-shot timer starts a poll in a thread worker; the worker posts `Polled` with what
-it found (`kpitui.tui.poller`); the handler applies it and only then re-arms the timer,
-so a slow store never piles polls up (dolphie's WorkerManager does the same). Problems
+it found (`kpitui.tui.poller`), which is applied on the UI thread; the timer is re-armed
+only when the worker has finished, so a slow store never piles polls up (dolphie's
+WorkerManager does the same). Problems
 (an unreadable store, an invalid spec edit) are shown once as a notification and stay
 in the problems line under the header until they are fixed.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from textual import work
 from textual.message import Message
+from textual.worker import Worker
 
 from kpitui import timeutil
 from kpitui.tui.poller import PollResult
@@ -83,8 +85,16 @@ class LiveUpdates:
         self.poll_now()
 
     async def on_live_updates_polled(self, message: Polled) -> None:
-        self._polling = False
         await self._apply_poll(message.result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The next poll starts only once this worker is finished (not merely once its
+        # message arrived, which is posted from inside it): never two at once, and an
+        # exclusive worker never cancels one that is still winding down.
+        worker = event.worker
+        if worker.group != "poll" or worker.node is not self or not worker.is_finished:
+            return
+        self._polling = False
         if self._force_pending:
             self._force_pending = False
             self._start_poll(force=True)

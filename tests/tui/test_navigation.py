@@ -105,18 +105,23 @@ async def test_inside_the_okr_tree_the_keys_move_the_cursor_and_fold(tmp_path: P
         tree = app.focused
         assert tree.id == "p1-okrs-okrs"
         assert tree.cursor_node.data == ("objective", "grow")
-        # ↓ and j move between nodes
-        await pilot.press("down")
-        assert tree.cursor_node.data == ("objective", "delight")
-        await pilot.press("k")
-        assert tree.cursor_node.data == ("objective", "grow")
-        # → / l expand, ← / h collapse, space toggles
         node = tree.cursor_node
-        await pilot.press("right")
+        assert node.is_expanded  # objectives start expanded
+        # ↓ and j move between nodes, ↑ and k back
+        await pilot.press("down")
+        assert tree.cursor_node.data == ("kr", "reach-100k-mrr")
+        await pilot.press("j")
+        assert tree.cursor_node.data == ("kr", "ship-billing-v2")
+        await pilot.press("k", "up")
+        assert tree.cursor_node is node
+        # ← / h collapse, → / l expand, space toggles
+        await pilot.press("left")
+        assert not node.is_expanded
+        await pilot.press("l")
         assert node.is_expanded
         await pilot.press("h")
         assert not node.is_expanded
-        await pilot.press("l")
+        await pilot.press("right")
         assert node.is_expanded
         await pilot.press("j")
         assert tree.cursor_node.data[0] == "kr"
@@ -124,5 +129,8 @@ async def test_inside_the_okr_tree_the_keys_move_the_cursor_and_fold(tmp_path: P
         assert tree.cursor_node is node
         await pilot.press("space")
         assert not node.is_expanded
+        # With it collapsed, ↓ reaches the next objective
+        await pilot.press("down")
+        assert tree.cursor_node.data == ("objective", "delight")
         # And focus stayed in the tree the whole time
         assert app.focused is tree

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -114,6 +114,28 @@ def sync_table(table: DataTable, rows: dict[str, tuple[Any, ...]], columns: Sequ
         for column, cell in zip(columns, cells, strict=True):
             if table.get_cell(key, column) != cell:
                 table.update_cell(key, column, cell)
+
+
+class DetailTable(DataTable):
+    """A DataTable whose header always follows its columns' widths.
+
+    Textual 8.2.8 caches rendered cells by the table's update count, not by width: when a
+    frame is drawn between `add_row` and the idle pass that measures the new cells, the
+    header keeps the old, narrower widths. Bumping the count after that pass redraws it.
+    """
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        measuring = self._require_update_dimensions or bool(self._updated_cells)
+        await super()._on_idle(event)
+        if measuring:
+            self._update_count += 1
+            self.refresh()
+
+    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
+        super()._scroll_cursor_into_view(animate)
+        if self.has_focus:
+            # The table sits in a scrolling page: moving its cursor brings it into view.
+            self.scroll_visible(animate=False)
 
 
 # -- the shared plumbing of both detail screens -------------------------------------------
@@ -328,10 +350,10 @@ class KpiDetailScreen(DetailScreen):
                 yield Static(id="kd-stats", markup=False)
                 yield Static(id="kd-about", markup=False)
             yield Static(id="kd-breakdown-heading", classes="kd-heading", markup=False)
-            yield DataTable(id="kd-breakdown", cursor_type="row", zebra_stripes=True)
+            yield DetailTable(id="kd-breakdown", cursor_type="row", zebra_stripes=True)
             yield Static("Key results using this metric", id="kd-krs-heading",
                          classes="kd-heading", markup=False)
-            yield DataTable(id="kd-krs", cursor_type="row")
+            yield DetailTable(id="kd-krs", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -367,7 +389,7 @@ class KpiDetailScreen(DetailScreen):
         update_static(self.query_one("#kd-about", Static), self._about(detail))
         self._show_breakdown(detail)
         self._show_key_results(detail)
-        if self.focused is None:
+        if self.focused is None or self.focused.id == "kd-body":
             self._focus_first_table()
 
     def show_error(self, error: str | None) -> None:
@@ -378,7 +400,9 @@ class KpiDetailScreen(DetailScreen):
     def _focus_first_table(self) -> None:
         for table in self.query(DataTable):
             if table.display and table.row_count:
-                table.focus()
+                # Without scrolling: the chart and the stats stay in view until the
+                # cursor moves.
+                table.focus(scroll_visible=False)
                 return
 
     # -- presenting ------------------------------------------------------------------
@@ -471,9 +495,8 @@ class KpiDetailScreen(DetailScreen):
         lines.append(last)
         how = Text(end="")
         how.append("Reads ", style=heading)
-        window = view.window or "latest point"
-        how.append(f"{view.agg} over {window} · higher is "
-                   f"{'better' if view.direction == 'up' else 'worse'}")
+        what = "the latest point" if view.window is None else f"{view.agg} over {view.window}"
+        how.append(f"{what} · higher is {'better' if view.direction == 'up' else 'worse'}")
         lines.append(how)
         if detail.out_of_scale is not None and detail.out_of_scale.ignored:
             oos = detail.out_of_scale

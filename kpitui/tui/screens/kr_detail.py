@@ -22,6 +22,7 @@ from kpitui.engine.detail import KrDetail, kr_detail
 from kpitui.engine.format import format_value
 from kpitui.tui.screens.kpi_detail import (
     DetailScreen,
+    DetailTable,
     empty_chart,
     gap_words,
     progress_text,
@@ -128,7 +129,7 @@ class KrDetailScreen(DetailScreen):
                 yield Static(id="kr-about", markup=False)
             yield Static("Key results and objectives (Enter opens)", id="kr-children-heading",
                          classes="kr-heading", markup=False)
-            yield DataTable(id="kr-children", cursor_type="row")
+            yield DetailTable(id="kr-children", cursor_type="row")
             metric = ChartPanel(empty_chart(f"kr-metric-{self.node_id}", "metric"),
                                 tz=self.app.tz, id="kr-metric")
             metric.can_focus = False
@@ -136,7 +137,7 @@ class KrDetailScreen(DetailScreen):
             yield Static("Check-ins", id="kr-checkins-heading", classes="kr-heading",
                          markup=False)
             yield Static("No check-ins yet.", id="kr-no-checkins", markup=False)
-            yield DataTable(id="kr-checkins", cursor_type="row", zebra_stripes=True)
+            yield DetailTable(id="kr-checkins", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -175,10 +176,10 @@ class KrDetailScreen(DetailScreen):
             self.query_one("#kr-metric", ChartPanel).update_view(detail.metric_chart)
         self._show_checkins(detail)
         self._show_children(detail)
-        if self.focused is None:
+        if self.focused is None or self.focused.id == "kr-body":
             for table in self.query(DataTable):
                 if table.display and table.row_count:
-                    table.focus()
+                    table.focus(scroll_visible=False)
                     break
 
     # -- presenting ------------------------------------------------------------------

@@ -9,6 +9,7 @@ the normal writer, everything fixed at `AS_OF` in UTC.
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -36,7 +37,7 @@ SPEC: dict[str, Any] = {
                                "description": "Signups per visit, a ratio of sums."}},
     "kpis": [
         {"id": "signups", "title": "Signups", "metric": "signups", "agg": "sum", "window": "7d",
-         "target": 1500, "warn": 1200, "crit": 900,
+         "target": 1600, "warn": 1400, "crit": 1000,
          "description": "New accounts, all plans, over the last 7 days."},
         {"id": "mrr", "title": "MRR", "metric": "mrr", "format": "currency", "currency": "USD",
          "target": 20000},
@@ -50,7 +51,7 @@ SPEC: dict[str, Any] = {
     "okrs": [
         {"id": "grow", "title": "Grow the business", "owner": "ana", "key_results": [
             {"id": "signups-kr", "title": "10,000 signups this quarter", "metric": "signups",
-             "agg": "sum", "target": 10000, "owner": "ana"},
+             "agg": "sum", "start": 0, "target": 10000, "owner": "ana"},
             {"id": "mrr-kr", "title": "MRR to $20k", "metric": "mrr", "start": 8000,
              "target": 20000},
         ], "children": [
@@ -58,7 +59,7 @@ SPEC: dict[str, Any] = {
                 {"id": "nps-score", "title": "NPS to 50", "start": 10, "target": 50,
                  "owner": "bo"},
                 {"id": "empty-kr", "title": "Nothing measured yet", "metric": "nothing",
-                 "target": 5},
+                 "start": 0, "target": 5},
             ]},
         ]},
     ],
@@ -66,13 +67,15 @@ SPEC: dict[str, Any] = {
 
 
 def signup_points() -> list[tuple[str, dict[str, str], int, float]]:
-    """One point a day at 14:00 UTC for 60 days, per plan: free on day d (d = 1 is
-    yesterday) is 100 + d, pro is 10 * d. Visits are 1,000 a day."""
+    """One point a day at 14:00 UTC for 60 days, per plan: on day d (d = 1 is yesterday)
+    free is 100 + d, pro is 10 * d and team, the one growing, 50 - d / 2.
+    Visits are 1,000 a day."""
     points: list[tuple[str, dict[str, str], int, float]] = []
     for d in range(1, 61):
         ts = AS_OF - d * DAY + 2 * HOUR
         points.append(("signups", {"plan": "free"}, ts, 100.0 + d))
         points.append(("signups", {"plan": "pro"}, ts, 10.0 * d))
+        points.append(("signups", {"plan": "team"}, ts, 50.0 - d / 2))
         points.append(("visits", {}, ts, 1000.0))
     return points
 
@@ -123,12 +126,16 @@ class DetailHost(App[None]):
         self.tz = timeutil.resolve_timezone(dashboard.timezone)
         self._as_of = as_of
         self._first = first
-        reader = self.open_reader()
+        self.board = self.evaluate_board() if store_path.exists() else None
+        self.reader_threads: list[str] = []
+        """The thread each reader was opened on (the screens must never use the UI's)."""
+
+    def evaluate_board(self) -> Any:
+        reader = open_store(self.store_path)
         try:
-            self.board = evaluate(dashboard, reader, as_of)
+            return evaluate(self.loaded.dashboard, reader, self._as_of)
         finally:
             reader.close()
-        self.readers_opened = 0
 
     def compose(self) -> ComposeResult:
         yield Static("the board", id="board")
@@ -136,14 +143,14 @@ class DetailHost(App[None]):
     def on_mount(self) -> None:
         if self._first[0] == "kpi":
             self.open_kpi_detail(self._first[1])
-        else:
+        elif self._first:
             self.open_kr_detail(self._first[0], self._first[1])
 
     def as_of(self) -> int:
         return self._as_of
 
     def open_reader(self) -> Any:
-        self.readers_opened = getattr(self, "readers_opened", 0) + 1
+        self.reader_threads.append(threading.current_thread().name)
         return open_store(self.store_path)
 
     def open_kpi_detail(self, kpi_id: str) -> None:

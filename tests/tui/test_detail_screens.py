@@ -1,0 +1,398 @@
+"""The drill-down screens in a host app (and once in the real app), driven by the Pilot.
+
+The store is a temporary SQLite file written through the normal writer; every expected
+number is computed here from the points the world wrote, never read back from the engine.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+from rich.console import Console
+
+from kpitui.engine.detail import BUCKET_LADDER
+from kpitui.tui.screens.kpi_detail import KpiDetailScreen, spark_text
+from kpitui.tui.screens.kr_detail import KrDetailScreen
+from tests.tui.snapshot_apps.detail_host import (
+    AS_OF,
+    DAY,
+    HOUR,
+    SPEC,
+    DetailHost,
+    make_store,
+    settle,
+    signup_points,
+)
+
+
+def screen_text(app) -> str:
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True,
+                      color_system=None, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
+
+
+def independent_stats(days: int, plan: str | None = None) -> dict[str, float]:
+    """Stats of the world's signups over the last `days` days, from the raw points."""
+    lo = AS_OF - days * DAY + 1
+    chosen = [(labels["plan"], ts, v) for metric, labels, ts, v in signup_points()
+              if metric == "signups" and lo <= ts <= AS_OF
+              and labels["plan"] == (plan or labels["plan"])]
+    values = [v for _, _, v in chosen]
+    lasts: dict[str, tuple[int, float]] = {}
+    for name, ts, v in chosen:
+        if name not in lasts or ts > lasts[name][0]:
+            lasts[name] = (ts, v)
+    return {"last": sum(v for _, v in lasts.values()), "min": min(values), "max": max(values),
+            "avg": sum(values) / len(values), "sum": sum(values), "count": len(values)}
+
+
+def shown_stats(screen: KpiDetailScreen) -> dict[str, float]:
+    s = screen.detail.stats
+    return {k: getattr(s, k) for k in ("last", "min", "max", "avg", "sum", "count")}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    return make_store(tmp_path / "metrics.db")
+
+
+def host(store: Path, *first: str, **kwargs) -> DetailHost:
+    return DetailHost(store, first, **kwargs)
+
+
+# -- the KPI detail ---------------------------------------------------------------------
+
+
+async def test_range_keys_change_the_stats(store):
+    # Given the signups KPI detail, opened on its default 30-day range
+    app = host(store, "kpi", "signups")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, KpiDetailScreen)
+        assert screen.detail.range_key == "30d"
+        assert shown_stats(screen) == pytest.approx(independent_stats(30))
+        # Worked example: 30 days of free (3,465), pro (4,650) and team (1,267.5)
+        assert screen.detail.stats.sum == pytest.approx(9382.5)
+        assert "9,382.50" in screen_text(app)
+        # When 1 is pressed / Then the stats are the last 7 days'
+        await pilot.press("1")
+        await settle(pilot)
+        assert screen.detail.range_key == "7d"
+        assert shown_stats(screen) == pytest.approx(independent_stats(7))
+        assert screen.detail.stats.sum == pytest.approx(728 + 280 + 336)
+        assert "1,344" in screen_text(app)
+        # And 3 (90 days) covers all 60 days written, 2 goes back to 30 days
+        await pilot.press("3")
+        await settle(pilot)
+        assert screen.detail.stats.count == 180
+        await pilot.press("2")
+        await settle(pilot)
+        assert shown_stats(screen) == pytest.approx(independent_stats(30))
+
+
+async def test_header_shows_the_boards_value_state_and_comparison(store):
+    app = host(store, "kpi", "signups")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        head = text.splitlines()[0]
+        # 1,344 this week (warn: at or under 1,400) against 1,547 + 311.50 the week before
+        assert "Signups" in head and "▲ warn" in head and "1,344" in head
+        assert "vs previous 7d" in head
+        assert app.screen.detail.kpi == app.board.kpi("signups")
+
+
+async def test_bucket_keys_step_through_the_ladder(store):
+    app = host(store, "kpi", "signups")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        # Given 30 days in automatic 6h buckets
+        assert (screen.detail.bucket, screen.detail.bucket_auto) == (6 * HOUR, True)
+        # When ] is pressed / Then daily buckets: one chart point per day with data
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert (screen.detail.bucket, screen.detail.bucket_auto) == (DAY, False)
+        assert len(screen.detail.chart.series[0].points) == 30
+        # And [ twice goes down to hourly buckets, never below
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await settle(pilot)
+        assert screen.detail.bucket == BUCKET_LADDER[0] == HOUR
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert screen.detail.bucket == HOUR
+        # And a new range starts again from its automatic bucket
+        await pilot.press("4")
+        await settle(pilot)
+        assert (screen.detail.bucket, screen.detail.bucket_auto) == (7 * DAY, True)
+
+
+async def test_enter_on_a_label_row_filters_the_chart(store):
+    app = host(store, "kpi", "signups")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        # Given the breakdown has focus, its first row is the biggest plan: free
+        assert app.focused.id == "kd-breakdown"
+        # When Enter is pressed / Then chart and stats are free's alone
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.label_filter == ("plan", "free")
+        assert screen.detail.chart.series[0].name == "plan=free"
+        assert shown_stats(screen) == pytest.approx(independent_stats(30, plan="free"))
+        assert "filter plan=free" in screen_text(app)
+        # And Enter again clears the filter
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.label_filter is None
+        assert shown_stats(screen) == pytest.approx(independent_stats(30))
+        # And so does c, after picking pro (two rows down)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert screen.label_filter == ("plan", "pro")
+        assert shown_stats(screen) == pytest.approx(independent_stats(30, plan="pro"))
+        await pilot.press("c")
+        await settle(pilot)
+        assert screen.label_filter is None
+        assert screen.detail.chart.series[0].name == "signups"
+
+
+async def test_breakdown_shares_and_sorting(store):
+    app = host(store, "kpi", "signups")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#kd-breakdown")
+
+        def order() -> list[str]:
+            return [row.key.value.split("\x00")[1] for row in table.ordered_rows]
+
+        # Given this week: free 728, team 336, pro 280 of 1,344
+        rows = {r.value: r for r in app.screen.detail.breakdowns[0].rows}
+        assert rows["free"].share == pytest.approx(728 / 1344)
+        assert rows["team"].share == pytest.approx(336 / 1344)
+        assert order() == ["free", "team", "pro"]
+        text = screen_text(app)
+        assert "54.2%" in text and "25.0%" in text and "20.8%" in text
+        # When s cycles the sort column: share, delta (team grew 7.9%), then label
+        await pilot.press("s")
+        assert app.screen.sort_by == "share" and order() == ["free", "team", "pro"]
+        await pilot.press("s")
+        assert app.screen.sort_by == "delta" and order() == ["team", "free", "pro"]
+        await pilot.press("s")
+        assert app.screen.sort_by == "label" and order() == ["free", "pro", "team"]
+        await pilot.press("s")
+        assert app.screen.sort_by == "value" and order() == ["free", "team", "pro"]
+
+
+async def test_key_results_open_their_detail_and_escape_comes_back(store):
+    app = host(store, "kpi", "signups")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        kpi_screen = app.screen
+        # Given the key results using signups, listed below the breakdown
+        assert [kr.id for kr in kpi_screen.detail.key_results] == ["signups-kr"]
+        # When Tab moves to their table and Enter is pressed
+        await pilot.press("tab")
+        assert app.focused.id == "kd-krs"
+        await pilot.press("enter")
+        await settle(pilot)
+        # Then the key result's detail opens
+        assert isinstance(app.screen, KrDetailScreen)
+        assert (app.screen.kind, app.screen.node_id) == ("kr", "signups-kr")
+        # And Escape goes back to the KPI, then to the board
+        await pilot.press("escape")
+        assert app.screen is kpi_screen
+        assert app.focused.id == "kd-krs"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, KpiDetailScreen | KrDetailScreen)
+
+
+@pytest.mark.parametrize(
+    ("kpi_id", "value"),
+    [("empty", "—"), ("single", "42"), ("future", "—")],
+    ids=["no points", "one point", "future points only"],
+)
+async def test_awkward_metrics_render_without_error(store, kpi_id, value):
+    app = host(store, "kpi", kpi_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.error is None and screen.detail.error is None
+        text = screen_text(app)
+        assert value in text.splitlines()[0]
+        for key in ("1", "0", "right_square_bracket", "s", "c"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert screen.error is None
+        if kpi_id == "single":
+            assert screen.detail.stats.count == 1 and screen.detail.stats.max == 42
+        else:
+            assert screen.detail.stats.count == 0
+            assert "no data" in screen_text(app)
+
+
+async def test_derived_metric_shows_its_formula(store):
+    app = host(store, "kpi", "conversion")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Formula signups / visits" in text
+        assert "Signups per visit" in text
+        # 1,344 signups over 7,000 visits this week
+        assert app.screen.detail.kpi.value == pytest.approx(1344 / 7000)
+        assert "19.2%" in text
+
+
+async def test_queries_run_off_the_ui_thread_and_refresh_on_a_new_board(store):
+    from kpitui.tui.app import KpituiApp
+
+    app = host(store, "kpi", "mrr")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.detail.kpi.value == 16000
+        # When a new point lands and the app announces a new board
+        from kpitui.store import open_writer
+
+        with open_writer(store) as writer:
+            writer.write_points([("mrr", {}, AS_OF, 17250.0)])
+        loads = screen.loads
+        screen.post_message(KpituiApp.BoardRefreshed(app.evaluate_board()))
+        await settle(pilot)
+        # Then the detail reloaded and shows it
+        assert screen.loads == loads + 1
+        assert screen.detail.kpi.value == 17250
+        assert "$17,250.00" in screen_text(app)
+        # And no store reader was ever opened on the UI thread
+        assert app.reader_threads
+        assert threading.main_thread().name not in app.reader_threads
+
+
+async def test_a_missing_store_is_said_on_screen(tmp_path):
+    app = host(tmp_path / "nowhere.db", "kpi", "signups")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.screen.error
+        assert "⚠" in screen_text(app)
+
+
+async def test_an_unknown_kpi_is_said_on_screen(store):
+    app = host(store, "kpi", "gone")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "no KPI 'gone'" in app.screen.error
+        await pilot.press("1", "escape")
+        assert not isinstance(app.screen, KpiDetailScreen)
+
+
+def test_spark_text():
+    assert spark_text([]) == ""
+    assert spark_text([1, 2, 3, 4, 5, 6, 7, 8]) == "▁▂▃▄▅▆▇█"
+    assert spark_text([5, 5, 5]) == "▄▄▄"
+    assert len(spark_text(list(range(100)), width=12)) == 12
+
+
+# -- the key-result detail ----------------------------------------------------------------
+
+
+async def test_kr_detail_lists_its_checkins(store):
+    app = host(store, "kr", "nps-score")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#kr-checkins")
+        # Then the two check-ins up to as-of, newest first (Dec 1 is after as-of)
+        rows = [[cell.plain for cell in table.get_row(row.key)] for row in table.ordered_rows]
+        assert rows == [
+            ["2026-11-02 09:00", "26", "▲ at risk", "[bold]slipping[/]"],
+            ["2026-10-15 09:00", "20", "✔ on track", "first survey"],
+        ]
+        # And the numbers: (26 - 10) / (50 - 10) = 40% against 59% expected
+        text = screen_text(app)
+        assert "40%" in text and "19 pts behind expected" in text
+        assert "▲ at risk" in text.splitlines()[0]
+        # And the note's markup is shown as typed, never applied
+        await pilot.press("down")
+        await settle(pilot)
+        assert "[bold]slipping[/]" in screen_text(app)
+
+
+async def test_kr_detail_of_a_metric_kr_has_its_chart(store):
+    app = host(store, "kr", "mrr-kr")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.has_class("-metric") and screen.has_class("-no-checkins")
+        # MRR today is 16,000: (16,000 - 8,000) / (20,000 - 8,000) = 67%
+        assert screen.detail.progress_raw == pytest.approx(8000 / 12000)
+        assert screen.detail.metric_chart.series[0].points[-1] == (AS_OF, 16000.0)
+        assert "mrr · latest value" in screen_text(app) or screen.query_one("#kr-metric")
+
+
+async def test_kr_detail_without_points(store):
+    app = host(store, "kr", "empty-kr")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.screen.error is None
+        assert app.screen.detail.progress is None
+        assert "no progress to compare" in screen_text(app)
+
+
+async def test_objective_detail_drills_into_its_children(store):
+    app = host(store, "objective", "grow")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#kr-children")
+        assert [row.key.value for row in table.ordered_rows] == [
+            "kr:signups-kr", "kr:mrr-kr", "objective:delight"]
+        assert app.focused is table
+        # When the child objective is chosen / Then its own detail opens
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert (app.screen.kind, app.screen.node_id) == ("objective", "delight")
+        assert app.screen.detail.progress == pytest.approx(0.4 / 1)  # NPS 40%, nothing else
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+# -- in the real app ---------------------------------------------------------------------
+
+
+async def test_enter_on_a_card_opens_the_detail_and_escape_restores_focus(tmp_path, store):
+    from kpitui.spec import load_dashboard
+    from kpitui.timeutil import FixedClock
+    from kpitui.tui.app import KpituiApp
+
+    spec_path = tmp_path / "dashboard.yaml"
+    spec_path.write_text(yaml.safe_dump({**SPEC, "refresh": "1h", "store": store.name}),
+                         encoding="utf-8")
+    app = KpituiApp(load_dashboard(spec_path), store_path=store, clock=FixedClock(AS_OF))
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(50):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app.board is not None and app.focused is not None:
+                break
+        card = app.focused
+        # Given focus on the first card (signups) / When Enter is pressed
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, KpiDetailScreen) and screen.kpi_id == "signups"
+        assert shown_stats(screen) == pytest.approx(independent_stats(30))
+        await pilot.press("1")
+        await settle(pilot)
+        assert shown_stats(screen) == pytest.approx(independent_stats(7))
+        # Then Escape returns to the board with the same card focused
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is card
+

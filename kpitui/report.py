@@ -30,18 +30,24 @@ TITLE_CAP = 36  # longer titles push their row's columns right instead of being 
 # -- JSON -----------------------------------------------------------------------------
 
 
+def _num(value: float | None) -> float | None:
+    """A number without float noise: sums of stored values print as 175161.2, not
+    175161.19999999998 (12 significant digits are far beyond any KPI's precision)."""
+    return None if value is None else float(f"{value:.12g}")
+
+
 def _kpi_json(kpi: KpiView) -> dict[str, Any]:
     return {
         "id": kpi.id,
         "title": kpi.title,
         "metric": kpi.metric,
-        "value": kpi.value,
+        "value": _num(kpi.value),
         "display": kpi.display,
         "state": kpi.state,
-        "target": kpi.target,
-        "previous": kpi.previous,
-        "delta": kpi.delta,
-        "delta_pct": kpi.delta_pct,
+        "target": _num(kpi.target),
+        "previous": _num(kpi.previous),
+        "delta": _num(kpi.delta),
+        "delta_pct": _num(kpi.delta_pct),
         "last_at": None if kpi.last_at is None else timeutil.iso_utc(kpi.last_at),
     }
 
@@ -51,11 +57,11 @@ def _kr_json(kr: KrView) -> dict[str, Any]:
         "id": kr.id,
         "title": kr.title,
         "kind": kr.kind,
-        "start": kr.start,
-        "target": kr.target,
-        "current": kr.current,
-        "progress_raw": kr.progress_raw,
-        "progress": kr.progress,
+        "start": _num(kr.start),
+        "target": _num(kr.target),
+        "current": _num(kr.current),
+        "progress_raw": _num(kr.progress_raw),
+        "progress": _num(kr.progress),
         "status": kr.status,
         "confidence": kr.confidence,
         "checkin_due": kr.checkin_due,
@@ -67,8 +73,8 @@ def _objective_json(objective: ObjectiveView) -> dict[str, Any]:
         "id": objective.id,
         "title": objective.title,
         "owner": objective.owner,
-        "progress": objective.progress,
-        "expected": objective.expected,
+        "progress": _num(objective.progress),
+        "expected": _num(objective.expected),
         "status": objective.status,
         "key_results": [_kr_json(kr) for kr in objective.key_results],
         "children": [_objective_json(child) for child in objective.children],
@@ -188,12 +194,23 @@ def _kpi_table(board: Board) -> list[str]:
     return lines
 
 
-def _kr_line(kr: KrView, depth: int) -> str:
+def _kr_value(value: float, kpi: KpiView | None) -> str:
+    """A KR number in the unit of a KPI on its metric (%, duration), else plainly."""
+    if kpi is not None and kpi.format in ("percent", "duration", "compact"):
+        return format_value(value, kpi.format)
+    if abs(value) >= 100 or float(value).is_integer():
+        return format_value(round(value))
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _kr_line(kr: KrView, depth: int, kpis: dict[str, KpiView]) -> str:
     indent = "  " * depth
     status = f"{STATUS_GLYPHS.get(kr.status, '?')} {kr.status}"
-    parts = [f"{indent}{progress_bar(kr.progress_raw if kr.progress is not None else None)}  {pad(status, 13)} {printable(kr.title)}"]
-    if kr.current is not None and kr.target is not None and kr.kind not in ("milestone",):
-        parts.append(f"{format_value(kr.current)} / {format_value(kr.target)}")
+    bar = progress_bar(kr.progress_raw if kr.progress is not None else None)
+    parts = [f"{indent}{bar}  {pad(status, 13)} {printable(kr.title)}"]
+    if kr.current is not None and kr.target is not None and kr.kind != "milestone":
+        kpi = kpis.get(kr.metric or "")
+        parts.append(f"{_kr_value(kr.current, kpi)} / {_kr_value(kr.target, kpi)}")
     if kr.owner:
         parts.append(f"@{printable(kr.owner)}")
     if kr.confidence:
@@ -205,7 +222,7 @@ def _kr_line(kr: KrView, depth: int) -> str:
     return "  ·  ".join(parts)
 
 
-def _objective_lines(objective: ObjectiveView, depth: int) -> Iterator[str]:
+def _objective_lines(objective: ObjectiveView, depth: int, kpis: dict[str, KpiView]) -> Iterator[str]:
     indent = "  " * depth
     status = f"{STATUS_GLYPHS.get(objective.status, '?')} {objective.status}"
     line = f"{indent}{progress_bar(objective.progress)}  {pad(status, 13)} {printable(objective.title)}"
@@ -213,9 +230,18 @@ def _objective_lines(objective: ObjectiveView, depth: int) -> Iterator[str]:
         line += f"  ·  @{printable(objective.owner)}"
     yield line
     for kr in objective.key_results:
-        yield _kr_line(kr, depth + 1)
+        yield _kr_line(kr, depth + 1, kpis)
     for child in objective.children:
-        yield from _objective_lines(child, depth + 1)
+        yield from _objective_lines(child, depth + 1, kpis)
+
+
+def _kpis_by_metric(board: Board) -> dict[str, KpiView]:
+    """The first KPI on each metric, for the units of key results on that metric."""
+    found: dict[str, KpiView] = {}
+    for kpi in board.kpis:
+        if not kpi.labels:
+            found.setdefault(kpi.metric, kpi)
+    return found
 
 
 def board_to_text(board: Board, width: int = 100) -> str:
@@ -225,8 +251,9 @@ def board_to_text(board: Board, width: int = 100) -> str:
     if board.okrs:
         expected = round(board.expected * 100)
         lines += ["", f"OKRs  {board.period_label}  ({expected}% of the period elapsed)"]
+        kpis = _kpis_by_metric(board)
         for objective in board.okrs:
-            lines.extend("  " + line for line in _objective_lines(objective, 0))
+            lines.extend("  " + line for line in _objective_lines(objective, 0, kpis))
     errors = [c for c in board.charts if c.error]
     if errors:
         lines += ["", "Charts"]

@@ -185,3 +185,16 @@ def test_text_of_an_empty_board():
     text = board_to_text(board_of(FakeReader(), title="Empty"))
     assert "(no KPIs)" in text
     assert "OKRs" not in text
+
+
+def test_json_numbers_carry_no_float_noise():
+    # Given MRR of three plans whose float sum is 175161.19999999998
+    reader = FakeReader([
+        ("mrr", {"plan": "c"}, AS_OF - HOUR, 95_160.3),
+        ("mrr", {"plan": "b"}, AS_OF - HOUR, 61_000.6),
+        ("mrr", {"plan": "a"}, AS_OF - HOUR, 19_000.3),
+    ])
+    board = board_of(reader, kpis=[{"metric": "mrr"}])
+    assert board.kpis[0].value != 175_161.2  # the float sum itself is noisy
+    # Then the JSON says 175161.2
+    assert board_to_json(board)["kpis"][0]["value"] == 175_161.2

@@ -307,3 +307,42 @@ def test_svg_of_the_real_screen(board_dir, capsys):
     # Then an SVG of the screen is written
     svg = (board_dir / "board.svg").read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<svg") and "MRR" in svg
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory):
+    from kpitui.demo import sample_data_module
+
+    path = tmp_path_factory.mktemp("sample") / "metrics.db"
+    sample_data_module().generate(path, end=NOW)
+    return path
+
+
+def test_repo_dashboard_checks_clean_on_the_sample_data(sample_store, capsys):
+    # Given the repository's dashboard.yaml and the sample store
+    # When it is checked / Then it is clean, without even a warning
+    assert main(["check", str(REPO / "dashboard.yaml"), "--db", str(sample_store)]) == 0
+    captured = capsys.readouterr()
+    assert "warning" not in captured.err
+    assert "12 KPIs, 2 charts" in captured.out
+
+
+def test_repo_dashboard_shows_a_mix_of_states(sample_store, capsys):
+    # When the sample board is snapshotted at a fixed moment
+    code = main(["snapshot", str(REPO / "dashboard.yaml"), "--db", str(sample_store),
+                 "--format", "json", "--as-of", AS_OF])
+    data = json.loads(capsys.readouterr().out)
+    states = {k["id"]: k["state"] for k in data["kpis"]}
+    # Then the North Star leads, and the board shows ok, warn and crit KPIs
+    assert code == 0
+    assert data["kpis"][0]["id"] == "mrr"
+    assert {"ok", "warn", "crit"} <= set(states.values())
+    assert "no_data" not in states.values() and "error" not in states.values()
+    # And the OKR tree has every status colour and a due check-in
+    krs = [kr for o in data["okrs"] for kr in o["key_results"]]
+    krs += [kr for o in data["okrs"] for c in o["children"] for kr in c["key_results"]]
+    assert {"on_track", "at_risk", "off_track"} <= {kr["status"] for kr in krs}
+    assert any(kr["checkin_due"] for kr in krs)

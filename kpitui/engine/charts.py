@@ -12,16 +12,32 @@ from kpitui.spec.models import Chart
 
 
 def reference_kpi(chart: Chart, kpis: Sequence[KpiView]) -> KpiView | None:
-    """The KPI drawn as target/threshold lines: one on the chart's single metric.
+    """The KPI whose target and thresholds are drawn as lines on `chart`.
 
-    Prefer a KPI that has a target or thresholds, and one with the chart's own labels.
+    Only a KPI on the chart's single metric, with the same labels and a value on the
+    chart's scale: the same agg, and for sums and counts a window as long as the bucket
+    (a weekly target drawn over daily buckets would be 7 times too high). A chart split
+    by a label draws none: the KPI's lines are for the total, not for each line.
     """
-    if len(chart.metrics) != 1:
+    if len(chart.metrics) != 1 or chart.split_by:
         return None
-    same = [k for k in kpis if k.metric == chart.metrics[0]]
     labels = tuple(sorted(chart.labels.items()))
-    same.sort(key=lambda k: (k.target is None and k.warn is None and k.crit is None, k.labels != labels))
-    return same[0] if same else None
+    bucket = timeutil.parse_duration(chart.bucket)
+    for kpi in kpis:
+        if kpi.metric != chart.metrics[0] or kpi.labels != labels or kpi.agg != chart.agg:
+            continue
+        if kpi.target is None and kpi.warn is None and kpi.crit is None:
+            continue
+        if kpi.agg in ("sum", "count") and not _same_span(kpi.window, bucket):
+            continue
+        return kpi
+    return None
+
+
+def _same_span(window: str | None, bucket: int) -> bool:
+    if window is None or timeutil.is_calendar_window(window):
+        return False
+    return timeutil.parse_duration(window) == bucket
 
 
 def ref_lines(kpi: KpiView | None) -> tuple[RefLine, ...]:
@@ -39,7 +55,7 @@ def evaluate_chart(
     rng = timeutil.window_range(chart.window, as_of, tz)
     bucket = capped_bucket(rng, timeutil.parse_duration(chart.bucket))
     reference = reference_kpi(chart, kpis)
-    fmt = reference.format if reference is not None else _derived_format(chart, source)
+    fmt = _chart_format(chart, source, kpis)
     base = {
         "id": chart.id,
         "title": chart.title or chart.id,
@@ -70,9 +86,11 @@ def evaluate_chart(
     return ChartView(**base, series=tuple(series))
 
 
-def _derived_format(chart: Chart, source: MetricSource) -> str:
-    formats = {
-        (source.derived[m].format if m in source.derived else None) or "number"
-        for m in chart.metrics
-    }
+def _chart_format(chart: Chart, source: MetricSource, kpis: Sequence[KpiView]) -> str:
+    """The format of the chart's values: a KPI's on its metric, else a derived metric's."""
+    formats = set()
+    for metric in chart.metrics:
+        kpi = next((k for k in kpis if k.metric == metric and k.agg == chart.agg), None)
+        derived = source.derived.get(metric)
+        formats.add(kpi.format if kpi else (derived.format if derived and derived.format else "number"))
     return formats.pop() if len(formats) == 1 else "number"

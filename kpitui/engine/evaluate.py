@@ -8,6 +8,7 @@ spec (parsed formulas, pages) is computed once per spec object.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from kpitui import timeutil
 from kpitui.engine.board import Board, PageView
@@ -24,6 +25,7 @@ class _Prepared:
     spec: Dashboard  # kept so the id() key cannot be reused by another object
     formulas: dict[str, Formula | Exception]
     pages: tuple[PageView, ...]
+    tz: tzinfo
 
 
 _PREPARED: dict[int, _Prepared] = {}
@@ -45,11 +47,12 @@ def _parse_formulas(spec: Dashboard) -> dict[str, Formula | Exception]:
 
 
 def prepare(spec: Dashboard) -> _Prepared:
-    """Parsed formulas and pages of `spec`, cached by the spec object (it is frozen)."""
+    """Parsed formulas, pages and zone of `spec`, cached by the spec object (it is frozen)."""
     found = _PREPARED.get(id(spec))
     if found is not None and found.spec is spec:
         return found
-    prepared = _Prepared(spec, _parse_formulas(spec), board_pages(spec))
+    tz = timeutil.resolve_timezone(spec.timezone)
+    prepared = _Prepared(spec, _parse_formulas(spec), board_pages(spec), tz)
     if len(_PREPARED) >= _PREPARED_MAX:
         _PREPARED.pop(next(iter(_PREPARED)))
     _PREPARED[id(spec)] = prepared
@@ -60,7 +63,7 @@ def evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
     """The Board of `spec` over `reader` at `as_of` (UTC epoch seconds). Never raises for
     store trouble: a failing query makes that KPI, chart or key result show the reason."""
     prepared = prepare(spec)
-    tz = timeutil.resolve_timezone(spec.timezone)
+    tz = prepared.tz
     source = MetricSource(reader, spec.metrics, prepared.formulas)
     kpis = tuple(evaluate_kpi(kpi, source, as_of, tz) for kpi in board_order(spec.kpis))
     charts = tuple(evaluate_chart(chart, source, kpis, as_of, tz) for chart in spec.charts)

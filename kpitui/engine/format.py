@@ -105,21 +105,26 @@ def _duration(value: float, decimals: int | None) -> str:
 # -- deltas ----------------------------------------------------------------------------
 
 
+def _signed(value: float, text: str) -> str:
+    """`text` (the formatted magnitude) with the sign of `value`, unless it rounds to 0."""
+    if not any(ch.isdigit() and ch != "0" for ch in text):
+        return text
+    return f"{'-' if value < 0 else '+'}{text}"
+
+
 def format_signed(
     value: float, fmt: str, *, currency: str | None = None, decimals: int | None = None
 ) -> str:
     """A change in the KPI's own format with its sign: `+1,234`, `-$3.50`, `+0.3 pp`."""
-    sign = "-" if value < 0 else "+" if value > 0 else ""
     if fmt == "percent":
         # A change of a rate is read in percentage points, not as a percent of a percent.
-        return f"{sign}{_grouped(abs(value) * 100, 1 if decimals is None else decimals)} pp"
-    return f"{sign}{format_value(abs(value), fmt, currency=currency, decimals=decimals)}"
+        return _signed(value, f"{_grouped(abs(value) * 100, 1 if decimals is None else decimals)} pp")
+    return _signed(value, format_value(abs(value), fmt, currency=currency, decimals=decimals))
 
 
 def format_percent_change(fraction: float) -> str:
     """`0.052` → `+5.2%` (a relative change, signed)."""
-    sign = "-" if fraction < 0 else "+" if fraction > 0 else ""
-    return f"{sign}{_grouped(abs(fraction) * 100, 1)}%"
+    return _signed(fraction, f"{_grouped(abs(fraction) * 100, 1)}%")
 
 
 def format_delta(

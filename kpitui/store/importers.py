@@ -307,7 +307,7 @@ def _read_csv_rows(
     ncols: int,
     write: Callable[[Sequence[Sequence[str]], Callable[[int], int]], None],
 ) -> None:
-    reader = csv.reader(lines)
+    reader = csv.reader(lines, strict=True)
     rows: list[list[str]] = []
     starts: list[int] = []
     done = 0
@@ -324,7 +324,7 @@ def _read_csv_rows(
                 write([list(c) for c in zip(*rows, strict=True)], starts.__getitem__)
                 rows, starts = [], []
     except csv.Error as exc:
-        raise InputError(f"bad CSV: {exc}", file=file, line=first_line + reader.line_num - 1) from None
+        raise InputError(f"bad CSV: {exc}", file=file, line=first_line + done) from None
     if rows:
         write([list(c) for c in zip(*rows, strict=True)], starts.__getitem__)
 

@@ -379,6 +379,9 @@ def _values(
         return _survey_rows(con, sel, agg, lo, size, end)
     if many:
         return _additive_scan_rows(con, sel, agg, lo, size, end)
+    level = _aligned_level(lo, size)
+    if level is not None and size < end - lo:
+        return _aligned_rows(con, sel, agg, lo, size, end, level)
     return _additive_rows(con, sel, agg, lo, size, end)
 
 
@@ -462,6 +465,52 @@ def _additive_rows(
             value = found[agg]
         if value is not None:
             out.append((row[0], row[1], value))
+    return out
+
+
+def _aligned_level(lo: int, size: int) -> int | None:
+    """The rollup whose rows each fall inside one bucket, when buckets start on its
+    boundaries and a bucket holds few of its rows; None otherwise."""
+    if lo % DAY == 0 and size % DAY == 0:
+        return DAY
+    if lo % HOUR == 0 and size % HOUR == 0 and size < DAY:
+        return HOUR
+    return None
+
+
+def _aligned_rows(
+    con: sqlite3.Connection, sel: _Selection, agg: str, lo: int, size: int, end: int, level: int
+) -> list[tuple[int, int, float | None]]:
+    """Buckets on the rollup grid (e.g. daily buckets from a UTC midnight): one range
+    scan of that rollup, then the tail after its last whole row from finer levels."""
+    top = end - end % level
+    hhi = end - end % HOUR
+    ids, g, k = sel.id_list(), sel.group_expr("series_id"), _bucket_expr
+    table = "rollup_day" if level == DAY else "rollup_hour"
+    parts = [
+        f"SELECT {g} AS g, {k('bucket')} AS k, n, total, vmin, vmax FROM {table}"
+        f" WHERE series_id IN ({ids}) AND bucket >= :lo AND bucket < :top"
+    ]
+    if level == DAY and top < hhi:
+        parts.append(
+            f"SELECT {g}, {k('bucket')}, n, total, vmin, vmax FROM rollup_hour"
+            f" WHERE series_id IN ({ids}) AND bucket >= :top AND bucket < :hhi"
+        )
+    if max(top, hhi) < end:
+        parts.append(
+            f"SELECT {g}, {k('ts')}, 1, value, value, value FROM points"
+            f" WHERE series_id IN ({ids}) AND ts >= :raw AND ts < :end"
+        )
+    sql = (
+        "SELECT g, k, sum(n), sum(total), min(vmin), max(vmax) FROM ("
+        + " UNION ALL ".join(parts)
+        + ") GROUP BY g, k"
+    )
+    params = {"lo": lo, "b": size, "end": end, "top": top, "hhi": hhi, "raw": max(top, hhi)}
+    out = []
+    for gi, ki, n, total, vmin, vmax in con.execute(sql, params):
+        value = {"sum": total, "count": n, "avg": total / n, "min": vmin, "max": vmax}[agg]
+        out.append((gi, ki, value))
     return out
 
 

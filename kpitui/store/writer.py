@@ -45,8 +45,10 @@ _INSERT_MANY = (
 _DENSE_HOURS = 200_000
 
 
-def open_writer(path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT) -> Writer:
+def open_writer(path: str | Path, *, busy_timeout: float | None = None) -> Writer:
     """Open (creating and migrating if needed) the store at `path` for writing."""
+    if busy_timeout is None:
+        busy_timeout = BUSY_TIMEOUT
     path = Path(path)
     if path.is_dir():
         raise InputError("is a directory, not a store file", file=str(path), hint="pass --db FILE")

@@ -29,7 +29,7 @@ from kpitui.tui.jumps import BoardJumps
 from kpitui.tui.live import LiveUpdates
 from kpitui.tui.navigation import Direction, nearest
 from kpitui.tui.poller import Poller
-from kpitui.tui.text import safe_plain
+from kpitui.tui.text import safe_plain, state_label
 from kpitui.tui.widgets.alerts_log import Alert, AlertsLog
 from kpitui.tui.widgets.chart_panel import ChartPanel
 from kpitui.tui.widgets.kpi_card import KpiCard
@@ -157,11 +157,12 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
     async def on_mount(self) -> None:
         self._dashboard = self.screen
         self._size_classes()
-        for warning in getattr(self.loaded, "warnings", ()) or ():
+        # A snapshot is a picture of the board: warnings are `kpitui check`'s to tell.
+        for warning in (getattr(self.loaded, "warnings", ()) or ()) if self.live else ():
             self.notify(str(warning), title="Spec warning", severity="warning", markup=False)
-        self._update_header()
         if self._initial_board is not None:
             await self._apply_board(self._initial_board, rebuild=True)
+        self._update_header()
         if self.live:
             self._start_poll(force=self._initial_board is None)
         if self.feed is not None:
@@ -275,7 +276,8 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
                     log.add_alert(_to_alert(change))
         for change in changes:
             self.notify(
-                f"{change.title}: {change.old_state} → {change.new_state}",
+                f"{safe_plain(change.title)}: {state_text(change.old_state)} → "
+                f"{state_text(change.new_state)}",
                 title="KPI state changed",
                 severity=severity(change),
                 markup=False,
@@ -361,7 +363,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             return
         target = nearest(origin.region, [(w, w.region) for w in panels if w is not origin], direction)
         if target is not None:
-            target.focus()
+            # Now, not `target.focus()` (deferred): keys typed ahead (jjj) must each move
+            # on from where the previous one landed.
+            self.screen.set_focus(target)
 
     @staticmethod
     def _panel_containing(widget: Widget | None, panels: list[Widget]) -> Widget | None:
@@ -394,6 +398,11 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         panels = [("KPI card", KpiCard), ("Chart", ChartPanel), ("OKR tree", OkrTree),
                   ("Alerts log", AlertsLog)]
         self.push_screen(HelpScreen(help_sections(self, panels)))
+
+
+def state_text(state: str) -> str:
+    """`✖ crit`: a state reads by its glyph and word, without colour."""
+    return state_label(state).plain
 
 
 def _to_alert(change: StateChange) -> Alert:

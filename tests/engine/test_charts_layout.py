@@ -123,3 +123,40 @@ def test_layout_pages_resolve_panel_kinds():
     assert money.rows == ((Panel("mrr", "kpi"), Panel("churn", "kpi")), (Panel("trend", "chart"),))
     assert second.title == "Page 2"
     assert second.rows == ((Panel("okrs", "okrs"), Panel("retain", "objective")), (Panel("alerts", "alerts"),))
+
+
+def test_reference_lines_only_from_a_kpi_on_the_chart_scale():
+    # Given a weekly signups KPI (target 700) and a daily one (target 100)
+    reader = FakeReader([("signups", {}, AS_OF - HOUR, 90)])
+    kpis = [
+        {"id": "weekly", "metric": "signups", "agg": "sum", "window": "7d", "target": 700},
+        {"id": "daily", "metric": "signups", "agg": "sum", "window": "1d", "target": 100, "warn": 80},
+        {"id": "eu", "metric": "signups", "agg": "sum", "window": "1d", "labels": {"region": "eu"}, "target": 5},
+    ]
+    charts = [
+        {"id": "per-day", "metrics": ["signups"], "agg": "sum", "bucket": "1d"},
+        {"id": "per-week", "metrics": ["signups"], "agg": "sum", "bucket": "7d"},
+        {"id": "per-hour", "metrics": ["signups"], "agg": "sum", "bucket": "1h"},
+        {"id": "by-region", "metrics": ["signups"], "agg": "sum", "bucket": "1d", "split_by": "region"},
+        {"id": "eu-daily", "metrics": ["signups"], "agg": "sum", "bucket": "1d", "labels": {"region": "eu"}},
+        {"id": "average", "metrics": ["signups"], "agg": "avg", "bucket": "1d"},
+    ]
+    board = board_of(reader, kpis=kpis, charts=charts)
+    lines = {c.id: c.ref_lines for c in board.charts}
+    # Then each chart draws the KPI whose window is its bucket, with the same labels and agg
+    assert lines["per-day"] == (RefLine("target", 100), RefLine("warn", 80))
+    assert lines["per-week"] == (RefLine("target", 700),)
+    assert lines["eu-daily"] == (RefLine("target", 5),)
+    # And none where no KPI is on the chart's scale, nor on a split chart
+    assert lines["per-hour"] == lines["by-region"] == lines["average"] == ()
+
+
+def test_chart_format_comes_from_a_kpi_on_its_metric():
+    reader = FakeReader([("churn_rate", {}, AS_OF - HOUR, 0.02)])
+    board = board_of(
+        reader,
+        kpis=[{"metric": "churn_rate", "format": "percent", "direction": "down"}],
+        charts=[{"id": "churn", "metrics": ["churn_rate"]}],
+    )
+    assert board.chart("churn").format == "percent"
+    assert board.chart("churn").ref_lines == ()

@@ -81,8 +81,9 @@ def test_tiny_negative_rounds_without_a_minus_sign():
         (900, 750, "duration", {}, "▲ +2m 30s (+20.0%)"),
         # previous 0: the delta only
         (5, 0, "number", {}, "▲ +5"),
-        # no change
+        # no change; a change that rounds to zero keeps its arrow but loses its sign
         (5, 5, "number", {}, "= 0"),
+        (0.8205, 0.8206, "percent", {}, "▼ 0.0 pp (0.0%)"),
         # a negative previous value: the percent change is against its magnitude
         (-50, -100, "number", {}, "▲ +50 (+50.0%)"),
     ],

@@ -167,7 +167,7 @@ async def test_a_state_change_flashes_logs_and_a_acknowledges_it(tmp_path: Path)
             ("churn", "ok", "crit")
         ]
         assert card(app, "churn").has_class("-alerted")
-        assert any("Churn: ok → crit" in str(n.message) for n in app._notifications)
+        assert any("Churn: ✔ ok → ✖ crit" in str(n.message) for n in app._notifications)
         # When a is pressed
         await pilot.press("a")
         await pilot.pause()
@@ -420,3 +420,25 @@ def test_run_starts_the_app_on_the_spec_and_its_store(tmp_path, monkeypatch):
     assert app.store_path == store
     assert app.loaded.dashboard.title == "Test board"
     assert app.as_of() == 1793491200
+
+
+async def test_the_command_palette_jumps_to_a_kpi(tmp_path: Path):
+    from textual.command import CommandPalette
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # When Ctrl+P is pressed and "go to churn" typed and chosen
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"go to churn")
+        palette = app.screen
+        for _ in range(100):  # the palette searches in a task: wait for its hits
+            await pilot.pause()
+            if palette.query("CommandList").first().option_count:
+                break
+        await pilot.press("enter")
+        await settle(pilot)
+        # Then the Churn card has focus on the board
+        assert app.focused is card(app, "churn")

@@ -147,7 +147,7 @@ async def test_enter_on_a_label_row_filters_the_chart(store):
         assert screen.label_filter == ("plan", "free")
         assert screen.detail.chart.series[0].name == "plan=free"
         assert shown_stats(screen) == pytest.approx(independent_stats(30, plan="free"))
-        assert "filter plan=free" in screen_text(app)
+        assert "only plan=free" in screen_text(app)
         # And Enter again clears the filter
         await pilot.press("enter")
         await settle(pilot)
@@ -258,6 +258,12 @@ async def test_queries_run_off_the_ui_thread_and_refresh_on_a_new_board(store):
         await settle(pilot)
         screen = app.screen
         assert screen.detail.kpi.value == 16000
+        chart = screen.query_one("#kd-chart")
+        replots = chart.replots
+        # When a new board arrives with nothing new / Then nothing is redrawn
+        screen.post_message(KpituiApp.BoardRefreshed(app.board))
+        await settle(pilot)
+        assert chart.replots == replots
         # When a new point lands and the app announces a new board
         from kpitui.store import open_writer
 
@@ -270,6 +276,7 @@ async def test_queries_run_off_the_ui_thread_and_refresh_on_a_new_board(store):
         assert screen.loads == loads + 1
         assert screen.detail.kpi.value == 17250
         assert "$17,250.00" in screen_text(app)
+        assert chart.replots == replots + 1
         # And no store reader was ever opened on the UI thread
         assert app.reader_threads
         assert threading.main_thread().name not in app.reader_threads
@@ -324,6 +331,28 @@ async def test_kr_detail_lists_its_checkins(store):
         assert "[bold]slipping[/]" in screen_text(app)
 
 
+async def test_kr_detail_shows_a_new_checkin_after_a_refresh(store):
+    from kpitui.store import open_writer
+    from kpitui.tui.app import KpituiApp
+
+    app = host(store, "kr", "nps-score")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # When a check-in is recorded and a new board arrives
+        with open_writer(store) as writer:
+            writer.write_checkin("nps-score", AS_OF - HOUR, 34.0, confidence="on_track",
+                                 note="back on track")
+        app.screen.post_message(KpituiApp.BoardRefreshed(app.evaluate_board()))
+        await settle(pilot)
+        # Then it is listed first and the progress is (34 - 10) / 40 = 60%
+        table = app.screen.query_one("#kr-checkins")
+        first = table.get_row(table.ordered_rows[0].key)
+        assert [cell.plain for cell in first] == [
+            "2026-11-24 11:00", "34", "✔ on track", "back on track"]
+        assert table.row_count == 3
+        assert app.screen.detail.progress == pytest.approx(0.6)
+
+
 async def test_kr_detail_of_a_metric_kr_has_its_chart(store):
     app = host(store, "kr", "mrr-kr")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -333,7 +362,9 @@ async def test_kr_detail_of_a_metric_kr_has_its_chart(store):
         # MRR today is 16,000: (16,000 - 8,000) / (20,000 - 8,000) = 67%
         assert screen.detail.progress_raw == pytest.approx(8000 / 12000)
         assert screen.detail.metric_chart.series[0].points[-1] == (AS_OF, 16000.0)
-        assert "mrr · latest value" in screen_text(app) or screen.query_one("#kr-metric")
+        chart = screen.query_one("#kr-metric")
+        assert chart.display and chart.view.title == "mrr · latest value"
+        assert [(r.name, r.value) for r in chart.view.ref_lines] == [("target", 20000)]
 
 
 async def test_kr_detail_without_points(store):
@@ -358,7 +389,8 @@ async def test_objective_detail_drills_into_its_children(store):
         await pilot.press("down", "down", "enter")
         await settle(pilot)
         assert (app.screen.kind, app.screen.node_id) == ("objective", "delight")
-        assert app.screen.detail.progress == pytest.approx(0.4 / 1)  # NPS 40%, nothing else
+        # Its progress is the NPS key result's 40%: the other measures nothing yet
+        assert app.screen.detail.progress == pytest.approx(0.4)
         await pilot.press("escape")
         assert app.screen is screen
 
@@ -366,7 +398,7 @@ async def test_objective_detail_drills_into_its_children(store):
 # -- in the real app ---------------------------------------------------------------------
 
 
-async def test_enter_on_a_card_opens_the_detail_and_escape_restores_focus(tmp_path, store):
+def real_app(tmp_path: Path, store: Path):
     from kpitui.spec import load_dashboard
     from kpitui.timeutil import FixedClock
     from kpitui.tui.app import KpituiApp
@@ -374,13 +406,21 @@ async def test_enter_on_a_card_opens_the_detail_and_escape_restores_focus(tmp_pa
     spec_path = tmp_path / "dashboard.yaml"
     spec_path.write_text(yaml.safe_dump({**SPEC, "refresh": "1h", "store": store.name}),
                          encoding="utf-8")
-    app = KpituiApp(load_dashboard(spec_path), store_path=store, clock=FixedClock(AS_OF))
+    return KpituiApp(load_dashboard(spec_path), store_path=store, clock=FixedClock(AS_OF))
+
+
+async def board_ready(app, pilot) -> None:
+    for _ in range(50):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if app.board is not None and app.focused is not None:
+            break
+
+
+async def test_enter_on_a_card_opens_the_detail_and_escape_restores_focus(tmp_path, store):
+    app = real_app(tmp_path, store)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(50):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            if app.board is not None and app.focused is not None:
-                break
+        await board_ready(app, pilot)
         card = app.focused
         # Given focus on the first card (signups) / When Enter is pressed
         await pilot.press("enter")
@@ -396,3 +436,58 @@ async def test_enter_on_a_card_opens_the_detail_and_escape_restores_focus(tmp_pa
         await pilot.pause()
         assert app.focused is card
 
+
+
+# -- snapshots (LOOK at them after `--snapshot-update`) ------------------------------------
+
+
+def test_snapshot_kpi_detail_100x30(snap_compare, tmp_path):
+    app = host(make_store(tmp_path / "metrics.db"), "kpi", "signups")
+    assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
+
+
+def test_snapshot_kpi_detail_filtered_80x24(snap_compare, tmp_path):
+    async def filter_to_team(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("1", "down", "enter")
+        await settle(pilot)
+
+    app = host(make_store(tmp_path / "metrics.db"), "kpi", "signups")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=filter_to_team)
+
+
+def test_snapshot_kr_detail_100x30(snap_compare, tmp_path):
+    app = host(make_store(tmp_path / "metrics.db"), "kr", "nps-score")
+    assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
+
+
+def test_snapshot_objective_detail_100x30(snap_compare, tmp_path):
+    app = host(make_store(tmp_path / "metrics.db"), "objective", "grow")
+    assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
+
+
+async def test_escape_from_a_kr_detail_keeps_the_tree_as_it_was(tmp_path, store):
+    from kpitui.tui.widgets.okr_tree import OkrTree
+
+    app = real_app(tmp_path, store)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await board_ready(app, pilot)
+        tree = app.query_one(OkrTree)
+        tree.focus()
+        await pilot.pause()
+        # Given the child objective collapsed and the cursor on the MRR key result
+        tree.node_for("objective", "delight").collapse()
+        tree.move_cursor(tree.node_for("kr", "mrr-kr"))
+        await pilot.pause()
+        expanded = tree.expanded_ids()
+        # When Enter opens its detail and Escape comes back
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, KrDetailScreen) and app.screen.node_id == "mrr-kr"
+        await pilot.press("escape")
+        await pilot.pause()
+        # Then the same node has the cursor and the same objectives are open
+        assert app.focused is tree
+        assert tree.cursor_node.data == ("kr", "mrr-kr")
+        assert tree.expanded_ids() == expanded
+        assert "delight" not in expanded

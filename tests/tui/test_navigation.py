@@ -134,3 +134,16 @@ async def test_inside_the_okr_tree_the_keys_move_the_cursor_and_fold(tmp_path: P
         assert tree.cursor_node.data == ("objective", "delight")
         # And focus stayed in the tree the whole time
         assert app.focused is tree
+
+
+async def test_keys_typed_ahead_each_move_on_from_the_last(tmp_path: Path):
+    # Given keys arriving faster than the screen refreshes (jjj in a real terminal)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # When two moves run back to back, with no refresh between them
+        app.action_move("down")
+        app.action_move("down")
+        await pilot.pause()
+        # Then focus went two panels down: mrr → churn → chart
+        assert app.focused.id == "p0-chart-revenue"

@@ -168,6 +168,8 @@ class DetailScreen(Screen[None]):
         self._request = 0
 
     def on_mount(self) -> None:
+        # Textual calls every class's on_mount, the subclass's first: this runs after the
+        # screen's own set-up, so subclasses must not call it again.
         self.reload()
 
     def reload(self) -> None:
@@ -206,6 +208,9 @@ class DetailScreen(Screen[None]):
             return  # a newer request is on its way
         self.loads += 1
         self.error = message.error
+        if message.detail is not None and message.detail == self.detail and \
+                message.error is None and not self.query_one("#detail-problem").display:
+            return  # nothing changed: nothing is redrawn
         with self.app.batch_update():
             if message.detail is not None:
                 self.detail = message.detail
@@ -252,9 +257,10 @@ class KpiDetailScreen(DetailScreen):
         Binding("right_square_bracket", "bucket(1)", "Coarser", key_display="]",
                 id="kpi_detail.coarser", tooltip="Bigger chart buckets (1h 6h 1d 7d 30d)",
                 group=Binding.Group("bucket")),
-        Binding("s", "sort", "Sort", id="kpi_detail.sort",
+        # The breakdown's heading and the range line say these where they apply.
+        Binding("s", "sort", "Sort", show=False, id="kpi_detail.sort",
                 tooltip="Sort the breakdown by the next column"),
-        Binding("c", "clear_filter", "Unfilter", id="kpi_detail.clear_filter",
+        Binding("c", "clear_filter", "Clear filter", show=False, id="kpi_detail.clear_filter",
                 tooltip="Show all labels in the chart again"),
     ]
 
@@ -369,7 +375,6 @@ class KpiDetailScreen(DetailScreen):
             self._show_head(view, None)  # the board's numbers until the detail arrives
         self._show_range(None)
         self.query_one("#kd-chart", ChartPanel).loading = True
-        super().on_mount()
 
     # -- loading ---------------------------------------------------------------------
 
@@ -435,19 +440,16 @@ class KpiDetailScreen(DetailScreen):
         update_static(delta, safe_text(words))
 
     def _show_range(self, detail: KpiDetail | None) -> None:
-        line = Text(end="", no_wrap=True)
-        line.append("range ")
-        for key, name, _ in RANGE_KEYS:
-            if name == self.range_key:
-                line.append(f"[{key}:{name}]", style="bold reverse")
-            else:
-                line.append(f" {key}:{name} ")
+        line = Text("range", end="", no_wrap=True)
+        for _, name, _ in RANGE_KEYS:
             line.append(" ")
+            line.append(f" {name} ", style="bold reverse" if name == self.range_key else "")
         if detail is not None:
-            how = "auto" if detail.bucket_auto else "chosen"
-            line.append(f"· {timeutil.format_duration(detail.bucket)} buckets ({how}, [ ] change)")
+            line.append(f" · {timeutil.format_duration(detail.bucket)} buckets")
+            if not detail.bucket_auto:
+                line.append(" (chosen)")
         if self.label_filter is not None:
-            line.append(" · filter ")
+            line.append(" · only ")
             line.append_text(safe_text(f"{self.label_filter[0]}={self.label_filter[1]}",
                                        style="bold"))
             line.append(" (c clears)")
@@ -462,6 +464,9 @@ class KpiDetailScreen(DetailScreen):
             f"{timeutil.format_duration(detail.bucket)} buckets"
         grid.add_row(Text(f"Over {detail.range_key}", style=self._style("heading")),
                      Text(f"of {basis}", style=self._style("muted")))
+        if detail.label_filter is not None:
+            key, value = detail.label_filter
+            grid.add_row(Text("only", style=self._style("muted")), safe_text(f"{key}={value}"))
         for name in ("last", "min", "max", "avg", "sum"):
             grid.add_row(name, self._fmt(getattr(s, name), detail))
         grid.add_row("count", f"{s.count:,}")

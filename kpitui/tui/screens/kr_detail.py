@@ -151,7 +151,6 @@ class KrDetailScreen(DetailScreen):
         what = "Key result" if self.kind == "kr" else "Objective"
         update_static(self.query_one("#kr-name", Static), safe_text(f"{what} · {self.node_id}"))
         self.query_one("#kr-history", ChartPanel).loading = True
-        super().on_mount()
 
     # -- loading ---------------------------------------------------------------------
 

@@ -1,0 +1,59 @@
+"""Fixtures for the store tests: a temporary store, the CLI, and a brute-force oracle."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+
+from kpitui.cli import main
+from kpitui.store import open_reader, open_writer
+
+Point = tuple[str, dict[str, str], int, float]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "metrics.db"
+
+
+@pytest.fixture
+def write(db: Path) -> Callable[[Iterable[Point]], int]:
+    def write_points(points: Iterable[Point]) -> int:
+        with open_writer(db) as writer:
+            return writer.write_points(points)
+
+    return write_points
+
+
+@pytest.fixture
+def reader(db: Path):
+    """A reader opened lazily (the store must exist first), closed after the test."""
+    opened = []
+
+    def open_it():
+        opened.append(open_reader(db))
+        return opened[-1]
+
+    yield open_it
+    for r in opened:
+        r.close()
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run `kpitui ARGS...`; returns (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def count_points(db: Path) -> int:
+    with sqlite3.connect(db) as con:
+        return con.execute("SELECT count(*) FROM points").fetchone()[0]

@@ -1,0 +1,297 @@
+"""`kpitui import`: every format, every bad line with its line number, all or nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import sys
+
+import pytest
+
+from kpitui.store import importers, open_reader
+from tests.store.conftest import count_points
+
+T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+
+def series_points(db, metric):
+    """{labels: sum of values} of each series of `metric` (exactly that series)."""
+    with sqlite3.connect(db) as con:
+        rows = con.execute(
+            "SELECT s.labels, sum(p.value) FROM series s JOIN points p ON p.series_id = s.id"
+            " WHERE s.metric = ? GROUP BY s.id", (metric,)
+        ).fetchall()
+    return {tuple(sorted(json.loads(labels).items())): total for labels, total in rows}
+
+
+def test_long_csv_with_labels_and_mixed_times(tmp_path, db, cli):
+    # Given a long CSV with a label column, an empty label cell and three time styles
+    src = tmp_path / "signups.csv"
+    src.write_text(
+        "metric,time,value,region\n"
+        f"signups,{T0},3,eu\n"
+        "signups,2026-01-01T01:00:00Z,4,us\n"
+        "signups,2026-01-02,5,\n"
+        "visits,2026-01-01T02:00:00+01:00,100.5,eu\n"
+    )
+    # When importing it
+    code, out, err = cli("import", str(src), "--db", str(db))
+    # Then every point lands in its series; the empty cell means no label
+    assert (code, err) == (0, "")
+    assert out.startswith(f"imported 4 points into 4 series from {src} (")
+    assert series_points(db, "signups") == {(("region", "eu"),): 3.0, (("region", "us"),): 4.0, (): 5.0}
+    reader = open_reader(db)
+    assert reader.last("visits", None, T0 * 2).ts == T0 + 3600  # 02:00+01:00 is 01:00Z
+    assert reader.last("signups", {}, T0 * 2).ts == T0 + 86400
+    reader.close()
+
+
+def test_metric_option_when_the_file_has_no_metric_column(tmp_path, db, cli):
+    src = tmp_path / "latency.csv"
+    src.write_text(f"time,value,region\n{T0},180,eu\n{T0 + 1},220,us\n")
+    assert cli("import", str(src), "--metric", "page_latency_ms", "--db", str(db))[0] == 0
+    assert series_points(db, "page_latency_ms") == {(("region", "eu"),): 180.0, (("region", "us"),): 220.0}
+
+
+def test_missing_metric_column_without_metric_option(tmp_path, db, cli):
+    src = tmp_path / "x.csv"
+    src.write_text(f"time,value\n{T0},1\n")
+    code, _, err = cli("import", str(src), "--db", str(db))
+    assert code == 2
+    assert err == f"kpitui: {src}:1: the header has no metric column (add a metric column, or name the metric with --metric NAME)\n"
+
+
+def test_wide_csv(tmp_path, db, cli):
+    # Given a spreadsheet export: a date column and one column per metric, a gap in mau
+    src = tmp_path / "export.csv"
+    src.write_text("date,mrr,mau\n2026-01-01,100,10\n2026-01-02,110,\n2026-01-03,120,12\n")
+    code, out, _ = cli("import", str(src), "--wide", "--db", str(db))
+    assert code == 0 and "imported 5 points into 2 series" in out
+    assert series_points(db, "mrr") == {(): 330.0}
+    assert series_points(db, "mau") == {(): 22.0}
+
+
+def test_wide_csv_bad_cell_names_its_line(tmp_path, db, cli):
+    src = tmp_path / "export.csv"
+    src.write_text("time,mrr,mau\n2026-01-01,100,10\n2026-01-02,oops,11\n")
+    code, _, err = cli("import", str(src), "--wide", "--db", str(db))
+    assert code == 2 and err == f"kpitui: {src}:3: 'oops' is not a number\n"
+    assert count_points(db) == 0
+
+
+def test_wide_csv_bad_metric_column(tmp_path, db, cli):
+    src = tmp_path / "export.csv"
+    src.write_text("time,monthly revenue\n2026-01-01,100\n")
+    code, _, err = cli("import", str(src), "--wide", "--db", str(db))
+    assert code == 2 and f"{src}:1: column 'monthly revenue' is not a metric name" in err
+
+
+def test_json_lines(tmp_path, db, cli):
+    src = tmp_path / "events.ndjson"
+    src.write_text(
+        json.dumps({"metric": "signups", "time": T0, "value": 2, "labels": {"region": "eu"}}) + "\n\n"
+        + json.dumps({"metric": "signups", "time": "2026-01-01T00:00:05Z", "value": "3.5"}) + "\n"
+    )
+    code, out, _ = cli("import", str(src), "--db", str(db))
+    assert code == 0 and "imported 2 points into 2 series" in out
+    assert series_points(db, "signups") == {(("region", "eu"),): 2.0, (): 3.5}
+
+
+def test_json_array_with_line_numbers(tmp_path, db, cli):
+    src = tmp_path / "points.json"
+    src.write_text(
+        "[\n"
+        f'  {{"metric": "mrr", "time": {T0}, "value": 1}},\n'
+        "  {\n"
+        '    "metric": "mrr", "time": "2026-01-02", "value": NaN\n'
+        "  }\n"
+        "]\n"
+    )
+    code, _, err = cli("import", str(src), "--db", str(db))
+    # The bad object starts on line 3
+    assert code == 2 and err.startswith(f"kpitui: {src}:3: nan is not a finite number")
+    assert count_points(db) == 0
+    src.write_text(f'[{{"metric": "mrr", "time": {T0}, "value": 1}}, {{"metric": "mrr", "time": {T0 + 1}, "value": 2}}]')
+    assert cli("import", str(src), "--db", str(db))[0] == 0
+    assert count_points(db) == 2
+
+
+def test_stdin_is_csv_unless_format(db, cli, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"metric,time,value\nsignups,{T0},7\n"))
+    code, out, _ = cli("import", "-", "--db", str(db))
+    assert code == 0 and "from <stdin>" in out
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps({"metric": "dau", "time": T0, "value": 9}) + "\n"))
+    assert cli("import", "-", "--format", "jsonl", "--db", str(db))[0] == 0
+    assert series_points(db, "dau") == {(): 9.0}
+
+
+def test_quoted_crlf_bom_and_blank_lines_take_the_csv_module_path(tmp_path, db, cli):
+    # Given an Excel-style export: BOM, CRLF, quoted label with a comma, a blank line
+    src = tmp_path / "excel.csv"
+    src.write_bytes(
+        "\ufeffmetric,time,value,team\r\n"
+        f'signups,{T0},1,"growth, emea"\r\n'
+        "\r\n"
+        f"signups,{T0 + 1},2,core\r\n".encode()
+    )
+    assert cli("import", str(src), "--db", str(db))[0] == 0
+    assert series_points(db, "signups") == {(("team", "core"),): 2.0, (("team", "growth, emea"),): 1.0}
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        (f"signups,{T0},abc\n", 3, "'abc' is not a number"),
+        (f"signups,{T0},\n", 3, "the value is empty"),
+        (f"signups,{T0},nan\n", 3, "'nan' is not a finite number (values must be finite numbers: no NaN or infinity)"),
+        (f"signups,{T0},inf\n", 3, "'inf' is not a finite number"),
+        (f"signups,{T0},-Infinity\n", 3, "'-Infinity' is not a finite number"),
+        ("signups,yesterday,1\n", 3, "'yesterday' is not a time"),
+        ("signups,2026-13-01,1\n", 3, "'2026-13-01' is not a time"),
+        (f"signups,{T0 * 1000},1\n", 3, f"time '{T0 * 1000}' is out of range"),
+        (f"sign ups,{T0},1\n", 3, "'sign ups' is not a metric name"),
+        (f"9lives,{T0},1\n", 3, "'9lives' is not a metric name"),
+        (f"signups,{T0}\n", 3, "expected 3 columns, found 2"),
+        (f"signups,{T0},1,extra\n", 3, "expected 3 columns, found 4"),
+        (f'signups,{T0},"1\n', 3, "bad CSV"),
+    ],
+)
+def test_each_bad_line_kind_names_its_line_and_writes_nothing(tmp_path, db, cli, body, line, message):
+    # Given a good first row (line 2) and a bad one (line 3)
+    src = tmp_path / "bad.csv"
+    src.write_text(f"metric,time,value\nsignups,{T0},1\n" + body + f"signups,{T0 + 9},1\n")
+    # When importing it
+    code, out, err = cli("import", str(src), "--db", str(db))
+    # Then exit 2, one line naming file:line, and nothing of the file is written
+    assert code == 2 and out == ""
+    assert err.startswith(f"kpitui: {src}:{line}: {message}"), err
+    assert err.count("\n") == 1
+    assert count_points(db) == 0
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"metric": "x", "time": T0, "value": "abc"}, "'abc' is not a number"),
+        ({"metric": "x", "time": T0, "value": True}, "True is not a number"),
+        ({"metric": "x", "time": T0, "value": 1e999}, "inf is not a finite number"),
+        ({"metric": "x", "time": "soon", "value": 1}, "'soon' is not a time"),
+        ({"metric": "x y", "time": T0, "value": 1}, "'x y' is not a metric name"),
+        ({"time": T0, "value": 1}, 'no "metric"'),
+        ({"metric": "x", "value": 1}, 'no "time"'),
+        ({"metric": "x", "time": T0}, 'no "value"'),
+        ({"metric": "x", "time": T0, "value": 1, "region": "eu"}, "unknown key 'region'"),
+        ({"metric": "x", "time": T0, "value": 1, "labels": ["eu"]}, '"labels" must be an object'),
+        ([1, 2], "expected an object"),
+    ],
+)
+def test_bad_json_lines(tmp_path, db, cli, record, message):
+    src = tmp_path / "bad.jsonl"
+    src.write_text(json.dumps({"metric": "x", "time": T0, "value": 1}) + "\n" + json.dumps(record) + "\n")
+    code, _, err = cli("import", str(src), "--db", str(db))
+    assert code == 2 and err.startswith(f"kpitui: {src}:2: {message}"), err
+    assert count_points(db) == 0
+
+
+def test_invalid_json_syntax_names_line_and_column(tmp_path, db, cli):
+    src = tmp_path / "bad.jsonl"
+    src.write_text('{"metric": "x", "time": 1, "value": 1}\n{"metric": "x",, }\n')
+    code, _, err = cli("import", str(src), "--db", str(db))
+    assert code == 2 and err.startswith(f"kpitui: {src}:2:16: not valid JSON")
+
+
+def test_a_bad_line_far_into_a_big_file_rolls_back_every_chunk(tmp_path, db, cli, monkeypatch):
+    # Given chunks smaller than the file, so earlier chunks are already inserted
+    monkeypatch.setattr(importers, "_BLOCK", 256)
+    monkeypatch.setattr(importers, "_CHUNK", 10)
+    rows = [f"signups,{T0 + i},{i},{'eu' if i % 2 else 'us'}" for i in range(500)]
+    rows[437] = f"signups,{T0 + 437},oops,eu"
+    src = tmp_path / "big.csv"
+    src.write_text("metric,time,value,region\n" + "\n".join(rows) + "\n")
+    code, _, err = cli("import", str(src), "--db", str(db))
+    # Then the line is exact (header + 437 rows before it) and nothing was kept
+    assert code == 2 and err.startswith(f"kpitui: {src}:439: 'oops' is not a number")
+    assert count_points(db) == 0
+    # And once fixed, the same small blocks import everything
+    rows[437] = f"signups,{T0 + 437},437,eu"
+    src.write_text("metric,time,value,region\n" + "\n".join(rows))  # no final newline
+    assert cli("import", str(src), "--db", str(db))[0] == 0
+    assert count_points(db) == 500
+    assert sum(series_points(db, "signups").values()) == sum(range(500))
+
+
+def test_line_numbers_after_a_multi_line_quoted_field(tmp_path, db, cli):
+    src = tmp_path / "notes.csv"
+    src.write_text(f'metric,time,value,note\nx,{T0},1,"two\nlines"\nx,{T0 + 1},bad,ok\n')
+    code, _, err = cli("import", str(src), "--db", str(db))
+    assert code == 2 and err.startswith(f"kpitui: {src}:4: 'bad' is not a number")
+
+
+def test_reimport_writes_nothing_new(tmp_path, db, cli):
+    src = tmp_path / "s.csv"
+    src.write_text("metric,time,value,region\n" + "".join(f"s,{T0 + i * 60},{i},eu\n" for i in range(100)))
+    assert cli("import", str(src), "--db", str(db))[0] == 0
+    reader = open_reader(db)
+    version = reader.data_version()
+    # When importing the same file again
+    code, out, _ = cli("import", str(src), "--db", str(db))
+    # Then counts are unchanged, the message says so, and not even a page was written
+    assert code == 0 and "100 already stored" in out
+    assert count_points(db) == 100
+    assert reader.data_version() == version
+    assert reader.aggregate("s", None, "sum", T0, T0 + 86400) == sum(range(100))
+    reader.close()
+
+
+def test_a_changed_value_replaces_the_old_one(tmp_path, db, cli):
+    src = tmp_path / "s.csv"
+    src.write_text(f"metric,time,value\ns,{T0},1\ns,{T0 + 1},2\n")
+    cli("import", str(src), "--db", str(db))
+    src.write_text(f"metric,time,value\ns,{T0},10\n")
+    code, out, _ = cli("import", str(src), "--db", str(db))
+    assert code == 0 and "already stored" not in out
+    assert count_points(db) == 2
+    assert series_points(db, "s") == {(): 12.0}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("nope.csv",), "nope.csv: no such file (check the path)"),
+        (("data.txt",), "data.txt: cannot tell the format from the file name"),
+        (("x.jsonl", "--wide"), "x.jsonl: --wide is for CSV files"),
+        (("x.csv", "--metric", "bad name"), "--metric 'bad name' is not a metric name"),
+    ],
+)
+def test_bad_arguments_exit_2_and_create_no_store(tmp_path, db, cli, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    for name in ("data.txt", "x.jsonl", "x.csv"):
+        (tmp_path / name).write_text("metric,time,value\n")
+    code, _, err = cli("import", *args, "--db", str(db))
+    assert code == 2 and err.startswith(f"kpitui: {message}"), err
+    assert not db.exists() or count_points(db) == 0
+
+
+def test_header_problems(tmp_path, db, cli):
+    src = tmp_path / "h.csv"
+    for text, message in [
+        ("", "the file is empty"),
+        ("metric,time\n", "the header has no value column"),
+        ("metric,time,value,,x\n", "column 4 of the header has no name"),
+        ("metric,time,value,Region,region\n", "column 'region' appears twice"),
+        ("metric,time,value\n", None),
+    ]:
+        src.write_text(text)
+        code, out, err = cli("import", str(src), "--db", str(db))
+        if message is None:
+            assert code == 0 and "imported 0 points" in out
+        else:
+            assert code == 2 and err.startswith(f"kpitui: {src}:1: {message}"), err
+
+
+def test_non_utf8_file(tmp_path, db, cli):
+    src = tmp_path / "latin1.csv"
+    src.write_bytes("metric,time,value,city\nx,1,1,Zürich\n".encode("latin-1"))
+    code, _, err = cli("import", str(src), "--db", str(db))
+    assert code == 2 and "not UTF-8" in err

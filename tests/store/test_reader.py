@@ -1,0 +1,267 @@
+"""Every StoreReader method, with worked numbers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import threading
+
+import pytest
+
+from kpitui.errors import InputError, StoreError
+from kpitui.store import open_reader, open_writer
+from kpitui.store.api import Bucket, Checkin, LastPoint, OutOfScale, Series, StoreReader
+
+DAY = 86400
+T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+
+@pytest.fixture
+def mrr(write):
+    # Given MRR by plan: pro 100 → 120, starter 10 → 15, over three days
+    write([
+        ("mrr", {"plan": "pro"}, T0, 100.0),
+        ("mrr", {"plan": "pro"}, T0 + DAY, 110.0),
+        ("mrr", {"plan": "pro"}, T0 + 2 * DAY, 120.0),
+        ("mrr", {"plan": "starter"}, T0, 10.0),
+        ("mrr", {"plan": "starter"}, T0 + DAY + 60, 15.0),
+    ])
+
+
+def test_reader_implements_the_protocol(mrr, reader):
+    r = reader()
+    assert isinstance(r, StoreReader.__class__) or True  # Protocol is structural
+    for name in ("data_version", "metric_names", "series", "last", "aggregate", "aggregate_by_label",
+                 "last_ts_in", "out_of_scale", "buckets", "buckets_by_label", "stats", "checkins", "close"):
+        assert callable(getattr(r, name)), name
+    assert r.path.endswith("metrics.db")
+
+
+def test_metric_names_and_series(mrr, write, reader):
+    write([("signups", {}, T0, 3.0)])
+    r = reader()
+    assert r.metric_names() == {"mrr", "signups"}
+    assert [s.labels for s in r.series("mrr")] == [{"plan": "pro"}, {"plan": "starter"}]
+    assert r.series("mrr", {"plan": "pro"}) == [Series(1, "mrr", {"plan": "pro"})]
+    assert r.series("mrr", {"plan": "nope"}) == []
+    assert r.series("unknown") == []
+
+
+def test_last_sums_the_latest_point_of_each_series(mrr, reader):
+    r = reader()
+    # When asking at the end: pro 120 + starter 15, newest time pro's
+    assert r.last("mrr", None, T0 + 10 * DAY) == LastPoint(135.0, T0 + 2 * DAY)
+    # When asking between points: pro 110 (day 1) + starter 10 (day 0; its next point is 60 s later)
+    assert r.last("mrr", {}, T0 + DAY + 59) == LastPoint(120.0, T0 + DAY)
+    assert r.last("mrr", {"plan": "starter"}, T0 + DAY + 60) == LastPoint(15.0, T0 + DAY + 60)
+    # Then before the first point, or for an unknown metric: nothing
+    assert r.last("mrr", None, T0 - 1) is None
+    assert r.last("nope", None, T0) is None
+
+
+def test_aggregates_over_a_window(mrr, reader):
+    r = reader()
+    lo, hi = T0, T0 + 2 * DAY  # inclusive at both ends: all five points
+    assert r.aggregate("mrr", None, "sum", lo, hi) == 355.0
+    assert r.aggregate("mrr", None, "count", lo, hi) == 5
+    assert r.aggregate("mrr", None, "avg", lo, hi) == 71.0
+    assert r.aggregate("mrr", None, "min", lo, hi) == 10.0
+    assert r.aggregate("mrr", None, "max", lo, hi) == 120.0
+    assert r.aggregate("mrr", None, "last", lo, hi) == 135.0
+    assert r.aggregate("mrr", {"plan": "pro"}, "sum", lo + 1, hi) == 230.0
+    # An empty window has no value (not zero)
+    assert r.aggregate("mrr", None, "sum", T0 + 5 * DAY, T0 + 6 * DAY) is None
+    assert r.aggregate("mrr", None, "count", T0 + 5 * DAY, T0 + 6 * DAY) is None
+    assert r.aggregate("nope", None, "sum", lo, hi) is None
+
+
+def test_aggregate_by_label(mrr, write, reader):
+    write([("mrr", {}, T0, 1.0)])  # a series without the plan label
+    r = reader()
+    assert r.aggregate_by_label("mrr", None, "sum", T0, T0 + 2 * DAY, "plan") == {
+        "": 1.0, "pro": 330.0, "starter": 25.0,
+    }
+    assert r.aggregate_by_label("mrr", None, "last", T0, T0 + DAY, "plan") == {
+        "": 1.0, "pro": 110.0, "starter": 10.0,
+    }
+    assert r.aggregate_by_label("mrr", None, "sum", T0 + 9 * DAY, T0 + 10 * DAY, "plan") == {}
+
+
+def test_nps_worked_example(write, reader):
+    # Given responses [10, 9, 9, 8, 7, 6, 3, 10]: promoters 4/8, detractors 2/8
+    write([("nps_response", {}, T0 + i, float(v)) for i, v in enumerate([10, 9, 9, 8, 7, 6, 3, 10])])
+    r = reader()
+    # Then NPS = 50% - 25% = 25
+    assert r.aggregate("nps_response", None, "nps", T0, T0 + DAY) == 25.0
+
+
+def test_csat_worked_example(write, reader):
+    # Given responses [5, 4, 3, 5, 1]: 3 of 5 are 4–5
+    write([("csat_response", {}, T0 + i, float(v)) for i, v in enumerate([5, 4, 3, 5, 1])])
+    assert reader().aggregate("csat_response", None, "csat", T0, T0 + DAY) == 0.6
+
+
+def test_survey_responses_off_the_scale_are_left_out_and_counted(write, reader):
+    write([("nps_response", {}, T0 + i, float(v)) for i, v in enumerate([10, 9, 0, 11, -1, 42])])
+    r = reader()
+    # 10, 9, 0 are on the 0–10 scale: 2 promoters, 1 detractor of 3 → 33.3
+    assert r.aggregate("nps_response", None, "nps", T0, T0 + DAY) == pytest.approx(100 / 3)
+    assert r.out_of_scale("nps_response", None, "nps", T0, T0 + DAY) == OutOfScale(used=3, ignored=3)
+    # On the 1–5 CSAT scale only 0 is outside… and 9, 10, 11, 42, -1 too
+    assert r.out_of_scale("nps_response", None, "csat", T0, T0 + DAY) == OutOfScale(used=0, ignored=6)
+    assert r.aggregate("nps_response", None, "csat", T0, T0 + DAY) is None
+    assert r.out_of_scale("nps_response", None, "sum", T0, T0 + DAY) == OutOfScale(used=6, ignored=0)
+    assert r.out_of_scale("nope", None, "nps", T0, T0 + DAY) == OutOfScale(0, 0)
+
+
+@pytest.mark.parametrize(
+    ("values", "agg", "expected"),
+    [
+        ([42.0], "p50", 42.0),  # one point: every percentile is that point
+        ([42.0], "p99", 42.0),
+        ([1.0, 2.0, 3.0, 4.0], "p50", 2.0),  # rank ceil(0.5*4) = 2
+        ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], "p90", 9.0),  # rank 9
+        ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], "p95", 10.0),  # rank ceil(9.5) = 10
+        ([5.0, 5.0, 5.0, 1.0], "p50", 5.0),  # ties: sorted 1,5,5,5 → rank 2 is 5
+        ([7.0, 7.0, 7.0, 7.0], "p99", 7.0),
+        ([3.0, 1.0, 2.0], "p90", 3.0),  # rank ceil(2.7) = 3
+    ],
+)
+def test_percentiles_nearest_rank(write, reader, values, agg, expected):
+    write([("page_latency_ms", {}, T0 + i, v) for i, v in enumerate(values)])
+    assert reader().aggregate("page_latency_ms", None, agg, T0, T0 + DAY) == expected
+
+
+def test_percentile_buckets_and_by_label(write, reader):
+    write([("lat", {"r": "eu"}, T0 + i, float(i)) for i in range(10)]
+          + [("lat", {"r": "us"}, T0 + DAY + i, float(100 + i)) for i in range(4)])
+    r = reader()
+    assert r.buckets("lat", None, "p90", T0, T0 + 2 * DAY - 1, DAY) == [Bucket(T0, 8.0), Bucket(T0 + DAY, 103.0)]
+    assert r.aggregate_by_label("lat", None, "p50", T0, T0 + 2 * DAY, "r") == {"eu": 4.0, "us": 101.0}
+
+
+def test_buckets_start_at_lo_and_skip_empty_ones(write, reader):
+    # Given signups at 00:10 on day 0, 12:00 on day 0 and 06:00 on day 2
+    write([
+        ("signups", {"region": "eu"}, T0 + 600, 2.0),
+        ("signups", {"region": "us"}, T0 + 12 * 3600, 3.0),
+        ("signups", {"region": "eu"}, T0 + 2 * DAY + 6 * 3600, 5.0),
+    ])
+    r = reader()
+    # When bucketing three days by day from midnight: day 1 is empty and left out
+    assert r.buckets("signups", None, "sum", T0, T0 + 3 * DAY - 1, DAY) == [
+        Bucket(T0, 5.0), Bucket(T0 + 2 * DAY, 5.0)
+    ]
+    # When the origin is 06:00 the day before, buckets start at lo + k*bucket; the last
+    # one is cut at hi (the third point sits exactly on hi)
+    lo = T0 - 18 * 3600
+    assert r.buckets("signups", None, "count", lo, lo + 3 * DAY, DAY) == [
+        Bucket(lo, 1.0), Bucket(lo + DAY, 1.0), Bucket(lo + 3 * DAY, 1.0)
+    ]
+    assert r.buckets_by_label("signups", None, "sum", T0, T0 + 3 * DAY - 1, DAY, "region") == {
+        "eu": [Bucket(T0, 2.0), Bucket(T0 + 2 * DAY, 5.0)],
+        "us": [Bucket(T0, 3.0)],
+    }
+    assert r.buckets("signups", None, "sum", T0 + 9 * DAY, T0 + 10 * DAY, DAY) == []
+    assert r.buckets_by_label("nope", None, "sum", T0, T0 + DAY, DAY, "region") == {}
+
+
+def test_bucketed_last_sums_each_series_newest_in_the_bucket(mrr, reader):
+    r = reader()
+    assert r.buckets("mrr", None, "last", T0, T0 + 3 * DAY - 1, DAY) == [
+        Bucket(T0, 110.0), Bucket(T0 + DAY, 125.0), Bucket(T0 + 2 * DAY, 120.0)
+    ]
+
+
+def test_last_ts_in(mrr, reader):
+    r = reader()
+    assert r.last_ts_in("mrr", None, T0, T0 + DAY + 60) == T0 + DAY + 60
+    assert r.last_ts_in("mrr", {"plan": "pro"}, T0, T0 + DAY + 60) == T0 + DAY
+    assert r.last_ts_in("mrr", None, T0 + 5 * DAY, T0 + 6 * DAY) is None
+    assert r.last_ts_in("nope", None, T0, T0 + DAY) is None
+
+
+def test_stats_per_series(mrr, reader):
+    stats = {tuple(s.series.labels.items()): (s.count, s.first_ts, s.last_ts) for s in reader().stats()}
+    assert stats == {
+        (("plan", "pro"),): (3, T0, T0 + 2 * DAY),
+        (("plan", "starter"),): (2, T0, T0 + DAY + 60),
+    }
+
+
+def test_checkins_oldest_first_up_to_at(db, reader):
+    with open_writer(db) as w:
+        w.write_checkin("launch", T0 + DAY, 0.4, "at_risk", "slipped")
+        w.write_checkin("launch", T0, 0.2)
+        w.write_checkin("other", T0, 1.0)
+    r = reader()
+    assert r.checkins("launch") == [
+        Checkin("launch", T0, 0.2, None, None), Checkin("launch", T0 + DAY, 0.4, "at_risk", "slipped")
+    ]
+    assert r.checkins("launch", at=T0 + DAY - 1) == [Checkin("launch", T0, 0.2, None, None)]
+    assert r.checkins("nobody") == []
+
+
+def test_data_version_changes_when_another_connection_commits(mrr, write, reader):
+    r = reader()
+    first = r.data_version()
+    assert r.data_version() == first
+    write([("signups", {}, T0, 1.0)])
+    assert r.data_version() != first
+    assert "signups" in r.metric_names()  # the series cache follows
+
+
+def test_unknown_aggregation_is_a_store_error(mrr, reader):
+    with pytest.raises(StoreError, match="unknown aggregation"):
+        reader().aggregate("mrr", None, "median", T0, T0 + DAY)
+
+
+def test_reader_never_creates_a_store(db):
+    with pytest.raises(InputError, match="no store here"):
+        open_reader(db)
+    assert not db.exists()
+
+
+def test_reader_is_read_only(mrr, db, reader):
+    r = reader()
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        r._con.execute("INSERT INTO series (metric, labels) VALUES ('x', '{}')")
+
+
+def test_a_store_deleted_while_open_is_an_error_not_stale_data(mrr, db, reader):
+    r = reader()
+    assert r.last("mrr", None, T0 + 9 * DAY) is not None
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(f"{db}{suffix}"):
+            os.remove(f"{db}{suffix}")
+    with pytest.raises(StoreError, match="gone"):
+        r.last("mrr", None, T0 + 9 * DAY)
+
+
+def test_a_store_replaced_while_open_is_reopened(mrr, db, tmp_path, reader):
+    r = reader()
+    assert r.last("mrr", None, T0 + 9 * DAY).value == 135.0
+    other = tmp_path / "other.db"
+    with open_writer(other) as w:
+        w.write_points([("mrr", {}, T0, 7.0)])
+    shutil.copy(other, tmp_path / "copy.db")
+    os.replace(tmp_path / "copy.db", db)
+    assert r.last("mrr", None, T0 + 9 * DAY).value == 7.0
+
+
+def test_a_store_corrupted_while_open_raises_store_error(mrr, db, reader):
+    r = reader()
+    r.close()
+    db.write_bytes(b"garbage" * 1000)
+    with pytest.raises(StoreError):
+        open_reader(db)
+
+
+def test_reader_created_in_one_thread_used_in_another(mrr, reader):
+    r = reader()
+    found = []
+    worker = threading.Thread(target=lambda: found.append(r.aggregate("mrr", None, "sum", T0, T0 + 9 * DAY)))
+    worker.start()
+    worker.join()
+    assert found == [355.0]

@@ -169,20 +169,29 @@ def align_down(ts: int, bucket: int, tz: tzinfo) -> int:
     return ts - (ts + offset) % grid
 
 
-def first_point_ts(reader: StoreReader, source: MetricSource, metric: str,
-                   labels: Mapping[str, str], _seen: frozenset[str] = frozenset()) -> int | None:
+def first_point_ts(
+    reader: StoreReader,
+    source: MetricSource,
+    metric: str,
+    labels: Mapping[str, str],
+    _seen: frozenset[str] = frozenset(),
+) -> int | None:
     """The oldest point of the selected series (for derived metrics: of any operand)."""
     formula = source.formula(metric)
     if formula is not None:
         if metric in _seen:
             return None
-        firsts = [first_point_ts(reader, source, name, labels, _seen | {metric})
-                  for name in formula.names]
+        firsts = [
+            first_point_ts(reader, source, name, labels, _seen | {metric}) for name in formula.names
+        ]
         found = [f for f in firsts if f is not None]
         return min(found) if found else None
     want = set(labels.items())
-    firsts = [s.first_ts for s in reader.stats()
-              if s.series.metric == metric and want <= set(s.series.labels.items())]
+    firsts = [
+        s.first_ts
+        for s in reader.stats()
+        if s.series.metric == metric and want <= set(s.series.labels.items())
+    ]
     return min(firsts) if firsts else None
 
 
@@ -278,12 +287,27 @@ def kpi_detail(
     except EVALUATION_FAILURES as exc:
         rng = range_of(range_key if range_key in RANGE_SECONDS else "30d", as_of, None)
         size = bucket or auto_bucket(rng.seconds)
-        chart = ChartView(id=f"kpi-{kpi.id}", title=kpi.metric, window=range_key, bucket=size,
-                          series=(), ref_lines=ref_lines(view), format=shown.format,
-                          error=str(exc) or exc.__class__.__name__)
-        return KpiDetail(**base, range=rng, bucket=size, bucket_auto=bucket is None, chart=chart,
-                         stats=RangeStats(None, None, None, None, None, 0), last_at=None,
-                         age=None, error=str(exc) or exc.__class__.__name__)
+        chart = ChartView(
+            id=f"kpi-{kpi.id}",
+            title=kpi.metric,
+            window=range_key,
+            bucket=size,
+            series=(),
+            ref_lines=ref_lines(view),
+            format=shown.format,
+            error=str(exc) or exc.__class__.__name__,
+        )
+        return KpiDetail(
+            **base,
+            range=rng,
+            bucket=size,
+            bucket_auto=bucket is None,
+            chart=chart,
+            stats=RangeStats(None, None, None, None, None, 0),
+            last_at=None,
+            age=None,
+            error=str(exc) or exc.__class__.__name__,
+        )
     return KpiDetail(
         **base,
         range=rng,
@@ -309,8 +333,11 @@ def chart_ref_lines(kpi: Kpi, view: KpiView, derived: bool, bucket: int) -> tupl
     if derived or kpi.agg not in ("sum", "count"):
         return ref_lines(view)
     window = kpi.effective_window
-    if window is not None and not timeutil.is_calendar_window(window) \
-            and timeutil.parse_duration(window) == bucket:
+    if (
+        window is not None
+        and not timeutil.is_calendar_window(window)
+        and timeutil.parse_duration(window) == bucket
+    ):
         return ref_lines(view)
     return ()
 
@@ -361,43 +388,53 @@ def label_breakdowns(
     reader: StoreReader, kpi: Kpi, as_of: int, tz: tzinfo, chart_rng: TimeRange, bucket: int
 ) -> tuple[Breakdown, ...]:
     """One table per label key the KPI's series carry (keys the KPI pins are left out)."""
-    keys = sorted({k for s in reader.series(kpi.metric, kpi.labels) for k in s.labels}
-                  - set(kpi.labels))
+    keys = sorted(
+        {k for s in reader.series(kpi.metric, kpi.labels) for k in s.labels} - set(kpi.labels)
+    )
     if not keys:
         return ()
     current = current_range(kpi, as_of, tz)
     where = previous_range(kpi, as_of, tz)
-    spark_bucket = next((b for b in BUCKET_LADDER if b >= bucket
-                         and -(-chart_rng.seconds // b) <= SPARK_POINTS), BUCKET_LADDER[-1])
+    spark_bucket = next(
+        (b for b in BUCKET_LADDER if b >= bucket and -(-chart_rng.seconds // b) <= SPARK_POINTS),
+        BUCKET_LADDER[-1],
+    )
     spark_bucket = max(spark_bucket, bucket)
     found = []
     for key in keys:
         now = _by_label(reader, kpi, current, as_of, key)
         before = {} if where is None else _by_label(reader, kpi, where[0], where[1], key)
-        sparks = reader.buckets_by_label(kpi.metric, kpi.labels, kpi.agg, chart_rng.lo,
-                                         chart_rng.hi, spark_bucket, key)
+        sparks = reader.buckets_by_label(
+            kpi.metric, kpi.labels, kpi.agg, chart_rng.lo, chart_rng.hi, spark_bucket, key
+        )
         total = sum(now.values())
         rows = []
         for value in sorted(set(now) | set(sparks), key=lambda v: (-(now.get(v) or 0.0), v)):
             cur, prev = now.get(value), before.get(value)
             delta = None if cur is None or prev is None else cur - prev
-            rows.append(LabelRow(
-                key=key,
-                value=value,
-                current=cur,
-                share=(cur / total if kpi.agg in ADDITIVE_AGGS and cur is not None and total
-                       else None),
-                previous=prev,
-                delta=delta,
-                delta_pct=None if delta is None or not prev else delta / abs(prev),
-                spark=tuple(b.value for b in sparks.get(value, ())),
-            ))
+            rows.append(
+                LabelRow(
+                    key=key,
+                    value=value,
+                    current=cur,
+                    share=(
+                        cur / total
+                        if kpi.agg in ADDITIVE_AGGS and cur is not None and total
+                        else None
+                    ),
+                    previous=prev,
+                    delta=delta,
+                    delta_pct=None if delta is None or not prev else delta / abs(prev),
+                    spark=tuple(b.value for b in sparks.get(value, ())),
+                )
+            )
         found.append(Breakdown(key, tuple(rows)))
     return tuple(found)
 
 
-def _by_label(reader: StoreReader, kpi: Kpi, rng: TimeRange | None, at: int,
-              key: str) -> dict[str, float]:
+def _by_label(
+    reader: StoreReader, kpi: Kpi, rng: TimeRange | None, at: int, key: str
+) -> dict[str, float]:
     if rng is None:
         # `last` without a window: each series' latest point at or before `at`.
         return reader.aggregate_by_label(kpi.metric, kpi.labels, "last", 0, at, key)
@@ -416,8 +453,18 @@ def key_results_using(
             for kr in objective.key_results:
                 if kr.metric == metric:
                     view = evaluator.key_result(kr)
-                    uses.append(KrUse(kr.id, kr.title, objective.id, objective.title,
-                                      view.progress, view.progress_raw, view.status, view.error))
+                    uses.append(
+                        KrUse(
+                            kr.id,
+                            kr.title,
+                            objective.id,
+                            objective.title,
+                            view.progress,
+                            view.progress_raw,
+                            view.status,
+                            view.error,
+                        )
+                    )
             walk(objective.children)
 
     walk(spec.okrs)

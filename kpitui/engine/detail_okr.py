@@ -96,8 +96,14 @@ def day_grid(period: Period, as_of: int) -> list[int]:
         day += timedelta(days=1)
 
 
-def kr_values(kr: KeyResult, source: MetricSource, period: Period, grid: Sequence[int],
-              start: float | None, checkins: Sequence[Checkin]) -> list[float | None]:
+def kr_values(
+    kr: KeyResult,
+    source: MetricSource,
+    period: Period,
+    grid: Sequence[int],
+    start: float | None,
+    checkins: Sequence[Checkin],
+) -> list[float | None]:
     """The key result's current value as it read at each grid moment (SPEC §3 OKRs)."""
     if not grid:
         return []
@@ -117,16 +123,18 @@ def kr_values(kr: KeyResult, source: MetricSource, period: Period, grid: Sequenc
     if kr.agg == "last":
         before = reader.last(kr.metric, kr.labels, period.start_ts - 1)
         found = reader.buckets(kr.metric, kr.labels, "last", rng.lo, rng.hi, DAY)
-        return _running(grid, found, None if before is None else before.value,
-                        lambda _acc, value: value)
+        return _running(
+            grid, found, None if before is None else before.value, lambda _acc, value: value
+        )
     if kr.agg in ("sum", "count"):
         found = reader.buckets(kr.metric, kr.labels, kr.agg, rng.lo, rng.hi, DAY)
         return _running(grid, found, None, lambda acc, value: value + (acc or 0.0))
     if kr.agg in ("min", "max"):
         pick = min if kr.agg == "min" else max
         found = reader.buckets(kr.metric, kr.labels, kr.agg, rng.lo, rng.hi, DAY)
-        return _running(grid, found, None,
-                        lambda acc, value: value if acc is None else pick(acc, value))
+        return _running(
+            grid, found, None, lambda acc, value: value if acc is None else pick(acc, value)
+        )
     # avg since the period start = running sum / running count.
     sums = reader.buckets(kr.metric, kr.labels, "sum", rng.lo, rng.hi, DAY)
     counts = reader.buckets(kr.metric, kr.labels, "count", rng.lo, rng.hi, DAY)
@@ -146,8 +154,9 @@ def _running(grid, buckets, initial, combine) -> list[float | None]:
     return values
 
 
-def _sampled_values(kr: KeyResult, source: MetricSource, period: Period,
-                    grid: Sequence[int]) -> list[float | None]:
+def _sampled_values(
+    kr: KeyResult, source: MetricSource, period: Period, grid: Sequence[int]
+) -> list[float | None]:
     """Read the value at up to MAX_SAMPLES grid moments (the last one always), carried
     forward in between."""
     assert kr.metric is not None
@@ -160,15 +169,26 @@ def _sampled_values(kr: KeyResult, source: MetricSource, period: Period,
             if kr.agg == "last":
                 reading = source.read(kr.metric, kr.labels, "last", None, moment, want_time=False)
             else:
-                reading = source.read(kr.metric, kr.labels, kr.agg,
-                                      TimeRange(period.start_ts, moment), moment, want_time=False)
+                reading = source.read(
+                    kr.metric,
+                    kr.labels,
+                    kr.agg,
+                    TimeRange(period.start_ts, moment),
+                    moment,
+                    want_time=False,
+                )
             current = reading.value
         values.append(current)
     return values
 
 
-def progress_series(kind: str, start: float | None, target: float | None, done: bool | None,
-                    values: Sequence[float | None]) -> list[float | None]:
+def progress_series(
+    kind: str,
+    start: float | None,
+    target: float | None,
+    done: bool | None,
+    values: Sequence[float | None],
+) -> list[float | None]:
     """Raw progress at each value, by the board's rule (`engine.okr.kr_progress`)."""
     return [kr_progress(kind, start, target, value, done)[0] for value in values]
 
@@ -229,12 +249,15 @@ class _History:
             parts.append((clamped, kr.weight))
         for child in objective.children:
             parts.append((self.objective(child), child.weight))
-        return [weighted_progress([(series[i], weight) for series, weight in parts])
-                for i in range(len(self.grid))]
+        return [
+            weighted_progress([(series[i], weight) for series, weight in parts])
+            for i in range(len(self.grid))
+        ]
 
 
-def history_chart(node_id: str, grid: Sequence[int], progress: Sequence[float | None],
-                  period: Period) -> ChartView:
+def history_chart(
+    node_id: str, grid: Sequence[int], progress: Sequence[float | None], period: Period
+) -> ChartView:
     points = tuple((t, p) for t, p in zip(grid, progress, strict=True) if p is not None)
     values = [p for _, p in points]
     return ChartView(
@@ -253,8 +276,9 @@ def history_chart(node_id: str, grid: Sequence[int], progress: Sequence[float | 
     )
 
 
-def kr_detail(spec: Dashboard, reader: StoreReader, kind: str, node_id: str,
-              as_of: int) -> KrDetail:
+def kr_detail(
+    spec: Dashboard, reader: StoreReader, kind: str, node_id: str, as_of: int
+) -> KrDetail:
     """Everything the key-result or objective detail screen shows. Raises DetailNotFound
     for an unknown node; a failing store query gives a detail with `error` set."""
     objective, kr = find_node(spec, kind, node_id)
@@ -287,12 +311,23 @@ def kr_detail(spec: Dashboard, reader: StoreReader, kind: str, node_id: str,
         except EVALUATION_FAILURES as exc:
             error = error or str(exc) or exc.__class__.__name__
         return KrDetail(
-            kind="kr", id=kr.id, title=kr.title, owner=kr.owner, **common,
-            progress=view.progress, progress_raw=view.progress_raw, status=view.status,
+            kind="kr",
+            id=kr.id,
+            title=kr.title,
+            owner=kr.owner,
+            **common,
+            progress=view.progress,
+            progress_raw=view.progress_raw,
+            status=view.status,
             gap=None if view.progress is None else expected - view.progress,
             history=history_chart(kr.id, grid, progress, period),
-            kr=view, checkins=checkins, metric_chart=metric_chart,
-            format=fmt[0], currency=fmt[1], decimals=fmt[2], error=error,
+            kr=view,
+            checkins=checkins,
+            metric_chart=metric_chart,
+            format=fmt[0],
+            currency=fmt[1],
+            decimals=fmt[2],
+            error=error,
         )
     view_o = evaluator.objective(objective)
     error = None
@@ -302,19 +337,38 @@ def kr_detail(spec: Dashboard, reader: StoreReader, kind: str, node_id: str,
     except EVALUATION_FAILURES as exc:
         error = str(exc) or exc.__class__.__name__
     children = tuple(
-        NodeRow("kr", k.id, k.title, k.owner, k.progress, k.progress_raw, k.status,
-                k.confidence, k.checkin_due, k.error)
+        NodeRow(
+            "kr",
+            k.id,
+            k.title,
+            k.owner,
+            k.progress,
+            k.progress_raw,
+            k.status,
+            k.confidence,
+            k.checkin_due,
+            k.error,
+        )
         for k in view_o.key_results
     ) + tuple(
         NodeRow("objective", c.id, c.title, c.owner, c.progress, c.progress, c.status)
         for c in view_o.children
     )
     return KrDetail(
-        kind="objective", id=objective.id, title=objective.title, owner=objective.owner,
-        **common, progress=view_o.progress, progress_raw=view_o.progress, status=view_o.status,
+        kind="objective",
+        id=objective.id,
+        title=objective.title,
+        owner=objective.owner,
+        **common,
+        progress=view_o.progress,
+        progress_raw=view_o.progress,
+        status=view_o.status,
         gap=None if view_o.progress is None else expected - view_o.progress,
         history=history_chart(objective.id, grid, rolled, period),
-        objective=view_o, children=children, format="percent", error=error,
+        objective=view_o,
+        children=children,
+        format="percent",
+        error=error,
     )
 
 
@@ -330,8 +384,9 @@ def _kr_format(spec: Dashboard, kr: KeyResult) -> tuple[str, str | None, int | N
     return shown.format, shown.currency, shown.decimals
 
 
-def _value_chart(kr: KeyResult, grid: Sequence[int], values: Sequence[float | None],
-                 fmt: str) -> ChartView:
+def _value_chart(
+    kr: KeyResult, grid: Sequence[int], values: Sequence[float | None], fmt: str
+) -> ChartView:
     assert kr.metric is not None
     reads = "latest value" if kr.agg == "last" else f"{kr.agg} since the period start"
     return ChartView(
@@ -339,9 +394,11 @@ def _value_chart(kr: KeyResult, grid: Sequence[int], values: Sequence[float | No
         title=f"{kr.metric} · {reads}",
         window="period",
         bucket=DAY,
-        series=(ChartSeries(kr.metric,
-                            tuple((t, v) for t, v in zip(grid, values, strict=True)
-                                  if v is not None)),),
+        series=(
+            ChartSeries(
+                kr.metric, tuple((t, v) for t, v in zip(grid, values, strict=True) if v is not None)
+            ),
+        ),
         ref_lines=() if kr.target is None else (RefLine("target", kr.target),),
         format=fmt,
     )

@@ -126,7 +126,10 @@ class Kpi(Model):
     north_star: bool = False
     description: str | None = None
 
-    _ids = model_validator(mode="before")(lambda data: _default_id(data, "metric", False))
+    @model_validator(mode="before")
+    @classmethod
+    def _ids(cls, data: object) -> object:
+        return _default_id(data, "metric", False)
 
     @field_validator("compare")
     @classmethod
@@ -171,12 +174,13 @@ class Chart(Model):
     @model_validator(mode="before")
     @classmethod
     def _ids(cls, data: object) -> object:
+        # `chart-` keeps a chart titled "MRR" from taking the id of the KPI on mrr.
         if isinstance(data, dict) and not data.get("id"):
-            if isinstance(data.get("title"), str):
-                return _default_id(data, "title", True)
             names = data.get("metrics")
-            if isinstance(names, list) and all(isinstance(n, str) for n in names):
-                return _default_id({**data, "id": "-".join(names)}, None, False)
+            if isinstance(data.get("title"), str):
+                data = {**data, "id": f"chart-{slug(data['title'])}"}
+            elif isinstance(names, list) and all(isinstance(n, str) for n in names):
+                data = {**data, "id": "chart-" + "-".join(names)}
         return _default_id(data, None, False)
 
 
@@ -194,7 +198,10 @@ class KeyResult(Model):
     weight: float = Field(default=1.0, ge=0)
     checkin_every: Duration | None = None
 
-    _ids = model_validator(mode="before")(lambda data: _default_id(data, "title", True))
+    @model_validator(mode="before")
+    @classmethod
+    def _ids(cls, data: object) -> object:
+        return _default_id(data, "title", True)
 
     @property
     def manual(self) -> bool:
@@ -219,7 +226,10 @@ class Objective(Model):
     key_results: list[KeyResult] = Field(default_factory=list)
     children: list[Objective] = Field(default_factory=list)
 
-    _ids = model_validator(mode="before")(lambda data: _default_id(data, "title", True))
+    @model_validator(mode="before")
+    @classmethod
+    def _ids(cls, data: object) -> object:
+        return _default_id(data, "title", True)
 
 
 class PeriodSpec(Model):

@@ -202,7 +202,7 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         for i, row in enumerate(stretch_rows):
             add = extra + (1 if i < rest else 0)
             for widget in row.children:
-                if _stretches(widget) and (widget.has_class("-chart") or "chart" not in row.kinds):
+                if _stretches(widget):  # a log beside a chart grows with it: cells align
                     height = widget.outer_size.height + add
                     widget.styles.height = height
                     widget.styles.min_height = height

@@ -22,7 +22,7 @@ def test_chart_of_one_metric_with_reference_lines_from_its_kpi():
         kpis=[{"metric": "mrr", "format": "currency", "currency": "USD", "target": 1200, "warn": "90%", "crit": 900}],
         charts=[{"title": "MRR", "metrics": ["mrr"], "window": "7d", "bucket": "1d"}],
     )
-    chart = board.chart("mrr")
+    chart = board.chart("chart-mrr")
     # Then one series of 7 daily totals, oldest first, and the KPI's lines and format
     assert chart is not None
     assert [s.name for s in chart.series] == ["mrr"]

@@ -71,13 +71,23 @@ def signup_points():
     return points
 
 
-SIGNUPS_KPI = {"id": "signups", "metric": "signups", "agg": "sum", "window": "7d",
-               "target": 1500, "warn": 1200, "crit": 900}
+SIGNUPS_KPI = {
+    "id": "signups",
+    "metric": "signups",
+    "agg": "sum",
+    "window": "7d",
+    "target": 1500,
+    "warn": 1200,
+    "crit": 900,
+}
 
 
 def in_range(points, lo, hi, plan=None):
-    return [(ts, v) for _, labels, ts, v in points
-            if lo <= ts <= hi and (plan is None or labels.get("plan") == plan)]
+    return [
+        (ts, v)
+        for _, labels, ts, v in points
+        if lo <= ts <= hi and (plan is None or labels.get("plan") == plan)
+    ]
 
 
 def independent_stats(points, days, plan=None):
@@ -180,12 +190,16 @@ def test_chart_buckets_the_range(reader_of):
 def test_thresholds_are_drawn_where_points_compare_with_them(reader_of):
     # Given a weekly signups KPI and a stock MRR KPI
     reader = reader_of([*signup_points(), ("mrr", {}, AS_OF - DAY, 9000.0)])
-    spec = spec_of(kpis=[SIGNUPS_KPI, {"id": "mrr", "metric": "mrr", "target": 10000,
-                                       "warn": "90%"}])
+    spec = spec_of(
+        kpis=[SIGNUPS_KPI, {"id": "mrr", "metric": "mrr", "target": 10000, "warn": "90%"}]
+    )
     # When the signups chart is bucketed by its own 7d window / Then the lines are drawn
     weekly = kpi_detail(spec, reader, "signups", AS_OF, "90d", bucket=7 * DAY)
     assert {(r.name, r.value) for r in weekly.chart.ref_lines} == {
-        ("target", 1500), ("warn", 1200), ("crit", 900)}
+        ("target", 1500),
+        ("warn", 1200),
+        ("crit", 900),
+    }
     # And a stock metric's target compares with any bucket (warn resolved from "90%")
     mrr = kpi_detail(spec, reader, "mrr", AS_OF, "30d")
     assert {(r.name, r.value) for r in mrr.chart.ref_lines} == {("target", 10000), ("warn", 9000)}
@@ -244,8 +258,9 @@ def test_label_filter_narrows_chart_and_stats(reader_of):
     # Given signups by plan / When filtered to plan=pro
     points = signup_points()
     reader = reader_of(points)
-    detail = kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "7d",
-                        label_filter=("plan", "pro"))
+    detail = kpi_detail(
+        spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "7d", label_filter=("plan", "pro")
+    )
     # Then the stats are pro's alone, the chart is named after the filter
     assert stats_dict(detail.stats) == pytest.approx(independent_stats(points, 7, plan="pro"))
     assert detail.chart.series[0].name == "plan=pro"
@@ -312,8 +327,9 @@ def test_stock_metric_over_several_series_uses_the_totals(reader_of):
         points.append(("mrr", {"plan": "free"}, ts, 1000.0 + d))
         points.append(("mrr", {"plan": "pro"}, ts, 5000.0 - d))
     reader = reader_of(points)
-    detail = kpi_detail(spec_of(kpis=[{"id": "mrr", "metric": "mrr"}]), reader, "mrr", AS_OF,
-                        "7d", bucket=DAY)
+    detail = kpi_detail(
+        spec_of(kpis=[{"id": "mrr", "metric": "mrr"}]), reader, "mrr", AS_OF, "7d", bucket=DAY
+    )
     # Then the stats run over the daily totals: every day sums to 6000
     assert detail.stats.basis == "buckets"
     assert detail.stats.min == detail.stats.max == detail.stats.last == 6000
@@ -367,11 +383,22 @@ def test_description_and_key_results_using_the_metric(reader_of):
     reader = reader_of(signup_points())
     spec = spec_of(
         kpis=[{**SIGNUPS_KPI, "description": "New accounts per week"}],
-        okrs=[{"id": "grow", "title": "Grow", "key_results": [
-            {"id": "more-signups", "title": "More signups", "metric": "signups", "agg": "sum",
-             "target": 10000},
-            {"id": "launch", "title": "Launch", "done": False},
-        ]}],
+        okrs=[
+            {
+                "id": "grow",
+                "title": "Grow",
+                "key_results": [
+                    {
+                        "id": "more-signups",
+                        "title": "More signups",
+                        "metric": "signups",
+                        "agg": "sum",
+                        "target": 10000,
+                    },
+                    {"id": "launch", "title": "Launch", "done": False},
+                ],
+            }
+        ],
     )
     detail = kpi_detail(spec, reader, "signups", AS_OF, "7d")
     assert detail.description == "New accounts per week"
@@ -395,9 +422,15 @@ def test_day_grid_ends_at_as_of():
     assert day_grid(period, Q4_END + 10 * DAY)[-1] == Q4_END - 1
 
 
-MANUAL_OKRS = [{"id": "delight", "title": "Delight users", "key_results": [
-    {"id": "nps-score", "title": "NPS to 50", "start": 10, "target": 50},
-]}]
+MANUAL_OKRS = [
+    {
+        "id": "delight",
+        "title": "Delight users",
+        "key_results": [
+            {"id": "nps-score", "title": "NPS to 50", "start": 10, "target": 50},
+        ],
+    }
+]
 CHECKINS = [
     ("nps-score", parse_time("2026-10-15T09:00:00Z"), 20.0, "on_track", None),
     ("nps-score", parse_time("2026-11-02T09:00:00Z"), 26.0, "at_risk", "[bold]slipping[/]"),
@@ -413,7 +446,9 @@ def test_manual_kr_history_and_checkins(reader_of):
     detail = kr_detail(spec, reader, "kr", "nps-score", AS_OF)
     # Then the check-ins up to as-of, newest first, notes as written
     assert [(c.value, c.confidence, c.note) for c in detail.checkins] == [
-        (26.0, "at_risk", "[bold]slipping[/]"), (20.0, "on_track", None)]
+        (26.0, "at_risk", "[bold]slipping[/]"),
+        (20.0, "on_track", None),
+    ]
     # And progress steps at each check-in: (20-10)/40 = 0.25, then (26-10)/40 = 0.40
     progress = dict(detail.history.series[0].points)
     assert progress[parse_time("2026-10-14T23:59:59Z")] == 0.0
@@ -434,8 +469,23 @@ def test_metric_kr_history_accumulates_a_flow(reader_of):
     # Given 10 signups a day from Oct 1 and a KR of 1000 signups this quarter
     points = [("signups", {}, Q4_START + d * DAY + HOUR, 10.0) for d in range(0, 80)]
     reader = reader_of(points)
-    spec = spec_of(okrs=[{"id": "grow", "title": "Grow", "key_results": [
-        {"id": "k", "title": "1000 signups", "metric": "signups", "agg": "sum", "target": 1000}]}])
+    spec = spec_of(
+        okrs=[
+            {
+                "id": "grow",
+                "title": "Grow",
+                "key_results": [
+                    {
+                        "id": "k",
+                        "title": "1000 signups",
+                        "metric": "signups",
+                        "agg": "sum",
+                        "target": 1000,
+                    }
+                ],
+            }
+        ]
+    )
     detail = kr_detail(spec, reader, "kr", "k", AS_OF)
     progress = detail.history.series[0].points
     # Then day n of the quarter reads 10 * n signups: progress 0.01 * n
@@ -451,12 +501,29 @@ def test_metric_kr_history_accumulates_a_flow(reader_of):
 
 def test_metric_kr_history_of_a_stock_carries_the_latest_value(reader_of):
     # Given MRR 8000 before the quarter, then 9000 on Oct 10 and 12000 on Nov 20
-    points = [("mrr", {}, Q4_START - 5 * DAY, 8000.0),
-              ("mrr", {}, parse_time("2026-10-10T12:00:00Z"), 9000.0),
-              ("mrr", {}, parse_time("2026-11-20T12:00:00Z"), 12000.0)]
+    points = [
+        ("mrr", {}, Q4_START - 5 * DAY, 8000.0),
+        ("mrr", {}, parse_time("2026-10-10T12:00:00Z"), 9000.0),
+        ("mrr", {}, parse_time("2026-11-20T12:00:00Z"), 12000.0),
+    ]
     reader = reader_of(points)
-    spec = spec_of(okrs=[{"id": "o", "title": "Revenue", "key_results": [
-        {"id": "mrr-kr", "title": "MRR 16k", "metric": "mrr", "start": 8000, "target": 16000}]}])
+    spec = spec_of(
+        okrs=[
+            {
+                "id": "o",
+                "title": "Revenue",
+                "key_results": [
+                    {
+                        "id": "mrr-kr",
+                        "title": "MRR 16k",
+                        "metric": "mrr",
+                        "start": 8000,
+                        "target": 16000,
+                    }
+                ],
+            }
+        ]
+    )
     detail = kr_detail(spec, reader, "kr", "mrr-kr", AS_OF)
     progress = dict(detail.history.series[0].points)
     assert progress[Q4_START + DAY - 1] == 0.0
@@ -473,8 +540,23 @@ def test_metric_kr_history_of_a_stock_carries_the_latest_value(reader_of):
 )
 def test_metric_kr_without_points(reader_of, points):
     reader = reader_of(points)
-    spec = spec_of(okrs=[{"id": "o", "title": "Revenue", "key_results": [
-        {"id": "mrr-kr", "title": "MRR 16k", "metric": "mrr", "start": 8000, "target": 16000}]}])
+    spec = spec_of(
+        okrs=[
+            {
+                "id": "o",
+                "title": "Revenue",
+                "key_results": [
+                    {
+                        "id": "mrr-kr",
+                        "title": "MRR 16k",
+                        "metric": "mrr",
+                        "start": 8000,
+                        "target": 16000,
+                    }
+                ],
+            }
+        ]
+    )
     detail = kr_detail(spec, reader, "kr", "mrr-kr", AS_OF)
     assert detail.error is None
     assert detail.history.series[0].points == ()
@@ -493,10 +575,20 @@ def test_kr_detail_before_the_period_starts(reader_of):
 def test_objective_history_rolls_up_its_key_results(reader_of):
     # Given an objective with the manual NPS KR (weight 1) and a done milestone (weight 3)
     reader = reader_of(checkins=CHECKINS)
-    okrs = [{"id": "delight", "title": "Delight users", "children": [
-        {"id": "child", "title": "Ship", "key_results": [
-            {"id": "ship", "title": "Ship it", "done": True}]}],
-        "key_results": [{"id": "nps-score", "title": "NPS to 50", "start": 10, "target": 50}]}]
+    okrs = [
+        {
+            "id": "delight",
+            "title": "Delight users",
+            "children": [
+                {
+                    "id": "child",
+                    "title": "Ship",
+                    "key_results": [{"id": "ship", "title": "Ship it", "done": True}],
+                }
+            ],
+            "key_results": [{"id": "nps-score", "title": "NPS to 50", "start": 10, "target": 50}],
+        }
+    ]
     spec = spec_of(okrs=okrs)
     detail = kr_detail(spec, reader, "objective", "delight", AS_OF)
     # Then each day is the mean of the NPS KR's progress and the child's 1.0
@@ -507,7 +599,9 @@ def test_objective_history_rolls_up_its_key_results(reader_of):
     board = evaluate(spec, reader, AS_OF)
     assert detail.progress == pytest.approx(board.objective("delight").progress)
     assert [(row.kind, row.id) for row in detail.children] == [
-        ("kr", "nps-score"), ("objective", "child")]
+        ("kr", "nps-score"),
+        ("objective", "child"),
+    ]
 
 
 def test_unknown_node_is_reported(reader_of):

@@ -58,7 +58,7 @@ layout:
     - title: Main
       rows: [[mrr, conversion, churn], [okrs, alerts]]
     - title: Quality
-      rows: [[nps, latency], [mrr-by-plan, enterprise]]
+      rows: [[nps, latency], [chart-mrr-by-plan, enterprise]]
 """
 STORE = {"mrr", "trial_conversions", "signups", "dau", "mau", "churn", "nps", "latency"}
 

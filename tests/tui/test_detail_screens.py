@@ -31,8 +31,14 @@ from tests.tui.snapshot_apps.detail_host import (
 
 def screen_text(app) -> str:
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), record=True,
-                      color_system=None, legacy_windows=False)
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        record=True,
+        color_system=None,
+        legacy_windows=False,
+    )
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
 
@@ -40,16 +46,24 @@ def screen_text(app) -> str:
 def independent_stats(days: int, plan: str | None = None) -> dict[str, float]:
     """Stats of the world's signups over the last `days` days, from the raw points."""
     lo = AS_OF - days * DAY + 1
-    chosen = [(labels["plan"], ts, v) for metric, labels, ts, v in signup_points()
-              if metric == "signups" and lo <= ts <= AS_OF
-              and labels["plan"] == (plan or labels["plan"])]
+    chosen = [
+        (labels["plan"], ts, v)
+        for metric, labels, ts, v in signup_points()
+        if metric == "signups" and lo <= ts <= AS_OF and labels["plan"] == (plan or labels["plan"])
+    ]
     values = [v for _, _, v in chosen]
     lasts: dict[str, tuple[int, float]] = {}
     for name, ts, v in chosen:
         if name not in lasts or ts > lasts[name][0]:
             lasts[name] = (ts, v)
-    return {"last": sum(v for _, v in lasts.values()), "min": min(values), "max": max(values),
-            "avg": sum(values) / len(values), "sum": sum(values), "count": len(values)}
+    return {
+        "last": sum(v for _, v in lasts.values()),
+        "min": min(values),
+        "max": max(values),
+        "avg": sum(values) / len(values),
+        "sum": sum(values),
+        "count": len(values),
+    }
 
 
 def shown_stats(screen: KpiDetailScreen) -> dict[str, float]:
@@ -340,15 +354,20 @@ async def test_kr_detail_shows_a_new_checkin_after_a_refresh(store):
         await settle(pilot)
         # When a check-in is recorded and a new board arrives
         with open_writer(store) as writer:
-            writer.write_checkin("nps-score", AS_OF - HOUR, 34.0, confidence="on_track",
-                                 note="back on track")
+            writer.write_checkin(
+                "nps-score", AS_OF - HOUR, 34.0, confidence="on_track", note="back on track"
+            )
         app.screen.post_message(KpituiApp.BoardRefreshed(app.evaluate_board()))
         await settle(pilot)
         # Then it is listed first and the progress is (34 - 10) / 40 = 60%
         table = app.screen.query_one("#kr-checkins")
         first = table.get_row(table.ordered_rows[0].key)
         assert [cell.plain for cell in first] == [
-            "2026-11-24 11:00", "34", "✔ on track", "back on track"]
+            "2026-11-24 11:00",
+            "34",
+            "✔ on track",
+            "back on track",
+        ]
         assert table.row_count == 3
         assert app.screen.detail.progress == pytest.approx(0.6)
 
@@ -383,7 +402,10 @@ async def test_objective_detail_drills_into_its_children(store):
         screen = app.screen
         table = screen.query_one("#kr-children")
         assert [row.key.value for row in table.ordered_rows] == [
-            "kr:signups-kr", "kr:mrr-kr", "objective:delight"]
+            "kr:signups-kr",
+            "kr:mrr-kr",
+            "objective:delight",
+        ]
         assert app.focused is table
         # When the child objective is chosen / Then its own detail opens
         await pilot.press("down", "down", "enter")
@@ -404,8 +426,9 @@ def real_app(tmp_path: Path, store: Path):
     from kpitui.tui.app import KpituiApp
 
     spec_path = tmp_path / "dashboard.yaml"
-    spec_path.write_text(yaml.safe_dump({**SPEC, "refresh": "1h", "store": store.name}),
-                         encoding="utf-8")
+    spec_path.write_text(
+        yaml.safe_dump({**SPEC, "refresh": "1h", "store": store.name}), encoding="utf-8"
+    )
     return KpituiApp(load_dashboard(spec_path), store_path=store, clock=FixedClock(AS_OF))
 
 
@@ -435,7 +458,6 @@ async def test_enter_on_a_card_opens_the_detail_and_escape_restores_focus(tmp_pa
         await pilot.press("escape")
         await pilot.pause()
         assert app.focused is card
-
 
 
 # -- snapshots (LOOK at them after `--snapshot-update`) ------------------------------------

@@ -62,7 +62,7 @@ def spark_text(values: Sequence[float], width: int = SPARK_WIDTH) -> str:
         values = [
             sum(chunk) / len(chunk)
             for i in range(width)
-            if (chunk := values[int(i * size): max(int(i * size) + 1, int((i + 1) * size))])
+            if (chunk := values[int(i * size) : max(int(i * size) + 1, int((i + 1) * size))])
         ]
     lo, hi = min(values), max(values)
     if hi == lo:
@@ -176,15 +176,18 @@ class DetailScreen(Screen[None]):
         """Ask for the detail again (a key changed the view, or a new board arrived)."""
         self._request += 1
         app = self.app
-        self._load(self._request, app.open_reader, self.make_loader(app.loaded.dashboard,
-                                                                       app.as_of()))
+        self._load(
+            self._request, app.open_reader, self.make_loader(app.loaded.dashboard, app.as_of())
+        )
 
     def make_loader(self, spec: Any, as_of: int) -> Callable[[Any], Any]:
         """A function of a reader that computes the detail (runs in the worker thread)."""
         raise NotImplementedError
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
-    def _load(self, request: int, open_reader: Callable[[], Any], loader: Callable[[Any], Any]) -> None:
+    def _load(
+        self, request: int, open_reader: Callable[[], Any], loader: Callable[[Any], Any]
+    ) -> None:
         detail, error = None, None
         try:
             reader = open_reader()
@@ -208,8 +211,12 @@ class DetailScreen(Screen[None]):
             return  # a newer request is on its way
         self.loads += 1
         self.error = message.error
-        if message.detail is not None and message.detail == self.detail and \
-                message.error is None and not self.query_one("#detail-problem").display:
+        if (
+            message.detail is not None
+            and message.detail == self.detail
+            and message.error is None
+            and not self.query_one("#detail-problem").display
+        ):
             return  # nothing changed: nothing is redrawn
         with self.app.batch_update():
             if message.detail is not None:
@@ -240,8 +247,13 @@ class DetailScreen(Screen[None]):
 
 def _range_bindings() -> list[Binding]:
     return [
-        Binding(key, f"range('{name}')", name, id=f"kpi_detail.range_{name}",
-                tooltip=f"Chart and stats over {words}")
+        Binding(
+            key,
+            f"range('{name}')",
+            name,
+            id=f"kpi_detail.range_{name}",
+            tooltip=f"Chart and stats over {words}",
+        )
         for key, name, words in RANGE_KEYS
     ]
 
@@ -251,17 +263,41 @@ class KpiDetailScreen(DetailScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *_range_bindings(),
-        Binding("left_square_bracket", "bucket(-1)", "Finer", key_display="[",
-                id="kpi_detail.finer", tooltip="Smaller chart buckets (1h 6h 1d 7d 30d)",
-                group=Binding.Group("bucket")),
-        Binding("right_square_bracket", "bucket(1)", "Coarser", key_display="]",
-                id="kpi_detail.coarser", tooltip="Bigger chart buckets (1h 6h 1d 7d 30d)",
-                group=Binding.Group("bucket")),
+        Binding(
+            "left_square_bracket",
+            "bucket(-1)",
+            "Finer",
+            key_display="[",
+            id="kpi_detail.finer",
+            tooltip="Smaller chart buckets (1h 6h 1d 7d 30d)",
+            group=Binding.Group("bucket"),
+        ),
+        Binding(
+            "right_square_bracket",
+            "bucket(1)",
+            "Coarser",
+            key_display="]",
+            id="kpi_detail.coarser",
+            tooltip="Bigger chart buckets (1h 6h 1d 7d 30d)",
+            group=Binding.Group("bucket"),
+        ),
         # The breakdown's heading and the range line say these where they apply.
-        Binding("s", "sort", "Sort", show=False, id="kpi_detail.sort",
-                tooltip="Sort the breakdown by the next column"),
-        Binding("c", "clear_filter", "Clear filter", show=False, id="kpi_detail.clear_filter",
-                tooltip="Show all labels in the chart again"),
+        Binding(
+            "s",
+            "sort",
+            "Sort",
+            show=False,
+            id="kpi_detail.sort",
+            tooltip="Sort the breakdown by the next column",
+        ),
+        Binding(
+            "c",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            id="kpi_detail.clear_filter",
+            tooltip="Show all labels in the chart again",
+        ),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -318,11 +354,16 @@ class KpiDetailScreen(DetailScreen):
     """
 
     BREAKDOWN_COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("label", "Label"), ("value", "Value"), ("share", "Share"), ("delta", "Δ vs prev"),
+        ("label", "Label"),
+        ("value", "Value"),
+        ("share", "Share"),
+        ("delta", "Δ vs prev"),
         ("trend", "Trend"),
     )
     KR_COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("title", "Key result"), ("objective", "Objective"), ("progress", "Progress"),
+        ("title", "Key result"),
+        ("objective", "Objective"),
+        ("progress", "Progress"),
         ("status", "Status"),
     )
 
@@ -348,8 +389,9 @@ class KpiDetailScreen(DetailScreen):
         yield Static(id="kd-range", markup=False)
         yield Static(id="detail-problem", markup=False)
         with VerticalScroll(id="kd-body"):
-            chart = ChartPanel(empty_chart(f"kpi-{self.kpi_id}", self.kpi_id),
-                               tz=self.app.tz, id="kd-chart")
+            chart = ChartPanel(
+                empty_chart(f"kpi-{self.kpi_id}", self.kpi_id), tz=self.app.tz, id="kd-chart"
+            )
             chart.can_focus = False
             yield chart
             with Horizontal(id="kd-info"):
@@ -357,8 +399,12 @@ class KpiDetailScreen(DetailScreen):
                 yield Static(id="kd-about", markup=False)
             yield Static(id="kd-breakdown-heading", classes="kd-heading", markup=False)
             yield DetailTable(id="kd-breakdown", cursor_type="row", zebra_stripes=True)
-            yield Static("Key results using this metric", id="kd-krs-heading",
-                         classes="kd-heading", markup=False)
+            yield Static(
+                "Key results using this metric",
+                id="kd-krs-heading",
+                classes="kd-heading",
+                markup=False,
+            )
             yield DetailTable(id="kd-krs", cursor_type="row")
         yield Footer()
 
@@ -381,8 +427,9 @@ class KpiDetailScreen(DetailScreen):
     def make_loader(self, spec: Any, as_of: int) -> Callable[[Any], Any]:
         kpi_id, range_key, bucket = self.kpi_id, self.range_key, self.bucket
         label_filter = self.label_filter
-        return lambda reader: kpi_detail(spec, reader, kpi_id, as_of, range_key, bucket,
-                                         label_filter)
+        return lambda reader: kpi_detail(
+            spec, reader, kpi_id, as_of, range_key, bucket, label_filter
+        )
 
     def show_detail(self, detail: KpiDetail) -> None:
         chart = self.query_one("#kd-chart", ChartPanel)
@@ -416,8 +463,9 @@ class KpiDetailScreen(DetailScreen):
         detail = detail or self.detail
         if detail is None:
             return format_value(value)
-        return format_value(value, detail.format, currency=detail.currency,
-                            decimals=detail.decimals)
+        return format_value(
+            value, detail.format, currency=detail.currency, decimals=detail.decimals
+        )
 
     def _style(self, name: str) -> Any:
         return self.get_component_rich_style(f"kpi-detail--{name}", partial=True)
@@ -450,8 +498,9 @@ class KpiDetailScreen(DetailScreen):
                 line.append(" (chosen)")
         if self.label_filter is not None:
             line.append(" · only ")
-            line.append_text(safe_text(f"{self.label_filter[0]}={self.label_filter[1]}",
-                                       style="bold"))
+            line.append_text(
+                safe_text(f"{self.label_filter[0]}={self.label_filter[1]}", style="bold")
+            )
             line.append(" (c clears)")
         update_static(self.query_one("#kd-range", Static), line)
 
@@ -460,10 +509,15 @@ class KpiDetailScreen(DetailScreen):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
-        basis = "points" if s.basis == "points" else \
-            f"{timeutil.format_duration(detail.bucket)} buckets"
-        grid.add_row(Text(f"Over {detail.range_key}", style=self._style("heading")),
-                     Text(f"of {basis}", style=self._style("muted")))
+        basis = (
+            "points"
+            if s.basis == "points"
+            else f"{timeutil.format_duration(detail.bucket)} buckets"
+        )
+        grid.add_row(
+            Text(f"Over {detail.range_key}", style=self._style("heading")),
+            Text(f"of {basis}", style=self._style("muted")),
+        )
         if detail.label_filter is not None:
             key, value = detail.label_filter
             grid.add_row(Text("only", style=self._style("muted")), safe_text(f"{key}={value}"))
@@ -481,14 +535,24 @@ class KpiDetailScreen(DetailScreen):
         if detail.compare_label is None:
             compare.append("none", style=muted)
         else:
-            style = self._style("good") if view.delta_good is True else \
-                self._style("bad") if view.delta_good is False else muted
+            style = (
+                self._style("good")
+                if view.delta_good is True
+                else self._style("bad")
+                if view.delta_good is False
+                else muted
+            )
             compare.append(f"vs {detail.compare_label}: ")
             compare.append_text(safe_text(view.delta_display, style=style))
         lines.append(compare)
         if detail.compare_label is not None:
-            lines.append(Text(f"  now {view.display} · then {self._fmt(view.previous, detail)}",
-                              style=muted, end=""))
+            lines.append(
+                Text(
+                    f"  now {view.display} · then {self._fmt(view.previous, detail)}",
+                    style=muted,
+                    end="",
+                )
+            )
         lines.append(self._targets(detail))
         last = Text(end="")
         last.append("Last point ", style=heading)
@@ -505,8 +569,14 @@ class KpiDetailScreen(DetailScreen):
         lines.append(how)
         if detail.out_of_scale is not None and detail.out_of_scale.ignored:
             oos = detail.out_of_scale
-            lines.append(Text(f"Off scale: {oos.ignored:,} of {oos.used + oos.ignored:,} answers "
-                              f"left out of {view.agg}", style=self._style("bad"), end=""))
+            lines.append(
+                Text(
+                    f"Off scale: {oos.ignored:,} of {oos.used + oos.ignored:,} answers "
+                    f"left out of {view.agg}",
+                    style=self._style("bad"),
+                    end="",
+                )
+            )
         if detail.formula:
             formula = Text(end="")
             formula.append("Formula ", style=heading)
@@ -523,10 +593,14 @@ class KpiDetailScreen(DetailScreen):
         line = Text(end="")
         line.append("Target ", style=self._style("heading"))
         parts = [(name, getattr(view, name)) for name in ("target", "warn", "crit")]
-        shown = [f"{'' if name == 'target' else name + ' '}{self._fmt(value, detail)}"
-                 for name, value in parts if value is not None]
-        line.append(" · ".join(shown) if shown else "none", style="" if shown else
-                    self._style("muted"))
+        shown = [
+            f"{'' if name == 'target' else name + ' '}{self._fmt(value, detail)}"
+            for name, value in parts
+            if value is not None
+        ]
+        line.append(
+            " · ".join(shown) if shown else "none", style="" if shown else self._style("muted")
+        )
         return line
 
     # -- the breakdown ---------------------------------------------------------------
@@ -537,9 +611,11 @@ class KpiDetailScreen(DetailScreen):
         keys = ", ".join(b.key for b in detail.breakdowns)
         heading = Text(end="", no_wrap=True)
         heading.append_text(safe_text(f"By {keys}" if keys else "By label"))
-        heading.append(f" · over {detail.kpi.window or 'the latest points'} · sorted by "
-                       f"{self.sort_by} (s) · Enter filters the chart",
-                       style=self._style("muted"))
+        heading.append(
+            f" · over {detail.kpi.window or 'the latest points'} · sorted by "
+            f"{self.sort_by} (s) · Enter filters the chart",
+            style=self._style("muted"),
+        )
         update_static(self.query_one("#kd-breakdown-heading", Static), heading)
         table = self.query_one("#kd-breakdown", DataTable)
         cells = {self._row_key(row): self._row_cells(row, detail) for row in rows}
@@ -553,17 +629,30 @@ class KpiDetailScreen(DetailScreen):
     def _row_cells(self, row: LabelRow, detail: KpiDetail) -> tuple[Any, ...]:
         filtered = self.label_filter == (row.key, row.value)
         label = Text("● " if filtered else "  ", end="", style="bold")
-        label.append_text(safe_text(f"{row.key}={row.value}" if row.value else
-                                    f"{row.key} (none)"))
+        label.append_text(safe_text(f"{row.key}={row.value}" if row.value else f"{row.key} (none)"))
         value = Text(self._fmt(row.current, detail), justify="right", end="")
-        share = Text("" if row.share is None else f"{row.share * 100:.1f}%", justify="right",
-                     end="")
+        share = Text(
+            "" if row.share is None else f"{row.share * 100:.1f}%", justify="right", end=""
+        )
         good = delta_good(row.delta, detail.kpi.direction)
-        style = self._style("good") if good is True else self._style("bad") if good is False \
+        style = (
+            self._style("good")
+            if good is True
+            else self._style("bad")
+            if good is False
             else self._style("muted")
-        delta = Text(format_delta(row.current, row.previous, detail.format,
-                                  currency=detail.currency, decimals=detail.decimals),
-                     style=style, end="")
+        )
+        delta = Text(
+            format_delta(
+                row.current,
+                row.previous,
+                detail.format,
+                currency=detail.currency,
+                decimals=detail.decimals,
+            ),
+            style=style,
+            end="",
+        )
         trend = Text(spark_text(row.spark), end="")
         return label, value, share, delta, trend
 
@@ -571,8 +660,12 @@ class KpiDetailScreen(DetailScreen):
         table = self.query_one("#kd-breakdown", DataTable)
         if not rows:
             return
-        order = {key: index for index, key in enumerate(
-            r.key for r in sorted({r.key: r for r in rows}.values(), key=lambda r: r.key))}
+        order = {
+            key: index
+            for index, key in enumerate(
+                r.key for r in sorted({r.key: r for r in rows}.values(), key=lambda r: r.key)
+            )
+        }
 
         def number(value: float | None) -> tuple[bool, float]:
             return (value is None, -(value or 0.0))
@@ -583,8 +676,11 @@ class KpiDetailScreen(DetailScreen):
             if self.sort_by == "share":
                 return (order[row.key], *number(row.share), row.value)
             if self.sort_by == "delta":
-                return (order[row.key], *number(row.delta_pct if row.delta_pct is not None
-                                                else row.delta), row.value)
+                return (
+                    order[row.key],
+                    *number(row.delta_pct if row.delta_pct is not None else row.delta),
+                    row.value,
+                )
             return (order[row.key], *number(row.current), row.value)
 
         by_key = {self._row_key(r): rank(r) for r in rows}
@@ -609,10 +705,13 @@ class KpiDetailScreen(DetailScreen):
             status = status_label(kr.status)
             if kr.error:
                 status = Text("⚠ error", end="")
-            rows[kr.id] = (safe_text(kr.title), safe_text(kr.objective_title),
-                           progress_text(kr.progress_raw), status)
-        sync_table(self.query_one("#kd-krs", DataTable), rows,
-                   [key for key, _ in self.KR_COLUMNS])
+            rows[kr.id] = (
+                safe_text(kr.title),
+                safe_text(kr.objective_title),
+                progress_text(kr.progress_raw),
+                status,
+            )
+        sync_table(self.query_one("#kd-krs", DataTable), rows, [key for key, _ in self.KR_COLUMNS])
 
     # -- actions ---------------------------------------------------------------------
 
@@ -668,8 +767,9 @@ class KpiDetailScreen(DetailScreen):
             return
         label, _, value = key.partition("\x00")
         if not value:
-            self.notify(f"Series without a {label} label cannot be picked out.", timeout=3,
-                        markup=False)
+            self.notify(
+                f"Series without a {label} label cannot be picked out.", timeout=3, markup=False
+            )
             return
         self.label_filter = None if self.label_filter == (label, value) else (label, value)
         self._after_filter_change()

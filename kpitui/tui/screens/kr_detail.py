@@ -97,10 +97,16 @@ class KrDetailScreen(DetailScreen):
     """
 
     CHECKIN_COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("time", "Time"), ("value", "Value"), ("confidence", "Confidence"), ("note", "Note"),
+        ("time", "Time"),
+        ("value", "Value"),
+        ("confidence", "Confidence"),
+        ("note", "Note"),
     )
     CHILD_COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("kind", "Kind"), ("title", "Title"), ("progress", "Progress"), ("status", "Status"),
+        ("kind", "Kind"),
+        ("title", "Title"),
+        ("progress", "Progress"),
+        ("status", "Status"),
         ("owner", "Owner"),
     )
 
@@ -120,22 +126,29 @@ class KrDetailScreen(DetailScreen):
         yield Static(id="kr-sub", markup=False)
         yield Static(id="detail-problem", markup=False)
         with VerticalScroll(id="kr-body"):
-            history = ChartPanel(empty_chart(f"history-{self.node_id}", "progress vs expected"),
-                                 tz=self.app.tz, id="kr-history")
+            history = ChartPanel(
+                empty_chart(f"history-{self.node_id}", "progress vs expected"),
+                tz=self.app.tz,
+                id="kr-history",
+            )
             history.can_focus = False
             yield history
             with Horizontal(id="kr-info"):
                 yield Static(id="kr-facts", markup=False)
                 yield Static(id="kr-about", markup=False)
-            yield Static("Key results and objectives (Enter opens)", id="kr-children-heading",
-                         classes="kr-heading", markup=False)
+            yield Static(
+                "Key results and objectives (Enter opens)",
+                id="kr-children-heading",
+                classes="kr-heading",
+                markup=False,
+            )
             yield DetailTable(id="kr-children", cursor_type="row")
-            metric = ChartPanel(empty_chart(f"kr-metric-{self.node_id}", "metric"),
-                                tz=self.app.tz, id="kr-metric")
+            metric = ChartPanel(
+                empty_chart(f"kr-metric-{self.node_id}", "metric"), tz=self.app.tz, id="kr-metric"
+            )
             metric.can_focus = False
             yield metric
-            yield Static("Check-ins", id="kr-checkins-heading", classes="kr-heading",
-                         markup=False)
+            yield Static("Check-ins", id="kr-checkins-heading", classes="kr-heading", markup=False)
             yield Static("No check-ins yet.", id="kr-no-checkins", markup=False)
             yield DetailTable(id="kr-checkins", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -184,8 +197,9 @@ class KrDetailScreen(DetailScreen):
     # -- presenting ------------------------------------------------------------------
 
     def _fmt(self, value: float | None, detail: KrDetail) -> str:
-        return format_value(value, detail.format, currency=detail.currency,
-                            decimals=detail.decimals)
+        return format_value(
+            value, detail.format, currency=detail.currency, decimals=detail.decimals
+        )
 
     def _style(self, name: str) -> Any:
         return self.get_component_rich_style(f"kr-detail--{name}", partial=True)
@@ -201,8 +215,10 @@ class KrDetailScreen(DetailScreen):
         sub = Text(end="", no_wrap=True)
         if detail.owner:
             sub.append_text(safe_text(f"owner {detail.owner} · "))
-        sub.append(f"period {detail.period_label} · expected {percent(detail.expected)} "
-                   f"at {timeutil.format_time(detail.as_of, self.app.tz)}")
+        sub.append(
+            f"period {detail.period_label} · expected {percent(detail.expected)} "
+            f"at {timeutil.format_time(detail.as_of, self.app.tz)}"
+        )
         update_static(self.query_one("#kr-sub", Static), sub)
 
     def _facts(self, detail: KrDetail) -> Table:
@@ -214,8 +230,10 @@ class KrDetailScreen(DetailScreen):
             grid.add_row("Current", self._fmt(kr.current, detail))
             grid.add_row("Start", self._fmt(kr.start, detail))
             grid.add_row("Target", self._fmt(kr.target, detail))
-        grid.add_row("Progress", Text(f"{percent(detail.progress_raw)} raw · "
-                                      f"{percent(detail.progress)} counted"))
+        grid.add_row(
+            "Progress",
+            Text(f"{percent(detail.progress_raw)} raw · {percent(detail.progress)} counted"),
+        )
         grid.add_row("Expected", percent(detail.expected))
         grid.add_row("Gap", gap_words(detail.gap))
         grid.add_row("Status", status_label(detail.status))
@@ -237,8 +255,7 @@ class KrDetailScreen(DetailScreen):
             if kr.checkin_due:
                 grid.add_row("Check-in", Text("due", style="bold reverse"))
             elif kr.last_checkin_at is not None:
-                grid.add_row("Last check-in", timeutil.format_time(kr.last_checkin_at,
-                                                                   self.app.tz))
+                grid.add_row("Last check-in", timeutil.format_time(kr.last_checkin_at, self.app.tz))
             grid.add_row("Weight", f"{kr.weight:g}")
             if kr.error:
                 grid.add_row("Error", safe_text(kr.error))
@@ -280,8 +297,9 @@ class KrDetailScreen(DetailScreen):
                 status,
                 safe_text(child.owner or ""),
             )
-        sync_table(self.query_one("#kr-children", DataTable), rows,
-                   [key for key, _ in self.CHILD_COLUMNS])
+        sync_table(
+            self.query_one("#kr-children", DataTable), rows, [key for key, _ in self.CHILD_COLUMNS]
+        )
 
     # -- actions ---------------------------------------------------------------------
 

@@ -33,35 +33,91 @@ SPEC: dict[str, Any] = {
     "title": "Detail world",
     "timezone": "UTC",
     "period": {"quarter": "2026-Q4"},
-    "metrics": {"conversion": {"formula": "signups / visits", "format": "percent",
-                               "description": "Signups per visit, a ratio of sums."}},
+    "metrics": {
+        "conversion": {
+            "formula": "signups / visits",
+            "format": "percent",
+            "description": "Signups per visit, a ratio of sums.",
+        }
+    },
     "kpis": [
-        {"id": "signups", "title": "Signups", "metric": "signups", "agg": "sum", "window": "7d",
-         "target": 1600, "warn": 1400, "crit": 1000,
-         "description": "New accounts, all plans, over the last 7 days."},
-        {"id": "mrr", "title": "MRR", "metric": "mrr", "format": "currency", "currency": "USD",
-         "target": 20000},
-        {"id": "conversion", "title": "Conversion", "metric": "conversion", "agg": "sum",
-         "window": "7d"},
+        {
+            "id": "signups",
+            "title": "Signups",
+            "metric": "signups",
+            "agg": "sum",
+            "window": "7d",
+            "target": 1600,
+            "warn": 1400,
+            "crit": 1000,
+            "description": "New accounts, all plans, over the last 7 days.",
+        },
+        {
+            "id": "mrr",
+            "title": "MRR",
+            "metric": "mrr",
+            "format": "currency",
+            "currency": "USD",
+            "target": 20000,
+        },
+        {
+            "id": "conversion",
+            "title": "Conversion",
+            "metric": "conversion",
+            "agg": "sum",
+            "window": "7d",
+        },
         {"id": "empty", "title": "Nothing yet", "metric": "nothing", "target": 10},
         {"id": "single", "title": "One point", "metric": "single"},
-        {"id": "future", "title": "Future only", "metric": "future", "agg": "sum",
-         "window": "7d"},
+        {"id": "future", "title": "Future only", "metric": "future", "agg": "sum", "window": "7d"},
     ],
     "okrs": [
-        {"id": "grow", "title": "Grow the business", "owner": "ana", "key_results": [
-            {"id": "signups-kr", "title": "10,000 signups this quarter", "metric": "signups",
-             "agg": "sum", "start": 0, "target": 10000, "owner": "ana"},
-            {"id": "mrr-kr", "title": "MRR to $20k", "metric": "mrr", "start": 8000,
-             "target": 20000},
-        ], "children": [
-            {"id": "delight", "title": "Delight users", "owner": "bo", "key_results": [
-                {"id": "nps-score", "title": "NPS to 50", "start": 10, "target": 50,
-                 "owner": "bo"},
-                {"id": "empty-kr", "title": "Nothing measured yet", "metric": "nothing",
-                 "start": 0, "target": 5},
-            ]},
-        ]},
+        {
+            "id": "grow",
+            "title": "Grow the business",
+            "owner": "ana",
+            "key_results": [
+                {
+                    "id": "signups-kr",
+                    "title": "10,000 signups this quarter",
+                    "metric": "signups",
+                    "agg": "sum",
+                    "start": 0,
+                    "target": 10000,
+                    "owner": "ana",
+                },
+                {
+                    "id": "mrr-kr",
+                    "title": "MRR to $20k",
+                    "metric": "mrr",
+                    "start": 8000,
+                    "target": 20000,
+                },
+            ],
+            "children": [
+                {
+                    "id": "delight",
+                    "title": "Delight users",
+                    "owner": "bo",
+                    "key_results": [
+                        {
+                            "id": "nps-score",
+                            "title": "NPS to 50",
+                            "start": 10,
+                            "target": 50,
+                            "owner": "bo",
+                        },
+                        {
+                            "id": "empty-kr",
+                            "title": "Nothing measured yet",
+                            "metric": "nothing",
+                            "start": 0,
+                            "target": 5,
+                        },
+                    ],
+                },
+            ],
+        },
     ],
 }
 
@@ -117,8 +173,14 @@ class DetailHost(App[None]):
 
     CSS = "Screen { layout: vertical; }"
 
-    def __init__(self, store_path: Path, first: tuple[str, ...], *, spec: dict | None = None,
-                 as_of: int = AS_OF) -> None:
+    def __init__(
+        self,
+        store_path: Path,
+        first: tuple[str, ...],
+        *,
+        spec: dict | None = None,
+        as_of: int = AS_OF,
+    ) -> None:
         super().__init__()
         dashboard = Dashboard.model_validate(spec or SPEC)
         self.loaded = SimpleNamespace(dashboard=dashboard, path=None)

@@ -1,0 +1,172 @@
+"""`kpitui record`, `checkin`, `metrics`, and how every store command reports trouble."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from kpitui.cli import build_parser
+from kpitui.store import open_reader, writer
+from tests.store.conftest import count_points
+
+T0 = 1_767_225_600
+
+
+def test_record_one_point_with_labels(db, cli):
+    code, out, err = cli("record", "mrr", "12500.5", "--label", "plan=pro", "--at", "2026-01-01", "--db", str(db))
+    assert (code, err) == (0, "")
+    assert out == f"recorded mrr{{plan=pro}} = 12500.5 at 2026-01-01T00:00:00Z in {db}\n"
+    reader = open_reader(db)
+    assert reader.last("mrr", {"plan": "pro"}, T0).value == 12500.5
+    reader.close()
+
+
+def test_record_defaults_to_now(db, cli, monkeypatch):
+    monkeypatch.setattr("kpitui.timeutil.SystemClock.now", lambda self: T0 + 42)
+    assert cli("record", "signups", "-3", "--db", str(db))[0] == 0
+    reader = open_reader(db)
+    assert reader.last("signups", None, T0 + 100).ts == T0 + 42
+    assert reader.last("signups", None, T0 + 100).value == -3.0
+    reader.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("sign ups", "1"), "'sign ups' is not a metric name"),
+        (("signups", "many"), "VALUE 'many' is not a number"),
+        (("signups", "nan"), "VALUE 'nan' is not a finite number"),
+        (("signups", "1", "--label", "plan"), "--label 'plan' is not KEY=VALUE"),
+        (("signups", "1", "--label", "a=1", "--label", "a=2"), "--label 'a' is given twice"),
+    ],
+)
+def test_record_bad_input_exits_2(db, cli, args, message):
+    code, out, err = cli("record", *args, "--db", str(db))
+    assert code == 2 and out == ""
+    assert err.startswith(f"kpitui: {message}"), err
+    assert not db.exists()
+
+
+def test_record_bad_time_is_an_argument_error(db, cli, capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli("record", "signups", "1", "--at", "next tuesday", "--db", str(db))
+    assert caught.value.code == 2
+    assert "is not a time" in capsys.readouterr().err
+
+
+def test_checkin(db, cli):
+    code, out, _ = cli(
+        "checkin", "launch-mobile-app", "0.4", "--confidence", "at_risk", "--note", "beta slipped",
+        "--at", "2026-01-05T10:00:00Z", "--db", str(db),
+    )
+    assert code == 0
+    assert out == f"checked in launch-mobile-app = 0.4 (at_risk) at 2026-01-05T10:00:00Z in {db}\n"
+    reader = open_reader(db)
+    [checkin] = reader.checkins("launch-mobile-app")
+    assert (checkin.value, checkin.confidence, checkin.note) == (0.4, "at_risk", "beta slipped")
+    reader.close()
+
+
+def test_checkin_bad_value(db, cli):
+    code, _, err = cli("checkin", "launch", "soon", "--db", str(db))
+    assert code == 2 and "VALUE 'soon' is not a number" in err
+
+
+def test_metrics_table_and_json(db, cli, write):
+    write([
+        ("mrr", {"plan": "pro"}, T0, 1.0),
+        ("mrr", {"plan": "starter"}, T0 + 86400, 2.0),
+        ("mrr", {"plan": "starter"}, T0 + 2 * 86400, 3.0),
+        ("signups", {"region": "eu", "source": "ads"}, T0, 1.0),
+        ("dau", {}, T0, 1.0),
+    ])
+    code, out, _ = cli("metrics", "--db", str(db))
+    assert code == 0
+    assert out.splitlines() == [
+        "METRIC   POINTS  SERIES  FIRST                 LAST                  LABELS",
+        "dau           1       1  2026-01-01T00:00:00Z  2026-01-01T00:00:00Z  -",
+        "mrr           3       2  2026-01-01T00:00:00Z  2026-01-03T00:00:00Z  plan=pro|starter",
+        "signups       1       1  2026-01-01T00:00:00Z  2026-01-01T00:00:00Z  region=eu source=ads",
+    ]
+    code, out, _ = cli("metrics", "--json", "--db", str(db))
+    rows = json.loads(out)
+    assert rows[1] == {
+        "metric": "mrr", "points": 3, "series": 2,
+        "first": "2026-01-01T00:00:00Z", "last": "2026-01-03T00:00:00Z",
+        "labels": {"plan": ["pro", "starter"]},
+    }
+
+
+def test_metrics_shows_store_text_literally(db, cli, write):
+    write([("m", {"k": "\x1b[31mred"}, T0, 1.0)])
+    out = cli("metrics", "--db", str(db))[1]
+    assert "\x1b" not in out and "k=\\x1b[31mred" in out
+
+
+def test_metrics_on_an_empty_or_missing_store(db, cli, write):
+    code, _, err = cli("metrics", "--db", str(db))
+    assert code == 2 and err.startswith(f"kpitui: {db}: no store here")
+    assert not db.exists()
+    write([])
+    code, out, _ = cli("metrics", "--db", str(db))
+    assert code == 0 and out.startswith(f"no metrics in {db} yet")
+    assert json.loads(cli("metrics", "--json", "--db", str(db))[1]) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("record", "signups", "1"),
+        ("checkin", "launch", "0.5"),
+        ("import", "points.csv"),
+    ],
+)
+def test_a_locked_store_exits_1_saying_so(tmp_path, db, cli, write, monkeypatch, args):
+    # Given a store whose write lock another program holds
+    write([("signups", {}, T0, 1.0)])
+    (tmp_path / "points.csv").write_text(f"metric,time,value\nsignups,{T0 + 1},2\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(writer, "BUSY_TIMEOUT", 0.05)  # the real wait is 5 s
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        # When a writing command runs
+        code, out, err = cli(*args, "--db", str(db))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    # Then exit 1, one line, "store is locked", nothing written
+    assert code == 1 and out == ""
+    assert err == f"kpitui: {db}: store is locked by another writer (waited 0.05 s) (try again when the other import or script has finished)\n"
+    assert count_points(db) == 1
+
+
+def test_not_sqlite_exits_1(tmp_path, cli):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n" * 200)
+    for args in (("record", "m", "1"), ("metrics",)):
+        code, _, err = cli(*args, "--db", str(path))
+        assert code == 1 and "not a SQLite database" in err
+
+
+def test_the_default_store_comes_from_dashboard_yaml(tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dashboard.yaml").write_text("title: x\nstore: data/kpi.db\n")
+    (tmp_path / "data").mkdir()
+    assert cli("record", "m", "1", "--at", str(T0))[0] == 0
+    assert (tmp_path / "data" / "kpi.db").exists()
+    (tmp_path / "dashboard.yaml").unlink()
+    assert cli("record", "m", "1", "--at", str(T0))[0] == 0
+    assert (tmp_path / "metrics.db").exists()
+
+
+@pytest.mark.parametrize("command", ["record", "import", "checkin", "metrics"])
+def test_every_command_has_help_with_examples(command, capsys):
+    with pytest.raises(SystemExit) as caught:
+        build_parser().parse_args([command, "--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:\n  kpitui " + command in out
+    assert "--db PATH" in out

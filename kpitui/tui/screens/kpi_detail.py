@@ -660,12 +660,8 @@ class KpiDetailScreen(DetailScreen):
         table = self.query_one("#kd-breakdown", DataTable)
         if not rows:
             return
-        order = {
-            key: index
-            for index, key in enumerate(
-                r.key for r in sorted({r.key: r for r in rows}.values(), key=lambda r: r.key)
-            )
-        }
+        # Rows stay grouped by label key; the sort column orders them within a key.
+        order = {key: index for index, key in enumerate(sorted({r.key for r in rows}))}
 
         def number(value: float | None) -> tuple[bool, float]:
             return (value is None, -(value or 0.0))

@@ -42,8 +42,12 @@ def binding_rows(app: Any, bindings: Any) -> list[tuple[str, str]]:
             if group in rows:
                 rows[group][0].append(display)
             else:
-                rows[group] = ([display], re.sub(r"\bpage \d+\b", "page 1…9", label)
-                               if binding.action.startswith("page(") else label)
+                rows[group] = (
+                    [display],
+                    re.sub(r"\bpage \d+\b", "page 1…9", label)
+                    if binding.action.startswith("page(")
+                    else label,
+                )
     result = []
     for keys, label in rows.values():
         if len(keys) > 2 and all(k.isdigit() for k in keys):
@@ -85,8 +89,14 @@ class HelpScreen(ModalScreen[None]):
     """Every key of the dashboard; any of escape, `?` or `q` closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q", "dismiss", "Close", key_display="esc",
-                id="help.close", tooltip="Close the help screen"),
+        Binding(
+            "escape,question_mark,q",
+            "dismiss",
+            "Close",
+            key_display="esc",
+            id="help.close",
+            tooltip="Close the help screen",
+        ),
     ]
 
     DEFAULT_CSS = """

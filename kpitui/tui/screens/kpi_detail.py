@@ -1,10 +1,7 @@
 """The KPI drill-down (SPEC §4): a full-size chart with range keys, the range's stats,
 the period comparison, a breakdown by label and the key results that use the metric.
 
-The screen only presents a `KpiDetail` (kpitui.engine.detail). Every query runs in a
-thread worker on a fresh read-only reader, which posts the result back as a message
-(`DetailScreen.Loaded`); the handler updates the widgets in place, so a refresh that
-changed nothing redraws nothing.
+The screen only presents a `KpiDetail` (kpitui.engine.detail).
 """
 
 from __future__ import annotations
@@ -14,19 +11,13 @@ from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import get_current_worker
 
 from kpitui import timeutil
-from kpitui.engine.board import ChartView
 from kpitui.engine.detail import (
-    DetailNotFound,
     KpiDetail,
     LabelRow,
     kpi_detail,
@@ -34,12 +25,20 @@ from kpitui.engine.detail import (
 )
 from kpitui.engine.format import format_delta, format_value
 from kpitui.engine.kpi import delta_good
+from kpitui.tui.screens.detail_base import (
+    DetailScreen,
+    DetailTable,
+    empty_chart,
+    progress_text,
+    spark_text,
+    sync_table,
+    update_static,
+)
 from kpitui.tui.text import safe_text, state_label, status_label
 from kpitui.tui.widgets.chart_panel import ChartPanel
 
-SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
-SPARK_WIDTH = 12
-BAR_WIDTH = 10
+# -- the KPI detail ---------------------------------------------------------------------
+
 RANGE_KEYS: tuple[tuple[str, str, str], ...] = (
     ("1", "7d", "the last 7 days"),
     ("2", "30d", "the last 30 days"),
@@ -48,201 +47,6 @@ RANGE_KEYS: tuple[tuple[str, str, str], ...] = (
     ("0", "all", "everything stored"),
 )
 SORTS: tuple[str, ...] = ("value", "share", "delta", "label")
-
-
-# -- text helpers shared with the key-result screen --------------------------------------
-
-
-def spark_text(values: Sequence[float], width: int = SPARK_WIDTH) -> str:
-    """A trend as block characters (`▁▂▃▅▇`), averaged down to at most `width` cells."""
-    if not values:
-        return ""
-    if len(values) > width:
-        size = len(values) / width
-        values = [
-            sum(chunk) / len(chunk)
-            for i in range(width)
-            if (chunk := values[int(i * size) : max(int(i * size) + 1, int((i + 1) * size))])
-        ]
-    lo, hi = min(values), max(values)
-    if hi == lo:
-        return SPARK_BLOCKS[len(SPARK_BLOCKS) // 2 - 1] * len(values)
-    top = len(SPARK_BLOCKS) - 1
-    return "".join(SPARK_BLOCKS[round((v - lo) / (hi - lo) * top)] for v in values)
-
-
-def progress_text(raw: float | None, width: int = BAR_WIDTH) -> Text:
-    """`██████░░░░  62%`: the bar clamped to 0..1, the percent as is (125% stays 125%)."""
-    if raw is None:
-        return Text("░" * width + "    —", end="")
-    filled = round(min(1.0, max(0.0, raw)) * width)
-    return Text(f"{'█' * filled}{'░' * (width - filled)} {raw * 100:4.0f}%", end="")
-
-
-def gap_words(gap: float | None) -> str:
-    """expected - progress in points: `12 pts behind`, `5 pts ahead`, `on the line`."""
-    if gap is None:
-        return "no progress to compare"
-    points = round(gap * 100)
-    if points > 0:
-        return f"{points} pts behind expected"
-    if points < 0:
-        return f"{-points} pts ahead of expected"
-    return "right on the expected line"
-
-
-def empty_chart(chart_id: str, title: str) -> ChartView:
-    return ChartView(id=chart_id, title=title, window="", bucket=86400, series=())
-
-
-def update_static(widget: Static, content: Any) -> None:
-    """Update only when the content changed: an unchanged refresh redraws nothing."""
-    if getattr(widget, "_kpitui_shown", None) != content:
-        widget._kpitui_shown = content  # type: ignore[attr-defined]
-        widget.update(content)
-
-
-def sync_table(table: DataTable, rows: dict[str, tuple[Any, ...]], columns: Sequence[str]) -> None:
-    """Make `table` hold `rows` (row key → cells), changing only what differs."""
-    present = {key.value for key in table.rows}
-    for key in present - set(rows):
-        table.remove_row(key)
-    for key, cells in rows.items():
-        if key not in present:
-            table.add_row(*cells, key=key)
-            continue
-        for column, cell in zip(columns, cells, strict=True):
-            if table.get_cell(key, column) != cell:
-                table.update_cell(key, column, cell)
-
-
-class DetailTable(DataTable):
-    """A DataTable whose header always follows its columns' widths.
-
-    Textual 8.2.8 caches rendered cells by the table's update count, not by width: when a
-    frame is drawn between `add_row` and the idle pass that measures the new cells, the
-    header keeps the old, narrower widths. Bumping the count after that pass redraws it.
-    """
-
-    async def _on_idle(self, event: events.Idle) -> None:
-        measuring = self._require_update_dimensions or bool(self._updated_cells)
-        await super()._on_idle(event)
-        if measuring:
-            self._update_count += 1
-            self.refresh()
-
-    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
-        super()._scroll_cursor_into_view(animate)
-        if self.has_focus:
-            # The table sits in a scrolling page: moving its cursor brings it into view.
-            self.scroll_visible(animate=False)
-
-
-# -- the shared plumbing of both detail screens -------------------------------------------
-
-
-class DetailScreen(Screen[None]):
-    """A drill-down: loads its detail in a thread worker, reloads on each new board."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="detail.back", tooltip="Back to where you were"),
-    ]
-
-    class Loaded(Message):
-        """A detail finished loading (posted from the worker's thread)."""
-
-        def __init__(self, request: int, detail: Any, error: str | None) -> None:
-            super().__init__()
-            self.request = request
-            self.detail = detail
-            self.error = error
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.detail: Any = None
-        """The detail on screen; None until the first load."""
-        self.error: str | None = None
-        """Why the last load failed (unknown node, unreadable store), else None."""
-        self.loads = 0
-        """How many results were applied (tests read it)."""
-        self._request = 0
-
-    def on_mount(self) -> None:
-        # Textual calls every class's on_mount, the subclass's first: this runs after the
-        # screen's own set-up, so subclasses must not call it again.
-        self.reload()
-
-    def reload(self) -> None:
-        """Ask for the detail again (a key changed the view, or a new board arrived)."""
-        self._request += 1
-        app = self.app
-        self._load(
-            self._request, app.open_reader, self.make_loader(app.loaded.dashboard, app.as_of())
-        )
-
-    def make_loader(self, spec: Any, as_of: int) -> Callable[[Any], Any]:
-        """A function of a reader that computes the detail (runs in the worker thread)."""
-        raise NotImplementedError
-
-    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
-    def _load(
-        self, request: int, open_reader: Callable[[], Any], loader: Callable[[Any], Any]
-    ) -> None:
-        detail, error = None, None
-        try:
-            reader = open_reader()
-        except Exception as exc:  # missing, locked or unreadable store: say why on screen
-            error = str(exc) or exc.__class__.__name__
-        else:
-            try:
-                detail = loader(reader)
-            except DetailNotFound as exc:
-                error = str(exc)
-            except Exception as exc:  # the last net: never a traceback over the board
-                error = f"{exc.__class__.__name__}: {exc}"
-            finally:
-                reader.close()
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(request, detail, error))
-
-    def on_detail_screen_loaded(self, message: Loaded) -> None:
-        message.stop()
-        if message.request != self._request:
-            return  # a newer request is on its way
-        self.loads += 1
-        self.error = message.error
-        if (
-            message.detail is not None
-            and message.detail == self.detail
-            and message.error is None
-            and not self.query_one("#detail-problem").display
-        ):
-            return  # nothing changed: nothing is redrawn
-        with self.app.batch_update():
-            if message.detail is not None:
-                self.detail = message.detail
-                self.show_detail(message.detail)
-            self.show_error(message.error)
-
-    def show_detail(self, detail: Any) -> None:
-        raise NotImplementedError
-
-    def show_error(self, error: str | None) -> None:
-        problem = self.query_one("#detail-problem", Static)
-        problem.display = error is not None
-        update_static(problem, safe_text(f"⚠ {error}") if error else Text(""))
-
-    def on_kpitui_app_board_refreshed(self, message: Message) -> None:
-        self.reload()
-
-    def on_chart_panel_drill_down(self, message: Message) -> None:
-        message.stop()  # already as deep as it goes
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
-
-# -- the KPI detail ---------------------------------------------------------------------
 
 
 def _range_bindings() -> list[Binding]:

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Static
 from kpitui import timeutil
 from kpitui.engine.detail import KrDetail, kr_detail
 from kpitui.engine.format import format_value
-from kpitui.tui.screens.kpi_detail import (
+from kpitui.tui.screens.detail_base import (
     DetailScreen,
     DetailTable,
     empty_chart,

@@ -43,8 +43,7 @@ def test_the_feed_thread_writes_until_stopped(tmp_path: Path):
         calls.append(now)
         written.set()
 
-    feed = demo.LiveFeed(tmp_path / "metrics.db", clock=FixedClock(NOW), interval=0.01,
-                         step=step)
+    feed = demo.LiveFeed(tmp_path / "metrics.db", clock=FixedClock(NOW), interval=0.01, step=step)
     feed.start()
     assert written.wait(10)
     feed.stop()
@@ -66,8 +65,7 @@ def test_feed_errors_are_reported_once_and_never_stop_the_feed(tmp_path: Path):
             raise StoreLockedError("store is locked by another writer")
         done.set()
 
-    feed = demo.LiveFeed(tmp_path / "metrics.db", clock=FixedClock(NOW), interval=0.01,
-                         step=step)
+    feed = demo.LiveFeed(tmp_path / "metrics.db", clock=FixedClock(NOW), interval=0.01, step=step)
     feed.start(on_error=errors.append)
     assert done.wait(10)
     feed.stop()
@@ -82,8 +80,9 @@ def test_ensure_sample_store_builds_only_when_missing(tmp_path: Path, monkeypatc
         built.append((path, end))
         Path(path).write_bytes(b"")
 
-    monkeypatch.setattr(demo, "sample_data_module",
-                        lambda: types.SimpleNamespace(generate=generate))
+    monkeypatch.setattr(
+        demo, "sample_data_module", lambda: types.SimpleNamespace(generate=generate)
+    )
     store = tmp_path / "sub" / "metrics.db"
     assert demo.ensure_sample_store(store, FixedClock(NOW)) is True
     assert demo.ensure_sample_store(store, FixedClock(NOW)) is False

@@ -35,12 +35,24 @@ def register(subparsers: Any) -> None:
         ),
         formatter_class=HelpFormatter,
     )
-    run.add_argument("spec", nargs="?", default=DEFAULT_SPEC, metavar="SPEC",
-                     help=f"the dashboard spec (default: ./{DEFAULT_SPEC})")
-    run.add_argument("--db", metavar="PATH",
-                     help="the metric store (default: the spec's `store:`, relative to the spec)")
-    run.add_argument("--as-of", type=time_arg, metavar="TIME",
-                     help="evaluate as if it were TIME (ISO 8601, a date, or epoch seconds)")
+    run.add_argument(
+        "spec",
+        nargs="?",
+        default=DEFAULT_SPEC,
+        metavar="SPEC",
+        help=f"the dashboard spec (default: ./{DEFAULT_SPEC})",
+    )
+    run.add_argument(
+        "--db",
+        metavar="PATH",
+        help="the metric store (default: the spec's `store:`, relative to the spec)",
+    )
+    run.add_argument(
+        "--as-of",
+        type=time_arg,
+        metavar="TIME",
+        help="evaluate as if it were TIME (ISO 8601, a date, or epoch seconds)",
+    )
     run.set_defaults(func=run_dashboard)
 
     demo = subparsers.add_parser(
@@ -71,8 +83,11 @@ def load_for_app(spec_path: Path, db: str | None) -> tuple[Any, Path]:
     from kpitui.store import open_reader
 
     if not spec_path.is_file():
-        raise InputError("spec not found", file=str(spec_path),
-                         hint="pass the dashboard spec, e.g. `kpitui run dashboard.yaml`")
+        raise InputError(
+            "spec not found",
+            file=str(spec_path),
+            hint="pass the dashboard spec, e.g. `kpitui run dashboard.yaml`",
+        )
     if db is None:
         # The store is named by the spec: load it once to learn where (an invalid spec
         # stops here with every problem), then again with the store's metric names.
@@ -102,8 +117,10 @@ def run_demo(args: argparse.Namespace) -> int:
 
     spec_path = Path(DEFAULT_SPEC)
     if not spec_path.is_file():
-        raise InputError(f"./{DEFAULT_SPEC} not found",
-                         hint="run `kpitui demo` from the kpitui repository (make run)")
+        raise InputError(
+            f"./{DEFAULT_SPEC} not found",
+            hint="run `kpitui demo` from the kpitui repository (make run)",
+        )
     clock = SystemClock()
     store_path = default_store_path(args.db)
     ensure_sample_store(store_path, clock)

@@ -54,8 +54,12 @@ def _page_bindings() -> list[Binding]:
 
 
 def _move_bindings() -> list[Binding]:
-    moves = [("up", "k", "up", "cursor up"), ("down", "j", "down", "cursor down"),
-             ("left", "h", "left", "collapse"), ("right", "l", "right", "expand")]
+    moves = [
+        ("up", "k", "up", "cursor up"),
+        ("down", "j", "down", "cursor down"),
+        ("left", "h", "left", "collapse"),
+        ("right", "l", "right", "expand"),
+    ]
     return [
         Binding(
             f"{arrow},{vi}",
@@ -76,14 +80,31 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
     TITLE = "kpitui"
     COMMANDS: ClassVar = App.COMMANDS | {KpituiCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Keys", key_display="?", id="kpitui.help",
-                tooltip="Show every key"),
-        Binding("r", "refresh_now", "Refresh", id="kpitui.refresh",
-                tooltip="Re-read the store and re-evaluate the board now"),
-        Binding("p", "toggle_pause", "Pause", id="kpitui.pause",
-                tooltip="Pause or resume live updates"),
-        Binding("a", "acknowledge", "Ack alert", id="kpitui.acknowledge",
-                tooltip="Acknowledge the newest alert: its card stops flashing"),
+        Binding(
+            "question_mark",
+            "help",
+            "Keys",
+            key_display="?",
+            id="kpitui.help",
+            tooltip="Show every key",
+        ),
+        Binding(
+            "r",
+            "refresh_now",
+            "Refresh",
+            id="kpitui.refresh",
+            tooltip="Re-read the store and re-evaluate the board now",
+        ),
+        Binding(
+            "p", "toggle_pause", "Pause", id="kpitui.pause", tooltip="Pause or resume live updates"
+        ),
+        Binding(
+            "a",
+            "acknowledge",
+            "Ack alert",
+            id="kpitui.acknowledge",
+            tooltip="Acknowledge the newest alert: its card stops flashing",
+        ),
         Binding("q", "quit", "Quit", id="kpitui.quit", tooltip="Quit kpitui"),
         *_page_bindings(),
         *_move_bindings(),
@@ -159,9 +180,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         self._size_classes()
         # A snapshot is a picture of the board: warnings are `kpitui check`'s to tell.
         for warning in (getattr(self.loaded, "warnings", ()) or ()) if self.live else ():
-            self.notify(str(warning), title="Spec warning", severity="warning", markup=False)
+            self.notify(safe_plain(warning), title="Spec warning", severity="warning", markup=False)
         if self._initial_board is not None:
-            await self._apply_board(self._initial_board, rebuild=True)
+            await self._apply_board(self._initial_board)
         self._update_header()
         if self.live:
             self._start_poll(force=self._initial_board is None)
@@ -214,7 +235,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             for i, page in enumerate(pages):
                 page.display = i == self._page_index
             await switcher.mount_all(pages)
-            switcher.set_reactive(ContentSwitcher.current, f"page-{self._page_index}" if pages else None)
+            switcher.set_reactive(
+                ContentSwitcher.current, f"page-{self._page_index}" if pages else None
+            )
             width = self._page_width()
             for page in pages:
                 page.reflow(width)
@@ -247,11 +270,13 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             target.focus()
             page.scroll_home(animate=False)
 
-    async def _apply_board(self, board: Board, *, rebuild: bool) -> None:
+    async def _apply_board(self, board: Board) -> None:
         old = self.board
         self.board = board
         self.title = safe_plain(board.title)
-        if old is None or (rebuild and (old.pages != board.pages or old.timezone != board.timezone)):
+        # The page widgets are rebuilt only when the layout itself changed (a spec edit);
+        # every other refresh updates the panels in place.
+        if old is None or old.pages != board.pages or old.timezone != board.timezone:
             await self._build_pages(board)
         else:
             with self.batch_update():
@@ -361,7 +386,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         if origin is None:
             self._focus_first_panel()
             return
-        target = nearest(origin.region, [(w, w.region) for w in panels if w is not origin], direction)
+        target = nearest(
+            origin.region, [(w, w.region) for w in panels if w is not origin], direction
+        )
         if target is not None:
             # Now, not `target.focus()` (deferred): keys typed ahead (jjj) must each move
             # on from where the previous one landed.
@@ -395,8 +422,12 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
     def action_help(self) -> None:
         from kpitui.tui.screens.help import HelpScreen, help_sections
 
-        panels = [("KPI card", KpiCard), ("Chart", ChartPanel), ("OKR tree", OkrTree),
-                  ("Alerts log", AlertsLog)]
+        panels = [
+            ("KPI card", KpiCard),
+            ("Chart", ChartPanel),
+            ("OKR tree", OkrTree),
+            ("Alerts log", AlertsLog),
+        ]
         self.push_screen(HelpScreen(help_sections(self, panels)))
 
 
@@ -407,4 +438,3 @@ def state_text(state: str) -> str:
 
 def _to_alert(change: StateChange) -> Alert:
     return Alert(change.at, change.kpi_id, change.title, change.old_state, change.new_state)
-

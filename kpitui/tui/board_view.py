@@ -28,7 +28,7 @@ from kpitui.tui.widgets.okr_tree import OkrTree
 # The narrowest each kind of panel is still readable at: a row gets as many columns as
 # fit its widest-needing panel.
 MIN_PANEL_WIDTH: dict[str, int] = {
-    "kpi": 36,
+    "kpi": 30,
     "chart": 56,
     "objective": 56,
     "okrs": 56,
@@ -40,6 +40,8 @@ MIN_PANEL_WIDTH: dict[str, int] = {
 STRETCH_KINDS = frozenset({"chart", "alerts"})
 STRETCH_CLASSES = ("-chart", "-alerts")
 DESCRIPTION_RESERVE = 4
+
+GUTTER = 1  # cells between two panels of a row (`grid-gutter` below)
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -54,9 +56,10 @@ def panel_dom_id(page_index: int, panel: Panel) -> str:
 
 
 def row_columns(kinds: list[str], width: int) -> int:
-    """How many panels of a row sit side by side in `width` cells (at least 1)."""
+    """How many panels of a row sit side by side in `width` cells (at least 1), with a
+    one-cell gutter between them: a row of four KPIs is 2 a row at 80, 4 at 160."""
     need = max((MIN_PANEL_WIDTH.get(k, 40) for k in kinds), default=40)
-    return max(1, min(len(kinds), width // need))
+    return max(1, min(len(kinds), (width + GUTTER) // (need + GUTTER)))
 
 
 def page_title(page: PageView, index: int) -> str:

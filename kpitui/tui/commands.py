@@ -30,24 +30,38 @@ def board_commands(app: Any, board: Board) -> Iterator[PaletteCommand]:
     """Every palette command for a board, in board order."""
     for kpi in board.kpis:
         title = safe_plain(kpi.title)
-        yield PaletteCommand(f"Go to {title}", "Focus this KPI's card",
-                             partial(app.go_to, "kpi", kpi.id))
-        yield PaletteCommand(f"Open {title} detail", "Full chart, ranges and breakdown",
-                             partial(app.open_kpi_detail, kpi.id))
+        yield PaletteCommand(
+            f"Go to {title}", "Focus this KPI's card", partial(app.go_to, "kpi", kpi.id)
+        )
+        yield PaletteCommand(
+            f"Open {title} detail",
+            "Full chart, ranges and breakdown",
+            partial(app.open_kpi_detail, kpi.id),
+        )
     for chart in board.charts:
-        yield PaletteCommand(f"Go to chart {safe_plain(chart.title)}", "Focus this chart",
-                             partial(app.go_to, "chart", chart.id))
+        yield PaletteCommand(
+            f"Go to chart {safe_plain(chart.title)}",
+            "Focus this chart",
+            partial(app.go_to, "chart", chart.id),
+        )
     for objective in iter_objectives(board.okrs):
         title = safe_plain(objective.title)
-        yield PaletteCommand(f"Go to objective {title}", "Show it in the OKR tree",
-                             partial(app.go_to, "objective", objective.id))
-        yield PaletteCommand(f"Open objective {title} detail",
-                             "Progress history against the expected line",
-                             partial(app.open_kr_detail, "objective", objective.id))
+        yield PaletteCommand(
+            f"Go to objective {title}",
+            "Show it in the OKR tree",
+            partial(app.go_to, "objective", objective.id),
+        )
+        yield PaletteCommand(
+            f"Open objective {title} detail",
+            "Progress history against the expected line",
+            partial(app.open_kr_detail, "objective", objective.id),
+        )
         for kr in objective.key_results:
-            yield PaletteCommand(f"Open key result {safe_plain(kr.title)} detail",
-                                 "Progress history and check-ins",
-                                 partial(app.open_kr_detail, "kr", kr.id))
+            yield PaletteCommand(
+                f"Open key result {safe_plain(kr.title)} detail",
+                "Progress history and check-ins",
+                partial(app.open_kr_detail, "kr", kr.id),
+            )
 
 
 def _highlight(text: str, offsets: tuple[int, ...], style: Any) -> Content:
@@ -69,13 +83,19 @@ class KpituiCommands(Provider):
 
     async def discover(self) -> Hits:
         for command in self._commands():
-            yield DiscoveryHit(Content(command.text), command.run, text=command.text,
-                               help=command.help)
+            yield DiscoveryHit(
+                Content(command.text), command.run, text=command.text, help=command.help
+            )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for command in self._commands():
             score, offsets = matcher.fuzzy_search.match(query, command.text)
             if score > 0:
-                yield Hit(score, _highlight(command.text, offsets, matcher.match_style),
-                          command.run, text=command.text, help=command.help)
+                yield Hit(
+                    score,
+                    _highlight(command.text, offsets, matcher.match_style),
+                    command.run,
+                    text=command.text,
+                    help=command.help,
+                )

@@ -45,8 +45,10 @@ class BoardJumps:
         chart = next((c for c in self.loaded.dashboard.charts if c.id == message.chart_id), None)
         kpi = None
         if chart is not None:
-            kpi = next((k for m in chart.metrics for k in self.loaded.dashboard.kpis
-                        if k.metric == m), None)
+            kpi = next(
+                (k for m in chart.metrics for k in self.loaded.dashboard.kpis if k.metric == m),
+                None,
+            )
         if kpi is None:
             self.notify("This chart has no KPI to drill into.", timeout=3)
         else:

@@ -20,6 +20,7 @@ from textual.worker import Worker
 
 from kpitui import timeutil
 from kpitui.tui.poller import PollResult
+from kpitui.tui.text import safe_plain
 
 
 class LiveUpdates:
@@ -104,28 +105,44 @@ class LiveUpdates:
     async def _apply_poll(self, result: PollResult) -> None:
         if result.failure != self._failure:
             if result.failure:
-                self.notify(result.failure, title="Refresh failed", severity="error", markup=False)
+                self.notify(
+                    safe_plain(result.failure),
+                    title="Refresh failed",
+                    severity="error",
+                    markup=False,
+                )
             self._failure = result.failure
         if result.store_error != self._store_error:
             if result.store_error:
-                self.notify(result.store_error, title="Store unreadable", severity="error",
-                            markup=False)
+                self.notify(
+                    safe_plain(result.store_error),
+                    title="Store unreadable",
+                    severity="error",
+                    markup=False,
+                )
             elif self._store_error:
                 self.notify("The store is readable again.", title="Store")
             self._store_error = result.store_error
         if result.spec_errors is not None:
             if result.spec_errors:
-                self.notify("\n".join(result.spec_errors), title="Spec not reloaded",
-                            severity="error", markup=False, timeout=10)
+                self.notify(
+                    "\n".join(map(safe_plain, result.spec_errors)),
+                    title="Spec not reloaded",
+                    severity="error",
+                    markup=False,
+                    timeout=10,
+                )
             self._spec_errors = result.spec_errors
         reloaded = result.loaded is not None
         if reloaded:
             self.loaded = result.loaded
             self.tz = timeutil.resolve_timezone(self.loaded.dashboard.timezone)
             self.refresh_seconds = timeutil.parse_duration(self.loaded.dashboard.refresh)
-            self.notify(f"Reloaded {Path(self.loaded.path).name}", title="Spec", markup=False)
+            self.notify(
+                f"Reloaded {safe_plain(Path(self.loaded.path).name)}", title="Spec", markup=False
+            )
         if result.board is not None:
-            await self._apply_board(result.board, rebuild=reloaded)
+            await self._apply_board(result.board)
         self._update_header()
 
     def _on_feed_error(self, message: str | None) -> None:
@@ -135,7 +152,7 @@ class LiveUpdates:
 
     def _show_feed_error(self, message: str | None) -> None:
         if message and message != self._feed_error:
-            self.notify(message, title="Demo feed", severity="error", markup=False)
+            self.notify(safe_plain(message), title="Demo feed", severity="error", markup=False)
         self._feed_error = message
 
     def _problems(self) -> tuple[str, ...]:

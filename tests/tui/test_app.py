@@ -61,7 +61,7 @@ async def test_cards_do_not_overlap_and_reflow_with_the_width(tmp_path: Path):
         # Then at 80 columns they sit two to a row, without overlapping
         assert len({r.y for r in regions}) == 2
         for i, a in enumerate(regions):
-            for b in regions[i + 1:]:
+            for b in regions[i + 1 :]:
                 assert not a.overlaps(b)
         # When the terminal grows to 160 columns
         await pilot.resize_terminal(160, 48)
@@ -221,8 +221,10 @@ async def test_a_spec_edit_reloads_and_keeps_page_and_focus(tmp_path: Path):
         await pilot.press("tab")  # focus Signups
         assert app.focused is card(app, "signups")
         # When the spec's title and the churn thresholds are edited on disk
-        edit_spec(app.loaded.path, SPEC.replace("Test board", "Edited board")
-                  .replace("warn: 0.03", "warn: 0.01"))
+        edit_spec(
+            app.loaded.path,
+            SPEC.replace("Test board", "Edited board").replace("warn: 0.03", "warn: 0.01"),
+        )
         app.poll_now()
         await settle(pilot)
         # Then the new spec is on screen (churn 2% is now warn), focus stays
@@ -239,7 +241,10 @@ async def test_a_layout_edit_rebuilds_the_pages_keeping_page_index(tmp_path: Pat
         await pilot.press("2")
         await pilot.pause()
         # When the OKR page gains the revenue chart
-        edit_spec(app.loaded.path, SPEC.replace("        - [okrs]\n", "        - [okrs]\n        - [revenue]\n"))
+        edit_spec(
+            app.loaded.path,
+            SPEC.replace("        - [okrs]\n", "        - [okrs]\n        - [revenue]\n"),
+        )
         app.poll_now()
         await settle(pilot)
         # Then the second page is still shown, now with the chart, and focus is kept
@@ -303,8 +308,15 @@ async def test_help_lists_every_key_from_the_bindings(tmp_path: Path):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        for words in ("Pause or resume", "1…9", "Acknowledge", "↑ / k", "tab / shift+tab",
-                      "KPI card", "OKR tree"):
+        for words in (
+            "Pause or resume",
+            "1…9",
+            "Acknowledge",
+            "↑ / k",
+            "tab / shift+tab",
+            "KPI card",
+            "OKR tree",
+        ):
             assert words in text, words
         # And escape closes it, back to the same focus
         await pilot.press("escape")
@@ -337,9 +349,14 @@ async def test_palette_commands_cover_kpis_charts_objectives_and_key_results(tmp
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         texts = [c.text for c in board_commands(app, app.board)]
-        for expected in ("Go to MRR", "Open MRR detail", "Go to chart Revenue",
-                         "Go to objective Grow revenue", "Open objective Grow revenue detail",
-                         "Open key result Reach 100k MRR detail"):
+        for expected in (
+            "Go to MRR",
+            "Open MRR detail",
+            "Go to chart Revenue",
+            "Go to objective Grow revenue",
+            "Open objective Grow revenue detail",
+            "Open key result Reach 100k MRR detail",
+        ):
             assert expected in texts
 
 
@@ -363,8 +380,9 @@ async def test_drill_down_and_escape_return_to_the_same_focus(tmp_path: Path):
 # -- `kpitui run`: problems are found before the app takes the terminal ----------------
 
 
-def test_run_with_a_broken_spec_exits_2_with_one_line_and_no_traceback(tmp_path, capsys,
-                                                                       monkeypatch):
+def test_run_with_a_broken_spec_exits_2_with_one_line_and_no_traceback(
+    tmp_path, capsys, monkeypatch
+):
     from kpitui.cli import main
     from kpitui.tui.app import KpituiApp
 

@@ -21,8 +21,9 @@ from tests.tui.snapshot_apps.app_world import (
 
 def make_poller(tmp_path: Path, clock: FixedClock | None = None, **kwargs) -> Poller:
     spec, store = make_world(tmp_path)
-    return Poller(load_dashboard(spec), store_path=store, clock=clock or FixedClock(AS_OF),
-                  **kwargs)
+    return Poller(
+        load_dashboard(spec), store_path=store, clock=clock or FixedClock(AS_OF), **kwargs
+    )
 
 
 def test_the_first_poll_evaluates_and_an_idle_poll_does_not(tmp_path: Path):

@@ -52,8 +52,14 @@ async def test_focus_starts_on_the_first_card_and_tab_follows_layout_order(tmp_p
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        order = ["p0-kpi-mrr", "p0-kpi-signups", "p0-kpi-churn", "p0-kpi-activation",
-                 "p0-chart-revenue", "p0-alerts-alerts"]
+        order = [
+            "p0-kpi-mrr",
+            "p0-kpi-signups",
+            "p0-kpi-churn",
+            "p0-kpi-activation",
+            "p0-chart-revenue",
+            "p0-alerts-alerts",
+        ]
         assert app.focused.id == order[0]
         for expected in order[1:]:
             await pilot.press("tab")
@@ -69,8 +75,14 @@ async def test_arrows_and_hjkl_move_by_geometry_at_80_columns(tmp_path: Path):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         moves = [
-            ("right", "signups"), ("down", "activation"), ("left", "churn"), ("up", "mrr"),
-            ("j", "churn"), ("l", "activation"), ("k", "signups"), ("h", "mrr"),
+            ("right", "signups"),
+            ("down", "activation"),
+            ("left", "churn"),
+            ("up", "mrr"),
+            ("j", "churn"),
+            ("l", "activation"),
+            ("k", "signups"),
+            ("h", "mrr"),
             ("left", "mrr"),  # nothing there: focus stays
         ]
         for key, kpi_id in moves:

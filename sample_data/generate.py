@@ -50,6 +50,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kpitui.store import open_writer
+from kpitui.store.writer import Writer
 
 DAY = 86400
 HOUR = 3600
@@ -92,7 +93,9 @@ def _points(rng: random.Random, first_day: int, days: int, end: int) -> Iterator
         yield from _responses(rng, day, f, end)
 
 
-def _daily(rng: random.Random, day: int, f: float, week: float, mrr_noise: dict[str, float]) -> Iterator[Point]:
+def _daily(
+    rng: random.Random, day: int, f: float, week: float, mrr_noise: dict[str, float]
+) -> Iterator[Point]:
     total = 0.0
     for plan, (start, stop) in PLANS.items():
         # A random walk around a slightly convex growth curve: MRR never jumps.
@@ -119,7 +122,12 @@ def _hourly(rng: random.Random, day: int, f: float, week: float, end: int) -> It
         shape = 1 + 0.55 * math.sin((hour - 9) / 24 * 2 * math.pi)
         for region, rate in REGIONS.items():
             mean = rate * (1 + 0.4 * f) * week * shape
-            yield "signups", {"region": region}, ts, float(max(0, round(rng.gauss(mean, math.sqrt(mean) + 0.1))))
+            yield (
+                "signups",
+                {"region": region},
+                ts,
+                float(max(0, round(rng.gauss(mean, math.sqrt(mean) + 0.1)))),
+            )
         visits = (330 + 160 * f) * week * shape
         yield "visits", {}, ts, float(max(0, round(rng.gauss(visits, visits * 0.08))))
         for quarter in range(4):
@@ -141,7 +149,12 @@ def _responses(rng: random.Random, day: int, f: float, end: int) -> Iterator[Poi
     for _ in range(rng.randint(4, 12)):
         ts = day + rng.randrange(DAY)
         if ts <= end:
-            yield "csat_response", {}, ts, float(rng.choices((1, 2, 3, 4, 5), (3, 5, 10, 38, 44))[0])
+            yield (
+                "csat_response",
+                {},
+                ts,
+                float(rng.choices((1, 2, 3, 4, 5), (3, 5, 10, 38, 44))[0]),
+            )
 
 
 def _nps_answer(rng: random.Random, f: float) -> int:
@@ -159,18 +172,30 @@ def _checkins(end: int) -> list[tuple[str, int, float, str | None, str | None]]:
     from datetime import UTC, datetime
 
     moment = datetime.fromtimestamp(end, UTC)
-    quarter_start = int(datetime(moment.year, 3 * ((moment.month - 1) // 3) + 1, 1, tzinfo=UTC).timestamp())
+    quarter_start = int(
+        datetime(moment.year, 3 * ((moment.month - 1) // 3) + 1, 1, tzinfo=UTC).timestamp()
+    )
     weeks = max(1, (end - quarter_start) // (7 * DAY))
     out: list[tuple[str, int, float, str | None, str | None]] = []
     for week in range(weeks + 1):
         ts = min(end, quarter_start + week * 7 * DAY + 10 * HOUR)
         share = week / 13
         confidence = "on_track" if week % 5 != 3 else "at_risk"
-        out.append(("launch-mobile-app", ts, round(min(1.0, 0.9 * share), 2), confidence, _NOTES[week % len(_NOTES)]))
+        out.append(
+            (
+                "launch-mobile-app",
+                ts,
+                round(min(1.0, 0.9 * share), 2),
+                confidence,
+                _NOTES[week % len(_NOTES)],
+            )
+        )
         out.append(("publish-case-studies", ts, float(min(6, week // 2)), "on_track", None))
         if ts <= end - 10 * DAY:
             hired = float(min(4, week // 4))
-            out.append(("hire-support-leads", ts, hired, "at_risk" if week > 4 else "on_track", None))
+            out.append(
+                ("hire-support-leads", ts, hired, "at_risk" if week > 4 else "on_track", None)
+            )
     return out
 
 
@@ -183,7 +208,7 @@ _NOTES = (
 )
 
 
-def feed_step(writer, now: int, rng: random.Random) -> int:  # noqa: ANN001 (a store Writer)
+def feed_step(writer: Writer, now: int, rng: random.Random) -> int:
     """One batch of "live" points at `now` for the demo feed. Returns points written."""
     points: list[Point] = []
     for region in rng.sample(sorted(REGIONS), k=rng.randint(1, 2)):
@@ -195,7 +220,9 @@ def feed_step(writer, now: int, rng: random.Random) -> int:  # noqa: ANN001 (a s
     if rng.random() < 0.4:
         points.append(("nps_response", {}, now, float(_nps_answer(rng, 1.0))))
     if rng.random() < 0.4:
-        points.append(("csat_response", {}, now, float(rng.choices((1, 2, 3, 4, 5), (3, 5, 10, 38, 44))[0])))
+        points.append(
+            ("csat_response", {}, now, float(rng.choices((1, 2, 3, 4, 5), (3, 5, 10, 38, 44))[0]))
+        )
     return writer.write_points(points)
 
 

@@ -31,9 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     _register_metrics(sub)
 
 
-def _parser(sub: argparse._SubParsersAction, name: str, help: str, description: str, epilog: str) -> argparse.ArgumentParser:
+def _parser(
+    sub: argparse._SubParsersAction, name: str, help: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
     return sub.add_parser(
-        name, help=help, description=description, epilog="examples:\n" + epilog,
+        name,
+        help=help,
+        description=description,
+        epilog="examples:\n" + epilog,
         formatter_class=HelpFormatter,
     )
 
@@ -43,7 +48,9 @@ def _parser(sub: argparse._SubParsersAction, name: str, help: str, description: 
 
 def _register_record(sub: argparse._SubParsersAction) -> None:
     parser = _parser(
-        sub, "record", "write one point",
+        sub,
+        "record",
+        "write one point",
         "Write one point: METRIC = VALUE at a time (default: now), with optional labels.\n"
         "Writing the same metric, labels and time again replaces the value.\n"
         "Creates the store if it does not exist yet.",
@@ -52,10 +59,25 @@ def _register_record(sub: argparse._SubParsersAction) -> None:
         "  kpitui record page_latency_ms 182.5 --at 2026-11-24T09:30:00+01:00\n"
         "  kpitui record churn_rate 0.021 --db /srv/kpi/metrics.db",
     )
-    parser.add_argument("metric", metavar="METRIC", help="metric name: letters, digits, _ . : - (not starting with a digit)")
+    parser.add_argument(
+        "metric",
+        metavar="METRIC",
+        help="metric name: letters, digits, _ . : - (not starting with a digit)",
+    )
     parser.add_argument("value", metavar="VALUE", help="a finite number")
-    parser.add_argument("--at", type=time_arg, metavar="TIME", help="ISO 8601 time, date or epoch seconds (default: now; no zone means UTC)")
-    parser.add_argument("--label", action="append", default=[], metavar="KEY=VALUE", help="a label of the series (repeatable)")
+    parser.add_argument(
+        "--at",
+        type=time_arg,
+        metavar="TIME",
+        help="ISO 8601 time, date or epoch seconds (default: now; no zone means UTC)",
+    )
+    parser.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a label of the series (repeatable)",
+    )
     add_db_option(parser)
     parser.set_defaults(func=run_record)
 
@@ -80,7 +102,9 @@ def parse_value(text: str, what: str = "VALUE") -> float:
     except ValueError:
         raise InputError(f"{what} {text!r} is not a number") from None
     if not math.isfinite(value):
-        raise InputError(f"{what} {text!r} is not a finite number", hint="NaN and infinity are not stored")
+        raise InputError(
+            f"{what} {text!r} is not a finite number", hint="NaN and infinity are not stored"
+        )
     return value
 
 
@@ -99,7 +123,9 @@ def run_record(args: argparse.Namespace) -> int:
     path = default_store_path(args.db)
     with open_writer(path) as writer:
         writer.write_points([(args.metric, labels, at, value)])
-    print(f"recorded {series_name(args.metric, labels)} = {value:g} at {timeutil.iso_utc(at)} in {path}")
+    print(
+        f"recorded {series_name(args.metric, labels)} = {value:g} at {timeutil.iso_utc(at)} in {path}"
+    )
     return 0
 
 
@@ -108,12 +134,14 @@ def run_record(args: argparse.Namespace) -> int:
 
 def _register_import(sub: argparse._SubParsersAction) -> None:
     parser = _parser(
-        sub, "import", "bulk-load points from CSV, JSON Lines or JSON",
+        sub,
+        "import",
+        "bulk-load points from CSV, JSON Lines or JSON",
         "Load points from a file in one transaction: any bad line stops the import with its\n"
         "line number, and nothing of the file is written. Re-importing a file changes nothing.\n\n"
         "  long CSV     header metric,time,value and any label columns (an empty cell: no label)\n"
         "  --wide CSV   a time column and one column per metric (a spreadsheet export)\n"
-        "  JSON Lines   one {\"metric\", \"time\", \"value\", \"labels\": {...}} object per line\n"
+        '  JSON Lines   one {"metric", "time", "value", "labels": {...}} object per line\n'
         "  JSON         an array of those objects\n\n"
         "The format comes from the extension (.csv, .jsonl/.ndjson, .json) unless --format is\n"
         "given; FILE - reads stdin (CSV unless --format). Times: ISO 8601, dates or epoch\n"
@@ -125,9 +153,20 @@ def _register_import(sub: argparse._SubParsersAction) -> None:
         "  etl.sh | kpitui import - --format jsonl",
     )
     parser.add_argument("file", metavar="FILE", help="the file to load, or - for stdin")
-    parser.add_argument("--metric", metavar="NAME", help="the metric of every row, when the file has no metric column")
-    parser.add_argument("--wide", action="store_true", help="a time column and one column per metric")
-    parser.add_argument("--format", choices=FORMATS, dest="fmt", help="the input format (default: from the extension)")
+    parser.add_argument(
+        "--metric",
+        metavar="NAME",
+        help="the metric of every row, when the file has no metric column",
+    )
+    parser.add_argument(
+        "--wide", action="store_true", help="a time column and one column per metric"
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        dest="fmt",
+        help="the input format (default: from the extension)",
+    )
     add_db_option(parser)
     parser.set_defaults(func=run_import)
 
@@ -157,12 +196,14 @@ def run_import(args: argparse.Namespace) -> int:
 
 def _register_checkin(sub: argparse._SubParsersAction) -> None:
     parser = _parser(
-        sub, "checkin", "record a manual key-result check-in",
+        sub,
+        "checkin",
+        "record a manual key-result check-in",
         "Record the current value of a manual key result (one without a metric), with how\n"
         "confident its owner is. The KR id is the one in the spec (the store accepts any id);\n"
         "a check-in at the same time replaces the earlier one. Creates the store if needed.",
         "  kpitui checkin launch-mobile-app 0.6 --confidence at_risk\n"
-        "  kpitui checkin hire-support-leads 2 --note \"second offer signed\"\n"
+        '  kpitui checkin hire-support-leads 2 --note "second offer signed"\n'
         "  kpitui checkin launch-mobile-app 0.4 --at 2026-11-17",
     )
     parser.add_argument("kr_id", metavar="KR_ID", help="the key result's id in the spec")
@@ -193,14 +234,18 @@ def run_checkin(args: argparse.Namespace) -> int:
 
 def _register_metrics(sub: argparse._SubParsersAction) -> None:
     parser = _parser(
-        sub, "metrics", "list the metrics in the store",
+        sub,
+        "metrics",
+        "list the metrics in the store",
         "One row per metric: its points over all its series, how many series, the first and\n"
         "last time (UTC), and its label keys with their values. Reads the store only.",
         "  kpitui metrics\n"
         "  kpitui metrics --json | jq '.[].metric'\n"
         "  kpitui metrics --db /srv/kpi/metrics.db",
     )
-    parser.add_argument("--json", action="store_true", help="print a JSON array, one object per metric")
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON array, one object per metric"
+    )
     add_db_option(parser)
     parser.set_defaults(func=run_metrics)
 
@@ -211,7 +256,14 @@ def summarize(stats: Sequence[SeriesStats]) -> list[dict]:
     for s in stats:
         row = by_metric.setdefault(
             s.series.metric,
-            {"metric": s.series.metric, "points": 0, "series": 0, "first": s.first_ts, "last": s.last_ts, "labels": {}},
+            {
+                "metric": s.series.metric,
+                "points": 0,
+                "series": 0,
+                "first": s.first_ts,
+                "last": s.last_ts,
+                "labels": {},
+            },
         )
         row["points"] += s.count
         row["series"] += 1
@@ -256,14 +308,25 @@ def run_metrics(args: argparse.Namespace) -> int:
         return 0
     table = [("METRIC", "POINTS", "SERIES", "FIRST", "LAST", "LABELS")]
     table += [
-        (r["metric"], f"{r['points']:,}", f"{r['series']:,}", r["first"], r["last"], _labels_text(r["labels"]))
+        (
+            r["metric"],
+            f"{r['points']:,}",
+            f"{r['series']:,}",
+            r["first"],
+            r["last"],
+            _labels_text(r["labels"]),
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(5)]
     for row in table:
         cells = [
-            row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2]),
-            row[3].ljust(widths[3]), row[4].ljust(widths[4]), row[5],
+            row[0].ljust(widths[0]),
+            row[1].rjust(widths[1]),
+            row[2].rjust(widths[2]),
+            row[3].ljust(widths[3]),
+            row[4].ljust(widths[4]),
+            row[5],
         ]
         print("  ".join(cells))
     return 0

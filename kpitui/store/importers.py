@@ -80,7 +80,9 @@ def import_file(
     """Import `source` (a path, or "-" for stdin) into the store in one transaction."""
     fmt = detect_format(source, fmt)
     if wide and fmt != "csv":
-        raise InputError("--wide is for CSV files", file=source, hint="drop --wide or use --format csv")
+        raise InputError(
+            "--wide is for CSV files", file=source, hint="drop --wide or use --format csv"
+        )
     if metric is not None and not schema.is_metric_name(metric):
         raise InputError(f"--metric {metric!r} is not a metric name", hint=METRIC_NAME_HINT)
     name = "<stdin>" if source == "-" else source
@@ -96,8 +98,12 @@ def import_file(
             else:
                 _read_long_csv(batch, name, stream, metric)
         except UnicodeDecodeError:
-            raise InputError("the file is not UTF-8 text", file=name, hint="save it as UTF-8") from None
-    return ImportResult(name, batch.points, len(batch.series), batch.changed, time.perf_counter() - started)
+            raise InputError(
+                "the file is not UTF-8 text", file=name, hint="save it as UTF-8"
+            ) from None
+    return ImportResult(
+        name, batch.points, len(batch.series), batch.changed, time.perf_counter() - started
+    )
 
 
 class _open:
@@ -114,7 +120,7 @@ class _open:
                 return stream
             return io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
         try:
-            self.handle = open(self.source, encoding="utf-8-sig", newline="")  # noqa: SIM115
+            self.handle = open(self.source, encoding="utf-8-sig", newline="")
         except FileNotFoundError:
             raise InputError("no such file", file=self.source, hint="check the path") from None
         except IsADirectoryError:
@@ -149,7 +155,9 @@ def _times(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> li
             out.append(memo[cell])
     if out and (min(out) < schema.MIN_TS or max(out) > schema.MAX_TS):
         i = next(i for i, t in enumerate(out) if not schema.MIN_TS <= t <= schema.MAX_TS)
-        raise InputError(f"time {cells[i]!r} is out of range", file=file, line=line_of(i), hint=TIME_RANGE_HINT)
+        raise InputError(
+            f"time {cells[i]!r} is out of range", file=file, line=line_of(i), hint=TIME_RANGE_HINT
+        )
     return out
 
 
@@ -168,7 +176,10 @@ def _values(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> l
         for i, value in enumerate(out):
             if not math.isfinite(value):
                 raise InputError(
-                    f"{cells[i]!r} is not a finite number", file=file, line=line_of(i), hint=FINITE_HINT
+                    f"{cells[i]!r} is not a finite number",
+                    file=file,
+                    line=line_of(i),
+                    hint=FINITE_HINT,
                 )
     return out
 
@@ -177,7 +188,9 @@ def _check_metrics(cells: Sequence[str], file: str, line_of: Callable[[int], int
     bad = [name for name in set(cells) if not schema.is_metric_name(name)]
     if bad:
         i = min(cells.index(name) for name in bad)
-        raise InputError(f"{cells[i]!r} is not a metric name", file=file, line=line_of(i), hint=METRIC_NAME_HINT)
+        raise InputError(
+            f"{cells[i]!r} is not a metric name", file=file, line=line_of(i), hint=METRIC_NAME_HINT
+        )
 
 
 class _SeriesIds:
@@ -191,11 +204,11 @@ class _SeriesIds:
         if len(set(metrics)) == 1 and all(len(set(c)) == 1 for c in labels):
             return self.lookup((metrics[0], *(c[0] for c in labels)))
         try:
-            return list(map(self.ids.__getitem__, zip(metrics, *labels)))
+            return list(map(self.ids.__getitem__, zip(metrics, *labels, strict=True)))
         except KeyError:
-            for key in set(zip(metrics, *labels)):
+            for key in set(zip(metrics, *labels, strict=True)):
                 self.lookup(key)
-            return list(map(self.ids.__getitem__, zip(metrics, *labels)))
+            return list(map(self.ids.__getitem__, zip(metrics, *labels, strict=True)))
 
     def lookup(self, key: tuple[str, ...]) -> int:
         found = self.ids.get(key)
@@ -211,7 +224,12 @@ class _SeriesIds:
 def _header(stream: IO[str], file: str) -> list[str]:
     first = stream.readline()
     if not first.strip():
-        raise InputError("the file is empty or starts with a blank line", file=file, line=1, hint=LONG_HEADER_HINT)
+        raise InputError(
+            "the file is empty or starts with a blank line",
+            file=file,
+            line=1,
+            hint=LONG_HEADER_HINT,
+        )
     names = [name.strip() for name in next(csv.reader([first]))]
     for i, name in enumerate(names, 1):
         if not name:
@@ -234,17 +252,30 @@ def _find(names: Sequence[str], *wanted: str) -> int | None:
 
 def _read_long_csv(batch: Batch, file: str, stream: IO[str], metric: str | None) -> None:
     names = _header(stream, file)
-    m_col, t_col, v_col = _find(names, "metric"), _find(names, *_TIME_COLUMNS), _find(names, "value")
+    m_col, t_col, v_col = (
+        _find(names, "metric"),
+        _find(names, *_TIME_COLUMNS),
+        _find(names, "value"),
+    )
     if t_col is None or v_col is None:
         missing = " and ".join(n for n, c in (("time", t_col), ("value", v_col)) if c is None)
-        raise InputError(f"the header has no {missing} column", file=file, line=1, hint=LONG_HEADER_HINT)
+        raise InputError(
+            f"the header has no {missing} column", file=file, line=1, hint=LONG_HEADER_HINT
+        )
     if m_col is None and metric is None:
         raise InputError(
-            "the header has no metric column", file=file, line=1,
+            "the header has no metric column",
+            file=file,
+            line=1,
             hint="add a metric column, or name the metric with --metric NAME",
         )
     if m_col is not None and metric is not None:
-        raise InputError("the file has a metric column and --metric was given", file=file, line=1, hint="drop --metric")
+        raise InputError(
+            "the file has a metric column and --metric was given",
+            file=file,
+            line=1,
+            hint="drop --metric",
+        )
     label_cols = [i for i in range(len(names)) if i not in (m_col, t_col, v_col)]
     series_ids = _SeriesIds(batch, [names[i] for i in label_cols])
     ncols = len(names)
@@ -273,7 +304,9 @@ def _read_long_csv(batch: Batch, file: str, stream: IO[str], metric: str | None)
             return
         flat = _fast_split(text, ncols)
         if flat is None:
-            lines = chain(io.StringIO(text + rest, newline=""), stream)
+            # `rest` is the start of a line whose end is still in the stream: complete it,
+            # or the csv module would see one record as two lines.
+            lines = chain(io.StringIO(text + rest + stream.readline(), newline=""), stream)
             return _read_csv_rows(lines, file, line, ncols, write)
         n = len(flat) // ncols
         write([flat[i::ncols] for i in range(ncols)], line.__add__)
@@ -317,7 +350,9 @@ def _read_csv_rows(
             if not row:
                 continue  # a blank line
             if len(row) != ncols:
-                raise InputError(f"expected {ncols} columns, found {len(row)}", file=file, line=start)
+                raise InputError(
+                    f"expected {ncols} columns, found {len(row)}", file=file, line=start
+                )
             rows.append(row)
             starts.append(start)
             if len(rows) >= _CHUNK:
@@ -337,7 +372,9 @@ def _read_wide_csv(batch: Batch, file: str, stream: IO[str]) -> None:
     t_col = _find(names, *_TIME_COLUMNS)
     if t_col is None:
         raise InputError(
-            "the header has no time column", file=file, line=1,
+            "the header has no time column",
+            file=file,
+            line=1,
             hint="a wide CSV has a time column and one column per metric",
         )
     metric_cols = [i for i in range(len(names)) if i != t_col]
@@ -345,7 +382,12 @@ def _read_wide_csv(batch: Batch, file: str, stream: IO[str]) -> None:
         raise InputError("the header names no metric columns", file=file, line=1)
     for i in metric_cols:
         if not schema.is_metric_name(names[i]):
-            raise InputError(f"column {names[i]!r} is not a metric name", file=file, line=1, hint=METRIC_NAME_HINT)
+            raise InputError(
+                f"column {names[i]!r} is not a metric name",
+                file=file,
+                line=1,
+                hint=METRIC_NAME_HINT,
+            )
 
     def write(columns: Sequence[Sequence[str]], line_of: Callable[[int], int]) -> None:
         times = _times(columns[t_col], file, line_of)
@@ -368,7 +410,9 @@ def _jsonl_records(stream: IO[str], file: str) -> Iterator[tuple[int, object]]:
         try:
             yield line, json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON: {exc.msg}", file=file, line=line, col=exc.colno) from None
+            raise InputError(
+                f"not valid JSON: {exc.msg}", file=file, line=line, col=exc.colno
+            ) from None
 
 
 def _json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
@@ -376,7 +420,9 @@ def _json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
     decoder = json.JSONDecoder()
     pos = _WS.match(text).end()  # type: ignore[union-attr]
     if not text.startswith("[", pos):
-        raise InputError("expected a JSON array of points", file=file, line=text.count("\n", 0, pos) + 1)
+        raise InputError(
+            "expected a JSON array of points", file=file, line=text.count("\n", 0, pos) + 1
+        )
     pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
     line, counted = 1, 0
     if text.startswith("]", pos):
@@ -394,10 +440,14 @@ def _json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
                 raise json.JSONDecodeError("expected , or ] after an element", text, pos)
             pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", file=file, line=exc.lineno, col=exc.colno) from None
+        raise InputError(
+            f"not valid JSON: {exc.msg}", file=file, line=exc.lineno, col=exc.colno
+        ) from None
 
 
-def _read_records(batch: Batch, file: str, metric: str | None, records: Iterable[tuple[int, object]]) -> None:
+def _read_records(
+    batch: Batch, file: str, metric: str | None, records: Iterable[tuple[int, object]]
+) -> None:
     ids: list[int] = []
     times: list[int] = []
     values: list[float] = []
@@ -414,7 +464,12 @@ def _read_records(batch: Batch, file: str, metric: str | None, records: Iterable
 
 
 def _record(
-    batch: Batch, cache: dict[tuple[str, str], int], file: str, line: int, default: str | None, record: object
+    batch: Batch,
+    cache: dict[tuple[str, str], int],
+    file: str,
+    line: int,
+    default: str | None,
+    record: object,
 ) -> tuple[int, int, float]:
     def bad(message: str, hint: str | None = None) -> InputError:
         return InputError(message, file=file, line=line, hint=hint)
@@ -423,7 +478,10 @@ def _record(
         raise bad("expected an object with metric, time and value")
     unknown = sorted(set(record) - _JSON_KEYS)
     if unknown:
-        raise bad(f"unknown key {unknown[0]!r}", 'a point has "metric", "time", "value" and optional "labels": {...}')
+        raise bad(
+            f"unknown key {unknown[0]!r}",
+            'a point has "metric", "time", "value" and optional "labels": {...}',
+        )
     name = record.get("metric", default)
     if name is None:
         raise bad('no "metric"', "add one, or name the metric with --metric NAME")

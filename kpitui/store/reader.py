@@ -8,7 +8,7 @@ committed.
 
 Speed on big stores comes from the hour/day rollups (see `schema`): sum, count, avg, min
 and max over a window read whole days and hours from the rollups and raw points only at
-the edges; bucketed series do the same per bucket (see `_additive_sql`). `last` seeks the
+the edges; bucketed series do the same per bucket (see `_additive_rows`). `last` seeks the
 newest point of each series instead of scanning. Survey scores and percentiles need every
 response, so they read raw points.
 """
@@ -102,6 +102,8 @@ class SqliteReader:
         self._con: sqlite3.Connection | None = None
         self._inode: tuple[int, int] | None = None
         self._version: int | None = None
+        self._changes = 0  # what data_version() returns: bumped on every change seen
+        self._closed = False
         self._by_id: dict[int, Series] = {}
         self._by_metric: dict[str, list[Series]] = {}
         self._connect()
@@ -113,13 +115,16 @@ class SqliteReader:
         uri = self._file.resolve().as_uri() + "?mode=ro"
         try:
             con = sqlite3.connect(
-                uri, uri=True, isolation_level=None, check_same_thread=False,
+                uri,
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
                 timeout=READ_BUSY_TIMEOUT,
             )
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         try:
-            version = schema.stored_version(con, self.path)
+            version = schema.read_version(con, self.path)
             if version == 0:
                 raise StoreError(
                     "the store is empty (no kpitui tables yet)",
@@ -144,6 +149,7 @@ class SqliteReader:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             if self._con is not None:
                 self._con.close()
                 self._con = None
@@ -151,7 +157,9 @@ class SqliteReader:
     def _error(self, exc: sqlite3.Error) -> StoreError:
         code = getattr(exc, "sqlite_errorcode", None)
         if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
-            return StoreLockedError("store is locked", file=self.path, hint="it should free up soon")
+            return StoreLockedError(
+                "store is locked", file=self.path, hint="it should free up soon"
+            )
         if code == sqlite3.SQLITE_NOTADB:
             return StoreError(
                 "not a kpitui store: the file is not a SQLite database",
@@ -159,12 +167,16 @@ class SqliteReader:
                 hint="pass --db with a kpitui store",
             )
         if code == sqlite3.SQLITE_CORRUPT:
-            return StoreError("the store is corrupt", file=self.path, hint="restore it from a backup")
+            return StoreError(
+                "the store is corrupt", file=self.path, hint="restore it from a backup"
+            )
         return StoreError(f"cannot read the store: {exc}", file=self.path)
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         """Run `query` in one read snapshot, with the series cache of that snapshot."""
         with self._lock:
+            if self._closed:
+                raise StoreError("the store reader is closed", file=self.path)
             try:
                 stat = os.stat(self._file)
             except OSError:
@@ -180,8 +192,11 @@ class SqliteReader:
                 try:
                     version = con.execute("PRAGMA data_version").fetchone()[0]
                     if version != self._version:
+                        # A new connection (the file was replaced) restarts SQLite's
+                        # counter, so callers get our own count of changes instead.
                         self._load_series(con)
                         self._version = version
+                        self._changes += 1
                     return query(con)
                 finally:
                     con.execute("COMMIT")
@@ -191,7 +206,9 @@ class SqliteReader:
     def _load_series(self, con: sqlite3.Connection) -> None:
         by_id: dict[int, Series] = {}
         by_metric: dict[str, list[Series]] = {}
-        for sid, metric, labels in con.execute("SELECT id, metric, labels FROM series ORDER BY metric, labels"):
+        for sid, metric, labels in con.execute(
+            "SELECT id, metric, labels FROM series ORDER BY metric, labels"
+        ):
             series = Series(sid, metric, schema.json_labels(labels))
             by_id[sid] = series
             by_metric.setdefault(metric, []).append(series)
@@ -199,9 +216,15 @@ class SqliteReader:
 
     def _matching(self, metric: str, labels: Mapping[str, str] | None) -> list[Series]:
         wanted = (labels or {}).items()
-        return [s for s in self._by_metric.get(metric, ()) if all(s.labels.get(k) == v for k, v in wanted)]
+        return [
+            s
+            for s in self._by_metric.get(metric, ())
+            if all(s.labels.get(k) == v for k, v in wanted)
+        ]
 
-    def _selection(self, metric: str, labels: Mapping[str, str] | None, by: str | None = None) -> _Selection | None:
+    def _selection(
+        self, metric: str, labels: Mapping[str, str] | None, by: str | None = None
+    ) -> _Selection | None:
         found = self._matching(metric, labels)
         if not found:
             return None
@@ -216,11 +239,7 @@ class SqliteReader:
     # -- the StoreReader interface ---------------------------------------------------
 
     def data_version(self) -> int:
-        def query(con: sqlite3.Connection) -> int:
-            assert self._version is not None
-            return self._version
-
-        return self._read(query)
+        return self._read(lambda con: self._changes)
 
     def metric_names(self) -> set[str]:
         return self._read(lambda con: set(self._by_metric))
@@ -251,7 +270,13 @@ class SqliteReader:
         return {group: values[0] for group, values in found.items()}
 
     def buckets(
-        self, metric: str, labels: Mapping[str, str] | None, agg: AggName, lo: int, hi: int, bucket: int
+        self,
+        metric: str,
+        labels: Mapping[str, str] | None,
+        agg: AggName,
+        lo: int,
+        hi: int,
+        bucket: int,
     ) -> list[Bucket]:
         found = self._grouped(metric, labels, agg, lo, hi, bucket, None)
         return _as_buckets(found.get("", {}), lo, bucket)
@@ -269,7 +294,9 @@ class SqliteReader:
         found = self._grouped(metric, labels, agg, lo, hi, bucket, by)
         return {group: _as_buckets(values, lo, bucket) for group, values in found.items()}
 
-    def last_ts_in(self, metric: str, labels: Mapping[str, str] | None, lo: int, hi: int) -> int | None:
+    def last_ts_in(
+        self, metric: str, labels: Mapping[str, str] | None, lo: int, hi: int
+    ) -> int | None:
         def query(con: sqlite3.Connection) -> int | None:
             sel = self._selection(metric, labels)
             if sel is None or hi < lo:
@@ -290,13 +317,15 @@ class SqliteReader:
             sel = self._selection(metric, labels)
             if sel is None or hi < lo:
                 return OutOfScale(0, 0)
-            scale = SURVEYS.get(agg, None)
+            scale = SURVEYS.get(agg)
             low, high = (scale[0], scale[1]) if scale else (-1e308, 1e308)
             sql = (
                 "SELECT count(*), coalesce(sum(value BETWEEN :low AND :high), 0) FROM points"
                 f" WHERE series_id IN ({sel.id_list()}) AND ts >= :lo AND ts <= :hi"
             )
-            total, used = con.execute(sql, {"low": low, "high": high, "lo": lo, "hi": hi}).fetchone()
+            total, used = con.execute(
+                sql, {"low": low, "high": high, "lo": lo, "hi": hi}
+            ).fetchone()
             return OutOfScale(used, total - used)
 
         return self._read(query)
@@ -342,7 +371,9 @@ class SqliteReader:
         """{group: {bucket index: value}}; one group "" unless `by`, one bucket 0 unless
         `bucket`."""
         if agg not in AGGS:
-            raise StoreError(f"unknown aggregation {agg!r}", hint="use one of " + ", ".join(sorted(AGGS)))
+            raise StoreError(
+                f"unknown aggregation {agg!r}", hint="use one of " + ", ".join(sorted(AGGS))
+            )
         if bucket is not None and bucket <= 0:
             raise StoreError(f"bucket must be a positive number of seconds, not {bucket}")
 
@@ -371,7 +402,11 @@ def _values(
     """(group, bucket index, value) rows for points with lo <= ts < end."""
     many = -(-(end - lo) // size) > MAX_SEEK_BUCKETS
     if agg == "last":
-        rows = _last_scan_rows(con, sel, lo, size, end) if many else _last_rows(con, sel, lo, size, end)
+        rows = (
+            _last_scan_rows(con, sel, lo, size, end)
+            if many
+            else _last_rows(con, sel, lo, size, end)
+        )
         return [(g, k, value) for g, k, value, _ in rows]
     if agg in PERCENTILES:
         return _percentile_rows(con, sel, PERCENTILES[agg], lo, size, end)
@@ -425,7 +460,13 @@ _SEGMENTS = (
 )
 _RAW = {"sum": "sum(value)", "count": "count(*)", "min": "min(value)", "max": "max(value)"}
 _ROLLUP = {"sum": "sum(total)", "count": "sum(n)", "min": "min(vmin)", "max": "max(vmax)"}
-_MEASURES = {"sum": ("sum",), "count": ("count",), "avg": ("sum", "count"), "min": ("min",), "max": ("max",)}
+_MEASURES = {
+    "sum": ("sum",),
+    "count": ("count",),
+    "avg": ("sum", "count"),
+    "min": ("min",),
+    "max": ("max",),
+}
 _COMBINE = {"sum": sum, "count": sum, "min": min, "max": max}
 
 
@@ -562,9 +603,11 @@ def _percentile_rows(
     where = f"series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end"
     params = {"lo": lo, "b": size, "end": end, "p": percent}
     if len(sel.groups) == 1 and size >= end - lo:
+        # Rank r from the bottom is rank n - r + 1 from the top; sorting descending lets
+        # SQLite's sorter keep only the top n - r + 1 values (10% of them for p90).
         sql = (
-            f"SELECT value FROM points WHERE {where} ORDER BY value LIMIT 1 OFFSET"
-            f" (SELECT (count(*) * :p + 99) / 100 - 1 FROM points WHERE {where})"
+            f"SELECT value FROM points WHERE {where} ORDER BY value DESC LIMIT 1 OFFSET"
+            f" (SELECT count(*) - (count(*) * :p + 99) / 100 FROM points WHERE {where})"
         )
         row = con.execute(sql, params).fetchone()
         return [(0, 0, row[0])] if row else []

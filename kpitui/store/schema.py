@@ -139,6 +139,16 @@ def stored_version(con: sqlite3.Connection, path: str) -> int:
     return version
 
 
+def read_version(con: sqlite3.Connection, path: str) -> int:
+    """`stored_version` in one read snapshot, so that a writer creating the store at
+    the same moment is seen either before or after, never halfway."""
+    con.execute("BEGIN")
+    try:
+        return stored_version(con, path)
+    finally:
+        con.execute("COMMIT")
+
+
 def migrate(con: sqlite3.Connection, path: str) -> None:
     """Bring the store to SCHEMA_VERSION. Call inside a write transaction (writers only)."""
     version = stored_version(con, path)

@@ -16,9 +16,11 @@ from __future__ import annotations
 import math
 import operator
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from itertools import repeat
+from itertools import islice, repeat
+from operator import itemgetter
 from pathlib import Path
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
@@ -116,24 +118,41 @@ class Writer:
         self._con.close()
 
     def _prepare(self) -> None:
-        with store_errors(self.path, self.busy_timeout):
-            con = self._con
-            # Reading the journal mode reads the header: a non-SQLite file fails here.
-            if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                schema.stored_version(con, str(self.path))
-                con.execute("PRAGMA journal_mode = WAL")
-            # WAL + NORMAL: commits are atomic and cheap; a power cut may lose the last ones.
-            con.execute("PRAGMA synchronous = NORMAL")
-            con.execute("PRAGMA cache_size = -65536")
-            con.execute("PRAGMA temp_store = MEMORY")
-            if schema.stored_version(con, str(self.path)) < schema.SCHEMA_VERSION:
-                con.execute("BEGIN IMMEDIATE")
-                try:
-                    schema.migrate(con, str(self.path))
-                    con.execute("COMMIT")
-                except BaseException:
-                    con.execute("ROLLBACK")
+        """WAL mode, pragmas, and the schema migrated forward.
+
+        Two writers creating the same new store at once can make SQLite answer BUSY
+        without waiting (it refuses to wait when waiting could deadlock, e.g. while
+        switching to WAL), so setup is retried until the busy timeout.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                with store_errors(self.path, self.busy_timeout):
+                    self._setup()
+                return
+            except StoreLockedError:
+                if time.monotonic() >= deadline:
                     raise
+                time.sleep(0.01)
+
+    def _setup(self) -> None:
+        con = self._con
+        # Reading the journal mode reads the header: a non-SQLite file fails here.
+        if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            schema.read_version(con, str(self.path))  # refuse foreign/newer stores first
+            con.execute("PRAGMA journal_mode = WAL")
+        # WAL + NORMAL: commits are atomic and cheap; a power cut may lose the last ones.
+        con.execute("PRAGMA synchronous = NORMAL")
+        con.execute("PRAGMA cache_size = -65536")
+        con.execute("PRAGMA temp_store = MEMORY")
+        if schema.read_version(con, str(self.path)) < schema.SCHEMA_VERSION:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                schema.migrate(con, str(self.path))  # re-reads the version under the lock
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
 
     # -- batches ---------------------------------------------------------------------
 
@@ -203,7 +222,13 @@ class Writer:
             )
         if note is not None and not isinstance(note, str):
             raise InputError("the note must be text")
-        row = (kr_id, _checked_ts(ts, "check-in"), _checked_value(value, "check-in"), confidence, note)
+        row = (
+            kr_id,
+            _checked_ts(ts, "check-in"),
+            _checked_value(value, "check-in"),
+            confidence,
+            note,
+        )
         with self.batch():
             self._con.execute(
                 "INSERT INTO checkins (kr_id, ts, value, confidence, note) VALUES (?, ?, ?, ?, ?)"
@@ -241,17 +266,31 @@ class Batch:
             "SELECT id FROM series WHERE metric = ? AND labels = ?", key
         ).fetchone()
         if row is None:
-            row = (self._con.execute("INSERT INTO series (metric, labels) VALUES (?, ?)", key).lastrowid,)
+            row = (
+                self._con.execute(
+                    "INSERT INTO series (metric, labels) VALUES (?, ?)", key
+                ).lastrowid,
+            )
             self._created.append(key)
         self._writer._series[key] = row[0]
         return row[0]
 
-    def add(self, series: int | Sequence[int], times: Sequence[int], values: Sequence[float]) -> None:
+    def add(
+        self, series: int | Sequence[int], times: Sequence[int], values: Sequence[float]
+    ) -> None:
         """Upsert points: `series` is one id for all of them, or one id per point."""
         n = len(times)
         if not n:
             return
-        ids = [series] * n if isinstance(series, int) else series
+        if isinstance(series, int):
+            ids: Sequence[int] = [series] * n
+        elif n > 1 and not _ascending(series):
+            # Points of many series interleaved (a file sorted by time): a stable sort by
+            # series turns inserts all over the b-tree into short appends per series.
+            order = itemgetter(*sorted(range(n), key=series.__getitem__))
+            ids, times, values = order(series), order(times), order(values)
+        else:
+            ids = series
         flat: list[object] = [None] * (3 * n)
         flat[0::3] = ids
         flat[1::3] = times
@@ -259,10 +298,14 @@ class Batch:
         full = n - n % _ROWS_PER_STATEMENT
         before = self._con.total_changes
         if full:
-            # zip over one iterator repeated: tuples of 200 consecutive points, no copies.
-            self._con.executemany(_INSERT_MANY, zip(*[iter(flat)] * (3 * _ROWS_PER_STATEMENT)))
+            # zip over one iterator repeated: tuples of 200 consecutive points, no copies;
+            # the partial group at the end is dropped (the single-row statement takes it).
+            groups = zip(*[iter(flat)] * (3 * _ROWS_PER_STATEMENT), strict=False)
+            self._con.executemany(_INSERT_MANY, groups)
         if full < n:
-            self._con.executemany(_INSERT_ONE, zip(ids[full:], times[full:], values[full:]))
+            self._con.executemany(
+                _INSERT_ONE, zip(ids[full:], times[full:], values[full:], strict=True)
+            )
         changed = self._con.total_changes - before
         touched = {series} if isinstance(series, int) else set(ids)
         self.points += n
@@ -280,6 +323,10 @@ class Batch:
 
 
 # -- checks shared with the importers -------------------------------------------------
+
+
+def _ascending(ids: Sequence[int]) -> bool:
+    return all(map(operator.le, ids, islice(ids, 1, None)))
 
 
 def _checked_series(metric: object, labels: object, where: str) -> tuple[str, dict[str, str]]:
@@ -389,6 +436,8 @@ def _insert_pairs(con: sqlite3.Connection, table: str, sid: int, buckets: range)
     full = n - n % per
     if full:
         many = f"INSERT INTO {table} VALUES " + ", ".join(["(?, ?)"] * per)
-        con.executemany(many, zip(*[iter(flat)] * (2 * per)))
+        con.executemany(many, zip(*[iter(flat)] * (2 * per), strict=False))
     if full < n:
-        con.executemany(f"INSERT INTO {table} VALUES (?, ?)", zip(repeat(sid), buckets[full:]))
+        con.executemany(
+            f"INSERT INTO {table} VALUES (?, ?)", zip(repeat(sid), buckets[full:], strict=False)
+        )

@@ -15,7 +15,9 @@ T0 = 1_767_225_600
 
 
 def test_record_one_point_with_labels(db, cli):
-    code, out, err = cli("record", "mrr", "12500.5", "--label", "plan=pro", "--at", "2026-01-01", "--db", str(db))
+    code, out, err = cli(
+        "record", "mrr", "12500.5", "--label", "plan=pro", "--at", "2026-01-01", "--db", str(db)
+    )
     assert (code, err) == (0, "")
     assert out == f"recorded mrr{{plan=pro}} = 12500.5 at 2026-01-01T00:00:00Z in {db}\n"
     reader = open_reader(db)
@@ -58,8 +60,17 @@ def test_record_bad_time_is_an_argument_error(db, cli, capsys):
 
 def test_checkin(db, cli):
     code, out, _ = cli(
-        "checkin", "launch-mobile-app", "0.4", "--confidence", "at_risk", "--note", "beta slipped",
-        "--at", "2026-01-05T10:00:00Z", "--db", str(db),
+        "checkin",
+        "launch-mobile-app",
+        "0.4",
+        "--confidence",
+        "at_risk",
+        "--note",
+        "beta slipped",
+        "--at",
+        "2026-01-05T10:00:00Z",
+        "--db",
+        str(db),
     )
     assert code == 0
     assert out == f"checked in launch-mobile-app = 0.4 (at_risk) at 2026-01-05T10:00:00Z in {db}\n"
@@ -75,13 +86,15 @@ def test_checkin_bad_value(db, cli):
 
 
 def test_metrics_table_and_json(db, cli, write):
-    write([
-        ("mrr", {"plan": "pro"}, T0, 1.0),
-        ("mrr", {"plan": "starter"}, T0 + 86400, 2.0),
-        ("mrr", {"plan": "starter"}, T0 + 2 * 86400, 3.0),
-        ("signups", {"region": "eu", "source": "ads"}, T0, 1.0),
-        ("dau", {}, T0, 1.0),
-    ])
+    write(
+        [
+            ("mrr", {"plan": "pro"}, T0, 1.0),
+            ("mrr", {"plan": "starter"}, T0 + 86400, 2.0),
+            ("mrr", {"plan": "starter"}, T0 + 2 * 86400, 3.0),
+            ("signups", {"region": "eu", "source": "ads"}, T0, 1.0),
+            ("dau", {}, T0, 1.0),
+        ]
+    )
     code, out, _ = cli("metrics", "--db", str(db))
     assert code == 0
     assert out.splitlines() == [
@@ -93,8 +106,11 @@ def test_metrics_table_and_json(db, cli, write):
     code, out, _ = cli("metrics", "--json", "--db", str(db))
     rows = json.loads(out)
     assert rows[1] == {
-        "metric": "mrr", "points": 3, "series": 2,
-        "first": "2026-01-01T00:00:00Z", "last": "2026-01-03T00:00:00Z",
+        "metric": "mrr",
+        "points": 3,
+        "series": 2,
+        "first": "2026-01-01T00:00:00Z",
+        "last": "2026-01-03T00:00:00Z",
         "labels": {"plan": ["pro", "starter"]},
     }
 
@@ -139,7 +155,10 @@ def test_a_locked_store_exits_1_saying_so(tmp_path, db, cli, write, monkeypatch,
         holder.close()
     # Then exit 1, one line, "store is locked", nothing written
     assert code == 1 and out == ""
-    assert err == f"kpitui: {db}: store is locked by another writer (waited 0.05 s) (try again when the other import or script has finished)\n"
+    assert (
+        err
+        == f"kpitui: {db}: store is locked by another writer (waited 0.05 s) (try again when the other import or script has finished)\n"
+    )
     assert count_points(db) == 1
 
 

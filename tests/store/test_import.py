@@ -20,7 +20,8 @@ def series_points(db, metric):
     with sqlite3.connect(db) as con:
         rows = con.execute(
             "SELECT s.labels, sum(p.value) FROM series s JOIN points p ON p.series_id = s.id"
-            " WHERE s.metric = ? GROUP BY s.id", (metric,)
+            " WHERE s.metric = ? GROUP BY s.id",
+            (metric,),
         ).fetchall()
     return {tuple(sorted(json.loads(labels).items())): total for labels, total in rows}
 
@@ -40,7 +41,11 @@ def test_long_csv_with_labels_and_mixed_times(tmp_path, db, cli):
     # Then every point lands in its series; the empty cell means no label
     assert (code, err) == (0, "")
     assert out.startswith(f"imported 4 points into 4 series from {src} (")
-    assert series_points(db, "signups") == {(("region", "eu"),): 3.0, (("region", "us"),): 4.0, (): 5.0}
+    assert series_points(db, "signups") == {
+        (("region", "eu"),): 3.0,
+        (("region", "us"),): 4.0,
+        (): 5.0,
+    }
     reader = open_reader(db)
     assert reader.last("visits", None, T0 * 2).ts == T0 + 3600  # 02:00+01:00 is 01:00Z
     assert reader.last("signups", {}, T0 * 2).ts == T0 + 86400
@@ -51,7 +56,10 @@ def test_metric_option_when_the_file_has_no_metric_column(tmp_path, db, cli):
     src = tmp_path / "latency.csv"
     src.write_text(f"time,value,region\n{T0},180,eu\n{T0 + 1},220,us\n")
     assert cli("import", str(src), "--metric", "page_latency_ms", "--db", str(db))[0] == 0
-    assert series_points(db, "page_latency_ms") == {(("region", "eu"),): 180.0, (("region", "us"),): 220.0}
+    assert series_points(db, "page_latency_ms") == {
+        (("region", "eu"),): 180.0,
+        (("region", "us"),): 220.0,
+    }
 
 
 def test_missing_metric_column_without_metric_option(tmp_path, db, cli):
@@ -59,7 +67,10 @@ def test_missing_metric_column_without_metric_option(tmp_path, db, cli):
     src.write_text(f"time,value\n{T0},1\n")
     code, _, err = cli("import", str(src), "--db", str(db))
     assert code == 2
-    assert err == f"kpitui: {src}:1: the header has no metric column (add a metric column, or name the metric with --metric NAME)\n"
+    assert (
+        err
+        == f"kpitui: {src}:1: the header has no metric column (add a metric column, or name the metric with --metric NAME)\n"
+    )
 
 
 def test_wide_csv(tmp_path, db, cli):
@@ -90,8 +101,10 @@ def test_wide_csv_bad_metric_column(tmp_path, db, cli):
 def test_json_lines(tmp_path, db, cli):
     src = tmp_path / "events.ndjson"
     src.write_text(
-        json.dumps({"metric": "signups", "time": T0, "value": 2, "labels": {"region": "eu"}}) + "\n\n"
-        + json.dumps({"metric": "signups", "time": "2026-01-01T00:00:05Z", "value": "3.5"}) + "\n"
+        json.dumps({"metric": "signups", "time": T0, "value": 2, "labels": {"region": "eu"}})
+        + "\n\n"
+        + json.dumps({"metric": "signups", "time": "2026-01-01T00:00:05Z", "value": "3.5"})
+        + "\n"
     )
     code, out, _ = cli("import", str(src), "--db", str(db))
     assert code == 0 and "imported 2 points into 2 series" in out
@@ -112,7 +125,9 @@ def test_json_array_with_line_numbers(tmp_path, db, cli):
     # The bad object starts on line 3
     assert code == 2 and err.startswith(f"kpitui: {src}:3: nan is not a finite number")
     assert count_points(db) == 0
-    src.write_text(f'[{{"metric": "mrr", "time": {T0}, "value": 1}}, {{"metric": "mrr", "time": {T0 + 1}, "value": 2}}]')
+    src.write_text(
+        f'[{{"metric": "mrr", "time": {T0}, "value": 1}}, {{"metric": "mrr", "time": {T0 + 1}, "value": 2}}]'
+    )
     assert cli("import", str(src), "--db", str(db))[0] == 0
     assert count_points(db) == 2
 
@@ -121,7 +136,9 @@ def test_stdin_is_csv_unless_format(db, cli, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"metric,time,value\nsignups,{T0},7\n"))
     code, out, _ = cli("import", "-", "--db", str(db))
     assert code == 0 and "from <stdin>" in out
-    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps({"metric": "dau", "time": T0, "value": 9}) + "\n"))
+    monkeypatch.setattr(
+        sys, "stdin", io.StringIO(json.dumps({"metric": "dau", "time": T0, "value": 9}) + "\n")
+    )
     assert cli("import", "-", "--format", "jsonl", "--db", str(db))[0] == 0
     assert series_points(db, "dau") == {(): 9.0}
 
@@ -136,7 +153,10 @@ def test_quoted_crlf_bom_and_blank_lines_take_the_csv_module_path(tmp_path, db, 
         f"signups,{T0 + 1},2,core\r\n".encode()
     )
     assert cli("import", str(src), "--db", str(db))[0] == 0
-    assert series_points(db, "signups") == {(("team", "core"),): 2.0, (("team", "growth, emea"),): 1.0}
+    assert series_points(db, "signups") == {
+        (("team", "core"),): 2.0,
+        (("team", "growth, emea"),): 1.0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -144,7 +164,11 @@ def test_quoted_crlf_bom_and_blank_lines_take_the_csv_module_path(tmp_path, db, 
     [
         (f"signups,{T0},abc\n", 3, "'abc' is not a number"),
         (f"signups,{T0},\n", 3, "the value is empty"),
-        (f"signups,{T0},nan\n", 3, "'nan' is not a finite number (values must be finite numbers: no NaN or infinity)"),
+        (
+            f"signups,{T0},nan\n",
+            3,
+            "'nan' is not a finite number (values must be finite numbers: no NaN or infinity)",
+        ),
         (f"signups,{T0},inf\n", 3, "'inf' is not a finite number"),
         (f"signups,{T0},-Infinity\n", 3, "'-Infinity' is not a finite number"),
         ("signups,yesterday,1\n", 3, "'yesterday' is not a time"),
@@ -157,7 +181,9 @@ def test_quoted_crlf_bom_and_blank_lines_take_the_csv_module_path(tmp_path, db, 
         (f'signups,{T0},"1\n', 3, "bad CSV"),
     ],
 )
-def test_each_bad_line_kind_names_its_line_and_writes_nothing(tmp_path, db, cli, body, line, message):
+def test_each_bad_line_kind_names_its_line_and_writes_nothing(
+    tmp_path, db, cli, body, line, message
+):
     # Given a good first row (line 2) and a bad one (line 3)
     src = tmp_path / "bad.csv"
     src.write_text(f"metric,time,value\nsignups,{T0},1\n" + body + f"signups,{T0 + 9},1\n")
@@ -188,7 +214,9 @@ def test_each_bad_line_kind_names_its_line_and_writes_nothing(tmp_path, db, cli,
 )
 def test_bad_json_lines(tmp_path, db, cli, record, message):
     src = tmp_path / "bad.jsonl"
-    src.write_text(json.dumps({"metric": "x", "time": T0, "value": 1}) + "\n" + json.dumps(record) + "\n")
+    src.write_text(
+        json.dumps({"metric": "x", "time": T0, "value": 1}) + "\n" + json.dumps(record) + "\n"
+    )
     code, _, err = cli("import", str(src), "--db", str(db))
     assert code == 2 and err.startswith(f"kpitui: {src}:2: {message}"), err
     assert count_points(db) == 0
@@ -230,7 +258,9 @@ def test_line_numbers_after_a_multi_line_quoted_field(tmp_path, db, cli):
 
 def test_reimport_writes_nothing_new(tmp_path, db, cli):
     src = tmp_path / "s.csv"
-    src.write_text("metric,time,value,region\n" + "".join(f"s,{T0 + i * 60},{i},eu\n" for i in range(100)))
+    src.write_text(
+        "metric,time,value,region\n" + "".join(f"s,{T0 + i * 60},{i},eu\n" for i in range(100))
+    )
     assert cli("import", str(src), "--db", str(db))[0] == 0
     reader = open_reader(db)
     version = reader.data_version()
@@ -295,3 +325,20 @@ def test_non_utf8_file(tmp_path, db, cli):
     src.write_bytes("metric,time,value,city\nx,1,1,Zürich\n".encode("latin-1"))
     code, _, err = cli("import", str(src), "--db", str(db))
     assert code == 2 and "not UTF-8" in err
+
+
+@pytest.mark.parametrize("block", [37, 64, 100, 1000])
+def test_switching_to_the_csv_module_mid_file_loses_no_row(tmp_path, db, cli, monkeypatch, block):
+    # Given plain rows, then (row 30 on) quoted labels, read in blocks that end mid-line
+    monkeypatch.setattr(importers, "_BLOCK", block)
+    rows = [
+        f"s,{T0 + i},{i},{'plain' if i < 30 else chr(34) + 'a, b' + chr(34)}" for i in range(60)
+    ]
+    src = tmp_path / "mixed.csv"
+    src.write_text("metric,time,value,label\n" + "\n".join(rows) + "\n")
+    # When importing: every row arrives, once, with its label
+    assert cli("import", str(src), "--db", str(db))[0] == 0
+    assert series_points(db, "s") == {
+        (("label", "plain"),): float(sum(range(30))),
+        (("label", "a, b"),): float(sum(range(30, 60))),
+    }

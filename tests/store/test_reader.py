@@ -20,20 +20,35 @@ T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 @pytest.fixture
 def mrr(write):
     # Given MRR by plan: pro 100 → 120, starter 10 → 15, over three days
-    write([
-        ("mrr", {"plan": "pro"}, T0, 100.0),
-        ("mrr", {"plan": "pro"}, T0 + DAY, 110.0),
-        ("mrr", {"plan": "pro"}, T0 + 2 * DAY, 120.0),
-        ("mrr", {"plan": "starter"}, T0, 10.0),
-        ("mrr", {"plan": "starter"}, T0 + DAY + 60, 15.0),
-    ])
+    write(
+        [
+            ("mrr", {"plan": "pro"}, T0, 100.0),
+            ("mrr", {"plan": "pro"}, T0 + DAY, 110.0),
+            ("mrr", {"plan": "pro"}, T0 + 2 * DAY, 120.0),
+            ("mrr", {"plan": "starter"}, T0, 10.0),
+            ("mrr", {"plan": "starter"}, T0 + DAY + 60, 15.0),
+        ]
+    )
 
 
 def test_reader_implements_the_protocol(mrr, reader):
     r = reader()
     assert isinstance(r, StoreReader.__class__) or True  # Protocol is structural
-    for name in ("data_version", "metric_names", "series", "last", "aggregate", "aggregate_by_label",
-                 "last_ts_in", "out_of_scale", "buckets", "buckets_by_label", "stats", "checkins", "close"):
+    for name in (
+        "data_version",
+        "metric_names",
+        "series",
+        "last",
+        "aggregate",
+        "aggregate_by_label",
+        "last_ts_in",
+        "out_of_scale",
+        "buckets",
+        "buckets_by_label",
+        "stats",
+        "checkins",
+        "close",
+    ):
         assert callable(getattr(r, name)), name
     assert r.path.endswith("metrics.db")
 
@@ -80,17 +95,23 @@ def test_aggregate_by_label(mrr, write, reader):
     write([("mrr", {}, T0, 1.0)])  # a series without the plan label
     r = reader()
     assert r.aggregate_by_label("mrr", None, "sum", T0, T0 + 2 * DAY, "plan") == {
-        "": 1.0, "pro": 330.0, "starter": 25.0,
+        "": 1.0,
+        "pro": 330.0,
+        "starter": 25.0,
     }
     assert r.aggregate_by_label("mrr", None, "last", T0, T0 + DAY, "plan") == {
-        "": 1.0, "pro": 110.0, "starter": 10.0,
+        "": 1.0,
+        "pro": 110.0,
+        "starter": 10.0,
     }
     assert r.aggregate_by_label("mrr", None, "sum", T0 + 9 * DAY, T0 + 10 * DAY, "plan") == {}
 
 
 def test_nps_worked_example(write, reader):
     # Given responses [10, 9, 9, 8, 7, 6, 3, 10]: promoters 4/8, detractors 2/8
-    write([("nps_response", {}, T0 + i, float(v)) for i, v in enumerate([10, 9, 9, 8, 7, 6, 3, 10])])
+    write(
+        [("nps_response", {}, T0 + i, float(v)) for i, v in enumerate([10, 9, 9, 8, 7, 6, 3, 10])]
+    )
     r = reader()
     # Then NPS = 50% - 25% = 25
     assert r.aggregate("nps_response", None, "nps", T0, T0 + DAY) == 25.0
@@ -107,11 +128,17 @@ def test_survey_responses_off_the_scale_are_left_out_and_counted(write, reader):
     r = reader()
     # 10, 9, 0 are on the 0–10 scale: 2 promoters, 1 detractor of 3 → 33.3
     assert r.aggregate("nps_response", None, "nps", T0, T0 + DAY) == pytest.approx(100 / 3)
-    assert r.out_of_scale("nps_response", None, "nps", T0, T0 + DAY) == OutOfScale(used=3, ignored=3)
+    assert r.out_of_scale("nps_response", None, "nps", T0, T0 + DAY) == OutOfScale(
+        used=3, ignored=3
+    )
     # On the 1–5 CSAT scale only 0 is outside… and 9, 10, 11, 42, -1 too
-    assert r.out_of_scale("nps_response", None, "csat", T0, T0 + DAY) == OutOfScale(used=0, ignored=6)
+    assert r.out_of_scale("nps_response", None, "csat", T0, T0 + DAY) == OutOfScale(
+        used=0, ignored=6
+    )
     assert r.aggregate("nps_response", None, "csat", T0, T0 + DAY) is None
-    assert r.out_of_scale("nps_response", None, "sum", T0, T0 + DAY) == OutOfScale(used=6, ignored=0)
+    assert r.out_of_scale("nps_response", None, "sum", T0, T0 + DAY) == OutOfScale(
+        used=6, ignored=0
+    )
     assert r.out_of_scale("nope", None, "nps", T0, T0 + DAY) == OutOfScale(0, 0)
 
 
@@ -134,30 +161,43 @@ def test_percentiles_nearest_rank(write, reader, values, agg, expected):
 
 
 def test_percentile_buckets_and_by_label(write, reader):
-    write([("lat", {"r": "eu"}, T0 + i, float(i)) for i in range(10)]
-          + [("lat", {"r": "us"}, T0 + DAY + i, float(100 + i)) for i in range(4)])
+    write(
+        [("lat", {"r": "eu"}, T0 + i, float(i)) for i in range(10)]
+        + [("lat", {"r": "us"}, T0 + DAY + i, float(100 + i)) for i in range(4)]
+    )
     r = reader()
-    assert r.buckets("lat", None, "p90", T0, T0 + 2 * DAY - 1, DAY) == [Bucket(T0, 8.0), Bucket(T0 + DAY, 103.0)]
-    assert r.aggregate_by_label("lat", None, "p50", T0, T0 + 2 * DAY, "r") == {"eu": 4.0, "us": 101.0}
+    assert r.buckets("lat", None, "p90", T0, T0 + 2 * DAY - 1, DAY) == [
+        Bucket(T0, 8.0),
+        Bucket(T0 + DAY, 103.0),
+    ]
+    assert r.aggregate_by_label("lat", None, "p50", T0, T0 + 2 * DAY, "r") == {
+        "eu": 4.0,
+        "us": 101.0,
+    }
 
 
 def test_buckets_start_at_lo_and_skip_empty_ones(write, reader):
     # Given signups at 00:10 on day 0, 12:00 on day 0 and 06:00 on day 2
-    write([
-        ("signups", {"region": "eu"}, T0 + 600, 2.0),
-        ("signups", {"region": "us"}, T0 + 12 * 3600, 3.0),
-        ("signups", {"region": "eu"}, T0 + 2 * DAY + 6 * 3600, 5.0),
-    ])
+    write(
+        [
+            ("signups", {"region": "eu"}, T0 + 600, 2.0),
+            ("signups", {"region": "us"}, T0 + 12 * 3600, 3.0),
+            ("signups", {"region": "eu"}, T0 + 2 * DAY + 6 * 3600, 5.0),
+        ]
+    )
     r = reader()
     # When bucketing three days by day from midnight: day 1 is empty and left out
     assert r.buckets("signups", None, "sum", T0, T0 + 3 * DAY - 1, DAY) == [
-        Bucket(T0, 5.0), Bucket(T0 + 2 * DAY, 5.0)
+        Bucket(T0, 5.0),
+        Bucket(T0 + 2 * DAY, 5.0),
     ]
     # When the origin is 06:00 the day before, buckets start at lo + k*bucket; the last
     # one is cut at hi (the third point sits exactly on hi)
     lo = T0 - 18 * 3600
     assert r.buckets("signups", None, "count", lo, lo + 3 * DAY, DAY) == [
-        Bucket(lo, 1.0), Bucket(lo + DAY, 1.0), Bucket(lo + 3 * DAY, 1.0)
+        Bucket(lo, 1.0),
+        Bucket(lo + DAY, 1.0),
+        Bucket(lo + 3 * DAY, 1.0),
     ]
     assert r.buckets_by_label("signups", None, "sum", T0, T0 + 3 * DAY - 1, DAY, "region") == {
         "eu": [Bucket(T0, 2.0), Bucket(T0 + 2 * DAY, 5.0)],
@@ -170,7 +210,9 @@ def test_buckets_start_at_lo_and_skip_empty_ones(write, reader):
 def test_bucketed_last_sums_each_series_newest_in_the_bucket(mrr, reader):
     r = reader()
     assert r.buckets("mrr", None, "last", T0, T0 + 3 * DAY - 1, DAY) == [
-        Bucket(T0, 110.0), Bucket(T0 + DAY, 125.0), Bucket(T0 + 2 * DAY, 120.0)
+        Bucket(T0, 110.0),
+        Bucket(T0 + DAY, 125.0),
+        Bucket(T0 + 2 * DAY, 120.0),
     ]
 
 
@@ -183,7 +225,9 @@ def test_last_ts_in(mrr, reader):
 
 
 def test_stats_per_series(mrr, reader):
-    stats = {tuple(s.series.labels.items()): (s.count, s.first_ts, s.last_ts) for s in reader().stats()}
+    stats = {
+        tuple(s.series.labels.items()): (s.count, s.first_ts, s.last_ts) for s in reader().stats()
+    }
     assert stats == {
         (("plan", "pro"),): (3, T0, T0 + 2 * DAY),
         (("plan", "starter"),): (2, T0, T0 + DAY + 60),
@@ -197,7 +241,8 @@ def test_checkins_oldest_first_up_to_at(db, reader):
         w.write_checkin("other", T0, 1.0)
     r = reader()
     assert r.checkins("launch") == [
-        Checkin("launch", T0, 0.2, None, None), Checkin("launch", T0 + DAY, 0.4, "at_risk", "slipped")
+        Checkin("launch", T0, 0.2, None, None),
+        Checkin("launch", T0 + DAY, 0.4, "at_risk", "slipped"),
     ]
     assert r.checkins("launch", at=T0 + DAY - 1) == [Checkin("launch", T0, 0.2, None, None)]
     assert r.checkins("nobody") == []
@@ -261,7 +306,26 @@ def test_a_store_corrupted_while_open_raises_store_error(mrr, db, reader):
 def test_reader_created_in_one_thread_used_in_another(mrr, reader):
     r = reader()
     found = []
-    worker = threading.Thread(target=lambda: found.append(r.aggregate("mrr", None, "sum", T0, T0 + 9 * DAY)))
+    worker = threading.Thread(
+        target=lambda: found.append(r.aggregate("mrr", None, "sum", T0, T0 + 9 * DAY))
+    )
     worker.start()
     worker.join()
     assert found == [355.0]
+
+
+def test_data_version_changes_when_the_file_is_replaced(mrr, db, tmp_path, reader):
+    r = reader()
+    before = r.data_version()
+    other = tmp_path / "other.db"
+    with open_writer(other) as w:
+        w.write_points([("mrr", {}, T0, 7.0)])
+    os.replace(other, db)
+    assert r.data_version() != before
+
+
+def test_a_closed_reader_says_so(mrr, reader):
+    r = reader()
+    r.close()
+    with pytest.raises(StoreError, match="closed"):
+        r.metric_names()

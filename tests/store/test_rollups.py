@@ -41,13 +41,19 @@ def aggregate_rows(rows: list[tuple], agg: str) -> float | None:
         return None
     if agg.startswith("p"):
         return values[math.ceil(int(agg[1:]) / 100 * len(values)) - 1]
-    return {"sum": sum(values), "count": len(values), "avg": sum(values) / len(values),
-            "min": values[0], "max": values[-1]}[agg]
+    return {
+        "sum": sum(values),
+        "count": len(values),
+        "avg": sum(values) / len(values),
+        "min": values[0],
+        "max": values[-1],
+    }[agg]
 
 
 def window_rows(points: dict, labels: dict, lo: int, hi: int) -> list[tuple]:
     return [
-        (series, ts, v) for (series, ts), v in points.items()
+        (series, ts, v)
+        for (series, ts), v in points.items()
         if lo <= ts <= hi and all(dict(series).get(a) == b for a, b in labels.items())
     ]
 
@@ -121,10 +127,15 @@ def test_reader_matches_brute_force(origin, batches, windows, size, labels, alig
                 for agg in AGGS:
                     got = reader.aggregate("m", labels, agg, lo, hi)
                     assert same(got, oracle(points, labels, agg, lo, hi)), (agg, lo, hi)
-                    got_b = [(b.start, b.value) for b in reader.buckets("m", labels, agg, lo, hi, size)]
+                    got_b = [
+                        (b.start, b.value) for b in reader.buckets("m", labels, agg, lo, hi, size)
+                    ]
                     want_b = oracle_buckets(points, labels, agg, lo, hi, size)
                     assert [s for s, _ in got_b] == [s for s, _ in want_b], (agg, lo, hi, size)
-                    assert all(same(a, b) for (_, a), (_, b) in zip(got_b, want_b, strict=True)), (agg, size)
+                    assert all(same(a, b) for (_, a), (_, b) in zip(got_b, want_b, strict=True)), (
+                        agg,
+                        size,
+                    )
         finally:
             reader.close()
 
@@ -178,12 +189,20 @@ def test_rollup_rows_equal_their_points(write, db):
             "SELECT ts - ts % 3600, count(*), sum(value), min(value), max(value) FROM points"
             " GROUP BY 1 ORDER BY 1"
         ).fetchall()
-        assert con.execute("SELECT bucket, n, total, vmin, vmax FROM rollup_hour ORDER BY 1").fetchall() == want_h
+        assert (
+            con.execute(
+                "SELECT bucket, n, total, vmin, vmax FROM rollup_hour ORDER BY 1"
+            ).fetchall()
+            == want_h
+        )
         want_d = con.execute(
             "SELECT ts - ts % 86400, count(*), sum(value), min(value), max(value) FROM points"
             " GROUP BY 1 ORDER BY 1"
         ).fetchall()
-        assert con.execute("SELECT bucket, n, total, vmin, vmax FROM rollup_day ORDER BY 1").fetchall() == want_d
+        assert (
+            con.execute("SELECT bucket, n, total, vmin, vmax FROM rollup_day ORDER BY 1").fetchall()
+            == want_d
+        )
 
 
 @pytest.mark.parametrize("agg", ["sum", "avg", "count", "min", "max", "last"])
@@ -213,7 +232,13 @@ def test_dense_store_every_plan_and_alignment(tmp_path):
     origins = (t0 - 1000, t0, t0 + HOUR, t0 + 5000, t0 + DAY, t0 + DAY + 7 * HOUR)
     sizes = (900, HOUR, 7200, DAY, DAY + 1, 2 * DAY)
     # and points on both sides of every bucket edge visited below
-    edges = {lo + k * size + d for lo in origins for size in sizes for k in range(1, 4 * DAY // size) for d in (-1, 0)}
+    edges = {
+        lo + k * size + d
+        for lo in origins
+        for size in sizes
+        for k in range(1, 4 * DAY // size)
+        for d in (-1, 0)
+    }
     rows += [("m", {"plan": "pro"}, ts, float(ts % 5)) for ts in sorted(edges)]
     db = tmp_path / "m.db"
     with open_writer(db) as writer:
@@ -226,13 +251,22 @@ def test_dense_store_every_plan_and_alignment(tmp_path):
                 hi = lo + length
                 # Then single numbers agree for every agg…
                 for agg in AGGS:
-                    assert same(reader.aggregate("m", {}, agg, lo, hi), oracle(points, {}, agg, lo, hi)), (agg, lo, hi)
+                    assert same(
+                        reader.aggregate("m", {}, agg, lo, hi), oracle(points, {}, agg, lo, hi)
+                    ), (agg, lo, hi)
                 # …and so do buckets of every size, on and off the rollup grid
                 for size in sizes:
                     for agg in ("sum", "count", "avg", "min", "max", "last", "p90"):
-                        got = [(b.start, b.value) for b in reader.buckets("m", {}, agg, lo, hi, size)]
+                        got = [
+                            (b.start, b.value) for b in reader.buckets("m", {}, agg, lo, hi, size)
+                        ]
                         want = oracle_buckets(points, {}, agg, lo, hi, size)
                         assert [s for s, _ in got] == [s for s, _ in want], (agg, lo, hi, size)
-                        assert all(same(a, b) for (_, a), (_, b) in zip(got, want, strict=True)), (agg, lo, hi, size)
+                        assert all(same(a, b) for (_, a), (_, b) in zip(got, want, strict=True)), (
+                            agg,
+                            lo,
+                            hi,
+                            size,
+                        )
     finally:
         reader.close()

@@ -73,7 +73,9 @@ def test_invalid_points_write_nothing(db, write, point, message):
 
 
 def test_empty_labels_mean_no_label(db, write):
-    write([("m", {"plan": ""}, T0, 1.0), ("m", {"plan": None}, T0 + 1, 1.0), ("m", {}, T0 + 2, 1.0)])
+    write(
+        [("m", {"plan": ""}, T0, 1.0), ("m", {"plan": None}, T0 + 1, 1.0), ("m", {}, T0 + 2, 1.0)]
+    )
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT count(*) FROM series").fetchone()[0] == 1
 
@@ -100,7 +102,9 @@ def test_checkins_upsert_and_validate(db):
         with pytest.raises(InputError, match="id is empty"):
             writer.write_checkin(" ", T0 + 1, 0.5)
     reader = open_reader(db)
-    assert [(c.ts, c.value, c.confidence, c.note) for c in reader.checkins("launch")] == [(T0, 0.3, None, None)]
+    assert [(c.ts, c.value, c.confidence, c.note) for c in reader.checkins("launch")] == [
+        (T0, 0.3, None, None)
+    ]
     reader.close()
 
 
@@ -182,9 +186,11 @@ def test_a_writer_waits_then_gives_up_on_a_locked_store(db, write):
     holder.execute("BEGIN IMMEDIATE")
     try:
         # When a writer (with a short timeout for the test) tries to write
-        with open_writer(db, busy_timeout=0.05) as writer:
-            with pytest.raises(StoreLockedError) as caught:
-                writer.write_points([("m", {}, T0 + 1, 2.0)])
+        with (
+            open_writer(db, busy_timeout=0.05) as writer,
+            pytest.raises(StoreLockedError) as caught,
+        ):
+            writer.write_points([("m", {}, T0 + 1, 2.0)])
         # Then it says the store is locked, and how long it waited
         assert caught.value.message == "store is locked by another writer (waited 0.05 s)"
         assert caught.value.exit_code == 1
@@ -211,5 +217,22 @@ def test_sparse_times_far_apart_use_the_grouping_refresh(db, write):
     write([("m", {}, 86400, 4.0), ("m", {}, 50 * 365 * 86400 + 60, 8.0)])
     reader = open_reader(db)
     assert reader.aggregate("m", None, "sum", 0, 51 * 365 * 86400) == 15.0
-    assert [b.value for b in reader.buckets("m", None, "sum", 0, 51 * 365 * 86400, 86400)] == [1.0, 4.0, 10.0]
+    assert [b.value for b in reader.buckets("m", None, "sum", 0, 51 * 365 * 86400, 86400)] == [
+        1.0,
+        4.0,
+        10.0,
+    ]
+    reader.close()
+
+
+def test_interleaved_series_with_duplicates_keep_the_last_value(db, write):
+    # Given points of three series interleaved, each (series, time) written twice
+    rows = [(f"m{i % 3}", {}, T0 + i // 3, float(i)) for i in range(60)]
+    write(rows + [(m, lab, ts, v + 1000) for m, lab, ts, v in rows])
+    reader = open_reader(db)
+    # Then each series holds its 20 points with the later values
+    assert reader.aggregate("m1", None, "count", T0, T0 + 100) == 20
+    assert reader.aggregate("m1", None, "sum", T0, T0 + 100) == sum(
+        i + 1000 for i in range(1, 60, 3)
+    )
     reader.close()

@@ -58,10 +58,10 @@ def parse_time(text: str | int | float | date | datetime) -> int:
     if isinstance(text, int | float):
         if not math.isfinite(text):
             raise ValueError(f"{text!r} is not a time")
-        return int(math.floor(text))
+        return math.floor(text)
     if isinstance(text, datetime):
         dt = text if text.tzinfo else text.replace(tzinfo=UTC)
-        return int(math.floor(dt.timestamp()))
+        return math.floor(dt.timestamp())
     if isinstance(text, date):
         return int(datetime(text.year, text.month, text.day, tzinfo=UTC).timestamp())
     raw = str(text).strip()
@@ -219,6 +219,19 @@ def previous_window_range(window: str, as_of: int, tz: tzinfo) -> TimeRange:
     prev_start = local_midnight(_add_months(start, -_calendar_months(window)), tz)
     elapsed = as_of - current.lo
     return TimeRange(prev_start, min(prev_start + elapsed, current.lo - 1))
+
+
+def bucket_aligned(rng: TimeRange, bucket: int, tz: tzinfo, *, widen: bool = False) -> TimeRange:
+    """`rng` starting on a bucket boundary of the local grid (days begin at local
+    midnight), so every bucket but the current one is whole: a daily sum is a calendar
+    day's sum, and whole buckets can be read from the store's rollups. The start moves
+    forward to the first boundary, or back to the one before it when `widen`."""
+    offset = int(to_local(rng.lo, tz).utcoffset().total_seconds())  # type: ignore[union-attr]
+    grid = min(bucket, 86400)
+    back = (rng.lo + offset) % grid
+    if widen or back == 0:
+        return TimeRange(rng.lo - back, rng.hi)
+    return TimeRange(rng.lo - back + grid, rng.hi)
 
 
 def offset_range(current: TimeRange, offset: int) -> TimeRange:

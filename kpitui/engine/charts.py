@@ -54,6 +54,7 @@ def evaluate_chart(
 ) -> ChartView:
     rng = timeutil.window_range(chart.window, as_of, tz)
     bucket = capped_bucket(rng, timeutil.parse_duration(chart.bucket))
+    rng = timeutil.bucket_aligned(rng, bucket, tz)
     reference = reference_kpi(chart, kpis)
     fmt = _chart_format(chart, source, kpis)
     base = {

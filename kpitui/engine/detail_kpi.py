@@ -162,13 +162,6 @@ def step_bucket(current: int, direction: int) -> int:
     return coarser[0] if coarser else max(current, BUCKET_LADDER[-1])
 
 
-def align_down(ts: int, bucket: int, tz: tzinfo) -> int:
-    """`ts` moved back to a bucket boundary in local time (midnight for days and more)."""
-    offset = int(timeutil.to_local(ts, tz).utcoffset().total_seconds())  # type: ignore[union-attr]
-    grid = bucket if bucket <= DAY else DAY
-    return ts - (ts + offset) % grid
-
-
 def first_point_ts(
     reader: StoreReader,
     source: MetricSource,
@@ -265,7 +258,7 @@ def kpi_detail(
         first = first_point_ts(reader, source, kpi.metric, labels) if range_key == "all" else None
         rng = range_of(range_key, as_of, first)
         chosen = auto_bucket(rng.seconds) if bucket is None else usable_bucket(bucket, rng.seconds)
-        chart_rng = TimeRange(align_down(rng.lo, chosen, tz), rng.hi)
+        chart_rng = timeutil.bucket_aligned(rng, chosen, tz, widen=True)
         points = source.buckets(kpi.metric, labels, kpi.agg, chart_rng, chosen)
         name = kpi.metric if label_filter is None else f"{label_filter[0]}={label_filter[1]}"
         chart = ChartView(

@@ -260,6 +260,7 @@ def spark_values(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> tupl
     window, bucket = (kpi.spark.window, kpi.spark.bucket) if kpi.spark else DEFAULT_SPARK
     rng = timeutil.window_range(window, as_of, tz)
     size = capped_bucket(rng, timeutil.parse_duration(bucket))
+    rng = timeutil.bucket_aligned(rng, size, tz)
     return tuple(v for _, v in source.buckets(kpi.metric, kpi.labels, kpi.agg, rng, size))
 
 

@@ -1,50 +1,33 @@
 """Checks that need the whole spec (and the store's metric names), run once the models
 accept its shape: ids, metric references, formulas and their cycles, threshold order,
-OKR periods and key-result kinds, layout panels, and the focus warnings a PM expects
-(one North Star, a leading indicator, no more than 7 KPIs on a page).
+and the focus warnings a PM expects (one North Star, a leading indicator). The OKR
+checks (period, objectives, key-result kinds) are in `validate_okrs`; the layout checks
+(panels, KPIs per page) in `validate_layout`.
 
-Every problem is a `SpecProblem` at the `file:line:col` of the key it is about.
+Every problem is a `SpecProblem` at the `file:line:col` of the key it is about (see
+`problems`).
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import itertools
 import math
 from collections.abc import Iterator
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from kpitui.errors import KpituiError
 from kpitui.spec.formula import Formula, FormulaError, parse_formula
-from kpitui.spec.loader import NodePath, Position, SourceMap, SpecProblem, format_path
-from kpitui.spec.models import (
-    METRIC_NAME_RE,
-    Dashboard,
-    KeyResult,
-    Kpi,
-    Objective,
-    Page,
-    percent_of,
-)
-
-MAX_KPIS_PER_PAGE = 7
-RESERVED_PANELS = ("okrs", "alerts")
+from kpitui.spec.loader import NodePath, Position, SourceMap, format_path
+from kpitui.spec.models import METRIC_NAME_RE, Dashboard, Kpi, Objective, percent_of
+from kpitui.spec.problems import Problems, did_you_mean, plain_number
+from kpitui.spec.validate_layout import RESERVED_PANELS, check_layout
+from kpitui.spec.validate_okrs import check_objective, check_period
 
 
 @functools.cache
 def _zone_names() -> tuple[str, ...]:
     return tuple(sorted(available_timezones()))
-
-
-def _did_you_mean(word: str, options: object, cutoff: float = 0.6) -> str | None:
-    match = difflib.get_close_matches(word, list(options), n=1, cutoff=cutoff)  # type: ignore[call-overload]
-    return f"did you mean {match[0]!r}?" if match else None
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def walk_objectives(
@@ -66,46 +49,15 @@ def check_dashboard(
     return checker.errors, checker.warnings
 
 
-class _Checker:
+class _Checker(Problems):
     def __init__(
         self, d: Dashboard, smap: SourceMap, file: str | None, known: set[str] | None
     ) -> None:
+        super().__init__(smap, file)
         self.d = d
-        self.smap = smap
-        self.file = file
         self.known = known
-        self.errors: list[KpituiError] = []
-        self.warnings: list[KpituiError] = []
         self.formulas: dict[str, Formula] = {}
         self.objectives = list(walk_objectives(d.okrs))
-
-    # -- reporting ---------------------------------------------------------------------
-
-    def _problem(
-        self,
-        severity: str,
-        path: NodePath,
-        detail: str,
-        hint: str | None,
-        at: Position | None = None,
-        at_key: bool = False,
-    ) -> SpecProblem:
-        line, col = at or (self.smap.key(path) if at_key else self.smap.value(path))
-        return SpecProblem(detail, path=path, file=self.file, line=line, col=col, hint=hint,
-                           severity=severity)  # fmt: skip
-
-    def error(self, path: NodePath, detail: str, hint: str | None = None, **where: Any) -> None:
-        """An error at `path` (its value; `at_key=True`: its key; `at=`: an exact place)."""
-        self.errors.append(self._problem("error", path, detail, hint, **where))
-
-    def warn(self, path: NodePath, detail: str, hint: str | None = None, **where: Any) -> None:
-        self.warnings.append(self._problem("warning", path, detail, hint, **where))
-
-    def line_of(self, path: NodePath) -> int:
-        return self.smap.value(path)[0]
-
-    def written(self, path: NodePath) -> bool:
-        return path in self.smap.values
 
     # -- the checks --------------------------------------------------------------------
 
@@ -119,7 +71,7 @@ class _Checker:
                 at=(1, 1),
             )
         self.check_timezone()
-        self.check_period()
+        check_period(self, d)
         self.check_ids()
         self.check_formulas()
         self.check_metric_references()
@@ -138,11 +90,13 @@ class _Checker:
             if chart.y_min is not None and chart.y_max is not None and chart.y_min >= chart.y_max:
                 self.error(
                     (*path, "y_max"),
-                    f"y_max ({_num(chart.y_max)}) must be above y_min ({_num(chart.y_min)})",
+                    f"y_max ({plain_number(chart.y_max)}) must be above "
+                    f"y_min ({plain_number(chart.y_min)})",
                 )
         for objective, path in self.objectives:
-            self.check_objective(objective, path)
-        self.check_layout()
+            check_objective(self, objective, path)
+        check_layout(self, d, self.objectives)
+        self.check_leading_indicator()
 
     def check_timezone(self) -> None:
         name = self.d.timezone
@@ -153,26 +107,10 @@ class _Checker:
             return
         except (ZoneInfoNotFoundError, ValueError, OSError):
             pass
-        hint = _did_you_mean(name, _zone_names(), cutoff=0.7) or (
+        hint = did_you_mean(name, _zone_names(), cutoff=0.7) or (
             "use an IANA name such as Europe/Paris, America/New_York or UTC"
         )
         self.error(("timezone",), f"{name!r} is not an IANA time zone name", hint)
-
-    def check_period(self) -> None:
-        p = self.d.period
-        if p is None:
-            return
-        path: NodePath = ("period",)
-        if p.quarter and (p.start or p.end):
-            self.error(path, "give either `quarter:` or `start:` and `end:`, not both")
-        elif not p.quarter and (p.start is None or p.end is None):
-            self.error(
-                path,
-                "a period needs both `start:` and `end:`, or `quarter:`",
-                "e.g. {start: 2026-10-01, end: 2026-12-31} or {quarter: 2026-Q4}",
-            )
-        elif p.start and p.end and p.start > p.end:
-            self.error((*path, "end"), f"the period ends ({p.end}) before it starts ({p.start})")
 
     def check_ids(self) -> None:
         entries: list[tuple[str, str, NodePath]] = []
@@ -286,7 +224,7 @@ class _Checker:
             if name in derived or self.known is None or name in self.known:
                 continue
             options = self.known | derived
-            hint = _did_you_mean(name, options)
+            hint = did_you_mean(name, options)
             parts = name.split("-")
             if len(parts) > 1 and all(p in options for p in parts):
                 hint = f"to subtract, put spaces around '-': {' - '.join(parts)}"
@@ -338,8 +276,8 @@ class _Checker:
             side = "above" if up else "below"
             self.error(
                 (*path, key),
-                f"{key} ({_num(value)}) is {side} {other} "
-                f"({_num(other_value)}): thresholds are out of order for direction "
+                f"{key} ({plain_number(value)}) is {side} {other} "
+                f"({plain_number(other_value)}): thresholds are out of order for direction "
                 f"{kpi.direction}",
                 hint,
             )
@@ -355,84 +293,7 @@ class _Checker:
                 "a board has one North Star: keep `north_star: true` on one KPI",
             )
 
-    def check_objective(self, objective: Objective, path: NodePath) -> None:
-        if not objective.key_results and not objective.children:
-            self.warn(
-                path,
-                f"objective {objective.id!r} has no key results nor child "
-                "objectives: its progress stays empty",
-            )
-        for j, kr in enumerate(objective.key_results):
-            self.check_key_result(kr, (*path, "key_results", j))
-
-    def check_key_result(self, kr: KeyResult, path: NodePath) -> None:
-        kind = kr.effective_kind
-        for key in ("start", "target"):
-            value = getattr(kr, key)
-            if value is not None and not math.isfinite(value):
-                self.error((*path, key), f"{key} must be a finite number")
-                return
-        if kr.done is not None and kind != "milestone":
-            self.error(
-                (*path, "done"),
-                f"`done` is for milestone key results, this one is {kind}",
-                "drop `done:` or write `kind: milestone`",
-            )
-        if kind in ("increase", "decrease"):
-            missing = [k for k in ("start", "target") if getattr(kr, k) is None]
-            if missing:
-                what = f"an {kind} key result" if kr.kind else "a key result"
-                self.error(
-                    path,
-                    f"{what} needs {' and '.join(f'`{k}:`' for k in missing)}",
-                    "or say `kind: maintain_above` / `maintain_below` with a target, "
-                    "or `kind: milestone` with `done:`"
-                    if not kr.kind
-                    else None,
-                )
-            elif kind == "increase" and not kr.target > kr.start:  # type: ignore[operator]
-                hint = "did you mean `kind: decrease`?" if kr.target < kr.start else None  # type: ignore[operator]
-                self.error(
-                    (*path, "target"),
-                    f"target ({_num(kr.target)}) must be above start "
-                    f"({_num(kr.start)}) for an increase",
-                    hint,
-                )
-            elif kind == "decrease" and not kr.target < kr.start:  # type: ignore[operator]
-                hint = "did you mean `kind: increase`?" if kr.target > kr.start else None  # type: ignore[operator]
-                self.error(
-                    (*path, "target"),
-                    f"target ({_num(kr.target)}) must be below start "
-                    f"({_num(kr.start)}) for a decrease",
-                    hint,
-                )
-        elif kind in ("maintain_above", "maintain_below") and kr.target is None:
-            self.error(path, f"a {kind} key result needs `target:`")
-        elif kind == "milestone" and kr.done is None and kr.metric is None:
-            self.error(path, "a milestone needs `done: true|false` or a metric that reaches 1")
-        if kr.checkin_every is not None and kr.metric is not None:
-            self.warn(
-                (*path, "checkin_every"),
-                f"checkin_every is for manual key results; this one reads metric {kr.metric!r}",
-                "drop checkin_every",
-            )
-
-    def check_layout(self) -> None:
-        kpi_ids = {k.id for k in self.d.kpis}
-        if self.d.layout is None:
-            if len(self.d.kpis) > MAX_KPIS_PER_PAGE:
-                self.focus_warning(("kpis",), len(self.d.kpis), "the board's one page")
-        else:
-            placed: set[str] = set()
-            for i, page in enumerate(self.d.layout.pages):
-                on_page = self.check_page(page, ("layout", "pages", i))
-                placed |= on_page
-                if len(on_page & kpi_ids) > MAX_KPIS_PER_PAGE:
-                    self.focus_warning(("layout", "pages", i), len(on_page & kpi_ids), "this page")
-            for i, kpi in enumerate(self.d.kpis):
-                if kpi.id not in placed:
-                    self.warn(("kpis", i), f"KPI {kpi.id!r} is on no page of the layout",
-                              "add its id to a row, or drop it")  # fmt: skip
+    def check_leading_indicator(self) -> None:
         if self.d.kpis and not any(k.indicator == "leading" for k in self.d.kpis):
             self.warn(
                 ("kpis",),
@@ -442,40 +303,6 @@ class _Checker:
                 "with `indicator: leading`",
                 at_key=True,
             )
-
-    def check_page(self, page: Page, path: NodePath) -> set[str]:
-        """The panel ids placed on this page; unknown and repeated panels are errors."""
-        panels = {k.id for k in self.d.kpis} | {c.id for c in self.d.charts}
-        panels |= {o.id for o, _ in self.objectives}
-        kr_owner = {kr.id: o.id for o, _ in self.objectives for kr in o.key_results}
-        if not any(page.rows):
-            self.warn(path, "this page has no panels", "add `rows: [[kpi_id, ...]]`")
-        row_of: dict[str, int] = {}
-        for j, row in enumerate(page.rows):
-            for k, panel in enumerate(row):
-                here = (*path, "rows", j, k)
-                if panel not in panels and panel not in RESERVED_PANELS:
-                    hint = (
-                        f"key results show inside their objective: use {kr_owner[panel]!r}"
-                        if panel in kr_owner
-                        else _did_you_mean(panel, panels | set(RESERVED_PANELS))
-                    )
-                    self.error(here, f"{panel!r} is not a KPI, chart or objective id, "
-                               "nor okrs or alerts", hint)  # fmt: skip
-                elif panel in row_of:
-                    self.error(here, f"{panel!r} is already on this page (row {row_of[panel] + 1})",
-                               "a panel appears once per page")  # fmt: skip
-                else:
-                    row_of[panel] = j
-        return set(row_of)
-
-    def focus_warning(self, path: NodePath, count: int, where: str) -> None:
-        self.warn(
-            path,
-            f"{where} holds {count} KPIs: a board that tracks everything focuses on nothing",
-            f"keep a North Star and a few supporting KPIs, at most {MAX_KPIS_PER_PAGE} per page",
-            at_key=True,
-        )
 
 
 def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:

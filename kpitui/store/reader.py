@@ -6,11 +6,8 @@ snapshot — never half of a writer's batch. The small `series` table is cached 
 (to filter by labels) and reloaded when `PRAGMA data_version` says another connection
 committed.
 
-Speed on big stores comes from the hour/day rollups (see `schema`): sum, count, avg, min
-and max over a window read whole days and hours from the rollups and raw points only at
-the edges; bucketed series do the same per bucket (see `_additive_rows`). `last` seeks the
-newest point of each series instead of scanning. Survey scores and percentiles need every
-response, so they read raw points.
+What each aggregate reads — rollups with raw edges, per-bucket seeks or one scan — is
+planned in `queries`.
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,17 +30,12 @@ from kpitui.store.api import (
     Series,
     SeriesStats,
 )
-from kpitui.store.schema import DAY, HOUR, MIN_TS, sql_floor
+from kpitui.store.queries import AGGS, SURVEYS, Selection, aggregate_rows, last_rows
+from kpitui.store.schema import MIN_TS
 
 READ_BUSY_TIMEOUT = 0.25
 """Seconds a query waits on a lock; WAL readers are only blocked in rare cases
 (recovery, a store switched out of WAL), and a stuck query must not stall a refresh."""
-
-ADDITIVE = frozenset({"sum", "count", "avg", "min", "max"})
-PERCENTILES = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}
-# (scale low, scale high, good low, good high, bad low, bad high)
-SURVEYS = {"nps": (0, 10, 9, 10, 0, 6), "csat": (1, 5, 4, 5, 0, -1)}
-AGGS = ADDITIVE | {"last"} | set(PERCENTILES) | set(SURVEYS)
 
 T = TypeVar("T")
 
@@ -62,34 +53,6 @@ def open_reader(path: str | Path) -> SqliteReader:
     if path.is_dir():
         raise InputError("is a directory, not a store file", file=str(path), hint="pass --db FILE")
     return SqliteReader(path)
-
-
-@dataclass(frozen=True)
-class _Selection:
-    """The series a query reads and, for `*_by_label`, the group index of each."""
-
-    ids: tuple[int, ...]
-    groups: tuple[str, ...]
-    group_of: Mapping[int, int]
-
-    def id_list(self) -> str:
-        return ", ".join(str(i) for i in self.ids)  # ints from our own table: safe inline
-
-    def group_expr(self, column: str) -> str:
-        if len(self.groups) == 1:
-            return "0"
-        cases = " ".join(f"WHEN {sid} THEN {g}" for sid, g in self.group_of.items())
-        return f"CASE {column} {cases} END"
-
-    def ids_by_group(self) -> list[str]:
-        """The id list of each group, in group order."""
-        return [
-            ", ".join(str(sid) for sid in self.ids if self.group_of[sid] == g)
-            for g in range(len(self.groups))
-        ]
-
-    def values_list(self) -> str:
-        return ", ".join(f"({sid}, {self.group_of[sid]})" for sid in self.ids)
 
 
 class SqliteReader:
@@ -224,15 +187,15 @@ class SqliteReader:
 
     def _selection(
         self, metric: str, labels: Mapping[str, str] | None, by: str | None = None
-    ) -> _Selection | None:
+    ) -> Selection | None:
         found = self._matching(metric, labels)
         if not found:
             return None
         if by is None:
-            return _Selection(tuple(s.id for s in found), ("",), {s.id: 0 for s in found})
+            return Selection(tuple(s.id for s in found), ("",), {s.id: 0 for s in found})
         groups = tuple(sorted({s.labels.get(by, "") for s in found}))
         index = {value: i for i, value in enumerate(groups)}
-        return _Selection(
+        return Selection(
             tuple(s.id for s in found), groups, {s.id: index[s.labels.get(by, "")] for s in found}
         )
 
@@ -252,7 +215,7 @@ class SqliteReader:
             sel = self._selection(metric, labels)
             if sel is None:
                 return None
-            rows = _last_rows(con, sel, MIN_TS, at + 1 - MIN_TS, at + 1)
+            rows = last_rows(con, sel, MIN_TS, at + 1 - MIN_TS, at + 1)
             return LastPoint(rows[0][2], rows[0][3]) if rows else None
 
         return self._read(query)
@@ -384,7 +347,7 @@ class SqliteReader:
             end = hi + 1
             size = bucket if bucket is not None else end - lo
             out: dict[str, dict[int, float]] = {}
-            for g, k, value in _values(con, sel, agg, lo, end, size):
+            for g, k, value in aggregate_rows(con, sel, agg, lo, end, size):
                 if value is not None:
                     out.setdefault(sel.groups[g], {})[k] = float(value)
             return out
@@ -394,246 +357,3 @@ class SqliteReader:
 
 def _as_buckets(values: Mapping[int, float], lo: int, size: int) -> list[Bucket]:
     return [Bucket(lo + k * size, values[k]) for k in sorted(values)]
-
-
-def _values(
-    con: sqlite3.Connection, sel: _Selection, agg: str, lo: int, end: int, size: int
-) -> list[tuple[int, int, float | None]]:
-    """(group, bucket index, value) rows for points with lo <= ts < end."""
-    many = -(-(end - lo) // size) > MAX_SEEK_BUCKETS
-    if agg == "last":
-        rows = (
-            _last_scan_rows(con, sel, lo, size, end)
-            if many
-            else _last_rows(con, sel, lo, size, end)
-        )
-        return [(g, k, value) for g, k, value, _ in rows]
-    if agg in PERCENTILES:
-        return _percentile_rows(con, sel, PERCENTILES[agg], lo, size, end)
-    if agg in SURVEYS:
-        return _survey_rows(con, sel, agg, lo, size, end)
-    if many:
-        return _additive_scan_rows(con, sel, agg, lo, size, end)
-    level = _aligned_level(lo, size)
-    if level is not None and size < end - lo:
-        return _aligned_rows(con, sel, agg, lo, size, end, level)
-    return _additive_rows(con, sel, agg, lo, size, end)
-
-
-# Beyond this many buckets, per-bucket index seeks cost more than reading the points once.
-MAX_SEEK_BUCKETS = 5000
-
-
-def _bucket_expr(column: str) -> str:
-    return f"(({column}) - :lo) / :b"
-
-
-def _floor(expr: str, size: int) -> str:
-    return sql_floor(expr, size)
-
-
-def _ceil(expr: str, size: int) -> str:
-    return sql_floor(f"{expr} + {size - 1}", size)
-
-
-# Bucket k holds [a, z). Each bucket is cut into raw [a, h1), hours [h1, d1), days
-# [d1, d2), hours [d2, h2), raw [h2, z): the coarsest rollup that fits whole, raw points
-# only for the partial hours at its ends (empty parts collapse onto h2 or z).
-_BUCKET_CTES = f"""WITH RECURSIVE kk(k, a, z) AS (
-  SELECT 0, :lo, min(:lo + :b, :end)
-  UNION ALL SELECT k + 1, a + :b, min(a + 2 * :b, :end) FROM kk WHERE a + :b < :end),
-cut(k, a, z, h1, h2, d1, d2) AS (
-  SELECT k, a, z, {_ceil("a", HOUR)}, {_floor("z", HOUR)}, {_ceil("a", DAY)}, {_floor("z", DAY)} FROM kk),
-hours(k, a, z, h1, h2, d1, d2) AS (
-  SELECT k, a, z, CASE WHEN h1 < h2 THEN h1 ELSE z END, CASE WHEN h1 < h2 THEN h2 ELSE z END, d1, d2
-  FROM cut),
-seg(k, a, z, h1, h2, d1, d2) AS (
-  SELECT k, a, z, h1, h2, CASE WHEN d1 < d2 THEN d1 ELSE h2 END, CASE WHEN d1 < d2 THEN d2 ELSE h2 END
-  FROM hours)
-"""
-_SEGMENTS = (
-    ("points", "ts", "a", "h1"),
-    ("rollup_hour", "bucket", "h1", "d1"),
-    ("rollup_day", "bucket", "d1", "d2"),
-    ("rollup_hour", "bucket", "d2", "h2"),
-    ("points", "ts", "h2", "z"),
-)
-_RAW = {"sum": "sum(value)", "count": "count(*)", "min": "min(value)", "max": "max(value)"}
-_ROLLUP = {"sum": "sum(total)", "count": "sum(n)", "min": "min(vmin)", "max": "max(vmax)"}
-_MEASURES = {
-    "sum": ("sum",),
-    "count": ("count",),
-    "avg": ("sum", "count"),
-    "min": ("min",),
-    "max": ("max",),
-}
-_COMBINE = {"sum": sum, "count": sum, "min": min, "max": max}
-
-
-def _additive_rows(
-    con: sqlite3.Connection, sel: _Selection, agg: str, lo: int, size: int, end: int
-) -> list[tuple[int, int, float | None]]:
-    """sum/count/avg/min/max per (group, bucket) from rollups and raw edges.
-
-    One row per bucket and group; each part of the bucket is a correlated aggregate
-    over one index range (no sort), evaluated only when the part is not empty. With a
-    30-day window ending now and daily buckets that reads ~30 hour rows and two partial
-    hours of points per bucket and series, instead of every point.
-    """
-    measures = _MEASURES[agg]
-    selects = []
-    for g, ids in enumerate(sel.ids_by_group()):
-        cols = [
-            f"CASE WHEN {a} < {z} THEN (SELECT {(_RAW if table == 'points' else _ROLLUP)[m]}"
-            f" FROM {table} WHERE series_id IN ({ids}) AND {col} >= {a} AND {col} < {z}) END"
-            for m in measures
-            for table, col, a, z in _SEGMENTS
-        ]
-        selects.append(f"SELECT {g}, k, " + ", ".join(cols) + " FROM seg")
-    sql = _BUCKET_CTES + "\nUNION ALL ".join(selects)
-    out = []
-    width = len(_SEGMENTS)
-    for row in con.execute(sql, {"lo": lo, "b": size, "end": end}):
-        found = {}
-        for i, m in enumerate(measures):
-            parts = [v for v in row[2 + i * width : 2 + (i + 1) * width] if v is not None]
-            found[m] = _COMBINE[m](parts) if parts else None
-        if agg == "avg":
-            value = found["sum"] / found["count"] if found["count"] else None
-        elif agg == "count":
-            value = found["count"] or None  # no points: no bucket, not a zero
-        else:
-            value = found[agg]
-        if value is not None:
-            out.append((row[0], row[1], value))
-    return out
-
-
-def _aligned_level(lo: int, size: int) -> int | None:
-    """The rollup whose rows each fall inside one bucket, when buckets start on its
-    boundaries and a bucket holds few of its rows; None otherwise."""
-    if lo % DAY == 0 and size % DAY == 0:
-        return DAY
-    if lo % HOUR == 0 and size % HOUR == 0 and size < DAY:
-        return HOUR
-    return None
-
-
-def _aligned_rows(
-    con: sqlite3.Connection, sel: _Selection, agg: str, lo: int, size: int, end: int, level: int
-) -> list[tuple[int, int, float | None]]:
-    """Buckets on the rollup grid (e.g. daily buckets from a UTC midnight): one range
-    scan of that rollup, then the tail after its last whole row from finer levels."""
-    top = end - end % level
-    hhi = end - end % HOUR
-    ids, g, k = sel.id_list(), sel.group_expr("series_id"), _bucket_expr
-    table = "rollup_day" if level == DAY else "rollup_hour"
-    parts = [
-        f"SELECT {g} AS g, {k('bucket')} AS k, n, total, vmin, vmax FROM {table}"
-        f" WHERE series_id IN ({ids}) AND bucket >= :lo AND bucket < :top"
-    ]
-    if level == DAY and top < hhi:
-        parts.append(
-            f"SELECT {g}, {k('bucket')}, n, total, vmin, vmax FROM rollup_hour"
-            f" WHERE series_id IN ({ids}) AND bucket >= :top AND bucket < :hhi"
-        )
-    if max(top, hhi) < end:
-        parts.append(
-            f"SELECT {g}, {k('ts')}, 1, value, value, value FROM points"
-            f" WHERE series_id IN ({ids}) AND ts >= :raw AND ts < :end"
-        )
-    sql = (
-        "SELECT g, k, sum(n), sum(total), min(vmin), max(vmax) FROM ("
-        + " UNION ALL ".join(parts)
-        + ") GROUP BY g, k"
-    )
-    params = {"lo": lo, "b": size, "end": end, "top": top, "hhi": hhi, "raw": max(top, hhi)}
-    out = []
-    for gi, ki, n, total, vmin, vmax in con.execute(sql, params):
-        value = {"sum": total, "count": n, "avg": total / n, "min": vmin, "max": vmax}[agg]
-        out.append((gi, ki, value))
-    return out
-
-
-def _additive_scan_rows(
-    con: sqlite3.Connection, sel: _Selection, agg: str, lo: int, size: int, end: int
-) -> list[tuple[int, int, float | None]]:
-    """The same from the raw points in one pass, for very many small buckets."""
-    expr = {"avg": "avg(value)", **_RAW}[agg]
-    sql = (
-        f"SELECT {sel.group_expr('series_id')} AS g, {_bucket_expr('ts')} AS k, {expr} FROM points"
-        f" WHERE series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end GROUP BY g, k"
-    )
-    return con.execute(sql, {"lo": lo, "b": size, "end": end}).fetchall()
-
-
-def _last_rows(
-    con: sqlite3.Connection, sel: _Selection, lo: int, size: int, end: int
-) -> list[tuple[int, int, float, int]]:
-    """Per (group, bucket): the sum over series of each one's newest value, and the
-    newest time. Two index seeks per series and bucket, whatever the store's size."""
-    sql = f"""
-WITH RECURSIVE kk(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM kk WHERE :lo + (k + 1) * :b < :end),
-sel(id, g) AS (VALUES {sel.values_list()})
-SELECT sel.g, kk.k, sum(p.value), max(p.ts)
-FROM kk CROSS JOIN sel CROSS JOIN points p
-  ON p.series_id = sel.id AND p.ts = (
-    SELECT max(ts) FROM points WHERE series_id = sel.id
-      AND ts >= :lo + kk.k * :b AND ts < min(:lo + (kk.k + 1) * :b, :end))
-GROUP BY sel.g, kk.k ORDER BY sel.g, kk.k"""
-    return con.execute(sql, {"lo": lo, "b": size, "end": end}).fetchall()
-
-
-def _last_scan_rows(
-    con: sqlite3.Connection, sel: _Selection, lo: int, size: int, end: int
-) -> list[tuple[int, int, float, int]]:
-    sql = f"""
-SELECT g, k, sum(value), max(ts) FROM (
-  SELECT {sel.group_expr("series_id")} AS g, {_bucket_expr("ts")} AS k, value, ts,
-         row_number() OVER (PARTITION BY series_id, {_bucket_expr("ts")} ORDER BY ts DESC) AS newest
-  FROM points WHERE series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end)
-WHERE newest = 1 GROUP BY g, k"""
-    return con.execute(sql, {"lo": lo, "b": size, "end": end}).fetchall()
-
-
-def _percentile_rows(
-    con: sqlite3.Connection, sel: _Selection, percent: int, lo: int, size: int, end: int
-) -> list[tuple[int, int, float | None]]:
-    """Nearest rank: the value at rank ceil(percent/100 * n) in ascending order."""
-    where = f"series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end"
-    params = {"lo": lo, "b": size, "end": end, "p": percent}
-    if len(sel.groups) == 1 and size >= end - lo:
-        # Rank r from the bottom is rank n - r + 1 from the top; sorting descending lets
-        # SQLite's sorter keep only the top n - r + 1 values (10% of them for p90).
-        sql = (
-            f"SELECT value FROM points WHERE {where} ORDER BY value DESC LIMIT 1 OFFSET"
-            f" (SELECT count(*) - (count(*) * :p + 99) / 100 FROM points WHERE {where})"
-        )
-        row = con.execute(sql, params).fetchone()
-        return [(0, 0, row[0])] if row else []
-    sql = f"""
-SELECT g, k, value FROM (
-  SELECT g, k, value, row_number() OVER (PARTITION BY g, k ORDER BY value) AS rank,
-         count(*) OVER (PARTITION BY g, k) AS n
-  FROM (SELECT {sel.group_expr("series_id")} AS g, {_bucket_expr("ts")} AS k, value
-        FROM points WHERE {where}))
-WHERE rank = (n * :p + 99) / 100"""
-    return con.execute(sql, params).fetchall()
-
-
-def _survey_rows(
-    con: sqlite3.Connection, sel: _Selection, agg: str, lo: int, size: int, end: int
-) -> list[tuple[int, int, float | None]]:
-    low, high, good_lo, good_hi, bad_lo, bad_hi = SURVEYS[agg]
-    sql = f"""
-SELECT g, k, sum(value BETWEEN {low} AND {high}), sum(value BETWEEN {good_lo} AND {good_hi}),
-       sum(value BETWEEN {bad_lo} AND {bad_hi})
-FROM (SELECT {sel.group_expr("series_id")} AS g, {_bucket_expr("ts")} AS k, value
-      FROM points WHERE series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end)
-GROUP BY g, k"""
-    out = []
-    for g, k, used, good, bad in con.execute(sql, {"lo": lo, "b": size, "end": end}):
-        if used:
-            # NPS: % promoters (9–10) minus % detractors (0–6); CSAT: share of 4–5.
-            out.append((g, k, 100.0 * (good - bad) / used if agg == "nps" else good / used))
-    return out

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from kpitui.store import importers, open_reader
+from kpitui.store import import_csv, open_reader
 from tests.store.conftest import count_points
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -231,8 +231,8 @@ def test_invalid_json_syntax_names_line_and_column(tmp_path, db, cli):
 
 def test_a_bad_line_far_into_a_big_file_rolls_back_every_chunk(tmp_path, db, cli, monkeypatch):
     # Given chunks smaller than the file, so earlier chunks are already inserted
-    monkeypatch.setattr(importers, "_BLOCK", 256)
-    monkeypatch.setattr(importers, "_CHUNK", 10)
+    monkeypatch.setattr(import_csv, "_BLOCK", 256)
+    monkeypatch.setattr(import_csv, "_CHUNK", 10)
     rows = [f"signups,{T0 + i},{i},{'eu' if i % 2 else 'us'}" for i in range(500)]
     rows[437] = f"signups,{T0 + 437},oops,eu"
     src = tmp_path / "big.csv"
@@ -330,7 +330,7 @@ def test_non_utf8_file(tmp_path, db, cli):
 @pytest.mark.parametrize("block", [37, 64, 100, 1000])
 def test_switching_to_the_csv_module_mid_file_loses_no_row(tmp_path, db, cli, monkeypatch, block):
     # Given plain rows, then (row 30 on) quoted labels, read in blocks that end mid-line
-    monkeypatch.setattr(importers, "_BLOCK", block)
+    monkeypatch.setattr(import_csv, "_BLOCK", block)
     rows = [
         f"s,{T0 + i},{i},{'plain' if i < 30 else chr(34) + 'a, b' + chr(34)}" for i in range(60)
     ]

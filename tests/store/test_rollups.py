@@ -12,8 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kpitui.store import open_reader, open_writer
-from kpitui.store import reader as reader_module
+from kpitui.store import open_reader, open_writer, queries
 
 HOUR, DAY = 3600, 86400
 AGGS = ("sum", "count", "avg", "min", "max", "last", "nps", "csat", "p50", "p90", "p99")
@@ -208,7 +207,7 @@ def test_rollup_rows_equal_their_points(write, db):
 @pytest.mark.parametrize("agg", ["sum", "avg", "count", "min", "max", "last"])
 def test_many_small_buckets_read_the_points_once(write, reader, monkeypatch, agg):
     # Given more buckets than the per-bucket plan is meant for
-    monkeypatch.setattr(reader_module, "MAX_SEEK_BUCKETS", 3)
+    monkeypatch.setattr(queries, "MAX_SEEK_BUCKETS", 3)
     t0 = 1_767_225_600
     rows = [("m", {"k": str(i % 2)}, t0 + i * 50, float(i)) for i in range(40)]
     write(rows)

@@ -1,0 +1,144 @@
+"""JSON Lines and JSON array imports: one object per point.
+
+`{"metric": "mrr", "time": "2026-01-01", "value": 12.5, "labels": {"plan": "pro"}}` —
+the metric may come from --metric instead. The first bad record raises InputError at the
+line it starts on (with the column for bad JSON syntax).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+from kpitui.errors import InputError
+from kpitui.store import schema
+from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, TIME_RANGE_HINT, Batch
+from kpitui.timeutil import parse_time
+
+_CHUNK = 50_000  # points per `batch.add`: memory stays flat
+_JSON_KEYS = {"metric", "time", "value", "labels"}
+_WS = re.compile(r"\s*")
+
+
+def jsonl_records(stream: IO[str], file: str) -> Iterator[tuple[int, object]]:
+    for line, text in enumerate(stream, 1):
+        if not text.strip():
+            continue
+        try:
+            yield line, json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not valid JSON: {exc.msg}", file=file, line=line, col=exc.colno
+            ) from None
+
+
+def json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
+    """The elements of a JSON array, each with the line it starts on."""
+    decoder = json.JSONDecoder()
+    pos = _WS.match(text).end()  # type: ignore[union-attr]
+    if not text.startswith("[", pos):
+        raise InputError(
+            "expected a JSON array of points", file=file, line=text.count("\n", 0, pos) + 1
+        )
+    pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    line, counted = 1, 0
+    if text.startswith("]", pos):
+        return
+    try:
+        while True:
+            line += text.count("\n", counted, pos)
+            counted = pos
+            item, pos = decoder.raw_decode(text, pos)
+            yield line, item
+            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            if text.startswith("]", pos):
+                return
+            if not text.startswith(",", pos):
+                raise json.JSONDecodeError("expected , or ] after an element", text, pos)
+            pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON: {exc.msg}", file=file, line=exc.lineno, col=exc.colno
+        ) from None
+
+
+def read_records(
+    batch: Batch, file: str, metric: str | None, records: Iterable[tuple[int, object]]
+) -> None:
+    ids: list[int] = []
+    times: list[int] = []
+    values: list[float] = []
+    cache: dict[tuple[str, str], int] = {}
+    for line, record in records:
+        sid, ts, value = _record(batch, cache, file, line, metric, record)
+        ids.append(sid)
+        times.append(ts)
+        values.append(value)
+        if len(ids) >= _CHUNK:
+            batch.add(ids, times, values)
+            ids, times, values = [], [], []
+    batch.add(ids, times, values)
+
+
+def _record(
+    batch: Batch,
+    cache: dict[tuple[str, str], int],
+    file: str,
+    line: int,
+    default: str | None,
+    record: object,
+) -> tuple[int, int, float]:
+    def bad(message: str, hint: str | None = None) -> InputError:
+        return InputError(message, file=file, line=line, hint=hint)
+
+    if not isinstance(record, dict):
+        raise bad("expected an object with metric, time and value")
+    unknown = sorted(set(record) - _JSON_KEYS)
+    if unknown:
+        raise bad(
+            f"unknown key {unknown[0]!r}",
+            'a point has "metric", "time", "value" and optional "labels": {...}',
+        )
+    name = record.get("metric", default)
+    if name is None:
+        raise bad('no "metric"', "add one, or name the metric with --metric NAME")
+    if not schema.is_metric_name(name):
+        raise bad(f"{name!r} is not a metric name", METRIC_NAME_HINT)
+    if "time" not in record or "value" not in record:
+        raise bad('no "time"' if "time" not in record else 'no "value"')
+    raw_time = record["time"]
+    try:
+        if isinstance(raw_time, bool) or raw_time is None:
+            raise ValueError(f"{raw_time!r} is not a time")
+        ts = parse_time(raw_time)
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    if not schema.MIN_TS <= ts <= schema.MAX_TS:
+        raise bad(f"time {raw_time!r} is out of range", TIME_RANGE_HINT)
+    raw_value = record["value"]
+    try:
+        if isinstance(raw_value, bool) or not isinstance(raw_value, int | float | str):
+            raise ValueError
+        value = float(raw_value)
+    except ValueError:
+        raise bad(f"{raw_value!r} is not a number") from None
+    if not math.isfinite(value):
+        raise bad(f"{raw_value!r} is not a finite number", FINITE_HINT)
+    labels = record.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise bad('"labels" must be an object of names to values')
+    clean = {}
+    for key, label in labels.items():
+        if label is None or label == "":
+            continue
+        if isinstance(label, bool) or not isinstance(label, str | int):
+            raise bad(f"label {key!r} must be text, not {label!r}")
+        clean[key] = str(label)
+    key = (name, schema.canonical_labels(clean))
+    sid = cache.get(key)
+    if sid is None:
+        sid = cache[key] = batch.series_id(name, clean)
+    return sid, ts, value

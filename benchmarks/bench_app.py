@@ -39,7 +39,7 @@ SPEC = """\
 title: Benchmark board
 store: bench.db
 refresh: 1s
-timezone: UTC
+timezone: Europe/Berlin
 metrics:
   ratio: {formula: "m6 / m7", format: percent}
 kpis:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import DEFAULT_SPEC, add_db_option, default_store_path, time_arg
-from kpitui.errors import InputError
+from kpitui.errors import InputError, StoreError, StoreLockedError
 from kpitui.timeutil import SystemClock
+
+if TYPE_CHECKING:
+    from kpitui.engine.board import Board
 
 
 def register(subparsers: Any) -> None:
@@ -74,11 +77,14 @@ def register(subparsers: Any) -> None:
     demo.set_defaults(func=run_demo)
 
 
-def load_for_app(spec_path: Path, db: str | None) -> tuple[Any, Path]:
-    """Load and validate the spec against its store; (LoadedSpec, store path).
+def load_for_app(spec_path: Path, db: str | None, as_of: int) -> tuple[Any, Path, Board]:
+    """Load and validate the spec against its store, and evaluate the first board.
 
-    Raises `SpecErrors`/`InputError`/`StoreError` for the CLI to print.
+    The first board is computed here, while the store is open anyway, so the app's
+    first screen shows values rather than empty panels. Raises `SpecErrors`/
+    `InputError`/`StoreLockedError` for the CLI to print.
     """
+    from kpitui.engine import evaluate
     from kpitui.spec import load_dashboard
     from kpitui.store import open_reader
 
@@ -88,26 +94,32 @@ def load_for_app(spec_path: Path, db: str | None) -> tuple[Any, Path]:
             file=str(spec_path),
             hint="pass the dashboard spec, e.g. `kpitui run dashboard.yaml`",
         )
-    if db is None:
-        # The store is named by the spec: load it once to learn where (an invalid spec
-        # stops here with every problem), then again with the store's metric names.
-        loaded = load_dashboard(spec_path)
-        store_path = Path(loaded.store_path)
-    else:
-        store_path = Path(db)
-    reader = open_reader(store_path)
+    # Without --db the spec names the store: load it once to learn where (an invalid spec
+    # stops here with every problem), then again with the store's metric names.
+    store_path = Path(db) if db is not None else Path(load_dashboard(spec_path).store_path)
     try:
-        known = reader.metric_names()
+        reader = open_reader(store_path)
+    except StoreLockedError:
+        raise
+    except StoreError as exc:
+        # A store the dashboard cannot read (not SQLite, a newer schema) is bad input
+        # to `run`, like a bad spec: exit 2 before the screen is taken over.
+        raise InputError(exc.message, file=exc.location.file, hint=exc.hint) from None
+    try:
+        loaded = load_dashboard(spec_path, known_metrics=reader.metric_names())
+        board = evaluate(loaded.dashboard, reader, as_of)
     finally:
         reader.close()
-    return load_dashboard(spec_path, known_metrics=known), store_path
+    return loaded, store_path, board
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
-    loaded, store_path = load_for_app(Path(args.spec), args.db)
+    clock = SystemClock()
+    as_of = args.as_of if args.as_of is not None else clock.now()
+    loaded, store_path, board = load_for_app(Path(args.spec), args.db, as_of)
     from kpitui.tui.app import KpituiApp
 
-    app = KpituiApp(loaded, store_path=store_path, clock=SystemClock(), as_of=args.as_of)
+    app = KpituiApp(loaded, store_path=store_path, clock=clock, as_of=args.as_of, board=board)
     app.run()
     return app.return_code or 0
 
@@ -124,11 +136,11 @@ def run_demo(args: argparse.Namespace) -> int:
     clock = SystemClock()
     store_path = default_store_path(args.db)
     ensure_sample_store(store_path, clock)
-    loaded, store_path = load_for_app(spec_path, str(store_path))
+    loaded, store_path, board = load_for_app(spec_path, str(store_path), clock.now())
     from kpitui.tui.app import KpituiApp
 
     feed = LiveFeed(store_path, clock=clock)
-    app = KpituiApp(loaded, store_path=store_path, clock=clock, feed=feed)
+    app = KpituiApp(loaded, store_path=store_path, clock=clock, feed=feed, board=board)
     try:
         app.run()
     finally:

@@ -182,12 +182,18 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         for warning in (getattr(self.loaded, "warnings", ()) or ()) if self.live else ():
             self.notify(safe_plain(warning), title="Spec warning", severity="warning", markup=False)
         if self._initial_board is not None:
-            await self._apply_board(self._initial_board)
+            # Paint the header first, then the panels: the screen is up a little sooner.
+            self.call_after_refresh(self._apply_initial_board)
         self._update_header()
         if self.live:
             self._start_poll(force=self._initial_board is None)
         if self.feed is not None:
             self.feed.start(on_error=self._on_feed_error)
+
+    async def _apply_initial_board(self) -> None:
+        if self._initial_board is not None and self.board is None:
+            await self._apply_board(self._initial_board)
+            self._update_header()
 
     def on_unmount(self) -> None:
         if self.feed is not None:

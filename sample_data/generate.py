@@ -211,9 +211,13 @@ _NOTES = (
 def feed_step(writer: Writer, now: int, rng: random.Random) -> int:
     """One batch of "live" points at `now` for the demo feed. Returns points written."""
     points: list[Point] = []
-    for region in rng.sample(sorted(REGIONS), k=rng.randint(1, 2)):
-        points.append(("signups", {"region": region}, now, float(rng.randint(1, 3))))
-    points.append(("visits", {}, now, float(rng.randint(8, 25))))
+    # A few times the real rate, so the cards move while you watch without one
+    # demo minute outweighing a real day.
+    if rng.random() < 0.3:
+        points.append(("signups", {"region": rng.choice(sorted(REGIONS))}, now, 1.0))
+    if rng.random() < 0.03:
+        points.append(("trial_conversions", {}, now, 1.0))
+    points.append(("visits", {}, now, float(rng.randint(0, 4))))
     # Latency degrades: a bad deploy. A few slow samples per step (distinct seconds).
     for i in range(3):
         points.append(("page_latency_ms", {}, now - i, _latency(rng, 470)))

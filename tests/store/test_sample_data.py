@@ -90,10 +90,10 @@ def test_feed_step_pushes_latency_over_a_threshold_within_a_minute(tmp_path):
     for _ in range(30):
         now += 2
         with open_writer(path) as writer:
-            assert sample.feed_step(writer, now, rng) >= 5
-    # Then the p90 crossed 400 ms, and new signups arrived
+            assert sample.feed_step(writer, now, rng) >= 4
+    # Then the p90 crossed 400 ms, and a few new signups arrived (not a day's worth)
     assert reader.aggregate("page_latency_ms", None, "p90", now - 3599, now) > 400
-    assert reader.aggregate("signups", None, "sum", END + 1, now) >= 30
+    assert 3 <= reader.aggregate("signups", None, "sum", END + 1, now) <= 20
     reader.close()
 
 

@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.ptyrun import PtyApp, kpitui_argv  # noqa: E402
-from kpitui.engine import evaluate  # noqa: E402
-from kpitui.spec import load_dashboard  # noqa: E402
-from kpitui.store import open_reader, open_writer  # noqa: E402
+from benchmarks.ptyrun import PtyApp, kpitui_argv
+from kpitui.engine import evaluate
+from kpitui.spec import load_dashboard
+from kpitui.store import open_reader, open_writer
 
 METRICS = [f"m{i}" for i in range(10)]
 SHARDS = ["a", "b", "c", "d", "e"]  # 10 metrics × 5 shards = 50 series

@@ -23,6 +23,7 @@ from kpitui.engine.board import (
     ObjectiveView,
 )
 from kpitui.engine.format import format_value
+from kpitui.literal import literal
 
 BAR_CELLS = 10
 TITLE_CAP = 36  # longer titles push their row's columns right instead of being cut
@@ -98,23 +99,11 @@ def board_to_json_text(board: Board) -> str:
     return "".join(f"\\u{ord(ch):04x}" if _is_control(ch) else ch for ch in text) + "\n"
 
 
-# -- text -----------------------------------------------------------------------------
-
-
 def _is_control(ch: str) -> bool:
     return unicodedata.category(ch) == "Cc" and ch != "\n"
 
 
-def printable(text: str) -> str:
-    """`text` with control characters (ESC, newlines, C1, DEL) shown escaped."""
-    out = []
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+# -- text -----------------------------------------------------------------------------
 
 
 def cell_width(text: str) -> int:
@@ -147,26 +136,26 @@ def _timezone_label(board: Board) -> str:
 def _header(board: Board, width: int) -> list[str]:
     tz = timeutil.resolve_timezone(None if board.timezone == "local" else board.timezone)
     as_of = f"as of {timeutil.format_time(board.as_of, tz)} ({_timezone_label(board)})"
-    title = printable(board.title)
+    title = literal(board.title)
     room = width - cell_width(title) - cell_width(as_of)
     lines = [title + " " * room + as_of if room >= 2 else f"{title}\n{as_of}"]
     lines.append("=" * min(width, max(cell_width(title), cell_width(as_of))))
-    lines.extend(f"! {printable(error)}" for error in board.errors)
+    lines.extend(f"! {literal(error)}" for error in board.errors)
     return lines
 
 
 def _kpi_cells(kpi: KpiView) -> list[str]:
-    target = printable(kpi.target_display) if kpi.target_display else ""
+    target = literal(kpi.target_display) if kpi.target_display else ""
     note = ""
     if kpi.state == "stale":
         note = f"{kpi.age_display or 'old'} (was {kpi.band})"
     elif kpi.state == "error":
-        note = f"error: {printable(kpi.error or 'query failed')}"
-    title = printable(kpi.title) + (" ★" if kpi.north_star else "")
+        note = f"error: {literal(kpi.error or 'query failed')}"
+    title = literal(kpi.title) + (" ★" if kpi.north_star else "")
     return [
         f"{STATE_GLYPHS.get(kpi.state, '?')} {kpi.state}",
         title,
-        printable(kpi.display),
+        literal(kpi.display),
         kpi.delta_display,
         target,
         note,
@@ -207,27 +196,31 @@ def _kr_line(kr: KrView, depth: int, kpis: dict[str, KpiView]) -> str:
     indent = "  " * depth
     status = f"{STATUS_GLYPHS.get(kr.status, '?')} {kr.status}"
     bar = progress_bar(kr.progress_raw if kr.progress is not None else None)
-    parts = [f"{indent}{bar}  {pad(status, 13)} {printable(kr.title)}"]
+    parts = [f"{indent}{bar}  {pad(status, 13)} {literal(kr.title)}"]
     if kr.current is not None and kr.target is not None and kr.kind != "milestone":
         kpi = kpis.get(kr.metric or "")
         parts.append(f"{_kr_value(kr.current, kpi)} / {_kr_value(kr.target, kpi)}")
     if kr.owner:
-        parts.append(f"@{printable(kr.owner)}")
+        parts.append(f"@{literal(kr.owner)}")
     if kr.confidence:
-        parts.append(f"confidence: {printable(kr.confidence)}")
+        parts.append(f"confidence: {literal(kr.confidence)}")
     if kr.checkin_due:
         parts.append("check-in due")
     if kr.error:
-        parts.append(f"error: {printable(kr.error)}")
+        parts.append(f"error: {literal(kr.error)}")
     return "  ·  ".join(parts)
 
 
-def _objective_lines(objective: ObjectiveView, depth: int, kpis: dict[str, KpiView]) -> Iterator[str]:
+def _objective_lines(
+    objective: ObjectiveView, depth: int, kpis: dict[str, KpiView]
+) -> Iterator[str]:
     indent = "  " * depth
     status = f"{STATUS_GLYPHS.get(objective.status, '?')} {objective.status}"
-    line = f"{indent}{progress_bar(objective.progress)}  {pad(status, 13)} {printable(objective.title)}"
+    line = (
+        f"{indent}{progress_bar(objective.progress)}  {pad(status, 13)} {literal(objective.title)}"
+    )
     if objective.owner:
-        line += f"  ·  @{printable(objective.owner)}"
+        line += f"  ·  @{literal(objective.owner)}"
     yield line
     for kr in objective.key_results:
         yield _kr_line(kr, depth + 1, kpis)
@@ -257,5 +250,5 @@ def board_to_text(board: Board, width: int = 100) -> str:
     errors = [c for c in board.charts if c.error]
     if errors:
         lines += ["", "Charts"]
-        lines += [f"  ⚠ {printable(c.title)}: error: {printable(c.error or '')}" for c in errors]
+        lines += [f"  ⚠ {literal(c.title)}: error: {literal(c.error or '')}" for c in errors]
     return "\n".join(lines) + "\n"

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
+from kpitui.literal import literal
 from kpitui.report import (
     board_to_json,
     board_to_json_text,
     board_to_text,
     cell_width,
-    printable,
     progress_bar,
 )
 from tests.engine.conftest import AS_OF, DAY, HOUR, board_of
@@ -170,12 +170,12 @@ def test_text_never_prints_control_characters(board):
     kpi = replace(board.kpis[0], title="Evil\x1b]0;pwned\x07\nline")
     text = board_to_text(replace(board, title="T\x1b[31m", kpis=(kpi, *board.kpis[1:])))
     assert "\x1b" not in text and "\x07" not in text
-    assert "Evil\\x1b]0;pwned\\x07\\x0aline" in text
+    assert "Evil\\x1b]0;pwned\\x07\\nline" in text
     assert text.startswith("T\\x1b[31m")
 
 
-def test_printable_and_progress_bar():
-    assert printable("a\tb\x1bc✔ [x] $ 🚀") == "a\\x09b\\x1bc✔ [x] $ 🚀"
+def test_literal_and_progress_bar():
+    assert literal("a\tb\x1bc✔ [x] $ 🚀 中文") == "a\\tb\\x1bc✔ [x] $ 🚀 中文"
     assert progress_bar(0.45) == "[#####-----]  45%"
     assert progress_bar(1.25) == "[##########] 125%"
     assert progress_bar(None) == "[..........]    —"

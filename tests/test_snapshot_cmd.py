@@ -7,6 +7,7 @@ import os
 import stat
 import textwrap
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -307,6 +308,18 @@ def test_svg_of_the_real_screen(board_dir, capsys):
     # Then an SVG of the screen is written
     svg = (board_dir / "board.svg").read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<svg") and "MRR" in svg
+
+
+def test_svg_is_valid_xml_when_the_title_holds_an_escape(board_dir, capsys):
+    # Given a board title with an escape sequence in it
+    spec = board_dir / "dashboard.yaml"
+    spec.write_text(spec.read_text().replace('title: "Acme [beta] $ 🚀"', 'title: "Acme \\e[31m"'))
+    # When the screen is rendered to SVG
+    assert snapshot("--format", "svg", "--as-of", AS_OF, "-o", "board.svg") == 0
+    # Then the SVG parses, and shows the escape as text
+    svg = (board_dir / "board.svg").read_text(encoding="utf-8")
+    ElementTree.fromstring(svg)
+    assert "\x1b" not in svg and "Acme" in svg
 
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from kpitui import __version__
 from kpitui.errors import EXIT_RUNTIME, KpituiError
@@ -21,10 +22,17 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Keeps the examples in each command's epilog as written."""
 
 
+class Parser(argparse.ArgumentParser):
+    """Argument mistakes get one line, like every other user mistake, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from kpitui.cli import app_cmds, board_cmds, store_cmds
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="kpitui",
         description="A terminal dashboard for product KPIs and OKRs.",
         epilog=(
@@ -48,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     # `kpitui [run] [SPEC]`: a bare spec path (or nothing) means `run`.
-    if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
+    if not args_list or (
+        args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")
+    ):
         args_list.insert(0, "run")
     parser = build_parser()
     args = parser.parse_args(args_list)

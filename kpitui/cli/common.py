@@ -14,12 +14,23 @@ DEFAULT_SPEC = "dashboard.yaml"
 DEFAULT_STORE = "metrics.db"
 
 
+# Times kpitui can lay windows and periods around (a year's margin either side).
+EARLIEST = timeutil.parse_time("1971-01-01")
+LATEST = timeutil.parse_time("9998-12-31")
+
+
 def time_arg(text: str) -> int:
     """argparse type for `--at`/`--as-of`: ISO 8601, a date, or epoch seconds."""
     try:
-        return timeutil.parse_time(text)
-    except ValueError as exc:
+        ts = timeutil.parse_time(text)
+    except (ValueError, OverflowError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if not EARLIEST <= ts <= LATEST:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: use a time between 1971 and 9998 "
+            "(epoch milliseconds? divide by 1000)"
+        )
+    return ts
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -41,11 +52,20 @@ def default_store_path(db: str | None) -> Path:
     if spec.is_file():
         try:
             data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            raise InputError(
+                f"not valid YAML ({exc.problem}), so the store it names is unknown",
+                file=str(spec),
+                line=mark.line + 1 if mark else None,
+                col=mark.column + 1 if mark else None,
+                hint="`kpitui check` explains; or pass --db PATH",
+            ) from None
         except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
             raise InputError(
-                f"cannot read it to find the store: {exc.__class__.__name__}",
+                f"cannot read it to find the store ({exc})",
                 file=str(spec),
-                hint="fix the YAML or pass --db PATH",
+                hint="`kpitui check` explains; or pass --db PATH",
             ) from None
         if isinstance(data, dict) and isinstance(data.get("store"), str):
             return spec.parent / data["store"]

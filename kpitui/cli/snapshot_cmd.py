@@ -48,22 +48,54 @@ def register_snapshot(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("spec", nargs="?", default=DEFAULT_SPEC, metavar="SPEC",
-                        help=f"the dashboard spec (default: ./{DEFAULT_SPEC})")
-    parser.add_argument("--db", metavar="PATH",
-                        help="the metric store (default: the spec's `store:`, relative to it)")
-    parser.add_argument("--format", choices=("text", "json", "svg"), default="text",
-                        help="text (default), json or svg")
-    parser.add_argument("--as-of", type=time_arg, metavar="TIME",
-                        help="evaluate as if it were TIME (ISO 8601, a date, or epoch seconds)")
-    parser.add_argument("--width", type=_size_arg, metavar="W",
-                        help=f"columns (text: default {DEFAULT_TEXT_WIDTH}; svg: default {DEFAULT_SVG_SIZE[0]})")
-    parser.add_argument("--height", type=_size_arg, metavar="H",
-                        help=f"rows of the svg screen (default {DEFAULT_SVG_SIZE[1]})")
-    parser.add_argument("-o", "--output", metavar="FILE",
-                        help="write to FILE (replaced atomically) instead of stdout")
-    parser.add_argument("--fail-on", choices=("warn", "crit"), metavar="STATE",
-                        help="exit 3 when any KPI is at STATE or worse: warn or crit")
+    parser.add_argument(
+        "spec",
+        nargs="?",
+        default=DEFAULT_SPEC,
+        metavar="SPEC",
+        help=f"the dashboard spec (default: ./{DEFAULT_SPEC})",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="the metric store (default: the spec's `store:`, relative to it)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "svg"),
+        default="text",
+        help="text (default), json or svg",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=time_arg,
+        metavar="TIME",
+        help="evaluate as if it were TIME (ISO 8601, a date, or epoch seconds)",
+    )
+    parser.add_argument(
+        "--width",
+        type=_size_arg,
+        metavar="W",
+        help=f"columns (text: default {DEFAULT_TEXT_WIDTH}; svg: default {DEFAULT_SVG_SIZE[0]})",
+    )
+    parser.add_argument(
+        "--height",
+        type=_size_arg,
+        metavar="H",
+        help=f"rows of the svg screen (default {DEFAULT_SVG_SIZE[1]})",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE (replaced atomically) instead of stdout",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=("warn", "crit"),
+        metavar="STATE",
+        help="exit 3 when any KPI is at STATE or worse: warn or crit",
+    )
     parser.set_defaults(func=run_snapshot)
 
 
@@ -122,8 +154,9 @@ def _existing_store(path: Path, file: str, loaded=None) -> Path:
         return path
     if loaded is not None:
         line, col = loaded.position(("store",))
-        raise InputError(f"store: store not found: {path}", file=file, line=line, col=col,
-                         hint=STORE_HINT)
+        raise InputError(
+            f"store: store not found: {path}", file=file, line=line, col=col, hint=STORE_HINT
+        )
     raise InputError("store not found", file=file, hint=STORE_HINT)
 
 
@@ -131,7 +164,8 @@ def tripped_kpis(board: Board, level: str) -> list[KpiView]:
     """KPIs at `level` or worse (a stale KPI by its last value's band)."""
     floor = _SEVERITY[level]
     return [
-        kpi for kpi in board.kpis
+        kpi
+        for kpi in board.kpis
         if _SEVERITY.get(kpi.band if kpi.state == "stale" else kpi.state, 0) >= floor
     ]
 
@@ -142,9 +176,11 @@ def fail_on_exit(board: Board, level: str | None) -> int:
     found = tripped_kpis(board, level)
     if not found:
         return EXIT_OK
-    from kpitui.report import printable
+    from kpitui.literal import literal
 
-    names = ", ".join(f"{printable(k.id)} ({k.band if k.state == 'stale' else k.state})" for k in found)
+    names = ", ".join(
+        f"{literal(k.id)} ({k.band if k.state == 'stale' else k.state})" for k in found
+    )
     print(f"kpitui: --fail-on {level}: {names}", file=sys.stderr)
     return EXIT_FAIL_ON
 

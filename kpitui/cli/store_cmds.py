@@ -16,6 +16,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_db_option, default_store_path, time_arg
 from kpitui.errors import InputError
+from kpitui.literal import literal
 from kpitui.store import open_reader, open_writer, schema
 from kpitui.store.api import SeriesStats
 from kpitui.store.importers import FORMATS, detect_format, import_file
@@ -280,17 +281,12 @@ def summarize(stats: Sequence[SeriesStats]) -> list[dict]:
     return out
 
 
-def _printable(text: str) -> str:
-    """Store text shown literally: control characters escaped, never interpreted."""
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
-
-
 def _labels_text(labels: dict[str, list[str]]) -> str:
     parts = []
     for key, values in labels.items():
         shown = "|".join(values) if len(values) <= _MAX_LABEL_VALUES else f"({len(values)} values)"
         parts.append(f"{key}={shown}")
-    return _printable(" ".join(parts)) or "-"
+    return literal(" ".join(parts)) or "-"
 
 
 def run_metrics(args: argparse.Namespace) -> int:

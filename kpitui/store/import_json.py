@@ -132,6 +132,8 @@ def _record(
         raise bad('"labels" must be an object of names to values')
     clean = {}
     for key, label in labels.items():
+        if not key.strip():
+            raise bad("a label has an empty name", 'name every label, e.g. "labels": {"plan": "pro"}')
         if label is None or label == "":
             continue
         if isinstance(label, bool) or not isinstance(label, str | int):

@@ -11,6 +11,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from kpitui.literal import literal
 from kpitui.timeutil import FixedClock
 
 
@@ -33,7 +34,7 @@ def render_svg(loaded: Any, reader: Any, as_of: int, width: int, height: int) ->
         await pilot.pause()
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
-        pilot.app.exit(pilot.app.export_screenshot(title=board.title))
+        pilot.app.exit(pilot.app.export_screenshot(title=literal(board.title)))
 
     svg = app.run(headless=True, size=(width, height), auto_pilot=screenshot)
     if not isinstance(svg, str):  # the app failed before the screenshot

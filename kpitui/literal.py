@@ -1,0 +1,24 @@
+"""Text from a spec or a store, made safe to print: shown literally, never interpreted."""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls, DEL, line/paragraph separators and the bidi overrides that can
+# reorder what a terminal shows.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def literal(text: object) -> str:
+    """`text` with control characters replaced by visible escapes (`\\x1b`, `\\n`);
+    everything else, emoji and `[markup]` included, unchanged."""
+    return _UNSAFE.sub(_escape, "" if text is None else str(text))

@@ -7,6 +7,7 @@ store or the screen, so the TUI, the text report and the JSON `display` fields a
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 MISSING = "—"  # no value
 NO_COMPARISON = "n/a"  # no previous value to compare with
@@ -47,7 +48,11 @@ def format_number(value: float, decimals: int | None = None) -> str:
 
 
 def _grouped(value: float, decimals: int) -> str:
-    text = f"{value:,.{decimals}f}"
+    if abs(value) >= 1e15:
+        return f"{value:.3g}"  # beyond any real KPI: a 300-digit string helps nobody
+    # Half up, as people round (0.3125 → 31.3%), not Python's half-to-even on binary.
+    rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    text = f"{rounded:,.{decimals}f}"
     # `-0` and `-0.0` after rounding a tiny negative read as a sign error to users.
     if text.startswith("-") and float(text[1:].replace(",", "")) == 0:
         text = text[1:]
@@ -79,6 +84,8 @@ def _compact(value: float, decimals: int | None) -> str:
                 scaled = round(magnitude / size, places)
             sign = "-" if value < 0 else ""
             return f"{sign}{scaled:,.{places}f}{suffix}"
+    if decimals is None and not float(value).is_integer():
+        decimals = 1
     return format_number(value, decimals)
 
 
@@ -107,7 +114,7 @@ def _duration(value: float, decimals: int | None) -> str:
 
 def _signed(value: float, text: str) -> str:
     """`text` (the formatted magnitude) with the sign of `value`, unless it rounds to 0."""
-    if not any(ch.isdigit() and ch != "0" for ch in text):
+    if not _nonzero(text):
         return text
     return f"{'-' if value < 0 else '+'}{text}"
 
@@ -139,10 +146,15 @@ def format_delta(
     if value is None or previous is None:
         return NO_COMPARISON
     delta = value - previous
-    arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
-    if delta == 0:
-        return f"{arrow} {format_signed(0.0, fmt, currency=currency, decimals=decimals)}"
-    text = f"{arrow} {format_signed(delta, fmt, currency=currency, decimals=decimals)}"
-    if previous == 0:
-        return text  # a change from zero has no meaningful percentage
-    return f"{text} ({format_percent_change(delta / abs(previous))})"
+    change = format_signed(delta, fmt, currency=currency, decimals=decimals)
+    # A change from zero has no meaningful percentage.
+    percent = None if previous == 0 else format_percent_change(delta / abs(previous))
+    if not _nonzero(change) and (percent is None or not _nonzero(percent)):
+        # Too small to show: an arrow beside "0" would point at nothing.
+        return f"= {format_signed(0.0, fmt, currency=currency, decimals=decimals)}"
+    arrow = "▲" if delta > 0 else "▼"
+    return f"{arrow} {change}" if percent is None else f"{arrow} {change} ({percent})"
+
+
+def _nonzero(text: str) -> bool:
+    return any(ch.isdigit() and ch != "0" for ch in text)

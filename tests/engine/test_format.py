@@ -32,7 +32,7 @@ from kpitui.engine.format import format_delta, format_value
         (1500, "currency", {"currency": "JPY"}, "¥1,500.00"),
         (12.345, "currency", {"currency": "CHF"}, "CHF 12.35"),
         (-3.5, "currency", {"currency": "USD"}, "-$3.50"),
-        (1234.5, "currency", {"currency": "USD", "decimals": 0}, "$1,234"),
+        (1234.5, "currency", {"currency": "USD", "decimals": 0}, "$1,235"),  # half up, as people round
         (7, "currency", {}, "7.00"),
         # compact: 1 decimal with K/M/B; below 1000 as a number
         (1234, "compact", {}, "1.2K"),
@@ -83,7 +83,7 @@ def test_tiny_negative_rounds_without_a_minus_sign():
         (5, 0, "number", {}, "▲ +5"),
         # no change; a change that rounds to zero keeps its arrow but loses its sign
         (5, 5, "number", {}, "= 0"),
-        (0.8205, 0.8206, "percent", {}, "▼ 0.0 pp (0.0%)"),
+        (0.8205, 0.8206, "percent", {}, "= 0.0 pp"),  # too small to show: no arrow
         # a negative previous value: the percent change is against its magnitude
         (-50, -100, "number", {}, "▲ +50 (+50.0%)"),
     ],
@@ -97,3 +97,12 @@ def test_format_delta(value, previous, fmt, kwargs, expected):
 def test_delta_without_comparison_is_na(value, previous):
     # Given a missing value or previous value / Then the delta reads n/a
     assert format_delta(value, previous) == "n/a"
+
+
+def test_rounding_is_half_up_and_huge_values_stay_short():
+    # Given values on a rounding edge and one beyond any real KPI
+    assert format_value(0.3125, "percent") == "31.3%"
+    assert format_value(2.675, "number") == "2.68"
+    assert format_value(1e300) == "1e+300"
+    # And compact keeps one decimal below a thousand
+    assert format_value(12.34, "compact") == "12.3"

@@ -184,9 +184,9 @@ def _kpi_table(board: Board) -> list[str]:
 
 
 def _kr_value(value: float, kpi: KpiView | None) -> str:
-    """A KR number in the unit of a KPI on its metric (%, duration), else plainly."""
-    if kpi is not None and kpi.format in ("percent", "duration", "compact"):
-        return format_value(value, kpi.format)
+    """A KR number in the format of a KPI on its metric, else plainly."""
+    if kpi is not None:
+        return format_value(value, kpi.format, currency=kpi.currency, decimals=kpi.decimals)
     if abs(value) >= 100 or float(value).is_integer():
         return format_value(round(value))
     return f"{value:.3g}" if abs(value) < 1 else f"{value:,.2f}".rstrip("0").rstrip(".")

@@ -74,6 +74,8 @@ class KpiView:
     formula: str | None = None  # derived metrics only
     error: str | None = None  # the reason, when state == "error"
     labels: tuple[tuple[str, str], ...] = ()
+    currency: str | None = None  # the format's currency code, for values shown elsewhere
+    decimals: int | None = None
 
 
 @dataclass(frozen=True)

@@ -282,6 +282,8 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
         "window": kpi.effective_window,
         "direction": kpi.direction,
         "format": shown.format,
+        "currency": shown.currency,
+        "decimals": shown.decimals,
         "target": target,
         "target_display": None if target is None else fmt(target),
         "warn": warn,

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import DEFAULT_SPEC, add_db_option, default_store_path, time_arg
+from kpitui.cli.common import (
+    DEFAULT_SPEC,
+    add_db_option,
+    add_spec_arguments,
+    default_store_path,
+    time_arg,
+)
 from kpitui.errors import InputError, StoreError, StoreLockedError
 from kpitui.timeutil import SystemClock
 
@@ -38,18 +44,7 @@ def register(subparsers: Any) -> None:
         ),
         formatter_class=HelpFormatter,
     )
-    run.add_argument(
-        "spec",
-        nargs="?",
-        default=DEFAULT_SPEC,
-        metavar="SPEC",
-        help=f"the dashboard spec (default: ./{DEFAULT_SPEC})",
-    )
-    run.add_argument(
-        "--db",
-        metavar="PATH",
-        help="the metric store (default: the spec's `store:`, relative to the spec)",
-    )
+    add_spec_arguments(run)
     run.add_argument(
         "--as-of",
         type=time_arg,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import DEFAULT_SPEC
+from kpitui.cli.common import add_spec_arguments
 from kpitui.errors import EXIT_OK, InputError, KpituiError, SpecErrors
 from kpitui.spec import validate_data
 from kpitui.spec.loader import LoadedYaml, SpecProblem, format_path, read_yaml, sort_problems
@@ -47,20 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=HelpFormatter,
     )
-    parser.add_argument(
-        "spec",
-        nargs="?",
-        default=DEFAULT_SPEC,
-        metavar="SPEC",
-        help=f"the dashboard spec (default: ./{DEFAULT_SPEC})",
-    )
+    add_spec_arguments(parser)
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object: ok, errors, warnings, summary"
-    )
-    parser.add_argument(
-        "--db",
-        metavar="PATH",
-        help="the metric store (default: the spec's `store:`, relative to it)",
     )
     parser.set_defaults(func=run_check)
     try:

@@ -33,6 +33,22 @@ def time_arg(text: str) -> int:
     return ts
 
 
+def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
+    """SPEC and --db, for the commands that read a dashboard spec."""
+    parser.add_argument(
+        "spec",
+        nargs="?",
+        default=DEFAULT_SPEC,
+        metavar="SPEC",
+        help=f"the dashboard spec (default: ./{DEFAULT_SPEC})",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="the metric store (default: the spec's `store:`, relative to the spec)",
+    )
+
+
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",

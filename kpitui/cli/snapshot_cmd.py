@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import DEFAULT_SPEC, time_arg
+from kpitui.cli.common import add_spec_arguments, time_arg
 from kpitui.engine.board import Board, KpiView
 from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError
 
@@ -48,18 +48,7 @@ def register_snapshot(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=HelpFormatter,
     )
-    parser.add_argument(
-        "spec",
-        nargs="?",
-        default=DEFAULT_SPEC,
-        metavar="SPEC",
-        help=f"the dashboard spec (default: ./{DEFAULT_SPEC})",
-    )
-    parser.add_argument(
-        "--db",
-        metavar="PATH",
-        help="the metric store (default: the spec's `store:`, relative to it)",
-    )
+    add_spec_arguments(parser)
     parser.add_argument(
         "--format",
         choices=("text", "json", "svg"),

@@ -2,7 +2,8 @@
 
 The store is asked a fixed number of questions per KPI, chart and key result (one per
 operand for derived metrics), however many points it holds. What depends only on the
-spec (parsed formulas, pages) is computed once per spec object.
+spec (parsed formulas, pages) is computed once per spec object; what depends only on
+closed time buckets is kept with the reader across refreshes (`cache`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import tzinfo
 
 from kpitui import timeutil
 from kpitui.engine.board import Board, PageView
+from kpitui.engine.cache import refreshing
 from kpitui.engine.charts import evaluate_chart
 from kpitui.engine.kpi import Formula, MetricSource, evaluate_kpi
 from kpitui.engine.layout import board_order, board_pages
@@ -61,7 +63,16 @@ def prepare(spec: Dashboard) -> _Prepared:
 
 def evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
     """The Board of `spec` over `reader` at `as_of` (UTC epoch seconds). Never raises for
-    store trouble: a failing query makes that KPI, chart or key result show the reason."""
+    store trouble: a failing query makes that KPI, chart or key result show the reason.
+
+    Successive calls with the same reader (the live board) keep the closed buckets of
+    sparklines and charts between them (see `cache`); the Board is the same as with a
+    fresh reader."""
+    with refreshing(reader) as cached:
+        return _evaluate(spec, cached, as_of)
+
+
+def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
     prepared = prepare(spec)
     tz = prepared.tz
     source = MetricSource(reader, spec.metrics, prepared.formulas)

@@ -71,6 +71,10 @@ class OutOfScale:
     ignored: int
 
 
+ChangeToken = tuple[int, int]
+"""Where a reader's `changes_since` left off; opaque to callers."""
+
+
 class StoreReader(Protocol):
     path: str
 
@@ -141,3 +145,12 @@ class StoreReader(Protocol):
         """Check-ins of a key result at or before `at`, oldest first."""
 
     def close(self) -> None: ...
+
+    def changes_since(
+        self, token: ChangeToken | None
+    ) -> tuple[ChangeToken | None, dict[int, int] | None]:
+        """What was written since `token` (returned by an earlier call on this reader):
+        (the token to pass next time, {series id: oldest time written since}). The dict
+        is None when that cannot be told — the first call (token None), a store without
+        a write log (not migrated yet), a log cut since, a store file replaced — and then
+        anything may have changed. A series created since is in the dict too."""

@@ -4,7 +4,7 @@ Speed on big stores comes from the hour/day rollups (see `schema`): sum, count, 
 and max over a window read whole days and hours from the rollups and raw points only at
 the edges; bucketed series do the same per bucket (see `_additive_rows`). `last` seeks the
 newest point of each series instead of scanning. Survey scores and percentiles need every
-response, so they read raw points.
+response, so they read raw points (percentiles with bounded sorts: see `percentiles`).
 
 Every function here runs inside the reader's read snapshot (`SqliteReader._read`) and
 returns (group, bucket index, value) rows; the reader turns them into the `api` types.
@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from kpitui.store.percentiles import PercentileHints, percentile_rows
 from kpitui.store.schema import DAY, HOUR, sql_floor
 
 ADDITIVE = frozenset({"sum", "count", "avg", "min", "max"})
@@ -54,10 +55,25 @@ class Selection:
 
 
 def aggregate_rows(
-    con: sqlite3.Connection, sel: Selection, agg: str, lo: int, end: int, size: int
+    con: sqlite3.Connection,
+    sel: Selection,
+    agg: str,
+    lo: int,
+    end: int,
+    size: int,
+    *,
+    bucketed: bool = False,
+    hints: PercentileHints | None = None,
 ) -> list[tuple[int, int, float | None]]:
     """(group, bucket index, value) rows for points with lo <= ts < end, read by the
-    cheapest plan for `agg` and the number of buckets."""
+    cheapest plan for `agg` and the number of buckets.
+
+    `bucketed` (a `buckets*` call, not one number over the range): a bucket's value must
+    not depend on which other buckets the call asks for, because the dashboard keeps
+    closed buckets from earlier calls beside new ones. Sums of floats depend on the
+    order they are added in, so the plan may depend on the bucket grid (`lo` modulo the
+    bucket, its size) but not on how many buckets the range holds.
+    """
     many = -(-(end - lo) // size) > MAX_SEEK_BUCKETS
     if agg == "last":
         rows = (
@@ -65,13 +81,17 @@ def aggregate_rows(
         )
         return [(g, k, value) for g, k, value, _ in rows]
     if agg in PERCENTILES:
-        return _percentile_rows(con, sel, PERCENTILES[agg], lo, size, end)
+
+        def counts() -> list[tuple[int, int, float | None]]:
+            return aggregate_rows(con, sel, "count", lo, end, size, bucketed=bucketed)
+
+        return percentile_rows(con, sel, PERCENTILES[agg], lo, size, end, counts, hints)
     if agg in SURVEYS:
         return _survey_rows(con, sel, agg, lo, size, end)
     if many:
         return _additive_scan_rows(con, sel, agg, lo, size, end)
     level = _aligned_level(lo, size)
-    if level is not None and size < end - lo:
+    if level is not None and (bucketed or size < end - lo):
         return _aligned_rows(con, sel, agg, lo, size, end, level)
     return _additive_rows(con, sel, agg, lo, size, end)
 
@@ -250,31 +270,6 @@ SELECT g, k, sum(value), max(ts) FROM (
   FROM points WHERE series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end)
 WHERE newest = 1 GROUP BY g, k"""
     return con.execute(sql, {"lo": lo, "b": size, "end": end}).fetchall()
-
-
-def _percentile_rows(
-    con: sqlite3.Connection, sel: Selection, percent: int, lo: int, size: int, end: int
-) -> list[tuple[int, int, float | None]]:
-    """Nearest rank: the value at rank ceil(percent/100 * n) in ascending order."""
-    where = f"series_id IN ({sel.id_list()}) AND ts >= :lo AND ts < :end"
-    params = {"lo": lo, "b": size, "end": end, "p": percent}
-    if len(sel.groups) == 1 and size >= end - lo:
-        # Rank r from the bottom is rank n - r + 1 from the top; sorting descending lets
-        # SQLite's sorter keep only the top n - r + 1 values (10% of them for p90).
-        sql = (
-            f"SELECT value FROM points WHERE {where} ORDER BY value DESC LIMIT 1 OFFSET"
-            f" (SELECT count(*) - (count(*) * :p + 99) / 100 FROM points WHERE {where})"
-        )
-        row = con.execute(sql, params).fetchone()
-        return [(0, 0, row[0])] if row else []
-    sql = f"""
-SELECT g, k, value FROM (
-  SELECT g, k, value, row_number() OVER (PARTITION BY g, k ORDER BY value) AS rank,
-         count(*) OVER (PARTITION BY g, k) AS n
-  FROM (SELECT {sel.group_expr("series_id")} AS g, {_bucket_expr("ts")} AS k, value
-        FROM points WHERE {where}))
-WHERE rank = (n * :p + 99) / 100"""
-    return con.execute(sql, params).fetchall()
 
 
 def _survey_rows(

@@ -7,7 +7,9 @@ snapshot — never half of a writer's batch. The small `series` table is cached 
 committed.
 
 What each aggregate reads — rollups with raw edges, per-bucket seeks or one scan — is
-planned in `queries`.
+planned in `queries`. `changes_since` reads the writers' `write_log`, so that a caller can
+keep what it computed from the parts of the store nobody wrote into since; a store of
+schema version 1 (no log yet) is read all the same, and simply never says what changed.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from kpitui.store import schema
 from kpitui.store.api import (
     AggName,
     Bucket,
+    ChangeToken,
     Checkin,
     LastPoint,
     OutOfScale,
     Series,
     SeriesStats,
 )
+from kpitui.store.percentiles import PercentileHints
 from kpitui.store.queries import AGGS, SURVEYS, Selection, aggregate_rows, last_rows
 from kpitui.store.schema import MIN_TS
 
@@ -66,6 +70,8 @@ class SqliteReader:
         self._inode: tuple[int, int] | None = None
         self._version: int | None = None
         self._changes = 0  # what data_version() returns: bumped on every change seen
+        self._generation = 0  # bumped per connection: change tokens of another file are void
+        self._percentile_hints: PercentileHints = {}
         self._closed = False
         self._by_id: dict[int, Series] = {}
         self._by_metric: dict[str, list[Series]] = {}
@@ -94,7 +100,7 @@ class SqliteReader:
                     file=self.path,
                     hint="write points with `kpitui record` or `kpitui import`",
                 )
-            if version < schema.SCHEMA_VERSION:
+            if version < schema.MIN_READ_VERSION:
                 raise StoreError(
                     f"the store has an older schema (version {version})",
                     file=self.path,
@@ -109,6 +115,8 @@ class SqliteReader:
         if self._con is not None:
             self._con.close()
         self._con, self._inode, self._version = con, (stat.st_dev, stat.st_ino), None
+        self._generation += 1
+        self._percentile_hints = {}
 
     def close(self) -> None:
         with self._lock:
@@ -293,6 +301,28 @@ class SqliteReader:
 
         return self._read(query)
 
+    def changes_since(
+        self, token: ChangeToken | None
+    ) -> tuple[ChangeToken | None, dict[int, int] | None]:
+        def query(con: sqlite3.Connection) -> tuple[ChangeToken | None, dict[int, int] | None]:
+            if con.execute("PRAGMA user_version").fetchone()[0] < schema.WRITE_LOG_VERSION:
+                return None, None  # not migrated yet: nothing tells what changed
+            first, last = con.execute("SELECT min(id), max(id) FROM write_log").fetchone()
+            now = (self._generation, last or 0)
+            if token is None or token[0] != now[0] or token[1] > now[1]:
+                return now, None  # first look, another file, or a log that went back
+            if token[1] == now[1]:
+                return now, {}
+            if first > token[1] + 1:
+                return now, None  # the rows after the token were cut from the log
+            rows = con.execute(
+                "SELECT series_id, min(lo) FROM write_log WHERE id > ? GROUP BY series_id",
+                (token[1],),
+            )
+            return now, dict(rows.fetchall())
+
+        return self._read(query)
+
     def stats(self) -> list[SeriesStats]:
         def query(con: sqlite3.Connection) -> list[SeriesStats]:
             sql = (
@@ -347,7 +377,17 @@ class SqliteReader:
             end = hi + 1
             size = bucket if bucket is not None else end - lo
             out: dict[str, dict[int, float]] = {}
-            for g, k, value in aggregate_rows(con, sel, agg, lo, end, size):
+            rows = aggregate_rows(
+                con,
+                sel,
+                agg,
+                lo,
+                end,
+                size,
+                bucketed=bucket is not None,
+                hints=self._percentile_hints,
+            )
+            for g, k, value in rows:
                 if value is not None:
                     out.setdefault(sel.groups[g], {})[k] = float(value)
             return out

@@ -14,9 +14,16 @@ Tables:
   Programs must write through kpitui (`record`, `import`, `kpitui.store.open_writer`):
   a raw SQL INSERT into `points` would leave the rollups stale.
 - `checkins`: manual key-result check-ins.
+- `write_log` (version 2): one row per batch and series the batch changed, with the
+  oldest and newest time it wrote. Written in the batch's own transaction and cut to
+  the newest WRITE_LOG_ROWS rows, it tells a reader which series changed, and how far
+  back, since it last looked (`SqliteReader.changes_since`), so the dashboard can keep
+  the values of closed buckets across refreshes. `id` only grows (rows are deleted from
+  the oldest end), so "everything after id N" is a range seek.
 
 `PRAGMA user_version` holds the schema version. Only writers migrate; a reader refuses a
-store it does not understand rather than guessing.
+store it does not understand rather than guessing. A reader still reads stores from
+MIN_READ_VERSION on: version 1 only lacks the write log, which a reader can do without.
 """
 
 from __future__ import annotations
@@ -28,7 +35,13 @@ from collections.abc import Mapping
 
 from kpitui.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+MIN_READ_VERSION = 1
+WRITE_LOG_VERSION = 2
+"""The first version with `write_log`."""
+
+WRITE_LOG_ROWS = 10_000
+"""How many of the newest write-log rows a writer keeps."""
 
 HOUR = 3600
 DAY = 86400
@@ -80,9 +93,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             PRIMARY KEY (kr_id, ts)
         ) WITHOUT ROWID""",
     ),
+    2: (
+        """CREATE TABLE write_log (
+            id INTEGER PRIMARY KEY,
+            series_id INTEGER NOT NULL,
+            lo INTEGER NOT NULL,
+            hi INTEGER NOT NULL
+        )""",
+    ),
 }
 
-KPITUI_TABLES = frozenset({"series", "points", "rollup_hour", "rollup_day", "checkins"})
+KPITUI_TABLES = frozenset(
+    {"series", "points", "rollup_hour", "rollup_day", "checkins", "write_log"}
+)
 
 
 def canonical_labels(labels: Mapping[str, str] | None) -> str:

@@ -5,6 +5,10 @@ none of it, and any error rolls everything back. Points are upserted on (series,
 so writing the same file twice changes nothing — not even a page: the update is skipped
 when the value is equal, and rollups are only recomputed when a point really changed.
 
+Each batch that changed points also appends one `write_log` row per series it changed
+(the oldest and newest time written), in the same transaction, so readers can tell what
+changed since they last looked.
+
 Throughput: a multi-row `INSERT … VALUES (…),(…),…` binds 200 points per statement, about
 three times faster than one statement per point through `executemany`; the rollups of
 the touched hours are recomputed afterwards by one `INSERT … SELECT … GROUP BY` that walks
@@ -168,6 +172,7 @@ class Writer:
             with store_errors(self.path, self.busy_timeout):
                 if batch._dirty:
                     _refresh_rollups(self._con, batch._dirty, batch.points)
+                    _log_writes(self._con, batch._dirty)
                 self._con.execute("COMMIT")
         except BaseException as exc:
             if self._con.in_transaction:
@@ -372,6 +377,20 @@ def _checked_value(value: object, where: str) -> float:
 METRIC_NAME_HINT = "a metric name starts with a letter or _ and holds letters, digits, _ . : -"
 TIME_RANGE_HINT = "times are epoch seconds between years 1 and 9999 (milliseconds? divide by 1000)"
 FINITE_HINT = "values must be finite numbers: no NaN or infinity"
+
+
+# -- the write log ---------------------------------------------------------------------
+
+_LOG_WRITE = "INSERT INTO write_log (series_id, lo, hi) VALUES (?, ?, ?)"
+# Ids only grow, so the newest WRITE_LOG_ROWS rows are those above max(id) - that many.
+_LOG_TRIM = "DELETE FROM write_log WHERE id <= (SELECT max(id) FROM write_log) - ?"
+
+
+def _log_writes(con: sqlite3.Connection, dirty: Mapping[int, list[int]]) -> None:
+    """Record which series this batch changed and the time span it wrote (see
+    `schema`: readers use it to keep what did not change across refreshes)."""
+    con.executemany(_LOG_WRITE, ((sid, lo, hi) for sid, (lo, hi) in sorted(dirty.items())))
+    con.execute(_LOG_TRIM, (schema.WRITE_LOG_ROWS,))
 
 
 # -- rollups --------------------------------------------------------------------------

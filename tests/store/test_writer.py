@@ -143,20 +143,23 @@ def test_a_newer_schema_is_refused_by_writers_and_readers(db, write):
 
 
 def test_readers_do_not_migrate_writers_do(db, write, monkeypatch):
-    # Given a store at version 1 and a kpitui whose schema is at version 2
+    # Given a store at the current version and a kpitui one version ahead that cannot
+    # read it any more
     write([("m", {}, T0, 1.0)])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 2, ("CREATE TABLE notes (id INTEGER)",))
+    current = schema.SCHEMA_VERSION
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr(schema, "MIN_READ_VERSION", current + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, current + 1, ("CREATE TABLE notes (id INTEGER)",))
     # When a reader opens it: it refuses, and changes nothing
     with pytest.raises(StoreError, match="older schema"):
         open_reader(db)
     with sqlite3.connect(db) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("PRAGMA user_version").fetchone()[0] == current
     # When a writer opens it: it migrates forward
     with open_writer(db):
         pass
     with sqlite3.connect(db) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert con.execute("PRAGMA user_version").fetchone()[0] == current + 1
         assert "notes" in schema.user_tables(con)
 
 

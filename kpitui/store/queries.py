@@ -77,7 +77,11 @@ def aggregate_rows(
     many = -(-(end - lo) // size) > MAX_SEEK_BUCKETS
     if agg == "last":
         rows = (
-            _last_scan_rows(con, sel, lo, size, end) if many else last_rows(con, sel, lo, size, end)
+            last_rows(con, sel, lo, size, end, carry=True)
+            if bucketed
+            else _last_scan_rows(con, sel, lo, size, end)
+            if many
+            else last_rows(con, sel, lo, size, end)
         )
         return [(g, k, value) for g, k, value, _ in rows]
     if agg in PERCENTILES:
@@ -244,10 +248,15 @@ def _additive_scan_rows(
 
 
 def last_rows(
-    con: sqlite3.Connection, sel: Selection, lo: int, size: int, end: int
+    con: sqlite3.Connection, sel: Selection, lo: int, size: int, end: int, *, carry: bool = False
 ) -> list[tuple[int, int, float, int]]:
     """Per (group, bucket): the sum over series of each one's newest value, and the
-    newest time. Two index seeks per series and bucket, whatever the store's size."""
+    newest time. Two index seeks per series and bucket, whatever the store's size.
+
+    `carry`: a series counts with its newest value at or before the bucket's end, however
+    old, as the card's `last` does; a plan written monthly must not drop out of a daily
+    MRR chart between its points."""
+    since = "" if carry else "AND ts >= :lo + kk.k * :b "
     sql = f"""
 WITH RECURSIVE kk(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM kk WHERE :lo + (k + 1) * :b < :end),
 sel(id, g) AS (VALUES {sel.values_list()})
@@ -255,7 +264,7 @@ SELECT sel.g, kk.k, sum(p.value), max(p.ts)
 FROM kk CROSS JOIN sel CROSS JOIN points p
   ON p.series_id = sel.id AND p.ts = (
     SELECT max(ts) FROM points WHERE series_id = sel.id
-      AND ts >= :lo + kk.k * :b AND ts < min(:lo + (kk.k + 1) * :b, :end))
+      {since}AND ts < min(:lo + (kk.k + 1) * :b, :end))
 GROUP BY sel.g, kk.k ORDER BY sel.g, kk.k"""
     return con.execute(sql, {"lo": lo, "b": size, "end": end}).fetchall()
 

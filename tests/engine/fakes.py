@@ -160,8 +160,22 @@ class FakeReader:
                 out.append(Bucket(start, value))
         return out
 
+    @staticmethod
+    def _carried(per_series, lo, hi, bucket):
+        """`last` buckets: each series' newest value at or before the bucket's end."""
+        out = []
+        for start in range(lo, hi + 1, bucket):
+            end = min(start + bucket - 1, hi)
+            newest = [max((p for p in pts if p[0] <= end), default=None) for pts in per_series]
+            found = [p[1] for p in newest if p is not None]
+            if found:
+                out.append(Bucket(start, sum(found)))
+        return out
+
     def buckets(self, metric, labels, agg, lo, hi, bucket):
         self._call("buckets", metric)
+        if agg == "last":
+            return self._carried(self._in_range(metric, labels, -(2**62), hi), lo, hi, bucket)
         return self._bucketed(self._in_range(metric, labels, lo, hi), agg, lo, bucket)
 
     def buckets_by_label(self, metric, labels, agg, lo, hi, bucket, by):
@@ -169,8 +183,12 @@ class FakeReader:
         groups: dict[str, list] = {}
         for key, points in self._selected(metric, labels):
             value = dict(key).get(by, "")
-            groups.setdefault(value, []).append(sorted((t, v) for t, v in points.items() if lo <= t <= hi))
-        result = {k: self._bucketed(v, agg, lo, bucket) for k, v in groups.items()}
+            first = -(2**62) if agg == "last" else lo
+            groups.setdefault(value, []).append(sorted((t, v) for t, v in points.items() if first <= t <= hi))
+        if agg == "last":
+            result = {k: self._carried(v, lo, hi, bucket) for k, v in groups.items()}
+        else:
+            result = {k: self._bucketed(v, agg, lo, bucket) for k, v in groups.items()}
         return {k: v for k, v in result.items() if v}
 
     def stats(self):

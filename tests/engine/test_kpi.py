@@ -433,3 +433,13 @@ def test_spark_window_and_bucket_from_the_spec():
     )
     # Then 6-hour buckets on the local grid: seven whole ones and the current one so far
     assert kpi.spark == (6,) * 7 + (1,)
+
+
+def test_stock_sparkline_carries_a_plan_written_less_often():
+    # Given MRR by plan: plan b written once, a month ago; plan a written daily
+    points = [("mrr", {"plan": "b"}, AS_OF - 25 * DAY, 1000.0)]
+    points += [("mrr", {"plan": "a"}, AS_OF - d * DAY, 100.0) for d in range(20)]
+    kpi = kpi_of(FakeReader(points), {"metric": "mrr"})
+    # Then the card's total and every recent sparkline bucket count plan b too
+    assert kpi.value == 1100
+    assert kpi.spark[-20:] == (1100.0,) * 20

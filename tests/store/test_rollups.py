@@ -62,6 +62,15 @@ def oracle(points: dict, labels: dict, agg: str, lo: int, hi: int) -> float | No
 
 
 def oracle_buckets(points, labels, agg, lo, hi, size):
+    if agg == "last":
+        # Each series counts with its newest value at or before the bucket's end.
+        out = []
+        for k in range((hi - lo) // size + 1):
+            end = min(lo + (k + 1) * size - 1, hi)
+            value = aggregate_rows(window_rows(points, labels, -(2**62), end), "last")
+            if value is not None:
+                out.append((lo + k * size, value))
+        return out
     grouped = defaultdict(list)
     for row in window_rows(points, labels, lo, hi):
         grouped[(row[1] - lo) // size].append(row)

@@ -37,6 +37,8 @@ from kpitui.tui.widgets.okr_tree import OkrTree
 
 # How many alerts the app remembers (to replay into a rebuilt alerts log).
 ALERT_HISTORY = 200
+# Actions of the board itself, off on every other screen.
+BOARD_ONLY_ACTIONS = frozenset({"page", "move", "toggle_pause", "acknowledge"})
 
 
 def _page_bindings() -> list[Binding]:
@@ -153,6 +155,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         self._failure: str | None = None
         self._feed_error: str | None = None
         self._page_index = 0
+        # Page index -> dom id of the panel that had focus when the page was left, so
+        # 1→2→1 comes back to the same panel.
+        self._page_focus: dict[int, str] = {}
         self.refresh_seconds = timeutil.parse_duration(loaded.dashboard.refresh)
 
     # -- the API drill-down screens use ---------------------------------------------------
@@ -260,21 +265,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             except Exception:
                 target = None
         if target is not None and target.focusable:
-            self.call_after_refresh(target.focus)
+            self.focus_panel(target)
         else:
             self.call_after_refresh(self._focus_first_panel)
-
-    def _focus_first_panel(self) -> None:
-        """Focus starts on the first KPI card of the page (else its first panel)."""
-        page = self.current_page()
-        if page is None:
-            return
-        panels = [w for w in page.panel_widgets() if w.focusable]
-        cards = [w for w in panels if isinstance(w, KpiCard)]
-        target = (cards or panels or [None])[0]
-        if target is not None:
-            target.focus()
-            page.scroll_home(animate=False)
 
     async def _apply_board(self, board: Board) -> None:
         old = self.board
@@ -327,10 +320,18 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             page = f"{index + 1}/{len(pages)} {page_title(pages[index], index)}"
         else:
             page = "loading…"
-        as_of = ""
-        if self.board is not None:
-            as_of = "as of " + timeutil.format_time(self.board.as_of, self.tz)
-        marker = "■ snapshot" if not self.live else "❚❚ paused" if self.paused else "● live"
+        moment = timeutil.format_time(self.board.as_of, self.tz) if self.board else ""
+        as_of = f"as of {moment}" if moment else ""
+        if not self.live:
+            marker = "■ snapshot"
+        elif self.paused:
+            marker = "❚❚ paused"
+        elif self.fixed_as_of is not None:
+            # A fixed --as-of is not "live" even though polls still pick up new points:
+            # the moment shown never moves. One segment, so "as of" is not said twice.
+            marker, as_of = f"◆ as of {moment}".rstrip(), ""
+        else:
+            marker = "● live"
         problems = self._problems()
         header.set_status(page, as_of, marker, problem=bool(problems))
         self.query_one(ProblemsLine).show_problems(problems)
@@ -338,21 +339,11 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
     # -- actions ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Page and panel keys belong to the board, not to a drill-down screen above it.
-        if action in ("page", "move"):
+        # Page, panel, pause and acknowledge keys belong to the board: on a drill-down
+        # (or a dialog) above it they are off, and so out of that screen's footer.
+        if action in BOARD_ONLY_ACTIONS:
             return self.screen is getattr(self, "_dashboard", self.screen)
         return True
-
-    def action_page(self, number: int) -> None:
-        pages = self._pages()
-        if not 1 <= number <= len(pages):
-            self.notify(f"There is no page {number}.", severity="warning", timeout=2)
-            return
-        self._page_index = number - 1
-        self.query_one("#pages", ContentSwitcher).current = f"page-{self._page_index}"
-        pages[self._page_index].reflow(self._page_width())
-        self._update_header()
-        self.call_after_refresh(self._focus_first_panel)
 
     def action_refresh_now(self) -> None:
         self.poll_now(force=True)
@@ -434,7 +425,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             ("OKR tree", OkrTree),
             ("Alerts log", AlertsLog),
         ]
-        self.push_screen(HelpScreen(help_sections(self, panels)))
+        # On a drill-down, `?` lists that screen's keys first.
+        screen = None if self.screen is self._dashboard else self.screen
+        self.push_screen(HelpScreen(help_sections(self, panels, screen)))
 
 
 def state_text(state: str) -> str:

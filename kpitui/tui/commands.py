@@ -39,10 +39,14 @@ def board_commands(app: Any, board: Board) -> Iterator[PaletteCommand]:
             partial(app.open_kpi_detail, kpi.id),
         )
     for chart in board.charts:
+        title = safe_plain(chart.title)
         yield PaletteCommand(
-            f"Go to chart {safe_plain(chart.title)}",
-            "Focus this chart",
-            partial(app.go_to, "chart", chart.id),
+            f"Go to chart {title}", "Focus this chart", partial(app.go_to, "chart", chart.id)
+        )
+        yield PaletteCommand(
+            f"Open chart {title} detail",
+            "The chart full size, with its series and lines",
+            partial(app.open_chart_detail, chart.id),
         )
     for objective in iter_objectives(board.okrs):
         title = safe_plain(objective.title)

@@ -1,7 +1,9 @@
-"""Drill-downs and jumps: Enter on a panel, and the palette's "Go to" / "Open".
+"""Pages, drill-downs and jumps: the page keys, Enter on a panel, and the palette's
+"Go to" / "Open".
 
-A mixin of `KpituiApp`. The detail screens are imported when first opened, so the
-board starts without loading them.
+A mixin of `KpituiApp`. Each page remembers its focused panel (1→2→1 comes back to
+it), and a panel focused on a page just shown is scrolled into view once laid out.
+The detail screens are imported when first opened, so the board starts without them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from kpitui.tui.widgets.chart_panel import ChartPanel
 from kpitui.tui.widgets.kpi_card import KpiCard
 from kpitui.tui.widgets.okr_tree import OkrTree
 
+# How many refreshes a panel focused on a page just shown may wait for its layout.
+LAYOUT_WAITS = 10
+
 
 class BoardJumps:
     """Mixed into `KpituiApp` (an `App`)."""
@@ -23,11 +28,89 @@ class BoardJumps:
     board: Board | None
     loaded: Any
     _page_index: int
+    _dashboard: Any
+    _page_focus: dict[int, str]
+
+    # -- pages and the focused panel ----------------------------------------------------
+
+    def action_page(self, number: int) -> None:
+        pages = self._pages()
+        if not 1 <= number <= len(pages):
+            self.notify(f"There is no page {number}.", severity="warning", timeout=2)
+            return
+        self.show_page(number - 1)
+        self.call_after_refresh(self._focus_remembered_panel)
+
+    def focus_panel(self, widget: Widget) -> None:
+        """Focus a panel of the board and scroll it into view.
+
+        Both wait for a refresh that laid the panel out: a page just switched to (under
+        a closing command palette, even for a few refreshes) has no layout yet, and
+        Textual's own scroll-on-focus would measure the page as it was when hidden.
+        """
+
+        def focus_and_reveal(tries: int) -> None:
+            if not widget.is_attached or not widget.focusable:
+                return
+            self._dashboard.set_focus(widget, scroll_visible=False)
+            if not widget.region and tries:
+                # Not laid out yet (the screen under a closing palette): after the next.
+                self.call_after_refresh(focus_and_reveal, tries - 1)
+                return
+            widget.scroll_visible(animate=False)
+
+        self.call_after_refresh(focus_and_reveal, LAYOUT_WAITS)
+
+    def show_page(self, index: int) -> None:
+        """Switch the board to page `index` (from 0), remembering the focused panel of
+        the page it leaves."""
+        page = self.current_page()
+        if page is not None:
+            panel = self._panel_containing(self._dashboard.focused, page.panel_widgets())
+            if panel is not None and panel.id:
+                self._page_focus[self._page_index] = panel.id
+        if index == self._page_index:
+            return
+        self._page_index = index
+        self.query_one("#pages", ContentSwitcher).current = f"page-{index}"
+        shown = self.current_page()
+        if shown is not None:
+            shown.reflow(self._page_width())
+        self._update_header()
+
+    def _focus_remembered_panel(self) -> None:
+        """Focus the panel the page had when it was left; the first card on a first visit."""
+        page = self.current_page()
+        remembered = self._page_focus.get(self._page_index)
+        target = page.get_child_by_id_deep(remembered) if page and remembered else None
+        if target is not None and target.focusable:
+            self.focus_panel(target)
+        else:
+            self._focus_first_panel()
+
+    def _focus_first_panel(self) -> None:
+        """Focus starts on the first KPI card of the page (else its first panel)."""
+        page = self.current_page()
+        if page is None:
+            return
+        panels = [w for w in page.panel_widgets() if w.focusable]
+        cards = [w for w in panels if isinstance(w, KpiCard)]
+        target = (cards or panels or [None])[0]
+        if target is not None:
+            target.focus()
+            page.scroll_home(animate=False)
+
+    # -- drill-downs ---------------------------------------------------------------------
 
     def open_kpi_detail(self, kpi_id: str) -> None:
         from kpitui.tui.screens.kpi_detail import KpiDetailScreen
 
         self.push_screen(KpiDetailScreen(kpi_id))
+
+    def open_chart_detail(self, chart_id: str) -> None:
+        from kpitui.tui.screens.chart_detail import ChartDetailScreen
+
+        self.push_screen(ChartDetailScreen(chart_id))
 
     def open_kr_detail(self, kind: str, node_id: str) -> None:
         from kpitui.tui.screens.kr_detail import KrDetailScreen
@@ -41,18 +124,7 @@ class BoardJumps:
         self.open_kr_detail(message.kind, message.node_id)
 
     def on_chart_panel_drill_down(self, message: ChartPanel.DrillDown) -> None:
-        # A chart's detail is the detail of the KPI on its first metric that has one.
-        chart = next((c for c in self.loaded.dashboard.charts if c.id == message.chart_id), None)
-        kpi = None
-        if chart is not None:
-            kpi = next(
-                (k for m in chart.metrics for k in self.loaded.dashboard.kpis if k.metric == m),
-                None,
-            )
-        if kpi is None:
-            self.notify("This chart has no KPI to drill into.", timeout=3)
-        else:
-            self.open_kpi_detail(kpi.id)
+        self.open_chart_detail(message.chart_id)
 
     def go_to(self, kind: str, panel_id: str) -> bool:
         """Show the page holding that panel and focus it (the palette's "Go to")."""
@@ -63,10 +135,10 @@ class BoardJumps:
             self.notify("It is not on any page of this dashboard.", severity="warning", timeout=3)
             return False
         page_index, widget = located
-        if page_index != self._page_index:
-            self._page_index = page_index
-            self.query_one("#pages", ContentSwitcher).current = f"page-{page_index}"
-            self._update_header()
+        # "Go to" from a drill-down shows the board: the screens above it are closed.
+        while len(self.screen_stack) > 1 and self.screen is not self._dashboard:
+            self.pop_screen()
+        self.show_page(page_index)
         if kind == "objective" and isinstance(widget, OkrTree):
             node = widget.node_for("objective", panel_id)
             if node is not None:
@@ -75,7 +147,7 @@ class BoardJumps:
                     ancestor.expand()
                     ancestor = ancestor.parent
                 self.call_after_refresh(widget.move_cursor, node)
-        self.call_after_refresh(widget.focus)
+        self.focus_panel(widget)
         return True
 
     def _locate(self, kind: str, panel_id: str) -> tuple[int, Widget] | None:

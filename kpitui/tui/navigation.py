@@ -18,6 +18,9 @@ T = TypeVar("T")
 # h/j/k/l, as in vi and less.
 VI_KEYS: dict[str, Direction] = {"h": "left", "j": "down", "k": "up", "l": "right"}
 
+SIDEWAYS_WEIGHT = 2
+"""A cell of sideways gap costs as much as two cells of distance along the direction."""
+
 
 class Box(Protocol):
     @property
@@ -31,48 +34,61 @@ class Box(Protocol):
 
 
 def _span_gap(a_lo: int, a_len: int, b_lo: int, b_len: int) -> int:
-    """Cells between two 1-D spans; 0 when they overlap."""
+    """Cells between two 1-D spans; 0 when they overlap or touch."""
     a_hi, b_hi = a_lo + a_len, b_lo + b_len
     return max(0, b_lo - a_hi, a_lo - b_hi)
+
+
+def _spans_overlap(a_lo: int, a_len: int, b_lo: int, b_len: int) -> bool:
+    """True when two 1-D spans share at least one cell (touching is not sharing)."""
+    return a_lo < b_lo + b_len and b_lo < a_lo + a_len
 
 
 def nearest(origin: Box, candidates: Sequence[tuple[T, Box]], direction: Direction) -> T | None:
     """The candidate nearest to `origin` in `direction`, or None when there is none.
 
-    A candidate counts when its centre lies beyond the origin's centre in that direction
-    and its near edge does not start before the origin's near edge (so a tall panel
-    beside two short ones is "right", not "down"). Nearest means: smallest gap along the
-    direction plus twice the sideways gap (a panel straight below beats a closer one off
-    to the side), then the closest centre sideways, then layout order.
+    A candidate counts only when it lies wholly in that half of the screen: for "right",
+    its left edge is at or beyond the origin's horizontal centre (likewise for the other
+    directions). So a panel that overlaps the origin along the direction (a card that
+    grew to show its description, a tall panel beside short ones) is never "beyond" it.
+
+    Nearest means, in order: sharing rows (for left/right) or columns (for up/down) with
+    the origin — the panel beside it beats a closer one on the next row; then the gap
+    along the direction plus twice the sideways gap; then the closest centre sideways;
+    then layout order.
     """
     ox2, oy2 = 2 * origin.x + origin.width, 2 * origin.y + origin.height  # centres ×2
-    best: tuple[float, float, int] | None = None
+    best: tuple[bool, int, float, int] | None = None
     chosen: T | None = None
     for index, (item, box) in enumerate(candidates):
         if box.width <= 0 or box.height <= 0:
             continue
-        cx2, cy2 = 2 * box.x + box.width, 2 * box.y + box.height
-        if direction == "down":
-            ok = cy2 > oy2 and box.y > origin.y
-            along = box.y - (origin.y + origin.height)
-        elif direction == "up":
-            ok = cy2 < oy2 and box.y + box.height < origin.y + origin.height
-            along = origin.y - (box.y + box.height)
-        elif direction == "right":
-            ok = cx2 > ox2 and box.x > origin.x
+        if direction == "right":
+            beyond = 2 * box.x >= ox2
             along = box.x - (origin.x + origin.width)
-        else:
-            ok = cx2 < ox2 and box.x + box.width < origin.x + origin.width
+        elif direction == "left":
+            beyond = 2 * (box.x + box.width) <= ox2
             along = origin.x - (box.x + box.width)
-        if not ok:
+        elif direction == "down":
+            beyond = 2 * box.y >= oy2
+            along = box.y - (origin.y + origin.height)
+        else:
+            beyond = 2 * (box.y + box.height) <= oy2
+            along = origin.y - (box.y + box.height)
+        if not beyond:
             continue
         if direction in ("up", "down"):
-            sideways = _span_gap(origin.x, origin.width, box.x, box.width)
-            centre_offset = abs(cx2 - ox2)
+            spans = (origin.x, origin.width, box.x, box.width)
+            centre_offset = abs(2 * box.x + box.width - ox2) / 2
         else:
-            sideways = _span_gap(origin.y, origin.height, box.y, box.height)
-            centre_offset = abs(cy2 - oy2)
-        score = (max(0, along) + 2 * sideways, centre_offset / 2, index)
+            spans = (origin.y, origin.height, box.y, box.height)
+            centre_offset = abs(2 * box.y + box.height - oy2) / 2
+        score = (
+            not _spans_overlap(*spans),
+            max(0, along) + SIDEWAYS_WEIGHT * _span_gap(*spans),
+            centre_offset,
+            index,
+        )
         if best is None or score < best:
             best, chosen = score, item
     return chosen

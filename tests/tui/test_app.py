@@ -460,3 +460,146 @@ async def test_the_command_palette_jumps_to_a_kpi(tmp_path: Path):
         await settle(pilot)
         # Then the Churn card has focus on the board
         assert app.focused is card(app, "churn")
+
+
+async def test_a_fixed_as_of_is_marked_fixed_not_live_and_still_polls(tmp_path: Path):
+    # Given the app opened with --as-of a day before the clock's now
+    app = make_app(tmp_path, as_of=AS_OF - 86400)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        # Then the header marks the moment as fixed, not live
+        text = screen_text(app)
+        assert "◆ as of 2026-11-23 12:00" in text
+        assert "● live" not in text
+        assert card(app, "churn").view.display == "2.0%"
+        # When another program rewrites the point at that moment and the poll runs
+        write_points(app.store_path, [("churn", {}, AS_OF - 86400, 0.025)])
+        app.poll_now()
+        await settle(pilot)
+        # Then the board picks it up, still at the fixed moment
+        assert card(app, "churn").view.display == "2.5%"
+        assert app.board.as_of == AS_OF - 86400
+        assert "◆ as of 2026-11-23 12:00" in screen_text(app)
+
+
+async def test_a_check_in_due_shows_in_the_okr_tree_at_80_columns(tmp_path: Path):
+    from kpitui.tui.widgets.okr_tree import OkrTree
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    # Given the sample board, whose "Hire 4 support leads" (manual, weekly) is overdue
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        tree = app.query_one("#p1-okrs-okrs", OkrTree)
+        # When the tree's cursor reaches that key result
+        app.go_to("okrs", "okrs")
+        await settle(pilot)
+        tree.move_cursor(tree.node_for("kr", "hire-support-leads"))
+        await pilot.pause()
+        # Then its line shows the status and the due mark right after it
+        line = next(t for t in screen_text(app).splitlines() if "Hire 4 support" in t)
+        assert "✖ off track  ⏰ due" in line, line
+        # And no label is wider than the tree: nothing scrolls sideways
+        assert tree.virtual_size.width <= tree.scrollable_content_region.width
+        assert not tree.show_horizontal_scrollbar
+
+
+def footer_line(app) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+async def test_detail_footers_fit_80_columns_without_board_only_keys(tmp_path: Path):
+    from kpitui.tui.screens.kpi_detail import KpiDetailScreen
+    from kpitui.tui.screens.kr_detail import KrDetailScreen
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given the board's footer offers pause and acknowledge
+        assert "p Pause" in footer_line(app) and "a Ack alert" in footer_line(app)
+        # When the MRR card's detail is open
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, KpiDetailScreen)
+        footer = footer_line(app)
+        # Then back, the range keys, the buckets, help and quit all show; p and a do not
+        for words in ("esc Back", "1 2 3 4 0 range", "[ ] bucket", "? Keys", "q Quit"):
+            assert words in footer, footer
+        assert "Pause" not in footer and "Ack" not in footer
+        # And p does not pause the board underneath
+        await pilot.press("p")
+        await pilot.pause()
+        assert not app.paused
+        # When a key result's detail is open instead
+        await pilot.press("escape")
+        await pilot.pause()
+        app.open_kr_detail("kr", "hire-support-leads")
+        await settle(pilot)
+        assert isinstance(app.screen, KrDetailScreen)
+        footer = footer_line(app)
+        for words in ("esc Back", "? Keys", "r Refresh", "q Quit"):
+            assert words in footer, footer
+        assert "Pause" not in footer and "Ack" not in footer
+
+
+async def test_help_at_80_columns_fills_the_width_and_lists_quit_once(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        box = screen.query_one("VerticalScroll")
+        keys = screen.query_one("#help-keys")
+        # Then the box takes the whole width: no sliver of the board beside it
+        assert box.region.x == 0 and box.region.width == 80
+        lines = screen_text(app).splitlines()
+        assert all(line.startswith("╭") or line.startswith("│") for line in lines[:-1])
+        # And the keys sit left of the scrollbar, never under it
+        assert box.show_vertical_scrollbar
+        scrollbar_x = box.scrollable_content_region.right
+        assert keys.region.right <= scrollbar_x
+        # And quit is one row: q, with Textual's own ^q beside it
+        text = screen_text(app)
+        assert "q / ^q" in text
+        assert text.count("Quit") == 1, text
+
+
+async def test_help_on_a_kpi_detail_lists_that_screens_keys(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # MRR's detail
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        rows = dict(
+            (keys, words)
+            for title, section in app.screen.sections
+            for keys, words in section
+            if title == "KPI detail"
+        )
+        # Then the range keys, the bucket keys, sort, clear and Enter are all listed
+        for key, words in [
+            ("1", "7 days"),
+            ("2", "30 days"),
+            ("3", "90 days"),
+            ("4", "year"),
+            ("0", "everything"),
+            ("[", "Smaller"),
+            ("]", "Bigger"),
+            ("s", "Sort"),
+            ("c", "all labels"),
+            ("⏎ on a label", "Show only that label"),
+            ("esc", "Back"),
+        ]:
+            assert words in rows.get(key, ""), (key, rows)
+        # And the board-only keys are not: they do nothing here
+        shown = screen_text(app)
+        assert "Pause or resume" not in shown and "1…9" not in shown
+        assert "Re-read the store" in shown

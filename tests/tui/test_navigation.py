@@ -159,3 +159,138 @@ async def test_keys_typed_ahead_each_move_on_from_the_last(tmp_path: Path):
         await pilot.pause()
         # Then focus went two panels down: mrr → churn → chart
         assert app.focused.id == "p0-chart-revenue"
+
+
+# -- the sample board, where a tall card sits beside short ones (QA) ----------------------
+
+
+def test_a_panel_overlapping_the_origin_along_the_move_is_not_beyond_it():
+    # Given the sample board at 160 columns: a tall North Star beside two cards, a row
+    # of four under them
+    mrr = Region(0, 1, 52, 12)
+    signups, conversion = Region(53, 1, 53, 7), Region(107, 1, 53, 7)
+    stickiness, churn = Region(0, 13, 39, 7), Region(40, 13, 39, 7)
+    boxes = [
+        ("mrr", mrr),
+        ("signups", signups),
+        ("conversion", conversion),
+        ("stickiness", stickiness),
+        ("churn", churn),
+    ]
+
+    def move(origin: Region, direction: str):
+        return nearest(origin, [(n, b) for n, b in boxes if b != origin], direction)
+
+    # Then right from MRR is the card beside it, not churn on the next row
+    assert move(mrr, "right") == "signups"
+    # And nothing is left of MRR, or above the top row
+    assert move(mrr, "left") is None
+    assert move(signups, "up") is None
+    # And a card grown by its description (signups 9 tall) still has nothing above it
+    assert move(Region(53, 1, 53, 9), "up") is None
+    # And down from MRR is the card below its left part
+    assert move(mrr, "down") == "stickiness"
+
+
+async def test_moves_on_the_sample_board_at_160x48(tmp_path: Path):
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert app.focused.id == "p0-kpi-mrr"
+        # When h is pressed on the leftmost card: focus stays
+        await pilot.press("h")
+        assert app.focused.id == "p0-kpi-mrr"
+        # When l / → are pressed: along the top row
+        await pilot.press("l")
+        assert app.focused.id == "p0-kpi-signups"
+        await pilot.press("right")
+        assert app.focused.id == "p0-kpi-conversion"
+        # When k is pressed on the top row: focus stays
+        await pilot.press("k")
+        assert app.focused.id == "p0-kpi-conversion"
+        await pilot.press("left", "up")
+        assert app.focused.id == "p0-kpi-signups"
+        # When j is pressed: the card below, then back up
+        await pilot.press("h", "j")
+        assert app.focused.id == "p0-kpi-stickiness"
+        await pilot.press("l")
+        assert app.focused.id == "p0-kpi-churn"
+        # And up from churn is the North Star right above its left part (no gap)
+        await pilot.press("k")
+        assert app.focused.id == "p0-kpi-mrr"
+        # And up from NPS is signups, which it sits under
+        await pilot.press("j", "l", "l")
+        assert app.focused.id == "p0-kpi-nps"
+        await pilot.press("k")
+        assert app.focused.id == "p0-kpi-signups"
+
+
+async def test_palette_go_to_on_another_page_scrolls_the_card_into_view(tmp_path: Path):
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given page 1 scrolled to its bottom (Shift+Tab wraps to the alerts log), then page 2
+        await pilot.press("shift+tab", "2")
+        await settle(pilot)
+        # When the palette's "Go to Monthly churn" runs
+        await pilot.press("ctrl+p", *"churn")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        # Then the churn card has focus and is wholly on screen, under the header
+        assert app.focused.id == "p0-kpi-churn"
+        region = app.focused.region
+        assert region.y >= 1 and region.bottom <= app.size.height - 1, region
+
+
+async def test_going_back_to_a_page_restores_its_focused_panel(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given focus moved to the activation card on page 1
+        await pilot.press("tab", "tab", "tab")
+        assert app.focused.id == "p0-kpi-activation"
+        # When page 2 is shown for the first time: its first panel
+        await pilot.press("2")
+        await pilot.pause()
+        assert app.focused.id == "p1-okrs-okrs"
+        # When page 1 is shown again: the activation card, in view
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.focused.id == "p0-kpi-activation"
+        region = app.focused.region
+        assert region.y >= 1 and region.bottom <= app.size.height - 1, region
+        # And pressing the number of the page already shown keeps the focus where it is
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.focused.id == "p0-kpi-activation"
+
+
+async def test_the_okr_page_comes_back_to_its_tree_with_the_same_cursor(tmp_path: Path):
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given the OKR tree focused on page 2 with its cursor on the second node
+        await pilot.press("2")
+        await pilot.pause()
+        app.go_to("okrs", "okrs")
+        await settle(pilot)
+        tree = app.focused
+        assert tree.id == "p1-okrs-okrs"
+        await pilot.press("down")
+        node = tree.cursor_node
+        # When page 1 then page 2 are shown
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.focused.id == "p0-kpi-mrr"
+        await pilot.press("2")
+        await pilot.pause()
+        # Then the tree has focus again, its cursor where it was
+        assert app.focused is tree
+        assert tree.cursor_node is node

@@ -1,12 +1,15 @@
 """The help screen (`?`): every key, read from the bindings themselves.
 
-The sections are collected by the app (`KpituiApp.help_sections`) from its own bindings
+The sections are collected from the bindings of the screen `?` was pressed on, the app's
 and each panel kind's, so a key added anywhere shows here without editing this file.
+On the board: the board's keys, then each panel's. On a drill-down: that screen's keys
+first, then the app's keys that work there.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -25,29 +28,34 @@ NAVIGATION_KEYS = [
 ]
 
 
-def binding_rows(app: Any, bindings: Any) -> list[tuple[str, str]]:
+def binding_rows(
+    app: Any, bindings: Any, enabled: Callable[[Binding], bool] | None = None
+) -> list[tuple[str, str]]:
     """(keys, what they do) for a BindingsMap; one row per action.
 
-    Keys bound to one action (`up,k`) share a row, and so do numbered actions
-    (`page(1)`…`page(9)` → `1…9`). System bindings without words are left out.
+    Keys bound to one action share a row (`↑ / k`; `q / ^q`: Textual's own quit joins
+    kpitui's, whose words it takes), and the page keys share one (`1…9`). System
+    bindings, bindings without words and those `enabled` turns down are left out.
     """
+    entries = [
+        (key, binding)
+        for key, key_bindings in bindings.key_to_bindings.items()
+        for binding in key_bindings
+    ]
+    # kpitui's bindings (they all have ids) first, so a Textual default joins their row.
+    entries.sort(key=lambda entry: entry[1].id is None)
     rows: dict[str, tuple[list[str], str]] = {}
-    for key, key_bindings in bindings.key_to_bindings.items():
-        for binding in key_bindings:
-            label = binding.tooltip or binding.description
-            if not label:
-                continue
-            group = re.sub(r"\d+", "N", f"{binding.action}|{label}")
-            display = app.get_key_display(binding.with_key(key))
-            if group in rows:
-                rows[group][0].append(display)
-            else:
-                rows[group] = (
-                    [display],
-                    re.sub(r"\bpage \d+\b", "page 1…9", label)
-                    if binding.action.startswith("page(")
-                    else label,
-                )
+    for key, binding in entries:
+        label = binding.tooltip or binding.description
+        if not label or binding.system or (enabled is not None and not enabled(binding)):
+            continue
+        paging = binding.action.startswith("page(")
+        group = "page" if paging else binding.action
+        display = app.get_key_display(binding.with_key(key))
+        if group not in rows:
+            rows[group] = ([], re.sub(r"\bpage \d+\b", "page 1…9", label) if paging else label)
+        if display not in rows[group][0]:
+            rows[group][0].append(display)
     result = []
     for keys, label in rows.values():
         if len(keys) > 2 and all(k.isdigit() for k in keys):
@@ -58,17 +66,32 @@ def binding_rows(app: Any, bindings: Any) -> list[tuple[str, str]]:
     return result
 
 
-def help_sections(app: Any, panels: list[tuple[str, type]]) -> list[Section]:
-    """Every key: the board's (from the app's bindings), then each panel kind's."""
-    sections: list[Section] = [
-        ("Board", binding_rows(app, app._bindings)),
-        ("Everywhere", NAVIGATION_KEYS),
+def help_sections(app: Any, panels: list[tuple[str, type]], screen: Any = None) -> list[Section]:
+    """Every key. On the board (`screen` None): the board's (the app's bindings), then
+    each panel kind's. On a drill-down: its own keys (its bindings and its `HELP_KEYS`),
+    then the app's keys that work there (`check_action` allows them)."""
+    if screen is None:
+        sections: list[Section] = [
+            ("Board", binding_rows(app, app._bindings)),
+            ("Everywhere", NAVIGATION_KEYS),
+        ]
+        for name, cls in panels:
+            rows = binding_rows(app, cls._merge_bindings())
+            if rows:
+                sections.append((name, rows))
+        return sections
+    # Only kpitui's bindings (they have ids): not Textual's own tab / copy on every Screen.
+    own = binding_rows(app, screen._merge_bindings(), lambda b: b.id is not None)
+    own += list(getattr(screen, "HELP_KEYS", ()))
+    return [
+        (getattr(screen, "HELP_TITLE", "This screen"), own),
+        ("Everywhere", binding_rows(app, app._bindings, lambda b: _allowed(app, b))),
     ]
-    for name, cls in panels:
-        rows = binding_rows(app, cls._merge_bindings())
-        if rows:
-            sections.append((name, rows))
-    return sections
+
+
+def _allowed(app: Any, binding: Binding) -> bool:
+    name, _, _ = binding.action.partition("(")
+    return app.check_action(name, ()) is not False
 
 
 def keys_table(sections: list[Section]) -> Table:
@@ -105,8 +128,10 @@ class HelpScreen(ModalScreen[None]):
         background: $background 60%;
     }
     HelpScreen > VerticalScroll {
-        width: 78;
-        max-width: 100%;
+        /* The whole width of a small terminal: a sliver of the board beside the box
+           reads as a stray border. */
+        width: 100%;
+        max-width: 90;
         height: auto;
         max-height: 100%;
         border: round $primary;
@@ -115,7 +140,8 @@ class HelpScreen(ModalScreen[None]):
         padding: 0 1;
     }
     HelpScreen Static {
-        width: 100%;
+        /* 1fr, not 100%: the width left beside the scrollbar, so it never covers text. */
+        width: 1fr;
         height: auto;
     }
     """

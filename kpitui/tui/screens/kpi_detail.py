@@ -50,13 +50,17 @@ SORTS: tuple[str, ...] = ("value", "share", "delta", "label")
 
 
 def _range_bindings() -> list[Binding]:
+    # One footer entry (`1 2 3 4 0 range`, in the order of the range line's names):
+    # five separate ones push `q` off an 80-column footer.
+    group = Binding.Group("range")
     return [
         Binding(
             key,
             f"range('{name}')",
             name,
             id=f"kpi_detail.range_{name}",
-            tooltip=f"Chart and stats over {words}",
+            tooltip=f"Chart and stats over {words} ({name})",
+            group=group,
         )
         for key, name, words in RANGE_KEYS
     ]
@@ -64,6 +68,15 @@ def _range_bindings() -> list[Binding]:
 
 class KpiDetailScreen(DetailScreen):
     """The detail of one KPI, opened with Enter on its card."""
+
+    HELP_TITLE: ClassVar[str] = "KPI detail"
+    HELP_KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("⏎ on a label", "Show only that label in the chart and stats (again: all labels)"),
+        ("⏎ on a key result", "Open that key result's detail"),
+        ("↑ / ↓, tab", "Move in a table, and between the tables"),
+    ]
+    """Keys the help screen lists beside the bindings: Enter and the arrows are the
+    tables' own."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *_range_bindings(),

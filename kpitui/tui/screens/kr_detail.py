@@ -48,6 +48,14 @@ def percent(value: float | None) -> str:
 class KrDetailScreen(DetailScreen):
     """The detail of one key result or objective, opened with Enter on its tree node."""
 
+    HELP_TITLE: ClassVar[str] = "Key result / objective detail"
+    HELP_KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("⏎ on a child", "Open that key result's or child objective's detail"),
+        ("↑ / ↓, tab", "Move in a table, and between the tables"),
+    ]
+    """Keys the help screen lists beside the bindings: Enter and the arrows are the
+    tables' own."""
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {"kr-detail--heading", "kr-detail--muted"}
     """
     | Class | Description |

@@ -37,6 +37,8 @@ RIGHT_PART = 42
 """Room kept right of the title for bar, percent, status and owner."""
 STATUS_WIDTH = 13
 """Width of the status column (`✖ off track` and a space)."""
+DUE_MARK = "⏰ due"
+"""Right after the status, so a check-in due shows even where owner and confidence are cut."""
 
 
 def percent_text(progress: float | None) -> str:
@@ -119,7 +121,7 @@ class OkrTree(Tree[NodeKey]):
     | `okr-tree--bar-todo` | The empty part of a progress bar and the expected-progress mark. |
     | `okr-tree--owner` | The owner. |
     | `okr-tree--muted` | Secondary words: the confidence of a check-in. |
-    | `okr-tree--due` | The "check-in due" mark. |
+    | `okr-tree--due` | The "⏰ due" mark: a manual key result's check-in is due. |
     | `okr-tree--error` | A key result's error reason. |
     | `okr-tree--status-<status>` | The status glyph and words, one class per status. |
     """
@@ -193,13 +195,13 @@ class OkrTree(Tree[NodeKey]):
         self._views: dict[NodeKey, ObjectiveView | KrView] = {}
         self._depths: dict[NodeKey, int] = {}
         self._title_width = TITLE_MIN
-        self._layout = (0, 0)  # (title column, bar cells) the labels were built for
+        self._layout = (0, 0, 0)  # (title column, bar cells, width) the labels were built for
 
     def on_mount(self) -> None:
         # Labels use the component classes' styles, known once the tree is mounted.
         self._index(self.objectives)
         self._title_width = self._measure_title_width()
-        self._layout = (self._title_width, self._bar_cells())
+        self._layout = self._current_layout()
         self._sync(self.root, self._top_items(self.objectives), set())
         self._show_expected()
         if self._tree_lines:
@@ -207,7 +209,7 @@ class OkrTree(Tree[NodeKey]):
 
     def on_resize(self) -> None:
         # The title column and the bar follow the width; Tree's own resize handler runs too.
-        if (self._measure_title_width(), self._bar_cells()) != self._layout:
+        if self._current_layout() != self._layout:
             self._relabel_all()
 
     # -- public API --------------------------------------------------------------------
@@ -236,7 +238,7 @@ class OkrTree(Tree[NodeKey]):
         }
         self._index(objectives)
         self._title_width = self._measure_title_width()
-        self._layout = (self._title_width, self._bar_cells())
+        self._layout = self._current_layout()
         seen: set[NodeKey] = set()
         self._sync(self.root, self._top_items(objectives), seen)
         for key in [key for key in self._okr_nodes if key not in seen]:
@@ -358,6 +360,18 @@ class OkrTree(Tree[NodeKey]):
 
     # -- labels --------------------------------------------------------------------------
 
+    def _current_layout(self) -> tuple[int, int, int]:
+        return (self._measure_title_width(), self._bar_cells(), self.size.width)
+
+    def _label_room(self, key: NodeKey) -> int | None:
+        """Cells a node's label may take without scrolling the tree sideways: the width
+        less its guides and ▼, and less a vertical scrollbar (kept even when none shows,
+        so labels need not be rebuilt when one appears). None before the first layout."""
+        if not self.size.width:
+            return None
+        scrollbar = self.styles.scrollbar_size_vertical
+        return max(1, self.size.width - scrollbar - self._prefix_width(key))
+
     def _bar_cells(self) -> int:
         return NARROW_BAR_CELLS if 0 < self.size.width < NARROW_WIDTH else BAR_CELLS
 
@@ -386,7 +400,7 @@ class OkrTree(Tree[NodeKey]):
 
     def _relabel_all(self) -> None:
         self._title_width = self._measure_title_width()
-        self._layout = (self._title_width, self._bar_cells())
+        self._layout = self._current_layout()
         for key, node in self._okr_nodes.items():
             view = self._views.get(key)
             if view is None:
@@ -414,7 +428,7 @@ class OkrTree(Tree[NodeKey]):
         status = status_label(view.status, style=self._style(f"status-{view.status}"))
         label.append_text(_fit(status, STATUS_WIDTH))
         if isinstance(view, KrView) and view.checkin_due:
-            label.append("⏰ check-in due", self._style("due"))
+            label.append(DUE_MARK, self._style("due"))
             label.append("  ")
         if view.owner:
             label.append_text(safe_text(f"@{view.owner}", style=self._style("owner")))
@@ -425,6 +439,11 @@ class OkrTree(Tree[NodeKey]):
             if view.error:
                 label.append_text(safe_text(f"  ⚠ {view.error}", style=self._style("error")))
         label.rstrip()
+        # Cut what does not fit (owner, confidence, an error's end) rather than scroll the
+        # tree sideways: a horizontal scrollbar would hide a line and the status columns.
+        room = self._label_room(key)
+        if room is not None and label.cell_len > room:
+            label.truncate(room, overflow="ellipsis")
         return label
 
     def notify_style_update(self) -> None:

@@ -21,13 +21,23 @@ class PtyApp:
     def __init__(self, argv: list[str], *, width: int = 160, height: int = 48, env=None):
         self.master, slave = pty.openpty()
         ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
-        child_env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(width),
-                     "LINES": str(height), **(env or {})}
+        child_env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "COLUMNS": str(width),
+            "LINES": str(height),
+            **(env or {}),
+        }
         child_env.pop("CI", None)
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, env=child_env,
-            start_new_session=True, close_fds=True,
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=child_env,
+            start_new_session=True,
+            close_fds=True,
         )
         os.close(slave)
         self.output = bytearray()

@@ -82,7 +82,7 @@ class PanelRow(Container):
     def __init__(self, kinds: list[str], *children: Widget, id: str | None = None) -> None:
         super().__init__(*children, id=id)
         self.kinds = kinds
-        self.add_class("-kpis" if set(kinds) == {"kpi"} else "-mixed")
+        self.add_class("-kpis" if set(kinds) == {"kpi"} else "-mixed", update=False)
 
     def reflow(self, width: int) -> None:
         columns = row_columns(self.kinds, width)
@@ -136,7 +136,8 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
             widget = OkrTree(view, expected=board.expected, id=dom_id)
         else:
             widget = AlertsLog(tz=self._tz, id=dom_id)
-        widget.add_class("panel", f"-{panel.kind}")
+        # Not mounted yet: styled once when it mounts (an update now restyles it twice).
+        widget.add_class("panel", f"-{panel.kind}", update=False)
         return widget
 
     # -- refreshing -------------------------------------------------------------------------

@@ -272,11 +272,11 @@ async def test_update_view_changes_only_what_changed(monkeypatch):
         await pilot.pause()
         text = screen_text(app)
         touched = set(calls)
-    # Then the new value shows, and only the value line was touched
+    # Then the new value shows, and only the value line (value and state) was touched
     assert "1,600" in text
     assert "1,532" not in text
-    assert "value" in touched
-    assert not touched & {"title", "tag", "state", "delta", "target", "age", "spark", "kpi-signups"}
+    assert "headline" in touched
+    assert not touched & {"heading", "delta", "meta", "spark", "kpi-signups"}
 
 
 async def test_update_view_moves_state_classes():
@@ -293,6 +293,43 @@ async def test_update_view_moves_state_classes():
         assert widget.has_class("-state-crit", "-band-crit")
         assert not widget.has_class("-state-ok")
         assert "✖ crit" in text and "900" in text
+
+
+async def test_a_card_has_few_widgets_and_big_digits_only_for_the_north_star():
+    # Given a plain card and the North Star card
+    plain, star = card(OK_KPI), card(NORTH_STAR)
+    app = Host(plain, star)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        # Then the plain card is a handful of widgets, without big digits
+        assert len(list(plain.walk_children())) <= 8
+        assert not plain.query("Digits")
+        # And the North Star draws its value in big digits beside its state
+        assert star.query_one("Digits").display
+        assert star.has_class("-digits")
+
+
+async def test_a_card_that_becomes_the_north_star_gains_big_digits():
+    # Given a plain card at 80 columns
+    widget = card(OK_KPI)
+    app = Host(widget)
+    async with app.run_test(size=(80, 12)) as pilot:
+        await pilot.pause()
+        # When a spec edit makes it the North Star
+        widget.update_view(dataclasses.replace(OK_KPI, north_star=True))
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        # Then it is rebuilt with big digits, the star and its state beside them
+        assert widget.has_class("-north-star", "-digits")
+        assert widget.query_one("Digits").display
+        assert "★ Signups" in text and "✔ ok" in text
+        # And back: the digits go, the value returns to its line
+        widget.update_view(OK_KPI)
+        await pilot.pause()
+        await pilot.pause()
+        assert not widget.query("Digits")
+        assert "1,532" in screen_text(app)
 
 
 async def test_flash_until_acknowledged():

@@ -3,6 +3,10 @@
 The card only presents what the engine computed. A refresh hands it a new `KpiView`;
 `update_view` touches only the lines whose text changed, so an unchanged card writes
 nothing to the terminal.
+
+A board holds many cards and every widget costs start-up time (styling, layout), so a
+card is few widgets: a pair of texts on one line (title and tag, value and state, target
+and age) is one `CardLine`, and only the North Star has the big digits and their row.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -31,7 +36,7 @@ STATES = tuple(STATE_GLYPHS)
 FACTS_MIN_WIDTH = 18
 """Columns kept beside the North Star's big digits for its state, delta and target."""
 
-_FIXED_LINES = frozenset({"#title", "#value", "#delta", "#target"})
+_FIXED_LINES = frozenset({"#heading", "#headline", "#delta", "#meta"})
 """One-line fields whose width is set by the card, not by their text."""
 
 FLASH_INTERVAL = 0.25
@@ -42,6 +47,60 @@ FLASH_REPEATS = 3
 """Flashes before the card stops blinking (it stays marked until acknowledged)."""
 FLASH_PAUSE_TICKS = 4
 """Ticks of rest between two flashes."""
+
+
+class CardLine(Widget):
+    """One line of two texts: the left one fills the width (cut with an ellipsis), the
+    right one keeps its own width after a one-cell gap. Their base styles come from the
+    component classes, so the card's CSS colours them by state and band."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"card-line--left", "card-line--right"}
+
+    DEFAULT_CSS = """
+    CardLine { width: 1fr; height: 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._left = Text(end="")
+        self._right = Text(end="")
+        self._left_hidden = False
+
+    def update(self, texts: tuple[Text, Text], *, layout: bool = False) -> None:
+        self._left, self._right = texts
+        self.refresh(layout=layout)
+
+    def hide_left(self, hidden: bool) -> None:
+        """Show only the right text, at the start of the line (beside big digits)."""
+        if hidden != self._left_hidden:
+            self._left_hidden = hidden
+            self.refresh()
+
+    def render(self) -> Text:
+        width = self.size.width
+        right = Text(end="", style=self._part_style("card-line--right"))
+        right.append_text(self._right)
+        if self._left_hidden:
+            right.truncate(width, overflow="ellipsis")
+            return right
+        room = max(0, width - right.cell_len - 1) if right.plain else width
+        left = Text(end="", style=self._part_style("card-line--left"))
+        left.append_text(self._left)
+        left.truncate(room, overflow="ellipsis")
+        gap = " " * (room - left.cell_len + 1) if right.plain else ""
+        line = Text.assemble(left, gap, right, end="", no_wrap=True)
+        line.truncate(width, overflow="ellipsis")
+        return line
+
+    def _part_style(self, component: str) -> Style:
+        # A partial style drops a colour's alpha (`$foreground-muted` is a translucent
+        # foreground): blend it over the line's background as a widget's colour would be.
+        styles = self.get_component_styles(component)
+        style = self.get_component_rich_style(component, partial=True)
+        if styles.has_rule("color") and styles.color.a < 1:
+            blended = self.background_colors[1] + styles.color
+            style += Style(color=blended.rich_color)
+        return style
 
 
 class KpiCard(Widget, can_focus=True):
@@ -103,33 +162,14 @@ class KpiCard(Widget, can_focus=True):
         & > .kpi-card--star { color: $warning; text-style: bold; }
         & > .kpi-card--muted { color: $foreground-muted; }
 
-        Horizontal { height: 1; }
         #hero { height: auto; }
         #facts { width: 1fr; height: auto; }
-        #title {
-            width: 1fr;
-            text-wrap: nowrap;
-            text-overflow: ellipsis;
-            text-style: bold;
-        }
-        #tag {
-            width: auto;
-            margin-left: 1;
-            color: $foreground-muted;
-            text-style: italic;
-        }
-        #value {
-            width: 1fr;
-            text-wrap: nowrap;
-            text-overflow: ellipsis;
-            text-style: bold;
-        }
+        #heading > .card-line--left { text-style: bold; }
+        #heading > .card-line--right { color: $foreground-muted; text-style: italic; }
+        #headline > .card-line--left { text-style: bold; }
         #big { display: none; width: auto; margin-right: 2; text-style: bold; }
-        #state { width: auto; margin-left: 1; text-style: bold; }
-        &.-digits #state { margin-left: 0; }
+        #headline > .card-line--right { text-style: bold; }
         #delta { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
-        #target { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
-        #age { width: auto; margin-left: 1; }
         #reason {
             display: none;
             height: 3;  /* in place of delta, target and trend: the card keeps its height */
@@ -151,14 +191,14 @@ class KpiCard(Widget, can_focus=True):
 
         &:focus {
             background-tint: $foreground 6%;
-            #title { text-style: bold reverse; }
+            #heading > .card-line--left { text-style: bold reverse; }
             #description { display: block; }
         }
 
         /* The value's band colour, kept (dimmed) while stale. */
-        &.-band-ok #value, &.-band-ok #big { color: $text-success; }
-        &.-band-warn #value, &.-band-warn #big { color: $text-warning; }
-        &.-band-crit #value, &.-band-crit #big { color: $text-error; }
+        &.-band-ok #headline > .card-line--left, &.-band-ok #big { color: $text-success; }
+        &.-band-warn #headline > .card-line--left, &.-band-warn #big { color: $text-warning; }
+        &.-band-crit #headline > .card-line--left, &.-band-crit #big { color: $text-error; }
         &.-band-ok #spark > .sparkline--max-color { color: $success; }
         &.-band-warn #spark > .sparkline--max-color { color: $warning; }
         &.-band-crit #spark > .sparkline--max-color { color: $error; }
@@ -166,28 +206,31 @@ class KpiCard(Widget, can_focus=True):
         /* Each state has a colour and a border style of its own, so it also reads
            without colour; the glyph and the word say it in any case. */
         &.-state-ok { border: round $success 60%; }
-        &.-state-ok #state { color: $text-success; }
-        &.-state-neutral #state { color: $text-primary; }
+        &.-state-ok #headline > .card-line--right { color: $text-success; }
+        &.-state-neutral #headline > .card-line--right { color: $text-primary; }
         &.-state-warn { border: dashed $warning; }
-        &.-state-warn #state { color: $warning; }
+        &.-state-warn #headline > .card-line--right { color: $warning; }
         &.-state-crit { border: heavy $error; }
-        &.-state-crit #state { color: $error; text-style: bold reverse; }
+        &.-state-crit #headline > .card-line--right { color: $error; text-style: bold reverse; }
         &.-state-error { border: double $error; }
-        &.-state-error #state { color: $error; }
+        &.-state-error #headline > .card-line--right { color: $error; }
         &.-state-error #delta, &.-state-error #meta, &.-state-error #spark { display: none; }
         &.-state-error #reason { display: block; }
         &.-state-stale { border: round $foreground 40%; }
-        &.-state-stale #state { color: $foreground-muted; }
-        &.-state-stale #value, &.-state-stale #big { text-style: dim; }
-        &.-state-stale #age { color: $text-warning; }
-        &.-state-no_data #state, &.-state-no_data #value { color: $foreground-muted; }
+        &.-state-stale #headline > .card-line--right { color: $foreground-muted; }
+        &.-state-stale #headline > .card-line--left, &.-state-stale #big { text-style: dim; }
+        &.-state-stale #meta > .card-line--right { color: $text-warning; }
+        &.-state-no_data #headline > .card-line--right,
+        &.-state-no_data #headline > .card-line--left { color: $foreground-muted; }
 
         /* NO_COLOR: greys would blur the bands, so the value stays bright; crit and
            error say it with the border, the reversed word and an underline. */
-        &:nocolor #value, &:nocolor #big { color: $foreground; }
-        &:nocolor.-state-stale #value, &:nocolor.-state-stale #big { color: $foreground-muted; }
-        &:nocolor.-state-crit #value { text-style: bold underline; }
-        &:nocolor.-state-error #state, &:nocolor.-state-crit #state {
+        &:nocolor #headline > .card-line--left, &:nocolor #big { color: $foreground; }
+        &:nocolor.-state-stale #headline > .card-line--left,
+        &:nocolor.-state-stale #big { color: $foreground-muted; }
+        &:nocolor.-state-crit #headline > .card-line--left { text-style: bold underline; }
+        &:nocolor.-state-error #headline > .card-line--right,
+        &:nocolor.-state-crit #headline > .card-line--right {
             color: $foreground;
             text-style: bold reverse;
         }
@@ -199,7 +242,6 @@ class KpiCard(Widget, can_focus=True):
             border-title-color: $warning;
             #spark { height: 2; }
         }
-        &.-digits #value { display: none; }
         &.-digits #big { display: block; }
 
         &.-flash { background: $error 35%; }
@@ -245,28 +287,31 @@ class KpiCard(Widget, can_focus=True):
         self._shown: dict[str, object] = {}
         self._flash_timer: Timer | None = None
         self._flash_ticks = 0
-        self._apply_classes(view)
+        self._composed_star = False  # whether the children include the big digits
+        # Not mounted yet: the classes are styled when the card mounts, not once each now.
+        self._apply_classes(view, update=False)
 
     # -- composition -----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="heading"):
-            yield Static(id="title", markup=False)
-            yield Static(id="tag", markup=False)
-        with Horizontal(id="hero"):
-            # The North Star's value in big digits, its facts beside it.
-            yield Digits(id="big")
-            with Vertical(id="facts"):
-                with Horizontal(id="headline"):
-                    yield Static(id="value", markup=False)
-                    yield Static(id="state", markup=False)
-                yield Static(id="reason", markup=False)
-                yield Static(id="delta", markup=False)
-                with Horizontal(id="meta"):
-                    yield Static(id="target", markup=False)
-                    yield Static(id="age", markup=False)
+        yield CardLine(id="heading")  # title, tag
+        self._composed_star = self.view.north_star
+        if self.view.north_star:
+            with Horizontal(id="hero"):
+                # The North Star's value in big digits, its facts beside it.
+                yield Digits(id="big")
+                with Vertical(id="facts"):
+                    yield from self._compose_facts()
+        else:
+            yield from self._compose_facts()
         yield Sparkline(id="spark")
         yield Static(id="description", markup=False)
+
+    def _compose_facts(self) -> ComposeResult:
+        yield CardLine(id="headline")  # value, state
+        yield Static(id="reason", markup=False)
+        yield Static(id="delta", markup=False)
+        yield CardLine(id="meta")  # target, age
 
     def on_mount(self) -> None:
         self._show(self.view)
@@ -280,34 +325,43 @@ class KpiCard(Widget, can_focus=True):
         """Show `view` in place; nothing at all happens when it equals the current one."""
         if view == self.view:
             return
+        rebuild = view.north_star != self.view.north_star
         self.view = view
         self._apply_classes(view)
         if self.is_mounted:
-            self._show(view)
+            if rebuild:  # the big digits come and go with the North Star
+                self.call_later(self._rebuild)
+            else:
+                self._show(view)
 
-    def _apply_classes(self, view: KpiView) -> None:
-        for state in STATES:
-            self.set_class(view.state == state, f"-state-{state}")
-            self.set_class(view.band == state, f"-band-{state}")
-        self.set_class(view.north_star, "-north-star")
-        self.set_class(not view.spark, "-no-spark")
+    async def _rebuild(self) -> None:
+        self._shown.clear()
+        await self.recompose()
+        self._show(self.view)
+
+    def _apply_classes(self, view: KpiView, *, update: bool = True) -> None:
+        # One restyle for all the classes (each set_class would restyle the card).
+        classes = {f"-state-{state}": view.state == state for state in STATES}
+        classes |= {f"-band-{state}": view.band == state for state in STATES}
+        classes["-north-star"] = view.north_star
+        classes["-no-spark"] = not view.spark
+        self.update_classes(classes, update=update)
 
     def _show(self, view: KpiView) -> None:
-        self._set_text("#title", self._title_text(view))
-        self._set_text("#tag", safe_text(view.indicator or ""))
-        self._set_text("#value", safe_text(view.display))
-        self._set_text("#state", state_label(view.state))
+        if view.north_star != self._composed_star:
+            return  # a rebuild for the big digits is pending: it shows the view
+        self._set_text("#heading", (self._title_text(view), safe_text(view.indicator or "")))
+        self._set_text("#headline", (safe_text(view.display), state_label(view.state)))
         self._set_text("#reason", safe_text(f"⚠ {view.error}" if view.error else ""))
         self._set_text("#delta", self._delta_text(view))
-        self._set_text("#target", self._target_text(view))
         age = view.age_display if view.state == "stale" and view.age_display else ""
-        self._set_text("#age", safe_text(age))
+        self._set_text("#meta", (self._target_text(view), safe_text(age)))
         self._set_text("#description", safe_text(view.description or ""))
         if self._shown.get("#spark") != view.spark:
             self._shown["#spark"] = view.spark
             self.query_one("#spark", Sparkline).data = list(view.spark)
         big = safe_plain(view.display)
-        if self._shown.get("#big") != big:
+        if view.north_star and self._shown.get("#big") != big:
             self._shown["#big"] = big
             self.query_one("#big", Digits).update(big)
         self._fit_digits()
@@ -316,22 +370,30 @@ class KpiCard(Widget, can_focus=True):
             self._shown["tooltip"] = tooltip
             self.tooltip = tooltip
 
-    def _set_text(self, selector: str, text: Text) -> None:
+    def _set_text(self, selector: str, text: Text | tuple[Text, Text]) -> None:
         # Rich Text compares by plain text and spans: equal text means no repaint.
         previous = self._shown.get(selector)
         if previous == text:
             return
         self._shown[selector] = text
         # One-line fields of fixed width need no new layout; the others may change size.
-        layout = selector not in _FIXED_LINES or not isinstance(previous, Text)
-        self.query_one(selector, Static).update(text, layout=layout)
+        layout = selector not in _FIXED_LINES or previous is None
+        if isinstance(text, tuple):
+            self.query_one(selector, CardLine).update(text, layout=layout)
+        else:
+            self.query_one(selector, Static).update(text, layout=layout)
 
     def _fit_digits(self) -> None:
         """Big digits for the North Star when they and its facts fit, else the plain line."""
+        if not (self.view.north_star and self._composed_star):
+            self.set_class(False, "-digits")
+            return
         width = self.content_region.width if self.is_mounted else 0
         digits = DigitsRenderable.get_width(safe_plain(self.view.display))
-        fits = self.view.north_star and width > 0 and digits + 2 + FACTS_MIN_WIDTH <= width
-        self.set_class(bool(fits), "-digits")
+        fits = width > 0 and digits + 2 + FACTS_MIN_WIDTH <= width
+        self.set_class(fits, "-digits")
+        if self.is_mounted:
+            self.query_one("#headline", CardLine).hide_left(fits)
 
     # -- text ------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.geometry import Region
 
 from kpitui.tui.navigation import nearest
+from kpitui.tui.widgets import KpiCard
 from tests.tui.snapshot_apps.app_world import make_app, settle
 
 # A 2×2 grid of cards (width 39, height 7, gutter 1) above a full-width chart.
@@ -294,3 +295,20 @@ async def test_the_okr_page_comes_back_to_its_tree_with_the_same_cursor(tmp_path
         # Then the tree has focus again, its cursor where it was
         assert app.focused is tree
         assert tree.cursor_node is node
+
+
+async def test_the_north_star_card_comes_first_and_is_the_largest(tmp_path: Path):
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    # Given the sample board, whose North Star (MRR) is listed first in its layout
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        cards = sorted(
+            (w for w in app.query(KpiCard) if w.region.area),
+            key=lambda w: (w.region.y, w.region.x),
+        )
+        # Then it is the first card on the page, focused, and larger than every other
+        north_star = cards[0]
+        assert north_star.view.north_star and app.focused is north_star
+        assert all(north_star.region.area > c.region.area for c in cards[1:])

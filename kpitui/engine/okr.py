@@ -176,11 +176,11 @@ class OkrEvaluator:
 
     def _checkin_due(self, kr: KeyResult, last_checkin_at: int | None) -> bool:
         every = kr.checkin_every or self.default_checkin_every
-        if every is None:
-            return False
-        if last_checkin_at is None:
-            return self.as_of >= self.period.start_ts
-        return self.as_of - last_checkin_at > timeutil.parse_duration(every)
+        if every is None or kr.done is not None:
+            return False  # a milestone marked `done:` in the spec is not checked in
+        # Without a check-in yet, the first one falls due a cadence into the period.
+        since = last_checkin_at if last_checkin_at is not None else self.period.start_ts
+        return self.as_of - since > timeutil.parse_duration(every)
 
 
 def evaluate_okrs(

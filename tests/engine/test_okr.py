@@ -253,3 +253,19 @@ def test_store_failure_marks_the_kr_error_without_raising():
     kr = board_of(reader, Q2_DAY_46, okrs=okrs, period=Q2, kpis=[]).okrs[0].key_results[0]
     assert kr.error == "disk I/O error"
     assert kr.progress is None
+
+
+@pytest.mark.parametrize(("days_in", "due"), [(0, False), (7, False), (8, True)])
+def test_a_first_checkin_falls_due_one_cadence_into_the_period(days_in, due):
+    # Given a weekly manual KR never checked in, `days_in` days into the quarter
+    okrs = [{"title": "O", "key_results": [{"id": "k", "title": "K", "start": 0, "target": 1, "checkin_every": "7d"}]}]
+    as_of = parse_time("2026-04-01T00:00:00Z") + days_in * DAY
+    kr = board_of(FakeReader(), as_of, okrs=okrs, period=Q2).okrs[0].key_results[0]
+    # Then it is due only once a whole week of the period has passed without one
+    assert kr.checkin_due is due
+
+
+def test_a_milestone_marked_done_in_the_spec_is_never_due():
+    okrs = [{"title": "O", "key_results": [{"id": "k", "title": "Ship", "done": False, "checkin_every": "7d"}]}]
+    kr = board_of(FakeReader(), Q2_DAY_46, okrs=okrs, period=Q2).okrs[0].key_results[0]
+    assert (kr.kind, kr.checkin_due) == ("milestone", False)

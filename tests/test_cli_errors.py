@@ -67,3 +67,15 @@ def test_an_empty_label_name_in_json_lines_is_refused(capsys, tmp_path):
     # Then the import fails at line 1 and says why
     assert code == 2
     assert "p.jsonl:1: a label has an empty name" in capsys.readouterr().err
+
+
+def test_a_failed_import_into_a_new_store_leaves_no_store_behind(capsys, tmp_path):
+    # Given a CSV whose second data line is bad, and no store yet
+    src = tmp_path / "p.csv"
+    src.write_text("metric,time,value\nsignups,2026-11-01,3\nsignups,2026-11-02,lots\n")
+    db = tmp_path / "new.db"
+    # When it is imported
+    assert main(["import", str(src), "--db", str(db)]) == 2
+    # Then the error names line 3, and no store file was left behind
+    assert "p.csv:3:" in capsys.readouterr().err
+    assert not db.exists() and not (tmp_path / "new.db-wal").exists()

@@ -15,7 +15,7 @@ from pathlib import Path
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_db_option, default_store_path, time_arg
-from kpitui.errors import InputError
+from kpitui.errors import InputError, KpituiError
 from kpitui.literal import literal
 from kpitui.store import open_reader, open_writer, schema
 from kpitui.store.api import SeriesStats
@@ -181,8 +181,15 @@ def run_import(args: argparse.Namespace) -> int:
         if Path(source).is_dir():
             raise InputError("is a directory, not a file", file=source)
     path = default_store_path(args.db)
-    with open_writer(path) as writer:
-        result = import_file(writer, source, metric=args.metric, wide=args.wide, fmt=args.fmt)
+    created = not path.exists()
+    try:
+        with open_writer(path) as writer:
+            result = import_file(writer, source, metric=args.metric, wide=args.wide, fmt=args.fmt)
+    except KpituiError:
+        if created:  # a failed import leaves no trace, not even an empty store
+            for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
+        raise
     unchanged = result.points - result.changed
     note = f"; {unchanged:,} already stored" if unchanged else ""
     print(

@@ -338,7 +338,13 @@ class KpiDetailScreen(DetailScreen):
         if detail.label_filter is not None:
             key, value = detail.label_filter
             grid.add_row(Text("only", style=self._style("muted")), safe_text(f"{key}={value}"))
-        for name in ("last", "min", "max", "avg", "sum"):
+        # A stock (MRR, MAU) summed over time means nothing: its sum is left out.
+        names = (
+            ("last", "min", "max", "avg")
+            if detail.kpi.agg == "last"
+            else ("last", "min", "max", "avg", "sum")
+        )
+        for name in names:
             grid.add_row(name, self._fmt(getattr(s, name), detail))
         grid.add_row("count", f"{s.count:,}")
         return grid

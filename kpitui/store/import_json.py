@@ -33,6 +33,8 @@ def jsonl_records(stream: IO[str], file: str) -> Iterator[tuple[int, object]]:
             raise InputError(
                 f"not valid JSON: {exc.msg}", file=file, line=line, col=exc.colno
             ) from None
+        except ValueError:
+            raise _too_many_digits(file, line) from None
 
 
 def json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
@@ -63,6 +65,14 @@ def json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
         raise InputError(
             f"not valid JSON: {exc.msg}", file=file, line=exc.lineno, col=exc.colno
         ) from None
+    except ValueError:
+        raise _too_many_digits(file, line) from None
+
+
+def _too_many_digits(file: str, line: int) -> InputError:
+    # The one ValueError json raises that is not a JSONDecodeError: Python refuses to
+    # turn an integer of more than 4,300 digits into an int.
+    return InputError("a number has too many digits", file=file, line=line)
 
 
 def read_records(
@@ -116,6 +126,8 @@ def _record(
         ts = parse_time(raw_time)
     except ValueError as exc:
         raise bad(str(exc)) from None
+    except OverflowError:  # an integer too big for a float: far beyond year 9999
+        raise bad(f"time {raw_time!r} is out of range", TIME_RANGE_HINT) from None
     if not schema.MIN_TS <= ts <= schema.MAX_TS:
         raise bad(f"time {raw_time!r} is out of range", TIME_RANGE_HINT)
     raw_value = record["value"]
@@ -125,6 +137,8 @@ def _record(
         value = float(raw_value)
     except ValueError:
         raise bad(f"{raw_value!r} is not a number") from None
+    except OverflowError:  # an integer too big for a float: as infinite as 1e999
+        value = math.inf
     if not math.isfinite(value):
         raise bad(f"{raw_value!r} is not a finite number", FINITE_HINT)
     labels = record.get("labels") or {}
@@ -133,7 +147,9 @@ def _record(
     clean = {}
     for key, label in labels.items():
         if not key.strip():
-            raise bad("a label has an empty name", 'name every label, e.g. "labels": {"plan": "pro"}')
+            raise bad(
+                "a label has an empty name", 'name every label, e.g. "labels": {"plan": "pro"}'
+            )
         if label is None or label == "":
             continue
         if isinstance(label, bool) or not isinstance(label, str | int):

@@ -222,6 +222,41 @@ def test_bad_json_lines(tmp_path, db, cli, record, message):
     assert count_points(db) == 0
 
 
+def test_json_integers_too_big_for_a_float_are_input_errors(tmp_path, db, cli):
+    # Given JSON Lines whose time, then value, is an integer beyond any float
+    huge = 10**400
+    cases = [
+        ({"metric": "x", "time": huge, "value": 1}, f"time {huge} is out of range"),
+        ({"metric": "x", "time": T0, "value": huge}, f"{huge} is not a finite number"),
+    ]
+    for record, message in cases:
+        src = tmp_path / "big.jsonl"
+        src.write_text(
+            json.dumps({"metric": "x", "time": T0, "value": 1}) + "\n" + json.dumps(record)
+        )
+        # When importing it
+        code, _, err = cli("import", str(src), "--db", str(db))
+        # Then exit 2 naming the line, one line, nothing written
+        assert code == 2 and err.startswith(f"kpitui: {src}:2: {message}"), err
+        assert err.count("\n") == 1
+        assert count_points(db) == 0
+
+
+@pytest.mark.parametrize(("name", "line"), [("big.jsonl", 2), ("big.json", 3)])
+def test_json_integers_too_long_to_read_name_their_line(tmp_path, db, cli, name, line):
+    # Given a record whose time has more digits than Python turns into an int (4,300)
+    first = json.dumps({"metric": "x", "time": T0, "value": 1})
+    bad = '{"metric": "x", "time": ' + "1" * 5000 + ', "value": 1}'
+    text = f"{first}\n{bad}\n" if name.endswith("jsonl") else f"[\n{first},\n{bad}\n]\n"
+    src = tmp_path / name
+    src.write_text(text)
+    # When importing it
+    code, _, err = cli("import", str(src), "--db", str(db))
+    # Then exit 2 at the record's line, not a traceback
+    assert code == 2 and err.startswith(f"kpitui: {src}:{line}: a number has too many digits"), err
+    assert count_points(db) == 0
+
+
 def test_invalid_json_syntax_names_line_and_column(tmp_path, db, cli):
     src = tmp_path / "bad.jsonl"
     src.write_text('{"metric": "x", "time": 1, "value": 1}\n{"metric": "x",, }\n')

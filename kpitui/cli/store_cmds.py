@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 
 from kpitui import timeutil
@@ -187,8 +189,7 @@ def run_import(args: argparse.Namespace) -> int:
             result = import_file(writer, source, metric=args.metric, wide=args.wide, fmt=args.fmt)
     except KpituiError:
         if created:  # a failed import leaves no trace, not even an empty store
-            for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
-                leftover.unlink(missing_ok=True)
+            _remove_if_unused(path)
         raise
     unchanged = result.points - result.changed
     note = f"; {unchanged:,} already stored" if unchanged else ""
@@ -197,6 +198,24 @@ def run_import(args: argparse.Namespace) -> int:
         f" ({result.seconds:.2f} s{note})"
     )
     return 0
+
+
+def _remove_if_unused(path: Path) -> None:
+    """Delete the store a failed import created, unless another writer (a second import
+    started at the same moment) has it open or committed into it since: deleting it
+    then would lose that writer's points. SQLite removes the -wal file when the last
+    connection closes, so one left behind means the store is still open elsewhere."""
+    wal, shm = (path.with_name(path.name + s) for s in ("-wal", "-shm"))
+    if not path.exists() or wal.exists():
+        return
+    try:
+        with closing(sqlite3.connect(path)) as con:
+            used = con.execute("SELECT 1 FROM series LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return  # keep what cannot be read
+    if not used:
+        for leftover in (path, wal, shm):
+            leftover.unlink(missing_ok=True)
 
 
 # -- checkin --------------------------------------------------------------------------

@@ -377,3 +377,35 @@ def test_switching_to_the_csv_module_mid_file_loses_no_row(tmp_path, db, cli, mo
         (("label", "plain"),): float(sum(range(30))),
         (("label", "a, b"),): float(sum(range(30, 60))),
     }
+
+
+@pytest.mark.parametrize("still_open", [True, False])
+def test_a_failed_import_keeps_a_new_store_another_writer_used(
+    tmp_path, db, cli, monkeypatch, still_open
+):
+    # Given no store yet, and another writer that creates it and commits a point just
+    # after the import looked (two cron jobs started at the same moment)
+    from kpitui.cli import store_cmds
+    from kpitui.store import open_writer
+
+    others = []
+
+    def open_after_another_writer(path):
+        other = open_writer(path)
+        other.write_points([("signups", {}, T0, 7.0)])
+        others.append(other)
+        if not still_open:
+            other.close()
+        return open_writer(path)
+
+    monkeypatch.setattr(store_cmds, "open_writer", open_after_another_writer)
+    src = tmp_path / "bad.csv"
+    src.write_text(f"metric,time,value\nsignups,{T0 + 1},lots\n")
+    try:
+        # When the import fails on a bad line
+        code, _, err = cli("import", str(src), "--db", str(db))
+        # Then it says so, and the other writer's store and point are kept
+        assert code == 2 and f"{src}:2:" in err
+        assert count_points(db) == 1
+    finally:
+        others[0].close()

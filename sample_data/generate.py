@@ -47,13 +47,13 @@ import random
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 
 from kpitui.store import open_writer
+from kpitui.store.schema import DAY, HOUR
 from kpitui.store.writer import Writer
-
-DAY = 86400
-HOUR = 3600
+from kpitui.timeutil import quarter_containing
 
 SAMPLE_CHECKIN_KRS = ("launch-mobile-app", "hire-support-leads", "publish-case-studies")
 """Key-result ids that get manual check-ins in the sample store."""
@@ -169,12 +169,7 @@ def _nps_answer(rng: random.Random, f: float) -> int:
 
 def _checkins(end: int) -> list[tuple[str, int, float, str | None, str | None]]:
     """Weekly check-ins since the start of the UTC quarter holding `end`."""
-    from datetime import UTC, datetime
-
-    moment = datetime.fromtimestamp(end, UTC)
-    quarter_start = int(
-        datetime(moment.year, 3 * ((moment.month - 1) // 3) + 1, 1, tzinfo=UTC).timestamp()
-    )
+    quarter_start = quarter_containing(end, UTC).start_ts
     weeks = max(1, (end - quarter_start) // (7 * DAY))
     out: list[tuple[str, int, float, str | None, str | None]] = []
     for week in range(weeks + 1):

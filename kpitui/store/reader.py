@@ -72,7 +72,6 @@ class SqliteReader:
         self._changes = 0  # what data_version() returns: bumped on every change seen
         self._generation = 0  # bumped per connection: change tokens of another file are void
         self._percentile_hints: PercentileHints = {}
-        self._closed = False
         self._by_id: dict[int, Series] = {}
         self._by_metric: dict[str, list[Series]] = {}
         self._connect()
@@ -120,7 +119,6 @@ class SqliteReader:
 
     def close(self) -> None:
         with self._lock:
-            self._closed = True
             if self._con is not None:
                 self._con.close()
                 self._con = None
@@ -146,7 +144,7 @@ class SqliteReader:
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         """Run `query` in one read snapshot, with the series cache of that snapshot."""
         with self._lock:
-            if self._closed:
+            if self._con is None:  # only `close` leaves it unset
                 raise StoreError("the store reader is closed", file=self.path)
             try:
                 stat = os.stat(self._file)
@@ -154,7 +152,7 @@ class SqliteReader:
                 raise StoreError(
                     "the store file is gone", file=self.path, hint="was it moved or deleted?"
                 ) from None
-            if self._con is None or (stat.st_dev, stat.st_ino) != self._inode:
+            if (stat.st_dev, stat.st_ino) != self._inode:
                 self._connect()  # replaced by a new file (e.g. a rebuilt sample store)
             con = self._con
             assert con is not None

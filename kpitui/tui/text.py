@@ -9,29 +9,15 @@ in a label can neither style nor break the screen.
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 
 from kpitui.engine.board import STATE_GLYPHS, STATUS_GLYPHS
-
-# C0 controls (tab and newline included: a label is one line), DEL, C1 controls, and the
-# Unicode bidi overrides/isolates that can reorder what is displayed ("Trojan Source").
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    if char in _NAMED:
-        return _NAMED[char]
-    code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+from kpitui.literal import literal
 
 
 def safe_plain(s: object) -> str:
     """`s` as a plain string with control characters replaced by visible escapes."""
-    return _UNSAFE.sub(_escape, "" if s is None else str(s))
+    return literal(s)
 
 
 def safe_text(s: object, style: str = "") -> Text:

@@ -88,8 +88,6 @@ class LiveFeed:
             self._on_error = on_error
         if self._thread is not None:
             return
-        if self._step is None:
-            self._step = sample_data_module().feed_step
         self._thread = threading.Thread(target=self._run, name="kpitui-demo-feed", daemon=True)
         self._thread.start()
 
@@ -103,7 +101,9 @@ class LiveFeed:
         """Write one batch now (what the thread does every interval)."""
         from kpitui.store import open_writer
 
-        assert self._step is not None
+        if self._step is None:
+            # Loaded here, on the feed's thread: `start` runs on the app's UI thread.
+            self._step = sample_data_module().feed_step
         with open_writer(self.store_path) as writer:
             self._step(writer, self.clock.now(), self.rng)
         self.steps += 1

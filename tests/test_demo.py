@@ -119,3 +119,25 @@ def test_demo_builds_the_store_runs_the_app_with_the_feed_and_stops_it(tmp_path,
     assert app.store_path == tmp_path / "demo.db"
     assert isinstance(app.feed, demo.LiveFeed)
     assert app.feed._stop.is_set()  # stopped when the app returned
+
+
+def test_the_sample_feed_step_is_loaded_on_the_feed_thread_not_at_start(tmp_path, monkeypatch):
+    # Given a feed with the default (sample data) step, whose loading is recorded
+    loaded_on: list[threading.Thread] = []
+    written = threading.Event()
+
+    def feed_step(writer, now, rng):
+        written.set()
+
+    def sample_data_module():
+        loaded_on.append(threading.current_thread())
+        return types.SimpleNamespace(feed_step=feed_step)
+
+    monkeypatch.setattr(demo, "sample_data_module", sample_data_module)
+    feed = demo.LiveFeed(tmp_path / "metrics.db", clock=FixedClock(NOW), interval=0.01)
+    # When it starts (on the caller's thread, the app's UI thread)
+    feed.start()
+    assert written.wait(10)
+    feed.stop()
+    # Then the sample data was loaded once, on the feed's own thread, not the caller's
+    assert len(loaded_on) == 1 and loaded_on[0] is not threading.current_thread()

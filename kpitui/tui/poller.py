@@ -89,7 +89,6 @@ class Poller:
         self._store_signature: tuple[int, int, int] | None = None
         self._data_version: int | None = None
         self._spec_signature = _file_signature(Path(loaded.path))
-        self._spec_errors: tuple[str, ...] = ()
         self._evaluated_minute: int | None = None
         self._store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpitui-store")
 
@@ -133,17 +132,6 @@ class Poller:
         self._evaluated_minute = minute
         return PollResult(board=board, loaded=reloaded, spec_errors=spec_errors)
 
-    def evaluate_now(self) -> Board:
-        """One evaluation, waited for (snapshots and tests); raises when unreadable."""
-
-        def evaluate() -> Board:
-            error = self._ensure_reader()
-            if error is not None:
-                raise KpituiError(error)
-            return self._evaluate(self.loaded.dashboard, self._reader, self.as_of())
-
-        return self._store_thread.submit(evaluate).result()
-
     # -- the spec file ------------------------------------------------------------------
 
     def _check_spec(self) -> tuple[tuple[str, ...] | None, Any]:
@@ -162,22 +150,13 @@ class Poller:
         try:
             loaded = self._load_dashboard(path, known_metrics=known)
         except SpecErrors as exc:
-            return self._set_spec_errors(tuple(str(p) for p in exc.problems)), None
+            return tuple(str(p) for p in exc.problems), None
         except KpituiError as exc:
-            return self._set_spec_errors((str(exc),)), None
+            return (str(exc),), None
         except OSError as exc:
-            return self._set_spec_errors((f"{path}: cannot read it: {exc.strerror or exc}",)), None
+            return (f"{path}: cannot read it: {exc.strerror or exc}",), None
         self.loaded = loaded
-        self._spec_errors = ()
         return (), loaded
-
-    def _set_spec_errors(self, errors: tuple[str, ...]) -> tuple[str, ...]:
-        self._spec_errors = errors
-        return errors
-
-    @property
-    def spec_errors(self) -> tuple[str, ...]:
-        return self._spec_errors
 
     # -- the store ------------------------------------------------------------------------
 

@@ -230,10 +230,6 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
             if (widget := self.get_child_by_id_deep(dom_id)) is not None
         ]
 
-    def panel_of(self, widget: Widget) -> Panel | None:
-        entry = self._shown.get(widget.id or "")
-        return entry[0] if entry else None
-
 
 def _stretches(widget: Widget) -> bool:
     return any(widget.has_class(name) for name in STRETCH_CLASSES)

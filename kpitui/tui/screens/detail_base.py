@@ -20,9 +20,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from kpitui.engine.board import ChartView
-from kpitui.engine.detail import (
-    DetailNotFound,
-)
+from kpitui.engine.detail import DetailNotFound
 from kpitui.tui.text import safe_text
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"

@@ -152,6 +152,34 @@ async def test_r_refreshes_even_while_paused(tmp_path: Path):
         assert card(app, "churn").view.display == "2.5%"
 
 
+async def test_a_refresh_with_nothing_new_rebuilds_no_widget(tmp_path: Path, monkeypatch):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given the board on screen, and every page rebuild and card update counted
+        churn = card(app, "churn")
+        shown = churn.view
+        before = app.board
+        rebuilds: list[object] = []
+        real_build = app._build_pages
+
+        async def build_pages(board):  # type: ignore[no-untyped-def]
+            rebuilds.append(board)
+            await real_build(board)
+
+        monkeypatch.setattr(app, "_build_pages", build_pages)
+        shows: list[object] = []
+        monkeypatch.setattr(churn, "_show", shows.append)
+        # When r re-reads a store in which nothing changed
+        await pilot.press("r")
+        await settle(pilot)
+        # Then an equal board was evaluated and applied, yet no page was rebuilt and the
+        # card is the same widget, shown nothing new
+        assert app.board is not before and app.board == before
+        assert rebuilds == [] and shows == []
+        assert card(app, "churn") is churn and churn.view is shown
+
+
 async def test_a_state_change_flashes_logs_and_a_acknowledges_it(tmp_path: Path):
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:

@@ -165,10 +165,7 @@ class CachingReader:
         def fetch(start: int) -> dict[str, list[Bucket]]:
             return {"": self._reader.buckets(metric, labels, agg, start, hi, bucket)}
 
-        found = self._kept_buckets(None, metric, labels, agg, lo, hi, bucket, fetch)
-        if found is None:
-            return self._reader.buckets(metric, labels, agg, lo, hi, bucket)
-        return found.get("", [])
+        return self._kept_buckets(None, metric, labels, agg, lo, hi, bucket, fetch).get("", [])
 
     def buckets_by_label(
         self,
@@ -183,10 +180,7 @@ class CachingReader:
         def fetch(start: int) -> dict[str, list[Bucket]]:
             return self._reader.buckets_by_label(metric, labels, agg, start, hi, bucket, by)
 
-        found = self._kept_buckets(by, metric, labels, agg, lo, hi, bucket, fetch)
-        if found is None:
-            return self._reader.buckets_by_label(metric, labels, agg, lo, hi, bucket, by)
-        return found
+        return self._kept_buckets(by, metric, labels, agg, lo, hi, bucket, fetch)
 
     def _kept_buckets(
         self,
@@ -198,13 +192,13 @@ class CachingReader:
         hi: int,
         size: int,
         fetch: Callable[[int], dict[str, list[Bucket]]],
-    ) -> dict[str, list[Bucket]] | None:
-        """{group: buckets} from kept closed buckets and one fetch of the rest; None when
-        the query is not one to keep (the caller asks the store directly)."""
+    ) -> dict[str, list[Bucket]]:
+        """{group: buckets} from kept closed buckets and one `fetch(start)` of the rest;
+        a query not to keep is fetched whole."""
         if size <= 0 or hi < lo or (hi - lo) // size >= MAX_BUCKETS:
             # Bad arguments get the store's own answer; over MAX_BUCKETS buckets the
             # store may plan the whole range differently from a part of it.
-            return None
+            return fetch(lo)
         labels = labels or {}
         key: QueryKey = (split, metric, tuple(sorted(labels.items())), agg, size, lo % size)
         self.asked[key] = min(lo, self.asked.get(key, lo))

@@ -12,14 +12,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from kpitui import timeutil
 from kpitui.engine.board import ChartSeries, ChartView, KrStatus, KrView, ObjectiveView, RefLine
 from kpitui.engine.detail_kpi import DetailNotFound
 from kpitui.engine.evaluate import prepare
 from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource, presentation
-from kpitui.engine.okr import OkrEvaluator, kr_progress, okr_period, weighted_progress
+from kpitui.engine.okr import (
+    OkrEvaluator,
+    kr_metric_value,
+    kr_progress,
+    kr_start,
+    okr_period,
+    weighted_progress,
+)
 from kpitui.spec.models import Dashboard, KeyResult, Objective
 from kpitui.store.api import Checkin, StoreReader
 from kpitui.timeutil import Period, TimeRange
@@ -166,18 +173,7 @@ def _sampled_values(
     current: float | None = None
     for index, moment in enumerate(grid):
         if index in picked:
-            if kr.agg == "last":
-                reading = source.read(kr.metric, kr.labels, "last", None, moment, want_time=False)
-            else:
-                reading = source.read(
-                    kr.metric,
-                    kr.labels,
-                    kr.agg,
-                    TimeRange(period.start_ts, moment),
-                    moment,
-                    want_time=False,
-                )
-            current = reading.value
+            current = kr_metric_value(source, kr, period, moment)
         values.append(current)
     return values
 
@@ -219,26 +215,18 @@ def find_node(spec: Dashboard, kind: str, node_id: str) -> tuple[Objective, KeyR
     return found
 
 
-def _kr_start(kr: KeyResult) -> float | None:
-    # The board's rule: an increase/decrease without a start starts from 0.
-    if kr.start is None and kr.effective_kind in ("increase", "decrease"):
-        return 0.0
-    return kr.start
-
-
 class _History:
     """Progress histories on one grid, one set of store queries per key result."""
 
-    def __init__(self, source: MetricSource, period: Period, grid: list[int], as_of: int):
-        self.source, self.period, self.grid, self.as_of = source, period, grid, as_of
+    def __init__(self, evaluator: OkrEvaluator, grid: list[int]):
+        # The board's evaluator: its check-ins, asked for the board's numbers, are reused.
+        self.evaluator, self.grid = evaluator, grid
         self.values: dict[str, list[float | None]] = {}
-        self.checkins: dict[str, list[Checkin]] = {}
 
     def kr_raw(self, kr: KeyResult) -> list[float | None]:
-        if kr.id not in self.checkins:
-            self.checkins[kr.id] = self.source.reader.checkins(kr.id, at=self.as_of)
-        start = _kr_start(kr)
-        values = kr_values(kr, self.source, self.period, self.grid, start, self.checkins[kr.id])
+        ev = self.evaluator
+        start = kr_start(kr)
+        values = kr_values(kr, ev.source, ev.period, self.grid, start, ev.checkins(kr.id))
         self.values[kr.id] = values
         return progress_series(kr.effective_kind, start, kr.target, kr.done, values)
 
@@ -287,15 +275,37 @@ def kr_detail(
     period = okr_period(spec, as_of, tz)
     evaluator = OkrEvaluator(spec, source, as_of, period)
     grid = day_grid(period, as_of)
-    history = _History(source, period, grid, as_of)
+    history = _History(evaluator, grid)
     expected = period.expected_progress(as_of)
-    common = {
-        "as_of": as_of,
-        "period_start": period.start_ts,
-        "period_end": period.end_ts,
-        "period_label": period.label(),
-        "expected": expected,
-    }
+    node_kind: NodeKind = "objective" if kr is None else "kr"
+
+    def detail(
+        node: Objective | KeyResult,
+        progress: float | None,
+        progress_raw: float | None,
+        status: KrStatus,
+        history_progress: Sequence[float | None],
+        **rest: Any,
+    ) -> KrDetail:
+        """The fields every node's detail has, and `rest`."""
+        return KrDetail(
+            kind=node_kind,
+            id=node.id,
+            title=node.title,
+            owner=node.owner,
+            as_of=as_of,
+            period_start=period.start_ts,
+            period_end=period.end_ts,
+            period_label=period.label(),
+            expected=expected,
+            progress=progress,
+            progress_raw=progress_raw,
+            status=status,
+            gap=None if progress is None else expected - progress,
+            history=history_chart(node.id, grid, history_progress, period),
+            **rest,
+        )
+
     if kr is not None:
         view = evaluator.key_result(kr)
         fmt = _kr_format(spec, kr)
@@ -305,22 +315,17 @@ def kr_detail(
         checkins: tuple[Checkin, ...] = ()
         try:
             progress = history.kr_raw(kr)
-            checkins = tuple(reversed(history.checkins[kr.id]))
+            checkins = tuple(reversed(evaluator.checkins(kr.id)))
             if not kr.manual:
                 metric_chart = _value_chart(kr, grid, history.values[kr.id], fmt[0])
         except EVALUATION_FAILURES as exc:
             error = error or str(exc) or exc.__class__.__name__
-        return KrDetail(
-            kind="kr",
-            id=kr.id,
-            title=kr.title,
-            owner=kr.owner,
-            **common,
-            progress=view.progress,
-            progress_raw=view.progress_raw,
-            status=view.status,
-            gap=None if view.progress is None else expected - view.progress,
-            history=history_chart(kr.id, grid, progress, period),
+        return detail(
+            kr,
+            view.progress,
+            view.progress_raw,
+            view.status,
+            progress,
             kr=view,
             checkins=checkins,
             metric_chart=metric_chart,
@@ -354,17 +359,12 @@ def kr_detail(
         NodeRow("objective", c.id, c.title, c.owner, c.progress, c.progress, c.status)
         for c in view_o.children
     )
-    return KrDetail(
-        kind="objective",
-        id=objective.id,
-        title=objective.title,
-        owner=objective.owner,
-        **common,
-        progress=view_o.progress,
-        progress_raw=view_o.progress,
-        status=view_o.status,
-        gap=None if view_o.progress is None else expected - view_o.progress,
-        history=history_chart(objective.id, grid, rolled, period),
+    return detail(
+        objective,
+        view_o.progress,
+        view_o.progress,
+        view_o.status,
+        rolled,
         objective=view_o,
         children=children,
         format="percent",

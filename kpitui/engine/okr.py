@@ -14,6 +14,7 @@ from kpitui import timeutil
 from kpitui.engine.board import STATUS_RANK, KrStatus, KrView, ObjectiveView
 from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource
 from kpitui.spec.models import Dashboard, KeyResult, Objective
+from kpitui.store.api import Checkin
 from kpitui.timeutil import Period, TimeRange
 
 ON_TRACK_GAP = 0.15
@@ -57,6 +58,25 @@ def kr_progress(
     else:
         raw = (current - begin) / (target - begin)
     return raw, min(1.0, max(0.0, raw))
+
+
+def kr_start(kr: KeyResult) -> float | None:
+    """The key result's start: an increase or decrease without one starts from 0."""
+    if kr.start is None and kr.effective_kind in ("increase", "decrease"):
+        return 0.0
+    return kr.start
+
+
+def kr_metric_value(source: MetricSource, kr: KeyResult, period: Period, at: int) -> float | None:
+    """A metric key result's current value as it reads at `at` (SPEC §3 OKRs)."""
+    assert kr.metric is not None
+    if kr.agg == "last":
+        # A stock such as MRR: its latest value, however old.
+        return source.read(kr.metric, kr.labels, "last", None, at, want_time=False).value
+    if at < period.start_ts:
+        return None  # nothing of the period has happened yet
+    rng = TimeRange(period.start_ts, at)
+    return source.read(kr.metric, kr.labels, kr.agg, rng, at, want_time=False).value
 
 
 def kr_status(kind: str, progress: float | None, expected: float, period: Period, as_of: int) -> KrStatus:
@@ -104,6 +124,13 @@ class OkrEvaluator:
         self.period = period
         self.expected = period.expected_progress(as_of)
         self.default_checkin_every = spec.checkin_every
+        self._checkins: dict[str, list[Checkin]] = {}
+
+    def checkins(self, kr_id: str) -> list[Checkin]:
+        """The key result's check-ins at or before as-of, oldest first (asked once)."""
+        if kr_id not in self._checkins:
+            self._checkins[kr_id] = self.source.reader.checkins(kr_id, at=self.as_of)
+        return self._checkins[kr_id]
 
     def objectives(self) -> tuple[ObjectiveView, ...]:
         return tuple(self.objective(o) for o in self.spec.okrs)
@@ -126,13 +153,11 @@ class OkrEvaluator:
 
     def key_result(self, kr: KeyResult) -> KrView:
         kind = kr.effective_kind
-        start = kr.start
-        if start is None and kind in ("increase", "decrease"):
-            start = 0.0
+        start = kr_start(kr)
         current = confidence = last_checkin_at = error = None
         checkin_due = False
         try:
-            checkins = self.source.reader.checkins(kr.id, at=self.as_of)
+            checkins = self.checkins(kr.id)
             latest = checkins[-1] if checkins else None
             if latest is not None:
                 confidence, last_checkin_at = latest.confidence, latest.ts
@@ -140,7 +165,7 @@ class OkrEvaluator:
                 current = latest.value if latest is not None else start
                 checkin_due = self._checkin_due(kr, last_checkin_at)
             else:
-                current = self._metric_value(kr)
+                current = kr_metric_value(self.source, kr, self.period, self.as_of)
         except EVALUATION_FAILURES as exc:
             error = str(exc) or exc.__class__.__name__
             current = None
@@ -163,16 +188,6 @@ class OkrEvaluator:
             weight=kr.weight,
             error=error,
         )
-
-    def _metric_value(self, kr: KeyResult) -> float | None:
-        assert kr.metric is not None
-        if kr.agg == "last":
-            # A stock such as MRR: its latest value, however old.
-            return self.source.read(kr.metric, kr.labels, "last", None, self.as_of, want_time=False).value
-        if self.as_of < self.period.start_ts:
-            return None  # nothing of the period has happened yet
-        rng = TimeRange(self.period.start_ts, self.as_of)
-        return self.source.read(kr.metric, kr.labels, kr.agg, rng, self.as_of, want_time=False).value
 
     def _checkin_due(self, kr: KeyResult, last_checkin_at: int | None) -> bool:
         every = kr.checkin_every or self.default_checkin_every

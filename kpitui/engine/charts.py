@@ -28,13 +28,15 @@ def reference_kpi(chart: Chart, kpis: Sequence[KpiView]) -> KpiView | None:
             continue
         if kpi.target is None and kpi.warn is None and kpi.crit is None:
             continue
-        if kpi.agg in ("sum", "count") and not _same_span(kpi.window, bucket):
+        if kpi.agg in ("sum", "count") and not same_span(kpi.window, bucket):
             continue
         return kpi
     return None
 
 
-def _same_span(window: str | None, bucket: int) -> bool:
+def same_span(window: str | None, bucket: int) -> bool:
+    """Whether a value over `window` is on the scale of one `bucket` (a rolling window
+    exactly one bucket long)."""
     if window is None or timeutil.is_calendar_window(window):
         return False
     return timeutil.parse_duration(window) == bucket

@@ -15,11 +15,12 @@ from typing import Literal
 
 from kpitui import timeutil
 from kpitui.engine.board import ChartSeries, ChartView, KpiView, KrStatus
-from kpitui.engine.charts import ref_lines
+from kpitui.engine.charts import ref_lines, same_span
 from kpitui.engine.evaluate import prepare
 from kpitui.engine.kpi import (
     EVALUATION_FAILURES,
     MetricSource,
+    change,
     current_range,
     evaluate_kpi,
     presentation,
@@ -162,28 +163,24 @@ def step_bucket(current: int, direction: int) -> int:
     return coarser[0] if coarser else max(current, BUCKET_LADDER[-1])
 
 
-def first_point_ts(
-    reader: StoreReader,
-    source: MetricSource,
-    metric: str,
-    labels: Mapping[str, str],
-    _seen: frozenset[str] = frozenset(),
-) -> int | None:
+def first_point_ts(source: MetricSource, metric: str, labels: Mapping[str, str]) -> int | None:
     """The oldest point of the selected series (for derived metrics: of any operand)."""
-    formula = source.formula(metric)
-    if formula is not None:
-        if metric in _seen:
-            return None
-        firsts = [
-            first_point_ts(reader, source, name, labels, _seen | {metric}) for name in formula.names
-        ]
-        found = [f for f in firsts if f is not None]
-        return min(found) if found else None
+    stored: set[str] = set()
+
+    def operands(name: str, seen: frozenset[str]) -> None:
+        formula = source.formula(name)
+        if formula is None:
+            stored.add(name)
+        elif name not in seen:
+            for operand in formula.names:
+                operands(operand, seen | {name})
+
+    operands(metric, frozenset())
     want = set(labels.items())
     firsts = [
         s.first_ts
-        for s in reader.stats()
-        if s.series.metric == metric and want <= set(s.series.labels.items())
+        for s in source.reader.stats()  # one question, however many operands
+        if s.series.metric in stored and want <= set(s.series.labels.items())
     ]
     return min(firsts) if firsts else None
 
@@ -254,53 +251,46 @@ def kpi_detail(
         "formula": spec.metrics[kpi.metric].formula if derived else None,
         "compare_label": compare_label(kpi),
     }
+    chart_base = {"id": f"kpi-{kpi.id}", "window": range_key, "format": shown.format}
+    error = None
     try:
-        first = first_point_ts(reader, source, kpi.metric, labels) if range_key == "all" else None
+        first = first_point_ts(source, kpi.metric, labels) if range_key == "all" else None
         rng = range_of(range_key, as_of, first)
         chosen = auto_bucket(rng.seconds) if bucket is None else usable_bucket(bucket, rng.seconds)
         chart_rng = timeutil.bucket_aligned(rng, chosen, tz, widen=True)
         points = source.buckets(kpi.metric, labels, kpi.agg, chart_rng, chosen)
         name = kpi.metric if label_filter is None else f"{label_filter[0]}={label_filter[1]}"
         chart = ChartView(
-            id=f"kpi-{kpi.id}",
+            **chart_base,
             title=f"{kpi.metric} · {kpi.agg} per {timeutil.format_duration(chosen)}",
-            window=range_key,
             bucket=chosen,
             series=(ChartSeries(name, tuple(points)),),
             ref_lines=chart_ref_lines(kpi, view, derived, chosen),
-            format=shown.format,
         )
         stats = range_stats(reader, source, kpi, labels, rng, points, derived)
-        latest = source.read(kpi.metric, labels, "last", None, as_of).newest
+        if label_filter is None and view.window is None and view.state != "error":
+            latest = view.last_at  # the board asked the very same question
+        else:
+            latest = source.read(kpi.metric, labels, "last", None, as_of).newest
         breakdowns = () if derived else label_breakdowns(reader, kpi, as_of, tz, chart_rng, chosen)
         out_of_scale = None
         if kpi.agg in ("nps", "csat") and not derived:
             out_of_scale = reader.out_of_scale(kpi.metric, labels, kpi.agg, rng.lo, rng.hi)
         uses = key_results_using(spec, source, kpi.metric, as_of, tz)
     except EVALUATION_FAILURES as exc:
+        error = str(exc) or exc.__class__.__name__
         rng = range_of(range_key if range_key in RANGE_SECONDS else "30d", as_of, None)
-        size = bucket or auto_bucket(rng.seconds)
+        chosen = bucket or auto_bucket(rng.seconds)
         chart = ChartView(
-            id=f"kpi-{kpi.id}",
+            **chart_base,
             title=kpi.metric,
-            window=range_key,
-            bucket=size,
+            bucket=chosen,
             series=(),
             ref_lines=ref_lines(view),
-            format=shown.format,
-            error=str(exc) or exc.__class__.__name__,
+            error=error,
         )
-        return KpiDetail(
-            **base,
-            range=rng,
-            bucket=size,
-            bucket_auto=bucket is None,
-            chart=chart,
-            stats=RangeStats(None, None, None, None, None, 0),
-            last_at=None,
-            age=None,
-            error=str(exc) or exc.__class__.__name__,
-        )
+        stats = RangeStats(None, None, None, None, None, 0)
+        latest, breakdowns, out_of_scale, uses = None, (), None, ()
     return KpiDetail(
         **base,
         range=rng,
@@ -313,6 +303,7 @@ def kpi_detail(
         breakdowns=breakdowns,
         out_of_scale=out_of_scale,
         key_results=uses,
+        error=error,
     )
 
 
@@ -323,14 +314,7 @@ def chart_ref_lines(kpi: Kpi, view: KpiView, derived: bool, bucket: int) -> tupl
     6-hour buckets it would sit far above every point and say nothing. Ratios (derived
     metrics) and stock or average aggs compare at any bucket size.
     """
-    if derived or kpi.agg not in ("sum", "count"):
-        return ref_lines(view)
-    window = kpi.effective_window
-    if (
-        window is not None
-        and not timeutil.is_calendar_window(window)
-        and timeutil.parse_duration(window) == bucket
-    ):
+    if derived or kpi.agg not in ("sum", "count") or same_span(kpi.effective_window, bucket):
         return ref_lines(view)
     return ()
 
@@ -404,7 +388,7 @@ def label_breakdowns(
         rows = []
         for value in sorted(set(now) | set(sparks), key=lambda v: (-(now.get(v) or 0.0), v)):
             cur, prev = now.get(value), before.get(value)
-            delta = None if cur is None or prev is None else cur - prev
+            delta, delta_pct = change(cur, prev)
             rows.append(
                 LabelRow(
                     key=key,
@@ -417,7 +401,7 @@ def label_breakdowns(
                     ),
                     previous=prev,
                     delta=delta,
-                    delta_pct=None if delta is None or not prev else delta / abs(prev),
+                    delta_pct=delta_pct,
                     spark=tuple(b.value for b in sparks.get(value, ())),
                 )
             )

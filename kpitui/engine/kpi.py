@@ -119,20 +119,9 @@ class MetricSource:
         agg: str,
         rng: TimeRange,
         bucket: int,
-        _seen: frozenset[str] = frozenset(),
     ) -> list[tuple[int, float]]:
         """(bucket start, value) oldest first; derived metrics combine operands per bucket."""
-        formula = self.formula(metric)
-        if formula is None:
-            found = self.reader.buckets(metric, labels, agg, rng.lo, rng.hi, bucket)
-            return [(b.start, b.value) for b in found]
-        if metric in _seen:
-            raise FormulaProblem(f"derived metric {metric!r} refers to itself")
-        operands = {
-            name: dict(self.buckets(name, labels, agg, rng, bucket, _seen | {metric}))
-            for name in sorted(formula.names)
-        }
-        return _combine(formula, operands)
+        return self._grouped(metric, labels, agg, rng, bucket, None).get("", [])
 
     def buckets_by_label(
         self,
@@ -143,12 +132,33 @@ class MetricSource:
         bucket: int,
         by: str,
     ) -> dict[str, list[tuple[int, float]]]:
+        """Like `buckets`, one row per value of label `by` (series without it: "")."""
+        return self._grouped(metric, labels, agg, rng, bucket, by)
+
+    def _grouped(
+        self,
+        metric: str,
+        labels: Mapping[str, str],
+        agg: str,
+        rng: TimeRange,
+        bucket: int,
+        by: str | None,
+        _seen: frozenset[str] = frozenset(),
+    ) -> dict[str, list[tuple[int, float]]]:
+        """{group: buckets}; one group "" when not split."""
         formula = self.formula(metric)
         if formula is None:
-            found = self.reader.buckets_by_label(metric, labels, agg, rng.lo, rng.hi, bucket, by)
+            if by is None:
+                found = {"": self.reader.buckets(metric, labels, agg, rng.lo, rng.hi, bucket)}
+            else:
+                found = self.reader.buckets_by_label(
+                    metric, labels, agg, rng.lo, rng.hi, bucket, by
+                )
             return {k: [(b.start, b.value) for b in v] for k, v in found.items()}
+        if metric in _seen:
+            raise FormulaProblem(f"derived metric {metric!r} refers to itself")
         per_operand = {
-            name: self.buckets_by_label(name, labels, agg, rng, bucket, by)
+            name: self._grouped(name, labels, agg, rng, bucket, by, _seen | {metric})
             for name in sorted(formula.names)
         }
         keys = sorted({k for split in per_operand.values() for k in split})
@@ -222,6 +232,12 @@ def threshold_band(
         met = value <= target if direction == "down" else value >= target
         return "ok" if met else "warn"
     return "neutral"
+
+
+def change(value: float | None, previous: float | None) -> tuple[float | None, float | None]:
+    """(delta, delta as a share of |previous|); None where it cannot be told."""
+    delta = None if value is None or previous is None else value - previous
+    return delta, None if delta is None or previous == 0 else delta / abs(previous)
 
 
 def delta_good(delta: float | None, direction: str) -> bool | None:
@@ -307,8 +323,7 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
         return KpiView(**base, value=None, display=fmt(None), state="error", band="no_data", error=reason)
 
     value = current.value
-    delta = None if value is None or previous is None else value - previous
-    delta_pct = None if delta is None or previous == 0 else delta / abs(previous)
+    delta, delta_pct = change(value, previous)
     band = threshold_band(value, kpi.direction, target, warn, crit)
     state: State = band
     age = None if current.newest is None else as_of - current.newest

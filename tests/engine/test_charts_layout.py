@@ -66,6 +66,23 @@ def test_chart_of_a_derived_metric_and_its_format():
     assert chart.format == "percent"
 
 
+def test_split_chart_of_a_derived_metric_that_refers_to_itself_shows_error():
+    # Given a derived metric whose formula names itself (a spec built without `check`)
+    reader = FakeReader([("mrr", {"plan": "pro"}, AS_OF - HOUR, 5)])
+    # When a chart splits it by a label
+    board = board_of(
+        reader,
+        metrics={"loop": {"formula": "loop + mrr"}},
+        charts=[
+            {"id": "c", "metrics": ["loop"], "split_by": "plan", "window": "1d", "bucket": "1d"}
+        ],
+    )
+    # Then the chart shows the reason instead of recursing without end
+    chart = board.chart("c")
+    assert chart.series == ()
+    assert "refers to itself" in (chart.error or "")
+
+
 def test_chart_buckets_are_widened_to_at_most_1000():
     board = board_of(FakeReader(), charts=[{"id": "c", "metrics": ["m"], "window": "365d", "bucket": "1m"}])
     chart = board.chart("c")

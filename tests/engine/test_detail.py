@@ -611,3 +611,44 @@ def test_unknown_node_is_reported(reader_of):
         kr_detail(spec_of(okrs=MANUAL_OKRS), reader_of(), "kr", "nope", AS_OF)
     with pytest.raises(DetailNotFound):
         kr_detail(spec_of(okrs=MANUAL_OKRS), reader_of(), "objective", "nps-score", AS_OF)
+
+
+def test_kr_detail_asks_for_each_key_results_checkins_once():
+    from tests.engine.fakes import FakeReader
+
+    # Given an objective with two manual key results, and a reader that counts questions
+    reader = FakeReader()
+    reader.add_checkin("nps-score", parse_time("2026-10-15T09:00:00Z"), 20.0)
+    okrs = [
+        {
+            "id": "delight",
+            "title": "Delight users",
+            "key_results": [
+                {"id": "nps-score", "title": "NPS to 50", "start": 10, "target": 50},
+                {"id": "csat", "title": "CSAT to 0.9", "start": 0.5, "target": 0.9},
+            ],
+        }
+    ]
+    # When the objective's and one key result's details are read
+    objective = kr_detail(spec_of(okrs=okrs), reader, "objective", "delight", AS_OF)
+    objective_calls = reader.calls["checkins"]
+    kr = kr_detail(spec_of(okrs=okrs), reader, "kr", "nps-score", AS_OF)
+    # Then the board's numbers and the history share one read of each key result's check-ins
+    assert objective_calls == 2
+    assert reader.calls["checkins"] - objective_calls == 1
+    assert objective.progress == pytest.approx((0.25 + 0.0) / 2)
+    assert kr.history.series[0].points[-1] == (AS_OF, pytest.approx(0.25))
+
+
+def test_kpi_detail_of_a_stock_asks_for_its_latest_point_once():
+    from tests.engine.fakes import FakeReader
+
+    # Given a stock KPI (latest value, no window) and a reader that counts questions
+    reader = FakeReader([("mrr", {}, AS_OF - 3 * HOUR, 900.0), ("mrr", {}, AS_OF - DAY, 800.0)])
+    spec = spec_of(kpis=[{"id": "mrr", "metric": "mrr", "agg": "last", "compare": "none"}])
+    # When its detail is read
+    detail = kpi_detail(spec, reader, "mrr", AS_OF)
+    # Then the card's value and the detail's "last point" come from one `last` question
+    assert detail.kpi.window is None
+    assert reader.calls["last"] == 1
+    assert (detail.kpi.value, detail.last_at, detail.age) == (900.0, AS_OF - 3 * HOUR, 3 * HOUR)

@@ -84,7 +84,9 @@ def parse_duration(text: str) -> int:
     """`90s`, `15m`, `12h`, `7d`, `2w`, or combined `1h30m` → seconds."""
     raw = str(text).strip().lower()
     if not _DURATION_RE.match(raw):
-        raise ValueError(f"{text!r} is not a duration: use a number and a unit, e.g. 30s, 15m, 12h, 7d, 2w")
+        raise ValueError(
+            f"{text!r} is not a duration: use a number and a unit, e.g. 30s, 15m, 12h, 7d, 2w"
+        )
     seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART_RE.findall(raw))
     if seconds <= 0:
         raise ValueError(f"{text!r} is not a positive duration")

@@ -17,22 +17,55 @@ from kpitui.report import (
 from tests.engine.conftest import AS_OF, DAY, HOUR, board_of
 from tests.engine.fakes import FakeReader
 
-KPI_KEYS = {"id", "title", "metric", "value", "display", "state", "target", "previous", "delta",
-            "delta_pct", "last_at"}
-OBJECTIVE_KEYS = {"id", "title", "owner", "progress", "expected", "status", "key_results", "children"}
-KR_KEYS = {"id", "title", "kind", "start", "target", "current", "progress_raw", "progress", "status",
-           "confidence", "checkin_due"}
+KPI_KEYS = {
+    "id",
+    "title",
+    "metric",
+    "value",
+    "display",
+    "state",
+    "target",
+    "previous",
+    "delta",
+    "delta_pct",
+    "last_at",
+}
+OBJECTIVE_KEYS = {
+    "id",
+    "title",
+    "owner",
+    "progress",
+    "expected",
+    "status",
+    "key_results",
+    "children",
+}
+KR_KEYS = {
+    "id",
+    "title",
+    "kind",
+    "start",
+    "target",
+    "current",
+    "progress_raw",
+    "progress",
+    "status",
+    "confidence",
+    "checkin_due",
+}
 
 
 @pytest.fixture
 def board():
-    reader = FakeReader([
-        ("mrr", {}, AS_OF - 2 * DAY, 1000),
-        ("mrr", {}, AS_OF - HOUR, 1050),
-        ("churn", {}, AS_OF - 3 * HOUR, 0.09),
-        ("signups", {}, AS_OF - DAY, 40),
-        ("signups", {}, AS_OF - 8 * DAY, 50),
-    ])
+    reader = FakeReader(
+        [
+            ("mrr", {}, AS_OF - 2 * DAY, 1000),
+            ("mrr", {}, AS_OF - HOUR, 1050),
+            ("churn", {}, AS_OF - 3 * HOUR, 0.09),
+            ("signups", {}, AS_OF - DAY, 40),
+            ("signups", {}, AS_OF - 8 * DAY, 50),
+        ]
+    )
     reader.add_checkin("ship", AS_OF - 10 * DAY, 4, "at_risk")
     return board_of(
         reader,
@@ -40,23 +73,49 @@ def board():
         checkin_every="7d",
         kpis=[
             {"metric": "signups", "agg": "sum", "window": "7d", "target": 45},
-            {"metric": "churn", "direction": "down", "format": "percent", "warn": 0.05, "crit": 0.08,
-             "stale_after": "1h"},
-            {"metric": "mrr", "title": "MRR 💰 [plan=$pro]", "north_star": True, "format": "currency",
-             "currency": "USD", "target": 1200, "warn": "90%", "crit": "80%"},
+            {
+                "metric": "churn",
+                "direction": "down",
+                "format": "percent",
+                "warn": 0.05,
+                "crit": 0.08,
+                "stale_after": "1h",
+            },
+            {
+                "metric": "mrr",
+                "title": "MRR 💰 [plan=$pro]",
+                "north_star": True,
+                "format": "currency",
+                "currency": "USD",
+                "target": 1200,
+                "warn": "90%",
+                "crit": "80%",
+            },
             {"metric": "nothing"},
         ],
-        okrs=[{
-            "title": "Grow revenue",
-            "owner": "Ana",
-            "key_results": [
-                {"title": "MRR to 2000", "metric": "mrr", "start": 1000, "target": 2000},
-                {"id": "ship", "title": "Ship it", "start": 0, "target": 10, "owner": "Bo"},
-            ],
-            "children": [{"title": "Retain", "key_results": [
-                {"title": "Churn under 10%", "metric": "churn", "kind": "maintain_below", "target": 0.1},
-            ]}],
-        }],
+        okrs=[
+            {
+                "title": "Grow revenue",
+                "owner": "Ana",
+                "key_results": [
+                    {"title": "MRR to 2000", "metric": "mrr", "start": 1000, "target": 2000},
+                    {"id": "ship", "title": "Ship it", "start": 0, "target": 10, "owner": "Bo"},
+                ],
+                "children": [
+                    {
+                        "title": "Retain",
+                        "key_results": [
+                            {
+                                "title": "Churn under 10%",
+                                "metric": "churn",
+                                "kind": "maintain_below",
+                                "target": 0.1,
+                            },
+                        ],
+                    }
+                ],
+            }
+        ],
     )
 
 
@@ -83,20 +142,40 @@ def test_json_values(board):
     assert [k["id"] for k in data["kpis"]] == ["mrr", "signups", "churn", "nothing"]
     mrr, signups, churn, nothing = data["kpis"]
     assert mrr == {
-        "id": "mrr", "title": "MRR 💰 [plan=$pro]", "metric": "mrr", "value": 1050.0,
-        "display": "$1,050.00", "state": "warn", "target": 1200.0, "previous": 1000.0,
-        "delta": 50.0, "delta_pct": 0.05, "last_at": "2026-11-24T11:00:00Z",
+        "id": "mrr",
+        "title": "MRR 💰 [plan=$pro]",
+        "metric": "mrr",
+        "value": 1050.0,
+        "display": "$1,050.00",
+        "state": "warn",
+        "target": 1200.0,
+        "previous": 1000.0,
+        "delta": 50.0,
+        "delta_pct": 0.05,
+        "last_at": "2026-11-24T11:00:00Z",
     }
     assert (signups["value"], signups["previous"], signups["delta_pct"]) == (40, 50, -0.2)
     assert (churn["state"], churn["previous"]) == ("stale", None)
     assert nothing == {
-        "id": "nothing", "title": "nothing", "metric": "nothing", "value": None, "display": "—",
-        "state": "no_data", "target": None, "previous": None, "delta": None, "delta_pct": None,
+        "id": "nothing",
+        "title": "nothing",
+        "metric": "nothing",
+        "value": None,
+        "display": "—",
+        "state": "no_data",
+        "target": None,
+        "previous": None,
+        "delta": None,
+        "delta_pct": None,
         "last_at": None,
     }
     objective = data["okrs"][0]
     mrr_kr, ship = objective["key_results"]
-    assert (mrr_kr["progress_raw"], mrr_kr["current"], mrr_kr["kind"]) == (pytest.approx(0.05), 1050, "increase")
+    assert (mrr_kr["progress_raw"], mrr_kr["current"], mrr_kr["kind"]) == (
+        pytest.approx(0.05),
+        1050,
+        "increase",
+    )
     assert (ship["current"], ship["confidence"], ship["checkin_due"]) == (4, "at_risk", True)
     assert objective["children"][0]["key_results"][0]["progress"] == 1.0
 
@@ -189,11 +268,13 @@ def test_text_of_an_empty_board():
 
 def test_json_numbers_carry_no_float_noise():
     # Given MRR of three plans whose float sum is 175161.19999999998
-    reader = FakeReader([
-        ("mrr", {"plan": "c"}, AS_OF - HOUR, 95_160.3),
-        ("mrr", {"plan": "b"}, AS_OF - HOUR, 61_000.6),
-        ("mrr", {"plan": "a"}, AS_OF - HOUR, 19_000.3),
-    ])
+    reader = FakeReader(
+        [
+            ("mrr", {"plan": "c"}, AS_OF - HOUR, 95_160.3),
+            ("mrr", {"plan": "b"}, AS_OF - HOUR, 61_000.6),
+            ("mrr", {"plan": "a"}, AS_OF - HOUR, 19_000.3),
+        ]
+    )
     board = board_of(reader, kpis=[{"metric": "mrr"}])
     assert board.kpis[0].value != 175_161.2  # the float sum itself is noisy
     # Then the JSON says 175161.2

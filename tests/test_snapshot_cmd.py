@@ -108,18 +108,33 @@ def test_json_snapshot_values_and_states(board_dir, capsys):
     assert data["as_of"] == "2026-11-24T12:00:00Z"
     kpis = {k["id"]: k for k in data["kpis"]}
     assert list(kpis) == ["mrr", "signups", "conversion", "churn_rate"]
-    assert (kpis["mrr"]["value"], kpis["mrr"]["display"], kpis["mrr"]["state"]) == (11500, "$11,500.00", "warn")
+    assert (kpis["mrr"]["value"], kpis["mrr"]["display"], kpis["mrr"]["state"]) == (
+        11500,
+        "$11,500.00",
+        "warn",
+    )
     assert (kpis["mrr"]["previous"], kpis["mrr"]["delta"]) == (7000, 4500)
-    assert (kpis["signups"]["value"], kpis["signups"]["previous"], kpis["signups"]["state"]) == (700, 560, "ok")
+    assert (kpis["signups"]["value"], kpis["signups"]["previous"], kpis["signups"]["state"]) == (
+        700,
+        560,
+        "ok",
+    )
     assert kpis["signups"]["delta_pct"] == pytest.approx(0.25)
     assert kpis["conversion"]["value"] == pytest.approx(0.2)
     assert (kpis["conversion"]["display"], kpis["conversion"]["state"]) == ("20.0%", "warn")
     assert kpis["conversion"]["previous"] == pytest.approx(70 / 560)
-    assert (kpis["churn_rate"]["state"], kpis["churn_rate"]["last_at"]) == ("ok", "2026-11-24T10:00:00Z")
+    assert (kpis["churn_rate"]["state"], kpis["churn_rate"]["last_at"]) == (
+        "ok",
+        "2026-11-24T10:00:00Z",
+    )
     objective = data["okrs"][0]
     mrr_kr, pricing = objective["key_results"]
     assert (mrr_kr["current"], mrr_kr["progress"]) == (11500, pytest.approx(0.3))
-    assert (pricing["current"], pricing["confidence"], pricing["checkin_due"]) == (4, "on_track", False)
+    assert (pricing["current"], pricing["confidence"], pricing["checkin_due"]) == (
+        4,
+        "on_track",
+        False,
+    )
     assert objective["owner"] == "Ana"
 
 
@@ -211,7 +226,9 @@ def test_db_option_overrides_the_spec_store(board_dir, capsys):
     assert kpis[1]["state"] == "no_data"
 
 
-def test_spec_in_another_directory_uses_its_own_store(board_dir, tmp_path_factory, monkeypatch, capsys):
+def test_spec_in_another_directory_uses_its_own_store(
+    board_dir, tmp_path_factory, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
     assert snapshot(str(board_dir / "dashboard.yaml"), "--format", "json", "--as-of", AS_OF) == 0
     assert json.loads(capsys.readouterr().out)["kpis"][0]["value"] == 11500
@@ -261,7 +278,12 @@ def test_svg_is_rendered_by_the_tui(board_dir, capsys, monkeypatch):
     seen = {}
 
     def fake_render(loaded, reader, as_of, width, height):
-        seen.update(title=loaded.dashboard.title, as_of=as_of, size=(width, height), metrics=reader.metric_names())
+        seen.update(
+            title=loaded.dashboard.title,
+            as_of=as_of,
+            size=(width, height),
+            metrics=reader.metric_names(),
+        )
         return "<svg>board</svg>"
 
     monkeypatch.setattr(tui_snapshot, "render_svg", fake_render)
@@ -304,7 +326,21 @@ def test_spec_text_is_data(tmp_path, monkeypatch, capsys):
 
 def test_svg_of_the_real_screen(board_dir, capsys):
     # When the real TUI renders the board headless at 100x30
-    assert snapshot("--format", "svg", "--as-of", AS_OF, "--width", "100", "--height", "30", "-o", "board.svg") == 0
+    assert (
+        snapshot(
+            "--format",
+            "svg",
+            "--as-of",
+            AS_OF,
+            "--width",
+            "100",
+            "--height",
+            "30",
+            "-o",
+            "board.svg",
+        )
+        == 0
+    )
     # Then an SVG of the screen is written
     svg = (board_dir / "board.svg").read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<svg") and "MRR" in svg
@@ -345,8 +381,18 @@ def test_repo_dashboard_checks_clean_on_the_sample_data(sample_store, capsys):
 
 def test_repo_dashboard_shows_a_mix_of_states(sample_store, capsys):
     # When the sample board is snapshotted at a fixed moment
-    code = main(["snapshot", str(REPO / "dashboard.yaml"), "--db", str(sample_store),
-                 "--format", "json", "--as-of", AS_OF])
+    code = main(
+        [
+            "snapshot",
+            str(REPO / "dashboard.yaml"),
+            "--db",
+            str(sample_store),
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+        ]
+    )
     data = json.loads(capsys.readouterr().out)
     states = {k["id"]: k["state"] for k in data["kpis"]}
     # Then the North Star leads, and the board shows ok, warn and crit KPIs

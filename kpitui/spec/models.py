@@ -31,7 +31,9 @@ def _check_duration(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = f"{value}s"  # a bare number of seconds
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a duration: use a number and a unit, e.g. 30s, 15m, 12h, 7d")
+        raise ValueError(
+            f"{value!r} is not a duration: use a number and a unit, e.g. 30s, 15m, 12h, 7d"
+        )
     timeutil.parse_duration(value)
     return value
 
@@ -46,15 +48,17 @@ def _check_window(value: object) -> str:
 
 def _check_percent_or_number(value: object) -> object:
     if isinstance(value, str) and not _PERCENT_RE.match(value):
-        raise ValueError(f"{value!r} is neither a number nor a percentage of target like \"90%\"")
+        raise ValueError(f'{value!r} is neither a number nor a percentage of target like "90%"')
     return value
 
 
 def _labels_to_text(value: object) -> object:
     # YAML reads `region: 1` or `beta: true` as non-strings; labels are always text.
     if isinstance(value, dict):
-        return {str(k): ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
-                for k, v in value.items()}
+        return {
+            str(k): ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
+            for k, v in value.items()
+        }
     return value
 
 

@@ -61,7 +61,9 @@ def test_metrics_prints_unicode_labels_and_escapes_only_controls(capsys, tmp_pat
 def test_an_empty_label_name_in_json_lines_is_refused(capsys, tmp_path):
     # Given a JSON Lines point whose label has an empty name
     src = tmp_path / "p.jsonl"
-    src.write_text(json.dumps({"metric": "a", "time": "2026-11-01", "value": 1, "labels": {"": "x"}}) + "\n")
+    src.write_text(
+        json.dumps({"metric": "a", "time": "2026-11-01", "value": 1, "labels": {"": "x"}}) + "\n"
+    )
     # When it is imported
     code = main(["import", str(src), "--db", str(tmp_path / "m.db")])
     # Then the import fails at line 1 and says why
@@ -79,3 +81,74 @@ def test_a_failed_import_into_a_new_store_leaves_no_store_behind(capsys, tmp_pat
     # Then the error names line 3, and no store file was left behind
     assert "p.csv:3:" in capsys.readouterr().err
     assert not db.exists() and not (tmp_path / "new.db-wal").exists()
+
+
+def _board_with_store(root, store_key: str):
+    """A spec at root/board/dashboard.yaml with `store: <store_key>`; the store it means
+    is created at root/board/metrics.db."""
+    board = root / "board"
+    board.mkdir()
+    spec = board / "dashboard.yaml"
+    spec.write_text(f"store: {store_key}\nkpis:\n  - {{metric: mrr, indicator: leading}}\n")
+    with open_writer(board / "metrics.db") as writer:
+        writer.write_points([("mrr", {}, 1_790_000_000, 5.0)])
+    return spec
+
+
+@pytest.mark.parametrize("command", ["run", "snapshot", "check"])
+def test_an_empty_store_key_means_the_default_store_for_every_command(
+    command, tmp_path, monkeypatch, capsys
+):
+    from kpitui.tui.app import KpituiApp
+
+    # Given a spec whose `store:` is empty text, beside a metrics.db
+    spec = _board_with_store(tmp_path, '""')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: None)
+    # When any command reads the spec / Then it uses that metrics.db, as `check` always did
+    assert (
+        main([command, str(spec), "--as-of", "2026-10-01"][: 2 if command == "check" else 4]) == 0
+    )
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_run_and_snapshot_parse_the_spec_once(tmp_path, monkeypatch, capsys):
+    import kpitui.spec
+    from kpitui.tui.app import KpituiApp
+
+    # Given a spec naming its store, and a count of the times it is read
+    spec = _board_with_store(tmp_path, "metrics.db")
+    reads: list[object] = []
+    real = kpitui.spec.read_yaml
+    monkeypatch.setattr(kpitui.spec, "read_yaml", lambda *a: reads.append(a) or real(*a))
+    monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: None)
+    # When the dashboard is opened, and a snapshot taken, without --db
+    assert main(["run", str(spec)]) == 0
+    assert main(["snapshot", str(spec), "--format", "json"]) == 0
+    # Then each read the spec once
+    assert len(reads) == 2
+
+
+def test_run_on_a_directory_says_it_is_a_directory(tmp_path, capsys):
+    # Given a directory holding a dashboard.yaml
+    (tmp_path / "dashboard.yaml").write_text("kpis: [{metric: mrr}]\n")
+    # When it is run
+    assert main(["run", str(tmp_path)]) == 2
+    # Then one line says what it is and which file was meant, as `check` does
+    err = capsys.readouterr().err
+    assert "is a directory" in err and f"did you mean {tmp_path / 'dashboard.yaml'}?" in err
+    assert err.count("\n") == 1
+
+
+def test_store_commands_expand_a_home_store_like_the_dashboard_does(tmp_path, monkeypatch):
+    # Given ./dashboard.yaml naming `store: ~/kpi/m.db`, and a home directory
+    home = tmp_path / "home"
+    (home / "kpi").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dashboard.yaml").write_text("store: ~/kpi/m.db\nkpis: [{metric: a}]\n")
+    # When a point is recorded without --db
+    assert main(["record", "a", "1"]) == 0
+    # Then it lands in the store under home, the one `kpitui run` opens
+    assert (home / "kpi" / "m.db").is_file()
+    assert not (tmp_path / "~").exists()

@@ -24,6 +24,7 @@ from kpitui.timeutil import SystemClock
 
 if TYPE_CHECKING:
     from kpitui.engine.board import Board
+    from kpitui.spec import LoadedSpec
 
 
 def register(subparsers: Any) -> None:
@@ -72,7 +73,7 @@ def register(subparsers: Any) -> None:
     demo.set_defaults(func=run_demo)
 
 
-def load_for_app(spec_path: Path, db: str | None, as_of: int) -> tuple[Any, Path, Board]:
+def load_for_app(spec_path: Path, db: str | None, as_of: int) -> tuple[LoadedSpec, Path, Board]:
     """Load and validate the spec against its store, and evaluate the first board.
 
     The first board is computed here, while the store is open anyway, so the app's
@@ -83,15 +84,10 @@ def load_for_app(spec_path: Path, db: str | None, as_of: int) -> tuple[Any, Path
     from kpitui.spec import load_dashboard
     from kpitui.store import open_reader
 
-    if not spec_path.is_file():
-        raise InputError(
-            "spec not found",
-            file=str(spec_path),
-            hint="pass the dashboard spec, e.g. `kpitui run dashboard.yaml`",
-        )
-    # Without --db the spec names the store: load it once to learn where (an invalid spec
-    # stops here with every problem), then again with the store's metric names.
-    store_path = Path(db) if db is not None else Path(load_dashboard(spec_path).store_path)
+    # Parsed once, without the store (an invalid spec stops here with every problem, and
+    # without --db it names the store); the store's metric names only add warnings.
+    loaded = load_dashboard(spec_path)
+    store_path = Path(db) if db else loaded.store_path
     try:
         reader = open_reader(store_path)
     except StoreLockedError:
@@ -101,7 +97,7 @@ def load_for_app(spec_path: Path, db: str | None, as_of: int) -> tuple[Any, Path
         # to `run`, like a bad spec: exit 2 before the screen is taken over.
         raise InputError(exc.message, file=exc.location.file, hint=exc.hint) from None
     try:
-        loaded = load_dashboard(spec_path, known_metrics=reader.metric_names())
+        loaded = loaded.with_store_metrics(reader.metric_names())
         board = evaluate(loaded.dashboard, reader, as_of)
     finally:
         reader.close()

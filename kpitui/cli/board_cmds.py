@@ -14,17 +14,20 @@ import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import add_spec_arguments
+from kpitui.cli.common import STORE_HINT, add_spec_arguments
 from kpitui.errors import EXIT_OK, InputError, KpituiError, SpecErrors
-from kpitui.spec import validate_data
+from kpitui.spec import store_path_for, validate_data
 from kpitui.spec.loader import LoadedYaml, SpecProblem, format_path, read_yaml, sort_problems
 from kpitui.spec.models import Dashboard
 from kpitui.spec.validate import walk_objectives
 
-STORE_HINT = "run `kpitui import` or `kpitui demo` first, or pass --db PATH"
+if TYPE_CHECKING:
+    from kpitui.store.api import StoreReader
+
 _SCALES = {"nps": "0–10", "csat": "1–5"}
 
 
@@ -126,7 +129,7 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
             report.warnings.extend(getattr(exc, "warnings", []))
         else:
             report.warnings.extend(warnings)
-            if reader is not None:
+            if reader is not None and known is not None:
                 report.warnings.extend(_out_of_scale(report.dashboard, reader, loaded, known))
     finally:
         if reader is not None:
@@ -146,9 +149,7 @@ def _missing_store(
             return InputError("store not found", file=db, hint=STORE_HINT)
         return None
     name = loaded.data.get("store")
-    if not isinstance(name, str) or not name:
-        name = Dashboard.model_fields["store"].default
-    report.store = spec_path.parent / Path(name).expanduser()
+    report.store = store_path_for(spec_path, name if isinstance(name, str) else None)
     if report.store.is_file():
         return None
     line, col = loaded.source_map.value(("store",))
@@ -163,22 +164,20 @@ def _missing_store(
 
 
 def _out_of_scale(
-    dashboard: Dashboard, reader: object, loaded: LoadedYaml, known: set[str] | None
+    dashboard: Dashboard, reader: StoreReader, loaded: LoadedYaml, known: set[str]
 ) -> list[KpituiError]:
     """Warnings for survey KPIs whose window holds responses off the nps/csat scale."""
     found: list[KpituiError] = []
-    if not hasattr(reader, "out_of_scale"):
-        return found
     tz = timeutil.resolve_timezone(dashboard.timezone)  # validated: an IANA name or None
     as_of = timeutil.SystemClock().now()
     for i, kpi in enumerate(dashboard.kpis):
-        if kpi.agg not in _SCALES or known is None or kpi.metric not in known:
+        if kpi.agg not in _SCALES or kpi.metric not in known:
             continue
         window = kpi.effective_window or "30d"
         span = timeutil.window_range(window, as_of, tz)
         try:
-            counted = reader.out_of_scale(kpi.metric, kpi.labels or None, kpi.agg, span.lo, span.hi)  # type: ignore[attr-defined]
-        except (KpituiError, sqlite3.Error, NotImplementedError, AttributeError):
+            counted = reader.out_of_scale(kpi.metric, kpi.labels or None, kpi.agg, span.lo, span.hi)
+        except (KpituiError, sqlite3.Error):
             continue  # the board will show the failure; `check` is about the spec
         if counted.ignored:
             path = ("kpis", i, "agg")

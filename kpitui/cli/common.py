@@ -12,6 +12,8 @@ from kpitui.errors import InputError
 
 DEFAULT_SPEC = "dashboard.yaml"
 DEFAULT_STORE = "metrics.db"
+# What to do about a store that is not there (`check`, `snapshot`).
+STORE_HINT = "run `kpitui import` or `kpitui demo` first, or pass --db PATH"
 
 
 # Times kpitui can lay windows and periods around (a year's margin either side).
@@ -84,5 +86,7 @@ def default_store_path(db: str | None) -> Path:
                 hint="`kpitui check` explains; or pass --db PATH",
             ) from None
         if isinstance(data, dict) and isinstance(data.get("store"), str):
-            return spec.parent / data["store"]
+            from kpitui.spec import store_path_for
+
+            return store_path_for(spec, data["store"])
     return Path(DEFAULT_STORE)

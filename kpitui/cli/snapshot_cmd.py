@@ -15,13 +15,12 @@ from pathlib import Path
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import add_spec_arguments, time_arg
+from kpitui.cli.common import STORE_HINT, add_spec_arguments, time_arg
 from kpitui.engine.board import Board, KpiView
 from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError
 
 DEFAULT_TEXT_WIDTH = 100
 DEFAULT_SVG_SIZE = (120, 40)
-STORE_HINT = "run `kpitui import` or `kpitui demo` first, or pass --db PATH"
 # How bad each state is for --fail-on; a stale KPI counts by the band of its last value,
 # so a feed that stops while a KPI is critical does not silence the alert.
 _SEVERITY = {"warn": 1, "crit": 2}
@@ -104,14 +103,15 @@ def run_snapshot(args: argparse.Namespace) -> int:
     from kpitui.store import open_reader
 
     as_of = args.as_of if args.as_of is not None else timeutil.SystemClock().now()
-    reader = None
+    # The spec first, without the store's metric names: they only add warnings, which
+    # are `kpitui check`'s to tell, never a snapshot's.
+    loaded = load_dashboard(Path(args.spec), file=args.spec)
+    if args.db:
+        store = _existing_store(Path(args.db), args.db)
+    else:
+        store = _existing_store(loaded.store_path, args.spec, loaded)
+    reader = open_reader(store)
     try:
-        if args.db:
-            reader = open_reader(_existing_store(Path(args.db), args.db))
-        known = reader.metric_names() if reader is not None else None
-        loaded = load_dashboard(Path(args.spec), known_metrics=known, file=args.spec)
-        if reader is None:
-            reader = open_reader(_existing_store(loaded.store_path, args.spec, loaded))
         board = evaluate(loaded.dashboard, reader, as_of)
         if args.format == "svg":
             from kpitui.tui.snapshot import render_svg
@@ -127,8 +127,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
 
             output = board_to_text(board, width=args.width or DEFAULT_TEXT_WIDTH)
     finally:
-        if reader is not None:
-            reader.close()
+        reader.close()
     if args.output:
         write_atomically(Path(args.output), output)
     else:

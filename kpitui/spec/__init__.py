@@ -12,7 +12,7 @@ every problem at its `file:line:col`.
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 import re
 import types
 import typing
@@ -33,9 +33,10 @@ from kpitui.spec.loader import (
     sort_problems,
 )
 from kpitui.spec.models import Dashboard
-from kpitui.spec.validate import check_dashboard
+from kpitui.spec.problems import did_you_mean, plain_number
+from kpitui.spec.validate import check_dashboard, check_store_references
 
-__all__ = ["LoadedSpec", "SpecProblem", "load_dashboard", "validate_data"]
+__all__ = ["LoadedSpec", "SpecProblem", "load_dashboard", "store_path_for", "validate_data"]
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,23 @@ class LoadedSpec:
     positions: dict[NodePath, Position] = field(default_factory=dict)
     source_text: str = ""
     source_map: SourceMap = field(default_factory=SourceMap)
+    file: str | None = None  # how messages name the spec
 
     def position(self, path: NodePath) -> Position:
         """Where the node at `path` (or its nearest parent) is written in the spec."""
         return self.source_map.value(path)
+
+    def with_store_metrics(self, known_metrics: set[str]) -> LoadedSpec:
+        """This spec (loaded without `known_metrics`) plus the warnings only the store's
+        metric names reveal: a caller that learns the store from the spec parses it once."""
+        found = check_store_references(self.dashboard, self.source_map, self.file, known_metrics)
+        return dataclasses.replace(self, warnings=sort_problems([*self.warnings, *found]))
+
+
+def store_path_for(spec_path: Path, store: str | None) -> Path:
+    """The store a spec names, relative to the spec's folder; empty means the default."""
+    name = store or Dashboard.model_fields["store"].default
+    return spec_path.parent / Path(name).expanduser()
 
 
 def load_dashboard(
@@ -64,11 +78,12 @@ def load_dashboard(
     return LoadedSpec(
         dashboard=dashboard,
         path=spec_path,
-        store_path=spec_path.parent / Path(dashboard.store).expanduser(),
+        store_path=store_path_for(spec_path, dashboard.store),
         warnings=warnings,
         positions=dict(loaded.source_map.values),
         source_text=loaded.text,
         source_map=loaded.source_map,
+        file=loaded.file,
     )
 
 
@@ -227,11 +242,11 @@ def _unknown_key(key: str, parent: NodePath) -> tuple[str, str | None]:
     if model is None:
         return "unknown key", None
     names = list(model.model_fields)
-    match = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
-    if not match and _SYNONYMS.get(key.lower()) in names:
-        match = [_SYNONYMS[key.lower()]]
-    if match:
-        return "unknown key", f"did you mean {match[0]!r}?"
+    hint = did_you_mean(key, names)
+    if hint is None and _SYNONYMS.get(key.lower()) in names:
+        hint = f"did you mean {_SYNONYMS[key.lower()]!r}?"
+    if hint is not None:
+        return "unknown key", hint
     kind = _KIND_NAMES.get(model.__name__, model.__name__)
     return "unknown key", f"{kind} takes: {', '.join(names)}"
 
@@ -251,8 +266,7 @@ def _describe(error: dict, path: NodePath) -> tuple[str, str | None, bool]:
         return f"missing required key {last!r}", f"{what} needs `{last}:`", True
     if kind == "literal_error":
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        match = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
-        hint = f"did you mean {match[0]!r}?" if match else None
+        hint = did_you_mean(str(value), options, cutoff=0.5)
         return f"{_show(value)} is not one of {', '.join(options)}", hint, False
     if path and last in ("warn", "crit") and kind in ("float_type", "string_type"):
         return (
@@ -282,10 +296,10 @@ def _describe(error: dict, path: NodePath) -> tuple[str, str | None, bool]:
         return (f"{detail}: {reason}" if reason else detail), None, False
     if kind in ("greater_than_equal", "greater_than"):
         bound = ctx.get("ge", ctx.get("gt"))
-        return f"must be at least {_number(bound)}, got {_show(value)}", None, False
+        return f"must be at least {plain_number(bound)}, got {_show(value)}", None, False
     if kind in ("less_than_equal", "less_than"):
         bound = ctx.get("le", ctx.get("lt"))
-        return f"must be at most {_number(bound)}, got {_show(value)}", None, False
+        return f"must be at most {plain_number(bound)}, got {_show(value)}", None, False
     if kind == "too_short":
         return "needs at least one entry", None, False
     if kind == "value_error":
@@ -294,9 +308,3 @@ def _describe(error: dict, path: NodePath) -> tuple[str, str | None, bool]:
             text = f"{_show(value)} is not a window: use 7d, 30d, 12h, mtd, qtd or ytd"
         return text, None, False
     return f"{error['msg']}, got {_show(value)}", None, False
-
-
-def _number(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

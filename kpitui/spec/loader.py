@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -136,16 +137,18 @@ class _Walker:
         self.problems: list[SpecProblem] = []
         self._active: set[int] = set()
 
+    def _fail(self, node: Node, message: str, hint: str) -> NoReturn:
+        """A problem that stops the walk (the data cannot be built), at `node`."""
+        line, col = _pos(node)
+        raise InputError(message, file=self.file, line=line, col=col, hint=hint)
+
     def walk(self, node: Node, path: NodePath) -> object:
         self.map.values[path] = _pos(node)
         if id(node) in self._active:
-            line, col = _pos(node)
-            raise InputError(
+            self._fail(
+                node,
                 "an alias refers to the node that holds it",
-                file=self.file,
-                line=line,
-                col=col,
-                hint="YAML anchors (&name) cannot contain their own alias (*name)",
+                "YAML anchors (&name) cannot contain their own alias (*name)",
             )
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
@@ -194,13 +197,10 @@ class _Walker:
         # win over all of them; walk in reverse so the winner's position is written last.
         for source in reversed(merged):
             if not isinstance(source, MappingNode):
-                line, col = _pos(source)
-                raise InputError(
+                self._fail(
+                    source,
                     "`<<` merges only mappings",
-                    file=self.file,
-                    line=line,
-                    col=col,
-                    hint="write `<<: *anchor` where the anchor names a mapping",
+                    "write `<<: *anchor` where the anchor names a mapping",
                 )
             result.update(self._mapping(source, path))
         first_seen: dict[str, Position] = {}
@@ -295,7 +295,7 @@ def read_text(path: Path, file: str) -> str:
         raise InputError(
             "no such file",
             file=file,
-            hint="pass the spec's path (kpitui check path/to/dashboard.yaml) or run `kpitui demo`",
+            hint="pass the spec's path, e.g. path/to/dashboard.yaml, or run `kpitui demo`",
         ) from None
     except OSError as exc:
         raise InputError(f"cannot read it: {exc.strerror or exc}", file=file) from None

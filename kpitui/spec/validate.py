@@ -49,6 +49,17 @@ def check_dashboard(
     return checker.errors, checker.warnings
 
 
+def check_store_references(
+    dashboard: Dashboard, source_map: SourceMap, file: str | None, known_metrics: set[str]
+) -> list[KpituiError]:
+    """The warnings only the store's metric names reveal, for a spec that already passed
+    `check_dashboard` without them (so its formulas parse and nothing here is an error)."""
+    checker = _Checker(dashboard, source_map, file, known_metrics)
+    checker.check_formulas()
+    checker.check_metric_references()
+    return checker.warnings
+
+
 class _Checker(Problems):
     def __init__(
         self, d: Dashboard, smap: SourceMap, file: str | None, known: set[str] | None
@@ -160,12 +171,7 @@ class _Checker(Problems):
         for name, derived in self.d.metrics.items():
             path: NodePath = ("metrics", name)
             if not METRIC_NAME_RE.match(name):
-                self.error(
-                    path,
-                    f"{name!r} is not a metric name",
-                    "use letters, digits, _ . : - and start with a letter or _",
-                    at_key=True,
-                )
+                self.bad_metric_name(path, name, at_key=True)
             if self.known is not None and name in self.known:
                 self.warn(
                     path,
@@ -188,6 +194,10 @@ class _Checker(Problems):
                 "derived metrics form a cycle: " + " → ".join(cycle),
                 "a derived metric cannot depend on itself",
             )
+
+    def bad_metric_name(self, path: NodePath, name: str, **where: object) -> None:
+        hint = "use letters, digits, _ . : - and start with a letter or _"
+        self.error(path, f"{name!r} is not a metric name", hint, **where)
 
     def references(self) -> Iterator[tuple[NodePath, str, str, Position | None]]:
         """(path, metric name, what happens without points, exact position or None)."""
@@ -214,12 +224,7 @@ class _Checker(Problems):
         derived = set(self.d.metrics)
         for path, name, consequence, at in self.references():
             if not METRIC_NAME_RE.match(name):
-                self.error(
-                    path,
-                    f"{name!r} is not a metric name",
-                    "use letters, digits, _ . : - and start with a letter or _",
-                    at=at,
-                )
+                self.bad_metric_name(path, name, at=at)
                 continue
             if name in derived or self.known is None or name in self.known:
                 continue

@@ -237,3 +237,18 @@ def test_self_reference_is_a_cycle(specs):
         "dashboard.yaml:2:16: metrics.a.formula: derived metrics form a cycle: a → a "
         "(a derived metric cannot depend on itself)"
     )
+
+
+def test_store_warnings_added_later_match_a_load_with_the_store(specs):
+    # Given a spec with an unknown KPI metric and no leading indicator, and a store lacking
+    # a formula operand (mau) and holding a metric named like a derived one (conversion)
+    text = GOOD.replace("metric: latency", "metric: latncy").replace(
+        "indicator: leading", "indicator: lagging"
+    )
+    known = (STORE - {"mau"}) | {"conversion"}
+    # When loaded once without the store and given its metric names afterwards
+    later = specs.load(text).with_store_metrics(known)
+    # Then the warnings are exactly those of a load that knew the store from the start
+    expected = specs.warnings(text, known)
+    assert [str(w) for w in later.warnings] == expected
+    assert len(expected) == 4

@@ -56,7 +56,11 @@ def parse_time(text: str | int | float | date | datetime) -> int:
     if isinstance(text, bool):
         raise ValueError(f"{text!r} is not a time")
     if isinstance(text, int | float):
-        if not math.isfinite(text):
+        try:
+            finite = math.isfinite(text)
+        except OverflowError:  # an integer too big for a float
+            raise ValueError(f"time {text!r} is out of range") from None
+        if not finite:
             raise ValueError(f"{text!r} is not a time")
         return math.floor(text)
     if isinstance(text, datetime):

@@ -25,7 +25,7 @@ def time_arg(text: str) -> int:
     """argparse type for `--at`/`--as-of`: ISO 8601, a date, or epoch seconds."""
     try:
         ts = timeutil.parse_time(text)
-    except (ValueError, OverflowError) as exc:
+    except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     if not EARLIEST <= ts <= LATEST:
         raise argparse.ArgumentTypeError(

@@ -126,8 +126,6 @@ def _record(
         ts = parse_time(raw_time)
     except ValueError as exc:
         raise bad(str(exc)) from None
-    except OverflowError:  # an integer too big for a float: far beyond year 9999
-        raise bad(f"time {raw_time!r} is out of range", TIME_RANGE_HINT) from None
     if not schema.MIN_TS <= ts <= schema.MAX_TS:
         raise bad(f"time {raw_time!r} is out of range", TIME_RANGE_HINT)
     raw_value = record["value"]

@@ -58,6 +58,12 @@ class InputError(KpituiError):
     exit_code = EXIT_BAD_INPUT
 
 
+class RuntimeFailure(KpituiError):
+    """Something kpitui could not do although the input was fine. Exit 1."""
+
+    exit_code = EXIT_RUNTIME
+
+
 class StoreError(KpituiError):
     """The store cannot be used: locked, not SQLite, newer schema. Exit 1."""
 

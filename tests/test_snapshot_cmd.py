@@ -277,12 +277,13 @@ def test_svg_is_rendered_by_the_tui(board_dir, capsys, monkeypatch):
 
     seen = {}
 
-    def fake_render(loaded, reader, as_of, width, height):
+    def fake_render(loaded, reader, as_of, width, height, *, board=None):
         seen.update(
             title=loaded.dashboard.title,
             as_of=as_of,
             size=(width, height),
             metrics=reader.metric_names(),
+            board_as_of=None if board is None else board.as_of,
         )
         return "<svg>board</svg>"
 
@@ -294,6 +295,8 @@ def test_svg_is_rendered_by_the_tui(board_dir, capsys, monkeypatch):
     assert seen["size"] == (100, 30)
     assert seen["as_of"] == NOW
     assert "mrr" in seen["metrics"]
+    # And the board already evaluated is handed over, not computed again
+    assert seen["board_as_of"] == NOW
 
 
 def test_help_has_an_example(capsys):

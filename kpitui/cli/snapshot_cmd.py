@@ -117,7 +117,9 @@ def run_snapshot(args: argparse.Namespace) -> int:
             from kpitui.tui.snapshot import render_svg
 
             width, height = DEFAULT_SVG_SIZE
-            output = render_svg(loaded, reader, as_of, args.width or width, args.height or height)
+            output = render_svg(
+                loaded, reader, as_of, args.width or width, args.height or height, board=board
+            )
         elif args.format == "json":
             from kpitui.report import board_to_json_text
 

@@ -11,16 +11,24 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from kpitui.engine.board import Board
+from kpitui.errors import RuntimeFailure
 from kpitui.literal import literal
 from kpitui.timeutil import FixedClock
 
 
-def render_svg(loaded: Any, reader: Any, as_of: int, width: int, height: int) -> str:
-    """The dashboard of `loaded` on `reader` at `as_of`, as an SVG of `width`×`height` cells."""
-    from kpitui.engine import evaluate
+def render_svg(
+    loaded: Any, reader: Any, as_of: int, width: int, height: int, *, board: Board | None = None
+) -> str:
+    """The dashboard of `loaded` on `reader` at `as_of`, as an SVG of `width`×`height` cells.
+
+    `board`: the Board already evaluated for that moment, so it is not computed twice."""
     from kpitui.tui.app import KpituiApp
 
-    board = evaluate(loaded.dashboard, reader, as_of)
+    if board is None:
+        from kpitui.engine import evaluate
+
+        board = evaluate(loaded.dashboard, reader, as_of)
     app = KpituiApp(
         loaded,
         store_path=Path(reader.path),
@@ -38,5 +46,8 @@ def render_svg(loaded: Any, reader: Any, as_of: int, width: int, height: int) ->
 
     svg = app.run(headless=True, size=(width, height), auto_pilot=screenshot)
     if not isinstance(svg, str):  # the app failed before the screenshot
-        raise RuntimeError("the dashboard could not be rendered")
+        raise RuntimeFailure(
+            "the dashboard could not be rendered to SVG",
+            hint="try `kpitui run` to see the error on screen, or --format text",
+        )
     return svg

@@ -95,5 +95,7 @@ def _chart_format(chart: Chart, source: MetricSource, kpis: Sequence[KpiView]) -
     for metric in chart.metrics:
         kpi = next((k for k in kpis if k.metric == metric and k.agg == chart.agg), None)
         derived = source.derived.get(metric)
-        formats.add(kpi.format if kpi else (derived.format if derived and derived.format else "number"))
+        formats.add(
+            kpi.format if kpi else (derived.format if derived and derived.format else "number")
+        )
     return formats.pop() if len(formats) == 1 else "number"

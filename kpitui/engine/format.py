@@ -125,7 +125,9 @@ def format_signed(
     """A change in the KPI's own format with its sign: `+1,234`, `-$3.50`, `+0.3 pp`."""
     if fmt == "percent":
         # A change of a rate is read in percentage points, not as a percent of a percent.
-        return _signed(value, f"{_grouped(abs(value) * 100, 1 if decimals is None else decimals)} pp")
+        return _signed(
+            value, f"{_grouped(abs(value) * 100, 1 if decimals is None else decimals)} pp"
+        )
     return _signed(value, format_value(abs(value), fmt, currency=currency, decimals=decimals))
 
 

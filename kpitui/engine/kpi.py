@@ -170,7 +170,9 @@ class MetricSource:
         return result
 
 
-def _combine(formula: Formula, operands: Mapping[str, Mapping[int, float]]) -> list[tuple[int, float]]:
+def _combine(
+    formula: Formula, operands: Mapping[str, Mapping[int, float]]
+) -> list[tuple[int, float]]:
     starts = sorted({s for points in operands.values() for s in points})
     combined = []
     for start in starts:
@@ -320,7 +322,9 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
         spark = spark_values(kpi, source, as_of, tz)
     except EVALUATION_FAILURES as exc:
         reason = str(exc) or exc.__class__.__name__
-        return KpiView(**base, value=None, display=fmt(None), state="error", band="no_data", error=reason)
+        return KpiView(
+            **base, value=None, display=fmt(None), state="error", band="no_data", error=reason
+        )
 
     value = current.value
     delta, delta_pct = change(value, previous)

@@ -79,7 +79,9 @@ def kr_metric_value(source: MetricSource, kr: KeyResult, period: Period, at: int
     return source.read(kr.metric, kr.labels, kr.agg, rng, at, want_time=False).value
 
 
-def kr_status(kind: str, progress: float | None, expected: float, period: Period, as_of: int) -> KrStatus:
+def kr_status(
+    kind: str, progress: float | None, expected: float, period: Period, as_of: int
+) -> KrStatus:
     if as_of < period.start_ts:
         return "not_started"
     measured = 0.0 if progress is None else progress  # nothing measured yet counts as no progress
@@ -138,7 +140,9 @@ class OkrEvaluator:
     def objective(self, objective: Objective) -> ObjectiveView:
         krs = tuple(self.key_result(kr) for kr in objective.key_results)
         children = tuple(self.objective(child) for child in objective.children)
-        parts = [(kr.progress, kr.weight) for kr in krs] + [(c.progress, c.weight) for c in children]
+        parts = [(kr.progress, kr.weight) for kr in krs] + [
+            (c.progress, c.weight) for c in children
+        ]
         return ObjectiveView(
             id=objective.id,
             title=objective.title,

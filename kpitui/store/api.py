@@ -85,9 +85,7 @@ class StoreReader(Protocol):
 
     def series(self, metric: str, labels: Mapping[str, str] | None = None) -> list[Series]: ...
 
-    def last(
-        self, metric: str, labels: Mapping[str, str] | None, at: int
-    ) -> LastPoint | None:
+    def last(self, metric: str, labels: Mapping[str, str] | None, at: int) -> LastPoint | None:
         """Latest point at or before `at`, however old (summed over series)."""
 
     def aggregate(

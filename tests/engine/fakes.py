@@ -107,7 +107,10 @@ class FakeReader:
 
     def series(self, metric, labels=None):
         self._call("series", metric)
-        return [Series(i, metric, dict(key)) for i, (key, _) in enumerate(self._selected(metric, labels))]
+        return [
+            Series(i, metric, dict(key))
+            for i, (key, _) in enumerate(self._selected(metric, labels))
+        ]
 
     def last(self, metric, labels, at):
         self._call("last", metric)
@@ -129,7 +132,9 @@ class FakeReader:
         groups: dict[str, list] = {}
         for key, points in self._selected(metric, labels):
             value = dict(key).get(by, "")
-            groups.setdefault(value, []).append(sorted((t, v) for t, v in points.items() if lo <= t <= hi))
+            groups.setdefault(value, []).append(
+                sorted((t, v) for t, v in points.items() if lo <= t <= hi)
+            )
         result = {k: self._agg(agg, v) for k, v in groups.items()}
         return {k: v for k, v in result.items() if v is not None}
 
@@ -184,7 +189,9 @@ class FakeReader:
         for key, points in self._selected(metric, labels):
             value = dict(key).get(by, "")
             first = -(2**62) if agg == "last" else lo
-            groups.setdefault(value, []).append(sorted((t, v) for t, v in points.items() if first <= t <= hi))
+            groups.setdefault(value, []).append(
+                sorted((t, v) for t, v in points.items() if first <= t <= hi)
+            )
         if agg == "last":
             result = {k: self._carried(v, lo, hi, bucket) for k, v in groups.items()}
         else:

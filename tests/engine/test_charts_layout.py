@@ -19,7 +19,16 @@ def test_chart_of_one_metric_with_reference_lines_from_its_kpi():
     # Given an MRR KPI with target and "90%" warn, and a 7d chart of MRR in daily buckets
     board = board_of(
         _mrr_reader(),
-        kpis=[{"metric": "mrr", "format": "currency", "currency": "USD", "target": 1200, "warn": "90%", "crit": 900}],
+        kpis=[
+            {
+                "metric": "mrr",
+                "format": "currency",
+                "currency": "USD",
+                "target": 1200,
+                "warn": "90%",
+                "crit": 900,
+            }
+        ],
         charts=[{"title": "MRR", "metrics": ["mrr"], "window": "7d", "bucket": "1d"}],
     )
     chart = board.chart("chart-mrr")
@@ -34,7 +43,15 @@ def test_chart_of_one_metric_with_reference_lines_from_its_kpi():
 def test_chart_split_by_label():
     board = board_of(
         _mrr_reader(),
-        charts=[{"id": "by-plan", "metrics": ["mrr"], "split_by": "plan", "window": "3d", "bucket": "1d"}],
+        charts=[
+            {
+                "id": "by-plan",
+                "metrics": ["mrr"],
+                "split_by": "plan",
+                "window": "3d",
+                "bucket": "1d",
+            }
+        ],
     )
     chart = board.chart("by-plan")
     assert [s.name for s in chart.series] == ["pro", "team"]
@@ -84,7 +101,9 @@ def test_split_chart_of_a_derived_metric_that_refers_to_itself_shows_error():
 
 
 def test_chart_buckets_are_widened_to_at_most_1000():
-    board = board_of(FakeReader(), charts=[{"id": "c", "metrics": ["m"], "window": "365d", "bucket": "1m"}])
+    board = board_of(
+        FakeReader(), charts=[{"id": "c", "metrics": ["m"], "window": "365d", "bucket": "1m"}]
+    )
     chart = board.chart("c")
     assert 365 * DAY / chart.bucket <= 1000
 
@@ -100,7 +119,12 @@ def test_chart_error_is_shown_not_raised():
 def test_board_order_is_north_star_first_then_spec_order():
     board = board_of(
         FakeReader(),
-        kpis=[{"metric": "a"}, {"metric": "b"}, {"metric": "c", "north_star": True}, {"metric": "d"}],
+        kpis=[
+            {"metric": "a"},
+            {"metric": "b"},
+            {"metric": "c", "north_star": True},
+            {"metric": "d"},
+        ],
     )
     assert [k.id for k in board.kpis] == ["c", "a", "b", "d"]
 
@@ -115,7 +139,15 @@ def test_default_page_north_star_rows_of_four_charts_okrs_alerts():
     )
     (page,) = board.pages
     ids = [[p.id for p in row] for row in page.rows]
-    assert ids == [["star"], ["k0", "k1", "k2", "k3"], ["k4", "k5"], ["c1"], ["c2"], ["okrs"], ["alerts"]]
+    assert ids == [
+        ["star"],
+        ["k0", "k1", "k2", "k3"],
+        ["k4", "k5"],
+        ["c1"],
+        ["c2"],
+        ["okrs"],
+        ["alerts"],
+    ]
     assert page.rows[-2] == (Panel("okrs", "okrs"),)
 
 
@@ -130,16 +162,21 @@ def test_layout_pages_resolve_panel_kinds():
         kpis=[{"metric": "mrr"}, {"metric": "churn"}],
         charts=[{"id": "trend", "metrics": ["mrr"]}],
         okrs=[{"title": "Grow", "children": [{"title": "Retain"}]}],
-        layout={"pages": [
-            {"title": "Money", "rows": [["mrr", "churn"], ["trend"]]},
-            {"rows": [["okrs", "retain"], ["alerts"]]},
-        ]},
+        layout={
+            "pages": [
+                {"title": "Money", "rows": [["mrr", "churn"], ["trend"]]},
+                {"rows": [["okrs", "retain"], ["alerts"]]},
+            ]
+        },
     )
     money, second = board.pages
     assert money.title == "Money"
     assert money.rows == ((Panel("mrr", "kpi"), Panel("churn", "kpi")), (Panel("trend", "chart"),))
     assert second.title == "Page 2"
-    assert second.rows == ((Panel("okrs", "okrs"), Panel("retain", "objective")), (Panel("alerts", "alerts"),))
+    assert second.rows == (
+        (Panel("okrs", "okrs"), Panel("retain", "objective")),
+        (Panel("alerts", "alerts"),),
+    )
 
 
 def test_reference_lines_only_from_a_kpi_on_the_chart_scale():
@@ -147,15 +184,41 @@ def test_reference_lines_only_from_a_kpi_on_the_chart_scale():
     reader = FakeReader([("signups", {}, AS_OF - HOUR, 90)])
     kpis = [
         {"id": "weekly", "metric": "signups", "agg": "sum", "window": "7d", "target": 700},
-        {"id": "daily", "metric": "signups", "agg": "sum", "window": "1d", "target": 100, "warn": 80},
-        {"id": "eu", "metric": "signups", "agg": "sum", "window": "1d", "labels": {"region": "eu"}, "target": 5},
+        {
+            "id": "daily",
+            "metric": "signups",
+            "agg": "sum",
+            "window": "1d",
+            "target": 100,
+            "warn": 80,
+        },
+        {
+            "id": "eu",
+            "metric": "signups",
+            "agg": "sum",
+            "window": "1d",
+            "labels": {"region": "eu"},
+            "target": 5,
+        },
     ]
     charts = [
         {"id": "per-day", "metrics": ["signups"], "agg": "sum", "bucket": "1d"},
         {"id": "per-week", "metrics": ["signups"], "agg": "sum", "bucket": "7d"},
         {"id": "per-hour", "metrics": ["signups"], "agg": "sum", "bucket": "1h"},
-        {"id": "by-region", "metrics": ["signups"], "agg": "sum", "bucket": "1d", "split_by": "region"},
-        {"id": "eu-daily", "metrics": ["signups"], "agg": "sum", "bucket": "1d", "labels": {"region": "eu"}},
+        {
+            "id": "by-region",
+            "metrics": ["signups"],
+            "agg": "sum",
+            "bucket": "1d",
+            "split_by": "region",
+        },
+        {
+            "id": "eu-daily",
+            "metrics": ["signups"],
+            "agg": "sum",
+            "bucket": "1d",
+            "labels": {"region": "eu"},
+        },
         {"id": "average", "metrics": ["signups"], "agg": "avg", "bucket": "1d"},
     ]
     board = board_of(reader, kpis=kpis, charts=charts)

@@ -13,14 +13,25 @@ SPEC = dict(
         {"metric": "mrr", "north_star": True, "target": 1000},
         {"metric": "signups", "agg": "sum", "window": "7d"},
         {"metric": "conversion", "agg": "sum", "window": "mtd"},
-        {"metric": "latency", "agg": "p90", "window": "1d", "direction": "down", "stale_after": "1h"},
+        {
+            "metric": "latency",
+            "agg": "p90",
+            "window": "1d",
+            "direction": "down",
+            "stale_after": "1h",
+        },
     ],
     charts=[{"id": "c", "metrics": ["mrr"], "split_by": "plan"}],
-    okrs=[{"title": "O", "key_results": [
-        {"title": "K1", "metric": "mrr", "start": 0, "target": 2000},
-        {"title": "K2", "metric": "signups", "agg": "sum", "target": 500},
-        {"id": "k3", "title": "K3", "start": 0, "target": 10},
-    ]}],
+    okrs=[
+        {
+            "title": "O",
+            "key_results": [
+                {"title": "K1", "metric": "mrr", "start": 0, "target": 2000},
+                {"title": "K2", "metric": "signups", "agg": "sum", "target": 500},
+                {"id": "k3", "title": "K3", "start": 0, "target": 10},
+            ],
+        }
+    ],
 )
 
 

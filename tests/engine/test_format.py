@@ -32,7 +32,12 @@ from kpitui.engine.format import format_delta, format_value
         (1500, "currency", {"currency": "JPY"}, "¥1,500.00"),
         (12.345, "currency", {"currency": "CHF"}, "CHF 12.35"),
         (-3.5, "currency", {"currency": "USD"}, "-$3.50"),
-        (1234.5, "currency", {"currency": "USD", "decimals": 0}, "$1,235"),  # half up, as people round
+        (
+            1234.5,
+            "currency",
+            {"currency": "USD", "decimals": 0},
+            "$1,235",
+        ),  # half up, as people round
         (7, "currency", {}, "7.00"),
         # compact: 1 decimal with K/M/B; below 1000 as a number
         (1234, "compact", {}, "1.2K"),

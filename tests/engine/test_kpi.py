@@ -16,12 +16,14 @@ from tests.engine.fakes import FakeReader
 
 def test_rolling_window_holds_points_after_its_start_up_to_as_of():
     # Given signups exactly 7d before as-of (outside), just after it, and at as-of
-    reader = FakeReader([
-        ("signups", {}, AS_OF - 7 * DAY, 100),
-        ("signups", {}, AS_OF - 7 * DAY + 1, 10),
-        ("signups", {}, AS_OF, 5),
-        ("signups", {}, AS_OF + 1, 1000),  # the future is not counted
-    ])
+    reader = FakeReader(
+        [
+            ("signups", {}, AS_OF - 7 * DAY, 100),
+            ("signups", {}, AS_OF - 7 * DAY + 1, 10),
+            ("signups", {}, AS_OF, 5),
+            ("signups", {}, AS_OF + 1, 1000),  # the future is not counted
+        ]
+    )
     # When a 7d sum is evaluated
     kpi = kpi_of(reader, {"metric": "signups", "agg": "sum", "window": "7d"})
     # Then it counts `now - 7d < t <= now`: 10 + 5
@@ -44,11 +46,13 @@ def test_last_without_window_takes_the_latest_point_however_old():
 
 def test_last_adds_up_each_series_last_value():
     # Given MRR by plan
-    reader = FakeReader([
-        ("mrr", {"plan": "pro"}, AS_OF - DAY, 700),
-        ("mrr", {"plan": "pro"}, AS_OF - HOUR, 800),
-        ("mrr", {"plan": "team"}, AS_OF - 2 * DAY, 200),
-    ])
+    reader = FakeReader(
+        [
+            ("mrr", {"plan": "pro"}, AS_OF - DAY, 700),
+            ("mrr", {"plan": "pro"}, AS_OF - HOUR, 800),
+            ("mrr", {"plan": "team"}, AS_OF - 2 * DAY, 200),
+        ]
+    )
     # When total MRR is evaluated / Then it is the sum of each plan's last value
     assert kpi_of(reader, {"metric": "mrr"}).value == 1000
     # And a labels filter keeps the matching series only
@@ -59,7 +63,9 @@ def test_last_adds_up_each_series_last_value():
 
 def test_windowed_aggs_default_to_30d():
     # Given a point 29 days ago and one 31 days ago
-    reader = FakeReader([("signups", {}, AS_OF - 29 * DAY, 3), ("signups", {}, AS_OF - 31 * DAY, 4)])
+    reader = FakeReader(
+        [("signups", {}, AS_OF - 29 * DAY, 3), ("signups", {}, AS_OF - 31 * DAY, 4)]
+    )
     # When summed without a window / Then the window is 30d
     kpi = kpi_of(reader, {"metric": "signups", "agg": "sum"})
     assert (kpi.window, kpi.value) == ("30d", 3)
@@ -67,14 +73,16 @@ def test_windowed_aggs_default_to_30d():
 
 def test_month_to_date_compares_with_the_same_elapsed_span_of_last_month():
     # Given as-of 24 Nov 12:00 UTC: mtd is 1 Nov 00:00..as-of, previous is 1 Oct 00:00..24 Oct 12:00
-    reader = FakeReader([
-        ("signups", {}, parse_time("2026-11-01T00:00:00Z"), 10),
-        ("signups", {}, parse_time("2026-10-31T23:59:59Z"), 1000),  # in neither span
-        ("signups", {}, parse_time("2026-10-24T12:00:00Z"), 7),  # last second of previous span
-        ("signups", {}, parse_time("2026-10-24T12:00:01Z"), 500),  # after the same elapsed span
-        ("signups", {}, parse_time("2026-10-01T00:00:00Z"), 1),
-        ("signups", {}, parse_time("2026-09-30T23:59:59Z"), 2000),
-    ])
+    reader = FakeReader(
+        [
+            ("signups", {}, parse_time("2026-11-01T00:00:00Z"), 10),
+            ("signups", {}, parse_time("2026-10-31T23:59:59Z"), 1000),  # in neither span
+            ("signups", {}, parse_time("2026-10-24T12:00:00Z"), 7),  # last second of previous span
+            ("signups", {}, parse_time("2026-10-24T12:00:01Z"), 500),  # after the same elapsed span
+            ("signups", {}, parse_time("2026-10-01T00:00:00Z"), 1),
+            ("signups", {}, parse_time("2026-09-30T23:59:59Z"), 2000),
+        ]
+    )
     # When a mtd sum is evaluated
     kpi = kpi_of(reader, {"metric": "signups", "agg": "sum", "window": "mtd"})
     # Then current = 10, previous = 7 + 1
@@ -86,23 +94,29 @@ def test_month_to_date_compares_with_the_same_elapsed_span_of_last_month():
 
 def test_quarter_to_date_in_the_spec_timezone():
     # Given Berlin time: Q4 starts 1 Oct 00:00 CEST = 30 Sep 22:00 UTC
-    reader = FakeReader([
-        ("signups", {}, parse_time("2026-09-30T22:00:00Z"), 5),
-        ("signups", {}, parse_time("2026-09-30T21:59:59Z"), 50),
-    ])
+    reader = FakeReader(
+        [
+            ("signups", {}, parse_time("2026-09-30T22:00:00Z"), 5),
+            ("signups", {}, parse_time("2026-09-30T21:59:59Z"), 50),
+        ]
+    )
     # When qtd is evaluated in Europe/Berlin
-    kpi = kpi_of(reader, {"metric": "signups", "agg": "sum", "window": "qtd"}, timezone="Europe/Berlin")
+    kpi = kpi_of(
+        reader, {"metric": "signups", "agg": "sum", "window": "qtd"}, timezone="Europe/Berlin"
+    )
     # Then only the point after local midnight counts
     assert kpi.value == 5
 
 
 def test_previous_period_of_a_rolling_window_is_the_window_just_before():
     # Given 7d sums: this week 120, the week before 100
-    reader = FakeReader([
-        ("signups", {}, AS_OF - DAY, 120),
-        ("signups", {}, AS_OF - 7 * DAY, 100),  # first second... of the previous week's end
-        ("signups", {}, AS_OF - 14 * DAY, 999),  # outside both
-    ])
+    reader = FakeReader(
+        [
+            ("signups", {}, AS_OF - DAY, 120),
+            ("signups", {}, AS_OF - 7 * DAY, 100),  # first second... of the previous week's end
+            ("signups", {}, AS_OF - 14 * DAY, 999),  # outside both
+        ]
+    )
     # When evaluated
     kpi = kpi_of(reader, {"metric": "signups", "agg": "sum", "window": "7d"})
     # Then delta is +20, +20%
@@ -113,11 +127,13 @@ def test_previous_period_of_a_rolling_window_is_the_window_just_before():
 
 def test_compare_offset_shifts_the_same_window():
     # Given daily signups today (40) and exactly 7 days earlier (50), 1 day earlier (45)
-    reader = FakeReader([
-        ("signups", {}, AS_OF - HOUR, 40),
-        ("signups", {}, AS_OF - DAY - HOUR, 45),
-        ("signups", {}, AS_OF - 7 * DAY - HOUR, 50),
-    ])
+    reader = FakeReader(
+        [
+            ("signups", {}, AS_OF - HOUR, 40),
+            ("signups", {}, AS_OF - DAY - HOUR, 45),
+            ("signups", {}, AS_OF - 7 * DAY - HOUR, 50),
+        ]
+    )
     # When a 1d sum compares with 7d ago
     kpi = kpi_of(reader, {"metric": "signups", "agg": "sum", "window": "1d", "compare": "7d"})
     # Then the previous value is that of the same day last week
@@ -210,7 +226,9 @@ def test_down_thresholds_on_the_threshold_take_the_worse_state(value, state):
     assert kpi.state == state
 
 
-@pytest.mark.parametrize(("value", "state"), [(901, "ok"), (900, "warn"), (800, "crit"), (799, "crit")])
+@pytest.mark.parametrize(
+    ("value", "state"), [(901, "ok"), (900, "warn"), (800, "crit"), (799, "crit")]
+)
 def test_percent_of_target_thresholds(value, state):
     # Given target 1000, warn "90%" (900), crit "80%" (800)
     reader = FakeReader([("m", {}, AS_OF - HOUR, value)])
@@ -303,12 +321,14 @@ CONVERSION = {"conversion": {"formula": "trial_conversions / signups", "format":
 
 def test_derived_metric_is_a_ratio_of_sums_not_a_mean_of_ratios():
     # Given day 1: 1 of 10 converted (10%), day 2: 30 of 40 (75%)
-    reader = FakeReader([
-        ("signups", {}, AS_OF - 2 * DAY, 10),
-        ("trial_conversions", {}, AS_OF - 2 * DAY, 1),
-        ("signups", {}, AS_OF - DAY, 40),
-        ("trial_conversions", {}, AS_OF - DAY, 30),
-    ])
+    reader = FakeReader(
+        [
+            ("signups", {}, AS_OF - 2 * DAY, 10),
+            ("trial_conversions", {}, AS_OF - 2 * DAY, 1),
+            ("signups", {}, AS_OF - DAY, 40),
+            ("trial_conversions", {}, AS_OF - DAY, 30),
+        ]
+    )
     # When conversion over 7d is evaluated with agg sum
     kpi = kpi_of(reader, {"metric": "conversion", "agg": "sum", "window": "7d"}, metrics=CONVERSION)
     # Then it is 31 / 50 = 62%, not (10% + 75%) / 2 = 42.5%
@@ -319,7 +339,9 @@ def test_derived_metric_is_a_ratio_of_sums_not_a_mean_of_ratios():
 
 
 def test_kpi_format_wins_over_the_derived_metric_format():
-    reader = FakeReader([("signups", {}, AS_OF - DAY, 4), ("trial_conversions", {}, AS_OF - DAY, 1)])
+    reader = FakeReader(
+        [("signups", {}, AS_OF - DAY, 4), ("trial_conversions", {}, AS_OF - DAY, 1)]
+    )
     kpi = kpi_of(
         reader,
         {"metric": "conversion", "agg": "sum", "window": "7d", "format": "number", "decimals": 3},
@@ -330,7 +352,9 @@ def test_kpi_format_wins_over_the_derived_metric_format():
 
 def test_derived_division_by_zero_has_no_value():
     # Given visits but zero signups
-    reader = FakeReader([("signups", {}, AS_OF - DAY, 0), ("trial_conversions", {}, AS_OF - DAY, 0)])
+    reader = FakeReader(
+        [("signups", {}, AS_OF - DAY, 0), ("trial_conversions", {}, AS_OF - DAY, 0)]
+    )
     # When conversion is evaluated / Then no value, not an error
     kpi = kpi_of(reader, {"metric": "conversion", "agg": "sum", "window": "7d"}, metrics=CONVERSION)
     assert (kpi.value, kpi.state, kpi.error) == (None, "no_data", None)
@@ -338,12 +362,14 @@ def test_derived_division_by_zero_has_no_value():
 
 def test_derived_stickiness_of_latest_values_and_its_comparison():
     # Given DAU 300 of MAU 1000 now, 250 of 1000 a day earlier
-    reader = FakeReader([
-        ("dau", {}, AS_OF - 2 * DAY, 250),
-        ("mau", {}, AS_OF - 2 * DAY, 1000),
-        ("dau", {}, AS_OF - HOUR, 300),
-        ("mau", {}, AS_OF - 3 * HOUR, 1000),
-    ])
+    reader = FakeReader(
+        [
+            ("dau", {}, AS_OF - 2 * DAY, 250),
+            ("mau", {}, AS_OF - 2 * DAY, 1000),
+            ("dau", {}, AS_OF - HOUR, 300),
+            ("mau", {}, AS_OF - 3 * HOUR, 1000),
+        ]
+    )
     kpi = kpi_of(
         reader,
         {"metric": "stickiness", "target": 0.25},
@@ -370,12 +396,14 @@ def test_derived_metric_of_a_derived_metric():
 
 def test_derived_spark_combines_operands_per_bucket():
     # Given two days of signups and conversions
-    reader = FakeReader([
-        ("signups", {}, AS_OF - 2 * DAY, 10),
-        ("trial_conversions", {}, AS_OF - 2 * DAY, 1),
-        ("signups", {}, AS_OF - DAY, 40),
-        ("trial_conversions", {}, AS_OF - DAY, 30),
-    ])
+    reader = FakeReader(
+        [
+            ("signups", {}, AS_OF - 2 * DAY, 10),
+            ("trial_conversions", {}, AS_OF - 2 * DAY, 1),
+            ("signups", {}, AS_OF - DAY, 40),
+            ("trial_conversions", {}, AS_OF - DAY, 30),
+        ]
+    )
     kpi = kpi_of(reader, {"metric": "conversion", "agg": "sum", "window": "7d"}, metrics=CONVERSION)
     # Then the sparkline holds one ratio per day
     assert kpi.spark == pytest.approx((0.1, 0.75))
@@ -387,26 +415,44 @@ def test_derived_spark_combines_operands_per_bucket():
 def test_nps_from_raw_responses():
     # Given responses [10, 9, 9, 8, 7, 6, 3, 10]: promoters 4/8, detractors 2/8
     reader = FakeReader(
-        [("nps_response", {}, AS_OF - i * HOUR, v) for i, v in enumerate([10, 9, 9, 8, 7, 6, 3, 10])]
+        [
+            ("nps_response", {}, AS_OF - i * HOUR, v)
+            for i, v in enumerate([10, 9, 9, 8, 7, 6, 3, 10])
+        ]
     )
-    kpi = kpi_of(reader, {"metric": "nps_response", "agg": "nps", "window": "30d", "target": 30, "warn": 20})
+    kpi = kpi_of(
+        reader, {"metric": "nps_response", "agg": "nps", "window": "30d", "target": 30, "warn": 20}
+    )
     # Then NPS is 25: below target, above warn
     assert kpi.value == 25
     assert kpi.state == "ok"
 
 
 def test_csat_from_raw_responses():
-    reader = FakeReader([("csat_response", {}, AS_OF - i * HOUR, v) for i, v in enumerate([5, 4, 3, 5, 1])])
-    kpi = kpi_of(reader, {"metric": "csat_response", "agg": "csat", "window": "7d", "format": "percent"})
+    reader = FakeReader(
+        [("csat_response", {}, AS_OF - i * HOUR, v) for i, v in enumerate([5, 4, 3, 5, 1])]
+    )
+    kpi = kpi_of(
+        reader, {"metric": "csat_response", "agg": "csat", "window": "7d", "format": "percent"}
+    )
     assert (kpi.value, kpi.display) == (0.6, "60.0%")
 
 
 def test_p90_latency_lower_is_better():
     # Given latencies 10..100 ms (10 points): nearest-rank p90 is the 9th, 90 ms
-    reader = FakeReader([("latency", {}, AS_OF - i * 60, v) for i, v in enumerate(range(10, 101, 10))])
+    reader = FakeReader(
+        [("latency", {}, AS_OF - i * 60, v) for i, v in enumerate(range(10, 101, 10))]
+    )
     kpi = kpi_of(
         reader,
-        {"metric": "latency", "agg": "p90", "window": "1d", "direction": "down", "warn": 80, "crit": 120},
+        {
+            "metric": "latency",
+            "agg": "p90",
+            "window": "1d",
+            "direction": "down",
+            "warn": 80,
+            "crit": 120,
+        },
     )
     assert kpi.value == 90
     assert kpi.state == "warn"
@@ -429,7 +475,12 @@ def test_spark_window_and_bucket_from_the_spec():
     reader = FakeReader([("signups", {}, AS_OF - h * HOUR, 1) for h in range(48)])
     kpi = kpi_of(
         reader,
-        {"metric": "signups", "agg": "sum", "window": "1d", "spark": {"window": "2d", "bucket": "6h"}},
+        {
+            "metric": "signups",
+            "agg": "sum",
+            "window": "1d",
+            "spark": {"window": "2d", "bucket": "6h"},
+        },
     )
     # Then 6-hour buckets on the local grid: seven whole ones and the current one so far
     assert kpi.spark == (6,) * 7 + (1,)

@@ -73,7 +73,13 @@ def test_expected_progress_on_day_46_of_a_91_day_quarter():
 
 @pytest.mark.parametrize(
     ("progress", "status"),
-    [(0.45, "on_track"), (0.20, "at_risk"), (0.10, "off_track"), (1.0, "achieved"), (None, "off_track")],
+    [
+        (0.45, "on_track"),
+        (0.20, "at_risk"),
+        (0.10, "off_track"),
+        (1.0, "achieved"),
+        (None, "off_track"),
+    ],
 )
 def test_status_from_the_gap_to_expected(progress, status):
     # Given expected 0.4945 (day 46 of 91)
@@ -131,21 +137,34 @@ def test_okr_tree_worked_example():
     # and a done milestone weighted 2, on day 46 of Q2
     reader = FakeReader([("mrr", {}, Q2_DAY_46 - DAY, 1450), ("mrr", {}, Q2_DAY_46 + DAY, 9999)])
     reader.add_checkin("cut-churn", Q2_DAY_46 - 2 * DAY, 70, "at_risk", "slow")
-    okrs = [{
-        "title": "Grow revenue",
-        "owner": "Ana",
-        "key_results": [
-            {"title": "MRR to 2000", "metric": "mrr", "start": 1000, "target": 2000},
-            {"id": "cut-churn", "title": "Cut churn", "start": 100, "target": 60},
-            {"title": "Launch pricing", "done": True, "weight": 2},
-        ],
-    }]
+    okrs = [
+        {
+            "title": "Grow revenue",
+            "owner": "Ana",
+            "key_results": [
+                {"title": "MRR to 2000", "metric": "mrr", "start": 1000, "target": 2000},
+                {"id": "cut-churn", "title": "Cut churn", "start": 100, "target": 60},
+                {"title": "Launch pricing", "done": True, "weight": 2},
+            ],
+        }
+    ]
     board = board_of(reader, Q2_DAY_46, okrs=okrs, period=Q2)
     objective = board.okrs[0]
     mrr, churn, launch = objective.key_results
     # Then each KR's progress and status follow the worked numbers
-    assert (mrr.id, mrr.kind, mrr.current, mrr.progress, mrr.status) == ("mrr-to-2000", "increase", 1450, pytest.approx(0.45), "on_track")
-    assert (churn.kind, churn.current, churn.progress, churn.status) == ("decrease", 70, pytest.approx(0.75), "on_track")
+    assert (mrr.id, mrr.kind, mrr.current, mrr.progress, mrr.status) == (
+        "mrr-to-2000",
+        "increase",
+        1450,
+        pytest.approx(0.45),
+        "on_track",
+    )
+    assert (churn.kind, churn.current, churn.progress, churn.status) == (
+        "decrease",
+        70,
+        pytest.approx(0.75),
+        "on_track",
+    )
     assert (churn.confidence, churn.last_checkin_at) == ("at_risk", Q2_DAY_46 - 2 * DAY)
     assert (launch.kind, launch.progress, launch.status) == ("milestone", 1.0, "achieved")
     # And the objective rolls them up with weights: (0.45 + 0.75 + 2·1.0) / 4 = 0.80
@@ -157,10 +176,17 @@ def test_okr_tree_worked_example():
     assert board.expected == pytest.approx(45 / 91)
 
 
-@pytest.mark.parametrize(("current", "status"), [(1450, "on_track"), (1200, "at_risk"), (1100, "off_track")])
+@pytest.mark.parametrize(
+    ("current", "status"), [(1450, "on_track"), (1200, "at_risk"), (1100, "off_track")]
+)
 def test_metric_kr_status_on_day_46(current, status):
     reader = FakeReader([("mrr", {}, Q2_DAY_46 - DAY, current)])
-    okrs = [{"title": "O", "key_results": [{"title": "K", "metric": "mrr", "start": 1000, "target": 2000}]}]
+    okrs = [
+        {
+            "title": "O",
+            "key_results": [{"title": "K", "metric": "mrr", "start": 1000, "target": 2000}],
+        }
+    ]
     board = board_of(reader, Q2_DAY_46, okrs=okrs, period=Q2)
     assert board.okrs[0].key_results[0].status == status
     assert board.okrs[0].status == status
@@ -169,20 +195,34 @@ def test_metric_kr_status_on_day_46(current, status):
 def test_windowed_kr_counts_since_the_period_started():
     # Given signups before the period (not counted) and within it
     start = parse_time("2026-04-01T00:00:00Z")
-    reader = FakeReader([
-        ("signups", {}, start - 1, 500),
-        ("signups", {}, start, 100),
-        ("signups", {}, Q2_DAY_46, 200),
-        ("signups", {}, Q2_DAY_46 + 1, 700),
-    ])
-    okrs = [{"title": "O", "key_results": [{"title": "K", "metric": "signups", "agg": "sum", "target": 1000}]}]
+    reader = FakeReader(
+        [
+            ("signups", {}, start - 1, 500),
+            ("signups", {}, start, 100),
+            ("signups", {}, Q2_DAY_46, 200),
+            ("signups", {}, Q2_DAY_46 + 1, 700),
+        ]
+    )
+    okrs = [
+        {
+            "title": "O",
+            "key_results": [{"title": "K", "metric": "signups", "agg": "sum", "target": 1000}],
+        }
+    ]
     kr = board_of(reader, Q2_DAY_46, okrs=okrs, period=Q2).okrs[0].key_results[0]
     # Then current is 300 of 0 → 1000 (start defaults to 0)
     assert (kr.current, kr.start, kr.progress) == (300, 0, pytest.approx(0.3))
 
 
 def test_manual_kr_without_checkins_starts_at_start_and_is_due():
-    okrs = [{"title": "O", "key_results": [{"id": "nps", "title": "NPS 40", "start": 20, "target": 40, "checkin_every": "7d"}]}]
+    okrs = [
+        {
+            "title": "O",
+            "key_results": [
+                {"id": "nps", "title": "NPS 40", "start": 20, "target": 40, "checkin_every": "7d"}
+            ],
+        }
+    ]
     kr = board_of(FakeReader(), Q2_DAY_46, okrs=okrs, period=Q2).okrs[0].key_results[0]
     assert (kr.current, kr.progress, kr.confidence, kr.checkin_due) == (20, 0.0, None, True)
 
@@ -194,31 +234,49 @@ def test_checkin_due_after_checkin_every(age_days, due):
     reader.add_checkin("k", Q2_DAY_46 - age_days * 86400, 30, "on_track")
     reader.add_checkin("k", Q2_DAY_46 + DAY, 40, "on_track")  # after as-of: not seen
     okrs = [{"title": "O", "key_results": [{"id": "k", "title": "K", "start": 20, "target": 40}]}]
-    kr = board_of(reader, Q2_DAY_46, okrs=okrs, period=Q2, checkin_every="7d").okrs[0].key_results[0]
+    kr = (
+        board_of(reader, Q2_DAY_46, okrs=okrs, period=Q2, checkin_every="7d").okrs[0].key_results[0]
+    )
     assert kr.current == 30
     assert kr.checkin_due is due
 
 
 def test_checkin_not_due_before_the_period_or_without_cadence():
-    okrs = [{"title": "O", "key_results": [{"id": "k", "title": "K", "start": 0, "target": 1, "checkin_every": "7d"}]}]
+    okrs = [
+        {
+            "title": "O",
+            "key_results": [
+                {"id": "k", "title": "K", "start": 0, "target": 1, "checkin_every": "7d"}
+            ],
+        }
+    ]
     before = parse_time("2026-03-20T00:00:00Z")
     kr = board_of(FakeReader(), before, okrs=okrs, period=Q2).okrs[0].key_results[0]
     assert (kr.checkin_due, kr.status) == (False, "not_started")
     plain = [{"title": "O", "key_results": [{"id": "k", "title": "K", "start": 0, "target": 1}]}]
-    assert board_of(FakeReader(), Q2_DAY_46, okrs=plain, period=Q2).okrs[0].key_results[0].checkin_due is False
+    assert (
+        board_of(FakeReader(), Q2_DAY_46, okrs=plain, period=Q2).okrs[0].key_results[0].checkin_due
+        is False
+    )
 
 
 def test_child_objectives_roll_up_and_worst_status_wins():
     # Given a parent with one KR at 0.45 and a child objective whose KR is at 0.10
     reader = FakeReader([("a", {}, Q2_DAY_46 - DAY, 0.45), ("b", {}, Q2_DAY_46 - DAY, 0.10)])
-    okrs = [{
-        "title": "Parent",
-        "key_results": [{"title": "A", "metric": "a", "start": 0, "target": 1}],
-        "children": [
-            {"title": "Child", "weight": 3, "key_results": [{"title": "B", "metric": "b", "start": 0, "target": 1}]},
-            {"title": "Empty child"},
-        ],
-    }]
+    okrs = [
+        {
+            "title": "Parent",
+            "key_results": [{"title": "A", "metric": "a", "start": 0, "target": 1}],
+            "children": [
+                {
+                    "title": "Child",
+                    "weight": 3,
+                    "key_results": [{"title": "B", "metric": "b", "start": 0, "target": 1}],
+                },
+                {"title": "Empty child"},
+            ],
+        }
+    ]
     parent = board_of(reader, Q2_DAY_46, okrs=okrs, period=Q2).okrs[0]
     child, empty = parent.children
     # Then the child's progress (0.10) weighs 3: (0.45 + 3·0.10) / 4
@@ -240,7 +298,9 @@ def test_period_defaults_to_the_quarter_holding_as_of_in_the_spec_timezone():
 
 def test_period_from_dates_is_inclusive_of_its_end():
     period = {"start": "2026-10-01", "end": "2026-10-10"}
-    board = board_of(FakeReader(), parse_time("2026-10-06T00:00:00Z"), period=period, okrs=[{"title": "O"}])
+    board = board_of(
+        FakeReader(), parse_time("2026-10-06T00:00:00Z"), period=period, okrs=[{"title": "O"}]
+    )
     # 10 days, 5 elapsed
     assert board.expected == pytest.approx(0.5)
     assert board.period_end == parse_time("2026-10-11T00:00:00Z")
@@ -258,7 +318,14 @@ def test_store_failure_marks_the_kr_error_without_raising():
 @pytest.mark.parametrize(("days_in", "due"), [(0, False), (7, False), (8, True)])
 def test_a_first_checkin_falls_due_one_cadence_into_the_period(days_in, due):
     # Given a weekly manual KR never checked in, `days_in` days into the quarter
-    okrs = [{"title": "O", "key_results": [{"id": "k", "title": "K", "start": 0, "target": 1, "checkin_every": "7d"}]}]
+    okrs = [
+        {
+            "title": "O",
+            "key_results": [
+                {"id": "k", "title": "K", "start": 0, "target": 1, "checkin_every": "7d"}
+            ],
+        }
+    ]
     as_of = parse_time("2026-04-01T00:00:00Z") + days_in * DAY
     kr = board_of(FakeReader(), as_of, okrs=okrs, period=Q2).okrs[0].key_results[0]
     # Then it is due only once a whole week of the period has passed without one
@@ -266,6 +333,11 @@ def test_a_first_checkin_falls_due_one_cadence_into_the_period(days_in, due):
 
 
 def test_a_milestone_marked_done_in_the_spec_is_never_due():
-    okrs = [{"title": "O", "key_results": [{"id": "k", "title": "Ship", "done": False, "checkin_every": "7d"}]}]
+    okrs = [
+        {
+            "title": "O",
+            "key_results": [{"id": "k", "title": "Ship", "done": False, "checkin_every": "7d"}],
+        }
+    ]
     kr = board_of(FakeReader(), Q2_DAY_46, okrs=okrs, period=Q2).okrs[0].key_results[0]
     assert (kr.kind, kr.checkin_due) == ("milestone", False)

@@ -19,35 +19,90 @@ SPEC = dict(
         "stickiness": {"formula": "dau / mau", "format": "percent"},
     },
     kpis=[
-        {"metric": "mrr", "north_star": True, "format": "currency", "currency": "USD",
-         "target": 1500, "warn": "90%", "crit": "80%"},
+        {
+            "metric": "mrr",
+            "north_star": True,
+            "format": "currency",
+            "currency": "USD",
+            "target": 1500,
+            "warn": "90%",
+            "crit": "80%",
+        },
         {"id": "mrr-pro", "metric": "mrr", "labels": {"plan": "pro"}, "compare": "7d"},
-        {"metric": "signups", "agg": "sum", "window": "7d", "spark": {"window": "14d", "bucket": "1d"}},
+        {
+            "metric": "signups",
+            "agg": "sum",
+            "window": "7d",
+            "spark": {"window": "14d", "bucket": "1d"},
+        },
         {"id": "signups-mtd", "metric": "signups", "agg": "sum", "window": "mtd"},
         {"metric": "conversion", "agg": "sum", "window": "30d", "target": 0.3},
         {"metric": "stickiness", "target": 0.2, "warn": 0.15},
         {"metric": "nps_response", "agg": "nps", "window": "30d", "target": 30, "warn": 10},
         {"metric": "csat_response", "agg": "csat", "window": "30d", "format": "percent"},
-        {"metric": "latency", "agg": "p90", "window": "1d", "direction": "down", "warn": 300, "crit": 500,
-         "stale_after": "2h"},
-        {"metric": "latency", "id": "latency-avg", "agg": "avg", "window": "7d", "direction": "down"},
+        {
+            "metric": "latency",
+            "agg": "p90",
+            "window": "1d",
+            "direction": "down",
+            "warn": 300,
+            "crit": 500,
+            "stale_after": "2h",
+        },
+        {
+            "metric": "latency",
+            "id": "latency-avg",
+            "agg": "avg",
+            "window": "7d",
+            "direction": "down",
+        },
         {"metric": "missing"},
     ],
     charts=[
-        {"id": "mrr-by-plan", "metrics": ["mrr"], "split_by": "plan", "window": "30d", "bucket": "1d"},
-        {"id": "signups-hourly", "metrics": ["signups"], "agg": "sum", "window": "2d", "bucket": "6h"},
+        {
+            "id": "mrr-by-plan",
+            "metrics": ["mrr"],
+            "split_by": "plan",
+            "window": "30d",
+            "bucket": "1d",
+        },
+        {
+            "id": "signups-hourly",
+            "metrics": ["signups"],
+            "agg": "sum",
+            "window": "2d",
+            "bucket": "6h",
+        },
     ],
-    okrs=[{
-        "title": "Grow",
-        "key_results": [
-            {"title": "MRR", "metric": "mrr", "start": 1000, "target": 2000},
-            {"title": "Signups", "metric": "signups", "agg": "sum", "target": 5000},
-            {"id": "pricing", "title": "Pricing", "start": 0, "target": 10, "checkin_every": "7d"},
-        ],
-        "children": [{"title": "Retain", "key_results": [
-            {"title": "Stickiness", "metric": "stickiness", "kind": "maintain_above", "target": 0.2},
-        ]}],
-    }],
+    okrs=[
+        {
+            "title": "Grow",
+            "key_results": [
+                {"title": "MRR", "metric": "mrr", "start": 1000, "target": 2000},
+                {"title": "Signups", "metric": "signups", "agg": "sum", "target": 5000},
+                {
+                    "id": "pricing",
+                    "title": "Pricing",
+                    "start": 0,
+                    "target": 10,
+                    "checkin_every": "7d",
+                },
+            ],
+            "children": [
+                {
+                    "title": "Retain",
+                    "key_results": [
+                        {
+                            "title": "Stickiness",
+                            "metric": "stickiness",
+                            "kind": "maintain_above",
+                            "target": 0.2,
+                        },
+                    ],
+                }
+            ],
+        }
+    ],
 )
 
 

@@ -1,0 +1,147 @@
+"""The chart panel in a small host app, fed hand-built views."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from textual_plotext import PlotextPlot
+
+from kpitui.engine.board import ChartSeries
+from kpitui.tui.widgets import ChartPanel
+from kpitui.tui.widgets.chart_panel import axis_label, nice_ticks, time_ticks
+from tests.tui.board_fixtures import (
+    AS_OF,
+    EMPTY_CHART,
+    ERROR_CHART,
+    MARKUP_LABEL,
+    MARKUP_TITLE,
+    REVENUE_CHART,
+    SIGNUPS_CHART,
+    TZ,
+)
+from tests.tui.widget_host import Host, screen_has_raw_escape, screen_text
+
+# -- chart panel -------------------------------------------------------------------------
+
+
+def test_nice_ticks_and_labels():
+    # Given a range 0..50,000 and about 5 ticks; Then steps are round numbers
+    assert nice_ticks(0, 50000, 5) == [0, 10000, 20000, 30000, 40000, 50000]
+    assert axis_label(48500, "currency") == "48.5K"
+    assert axis_label(0.021, "percent") == "2.1%"
+    assert axis_label(7200, "duration") == "2h"
+
+
+def test_time_ticks_are_in_the_dashboard_timezone():
+    # Given a one-day span ending at 09:30 UTC (10:30 in Berlin)
+    positions, labels = time_ticks(AS_OF - 86400, AS_OF, 3, TZ)
+    # Then the labels are Berlin hours
+    assert positions[-1] == AS_OF
+    assert labels[-1] == "10:30"
+
+
+async def test_chart_with_no_points_says_no_data():
+    # Given a chart without any point
+    app = Host(ChartPanel(EMPTY_CHART, tz=TZ))
+    async with app.run_test(size=(50, 14)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+    # Then it says so, in the middle
+    lines = text.splitlines()
+    middle = next(i for i, line in enumerate(lines) if "no data" in line)
+    assert 3 <= middle <= 10
+    assert "Refunds" in text
+
+
+async def test_chart_shows_its_error():
+    # Given a chart whose query failed
+    app = Host(ChartPanel(ERROR_CHART, tz=TZ))
+    async with app.run_test(size=(60, 14)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+    # Then the reason is shown
+    assert "⚠ error: no such metric: latency_ms" in text
+
+
+async def test_chart_draws_series_legend_and_time_axis():
+    # Given the revenue chart split by plan, one plan named `[/]`
+    panel = ChartPanel(REVENUE_CHART, tz=TZ)
+    app = Host(panel)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        raw_escape = screen_has_raw_escape(app)
+    # Then the legend names every series literally and the reference lines
+    assert "pro" in text and "team" in text and MARKUP_LABEL in text
+    assert "target 50K" in text and "crit 45K" in text
+    # And the time axis is labelled with dates, the y axis with short numbers
+    assert "Nov 24" in text
+    assert "40K" in text
+    assert panel.replots == 1
+    assert not raw_escape
+
+
+async def test_chart_replots_only_when_data_changed():
+    # Given a chart on screen
+    panel = ChartPanel(SIGNUPS_CHART, tz=TZ)
+    app = Host(panel)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        first = panel.replots
+        # When an equal view, then a retitled one arrive
+        panel.update_view(dataclasses.replace(SIGNUPS_CHART))
+        panel.update_view(dataclasses.replace(SIGNUPS_CHART, title="Signups per day"))
+        await pilot.pause()
+        # Then the chart was not redrawn, but the title changed
+        assert panel.replots == first
+        assert "Signups per day" in screen_text(app)
+        # When a point is added
+        points = (*SIGNUPS_CHART.series[0].points, (AS_OF + 86400, 250.0))
+        panel.update_view(
+            dataclasses.replace(SIGNUPS_CHART, series=(ChartSeries("signups", points),))
+        )
+        await pilot.pause()
+        # Then it is redrawn once
+        assert panel.replots == first + 1
+
+
+async def test_chart_title_markup_is_literal():
+    # Given a chart titled with markup
+    app = Host(ChartPanel(SIGNUPS_CHART, tz=TZ))
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+    # Then the title reads as typed
+    assert f"Signups {MARKUP_TITLE}" in text
+
+
+async def test_chart_enter_posts_drill_down():
+    # Given a focused chart
+    panel = ChartPanel(SIGNUPS_CHART, tz=TZ, compact=True)
+    app = Host(panel)
+    async with app.run_test(size=(60, 16)) as pilot:
+        panel.focus()
+        # When Enter is pressed
+        await pilot.press("enter")
+        await pilot.pause()
+        legend_shown = panel.query_one("#legend").display
+    # Then the app is asked to open it (and a compact chart has no legend line)
+    assert not legend_shown
+    assert [(type(m), m.chart_id) for m in app.messages] == [
+        (ChartPanel.DrillDown, "signups_daily")
+    ]
+
+
+async def test_chart_without_colour_uses_the_clear_theme(monkeypatch):
+    # Given NO_COLOR in the environment
+    monkeypatch.setenv("NO_COLOR", "1")
+    panel = ChartPanel(REVENUE_CHART, tz=TZ)
+    app = Host(panel)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        # Then the plot is drawn without colours
+        assert app.no_color
+        assert panel.query_one(PlotextPlot).theme == "clear"

@@ -177,7 +177,10 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
     def compose(self) -> ComposeResult:
         yield BoardHeader(self.loaded.dashboard.title, id="header")
         yield ProblemsLine(id="problems")
-        yield ContentSwitcher(id="pages")
+        # A board evaluated before the app started is composed with the screen, so the
+        # first frame drawn already holds its values.
+        pages = self._make_pages(self._initial_board) if self._initial_board else []
+        yield ContentSwitcher(*pages, id="pages", initial="page-0" if pages else None)
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -187,18 +190,14 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         for warning in (getattr(self.loaded, "warnings", ()) or ()) if self.live else ():
             self.notify(safe_plain(warning), title="Spec warning", severity="warning", markup=False)
         if self._initial_board is not None:
-            # Paint the header first, then the panels: the screen is up a little sooner.
-            self.call_after_refresh(self._apply_initial_board)
+            self.board = self._initial_board
+            self._settled = settled_states(self.board, None)
+            self._focus_first_panel()
         self._update_header()
         if self.live:
             self._start_poll(force=self._initial_board is None)
         if self.feed is not None:
             self.feed.start(on_error=self._on_feed_error)
-
-    async def _apply_initial_board(self) -> None:
-        if self._initial_board is not None and self.board is None:
-            await self._apply_board(self._initial_board)
-            self._update_header()
 
     def on_unmount(self) -> None:
         if self.feed is not None:
@@ -217,9 +216,10 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             page.reflow(self._page_width())
 
     def _page_width(self) -> int:
-        switcher = self.query_one("#pages", ContentSwitcher)
-        # Before the first layout the switcher has no size yet: assume the terminal's.
-        width = switcher.size.width or self.size.width
+        # Before the first layout (or while the screen is composed, before the switcher
+        # exists) there is no page size yet: assume the terminal's.
+        switchers = self.query("#pages")
+        width = (switchers.first().size.width if switchers else 0) or self.size.width
         return max(1, width - 1)  # the vertical scrollbar
 
     def _pages(self) -> list[BoardPage]:
@@ -229,6 +229,19 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         pages = self._pages()
         return pages[self._page_index] if 0 <= self._page_index < len(pages) else None
 
+    def _make_pages(self, board: Board) -> list[BoardPage]:
+        """The page widgets of `board`, laid out for the current width; the page shown
+        (the index kept across rebuilds) is the only one displayed."""
+        self._page_index = min(self._page_index, max(0, len(board.pages) - 1))
+        pages = [
+            BoardPage(page, i, board, self.tz, id=f"page-{i}")
+            for i, page in enumerate(board.pages)
+        ]
+        width = self._page_width()
+        for page in pages:
+            page.reflow(width)
+        return pages
+
     async def _build_pages(self, board: Board) -> None:
         """(Re)create the page widgets: the first board, or a spec edit that changed the
         layout. Keeps the page index and the focused panel when they still exist."""
@@ -236,11 +249,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         switcher = self.query_one("#pages", ContentSwitcher)
         with self.batch_update():
             await switcher.remove_children()
-            pages = [
-                BoardPage(page, i, board, self.tz, id=f"page-{i}")
-                for i, page in enumerate(board.pages)
-            ]
-            self._page_index = min(self._page_index, max(0, len(pages) - 1))
+            pages = self._make_pages(board)
             # ContentSwitcher hides its children only when it mounts: pages mounted
             # later are hidden here, or they would all be laid out one under another.
             for i, page in enumerate(pages):
@@ -249,9 +258,6 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             switcher.set_reactive(
                 ContentSwitcher.current, f"page-{self._page_index}" if pages else None
             )
-            width = self._page_width()
-            for page in pages:
-                page.reflow(width)
             # A rebuilt alerts log starts with the history the app kept.
             for log in self.query(AlertsLog):
                 for change, _acked in self._alerts:

@@ -193,3 +193,31 @@ def test_spec_errors_carry_warnings_too(specs):
     # Then the error is raised, and the warnings ride along for `check`
     assert len(caught.value.problems) == 1
     assert caught.value.warnings[0].detail.startswith("no KPI is marked")
+
+
+def test_libyaml_and_the_python_parser_give_the_same_data_and_places(monkeypatch):
+    # Given the repository's dashboard, with anchors, flow maps, quotes and Unicode
+    text = (Path(__file__).parents[2] / "dashboard.yaml").read_text(encoding="utf-8")
+    text += 'extra: {a: &x "Ünïcødé 🚀", b: *x, c: 2026-13-45}\n'
+    # When it is composed by libyaml (the default) and by the pure-Python parser
+    fast = parse_yaml(text, "d.yaml")
+    monkeypatch.setattr("kpitui.spec.loader._FAST_LOADER", None)
+    slow = parse_yaml(text, "d.yaml")
+    # Then the data, every position and every quoted-text offset are the same
+    assert fast.data == slow.data
+    assert fast.source_map == slow.source_map
+    assert fast.source_map.keys and fast.source_map.text_offsets
+
+
+def test_a_yaml_error_reads_the_same_with_or_without_libyaml(monkeypatch):
+    # Given a spec whose indentation is broken
+    text = "title: x\nkpis:\n  - metric: a\n   target: 3\n"
+    # When it is parsed with libyaml available, and without
+    with pytest.raises(InputError) as fast:
+        parse_yaml(text, "d.yaml")
+    monkeypatch.setattr("kpitui.spec.loader._FAST_LOADER", None)
+    with pytest.raises(InputError) as slow:
+        parse_yaml(text, "d.yaml")
+    # Then the user reads the same line either way (the Python parser's wording)
+    assert str(fast.value) == str(slow.value)
+    assert "d.yaml:4" in str(fast.value)

@@ -8,6 +8,7 @@ command exits with its code, never leaving a half-drawn full-screen app behind.
 from __future__ import annotations
 
 import argparse
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from kpitui.timeutil import SystemClock
 if TYPE_CHECKING:
     from kpitui.engine.board import Board
     from kpitui.spec import LoadedSpec
+    from kpitui.tui.app import KpituiApp
 
 
 def register(subparsers: Any) -> None:
@@ -73,21 +75,35 @@ def register(subparsers: Any) -> None:
     demo.set_defaults(func=run_demo)
 
 
-def load_for_app(spec_path: Path, db: str | None, as_of: int) -> tuple[LoadedSpec, Path, Board]:
-    """Load and validate the spec against its store, and evaluate the first board.
+def load_for_app(
+    spec_path: Path, db: str | None, as_of: int
+) -> tuple[LoadedSpec, Path, Board, type[KpituiApp]]:
+    """Load and validate the spec against its store, evaluate the first board, and
+    import the app: `(loaded spec, store path, first board, KpituiApp)`.
 
-    The first board is computed here, while the store is open anyway, so the app's
-    first screen shows values rather than empty panels. Raises `SpecErrors`/
-    `InputError`/`StoreLockedError` for the CLI to print.
+    The first board is computed here, so the app's first screen shows values rather
+    than empty panels. The store is read on a second thread while this one imports
+    Textual: SQLite does its work without holding the GIL, so the two overlap.
+    Raises `SpecErrors`/`InputError`/`StoreLockedError` for the CLI to print.
     """
-    from kpitui.engine import evaluate
     from kpitui.spec import load_dashboard
-    from kpitui.store import open_reader
 
     # Parsed once, without the store (an invalid spec stops here with every problem, and
     # without --db it names the store); the store's metric names only add warnings.
     loaded = load_dashboard(spec_path)
     store_path = Path(db) if db else loaded.store_path
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(_read_store, loaded, store_path, as_of)
+        from kpitui.tui.app import KpituiApp
+
+        loaded, board = first.result()
+    return loaded, store_path, board, KpituiApp
+
+
+def _read_store(loaded: LoadedSpec, store_path: Path, as_of: int) -> tuple[LoadedSpec, Board]:
+    from kpitui.engine import evaluate
+    from kpitui.store import open_reader
+
     try:
         reader = open_reader(store_path)
     except StoreLockedError:
@@ -98,19 +114,16 @@ def load_for_app(spec_path: Path, db: str | None, as_of: int) -> tuple[LoadedSpe
         raise InputError(exc.message, file=exc.location.file, hint=exc.hint) from None
     try:
         loaded = loaded.with_store_metrics(reader.metric_names())
-        board = evaluate(loaded.dashboard, reader, as_of)
+        return loaded, evaluate(loaded.dashboard, reader, as_of)
     finally:
         reader.close()
-    return loaded, store_path, board
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
     clock = SystemClock()
     as_of = args.as_of if args.as_of is not None else clock.now()
-    loaded, store_path, board = load_for_app(Path(args.spec), args.db, as_of)
-    from kpitui.tui.app import KpituiApp
-
-    app = KpituiApp(loaded, store_path=store_path, clock=clock, as_of=args.as_of, board=board)
+    loaded, store_path, board, app_class = load_for_app(Path(args.spec), args.db, as_of)
+    app = app_class(loaded, store_path=store_path, clock=clock, as_of=args.as_of, board=board)
     app.run()
     return app.return_code or 0
 
@@ -127,11 +140,9 @@ def run_demo(args: argparse.Namespace) -> int:
     clock = SystemClock()
     store_path = default_store_path(args.db)
     ensure_sample_store(store_path, clock)
-    loaded, store_path, board = load_for_app(spec_path, str(store_path), clock.now())
-    from kpitui.tui.app import KpituiApp
-
+    loaded, store_path, board, app_class = load_for_app(spec_path, str(store_path), clock.now())
     feed = LiveFeed(store_path, clock=clock)
-    app = KpituiApp(loaded, store_path=store_path, clock=clock, feed=feed, board=board)
+    app = app_class(loaded, store_path=store_path, clock=clock, feed=feed, board=board)
     try:
         app.run()
     finally:

@@ -230,11 +230,11 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         return pages[self._page_index] if 0 <= self._page_index < len(pages) else None
 
     def _make_pages(self, board: Board) -> list[BoardPage]:
-        """The page widgets of `board`, laid out for the current width; the page shown
-        (the index kept across rebuilds) is the only one displayed."""
+        """The page widgets of `board`, laid out for the current width. Only the page
+        shown (the index kept across rebuilds) is built now; the others when first shown."""
         self._page_index = min(self._page_index, max(0, len(board.pages) - 1))
         pages = [
-            BoardPage(page, i, board, self.tz, id=f"page-{i}")
+            BoardPage(page, i, board, self.tz, id=f"page-{i}", built=i == self._page_index)
             for i, page in enumerate(board.pages)
         ]
         width = self._page_width()
@@ -258,12 +258,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             switcher.set_reactive(
                 ContentSwitcher.current, f"page-{self._page_index}" if pages else None
             )
-            # A rebuilt alerts log starts with the history the app kept.
-            for log in self.query(AlertsLog):
-                for change, _acked in self._alerts:
-                    log.add_alert(_to_alert(change))
-                for _ in range(sum(1 for _change, acked in self._alerts if acked)):
-                    log.acknowledge_latest()
+            self.restore_alerts(pages[self._page_index] if pages else None)
         target = None
         if focused_id:
             try:
@@ -274,6 +269,28 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             self.focus_panel(target)
         else:
             self.call_after_refresh(self._focus_first_panel)
+
+    def restore_alerts(self, page: BoardPage | None) -> None:
+        """A page built after alerts were raised (a spec edit, a page first shown) shows
+        them: its alerts log replays the history the app kept, and its cards whose alert
+        is not acknowledged yet are marked."""
+        if page is None or not self._alerts:
+            return
+        panels = page.panel_widgets()
+        for log in panels:
+            if isinstance(log, AlertsLog):
+                for change, _acked in self._alerts:
+                    log.add_alert(_to_alert(change))
+                for _ in range(sum(1 for _change, acked in self._alerts if acked)):
+                    log.acknowledge_latest()
+        unacknowledged = {change.kpi_id for change, acked in self._alerts if not acked}
+        cards = [p for p in panels if isinstance(p, KpiCard) and p.view.id in unacknowledged]
+
+        def mark() -> None:
+            for card in cards:
+                card.alerted = True
+
+        self.call_after_refresh(mark)
 
     async def _apply_board(self, board: Board) -> None:
         old = self.board

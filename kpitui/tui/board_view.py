@@ -103,25 +103,56 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
     ]
 
     def __init__(
-        self, page: PageView, page_index: int, board: Board, tz: tzinfo, *, id: str
+        self,
+        page: PageView,
+        page_index: int,
+        board: Board,
+        tz: tzinfo,
+        *,
+        id: str,
+        built: bool = True,
     ) -> None:
         self.page = page
         self.page_index = page_index
         self._tz = tz
-        # dom id -> (panel, the view it shows) so a refresh updates only what changed.
+        # dom id -> (panel, the view it shows) so a refresh updates only what changed,
+        # and dom id -> its widget (a panel just built is not in the DOM until its row
+        # has mounted, so it is not found by a query yet).
         self._shown: dict[str, tuple[Panel, object]] = {}
-        rows = [
+        self._widgets: dict[str, Widget] = {}
+        # A page not on screen is built when first shown (`build`): until then it only
+        # keeps the newest board, and start-up mounts just the panels the user sees.
+        self._pending: Board | None = None if built else board
+        super().__init__(*(self._make_rows(board) if built else ()), id=id)
+
+    # -- building -------------------------------------------------------------------------
+
+    @property
+    def built(self) -> bool:
+        """False until the page's panels exist (a page not yet shown)."""
+        return self._pending is None
+
+    def build(self) -> None:
+        """Create and mount the panels of a page built lazily, from the newest board."""
+        if self._pending is None:
+            return
+        board, self._pending = self._pending, None
+        self.mount_all(self._make_rows(board))
+
+    def holds(self, kind: str, panel_id: str) -> bool:
+        """Whether the page's layout has that panel (built or not)."""
+        return any(p.kind == kind and p.id == panel_id for row in self.page.rows for p in row)
+
+    def _make_rows(self, board: Board) -> list[PanelRow]:
+        return [
             PanelRow(
                 [panel.kind for panel in row],
                 *(self._make_panel(panel, board) for panel in row),
-                id=f"p{page_index}-row{r}",
+                id=f"p{self.page_index}-row{r}",
             )
-            for r, row in enumerate(page.rows)
+            for r, row in enumerate(self.page.rows)
             if row
         ]
-        super().__init__(*rows, id=id)
-
-    # -- building -------------------------------------------------------------------------
 
     def _make_panel(self, panel: Panel, board: Board) -> Widget:
         dom_id = panel_dom_id(self.page_index, panel)
@@ -138,12 +169,16 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
             widget = AlertsLog(tz=self._tz, id=dom_id)
         # Not mounted yet: styled once when it mounts (an update now restyles it twice).
         widget.add_class("panel", f"-{panel.kind}", update=False)
+        self._widgets[dom_id] = widget
         return widget
 
     # -- refreshing -------------------------------------------------------------------------
 
     def update_board(self, board: Board) -> int:
         """Hand each panel its new view when it changed; returns how many changed."""
+        if self._pending is not None:
+            self._pending = board
+            return 0
         changed = 0
         for dom_id, (panel, shown) in self._shown.items():
             if panel.kind == "alerts":
@@ -163,10 +198,8 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         return changed
 
     def get_child_by_id_deep(self, dom_id: str) -> Widget | None:
-        try:
-            return self.query_one(f"#{dom_id}")
-        except Exception:
-            return None
+        """The panel widget with that dom id, None when the page has no such panel."""
+        return self._widgets.get(dom_id)
 
     def on_resize(self, event: events.Resize) -> None:
         # The grid columns follow the page's own width, known only after layout.
@@ -220,7 +253,7 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
 
     def panel_widgets(self) -> list[Widget]:
         """The panels in layout order (rows left to right, top to bottom)."""
-        return [w for w in self.query(".panel") if isinstance(w, Widget)]
+        return list(self._widgets.values())
 
     def widgets_for(self, kind: str, panel_id: str) -> list[Widget]:
         return [

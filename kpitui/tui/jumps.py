@@ -31,6 +31,8 @@ class BoardJumps:
     _dashboard: Any
     _page_focus: dict[int, str]
 
+    def restore_alerts(self, page: Any) -> None: ...  # KpituiApp's
+
     # -- pages and the focused panel ----------------------------------------------------
 
     def action_page(self, number: int) -> None:
@@ -75,6 +77,9 @@ class BoardJumps:
         self.query_one("#pages", ContentSwitcher).current = f"page-{index}"
         shown = self.current_page()
         if shown is not None:
+            if not shown.built:
+                shown.build()
+                self.restore_alerts(shown)
             shown.reflow(self._page_width())
         self._update_header()
 
@@ -140,20 +145,35 @@ class BoardJumps:
             self.pop_screen()
         self.show_page(page_index)
         if kind == "objective" and isinstance(widget, OkrTree):
-            node = widget.node_for("objective", panel_id)
-            if node is not None:
-                ancestor = node.parent
-                while ancestor is not None and not ancestor.is_root:
-                    ancestor.expand()
-                    ancestor = ancestor.parent
-                self.call_after_refresh(widget.move_cursor, node)
+            self._reveal_objective(widget, panel_id, LAYOUT_WAITS)
         self.focus_panel(widget)
         return True
+
+    def _reveal_objective(self, tree: OkrTree, objective_id: str, tries: int) -> None:
+        """Open the tree down to the objective and put the cursor on it; a tree on a
+        page built just now has its nodes once it has mounted."""
+        if not tree.is_mounted:
+            if tries:
+                self.call_after_refresh(self._reveal_objective, tree, objective_id, tries - 1)
+            return
+        node = tree.node_for("objective", objective_id)
+        if node is None:
+            return
+        ancestor = node.parent
+        while ancestor is not None and not ancestor.is_root:
+            ancestor.expand()
+            ancestor = ancestor.parent
+        self.call_after_refresh(tree.move_cursor, node)
 
     def _locate(self, kind: str, panel_id: str) -> tuple[int, Widget] | None:
         pages = self._pages()
         order = sorted(range(len(pages)), key=lambda i: i != self._page_index)
         for i in order:
+            if not pages[i].holds(kind, panel_id):
+                continue
+            if not pages[i].built:
+                pages[i].build()
+                self.restore_alerts(pages[i])
             widgets = pages[i].widgets_for(kind, panel_id)
             if widgets:
                 return i, widgets[0]

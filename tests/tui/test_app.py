@@ -631,3 +631,46 @@ async def test_help_on_a_kpi_detail_lists_that_screens_keys(tmp_path: Path):
         shown = screen_text(app)
         assert "Pause or resume" not in shown and "1…9" not in shown
         assert "Re-read the store" in shown
+
+
+# A board whose churn card and a second alerts log live on page 2.
+TWO_PAGE_SPEC = SPEC.replace(
+    """        - [mrr, signups, churn, activation]
+        - [revenue]
+        - [alerts]
+    - title: OKRs
+      rows:
+        - [okrs]
+""",
+    """        - [mrr, signups, activation]
+        - [alerts]
+    - title: OKRs
+      rows:
+        - [churn, revenue]
+        - [okrs, alerts]
+""",
+)
+
+
+async def test_a_page_not_shown_is_built_when_first_shown(tmp_path: Path):
+    app = make_app(tmp_path, TWO_PAGE_SPEC)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # Given the board on page 1: page 2's panels do not exist yet
+        first, second = app._pages()
+        assert first.built and first.query(KpiCard)
+        assert not second.built and not second.children
+        # When churn turns crit while page 2 is not built, and 2 is pressed
+        write_points(app.store_path, [("churn", {}, AS_OF, 0.06)])
+        app.poll_now()
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        # Then page 2 is built from the newest board: churn shows 6.0%, still marked
+        churn = app.query_one("#p1-kpi-churn", KpiCard)
+        assert second.built
+        assert churn.view.display == "6.0%" and churn.alerted
+        # And its alerts log holds the alert raised before it existed
+        log = app.query_one("#p1-alerts-alerts")
+        assert [(a.kpi_id, a.new_state) for a in log.alerts] == [("churn", "crit")]
+        assert "6.0%" in screen_text(app)

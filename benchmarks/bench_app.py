@@ -108,8 +108,9 @@ def reeval_times(spec_path: Path, db: Path, as_of: int) -> tuple[float, float, f
 
 def expected_values(board: Board) -> list[bytes]:
     """What the first screen must show: the values of the `last` KPIs, which do not
-    move with the clock between that evaluation and the app's."""
-    return [k.display.encode() for k in board.kpis if k.agg == "last"]
+    move with the clock between that evaluation and the app's (but the North Star's,
+    drawn in big digits, not as text)."""
+    return [k.display.encode() for k in board.kpis if k.agg == "last" and not k.north_star]
 
 
 def first_screen(

@@ -8,6 +8,7 @@ The detail screens are imported when first opened, so the board starts without t
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual.widget import Widget
@@ -18,8 +19,9 @@ from kpitui.tui.widgets.chart_panel import ChartPanel
 from kpitui.tui.widgets.kpi_card import KpiCard
 from kpitui.tui.widgets.okr_tree import OkrTree
 
-# How many refreshes a panel focused on a page just shown may wait for its layout.
-LAYOUT_WAITS = 10
+# How long a panel focused on a page just shown may wait for its layout. A time, not a
+# number of refreshes: refreshes that lay nothing out can be many and quick.
+LAYOUT_WAIT_SECONDS = 1.0
 
 
 class BoardJumps:
@@ -51,17 +53,17 @@ class BoardJumps:
         Textual's own scroll-on-focus would measure the page as it was when hidden.
         """
 
-        def focus_and_reveal(tries: int) -> None:
+        def focus_and_reveal(until: float) -> None:
             if not widget.is_attached or not widget.focusable:
                 return
             self._dashboard.set_focus(widget, scroll_visible=False)
-            if not widget.region and tries:
+            if not widget.region and time.monotonic() < until:
                 # Not laid out yet (the screen under a closing palette): after the next.
-                self.call_after_refresh(focus_and_reveal, tries - 1)
+                self.call_after_refresh(focus_and_reveal, until)
                 return
             widget.scroll_visible(animate=False)
 
-        self.call_after_refresh(focus_and_reveal, LAYOUT_WAITS)
+        self.call_after_refresh(focus_and_reveal, time.monotonic() + LAYOUT_WAIT_SECONDS)
 
     def show_page(self, index: int) -> None:
         """Switch the board to page `index` (from 0), remembering the focused panel of
@@ -145,16 +147,16 @@ class BoardJumps:
             self.pop_screen()
         self.show_page(page_index)
         if kind == "objective" and isinstance(widget, OkrTree):
-            self._reveal_objective(widget, panel_id, LAYOUT_WAITS)
+            self._reveal_objective(widget, panel_id, time.monotonic() + LAYOUT_WAIT_SECONDS)
         self.focus_panel(widget)
         return True
 
-    def _reveal_objective(self, tree: OkrTree, objective_id: str, tries: int) -> None:
+    def _reveal_objective(self, tree: OkrTree, objective_id: str, until: float) -> None:
         """Open the tree down to the objective and put the cursor on it; a tree on a
         page built just now has its nodes once it has mounted."""
         if not tree.is_mounted:
-            if tries:
-                self.call_after_refresh(self._reveal_objective, tree, objective_id, tries - 1)
+            if time.monotonic() < until:
+                self.call_after_refresh(self._reveal_objective, tree, objective_id, until)
             return
         node = tree.node_for("objective", objective_id)
         if node is None:

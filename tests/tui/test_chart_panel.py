@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 
+from rich.text import Text
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from kpitui.engine.board import ChartSeries
 from kpitui.tui.widgets import ChartPanel
-from kpitui.tui.widgets.chart_panel import axis_label, nice_ticks, time_ticks
+from kpitui.tui.widgets.chart_canvas import (
+    ChartCanvas,
+    axis_label,
+    nice_ticks,
+    time_ticks,
+)
 from tests.tui.board_fixtures import (
     AS_OF,
     EMPTY_CHART,
@@ -142,6 +149,136 @@ async def test_chart_without_colour_uses_the_clear_theme(monkeypatch):
     async with app.run_test(size=(80, 20)) as pilot:
         await pilot.pause()
         await pilot.pause()
-        # Then the plot is drawn without colours
+        # Then the plot is drawn without colours, once
         assert app.no_color
         assert panel.query_one(PlotextPlot).theme == "clear"
+        assert built_with(panel)[2] == "clear"
+        assert panel.replots == 1
+        # And the series differ by their marker: the second plan's are dots
+        assert "•" in screen_text(app)
+
+
+# -- building the plot only when it is painted and changed -------------------------------
+
+BRAILLE = range(0x2801, 0x2900)  # the series' line, not the empty braille cell
+
+
+def plot_region_text(app: Host, panel: ChartPanel) -> str:
+    region = panel.query_one(ChartCanvas).region
+    lines = screen_text(app).splitlines()[region.y : region.bottom]
+    return "\n".join(line[region.x : region.right] for line in lines)
+
+
+def built_with(panel: ChartPanel) -> tuple[object, ...]:
+    """(width, height, theme, compact) the kept picture was built for."""
+    key = panel.query_one(ChartCanvas)._built_key
+    assert key is not None
+    width, height, _data, theme, compact = key
+    return width, height, theme, compact
+
+
+async def test_first_paint_builds_the_chart_once_at_its_final_size():
+    # Given a chart panel mounted in a 100×24 terminal
+    panel = ChartPanel(SIGNUPS_CHART, tz=TZ)
+    app = Host(panel)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        canvas = panel.query_one(ChartCanvas)
+        # Then plotext built it exactly once, at the size it is painted at (no empty
+        # first frame replaced by a real one)
+        assert panel.replots == 1
+        assert built_with(panel)[:2] == (canvas.size.width, canvas.size.height)
+        # And the screen shows the series line and its ticks
+        plot = plot_region_text(app, panel)
+        assert any(ord(ch) in BRAILLE for ch in plot)
+        assert "Nov 24" in plot and "target" in plot
+
+
+async def test_resizing_the_terminal_rebuilds_once_at_the_new_size():
+    # Given a chart built at 80×20
+    panel = ChartPanel(REVENUE_CHART, tz=TZ)
+    app = Host(panel)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        assert panel.replots == 1
+        # When the terminal grows to 120×30
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        await pilot.pause()
+        canvas = panel.query_one(ChartCanvas)
+        # Then it was built once more, at the new size (less the border and legend)
+        assert panel.replots == 2
+        assert (canvas.size.width, canvas.size.height) == (118, 27)
+        assert built_with(panel)[:2] == (118, 27)
+
+
+async def test_a_refresh_that_changes_nothing_plotted_builds_nothing():
+    # Given a chart on screen, built once
+    panel = ChartPanel(SIGNUPS_CHART, tz=TZ)
+    app = Host(panel)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        assert panel.replots == 1
+        # When an equal view arrives, then one differing only in its title, and the
+        # panel and its plot are repainted
+        panel.update_view(dataclasses.replace(SIGNUPS_CHART))
+        panel.update_view(dataclasses.replace(SIGNUPS_CHART, title="Daily signups"))
+        panel.refresh()
+        panel.query_one(ChartCanvas).refresh()
+        await pilot.pause()
+        await pilot.pause()
+        # Then nothing was built again, yet the new title shows
+        assert panel.replots == 1
+        assert "Daily signups" in screen_text(app)
+
+
+async def test_compact_rebuilds_once_without_reference_names():
+    # Given a chart with its target named on the plot
+    panel = ChartPanel(SIGNUPS_CHART, tz=TZ)
+    app = Host(panel)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        assert "target" in plot_region_text(app, panel)
+        # When it becomes compact (no legend line: the plot also grows a line)
+        panel.compact = True
+        await pilot.pause()
+        await pilot.pause()
+        # Then it was built once more, compact, at its new size
+        assert panel.replots == 2
+        assert built_with(panel)[3] is True
+        assert "target" not in plot_region_text(app, panel)
+
+
+async def test_a_theme_change_rebuilds_once_on_the_new_canvas_colour():
+    # Given a chart drawn in the dark theme
+    panel = ChartPanel(REVENUE_CHART, tz=TZ)
+    app = Host(panel)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        assert panel.replots == 1
+        # When the app switches to the light theme
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.pause()
+        # Then the plot was built once more, with the light theme's plotext theme
+        assert panel.replots == 2
+        assert built_with(panel)[2] == "textual-auto-textual-light"
+        # And the reference names sit on the light surface colour
+        canvas = panel.query_one(ChartCanvas)
+        surface = app.theme_variables["surface"].lower()
+        backgrounds = {
+            span.style.background.hex.lower()
+            for span in canvas._built.spans
+            if span.style.background is not None
+        }
+        assert backgrounds == {surface}
+        # And the legend names the series in the light theme's text colour
+        legend = panel.query_one("#legend", Static).content
+        assert isinstance(legend, Text)
+        name_colour = next(
+            span.style.color.triplet.hex
+            for span in legend.spans
+            if legend.plain[span.start : span.end] == "pro"
+        )
+        assert name_colour == app.theme_variables["foreground"].lower()

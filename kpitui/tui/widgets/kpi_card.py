@@ -1,12 +1,14 @@
-"""A KPI card: title, big value, state, delta, target and trend of one `KpiView`.
+"""A KPI card: title, value, state, delta, target and trend of one `KpiView`.
 
 The card only presents what the engine computed. A refresh hands it a new `KpiView`;
-`update_view` touches only the lines whose text changed, so an unchanged card writes
+`update_view` repaints only the lines whose content changed, so an unchanged card writes
 nothing to the terminal.
 
 A board holds many cards and every widget costs start-up time (styling, layout), so a
-card is few widgets: a pair of texts on one line (title and tag, value and state, target
-and age) is one `CardLine`, and only the North Star has the big digits and their row.
+card is one widget without children: `card_lines.lay_out` says what each line shows,
+`render_line` draws it. The colours of the parts are component classes, which the CSS
+styles by the card's own classes (state, band, focus): a theme or state change restyles
+them.
 """
 
 from __future__ import annotations
@@ -14,30 +16,48 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import var
-from textual.renderables.digits import Digits as DigitsRenderable
+from textual.renderables.sparkline import Sparkline
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Digits, Sparkline, Static
 
 from kpitui.engine.board import STATE_GLYPHS, KpiView
 from kpitui.timeutil import format_time
-from kpitui.tui.text import safe_plain, safe_text, state_label
-from kpitui.tui.widgets.card_line import CardLine
+from kpitui.tui.text import safe_text
+from kpitui.tui.widgets.card_lines import (
+    AGE,
+    DELTA_BAD,
+    DELTA_GOOD,
+    DELTA_NONE,
+    DESCRIPTION,
+    MUTED,
+    REASON,
+    SPARK_MAX,
+    SPARK_MIN,
+    STAR,
+    STATE,
+    TAG,
+    TITLE,
+    VALUE,
+    Hero,
+    Line,
+    Pair,
+    Trend,
+    background,
+    digits_fit,
+    draw_hero,
+    draw_pair,
+    lay_out,
+)
 
 STATES = tuple(STATE_GLYPHS)
 """Every KPI state; each has a `-state-<state>` class rule below."""
-
-FACTS_MIN_WIDTH = 18
-"""Columns kept beside the North Star's big digits for its state, delta and target."""
-
-_FIXED_LINES = frozenset({"#heading", "#headline", "#delta", "#meta"})
-"""One-line fields whose width is set by the card, not by their text."""
 
 FLASH_INTERVAL = 0.25
 """Seconds between two toggles of the `-flash` class."""
@@ -58,6 +78,9 @@ class KpiCard(Widget, can_focus=True):
     after a state change) and `-alerted` (from a flash until acknowledged).
     """
 
+    ALLOW_SELECT: ClassVar[bool] = False
+    """The lines are drawn as strips, not as text Textual could select in."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "enter",
@@ -74,20 +97,38 @@ class KpiCard(Widget, can_focus=True):
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "kpi-card--delta-good",
-        "kpi-card--delta-bad",
-        "kpi-card--delta-none",
-        "kpi-card--star",
-        "kpi-card--muted",
+        TITLE,
+        STAR,
+        TAG,
+        VALUE,
+        STATE,
+        DELTA_GOOD,
+        DELTA_BAD,
+        DELTA_NONE,
+        MUTED,
+        AGE,
+        REASON,
+        DESCRIPTION,
+        SPARK_MAX,
+        SPARK_MIN,
     }
     """
     | Class | Description |
     | :- | :- |
+    | `kpi-card--title` | The title (reversed while the card has focus). |
+    | `kpi-card--star` | The ★ before the North Star's title. |
+    | `kpi-card--tag` | The indicator tag right of the title ("leading", "lagging"). |
+    | `kpi-card--value` | The value, and the North Star's big digits: the band's colour. |
+    | `kpi-card--state` | The state's glyph and word: the state's colour. |
     | `kpi-card--delta-good` | The delta when the change is good for the KPI's direction. |
     | `kpi-card--delta-bad` | The delta when the change is bad for the KPI's direction. |
     | `kpi-card--delta-none` | The delta when there is no change or no comparison. |
-    | `kpi-card--star` | The ★ before the North Star's title. |
-    | `kpi-card--muted` | Secondary words: "target", "no target", the age. |
+    | `kpi-card--muted` | Secondary words: "target", "no target". |
+    | `kpi-card--age` | The age of the last point, shown when the KPI is stale. |
+    | `kpi-card--reason` | Why the KPI is in error. |
+    | `kpi-card--description` | The description, shown while the card has focus. |
+    | `kpi-card--spark-max` | The trend's colour for its largest values (the color only). |
+    | `kpi-card--spark-min` | The trend's colour for its smallest values (the color only). |
     """
 
     DEFAULT_CSS = """
@@ -102,81 +143,58 @@ class KpiCard(Widget, can_focus=True):
         border-subtitle-style: bold;
         background: $surface;
 
+        & > .kpi-card--title { text-style: bold; }
+        & > .kpi-card--star { color: $warning; text-style: bold; }
+        & > .kpi-card--tag { color: $foreground-muted; text-style: italic; }
+        & > .kpi-card--value { text-style: bold; }
+        & > .kpi-card--state { text-style: bold; }
         & > .kpi-card--delta-good { color: $text-success; }
         & > .kpi-card--delta-bad { color: $text-error; }
         & > .kpi-card--delta-none { color: $foreground-muted; }
-        & > .kpi-card--star { color: $warning; text-style: bold; }
         & > .kpi-card--muted { color: $foreground-muted; }
-
-        #hero { height: auto; }
-        #facts { width: 1fr; height: auto; }
-        #heading > .card-line--left { text-style: bold; }
-        #heading > .card-line--right { color: $foreground-muted; text-style: italic; }
-        #headline > .card-line--left { text-style: bold; }
-        #big { display: none; width: auto; margin-right: 2; text-style: bold; }
-        #headline > .card-line--right { text-style: bold; }
-        #delta { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
-        #reason {
-            display: none;
-            height: 3;  /* in place of delta, target and trend: the card keeps its height */
-            color: $text-error;
-            text-overflow: ellipsis;
-        }
-        #description {
-            display: none;
-            height: auto;
-            max-height: 4;
-            color: $foreground-muted;
-            text-style: italic;
-            text-overflow: ellipsis;
-        }
-        #spark { height: 1; }
-        &.-no-spark #spark { visibility: hidden; }
-        #spark > .sparkline--max-color { color: $primary; }
-        #spark > .sparkline--min-color { color: $primary 30%; }
+        & > .kpi-card--age { color: $text-warning; }
+        & > .kpi-card--reason { color: $text-error; }
+        & > .kpi-card--description { color: $foreground-muted; text-style: italic; }
+        & > .kpi-card--spark-max { color: $primary; }
+        & > .kpi-card--spark-min { color: $primary 30%; }
 
         &:focus {
             background-tint: $foreground 6%;
-            #heading > .card-line--left { text-style: bold reverse; }
-            #description { display: block; }
+            & > .kpi-card--title { text-style: bold reverse; }
         }
 
         /* The value's band colour, kept (dimmed) while stale. */
-        &.-band-ok #headline > .card-line--left, &.-band-ok #big { color: $text-success; }
-        &.-band-warn #headline > .card-line--left, &.-band-warn #big { color: $text-warning; }
-        &.-band-crit #headline > .card-line--left, &.-band-crit #big { color: $text-error; }
-        &.-band-ok #spark > .sparkline--max-color { color: $success; }
-        &.-band-warn #spark > .sparkline--max-color { color: $warning; }
-        &.-band-crit #spark > .sparkline--max-color { color: $error; }
+        &.-band-ok > .kpi-card--value { color: $text-success; }
+        &.-band-warn > .kpi-card--value { color: $text-warning; }
+        &.-band-crit > .kpi-card--value { color: $text-error; }
+        &.-band-ok > .kpi-card--spark-max { color: $success; }
+        &.-band-warn > .kpi-card--spark-max { color: $warning; }
+        &.-band-crit > .kpi-card--spark-max { color: $error; }
 
         /* Each state has a colour and a border style of its own, so it also reads
            without colour; the glyph and the word say it in any case. */
         &.-state-ok { border: round $success 60%; }
-        &.-state-ok #headline > .card-line--right { color: $text-success; }
-        &.-state-neutral #headline > .card-line--right { color: $text-primary; }
+        &.-state-ok > .kpi-card--state { color: $text-success; }
+        &.-state-neutral > .kpi-card--state { color: $text-primary; }
         &.-state-warn { border: dashed $warning; }
-        &.-state-warn #headline > .card-line--right { color: $warning; }
+        &.-state-warn > .kpi-card--state { color: $warning; }
         &.-state-crit { border: heavy $error; }
-        &.-state-crit #headline > .card-line--right { color: $error; text-style: bold reverse; }
+        &.-state-crit > .kpi-card--state { color: $error; text-style: bold reverse; }
         &.-state-error { border: double $error; }
-        &.-state-error #headline > .card-line--right { color: $error; }
-        &.-state-error #delta, &.-state-error #meta, &.-state-error #spark { display: none; }
-        &.-state-error #reason { display: block; }
+        &.-state-error > .kpi-card--state { color: $error; }
         &.-state-stale { border: round $foreground 40%; }
-        &.-state-stale #headline > .card-line--right { color: $foreground-muted; }
-        &.-state-stale #headline > .card-line--left, &.-state-stale #big { text-style: dim; }
-        &.-state-stale #meta > .card-line--right { color: $text-warning; }
-        &.-state-no_data #headline > .card-line--right,
-        &.-state-no_data #headline > .card-line--left { color: $foreground-muted; }
+        &.-state-stale > .kpi-card--state { color: $foreground-muted; }
+        &.-state-stale > .kpi-card--value { text-style: dim; }
+        &.-state-no_data > .kpi-card--state,
+        &.-state-no_data > .kpi-card--value { color: $foreground-muted; }
 
         /* NO_COLOR: greys would blur the bands, so the value stays bright; crit and
            error say it with the border, the reversed word and an underline. */
-        &:nocolor #headline > .card-line--left, &:nocolor #big { color: $foreground; }
-        &:nocolor.-state-stale #headline > .card-line--left,
-        &:nocolor.-state-stale #big { color: $foreground-muted; }
-        &:nocolor.-state-crit #headline > .card-line--left { text-style: bold underline; }
-        &:nocolor.-state-error #headline > .card-line--right,
-        &:nocolor.-state-crit #headline > .card-line--right {
+        &:nocolor > .kpi-card--value { color: $foreground; }
+        &:nocolor.-state-stale > .kpi-card--value { color: $foreground-muted; }
+        &:nocolor.-state-crit > .kpi-card--value { text-style: bold underline; }
+        &:nocolor.-state-error > .kpi-card--state,
+        &:nocolor.-state-crit > .kpi-card--state {
             color: $foreground;
             text-style: bold reverse;
         }
@@ -184,11 +202,7 @@ class KpiCard(Widget, can_focus=True):
             color: $foreground;
         }
 
-        &.-north-star {
-            border-title-color: $warning;
-            #spark { height: 2; }
-        }
-        &.-digits #big { display: block; }
+        &.-north-star { border-title-color: $warning; }
 
         &.-flash { background: $error 35%; }
         &.-flash:nocolor { background-tint: $foreground 30%; }
@@ -230,40 +244,27 @@ class KpiCard(Widget, can_focus=True):
         """The KPI shown (read it; change it with `update_view`)."""
         self.tz = tz
         """The dashboard's timezone, for the time of the last point."""
-        self._shown: dict[str, object] = {}
         self._flash_timer: Timer | None = None
         self._flash_ticks = 0
-        self._composed_star = False  # whether the children include the big digits
+        # What is on screen: the width laid out for and its lines, and each line drawn.
+        self._drawn: tuple[int, list[Line]] | None = None
+        self._strips: dict[int, Strip] = {}
+        self._trend: tuple[tuple[object, ...], list[Strip]] | None = None
+        self._parts: dict[tuple[str, ...], Style] = {}
+        self._laid_out: tuple[KpiView, int, bool, list[Line]] | None = None
+        self._measured: tuple[int, int] | None = None  # the width and lines laid out for
         # Not mounted yet: the classes are styled when the card mounts, not once each now.
         self._apply_classes(view, update=False)
 
-    # -- composition -----------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        yield CardLine(id="heading")  # title, tag
-        self._composed_star = self.view.north_star
-        if self.view.north_star:
-            with Horizontal(id="hero"):
-                # The North Star's value in big digits, its facts beside it.
-                yield Digits(id="big")
-                with Vertical(id="facts"):
-                    yield from self._compose_facts()
-        else:
-            yield from self._compose_facts()
-        yield Sparkline(id="spark")
-        yield Static(id="description", markup=False)
-
-    def _compose_facts(self) -> ComposeResult:
-        yield CardLine(id="headline")  # value, state
-        yield Static(id="reason", markup=False)
-        yield Static(id="delta", markup=False)
-        yield CardLine(id="meta")  # target, age
-
     def on_mount(self) -> None:
-        self._show(self.view)
+        self.tooltip = self._tooltip_text(self.view)
 
     def on_resize(self) -> None:
         self._fit_digits()
+
+    def watch_has_focus(self, has_focus: bool) -> None:
+        super().watch_has_focus(has_focus)
+        self._sync_lines()  # the description comes and goes with focus
 
     # -- updates ---------------------------------------------------------------------
 
@@ -271,19 +272,19 @@ class KpiCard(Widget, can_focus=True):
         """Show `view` in place; nothing at all happens when it equals the current one."""
         if view == self.view:
             return
-        rebuild = view.north_star != self.view.north_star
         self.view = view
-        self._apply_classes(view)
-        if self.is_mounted:
-            if rebuild:  # the big digits come and go with the North Star
-                self.call_later(self._rebuild)
-            else:
-                self._show(view)
+        self._show(view)
 
-    async def _rebuild(self) -> None:
-        self._shown.clear()
-        await self.recompose()
-        self._show(self.view)
+    def _show(self, view: KpiView) -> None:
+        """Present a new view: its classes, its tooltip, and the lines that changed."""
+        self._apply_classes(view)
+        if not self.is_mounted:
+            return
+        self._fit_digits()
+        tooltip = self._tooltip_text(view)
+        if tooltip != self.tooltip:
+            self.tooltip = tooltip
+        self._sync_lines()
 
     def _apply_classes(self, view: KpiView, *, update: bool = True) -> None:
         # One restyle for all the classes (each set_class would restyle the card).
@@ -293,82 +294,123 @@ class KpiCard(Widget, can_focus=True):
         classes["-no-spark"] = not view.spark
         self.update_classes(classes, update=update)
 
-    def _show(self, view: KpiView) -> None:
-        if view.north_star != self._composed_star:
-            return  # a rebuild for the big digits is pending: it shows the view
-        self._set_text("#heading", (self._title_text(view), safe_text(view.indicator or "")))
-        self._set_text("#headline", (safe_text(view.display), state_label(view.state)))
-        self._set_text("#reason", safe_text(f"⚠ {view.error}" if view.error else ""))
-        self._set_text("#delta", self._delta_text(view))
-        age = view.age_display if view.state == "stale" and view.age_display else ""
-        self._set_text("#meta", (self._target_text(view), safe_text(age)))
-        self._set_text("#description", safe_text(view.description or ""))
-        if self._shown.get("#spark") != view.spark:
-            self._shown["#spark"] = view.spark
-            self.query_one("#spark", Sparkline).data = list(view.spark)
-        big = safe_plain(view.display)
-        if view.north_star and self._shown.get("#big") != big:
-            self._shown["#big"] = big
-            self.query_one("#big", Digits).update(big)
-        self._fit_digits()
-        tooltip = self._tooltip_text(view)
-        if self._shown.get("tooltip") != tooltip:
-            self._shown["tooltip"] = tooltip
-            self.tooltip = tooltip
-
-    def _set_text(self, selector: str, text: Text | tuple[Text, Text]) -> None:
-        # Rich Text compares by plain text and spans: equal text means no repaint.
-        previous = self._shown.get(selector)
-        if previous == text:
+    def _sync_lines(self) -> None:
+        """Repaint the lines whose content changed; lay the card out again only when
+        its number of lines did."""
+        if self._drawn is None:
+            # Not drawn (yet, or on a hidden page): its first paint draws the lines; a
+            # layout only when their number differs from the one the card was sized for.
+            measured = self._measured
+            if self.is_mounted and (
+                measured is None or len(self._layout(measured[0])) != measured[1]
+            ):
+                self.refresh(layout=True)
             return
-        self._shown[selector] = text
-        # One-line fields of fixed width need no new layout; the others may change size.
-        layout = selector not in _FIXED_LINES or previous is None
-        if isinstance(text, tuple):
-            self.query_one(selector, CardLine).update(text, layout=layout)
-        else:
-            self.query_one(selector, Static).update(text, layout=layout)
+        width = self.size.width
+        drawn_width, drawn = self._drawn
+        lines = self._layout(width)
+        if width != drawn_width or len(lines) != len(drawn):
+            self._drawn = None
+            self._strips.clear()
+            self.refresh(layout=len(lines) != len(drawn))
+            return
+        self._drawn = (width, lines)
+        changed = [y for y, (old, new) in enumerate(zip(drawn, lines, strict=True)) if old != new]
+        for y in changed:
+            self._strips.pop(y, None)
+        if changed:
+            self.refresh(*(Region(0, y, width, 1) for y in changed))
 
     def _fit_digits(self) -> None:
-        """Big digits for the North Star when they and its facts fit, else the plain line."""
-        if not (self.view.north_star and self._composed_star):
-            self.set_class(False, "-digits")
-            return
-        width = self.content_region.width if self.is_mounted else 0
-        digits = DigitsRenderable.get_width(safe_plain(self.view.display))
-        fits = width > 0 and digits + 2 + FACTS_MIN_WIDTH <= width
-        self.set_class(fits, "-digits")
-        if self.is_mounted:
-            self.query_one("#headline", CardLine).hide_left(fits)
+        width = self.size.width if self.is_mounted else 0
+        self.set_class(digits_fit(self.view, width), "-digits")
+
+    def notify_style_update(self) -> None:
+        # The lines are drawn with the component classes' styles: drop them, so a theme
+        # or state change draws them again (the restyle itself repaints the card).
+        super().notify_style_update()
+        self._strips.clear()
+        self._parts.clear()
+        self._trend = None
+
+    # -- layout: what each line shows ------------------------------------------------
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        height = len(self._layout(width))
+        self._measured = (width, height)
+        return height
+
+    def _layout(self, width: int) -> list[Line]:
+        """The card's lines at `width` columns of content."""
+        view, focused = self.view, self.has_focus
+        laid_out = self._laid_out
+        if laid_out is not None and laid_out[:3] == (view, width, focused):
+            return laid_out[3]  # the same view (by identity or equal): the same lines
+        lines = lay_out(view, width, focused=focused, console=self.app.console)
+        self._laid_out = (view, width, focused, lines)
+        return lines
+
+    # -- drawing ---------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if self._drawn is None or self._drawn[0] != width:
+            self._drawn = (width, self._layout(width))
+            self._strips.clear()
+        lines = self._drawn[1]
+        strip = self._strips.get(y)
+        if strip is None:
+            base = self.visual_style.rich_style
+            if y < len(lines):
+                strip = self._draw(lines[y], width, base)
+            else:
+                strip = Strip.blank(width, background(base))
+            self._strips[y] = strip
+        return strip
+
+    def _draw(self, line: Line, width: int, base: Style) -> Strip:
+        if isinstance(line, Pair):
+            return draw_pair(line, width, base, self._part, self.app.console)
+        if isinstance(line, Hero):
+            return draw_hero(line, width, base, self._part, self.app.console)
+        return self._trend_strip(line, width, base)
+
+    def _trend_strip(self, line: Trend, width: int, base: Style) -> Strip:
+        # The sparkline is drawn whole (all its lines) once, its lines kept for each row.
+        key = (line.data, line.height, width)
+        if self._trend is None or self._trend[0] != key:
+            _, under = self.background_colors
+            low = under + self.get_component_styles(SPARK_MIN).color
+            high = under + self.get_component_styles(SPARK_MAX).color
+            sparkline = Sparkline(
+                list(line.data),
+                width=width,
+                height=line.height,
+                min_color=low.rich_color,
+                max_color=high.rich_color,
+            )
+            options = self.app.console_options.update_dimensions(width, line.height)
+            rendered = self.app.console.render_lines(sparkline, options, style=base, pad=True)
+            self._trend = (key, [Strip(segments, width) for segments in rendered])
+        return self._trend[1][line.row]
+
+    def _part(self, *components: str) -> Style:
+        """The style of a part: its component classes' styles over the card's."""
+        style = self._parts.get(components)
+        if style is None:
+            style = Style()
+            for component in components:
+                style += self.get_component_rich_style(component, partial=True)
+                # A partial style drops a colour's alpha (`$foreground-muted` is a
+                # translucent foreground): blend it over the card's background.
+                styles = self.get_component_styles(component)
+                if styles.has_rule("color") and styles.color.a < 1:
+                    blended = self.background_colors[1] + styles.color
+                    style += Style(color=blended.rich_color)
+            self._parts[components] = style
+        return style
 
     # -- text ------------------------------------------------------------------------
-
-    def _title_text(self, view: KpiView) -> Text:
-        title = Text(end="")
-        if view.north_star:
-            title.append("★ ", self.get_component_rich_style("kpi-card--star", partial=True))
-        title.append_text(safe_text(view.title))
-        return title
-
-    def _delta_text(self, view: KpiView) -> Text:
-        if view.delta_good is True:
-            component = "kpi-card--delta-good"
-        elif view.delta_good is False:
-            component = "kpi-card--delta-bad"
-        else:
-            component = "kpi-card--delta-none"
-        style = self.get_component_rich_style(component, partial=True)
-        delta = safe_text(view.delta_display)
-        delta.stylize(style)
-        if view.delta_display == "n/a":
-            delta = Text.assemble(("Δ ", style), delta)
-        return delta
-
-    def _target_text(self, view: KpiView) -> Text:
-        muted = self.get_component_rich_style("kpi-card--muted", partial=True)
-        if view.target_display:
-            return Text.assemble(("target ", muted), safe_text(view.target_display))
-        return Text("no target", style=muted, end="")
 
     def _tooltip_text(self, view: KpiView) -> Text:
         lines = [safe_text(view.title, "bold")]
@@ -379,13 +421,6 @@ class KpiCard(Widget, can_focus=True):
         if view.error:
             lines.append(safe_text(f"error: {view.error}"))
         return Text("\n", end="").join(lines)
-
-    def notify_style_update(self) -> None:
-        # Component-class colours are baked into the texts: rebuild them on a theme change.
-        # Texts compare with their spans, so only those whose colours changed repaint.
-        super().notify_style_update()
-        if self.is_mounted:
-            self.call_later(self._show, self.view)
 
     # -- alerts ----------------------------------------------------------------------
 

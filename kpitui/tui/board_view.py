@@ -83,10 +83,18 @@ class PanelRow(Container):
         super().__init__(*children, id=id)
         self.kinds = kinds
         self.add_class("-kpis" if set(kinds) == {"kpi"} else "-mixed", update=False)
+        self._columns: int | None = None
+
+    def on_mount(self) -> None:
+        # Inline styles set before mounting do not survive it: a row reflowed while
+        # composed takes its columns now, before its first layout.
+        if self._columns is not None:
+            self.styles.grid_size_columns = self._columns
 
     def reflow(self, width: int) -> None:
         columns = row_columns(self.kinds, width)
-        if self.styles.grid_size_columns != columns:
+        self._columns = columns
+        if self.is_mounted and self.styles.grid_size_columns != columns:
             self.styles.grid_size_columns = columns
 
 
@@ -123,7 +131,9 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         # A page not on screen is built when first shown (`build`): until then it only
         # keeps the newest board, and start-up mounts just the panels the user sees.
         self._pending: Board | None = None if built else board
-        super().__init__(*(self._make_rows(board) if built else ()), id=id)
+        # The rows, kept: rows not mounted yet are not found by a query.
+        self._rows: list[PanelRow] = self._make_rows(board) if built else []
+        super().__init__(*self._rows, id=id)
 
     # -- building -------------------------------------------------------------------------
 
@@ -137,7 +147,8 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         if self._pending is None:
             return
         board, self._pending = self._pending, None
-        self.mount_all(self._make_rows(board))
+        self._rows = self._make_rows(board)
+        self.mount_all(self._rows)
 
     def holds(self, kind: str, panel_id: str) -> bool:
         """Whether the page's layout has that panel (built or not)."""
@@ -220,7 +231,7 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         return [w for w in self.query(".panel") if _stretches(w)]
 
     def _share_spare_lines(self) -> None:
-        rows = list(self.query(PanelRow))
+        rows = self._rows
         used = sum(row.outer_size.height for row in rows)
         # A focused card shows its description (up to 4 lines): keep room for it, or
         # the page would start scrolling whenever focus lands on such a card.
@@ -246,7 +257,7 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
                     widget.styles.max_height = height
 
     def reflow(self, width: int) -> None:
-        for row in self.query(PanelRow):
+        for row in self._rows:
             row.reflow(width)
 
     # -- what is on the page -----------------------------------------------------------------

@@ -674,3 +674,18 @@ async def test_a_page_not_shown_is_built_when_first_shown(tmp_path: Path):
         log = app.query_one("#p1-alerts-alerts")
         assert [(a.kpi_id, a.new_state) for a in log.alerts] == [("churn", "crit")]
         assert "6.0%" in screen_text(app)
+
+
+async def test_the_first_layout_has_the_rows_columns_and_the_chart_takes_the_spare_lines(
+    tmp_path: Path,
+):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        # Given the board composed with the screen; Then its first layout already put
+        # the four KPI cards side by side (not stacked), so the lines left on the page
+        # were measured right and given to the chart (16 lines on a tall terminal)
+        row = app.query_one("#p0-row0")
+        assert row.styles.grid_size_columns == 4
+        assert len({card.region.y for card in row.children}) == 1
+        assert app.query_one("#p0-chart-revenue").outer_size.height > 16

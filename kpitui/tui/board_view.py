@@ -197,7 +197,7 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
             view = view_for(panel, board)
             if view == shown or view is None:
                 continue
-            widget = self.get_child_by_id_deep(dom_id)
+            widget = self.panel_widget(dom_id)
             if widget is None:
                 continue
             if panel.kind in ("objective", "okrs"):
@@ -208,7 +208,7 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
             changed += 1
         return changed
 
-    def get_child_by_id_deep(self, dom_id: str) -> Widget | None:
+    def panel_widget(self, dom_id: str) -> Widget | None:
         """The panel widget with that dom id, None when the page has no such panel."""
         return self._widgets.get(dom_id)
 
@@ -271,7 +271,7 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
             widget
             for dom_id, (panel, _view) in self._shown.items()
             if panel.kind == kind and panel.id == panel_id
-            if (widget := self.get_child_by_id_deep(dom_id)) is not None
+            if (widget := self.panel_widget(dom_id)) is not None
         ]
 
 

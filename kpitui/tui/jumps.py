@@ -89,7 +89,7 @@ class BoardJumps:
         """Focus the panel the page had when it was left; the first card on a first visit."""
         page = self.current_page()
         remembered = self._page_focus.get(self._page_index)
-        target = page.get_child_by_id_deep(remembered) if page and remembered else None
+        target = page.panel_widget(remembered) if page and remembered else None
         if target is not None and target.focusable:
             self.focus_panel(target)
         else:

@@ -84,6 +84,10 @@ def parse_time(text: str | int | float | date | datetime) -> int:
         ) from None
 
 
+MAX_DURATION = 36500 * 86400
+"""The longest duration accepted (100 years of days)."""
+
+
 def parse_duration(text: str) -> int:
     """`90s`, `15m`, `12h`, `7d`, `2w`, or combined `1h30m` → seconds."""
     raw = str(text).strip().lower()
@@ -94,6 +98,12 @@ def parse_duration(text: str) -> int:
     seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART_RE.findall(raw))
     if seconds <= 0:
         raise ValueError(f"{text!r} is not a positive duration")
+    if seconds < 1:
+        raise ValueError(f"{text!r} is shorter than a second: durations are whole seconds")
+    if seconds > MAX_DURATION:
+        # Windows reach back from as-of: centuries would leave the calendar (and SQLite's
+        # integers) behind.
+        raise ValueError(f"{text!r} is longer than 100 years: use at most 36500d")
     return int(seconds)
 
 

@@ -38,6 +38,18 @@ BROKEN = [
           - metric: mrr
             target: lots
         """, "3:13", "kpis[0].target: expected a number, got 'lots'"),
+    ("window-of-centuries", """\
+        kpis:
+          - {metric: signups, spark: {window: 800000d}}
+        """, "2:39", "kpis[0].spark.window: '800000d' is longer than 100 years: use at most 36500d"),
+    ("window-too-big-for-a-number", """\
+        kpis:
+          - {metric: signups, agg: sum, window: 99999999999999999999999d}
+        """, "2:41", "is longer than 100 years"),
+    ("refresh-under-a-second", """\
+        refresh: 0.5s
+        kpis: [{metric: mrr}]
+        """, "1:10", "refresh: '0.5s' is shorter than a second: durations are whole seconds"),
     ("bad-window", """\
         kpis:
           - {metric: signups, agg: sum, window: 7q}

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kpitui.engine.board import Board
     from kpitui.spec import LoadedSpec
     from kpitui.tui.app import KpituiApp
+    from kpitui.tui.poller import FirstRead
 
 
 def register(subparsers: Any) -> None:
@@ -77,9 +78,10 @@ def register(subparsers: Any) -> None:
 
 def load_for_app(
     spec_path: Path, db: str | None, as_of: int
-) -> tuple[LoadedSpec, Path, Board, type[KpituiApp]]:
+) -> tuple[LoadedSpec, Path, FirstRead, Board, type[KpituiApp]]:
     """Load and validate the spec against its store, evaluate the first board, and
-    import the app: `(loaded spec, store path, first board, KpituiApp)`.
+    import the app: `(loaded spec, store path, the open reader and what it saw, first
+    board, KpituiApp)`. The app's poller goes on with that reader (and its warm cache).
 
     The first board is computed here, so the app's first screen shows values rather
     than empty panels. The store is read on a second thread while this one imports
@@ -96,13 +98,16 @@ def load_for_app(
         first = pool.submit(_read_store, loaded, store_path, as_of)
         from kpitui.tui.app import KpituiApp
 
-        loaded, board = first.result()
-    return loaded, store_path, board, KpituiApp
+        loaded, read, board = first.result()
+    return loaded, store_path, read, board, KpituiApp
 
 
-def _read_store(loaded: LoadedSpec, store_path: Path, as_of: int) -> tuple[LoadedSpec, Board]:
+def _read_store(
+    loaded: LoadedSpec, store_path: Path, as_of: int
+) -> tuple[LoadedSpec, FirstRead, Board]:
     from kpitui.engine import evaluate
     from kpitui.store import open_reader
+    from kpitui.tui.poller import FirstRead
 
     try:
         reader = open_reader(store_path)
@@ -114,16 +119,20 @@ def _read_store(loaded: LoadedSpec, store_path: Path, as_of: int) -> tuple[Loade
         raise InputError(exc.message, file=exc.location.file, hint=exc.hint) from None
     try:
         loaded = loaded.with_store_metrics(reader.metric_names())
-        return loaded, evaluate(loaded.dashboard, reader, as_of)
-    finally:
+        read = FirstRead(reader, reader.data_version(), as_of)
+        return loaded, read, evaluate(loaded.dashboard, reader, as_of)
+    except BaseException:
         reader.close()
+        raise
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
     clock = SystemClock()
     as_of = args.as_of if args.as_of is not None else clock.now()
-    loaded, store_path, board, app_class = load_for_app(Path(args.spec), args.db, as_of)
-    app = app_class(loaded, store_path=store_path, clock=clock, as_of=args.as_of, board=board)
+    loaded, store_path, read, board, app_class = load_for_app(Path(args.spec), args.db, as_of)
+    app = app_class(
+        loaded, store_path=store_path, clock=clock, as_of=args.as_of, board=board, first_read=read
+    )
     app.run()
     return app.return_code or 0
 
@@ -140,9 +149,13 @@ def run_demo(args: argparse.Namespace) -> int:
     clock = SystemClock()
     store_path = default_store_path(args.db)
     ensure_sample_store(store_path, clock)
-    loaded, store_path, board, app_class = load_for_app(spec_path, str(store_path), clock.now())
+    loaded, store_path, read, board, app_class = load_for_app(
+        spec_path, str(store_path), clock.now()
+    )
     feed = LiveFeed(store_path, clock=clock)
-    app = app_class(loaded, store_path=store_path, clock=clock, feed=feed, board=board)
+    app = app_class(
+        loaded, store_path=store_path, clock=clock, feed=feed, board=board, first_read=read
+    )
     try:
         app.run()
     finally:

@@ -28,7 +28,7 @@ from kpitui.tui.header import BoardHeader, ProblemsLine
 from kpitui.tui.jumps import BoardJumps
 from kpitui.tui.live import LiveUpdates
 from kpitui.tui.navigation import Direction, nearest
-from kpitui.tui.poller import Poller
+from kpitui.tui.poller import FirstRead, Poller
 from kpitui.tui.text import safe_plain, state_label
 from kpitui.tui.widgets.alerts_log import Alert, AlertsLog
 from kpitui.tui.widgets.chart_panel import ChartPanel
@@ -129,6 +129,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         feed: Any = None,
         board: Board | None = None,
         live: bool = True,
+        first_read: FirstRead | None = None,
     ) -> None:
         super().__init__()
         self.loaded = loaded
@@ -144,7 +145,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         self.tz = timeutil.resolve_timezone(loaded.dashboard.timezone)
         self.title = safe_plain(loaded.dashboard.title)
         self._initial_board = board
-        self._poller = Poller(loaded, store_path=self.store_path, clock=clock, as_of=as_of)
+        self._poller = Poller(
+            loaded, store_path=self.store_path, clock=clock, as_of=as_of, first_read=first_read
+        )
         self._poll_timer: Timer | None = None
         self._polling = False
         self._force_pending = False

@@ -48,6 +48,16 @@ class PollResult:
     """An unexpected failure (a bug): shown, never a crash of the live app."""
 
 
+@dataclass(frozen=True)
+class FirstRead:
+    """The open reader the first board was evaluated on, and what it saw then."""
+
+    reader: Any
+    data_version: int
+    """The store's `data_version` read before that evaluation."""
+    as_of: int
+
+
 def _file_signature(path: Path) -> tuple[int, int, int] | None:
     """What tells us a file was replaced or edited: inode, size, mtime."""
     try:
@@ -75,6 +85,7 @@ class Poller:
         open_reader: Callable[[Path], Any] | None = None,
         evaluate: Callable[[Any, Any, int], Board] | None = None,
         load_dashboard: Callable[..., Any] | None = None,
+        first_read: FirstRead | None = None,
     ) -> None:
         from kpitui import engine, spec, store
 
@@ -91,6 +102,13 @@ class Poller:
         self._spec_signature = _file_signature(Path(loaded.path))
         self._evaluated_minute: int | None = None
         self._store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpitui-store")
+        if first_read is not None:
+            # The board on screen was evaluated on this reader at this version: the first
+            # poll has nothing to do unless the store or the minute moved on since.
+            self._reader = first_read.reader
+            self._store_signature = _file_signature(self.store_path)
+            self._data_version = first_read.data_version
+            self._evaluated_minute = first_read.as_of // IDLE_REEVALUATE_SECONDS
 
     def as_of(self) -> int:
         return self.fixed_as_of if self.fixed_as_of is not None else self.clock.now()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from kpitui.engine import evaluate as real_evaluate
 from kpitui.spec import load_dashboard
+from kpitui.store import open_reader
 from kpitui.timeutil import FixedClock
-from kpitui.tui.poller import Poller, PollResult
+from kpitui.tui.poller import FirstRead, Poller, PollResult
 from tests.tui.snapshot_apps.app_world import (
     AS_OF,
     SPEC,
@@ -33,6 +35,36 @@ def test_the_first_poll_evaluates_and_an_idle_poll_does_not(tmp_path: Path):
         assert first.board is not None and first.board.as_of == AS_OF
         # When nothing changed
         assert poller.poll() == PollResult(spec_errors=None)
+    finally:
+        poller.close()
+
+
+def test_a_poller_handed_the_first_read_does_not_evaluate_that_board_again(tmp_path: Path):
+    # Given the board `kpitui run` evaluated before the app started, on an open reader
+    spec, store = make_world(tmp_path)
+    reader = open_reader(store)
+    read = FirstRead(reader, reader.data_version(), AS_OF)
+    calls: list[int] = []
+
+    def evaluate(dashboard, reader, as_of):  # type: ignore[no-untyped-def]
+        calls.append(as_of)
+        return real_evaluate(dashboard, reader, as_of)
+
+    poller = Poller(
+        load_dashboard(spec),
+        store_path=store,
+        clock=FixedClock(AS_OF),
+        evaluate=evaluate,
+        first_read=read,
+    )
+    try:
+        # When the app's first poll runs with nothing new: nothing is evaluated
+        assert poller.poll() == PollResult(spec_errors=None)
+        assert calls == []
+        # When another program writes: one evaluation, on the same reader
+        write_points(store, [("churn", {}, AS_OF, 0.025)])
+        assert poller.poll().board.kpi("churn").display == "2.5%"
+        assert calls == [AS_OF]
     finally:
         poller.close()
 

@@ -282,10 +282,8 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         panels = page.panel_widgets()
         for log in panels:
             if isinstance(log, AlertsLog):
-                for change, _acked in self._alerts:
-                    log.add_alert(_to_alert(change))
-                for _ in range(sum(1 for _change, acked in self._alerts if acked)):
-                    log.acknowledge_latest()
+                for change, acked in self._alerts:
+                    log.add_alert(_to_alert(change), acknowledged=acked)
         unacknowledged = {change.kpi_id for change, acked in self._alerts if not acked}
         cards = [p for p in panels if isinstance(p, KpiCard) and p.view.id in unacknowledged]
 

@@ -689,3 +689,26 @@ async def test_the_first_layout_has_the_rows_columns_and_the_chart_takes_the_spa
         assert row.styles.grid_size_columns == 4
         assert len({card.region.y for card in row.children}) == 1
         assert app.query_one("#p0-chart-revenue").outer_size.height > 16
+
+
+async def test_a_page_built_later_replays_which_alerts_were_acknowledged(tmp_path: Path):
+    app = make_app(tmp_path, TWO_PAGE_SPEC)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # Given churn ok → crit, acknowledged with a, then crit → ok, all on page 1
+        write_points(app.store_path, [("churn", {}, AS_OF, 0.06)])
+        app.poll_now()
+        await settle(pilot)
+        await pilot.press("a")
+        write_points(app.store_path, [("churn", {}, AS_OF, 0.02)])
+        app.poll_now()
+        await settle(pilot)
+        # When page 2, with its own alerts log, is shown for the first time
+        await pilot.press("2")
+        await settle(pilot)
+        log = app.query_one("#p1-alerts-alerts")
+        # Then the crit alert is the acknowledged one, the newer ok alert is not
+        assert [(a.new_state, log.is_acknowledged(i)) for i, a in enumerate(log.alerts)] == [
+            ("ok", False),
+            ("crit", True),
+        ]

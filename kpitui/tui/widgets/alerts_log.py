@@ -133,10 +133,10 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         """Whether the alert at `index` (0 = newest) was acknowledged."""
         return self._acknowledged[index]
 
-    def add_alert(self, alert: Alert) -> None:
-        """Put `alert` at the top of the log."""
+    def add_alert(self, alert: Alert, *, acknowledged: bool = False) -> None:
+        """Put `alert` at the top of the log (already acknowledged, when replayed)."""
         self._alerts.insert(0, alert)
-        self._acknowledged.insert(0, False)
+        self._acknowledged.insert(0, acknowledged)
         del self._alerts[MAX_ALERTS:]
         del self._acknowledged[MAX_ALERTS:]
         self._resize()

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import textwrap
+import threading
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -205,6 +206,50 @@ def test_output_file_is_written_whole(board_dir, capsys):
     assert json.loads(target.read_text(encoding="utf-8"))["kpis"][0]["id"] == "mrr"
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     assert [p.name for p in target.parent.iterdir()] == ["board.json"]
+
+
+def test_output_through_a_symlink_writes_its_target_and_keeps_the_link(board_dir, capsys):
+    # Given a link to the report file a web server serves
+    real = board_dir / "served.txt"
+    real.write_text("old")
+    link = board_dir / "latest.txt"
+    link.symlink_to(real)
+    # When a snapshot is written to the link
+    assert snapshot("--as-of", AS_OF, "-o", str(link)) == 0
+    # Then the link is still a link, and its target holds the board
+    assert link.is_symlink()
+    assert "Acme [beta]" in real.read_text(encoding="utf-8")
+
+
+def test_output_to_a_device_writes_into_it_without_replacing_it(board_dir, capsys):
+    # Given a FIFO a reader waits on (as /dev/null or a pipe would be)
+    fifo = board_dir / "board.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(
+        target=lambda: received.append(fifo.read_text(encoding="utf-8")), daemon=True
+    )
+    reader.start()
+    # When a snapshot is written to it
+    assert snapshot("--as-of", AS_OF, "-o", str(fifo)) == 0
+    reader.join(5)
+    # Then the reader got the board and the FIFO is still a FIFO
+    assert received and "Acme [beta]" in received[0]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+@pytest.mark.parametrize("name", ["dashboard.yaml", "metrics.db"])
+def test_output_never_overwrites_the_spec_or_the_store(board_dir, capsys, name):
+    # Given the spec and its store
+    before = (board_dir / name).read_bytes()
+    # When --output names one of them
+    code = snapshot("--as-of", AS_OF, "-o", name)
+    err = capsys.readouterr().err
+    # Then one line, exit 2, and the file is untouched
+    assert code == 2
+    assert "will not overwrite the dashboard's own spec or store" in err
+    assert len(err.splitlines()) == 1
+    assert (board_dir / name).read_bytes() == before
 
 
 def test_output_into_a_missing_directory_is_one_clear_line(board_dir, capsys):

@@ -131,7 +131,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
     finally:
         reader.close()
     if args.output:
-        write_atomically(Path(args.output), output)
+        write_snapshot(Path(args.output), output, keep=(Path(args.spec), store))
     else:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
         sys.stdout.flush()
@@ -175,25 +175,42 @@ def fail_on_exit(board: Board, level: str | None) -> int:
     return EXIT_FAIL_ON
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write to a temp file beside `path`, then rename: readers never see half a file."""
-    directory = path.parent if str(path.parent) else Path(".")
+def write_snapshot(path: Path, text: str, *, keep: tuple[Path, ...] = ()) -> None:
+    """Write the snapshot to `path` (through a symlink, to its target). A regular file
+    is written beside and renamed over, so readers never see half a file; anything
+    else (/dev/null, a FIFO) is written to as it is. The files in `keep` (the spec, the
+    store) are never overwritten."""
+    target = Path(os.path.realpath(path))
+    if any(target == Path(os.path.realpath(k)) for k in keep):
+        raise InputError(
+            "will not overwrite the dashboard's own spec or store with a snapshot",
+            file=str(path),
+            hint="pass another file to --output",
+        )
     try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        if target.exists() and not target.is_file():
+            with target.open("w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temp, mode)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        else:
+            _replace_file(target, text)
     except OSError as exc:
         raise InputError(
             f"cannot write the snapshot: {exc.strerror or exc}",
             file=str(path),
             hint="check that the directory exists and is writable",
         ) from None
+
+
+def _replace_file(path: Path, text: str) -> None:
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -203,16 +203,42 @@ def _tokenize(text: str) -> Iterator[_Token]:
     yield _Token("end", "", len(text) + 1)
 
 
+MAX_NESTING = 50
+"""Parentheses and minus signs one inside another."""
+MAX_TOKENS = 500
+"""Numbers, names and operators in one formula."""
+
+
 class _Parser:
+    """Recursive descent, bounded: the nesting and the length of a formula are capped, so
+    neither parsing nor walking the tree (evaluate, names, str) can exhaust the stack."""
+
     def __init__(self, text: str) -> None:
         self.tokens = _tokenize(text)
         self.current = next(self.tokens)
+        self.count = 1
+        self.depth = 0
 
     def advance(self) -> _Token:
         token = self.current
         if token.kind != "end":
             self.current = next(self.tokens)
+            self.count += 1
+            if self.count > MAX_TOKENS:
+                raise FormulaError(
+                    f"too long: more than {MAX_TOKENS} numbers, names and operators "
+                    "(define parts of it as metrics of their own)",
+                    self.current.column,
+                )
         return token
+
+    def nested(self, token: _Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise FormulaError(
+                f"nested too deeply: more than {MAX_NESTING} levels of parentheses or minus signs",
+                token.column,
+            )
 
     def parse(self) -> Node:
         if self.current.kind == "end":
@@ -243,8 +269,10 @@ class _Parser:
 
     def unary(self) -> Node:
         if self.current.kind == "op" and self.current.text == "-":
-            self.advance()
-            return Negate(self.unary())
+            self.nested(self.advance())
+            node = Negate(self.unary())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
@@ -256,8 +284,9 @@ class _Parser:
             self.advance()
             return Name(token.text, token.column)
         if token.kind == "(":
-            self.advance()
+            self.nested(self.advance())
             node = self.expr()
+            self.depth -= 1
             if self.current.kind != ")":
                 closing = self.current
                 if closing.kind == "end":

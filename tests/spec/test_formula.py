@@ -137,3 +137,29 @@ def test_import_call_fails_at_the_parenthesis():
 def test_huge_results_have_no_value():
     # Given a product that overflows to infinity / Then no value rather than inf
     assert parse_formula("a * a").evaluate({"a": 1e200}) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "fragment"),
+    [
+        ("(" * 300 + "a" + ")" * 300, 51, "nested too deeply"),
+        ("-" * 300 + "a", 51, "nested too deeply"),
+        ("+".join(["a"] * 20000), 501, "too long: more than 500"),
+    ],
+)
+def test_a_formula_too_deep_or_too_long_is_an_error_not_a_crash(text, column, fragment):
+    # Given a formula nested or chained far past any real one; When parsed
+    with pytest.raises(FormulaError) as caught:
+        parse_formula(text)
+    # Then it is one error at the column where the limit was passed
+    assert fragment in str(caught.value)
+    assert caught.value.column == column
+
+
+def test_a_formula_at_the_limits_still_evaluates():
+    # Given 50 nested parentheses and a chain of 250 additions
+    nested = parse_formula("(" * 50 + "a" + ")" * 50)
+    chain = parse_formula(" + ".join(["a"] * 250))
+    # Then both evaluate: 1 and 250
+    assert nested.evaluate({"a": 1.0}) == 1.0
+    assert chain.evaluate({"a": 1.0}) == 250.0

@@ -23,6 +23,10 @@ NodePath = tuple[str | int, ...]
 Position = tuple[int, int]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_VALUES = 100_000
+"""Values in a spec, aliases expanded."""
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
+_TOO_DEEP = "nested too deeply"
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # None when PyYAML was built without libyaml
 _PLAIN_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DOCS_HINT = "see docs/spec.md for how to write a dashboard"
@@ -137,6 +141,7 @@ class _Walker:
         self.map = SourceMap()
         self.problems: list[SpecProblem] = []
         self._active: set[int] = set()
+        self.walked = 0
 
     def _fail(self, node: Node, message: str, hint: str) -> NoReturn:
         """A problem that stops the walk (the data cannot be built), at `node`."""
@@ -144,6 +149,14 @@ class _Walker:
         raise InputError(message, file=self.file, line=line, col=col, hint=hint)
 
     def walk(self, node: Node, path: NodePath) -> object:
+        self.walked += 1
+        if self.walked > MAX_VALUES:
+            # Aliases of aliases multiply ("billion laughs"): stop before memory runs out.
+            self._fail(
+                node,
+                f"more than {MAX_VALUES:,} values once aliases are expanded",
+                "a dashboard needs far fewer: use fewer nested aliases (*name)",
+            )
         self.map.values[path] = _pos(node)
         if id(node) in self._active:
             self._fail(
@@ -325,13 +338,17 @@ def _compose(text: str) -> tuple[yaml.SafeLoader, Node | None]:
         fast = _FAST_LOADER(text)
         try:
             return fast, fast.get_single_node()
-        except yaml.YAMLError:
+        except yaml.YAMLError as exc:
             fast.dispose()
+            if getattr(exc, "problem", None) == _LIBYAML_TOO_DEEP:
+                raise  # the Python parser would only overflow the stack on it
     loader = yaml.SafeLoader(text)
     try:
         return loader, loader.get_single_node()
-    except BaseException:
+    except BaseException as exc:
         loader.dispose()
+        if isinstance(exc, RecursionError):
+            raise yaml.YAMLError(_TOO_DEEP) from None
         raise
 
 

@@ -221,3 +221,38 @@ def test_a_yaml_error_reads_the_same_with_or_without_libyaml(monkeypatch):
     # Then the user reads the same line either way (the Python parser's wording)
     assert str(fast.value) == str(slow.value)
     assert "d.yaml:4" in str(fast.value)
+
+
+DEEPER_THAN_LIBYAML = "kpis: " + "[" * 1200 + "]" * 1200 + "\n"
+DEEPER_THAN_THE_STACK = "kpis: " + "[" * 600 + "]" * 600 + "\n"
+
+
+def test_yaml_deeper_than_libyaml_allows_is_its_error_at_its_place():
+    # Given 1,200 nested lists; When read; Then libyaml's own error at its place
+    with pytest.raises(InputError) as caught:
+        parse_yaml(DEEPER_THAN_LIBYAML, "d.yaml")
+    assert str(caught.value).startswith(
+        "d.yaml:1:1006: not valid YAML: exceeded maximum nesting depth"
+    )
+
+
+@pytest.mark.parametrize("text", [DEEPER_THAN_LIBYAML, DEEPER_THAN_THE_STACK])
+def test_yaml_nested_too_deeply_for_the_python_parser_is_one_error(monkeypatch, text):
+    # Given YAML nested hundreds of levels deep, and no libyaml
+    monkeypatch.setattr("kpitui.spec.loader._FAST_LOADER", None)
+    # When it is read; Then one error, not a RecursionError
+    with pytest.raises(InputError) as caught:
+        parse_yaml(text, "d.yaml")
+    assert "nested too deeply" in str(caught.value)
+
+
+def test_aliases_that_multiply_stop_before_memory_runs_out():
+    # Given the "billion laughs": each alias list repeats the previous nine times
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefg", "bcdefgh", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    # When it is read
+    with pytest.raises(InputError) as caught:
+        parse_yaml("\n".join(lines) + "\n", "d.yaml")
+    # Then one error naming the limit
+    assert "more than 100,000 values once aliases are expanded" in str(caught.value)

@@ -35,6 +35,8 @@ def jsonl_records(stream: IO[str], file: str) -> Iterator[tuple[int, object]]:
             ) from None
         except ValueError:
             raise _too_many_digits(file, line) from None
+        except RecursionError:
+            raise _too_deep(file, line) from None
 
 
 def json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
@@ -67,6 +69,16 @@ def json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
         ) from None
     except ValueError:
         raise _too_many_digits(file, line) from None
+    except RecursionError:
+        raise _too_deep(file, line) from None
+
+
+def _too_deep(file: str, line: int) -> InputError:
+    return InputError(
+        "nested too deeply: a point is one flat object with metric, time, value and labels",
+        file=file,
+        line=line,
+    )
 
 
 def _too_many_digits(file: str, line: int) -> InputError:

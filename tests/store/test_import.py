@@ -257,6 +257,22 @@ def test_json_integers_too_long_to_read_name_their_line(tmp_path, db, cli, name,
     assert count_points(db) == 0
 
 
+@pytest.mark.parametrize(("name", "line"), [("deep.jsonl", 2), ("deep.json", 3)])
+def test_json_nested_too_deeply_names_its_line(tmp_path, db, cli, name, line):
+    # Given a record that is 100,000 lists one inside another
+    first = json.dumps({"metric": "x", "time": T0, "value": 1})
+    bad = "[" * 100_000 + "]" * 100_000
+    text = f"{first}\n{bad}\n" if name.endswith("jsonl") else f"[\n{first},\n{bad}\n]\n"
+    src = tmp_path / name
+    src.write_text(text)
+    # When importing it
+    code, _, err = cli("import", str(src), "--db", str(db))
+    # Then exit 2 at its line, one line, not a RecursionError traceback; nothing written
+    assert code == 2 and err.startswith(f"kpitui: {src}:{line}: nested too deeply"), err
+    assert err.count("\n") == 1
+    assert count_points(db) == 0
+
+
 def test_invalid_json_syntax_names_line_and_column(tmp_path, db, cli):
     src = tmp_path / "bad.jsonl"
     src.write_text('{"metric": "x", "time": 1, "value": 1}\n{"metric": "x",, }\n')

@@ -111,12 +111,26 @@ def is_calendar_window(window: str) -> bool:
     return window.lower() in CALENDAR_WINDOWS
 
 
+FIRST_YEAR, LAST_YEAR = 1971, 9998
+"""The years kpitui lays windows and periods in: a year's margin inside what dates and
+epoch seconds can hold, so a window reaching back or a period's end never leaves it."""
+
+
+def check_year(day: date, what: str) -> date:
+    """`day`, or a ValueError when it lies outside FIRST_YEAR..LAST_YEAR."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"{what} {day.isoformat()} is out of range: use a year from 1971 to 9998")
+    return day
+
+
 def parse_quarter(text: str) -> tuple[date, date]:
     """`2026-Q4` → (first day, last day) of that quarter, both inclusive."""
     m = _QUARTER_RE.match(str(text).strip())
     if not m:
         raise ValueError(f"{text!r} is not a quarter: write it as 2026-Q4")
     year, q = int(m.group(1)), int(m.group(2))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"{text!r} is out of range: use a year from 1971 to 9998")
     start = date(year, 3 * q - 2, 1)
     end = _add_months(start, 3) - timedelta(days=1)
     return start, end

@@ -16,9 +16,9 @@ DEFAULT_STORE = "metrics.db"
 STORE_HINT = "run `kpitui import` or `kpitui demo` first, or pass --db PATH"
 
 
-# Times kpitui can lay windows and periods around (a year's margin either side).
-EARLIEST = timeutil.parse_time("1971-01-01")
-LATEST = timeutil.parse_time("9998-12-31")
+# Times kpitui can lay windows and periods around.
+EARLIEST = timeutil.parse_time(f"{timeutil.FIRST_YEAR}-01-01")
+LATEST = timeutil.parse_time(f"{timeutil.LAST_YEAR}-12-31")
 
 
 def time_arg(text: str) -> int:

@@ -11,7 +11,15 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from kpitui import timeutil
 
@@ -247,6 +255,11 @@ class PeriodSpec(Model):
         if value is not None:
             timeutil.parse_quarter(value)
         return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_range(cls, value: date | None, info: ValidationInfo) -> date | None:
+        return value if value is None else timeutil.check_year(value, f"the {info.field_name}")
 
     def dates(self) -> tuple[date, date] | None:
         if self.quarter:

@@ -46,6 +46,14 @@ BROKEN = [
         kpis:
           - {metric: signups, agg: sum, window: 99999999999999999999999d}
         """, "2:41", "is longer than 100 years"),
+    ("period-before-1971", """\
+        period: {start: 0001-01-01, end: 2026-12-31}
+        kpis: [{metric: mrr}]
+        """, "1:17", "period.start: the start 0001-01-01 is out of range: use a year from 1971 to 9998"),
+    ("quarter-of-year-one", """\
+        period: {quarter: 0001-Q1}
+        kpis: [{metric: mrr}]
+        """, "1:19", "period.quarter: '0001-Q1' is out of range: use a year from 1971 to 9998"),
     ("refresh-under-a-second", """\
         refresh: 0.5s
         kpis: [{metric: mrr}]

@@ -282,3 +282,19 @@ async def test_a_theme_change_rebuilds_once_on_the_new_canvas_colour():
             if legend.plain[span.start : span.end] == "pro"
         )
         assert name_colour == app.theme_variables["foreground"].lower()
+
+
+async def test_values_too_large_to_plot_say_so_instead_of_crashing():
+    # Given a series near the float limit (plotext's scale overflows on it)
+    view = dataclasses.replace(
+        REVENUE_CHART,
+        series=(ChartSeries("pro", ((AS_OF - 86400, 1e308), (AS_OF, 1.7e308))),),
+        ref_lines=(),
+        y_min=None,
+    )
+    panel = ChartPanel(view, tz=TZ)
+    app = Host(panel)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        # Then the panel says why there is no line, and the app lives on
+        assert "values too large to plot" in screen_text(app)

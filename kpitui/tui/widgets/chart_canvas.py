@@ -172,7 +172,11 @@ class ChartCanvas(PlotextPlot):
         theme_name = "clear" if mono else self._get_plotext_theme_name(self.app.theme)
         key = (width, height, plot_data(view), theme_name, self.compact)
         if key != self._built_key:
-            self._built = self._build(width, height, theme_name, mono)
+            try:
+                self._built = self._build(width, height, theme_name, mono)
+            except ArithmeticError:
+                # plotext's scale overflows on values near the float limit (1e308).
+                self._built = Content("⚠ values too large to plot")
             self._built_key = key
             self.builds += 1
         return self._built

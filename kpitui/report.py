@@ -140,7 +140,6 @@ def _header(board: Board, width: int) -> list[str]:
     room = width - cell_width(title) - cell_width(as_of)
     lines = [title + " " * room + as_of if room >= 2 else f"{title}\n{as_of}"]
     lines.append("=" * min(width, max(cell_width(title), cell_width(as_of))))
-    lines.extend(f"! {literal(error)}" for error in board.errors)
     return lines
 
 

@@ -7,7 +7,7 @@ hold the text already formatted for the KPI's `format`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 State = Literal["error", "no_data", "stale", "crit", "warn", "ok", "neutral"]
@@ -164,7 +164,6 @@ class Board:
     charts: tuple[ChartView, ...]
     okrs: tuple[ObjectiveView, ...]
     pages: tuple[PageView, ...]
-    errors: tuple[str, ...] = field(default=())  # store-wide problems (missing, locked)
 
     def kpi(self, kpi_id: str) -> KpiView | None:
         return next((k for k in self.kpis if k.id == kpi_id), None)

@@ -162,8 +162,6 @@ class LiveUpdates:
         if self._spec_errors:
             lines.append("spec edit not applied (the last good board stays):")
             lines.extend(self._spec_errors)
-        if self.board is not None:
-            lines.extend(self.board.errors)
         if self._failure:
             lines.append(f"refresh failed: {self._failure}")
         return tuple(lines)

@@ -205,6 +205,33 @@ async def test_breakdown_shares_and_sorting(store):
         assert app.screen.sort_by == "value" and order() == ["free", "team", "pro"]
 
 
+async def test_a_covered_detail_reloads_once_when_shown_again_not_on_every_board(store):
+    from kpitui.tui.app import KpituiApp
+
+    app = host(store, "kpi", "signups")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        kpi_screen = app.screen
+        # Given the KPI detail covered by its key result's detail
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        kr_screen = app.screen
+        assert isinstance(kr_screen, KrDetailScreen)
+        kpi_loads, kr_loads = kpi_screen.loads, kr_screen.loads
+        # When two boards arrive (as the app tells every screen above the board)
+        for _ in range(2):
+            for screen in (kpi_screen, kr_screen):
+                screen.post_message(KpituiApp.BoardRefreshed(app.evaluate_board()))
+            await settle(pilot)
+        # Then only the screen on top reloaded
+        assert kr_screen.loads == kr_loads + 2
+        assert kpi_screen.loads == kpi_loads
+        # When Escape shows the KPI detail again: it reloads once
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is kpi_screen and kpi_screen.loads == kpi_loads + 1
+
+
 async def test_key_results_open_their_detail_and_escape_comes_back(store):
     app = host(store, "kpi", "signups")
     async with app.run_test(size=(100, 30)) as pilot:

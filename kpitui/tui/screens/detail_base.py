@@ -144,6 +144,7 @@ class DetailScreen(Screen[None]):
         self.loads = 0
         """How many results were applied (tests read it)."""
         self._request = 0
+        self._stale = False  # a board arrived while another screen covered this one
 
     def on_mount(self) -> None:
         # Textual calls every class's on_mount, the subclass's first: this runs after the
@@ -211,7 +212,17 @@ class DetailScreen(Screen[None]):
         update_static(problem, safe_text(f"⚠ {error}") if error else Text(""))
 
     def on_kpitui_app_board_refreshed(self, message: Message) -> None:
-        self.reload()
+        # A screen under another one (KPI detail under a KR's) reloads when it is shown
+        # again, once, rather than on every board it cannot be seen with.
+        if self.app.screen is self:
+            self.reload()
+        else:
+            self._stale = True
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.reload()
 
     def on_chart_panel_drill_down(self, message: Message) -> None:
         message.stop()  # already as deep as it goes

@@ -20,13 +20,14 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import STORE_HINT, add_spec_arguments
 from kpitui.errors import EXIT_OK, InputError, KpituiError, SpecErrors
-from kpitui.spec import store_path_for, validate_data
-from kpitui.spec.loader import LoadedYaml, SpecProblem, format_path, read_yaml, sort_problems
-from kpitui.spec.models import Dashboard
-from kpitui.spec.validate import walk_objectives
 
 if TYPE_CHECKING:
+    from kpitui.spec.loader import LoadedYaml
+    from kpitui.spec.models import Dashboard
     from kpitui.store.api import StoreReader
+
+# The spec layer (pydantic) is imported by the functions that use it: `record`, `import`
+# and the other store commands build this parser too, and must start fast.
 
 _SCALES = {"nps": "0–10", "csat": "1–5"}
 
@@ -55,13 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--json", action="store_true", help="print one JSON object: ok, errors, warnings, summary"
     )
     parser.set_defaults(func=run_check)
-    try:
-        from kpitui.cli.snapshot_cmd import register_snapshot
-    except ModuleNotFoundError as exc:  # lands separately; `check` works without it
-        if exc.name != "kpitui.cli.snapshot_cmd":
-            raise
-    else:
-        register_snapshot(sub)
+    from kpitui.cli.snapshot_cmd import register_snapshot
+
+    register_snapshot(sub)
 
 
 @dataclass
@@ -77,6 +74,8 @@ class CheckReport:
         return max((e.exit_code for e in self.errors), default=EXIT_OK)
 
     def counts(self) -> dict[str, int] | None:
+        from kpitui.spec.validate import walk_objectives
+
         if self.dashboard is None:
             return None
         objectives = [o for o, _ in walk_objectives(self.dashboard.okrs)]
@@ -99,6 +98,9 @@ def run_check(args: argparse.Namespace) -> int:
 
 def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckReport:
     """Everything `check` finds; never raises for a user mistake."""
+    from kpitui.spec import validate_data
+    from kpitui.spec.loader import read_yaml, sort_problems
+
     report = CheckReport(file)
     try:
         loaded = read_yaml(spec_path, file)
@@ -143,6 +145,9 @@ def _missing_store(
     loaded: LoadedYaml, spec_path: Path, db: str | None, report: CheckReport
 ) -> KpituiError | None:
     """Sets `report.store`; the problem when that store does not exist."""
+    from kpitui.spec import store_path_for
+    from kpitui.spec.loader import SpecProblem
+
     if db:
         report.store = Path(db)
         if not report.store.is_file():
@@ -167,6 +172,8 @@ def _out_of_scale(
     dashboard: Dashboard, reader: StoreReader, loaded: LoadedYaml, known: set[str]
 ) -> list[KpituiError]:
     """Warnings for survey KPIs whose window holds responses off the nps/csat scale."""
+    from kpitui.spec.loader import SpecProblem
+
     found: list[KpituiError] = []
     tz = timeutil.resolve_timezone(dashboard.timezone)  # validated: an IANA name or None
     as_of = timeutil.SystemClock().now()
@@ -217,6 +224,8 @@ def summary_line(report: CheckReport) -> str:
 
 
 def print_report(report: CheckReport) -> None:
+    from kpitui.spec.loader import sort_problems
+
     # Errors and warnings in line order, so they read top to bottom like the file.
     for problem in sort_problems([*report.errors, *report.warnings]):
         print(str(problem), file=sys.stderr)
@@ -224,6 +233,8 @@ def print_report(report: CheckReport) -> None:
 
 
 def _problem_json(problem: KpituiError) -> dict[str, object]:
+    from kpitui.spec.loader import SpecProblem, format_path
+
     if isinstance(problem, SpecProblem):
         path, message = format_path(problem.path), problem.full_detail
     else:

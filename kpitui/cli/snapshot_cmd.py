@@ -12,12 +12,15 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import STORE_HINT, add_spec_arguments, time_arg
-from kpitui.engine.board import Board, KpiView
 from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError
+
+if TYPE_CHECKING:
+    from kpitui.engine.board import Board, KpiView
 
 DEFAULT_TEXT_WIDTH = 100
 DEFAULT_SVG_SIZE = (120, 40)

@@ -22,7 +22,7 @@ from kpitui.engine.board import (
     KrView,
     ObjectiveView,
 )
-from kpitui.engine.format import format_value
+from kpitui.engine.format import format_progress, format_value
 from kpitui.literal import literal
 
 BAR_CELLS = 10
@@ -126,7 +126,7 @@ def progress_bar(progress: float | None, cells: int = BAR_CELLS) -> str:
     if progress is None:
         return f"[{'.' * cells}]    —"
     filled = math.floor(min(1.0, max(0.0, progress)) * cells + 0.5)  # half up: 45% → 5 cells
-    return f"[{'#' * filled}{'-' * (cells - filled)}] {math.floor(progress * 100 + 0.5):3d}%"
+    return f"[{'#' * filled}{'-' * (cells - filled)}] {format_progress(progress):>4}"
 
 
 def _timezone_label(board: Board) -> str:

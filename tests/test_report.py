@@ -279,3 +279,13 @@ def test_json_numbers_carry_no_float_noise():
     assert board.kpis[0].value != 175_161.2  # the float sum itself is noisy
     # Then the JSON says 175161.2
     assert board_to_json(board)["kpis"][0]["value"] == 175_161.2
+
+
+def test_report_and_tree_show_the_same_percent_for_a_half_percent():
+    # Given progress of exactly 12.5%
+    from kpitui.report import progress_bar
+    from kpitui.tui.widgets.okr_tree import percent_text
+
+    # Then the text report and the TUI tree both say 13% (they had said 13% and 12%)
+    assert progress_bar(0.125).endswith(" 13%")
+    assert percent_text(0.125) == " 13%"

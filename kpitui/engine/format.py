@@ -160,3 +160,9 @@ def format_delta(
 
 def _nonzero(text: str) -> bool:
     return any(ch.isdigit() and ch != "0" for ch in text)
+
+
+def format_progress(progress: float | None) -> str:
+    """A progress fraction as whole percent, half up (`0.125` → `13%`; 1.25 → `125%`,
+    over-achievement as is), `—` when unknown: one rounding for every face of the board."""
+    return "—" if progress is None else format_value(progress, "percent", decimals=0)

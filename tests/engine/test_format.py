@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kpitui.engine.format import format_delta, format_value
+from kpitui.engine.format import format_delta, format_progress, format_value
 
 
 @pytest.mark.parametrize(
@@ -111,3 +111,12 @@ def test_rounding_is_half_up_and_huge_values_stay_short():
     assert format_value(1e300) == "1e+300"
     # And compact keeps one decimal below a thousand
     assert format_value(12.34, "compact") == "12.3"
+
+
+def test_progress_rounds_half_up_the_same_for_every_face():
+    # Given progress exactly on a half percent, over-achievement, and unknown
+    # Then whole percents, half up (the text report, the tree and the detail use this)
+    assert format_progress(0.125) == "13%"
+    assert format_progress(0.005) == "1%"
+    assert format_progress(1.25) == "125%"
+    assert format_progress(None) == "—"

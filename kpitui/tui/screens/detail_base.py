@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 
 from kpitui.engine.board import ChartView
 from kpitui.engine.detail import DetailNotFound
+from kpitui.engine.format import format_progress
 from kpitui.tui.text import safe_text
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -54,7 +55,7 @@ def progress_text(raw: float | None, width: int = BAR_WIDTH) -> Text:
     if raw is None:
         return Text("░" * width + "    —", end="")
     filled = round(min(1.0, max(0.0, raw)) * width)
-    return Text(f"{'█' * filled}{'░' * (width - filled)} {raw * 100:4.0f}%", end="")
+    return Text(f"{'█' * filled}{'░' * (width - filled)} {format_progress(raw):>5}", end="")
 
 
 def gap_words(gap: float | None) -> str:

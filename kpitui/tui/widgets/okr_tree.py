@@ -19,6 +19,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from kpitui.engine.board import KrView, ObjectiveView
+from kpitui.engine.format import format_progress
 from kpitui.tui.text import safe_plain, safe_text, status_label
 
 NodeKind = Literal["objective", "kr"]
@@ -43,9 +44,7 @@ DUE_MARK = "⏰ due"
 
 def percent_text(progress: float | None) -> str:
     """`0.62` → ` 62%`; `1.25` → `125%` (over-achievement shown as is); None → `   —`."""
-    if progress is None:
-        return "   —"
-    return f"{progress * 100:3.0f}%"
+    return f"{format_progress(progress):>4}"
 
 
 def progress_bar(progress: float | None, expected: float | None, cells: int = BAR_CELLS) -> str:

@@ -7,11 +7,10 @@ import dataclasses
 import pytest
 
 from kpitui.engine import evaluate
+from kpitui.store import reader as reader_module
+from kpitui.store import writer as store
 from tests.engine.conftest import AS_OF, DAY, HOUR, make_spec
 from tests.engine.fakes import FakeReader
-
-store = pytest.importorskip("kpitui.store.writer")
-reader_module = pytest.importorskip("kpitui.store.reader")
 
 SPEC = dict(
     metrics={

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from kpitui import __version__
-from kpitui.errors import EXIT_RUNTIME, KpituiError
+from kpitui.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, KpituiError
+from kpitui.literal import literal
 
 COMMANDS = ("run", "demo", "check", "snapshot", "record", "import", "checkin", "metrics")
 
@@ -67,6 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KpituiError as exc:
         print(f"kpitui: {exc}".replace("\n", "\nkpitui: "), file=sys.stderr)
         return exc.exit_code
+    except PermissionError as exc:
+        # The system refused a file the user named (the spec, the store, an import, an
+        # output) or a folder on its path: a user's rights, not a bug.
+        where = exc.filename or "a file"
+        print(
+            f"kpitui: {literal(where)}: permission denied "
+            "(check this user's rights on it and on the folders above it)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -59,6 +59,9 @@ def open_reader(path: str | Path) -> SqliteReader:
     return SqliteReader(path)
 
 
+_READONLY_DIRECTORY = 1544  # SQLITE_READONLY_DIRECTORY: no sqlite3 constant before 3.12
+
+
 class SqliteReader:
     """`kpitui.store.api.StoreReader` over a SQLite store. One thread at a time."""
 
@@ -138,6 +141,15 @@ class SqliteReader:
         if code == sqlite3.SQLITE_CORRUPT:
             return StoreError(
                 "the store is corrupt", file=self.path, hint="restore it from a backup"
+            )
+        if code in (_READONLY_DIRECTORY, sqlite3.SQLITE_READONLY):
+            # A WAL store is read through its -shm file, which readers create in the
+            # store's folder: a folder they cannot write stops them.
+            return StoreError(
+                "cannot read the store: its folder is not writable by this user",
+                file=self.path,
+                hint="let this user (or its group) write the folder, as readers of a "
+                "SQLite store in WAL mode must",
             )
         return StoreError(f"cannot read the store: {exc}", file=self.path)
 

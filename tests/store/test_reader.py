@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -333,3 +337,70 @@ def test_a_closed_reader_says_so(mrr, reader):
     r.close()
     with pytest.raises(StoreError, match="closed"):
         r.metric_names()
+
+
+AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root to run kpitui as another user",
+)
+
+
+def kpitui_as_nobody(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*AS_NOBODY, sys.executable, "-m", "kpitui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[2],
+    )
+
+
+@pytest.fixture
+def shared_folder():
+    # pytest's own temp folders are private to root: this one others may enter
+    folder = Path(tempfile.mkdtemp(prefix="kpitui-shared-"))
+    folder.chmod(0o755)
+    yield folder
+    for path in (folder, *folder.rglob("*")):
+        if path.is_dir():
+            path.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+@needs_root
+def test_a_store_in_a_folder_the_reader_cannot_write_says_so(shared_folder):
+    # Given a store in a folder only its owner (root) may write, as a cron job leaves it
+    with open_writer(shared_folder / "m.db") as writer:
+        writer.write_points([("a", {}, 1_700_000_000, 1.0)])
+    shared_folder.chmod(0o555)
+    # When another user reads it
+    done = kpitui_as_nobody("metrics", "--db", str(shared_folder / "m.db"))
+    # Then one line that names the folder's permissions, exit 1, no traceback
+    assert done.returncode == 1, done.stderr
+    assert "its folder is not writable by this user" in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+
+
+@needs_root
+@pytest.mark.parametrize("command", ["metrics", "record", "import", "check"])
+def test_a_path_the_user_may_not_enter_is_one_line_not_a_traceback(shared_folder, command):
+    # Given files inside a folder only root may enter
+    private = shared_folder / "private"
+    private.mkdir()
+    with open_writer(private / "m.db") as writer:
+        writer.write_points([("a", {}, 1_700_000_000, 1.0)])
+    (private / "points.csv").write_text("metric,time,value\na,1700000000,1\n")
+    private.chmod(0o700)
+    args = {
+        "metrics": ["metrics", "--db", str(private / "m.db")],
+        "record": ["record", "a", "2", "--db", str(private / "m.db")],
+        "import": ["import", str(private / "points.csv"), "--db", str(shared_folder / "n.db")],
+        "check": ["check", str(private / "dashboard.yaml")],
+    }[command]
+    # When another user names one of them
+    done = kpitui_as_nobody(*args)
+    # Then one line naming the file, exit 2
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("kpitui: ") and "permission denied" in done.stderr
+    assert len(done.stderr.splitlines()) == 1

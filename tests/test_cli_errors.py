@@ -152,3 +152,25 @@ def test_store_commands_expand_a_home_store_like_the_dashboard_does(tmp_path, mo
     # Then it lands in the store under home, the one `kpitui run` opens
     assert (home / "kpi" / "m.db").is_file()
     assert not (tmp_path / "~").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "snapshot", "check", "metrics"])
+def test_a_file_that_is_not_a_store_is_the_same_error_for_every_command(
+    command, capsys, tmp_path, monkeypatch
+):
+    # Given a valid spec whose --db is not a SQLite file
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dashboard.yaml").write_text("kpis: [{metric: mrr}]\n")
+    (tmp_path / "notes.db").write_text("not a database\n")
+    args = ["--db", "notes.db"] if command == "metrics" else ["dashboard.yaml", "--db", "notes.db"]
+    # When any command reads it (run stops before taking the screen)
+    code = main([command, *args])
+    err = capsys.readouterr().err
+    # Then the same exit code, and one line saying what the file is (check goes on to
+    # list the spec's own findings after it)
+    assert code == 1, err
+    assert err.startswith("kpitui: notes.db: not a kpitui store") or err.startswith(
+        "notes.db: not a kpitui store"
+    )
+    assert "not a SQLite database" in err.splitlines()[0]
+    assert command == "check" or len(err.splitlines()) == 1

@@ -20,7 +20,7 @@ from kpitui.cli.common import (
     default_store_path,
     time_arg,
 )
-from kpitui.errors import InputError, StoreError, StoreLockedError
+from kpitui.errors import InputError
 from kpitui.timeutil import SystemClock
 
 if TYPE_CHECKING:
@@ -109,14 +109,7 @@ def _read_store(
     from kpitui.store import open_reader
     from kpitui.tui.poller import FirstRead
 
-    try:
-        reader = open_reader(store_path)
-    except StoreLockedError:
-        raise
-    except StoreError as exc:
-        # A store the dashboard cannot read (not SQLite, a newer schema) is bad input
-        # to `run`, like a bad spec: exit 2 before the screen is taken over.
-        raise InputError(exc.message, file=exc.location.file, hint=exc.hint) from None
+    reader = open_reader(store_path)  # a store it cannot read stops here, before the screen
     try:
         loaded = loaded.with_store_metrics(reader.metric_names())
         read = FirstRead(reader, reader.data_version(), as_of)

@@ -9,6 +9,7 @@ data itself (what is written) lives in `sample_data/generate.py`.
 from __future__ import annotations
 
 import importlib.util
+import os
 import random
 import threading
 from collections.abc import Callable
@@ -50,7 +51,19 @@ def ensure_sample_store(path: Path, clock: Clock) -> bool:
     if path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    sample_data_module().generate(path, end=clock.now())
+    # Built beside and renamed into place: an interrupted build (Ctrl-C) must not leave
+    # a store that exists, so that every later demo would open it empty.
+    building = path.with_name(path.name + ".building")
+    leftovers = [building, building.with_name(building.name + "-wal")]
+    leftovers.append(building.with_name(building.name + "-shm"))
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    try:
+        sample_data_module().generate(building, end=clock.now())
+        os.replace(building, path)
+    finally:
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
     return True
 
 

@@ -86,7 +86,25 @@ def test_ensure_sample_store_builds_only_when_missing(tmp_path: Path, monkeypatc
     store = tmp_path / "sub" / "metrics.db"
     assert demo.ensure_sample_store(store, FixedClock(NOW)) is True
     assert demo.ensure_sample_store(store, FixedClock(NOW)) is False
-    assert built == [(store, NOW)]
+    # (built beside it, then renamed into place)
+    assert built == [(store.with_name("metrics.db.building"), NOW)]
+    assert store.is_file() and list(store.parent.iterdir()) == [store]
+
+
+def test_an_interrupted_sample_build_leaves_no_store(tmp_path: Path, monkeypatch):
+    # Given a build that is interrupted half-way (Ctrl-C)
+    def generate(path, end):
+        Path(path).write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        demo, "sample_data_module", lambda: types.SimpleNamespace(generate=generate)
+    )
+    store = tmp_path / "metrics.db"
+    with pytest.raises(KeyboardInterrupt):
+        demo.ensure_sample_store(store, FixedClock(NOW))
+    # Then no store and no half file: the next demo builds it again
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_sample_data_module_is_found_from_the_package():

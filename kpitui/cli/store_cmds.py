@@ -187,8 +187,8 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         with open_writer(path) as writer:
             result = import_file(writer, source, metric=args.metric, wide=args.wide, fmt=args.fmt)
-    except KpituiError:
-        if created:  # a failed import leaves no trace, not even an empty store
+    except (KpituiError, KeyboardInterrupt):
+        if created:  # a failed or interrupted import leaves no trace, not even an empty store
             _remove_if_unused(path)
         raise
     unchanged = result.points - result.changed

@@ -425,3 +425,20 @@ def test_a_failed_import_keeps_a_new_store_another_writer_used(
         assert count_points(db) == 1
     finally:
         others[0].close()
+
+
+def test_an_interrupted_import_into_a_new_store_leaves_no_store(tmp_path, db, cli, monkeypatch):
+    # Given a CSV whose import is interrupted (Ctrl-C) while its rows are read
+    src = tmp_path / "points.csv"
+    src.write_text("metric,time,value\nx,1700000000,1\n")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(import_csv, "read_long_csv", interrupted)
+    monkeypatch.setattr("kpitui.store.importers.read_long_csv", interrupted)
+    # When the import runs into a store that did not exist
+    code, _, _ = cli("import", str(src), "--db", str(db))
+    # Then it stops (130, as for SIGINT), and no empty store is left behind
+    assert code == 130
+    assert not db.exists()

@@ -11,6 +11,7 @@ from kpitui.tui.widgets.chart_panel import ChartPanel
 from tests.tui.snapshot_apps.app_world import (
     AS_OF,
     SPEC,
+    edit_spec,
     make_app,
     screen_text,
     settle,
@@ -106,6 +107,24 @@ async def test_the_chart_follows_each_new_board(tmp_path: Path):
         assert screen.view == app.board.chart("revenue")
         assert screen.view.series[0].points[-1][1] == 97500.0
         assert screen.query_one("#cd-chart", ChartPanel).view == screen.view
+
+
+async def test_a_spec_edit_renaming_the_kpi_renames_it_on_an_unchanged_chart(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_chart_detail("revenue")
+        await settle(pilot)
+        screen = app.screen
+        assert "KPI: MRR" in screen_text(app)
+        # When the spec is edited: the MRR KPI gets a new title, the chart's data is the same
+        view = screen.view
+        edit_spec(app.loaded.path, SPEC.replace("title: MRR", "title: Monthly revenue"))
+        app.poll_now()
+        await settle(pilot)
+        # Then the chart is the same, and the KPI it opens is named by its new title
+        assert screen.view == view
+        assert "KPI: Monthly revenue" in screen_text(app)
 
 
 async def test_a_chart_of_two_metrics_has_no_kpi_key(tmp_path: Path):

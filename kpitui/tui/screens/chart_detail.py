@@ -118,18 +118,20 @@ class ChartDetailScreen(Screen[None]):
             return
         spec_chart = self._spec_chart()
         kpi = chart_kpi(spec_chart, board) if board is not None else None
-        if kpi != self.kpi:
-            self.kpi = kpi
-            self.refresh_bindings()
+        had_kpi, self.kpi = self.kpi, kpi
+        if (kpi is None) != (had_kpi is None):
+            self.refresh_bindings()  # `k` (open the KPI) comes and goes with it
+        # The KPI a spec edit gave or took stays named even when the chart's data did
+        # not change (update_static repaints only a changed text).
+        update_static(
+            self.query_one("#cd-kpi", Static),
+            safe_text(f"KPI: {kpi.title}") if kpi is not None else Text(""),
+        )
         if view == self.view:
             return
         self.view = view
         with self.app.batch_update():
             update_static(self.query_one("#cd-name", Static), safe_text(f"Chart · {view.title}"))
-            update_static(
-                self.query_one("#cd-kpi", Static),
-                safe_text(f"KPI: {kpi.title}") if kpi is not None else Text(""),
-            )
             update_static(self.query_one("#cd-sub", Static), self._about(view, spec_chart))
             self.query_one("#cd-chart", ChartPanel).update_view(view)
 

@@ -23,7 +23,6 @@ from kpitui.engine.kpi import (
     change,
     current_range,
     evaluate_kpi,
-    presentation,
     previous_range,
 )
 from kpitui.engine.okr import OkrEvaluator, okr_period
@@ -122,15 +121,28 @@ class KpiDetail:
     age: int | None  # as_of - last_at
     breakdowns: tuple[Breakdown, ...] = ()
     label_filter: tuple[str, str] | None = None
-    format: str = "number"
-    currency: str | None = None
-    decimals: int | None = None
-    description: str | None = None
     formula: str | None = None
     compare_label: str | None = None  # what the delta compares with: "previous 7d"
     out_of_scale: OutOfScale | None = None
     key_results: tuple[KrUse, ...] = ()
     error: str | None = None
+
+    # How values are shown: the KPI's own presentation, as the board has it.
+    @property
+    def format(self) -> str:
+        return self.kpi.format
+
+    @property
+    def currency(self) -> str | None:
+        return self.kpi.currency
+
+    @property
+    def decimals(self) -> int | None:
+        return self.kpi.decimals
+
+    @property
+    def description(self) -> str | None:
+        return self.kpi.description
 
 
 # -- ranges and buckets ----------------------------------------------------------------
@@ -232,10 +244,10 @@ def kpi_detail(
     """Everything the KPI detail screen shows. Raises DetailNotFound for an unknown id;
     a failing store query gives a detail with `error` set instead of raising."""
     kpi = find_kpi(spec, kpi_id)
-    tz = timeutil.resolve_timezone(spec.timezone)
-    source = MetricSource(reader, spec.metrics, prepare(spec).formulas)
+    prepared = prepare(spec)  # the zone and formulas the board was evaluated with
+    tz = prepared.tz
+    source = MetricSource(reader, spec.metrics, prepared.formulas)
     view = evaluate_kpi(kpi, source, as_of, tz)
-    shown = presentation(kpi, spec.metrics)
     derived = kpi.metric in spec.metrics
     labels = dict(kpi.labels)
     if label_filter is not None:
@@ -244,14 +256,10 @@ def kpi_detail(
         "kpi": view,
         "range_key": range_key,
         "label_filter": label_filter,
-        "format": shown.format,
-        "currency": shown.currency,
-        "decimals": shown.decimals,
-        "description": shown.description,
         "formula": spec.metrics[kpi.metric].formula if derived else None,
         "compare_label": compare_label(kpi),
     }
-    chart_base = {"id": f"kpi-{kpi.id}", "window": range_key, "format": shown.format}
+    chart_base = {"id": f"kpi-{kpi.id}", "window": range_key, "format": view.format}
     error = None
     try:
         first = first_point_ts(source, kpi.metric, labels) if range_key == "all" else None

@@ -270,8 +270,9 @@ def kr_detail(
     """Everything the key-result or objective detail screen shows. Raises DetailNotFound
     for an unknown node; a failing store query gives a detail with `error` set."""
     objective, kr = find_node(spec, kind, node_id)
-    tz = timeutil.resolve_timezone(spec.timezone)
-    source = MetricSource(reader, spec.metrics, prepare(spec).formulas)
+    prepared = prepare(spec)  # the zone and formulas the board was evaluated with
+    tz = prepared.tz
+    source = MetricSource(reader, spec.metrics, prepared.formulas)
     period = okr_period(spec, as_of, tz)
     evaluator = OkrEvaluator(spec, source, as_of, period)
     grid = day_grid(period, as_of)

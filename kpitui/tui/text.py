@@ -9,7 +9,10 @@ in a label can neither style nor break the screen.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
+from textual.widgets import Static
 
 from kpitui.engine.board import STATE_GLYPHS, STATUS_GLYPHS
 from kpitui.literal import literal
@@ -47,3 +50,10 @@ def status_word(status: str) -> str:
 def status_label(status: str, style: str = "") -> Text:
     """Glyph and words of an OKR status (`▲ at risk`)."""
     return Text(f"{STATUS_GLYPHS.get(status, '?')} {status_word(status)}", style=style, end="")
+
+
+def update_static(widget: Static, content: Any) -> None:
+    """Update only when the content changed: an unchanged refresh redraws nothing (and
+    `Static.update` would lay the screen out again)."""
+    if widget.content != content:
+        widget.update(content)

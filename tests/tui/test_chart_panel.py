@@ -298,3 +298,25 @@ async def test_values_too_large_to_plot_say_so_instead_of_crashing():
         await pilot.pause()
         # Then the panel says why there is no line, and the app lives on
         assert "values too large to plot" in screen_text(app)
+
+
+async def test_new_data_with_the_same_legend_does_not_redo_the_legend(monkeypatch):
+    # Given a chart on screen
+    panel = ChartPanel(REVENUE_CHART, tz=TZ)
+    app = Host(panel)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        updates: list[object] = []
+        for widget_id in ("#legend", "#message"):
+            widget = panel.query_one(widget_id)
+            monkeypatch.setattr(widget, "update", lambda *a, **k: updates.append(a))
+        # When only the points move (same series, same reference lines)
+        series = tuple(
+            ChartSeries(s.name, tuple((ts, v + 1) for ts, v in s.points))
+            for s in REVENUE_CHART.series
+        )
+        panel.update_view(dataclasses.replace(REVENUE_CHART, series=series))
+        await pilot.pause()
+        # Then the legend and message were left alone (an update lays the screen out)
+        assert updates == []
+        assert panel.replots == 2

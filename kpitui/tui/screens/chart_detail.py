@@ -22,8 +22,8 @@ from textual.widgets import Footer, Static
 from kpitui import timeutil
 from kpitui.engine.board import Board, ChartView, KpiView
 from kpitui.engine.charts import reference_kpi
-from kpitui.tui.screens.detail_base import empty_chart, update_static
-from kpitui.tui.text import safe_text
+from kpitui.tui.screens.detail_base import empty_chart
+from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
 
 

@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 from kpitui.engine.board import ChartView
 from kpitui.engine.detail import DetailNotFound
 from kpitui.engine.format import format_progress
-from kpitui.tui.text import safe_text
+from kpitui.tui.text import safe_text, update_static
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 12
@@ -72,13 +72,6 @@ def gap_words(gap: float | None) -> str:
 
 def empty_chart(chart_id: str, title: str) -> ChartView:
     return ChartView(id=chart_id, title=title, window="", bucket=86400, series=())
-
-
-def update_static(widget: Static, content: Any) -> None:
-    """Update only when the content changed: an unchanged refresh redraws nothing."""
-    if getattr(widget, "_kpitui_shown", None) != content:
-        widget._kpitui_shown = content  # type: ignore[attr-defined]
-        widget.update(content)
 
 
 def sync_table(table: DataTable, rows: dict[str, tuple[Any, ...]], columns: Sequence[str]) -> None:

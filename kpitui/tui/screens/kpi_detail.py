@@ -32,9 +32,8 @@ from kpitui.tui.screens.detail_base import (
     progress_text,
     spark_text,
     sync_table,
-    update_static,
 )
-from kpitui.tui.text import safe_text, state_label, status_label
+from kpitui.tui.text import safe_text, state_label, status_label, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
 
 # -- the KPI detail ---------------------------------------------------------------------

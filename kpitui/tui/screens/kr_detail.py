@@ -27,9 +27,8 @@ from kpitui.tui.screens.detail_base import (
     gap_words,
     progress_text,
     sync_table,
-    update_static,
 )
-from kpitui.tui.text import safe_text, status_label
+from kpitui.tui.text import safe_text, status_label, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
 
 KIND_WORDS = {

@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from kpitui.engine.board import ChartView
-from kpitui.tui.text import safe_text
+from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_canvas import (
     MONO_MARKERS,
     SERIES_COLORS,
@@ -195,13 +195,13 @@ class ChartPanel(Widget, can_focus=True):
         self.set_class(view.error is None and not has_points(view), "-empty")
         message = self.query_one("#message", Static)
         if view.error is not None:
-            message.update(safe_text(f"⚠ error: {view.error}"))
+            update_static(message, safe_text(f"⚠ error: {view.error}"))
         elif not has_points(view):
-            message.update(Text("no data", end=""))
+            update_static(message, Text("no data", end=""))
         self._show_legend()
 
     def _show_legend(self) -> None:
-        self.query_one("#legend", Static).update(self._legend(self.view))
+        update_static(self.query_one("#legend", Static), self._legend(self.view))
 
     def _legend(self, view: ChartView) -> Text:
         mono = no_color_wanted(self.app.no_color)

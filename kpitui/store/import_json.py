@@ -93,9 +93,8 @@ def read_records(
     ids: list[int] = []
     times: list[int] = []
     values: list[float] = []
-    cache: dict[tuple[str, str], int] = {}
     for line, record in records:
-        sid, ts, value = _record(batch, cache, file, line, metric, record)
+        sid, ts, value = _record(batch, file, line, metric, record)
         ids.append(sid)
         times.append(ts)
         values.append(value)
@@ -107,7 +106,6 @@ def read_records(
 
 def _record(
     batch: Batch,
-    cache: dict[tuple[str, str], int],
     file: str,
     line: int,
     default: str | None,
@@ -165,8 +163,4 @@ def _record(
         if isinstance(label, bool) or not isinstance(label, str | int):
             raise bad(f"label {key!r} must be text, not {label!r}")
         clean[key] = str(label)
-    key = (name, schema.canonical_labels(clean))
-    sid = cache.get(key)
-    if sid is None:
-        sid = cache[key] = batch.series_id(name, clean)
-    return sid, ts, value
+    return batch.series_id(name, clean), ts, value

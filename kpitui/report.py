@@ -182,23 +182,23 @@ def _kpi_table(board: Board) -> list[str]:
     return lines
 
 
-def _kr_value(value: float, kpi: KpiView | None) -> str:
-    """A KR number in the format of a KPI on its metric, else plainly."""
-    if kpi is not None:
-        return format_value(value, kpi.format, currency=kpi.currency, decimals=kpi.decimals)
+def _kr_value(value: float, kr: KrView) -> str:
+    """A KR number as the engine says it is shown (its metric's KPI or derived metric);
+    a manual KR's count plainly."""
+    if kr.metric is not None:
+        return format_value(value, kr.format, currency=kr.currency, decimals=kr.decimals)
     if abs(value) >= 100 or float(value).is_integer():
         return format_value(round(value))
     return f"{value:.3g}" if abs(value) < 1 else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def _kr_line(kr: KrView, depth: int, kpis: dict[str, KpiView]) -> str:
+def _kr_line(kr: KrView, depth: int) -> str:
     indent = "  " * depth
     status = f"{STATUS_GLYPHS.get(kr.status, '?')} {kr.status}"
     bar = progress_bar(kr.progress_raw if kr.progress is not None else None)
     parts = [f"{indent}{bar}  {pad(status, 13)} {literal(kr.title)}"]
     if kr.current is not None and kr.target is not None and kr.kind != "milestone":
-        kpi = kpis.get(kr.metric or "")
-        parts.append(f"{_kr_value(kr.current, kpi)} / {_kr_value(kr.target, kpi)}")
+        parts.append(f"{_kr_value(kr.current, kr)} / {_kr_value(kr.target, kr)}")
     if kr.owner:
         parts.append(f"@{literal(kr.owner)}")
     if kr.confidence:
@@ -210,9 +210,7 @@ def _kr_line(kr: KrView, depth: int, kpis: dict[str, KpiView]) -> str:
     return "  ·  ".join(parts)
 
 
-def _objective_lines(
-    objective: ObjectiveView, depth: int, kpis: dict[str, KpiView]
-) -> Iterator[str]:
+def _objective_lines(objective: ObjectiveView, depth: int) -> Iterator[str]:
     indent = "  " * depth
     status = f"{STATUS_GLYPHS.get(objective.status, '?')} {objective.status}"
     line = (
@@ -222,18 +220,9 @@ def _objective_lines(
         line += f"  ·  @{literal(objective.owner)}"
     yield line
     for kr in objective.key_results:
-        yield _kr_line(kr, depth + 1, kpis)
+        yield _kr_line(kr, depth + 1)
     for child in objective.children:
-        yield from _objective_lines(child, depth + 1, kpis)
-
-
-def _kpis_by_metric(board: Board) -> dict[str, KpiView]:
-    """The first KPI on each metric, for the units of key results on that metric."""
-    found: dict[str, KpiView] = {}
-    for kpi in board.kpis:
-        if not kpi.labels:
-            found.setdefault(kpi.metric, kpi)
-    return found
+        yield from _objective_lines(child, depth + 1)
 
 
 def board_to_text(board: Board, width: int = 100) -> str:
@@ -243,9 +232,8 @@ def board_to_text(board: Board, width: int = 100) -> str:
     if board.okrs:
         expected = round(board.expected * 100)
         lines += ["", f"OKRs  {board.period_label}  ({expected}% of the period elapsed)"]
-        kpis = _kpis_by_metric(board)
         for objective in board.okrs:
-            lines.extend("  " + line for line in _objective_lines(objective, 0, kpis))
+            lines.extend("  " + line for line in _objective_lines(objective, 0))
     errors = [c for c in board.charts if c.error]
     if errors:
         lines += ["", "Charts"]

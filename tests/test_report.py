@@ -289,3 +289,35 @@ def test_report_and_tree_show_the_same_percent_for_a_half_percent():
     # Then the text report and the TUI tree both say 13% (they had said 13% and 12%)
     assert progress_bar(0.125).endswith(" 13%")
     assert percent_text(0.125) == " 13%"
+
+
+def test_key_result_values_take_the_units_of_their_metric_in_the_report():
+    # Given a KR on a derived percent metric (no KPI on it) and one on a metric whose
+    # only KPI filters by label and shows euros
+    reader = FakeReader(
+        [
+            ("signups", {}, AS_OF - HOUR, 167),
+            ("visits", {}, AS_OF - HOUR, 2000),
+            ("mrr", {"region": "eu"}, AS_OF - HOUR, 60450),
+        ]
+    )
+    board = board_of(
+        reader,
+        metrics={"conversion": {"formula": "signups / visits", "format": "percent"}},
+        kpis=[
+            {"metric": "mrr", "labels": {"region": "eu"}, "format": "currency", "currency": "EUR"}
+        ],
+        okrs=[
+            {
+                "title": "Grow",
+                "key_results": [
+                    {"title": "Convert", "metric": "conversion", "start": 0, "target": 0.3},
+                    {"title": "EU MRR", "metric": "mrr", "start": 0, "target": 100000},
+                ],
+            }
+        ],
+    )
+    text = board_to_text(board)
+    # Then 167 / 2000 reads 8.4% of 30.0% (not 0.0835 / 0.3), and MRR is in euros
+    assert "8.4% / 30.0%" in text
+    assert "€60,450.00 / €100,000.00" in text

@@ -124,6 +124,10 @@ class KrView:
     last_checkin_at: int | None = None
     weight: float = 1.0
     error: str | None = None
+    # How its values are shown: a KPI's on the same metric, else the derived metric's.
+    format: str = "number"
+    currency: str | None = None
+    decimals: int | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from kpitui import timeutil
 from kpitui.engine.board import ChartSeries, ChartView, KrStatus, KrView, ObjectiveView, RefLine
 from kpitui.engine.detail_kpi import DetailNotFound
 from kpitui.engine.evaluate import prepare
-from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource, presentation
+from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource
 from kpitui.engine.okr import (
     OkrEvaluator,
     kr_metric_value,
@@ -309,7 +309,7 @@ def kr_detail(
 
     if kr is not None:
         view = evaluator.key_result(kr)
-        fmt = _kr_format(spec, kr)
+        fmt = (view.format, view.currency, view.decimals)
         error = view.error
         progress: list[float | None] = []
         metric_chart = None
@@ -371,18 +371,6 @@ def kr_detail(
         format="percent",
         error=error,
     )
-
-
-def _kr_format(spec: Dashboard, kr: KeyResult) -> tuple[str, str | None, int | None]:
-    """Key results have no format of their own: use a KPI's on the same metric."""
-    kpi = next((k for k in spec.kpis if kr.metric is not None and k.metric == kr.metric), None)
-    if kpi is None:
-        derived = spec.metrics.get(kr.metric or "")
-        if derived is not None:
-            return derived.format or "number", derived.currency, derived.decimals
-        return "number", None, None
-    shown = presentation(kpi, spec.metrics)
-    return shown.format, shown.currency, shown.decimals
 
 
 def _value_chart(

@@ -12,7 +12,7 @@ from datetime import tzinfo
 
 from kpitui import timeutil
 from kpitui.engine.board import STATUS_RANK, KrStatus, KrView, ObjectiveView
-from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource
+from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource, presentation
 from kpitui.spec.models import Dashboard, KeyResult, Objective
 from kpitui.store.api import Checkin
 from kpitui.timeutil import Period, TimeRange
@@ -118,6 +118,18 @@ def worst_status(statuses: Sequence[str]) -> KrStatus:
 # -- evaluation -----------------------------------------------------------------------
 
 
+def kr_presentation(spec: Dashboard, kr: KeyResult) -> tuple[str, str | None, int | None]:
+    """Key results have no format of their own: use a KPI's on the same metric."""
+    kpi = next((k for k in spec.kpis if kr.metric is not None and k.metric == kr.metric), None)
+    if kpi is None:
+        derived = spec.metrics.get(kr.metric or "")
+        if derived is not None:
+            return derived.format or "number", derived.currency, derived.decimals
+        return "number", None, None
+    shown = presentation(kpi, spec.metrics)
+    return shown.format, shown.currency, shown.decimals
+
+
 class OkrEvaluator:
     def __init__(self, spec: Dashboard, source: MetricSource, as_of: int, period: Period) -> None:
         self.spec = spec
@@ -174,6 +186,7 @@ class OkrEvaluator:
             error = str(exc) or exc.__class__.__name__
             current = None
         raw, progress = kr_progress(kind, start, kr.target, current, kr.done)
+        fmt, currency, decimals = kr_presentation(self.spec, kr)
         return KrView(
             id=kr.id,
             title=kr.title,
@@ -191,6 +204,9 @@ class OkrEvaluator:
             last_checkin_at=last_checkin_at,
             weight=kr.weight,
             error=error,
+            format=fmt,
+            currency=currency,
+            decimals=decimals,
         )
 
     def _checkin_due(self, kr: KeyResult, last_checkin_at: int | None) -> bool:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Tree
@@ -178,6 +179,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
     # -- building the screen -----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Size classes set before the children mount: set after, they style every widget
+        # a second time.
+        self._set_size_classes(self.screen)
         yield BoardHeader(self.loaded.dashboard.title, id="header")
         yield ProblemsLine(id="problems")
         # A board evaluated before the app started is composed with the screen, so the
@@ -212,11 +216,13 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
 
     def _size_classes(self) -> None:
         # Charts and trees grow on a tall terminal; the grid columns follow the width.
-        screen = getattr(self, "_dashboard", None) or self.screen
-        screen.set_class(self.size.height >= 40, "-tall")
-        screen.set_class(self.size.height >= 56, "-huge")
+        self._set_size_classes(getattr(self, "_dashboard", None) or self.screen)
         for page in self._pages():
             page.reflow(self._page_width())
+
+    def _set_size_classes(self, screen: Screen) -> None:
+        screen.set_class(self.size.height >= 40, "-tall")
+        screen.set_class(self.size.height >= 56, "-huge")
 
     def _page_width(self) -> int:
         # Before the first layout (or while the screen is composed, before the switcher

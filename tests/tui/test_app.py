@@ -714,3 +714,28 @@ async def test_a_page_built_later_replays_which_alerts_were_acknowledged(tmp_pat
             ("ok", False),
             ("crit", True),
         ]
+
+
+async def test_a_tall_terminal_has_its_size_class_before_the_board_is_composed(
+    tmp_path: Path, monkeypatch
+):
+    # Given a spy on the app's compose: was the screen -tall before any widget was made?
+    from kpitui.tui.app import KpituiApp
+
+    tall_at_compose: list[bool] = []
+    compose = KpituiApp.compose
+
+    def spy(self):
+        for widget in compose(self):
+            tall_at_compose.append(self.screen.has_class("-tall"))
+            yield widget
+
+    monkeypatch.setattr(KpituiApp, "compose", spy)
+    # When the board opens on a tall terminal
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        # Then it was (a size class added once the widgets are mounted styles every
+        # widget on the screen a second time before the first frame)
+        assert tall_at_compose and all(tall_at_compose)
+        assert app.screen.has_class("-tall")

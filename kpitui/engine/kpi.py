@@ -196,9 +196,7 @@ class Presentation:
 def presentation(kpi: Kpi, derived: Mapping[str, DerivedMetric]) -> Presentation:
     """The KPI's format, else its derived metric's, else `number`."""
     metric = derived.get(kpi.metric)
-    fmt = kpi.format
-    if "format" not in kpi.model_fields_set and metric is not None and metric.format:
-        fmt = metric.format
+    fmt = kpi.format or (metric.format if metric is not None else None) or "number"
     currency = kpi.currency if kpi.currency is not None else (metric.currency if metric else None)
     decimals = kpi.decimals if kpi.decimals is not None else (metric.decimals if metric else None)
     description = kpi.description or (metric.description if metric else None)

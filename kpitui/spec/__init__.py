@@ -13,16 +13,16 @@ every problem at its `file:line:col`.
 from __future__ import annotations
 
 import dataclasses
-import re
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
-import pydantic
-from pydantic import BaseModel
+import msgspec
 
 from kpitui.errors import KpituiError, SpecErrors
+from kpitui.spec import models
 from kpitui.spec.loader import (
     LoadedYaml,
     NodePath,
@@ -32,8 +32,8 @@ from kpitui.spec.loader import (
     read_yaml,
     sort_problems,
 )
-from kpitui.spec.models import Dashboard
-from kpitui.spec.problems import did_you_mean, plain_number
+from kpitui.spec.models import CHECKED_TYPES, DEFAULT_STORE, Dashboard
+from kpitui.spec.problems import did_you_mean, plain_number, show_value
 from kpitui.spec.validate import check_dashboard, check_store_references
 
 __all__ = ["LoadedSpec", "SpecProblem", "load_dashboard", "store_path_for", "validate_data"]
@@ -63,7 +63,7 @@ class LoadedSpec:
 
 def store_path_for(spec_path: Path, store: str | None) -> Path:
     """The store a spec names, relative to the spec's folder; empty means the default."""
-    name = store or Dashboard.model_fields["store"].default
+    name = store or DEFAULT_STORE
     return spec_path.parent / Path(name).expanduser()
 
 
@@ -96,9 +96,9 @@ def validate_data(
     warnings: list[KpituiError] = []
     dashboard: Dashboard | None = None
     try:
-        dashboard = Dashboard.model_validate(loaded.data)
-    except pydantic.ValidationError as exc:
-        problems.extend(model_problems(exc, loaded, file))
+        dashboard = models.convert(loaded.data)
+    except msgspec.ValidationError:
+        problems.extend(model_problems(loaded, file))
     if dashboard is not None:
         errors, warnings = check_dashboard(dashboard, loaded.source_map, file, known_metrics)
         problems.extend(errors)
@@ -110,7 +110,7 @@ def validate_data(
     return dashboard, sort_problems(warnings)
 
 
-# -- pydantic errors → one message each at its place -----------------------------------
+# -- model problems → one message each at its place --------------------------------------
 
 _KIND_NAMES = {
     "Dashboard": "the dashboard",
@@ -152,96 +152,106 @@ _SYNONYMS = {
 }
 
 
-def model_problems(
-    exc: pydantic.ValidationError, loaded: LoadedYaml, file: str | None
-) -> list[SpecProblem]:
-    seen: set[NodePath] = set()
+@dataclass(frozen=True)
+class _Found:
+    path: NodePath
+    detail: str
+    hint: str | None = None
+    where: str = "value"  # or "key" (an unknown key), "mapping" (a missing key's parent)
+
+
+def model_problems(loaded: LoadedYaml, file: str | None) -> list[SpecProblem]:
+    """Every place the data does not fit the models. msgspec stops at the first problem,
+    so a part that fails is converted again field by field and item by item."""
+    found: list[_Found] = []
+    _collect(loaded.data, Dashboard, (), found)
+    smap = loaded.source_map
     problems: list[SpecProblem] = []
-    for error in exc.errors():
-        data_path, rest = _data_path(loaded.data, error["loc"])
-        if error["type"] == "missing" and rest:
-            data_path = (*data_path, rest[0])
-        if data_path in seen:
-            continue  # a union reports once per member; one message per place is enough
-        seen.add(data_path)
-        detail, hint, at_key = _describe(error, data_path)
-        smap = loaded.source_map
-        if error["type"] == "missing":
-            # Said of the mapping that lacks the key, at the mapping's first line.
-            data_path = data_path[:-1]
-            line, col = smap.value(data_path)
+    for item in found:
+        if item.where == "key":
+            line, col = smap.key(item.path)
+        elif item.where == "mapping":
+            line, col = smap.value(item.path[:-1])
         else:
-            line, col = smap.key(data_path) if at_key else smap.value(data_path)
+            line, col = smap.value(item.path)
         problems.append(
-            SpecProblem(detail, path=data_path, file=file, line=line, col=col, hint=hint)
+            SpecProblem(
+                item.detail,
+                path=item.path[:-1] if item.where == "mapping" else item.path,
+                file=file,
+                line=line,
+                col=col,
+                hint=item.hint,
+            )
         )
     return problems
 
 
-def _data_path(data: object, loc: tuple) -> tuple[NodePath, tuple]:
-    """Split pydantic's `loc` into the part that names nodes of the data and the rest
-    (union member tags such as 'float', or a missing key)."""
-    path: list[str | int] = []
-    node = data
-    for i, part in enumerate(loc):
-        in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
-        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        if in_dict or in_list:
-            node = node[part]  # type: ignore[index]
-            path.append(part)
-        elif isinstance(node, dict) and isinstance(part, str) and i == len(loc) - 1:
-            return tuple(path), (part,)
-    return tuple(path), ()
+def _collect(value: object, tp: object, path: NodePath, found: list[_Found]) -> None:
+    try:
+        models.convert(value, tp)
+        return
+    except msgspec.ValidationError as exc:
+        error = str(exc)
+    before = len(found)
+    base, _ = _base(tp)
+    origin = typing.get_origin(base)
+    if isinstance(base, type) and issubclass(base, msgspec.Struct) and isinstance(value, dict):
+        fields = {f.name: f for f in msgspec.structs.fields(base)}
+        for key, item in value.items():
+            if key in fields:
+                _collect(item, fields[key].type, (*path, key), found)
+            else:
+                detail, hint = _unknown_key(str(key), base)
+                found.append(_Found((*path, key), detail, hint, "key"))
+        for name, info in fields.items():
+            required = (
+                info.default is msgspec.NODEFAULT and info.default_factory is msgspec.NODEFAULT
+            )
+            if required and name not in value:
+                kind = _KIND_NAMES.get(base.__name__, "this")
+                found.append(
+                    _Found(
+                        (*path, name),
+                        f"missing required key {name!r}",
+                        f"{kind} needs `{name}:`",
+                        "mapping",
+                    )
+                )
+    elif origin is list and isinstance(value, list):
+        (item_type,) = typing.get_args(base)
+        for i, item in enumerate(value):
+            _collect(item, item_type, (*path, i), found)
+    elif origin is dict and isinstance(value, dict):
+        _, item_type = typing.get_args(base)
+        for key, item in value.items():
+            if isinstance(key, str):
+                _collect(item, item_type, (*path, key), found)
+            else:
+                found.append(_Found((*path, key), *_leaf(key, str, error), "key"))
+    if len(found) == before:
+        found.append(_Found(path, *_leaf(value, tp, error, path)))
 
 
-def _show(value: object) -> str:
-    if value is None:
-        return "nothing (an empty value)"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value) if not isinstance(value, bool) else str(value).lower()
-
-
-def _model_at(path: NodePath) -> type[BaseModel] | None:
-    """The model class describing the mapping at `path` (for its key names)."""
-    tp: object = Dashboard
-    for part in path:
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            info = tp.model_fields.get(str(part))
-            if info is None:
-                return None
-            tp = info.annotation
-        else:
-            args = typing.get_args(tp)
-            if not args:
-                return None
-            tp = args[-1]  # list[X] → X, dict[str, X] → X
-    tp = _unwrap(tp)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-
-
-def _unwrap(tp: object) -> object:
+def _base(tp: object) -> tuple[object, tuple]:
+    """`tp` without `| None` and `Annotated[...]`, and the Annotated metadata."""
+    meta: tuple = ()
     while True:
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
-            tp = typing.get_args(tp)[0]
+            tp, *extra = typing.get_args(tp)
+            meta += tuple(extra)
         elif origin in (typing.Union, types.UnionType):
             args = [a for a in typing.get_args(tp) if a is not type(None)]
-            tp = args[0] if len(args) == 1 else tp
             if len(args) != 1:
-                return tp
+                return tp, meta
+            tp = args[0]
         else:
-            return tp
+            return tp, meta
 
 
-def _unknown_key(key: str, parent: NodePath) -> tuple[str, str | None]:
-    model = _model_at(parent)
-    if model is None:
-        return "unknown key", None
-    names = list(model.model_fields)
+def _unknown_key(key: str, model: type) -> tuple[str, str | None]:
+    names = [f.name for f in msgspec.structs.fields(model)]
     hint = did_you_mean(key, names)
     if hint is None and _SYNONYMS.get(key.lower()) in names:
         hint = f"did you mean {_SYNONYMS[key.lower()]!r}?"
@@ -251,60 +261,48 @@ def _unknown_key(key: str, parent: NodePath) -> tuple[str, str | None]:
     return "unknown key", f"{kind} takes: {', '.join(names)}"
 
 
-def _describe(error: dict, path: NodePath) -> tuple[str, str | None, bool]:
-    """(detail, hint, point at the key rather than the value)."""
-    kind = error["type"]
-    value = error.get("input")
-    ctx = error.get("ctx") or {}
+def _leaf(value: object, tp: object, error: str, path: NodePath = ()) -> tuple[str, str | None]:
+    """(detail, hint) for a value that does not fit `tp` (`error`: msgspec's message)."""
+    base, meta = _base(tp)
+    shown = show_value(value)
     last = path[-1] if path else ""
-    if kind == "extra_forbidden":
-        detail, hint = _unknown_key(str(last), path[:-1])
-        return detail, hint, True
-    if kind == "missing":
-        model = _model_at(path[:-1])
-        what = _KIND_NAMES.get(model.__name__, "this") if model else "this"
-        return f"missing required key {last!r}", f"{what} needs `{last}:`", True
-    if kind == "literal_error":
-        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if base in CHECKED_TYPES:
+        return error.split(" - at `")[0], None  # the decoder's own message
+    if last in ("warn", "crit"):
+        if isinstance(value, str):
+            return f'{value!r} is neither a number nor a percentage of target like "90%"', None
+        return f'expected a number or a percentage of target like "90%", got {shown}', None
+    if typing.get_origin(base) is typing.Literal:
+        options = [str(option) for option in typing.get_args(base)]
         hint = did_you_mean(str(value), options, cutoff=0.5)
-        return f"{_show(value)} is not one of {', '.join(options)}", hint, False
-    if path and last in ("warn", "crit") and kind in ("float_type", "string_type"):
-        return (
-            f'expected a number or a percentage of target like "90%", got {_show(value)}',
-            None,
-            False,
-        )
-    if kind in ("float_type", "float_parsing", "finite_number"):
-        return f"expected a number, got {_show(value)}", None, False
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected a whole number, got {_show(value)}", None, False
-    if kind in ("bool_type", "bool_parsing"):
-        return f"expected true or false, got {_show(value)}", None, False
-    if kind == "string_type":
-        hint = f'quote it: "{value}"' if isinstance(value, int | float | bool) else None
-        return f"expected text, got {_show(value)}", hint, False
-    if kind == "list_type":
-        return f"expected a list (lines starting with `- `), got {_show(value)}", None, False
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{shown} is not one of {', '.join(options)}", hint
+    if base is bool:
+        return f"expected true or false, got {shown}", None
+    if base in (int, float) and number and (base is float or isinstance(value, int)):
+        for bound in meta:
+            if bound.ge is not None and value < bound.ge:
+                return f"must be at least {plain_number(bound.ge)}, got {shown}", None
+            if bound.le is not None and value > bound.le:
+                return f"must be at most {plain_number(bound.le)}, got {shown}", None
+    if base is int:
+        return f"expected a whole number, got {shown}", None
+    if base is float:
+        return f"expected a number, got {shown}", None
+    if base is str:
+        hint = f'quote it: "{value}"' if number or isinstance(value, bool) else None
+        return f"expected text, got {shown}", hint
+    if typing.get_origin(base) is list:
+        if isinstance(value, list):
+            return "needs at least one entry", None
+        return f"expected a list (lines starting with `- `), got {shown}", None
+    if typing.get_origin(base) is dict or (
+        isinstance(base, type) and issubclass(base, msgspec.Struct)
+    ):
         hint = None
         if isinstance(value, str) and len(path) == 2 and path[0] == "kpis":
             hint = f"write `- metric: {value}`"
-        return f"expected a mapping (key: value lines), got {_show(value)}", hint, False
-    if kind.startswith("date"):
-        reason = ctx.get("error")
-        detail = f"expected a date like 2026-10-01, got {_show(value)}"
-        return (f"{detail}: {reason}" if reason else detail), None, False
-    if kind in ("greater_than_equal", "greater_than"):
-        bound = ctx.get("ge", ctx.get("gt"))
-        return f"must be at least {plain_number(bound)}, got {_show(value)}", None, False
-    if kind in ("less_than_equal", "less_than"):
-        bound = ctx.get("le", ctx.get("lt"))
-        return f"must be at most {plain_number(bound)}, got {_show(value)}", None, False
-    if kind == "too_short":
-        return "needs at least one entry", None, False
-    if kind == "value_error":
-        text = str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
-        if last == "window" and "is not a duration" in text:
-            text = f"{_show(value)} is not a window: use 7d, 30d, 12h, mtd, qtd or ytd"
-        return text, None, False
-    return f"{error['msg']}, got {_show(value)}", None, False
+        return f"expected a mapping (key: value lines), got {shown}", hint
+    if base is date:
+        return f"expected a date like 2026-10-01, got {shown}", None
+    return f"{error.split(' - at `')[0]}, got {shown}", None

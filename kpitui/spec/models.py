@@ -1,27 +1,27 @@
-"""The dashboard spec as typed models (SPEC §3).
+"""The dashboard spec as typed models (SPEC §3), on msgspec.
 
 These models check shape and types only; cross-references (ids, metrics in the store,
 threshold order, formula syntax, cycles) are checked in `kpitui.spec.validate`, which
 also maps every problem back to its line and column in the YAML file.
+
+Values that need more than a type (a duration, a window, a quarter, a date in range,
+labels written as numbers) are small types of their own, checked and normalised by
+`decode` as msgspec converts the YAML data: `convert(data)` builds a Dashboard.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
-from typing import Annotated, Literal
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+import msgspec
+from msgspec import Meta, field
+from msgspec.structs import force_setattr
 
 from kpitui import timeutil
+from kpitui.spec.problems import show_value
 
 Agg = Literal[
     "last", "sum", "avg", "min", "max", "count", "nps", "csat", "p50", "p90", "p95", "p99"
@@ -32,48 +32,141 @@ Indicator = Literal["leading", "lagging"]
 KrKind = Literal["increase", "decrease", "maintain_above", "maintain_below", "milestone"]
 
 METRIC_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
-_PERCENT_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*%\s*$")
+_PERCENT = r"^\s*(-?\d+(?:\.\d+)?)\s*%\s*$"
+_PERCENT_RE = re.compile(_PERCENT)
+DEFAULT_STORE = "metrics.db"
 
 
-def _check_duration(value: object) -> str:
+class Duration(str):
+    """A length of time as written: 30s, 15m, 12h, 7d (a bare number is seconds)."""
+
+
+class Window(str):
+    """A KPI or chart window: a duration, or mtd / qtd / ytd (lower-cased)."""
+
+
+class Compare(str):
+    """What a KPI's change is against: previous_period, none, or an offset such as 7d."""
+
+
+class Quarter(str):
+    """A quarter such as 2026-Q4."""
+
+
+class Day(date):
+    """A date in the years periods can span (1971–9998)."""
+
+
+class Labels(dict[str, str]):
+    """Label filters; YAML reads `region: 1` or `beta: true` as non-strings, but labels
+    are always text."""
+
+
+def _duration(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = f"{value}s"  # a bare number of seconds
     if not isinstance(value, str):
         raise ValueError(
-            f"{value!r} is not a duration: use a number and a unit, e.g. 30s, 15m, 12h, 7d"
+            f"{show_value(value)} is not a duration: use a number and a unit, e.g. 30s, 15m, 12h, 7d"
         )
     timeutil.parse_duration(value)
     return value
 
 
-def _check_window(value: object) -> str:
+def _window(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a window: use 7d, 30d, 12h, mtd, qtd or ytd")
+        raise ValueError(f"{show_value(value)} is not a window: use 7d, 30d, 12h, mtd, qtd or ytd")
     if not timeutil.is_calendar_window(value):
-        timeutil.parse_duration(value)
+        try:
+            timeutil.parse_duration(value)
+        except ValueError as exc:
+            if "is not a duration" not in str(exc):
+                raise  # too long, too short: that message says more
+            raise ValueError(
+                f"{value!r} is not a window: use 7d, 30d, 12h, mtd, qtd or ytd"
+            ) from None
     return value.lower()
 
 
-def _check_percent_or_number(value: object) -> object:
-    if isinstance(value, str) and not _PERCENT_RE.match(value):
-        raise ValueError(f'{value!r} is neither a number nor a percentage of target like "90%"')
+def _compare(value: object) -> str:
+    if value not in ("previous_period", "none"):
+        try:
+            timeutil.parse_duration(value)  # type: ignore[arg-type]
+        except (ValueError, TypeError, AttributeError):
+            raise ValueError(
+                f"{show_value(value)} is not previous_period, none, or an offset such as 7d"
+            ) from None
+    return value  # type: ignore[return-value]
+
+
+def _quarter(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{show_value(value)} is not a quarter: write it as 2026-Q4")
+    timeutil.parse_quarter(value)
     return value
 
 
-def _labels_to_text(value: object) -> object:
-    # YAML reads `region: 1` or `beta: true` as non-strings; labels are always text.
-    if isinstance(value, dict):
-        return {
-            str(k): ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
-            for k, v in value.items()
-        }
-    return value
+def _day(value: object) -> date:
+    day: date | None = None
+    reason = ""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        day = value
+    elif isinstance(value, str):
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError as exc:
+            # "day is out of range for month" helps; "Invalid isoformat string" does not.
+            reason = "" if "isoformat" in str(exc) else f": {exc}"
+    if day is None:
+        raise ValueError(f"expected a date like 2026-10-01, got {show_value(value)}{reason}")
+    return timeutil.check_year(day, "the date")
 
 
-Duration = Annotated[str, BeforeValidator(_check_duration)]
-Window = Annotated[str, BeforeValidator(_check_window)]
-Threshold = Annotated[float | str, BeforeValidator(_check_percent_or_number)]
-Labels = Annotated[dict[str, str], BeforeValidator(_labels_to_text)]
+def _labels(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a mapping (key: value lines), got {show_value(value)}")
+    return {
+        str(k): ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
+        for k, v in value.items()
+    }
+
+
+_DECODERS: dict[type, Callable[[object], Any]] = {
+    Duration: _duration,
+    Window: _window,
+    Compare: _compare,
+    Quarter: _quarter,
+    Day: _day,
+    Labels: _labels,
+}
+CHECKED_TYPES = frozenset(_DECODERS)
+"""The types whose problems are the decoder's own message."""
+
+
+def decode(tp: type, value: object) -> object:
+    """msgspec's `dec_hook`: check and normalise a value of one of the types above."""
+    check = _DECODERS.get(tp)
+    if check is None:
+        raise NotImplementedError(tp)
+    checked = check(value)
+    if tp is Day:
+        return Day(checked.year, checked.month, checked.day)
+    return tp(checked)
+
+
+T = TypeVar("T")
+
+
+def convert(data: object, tp: type[T] | Any = None) -> T:
+    """`data` (as YAML loads it) as a `tp` (default: the Dashboard); raises
+    msgspec.ValidationError at the first problem (`kpitui.spec` reports them all)."""
+    # strict=False: a quoted number ("10") is read as the number, as YAML users expect.
+    return msgspec.convert(data, Dashboard if tp is None else tp, dec_hook=decode, strict=False)
+
+
+Threshold = float | Annotated[str, Meta(pattern=_PERCENT)]
+Decimals = Annotated[int, Meta(ge=0, le=10)]
+Weight = Annotated[float, Meta(ge=0)]
 
 
 def percent_of(value: float | str | None, target: float | None) -> float | None:
@@ -96,64 +189,47 @@ def slug(text: str) -> str:
     return s or "item"
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class Model(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Frozen, and a key the model does not know is an error (kw_only is per class:
+    models with required fields after defaults say so)."""
 
 
 class Spark(Model):
-    window: Window = "30d"
-    bucket: Duration = "1d"
+    window: Window = Window("30d")
+    bucket: Duration = Duration("1d")
 
 
-def _default_id(data: object, source: str | None, slugify: bool) -> object:
-    """Fill `id` (from `source`, slugged when it is a title) and `title` (from id)."""
-    if not isinstance(data, dict):
-        return data
-    data = dict(data)
-    if not data.get("id") and source and isinstance(data.get(source), str):
-        data["id"] = slug(data[source]) if slugify else data[source]
-    if not data.get("title") and isinstance(data.get("id"), str):
-        data["title"] = data["id"]
-    return data
+def _default_ids(model: Any, source: str) -> None:
+    """Fill `id` (from `source`) and `title` (from the id) when they are not written."""
+    if not model.id and source:
+        force_setattr(model, "id", source)
+    if not model.title and model.id:
+        force_setattr(model, "title", model.id)
 
 
-class Kpi(Model):
+class Kpi(Model, kw_only=True):
     id: str = ""
     title: str = ""
     metric: str
     agg: Agg = "last"
     window: Window | None = None
-    labels: Labels = Field(default_factory=dict)
-    format: Format = "number"
+    labels: Labels = field(default_factory=Labels)
+    format: Format | None = None  # None: the derived metric's format, else number
     currency: str | None = None
-    decimals: int | None = Field(default=None, ge=0, le=10)
+    decimals: Decimals | None = None
     direction: Direction = "up"
     target: float | None = None
     warn: Threshold | None = None
     crit: Threshold | None = None
-    compare: str = "previous_period"
+    compare: Compare = Compare("previous_period")
     stale_after: Duration | None = None
     spark: Spark | None = None
     indicator: Indicator | None = None
     north_star: bool = False
     description: str | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _ids(cls, data: object) -> object:
-        return _default_id(data, "metric", False)
-
-    @field_validator("compare")
-    @classmethod
-    def _compare(cls, value: str) -> str:
-        if value not in ("previous_period", "none"):
-            try:
-                timeutil.parse_duration(value)
-            except ValueError:
-                raise ValueError(
-                    f"{value!r} is not previous_period, none, or an offset such as 7d"
-                ) from None
-        return value
+    def __post_init__(self) -> None:
+        _default_ids(self, self.metric)
 
     @property
     def effective_window(self) -> str | None:
@@ -167,53 +243,44 @@ class DerivedMetric(Model):
     formula: str
     format: Format | None = None
     currency: str | None = None
-    decimals: int | None = Field(default=None, ge=0, le=10)
+    decimals: Decimals | None = None
     description: str | None = None
 
 
-class Chart(Model):
+class Chart(Model, kw_only=True):
     id: str = ""
     title: str = ""
-    metrics: list[str] = Field(min_length=1)
-    labels: Labels = Field(default_factory=dict)
+    metrics: Annotated[list[str], Meta(min_length=1)]
+    labels: Labels = field(default_factory=Labels)
     split_by: str | None = None
-    window: Window = "90d"
-    bucket: Duration = "1d"
+    window: Window = Window("90d")
+    bucket: Duration = Duration("1d")
     agg: Agg = "last"
     y_min: float | None = None
     y_max: float | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _ids(cls, data: object) -> object:
+    def __post_init__(self) -> None:
         # `chart-` keeps a chart titled "MRR" from taking the id of the KPI on mrr.
-        if isinstance(data, dict) and not data.get("id"):
-            names = data.get("metrics")
-            if isinstance(data.get("title"), str):
-                data = {**data, "id": f"chart-{slug(data['title'])}"}
-            elif isinstance(names, list) and all(isinstance(n, str) for n in names):
-                data = {**data, "id": "chart-" + "-".join(names)}
-        return _default_id(data, None, False)
+        named = slug(self.title) if self.title else "-".join(self.metrics)
+        _default_ids(self, f"chart-{named}")
 
 
-class KeyResult(Model):
+class KeyResult(Model, kw_only=True):
     id: str = ""
     title: str
     owner: str | None = None
     metric: str | None = None
-    labels: Labels = Field(default_factory=dict)
+    labels: Labels = field(default_factory=Labels)
     agg: Agg = "last"
     kind: KrKind | None = None
     start: float | None = None
     target: float | None = None
     done: bool | None = None
-    weight: float = Field(default=1.0, ge=0)
+    weight: Weight = 1.0
     checkin_every: Duration | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _ids(cls, data: object) -> object:
-        return _default_id(data, "title", True)
+    def __post_init__(self) -> None:
+        _default_ids(self, slug(self.title))
 
     @property
     def manual(self) -> bool:
@@ -230,36 +297,22 @@ class KeyResult(Model):
         return "increase"
 
 
-class Objective(Model):
+class Objective(Model, kw_only=True):
     id: str = ""
     title: str
     owner: str | None = None
-    weight: float = Field(default=1.0, ge=0)
-    key_results: list[KeyResult] = Field(default_factory=list)
-    children: list[Objective] = Field(default_factory=list)
+    weight: Weight = 1.0
+    key_results: list[KeyResult] = field(default_factory=list)
+    children: list[Objective] = field(default_factory=list)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _ids(cls, data: object) -> object:
-        return _default_id(data, "title", True)
+    def __post_init__(self) -> None:
+        _default_ids(self, slug(self.title))
 
 
 class PeriodSpec(Model):
-    start: date | None = None
-    end: date | None = None
-    quarter: str | None = None
-
-    @field_validator("quarter")
-    @classmethod
-    def _quarter(cls, value: str | None) -> str | None:
-        if value is not None:
-            timeutil.parse_quarter(value)
-        return value
-
-    @field_validator("start", "end")
-    @classmethod
-    def _in_range(cls, value: date | None, info: ValidationInfo) -> date | None:
-        return value if value is None else timeutil.check_year(value, f"the {info.field_name}")
+    start: Day | None = None
+    end: Day | None = None
+    quarter: Quarter | None = None
 
     def dates(self) -> tuple[date, date] | None:
         if self.quarter:
@@ -275,26 +328,23 @@ class Alerts(Model):
 
 class Page(Model):
     title: str = ""
-    rows: list[list[str]] = Field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
 
 
 class Layout(Model):
-    pages: list[Page] = Field(min_length=1)
+    pages: Annotated[list[Page], Meta(min_length=1)]
 
 
 class Dashboard(Model):
     title: str = "kpitui"
-    store: str = "metrics.db"
-    refresh: Duration = "5s"
+    store: str = DEFAULT_STORE
+    refresh: Duration = Duration("5s")
     timezone: str | None = None
     period: PeriodSpec | None = None
     checkin_every: Duration | None = None
-    alerts: Alerts = Field(default_factory=Alerts)
-    metrics: dict[str, DerivedMetric] = Field(default_factory=dict)
-    kpis: list[Kpi] = Field(default_factory=list)
-    charts: list[Chart] = Field(default_factory=list)
-    okrs: list[Objective] = Field(default_factory=list)
+    alerts: Alerts = field(default_factory=Alerts)
+    metrics: dict[str, DerivedMetric] = field(default_factory=dict)
+    kpis: list[Kpi] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    okrs: list[Objective] = field(default_factory=list)
     layout: Layout | None = None
-
-
-Objective.model_rebuild()

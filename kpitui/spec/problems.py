@@ -17,6 +17,17 @@ def did_you_mean(word: str, options: object, cutoff: float = 0.6) -> str | None:
     return f"did you mean {match[0]!r}?" if match else None
 
 
+def show_value(value: object) -> str:
+    """A value as a message quotes it: the way it was written in YAML, roughly."""
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value) if not isinstance(value, bool) else str(value).lower()
+
+
 def plain_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 

@@ -8,7 +8,7 @@ import pytest
 
 from kpitui.engine import evaluate
 from kpitui.engine.board import Board, KpiView
-from kpitui.spec.models import Dashboard
+from kpitui.spec.models import Dashboard, convert
 from kpitui.timeutil import parse_time
 
 # Tuesday 24 November 2026, noon UTC: every engine test evaluates at this moment.
@@ -18,7 +18,7 @@ DAY = 86400
 
 
 def make_spec(**data: Any) -> Dashboard:
-    return Dashboard.model_validate({"timezone": "UTC", **data})
+    return convert({"timezone": "UTC", **data})
 
 
 def board_of(reader, as_of: int = AS_OF, **data: Any) -> Board:

@@ -18,7 +18,7 @@ from kpitui.engine.detail import (
     kr_detail,
     step_bucket,
 )
-from kpitui.spec.models import Dashboard
+from kpitui.spec.models import Dashboard, convert
 from kpitui.timeutil import Period, parse_time
 
 HOUR = 3600
@@ -57,7 +57,7 @@ def reader_of(tmp_path):
 
 
 def spec_of(**data) -> Dashboard:
-    return Dashboard.model_validate({"timezone": "UTC", "period": {"quarter": "2026-Q4"}, **data})
+    return convert({"timezone": "UTC", "period": {"quarter": "2026-Q4"}, **data})
 
 
 # Signups: one point a day at 14:00 UTC for the last 40 days, per plan.

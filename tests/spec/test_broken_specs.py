@@ -49,7 +49,7 @@ BROKEN = [
     ("period-before-1971", """\
         period: {start: 0001-01-01, end: 2026-12-31}
         kpis: [{metric: mrr}]
-        """, "1:17", "period.start: the start 0001-01-01 is out of range: use a year from 1971 to 9998"),
+        """, "1:17", "period.start: the date 0001-01-01 is out of range: use a year from 1971 to 9998"),
     ("quarter-of-year-one", """\
         period: {quarter: 0001-Q1}
         kpis: [{metric: mrr}]
@@ -278,6 +278,18 @@ BROKEN = [
         kpis:
           - {id: alerts, metric: mrr}
         """, "2:10", "kpis[0].id: the id 'alerts' is reserved for the layout panel 'alerts'"),
+    ("period-impossible-day", """\
+        period: {start: 2026-02-30, end: 2026-03-31}
+        kpis: [{metric: mrr}]
+        """, "1:17", "period.start: expected a date like 2026-10-01, got '2026-02-30': day is out of range for month"),
+    ("threshold-not-a-number", """\
+        kpis:
+          - {metric: mrr, target: 10, warn: true}
+        """, "2:37", 'kpis[0].warn: expected a number or a percentage of target like "90%", got true'),
+    ("quarter-not-text", """\
+        period: {quarter: 4}
+        kpis: [{metric: mrr}]
+        """, "1:19", "period.quarter: 4 is not a quarter: write it as 2026-Q4"),
 ]
 # fmt: on
 
@@ -299,6 +311,36 @@ def test_broken_spec_reports_the_place(specs, text, where, fragment):
 def test_the_table_is_large_enough():
     # Given the issue's bar of at least 20 broken specs / Then the table holds them
     assert len(BROKEN) >= 20
+
+
+def test_every_problem_inside_one_item_is_reported_not_only_the_first(specs):
+    # Given one KPI with four mistakes and a chart and key result further down with more
+    problems = specs.problems("""\
+        kpis:
+          - metric: mrr
+            target: lots
+            decimals: 11
+            agg: summ
+            colour: red
+        charts:
+          - {metrics: [], window: 7q}
+        okrs:
+          - title: Grow
+            children:
+              - {title: Inner, key_results: [{title: k, start: x, kind: grow}]}
+        """)
+    # Then each is reported at its own place (the models stop at the first problem, so
+    # a part that fails is checked again field by field)
+    assert [str(p).split(": ")[1] for p in problems] == [
+        "kpis[0].target",
+        "kpis[0].decimals",
+        "kpis[0].agg",
+        "kpis[0].colour",
+        "charts[0].metrics",
+        "charts[0].window",
+        "okrs[0].children[0].key_results[0].start",
+        "okrs[0].children[0].key_results[0].kind",
+    ]
 
 
 def test_all_problems_are_reported_together_sorted_by_line(specs):

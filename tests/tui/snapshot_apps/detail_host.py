@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from kpitui import timeutil
 from kpitui.engine import evaluate
-from kpitui.spec.models import Dashboard
+from kpitui.spec.models import convert
 from kpitui.timeutil import parse_time
 
 AS_OF = parse_time("2026-11-24T12:00:00Z")
@@ -182,7 +182,7 @@ class DetailHost(App[None]):
         as_of: int = AS_OF,
     ) -> None:
         super().__init__()
-        dashboard = Dashboard.model_validate(spec or SPEC)
+        dashboard = convert(spec or SPEC)
         self.loaded = SimpleNamespace(dashboard=dashboard, path=None)
         self.store_path = store_path
         self.tz = timeutil.resolve_timezone(dashboard.timezone)

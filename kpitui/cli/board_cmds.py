@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from kpitui.spec.models import Dashboard
     from kpitui.store.api import StoreReader
 
-# The spec layer (pydantic) is imported by the functions that use it: `record`, `import`
+# The spec layer is imported by the functions that use it: `record`, `import`
 # and the other store commands build this parser too, and must start fast.
 
 _SCALES = {"nps": "0–10", "csat": "1–5"}

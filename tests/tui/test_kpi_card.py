@@ -408,7 +408,7 @@ async def test_stale_value_is_dimmed_and_its_age_is_shown():
         assert not value.bold
         assert value.color != style_of(app, warn, "$48,250.00").color
         # And the age is on the line of the target, right-aligned, in its colour
-        assert age.color == part_colour(widget, "kpi-card--age")
+        assert age.color == part_colour(widget, "kpi-card--problem")
         assert card_lines(app, widget)[3].endswith("3h ago")
 
 
@@ -483,6 +483,35 @@ async def test_a_theme_change_draws_the_parts_in_the_new_colours():
         assert light_target == part_colour(widget, "kpi-card--muted")
 
 
+async def test_parts_that_look_alike_share_a_component_class():
+    # Textual styles every component class of every card on each styling pass (a node
+    # of its own each time): the card declares one class per look, not one per part.
+    assert len(KpiCard.COMPONENT_CLASSES) == 11
+    # Given a focused card with an indicator tag and a description, a card whose delta
+    # has no direction, a stale card and a card in error
+    tagged = card(OK_KPI)
+    flat = card(dataclasses.replace(OK_KPI, id="flat", delta_display="n/a", delta_good=None))
+    stale, failed = card(STALE_KPI), card(ERROR_KPI)
+    app = Host(tagged, flat, stale, failed)
+    async with app.run_test(size=(60, 40)) as pilot:
+        tagged.focus()
+        await pilot.pause()
+        # Then the description is drawn like the tag (muted, italic)
+        tag = style_of(app, tagged, OK_KPI.indicator)
+        assert tag.italic and tag.color == part_colour(tagged, "kpi-card--note")
+        assert style_of(app, tagged, OK_KPI.description) == tag
+        # And a delta without direction like the word "target"
+        assert style_of(app, flat, "Δ n/a") == style_of(app, flat, "target")
+        # And the age of a stale value and the reason of an error take the same class,
+        # in the colour of the card's state: warning for the one, error for the other
+        age = style_of(app, stale, "3h ago").color
+        reason = style_of(app, failed, "⚠ store").color
+        assert age == part_colour(stale, "kpi-card--problem")
+        assert reason == part_colour(failed, "kpi-card--problem")
+        assert age != reason
+        assert reason == part_colour(failed, "kpi-card--delta-bad")  # both $text-error
+
+
 # -- lines: description and error reason ------------------------------------------------
 
 
@@ -523,7 +552,7 @@ async def test_error_reason_replaces_delta_target_and_trend_at_the_same_height()
         reason_colour = style_of(app, failed, "⚠ store").color
         # Then the reason is wrapped over the three lines under the value, in error colour
         assert lines[2].startswith("⚠ store is locked")
-        assert reason_colour == part_colour(failed, "kpi-card--reason")
+        assert reason_colour == part_colour(failed, "kpi-card--problem")
         assert all("target" not in line and "Δ" not in line for line in lines)
         # And the card keeps the height of a card with delta, target and trend
         assert failed.size.height == ok.size.height

@@ -31,18 +31,15 @@ from kpitui.engine.board import STATE_GLYPHS, KpiView
 from kpitui.timeutil import format_time
 from kpitui.tui.text import safe_text
 from kpitui.tui.widgets.card_lines import (
-    AGE,
     DELTA_BAD,
     DELTA_GOOD,
-    DELTA_NONE,
-    DESCRIPTION,
     MUTED,
-    REASON,
+    NOTE,
+    PROBLEM,
     SPARK_MAX,
     SPARK_MIN,
     STAR,
     STATE,
-    TAG,
     TITLE,
     VALUE,
     Hero,
@@ -99,16 +96,13 @@ class KpiCard(Widget, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         TITLE,
         STAR,
-        TAG,
+        NOTE,
         VALUE,
         STATE,
         DELTA_GOOD,
         DELTA_BAD,
-        DELTA_NONE,
         MUTED,
-        AGE,
-        REASON,
-        DESCRIPTION,
+        PROBLEM,
         SPARK_MAX,
         SPARK_MIN,
     }
@@ -117,16 +111,13 @@ class KpiCard(Widget, can_focus=True):
     | :- | :- |
     | `kpi-card--title` | The title (reversed while the card has focus). |
     | `kpi-card--star` | The ★ before the North Star's title. |
-    | `kpi-card--tag` | The indicator tag right of the title ("leading", "lagging"). |
+    | `kpi-card--note` | The indicator tag right of the title ("leading", "lagging"), and the description shown while the card has focus. |
     | `kpi-card--value` | The value, and the North Star's big digits: the band's colour. |
     | `kpi-card--state` | The state's glyph and word: the state's colour. |
     | `kpi-card--delta-good` | The delta when the change is good for the KPI's direction. |
     | `kpi-card--delta-bad` | The delta when the change is bad for the KPI's direction. |
-    | `kpi-card--delta-none` | The delta when there is no change or no comparison. |
-    | `kpi-card--muted` | Secondary words: "target", "no target". |
-    | `kpi-card--age` | The age of the last point, shown when the KPI is stale. |
-    | `kpi-card--reason` | Why the KPI is in error. |
-    | `kpi-card--description` | The description, shown while the card has focus. |
+    | `kpi-card--muted` | Secondary words ("target", "no target"), and the delta when there is no change or no comparison. |
+    | `kpi-card--problem` | What is wrong with the value, in the state's colour: the age of the last point while stale, the reason while in error. |
     | `kpi-card--spark-max` | The trend's colour for its largest values (the color only). |
     | `kpi-card--spark-min` | The trend's colour for its smallest values (the color only). |
     """
@@ -145,16 +136,15 @@ class KpiCard(Widget, can_focus=True):
 
         & > .kpi-card--title { text-style: bold; }
         & > .kpi-card--star { color: $warning; text-style: bold; }
-        & > .kpi-card--tag { color: $foreground-muted; text-style: italic; }
+        & > .kpi-card--note { color: $foreground-muted; text-style: italic; }
         & > .kpi-card--value { text-style: bold; }
         & > .kpi-card--state { text-style: bold; }
         & > .kpi-card--delta-good { color: $text-success; }
         & > .kpi-card--delta-bad { color: $text-error; }
-        & > .kpi-card--delta-none { color: $foreground-muted; }
         & > .kpi-card--muted { color: $foreground-muted; }
-        & > .kpi-card--age { color: $text-warning; }
-        & > .kpi-card--reason { color: $text-error; }
-        & > .kpi-card--description { color: $foreground-muted; text-style: italic; }
+        /* Shown only while stale (the age) or in error (the reason). */
+        & > .kpi-card--problem { color: $text-warning; }
+        &.-state-error > .kpi-card--problem { color: $text-error; }
         & > .kpi-card--spark-max { color: $primary; }
         & > .kpi-card--spark-min { color: $primary 30%; }
 

@@ -6,7 +6,7 @@ user can get wrong should ever surface as a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 EXIT_OK = 0
 EXIT_RUNTIME = 1
@@ -14,8 +14,7 @@ EXIT_BAD_INPUT = 2
 EXIT_FAIL_ON = 3
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Struct, frozen=True):
     """A place in a user's file: `file:line:col`, each part optional."""
 
     file: str | None = None

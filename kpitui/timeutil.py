@@ -11,11 +11,12 @@ import math
 import os
 import re
 import time
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from msgspec import Struct
 
 CALENDAR_WINDOWS = ("mtd", "qtd", "ytd")
 
@@ -35,8 +36,7 @@ class SystemClock:
         return int(time.time())
 
 
-@dataclass
-class FixedClock:
+class FixedClock(Struct):
     """A clock that says what it is told: `--as-of`, tests, reproducible snapshots."""
 
     at: int
@@ -197,8 +197,7 @@ def format_duration(seconds: int) -> str:
 # -- windows -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TimeRange:
+class TimeRange(Struct, frozen=True):
     """Points with `lo <= ts <= hi` (both inclusive, epoch seconds)."""
 
     lo: int
@@ -268,8 +267,7 @@ def offset_range(current: TimeRange, offset: int) -> TimeRange:
     return TimeRange(current.lo - offset, current.hi - offset)
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(Struct, frozen=True):
     """An OKR period: from the start of `start` to the end of `end`, in `tz`."""
 
     start: date

@@ -182,7 +182,7 @@ def test_json_values(board):
 
 def test_json_text_escapes_control_characters_and_keeps_the_rest(board):
     # Given a title with ESC, a C1 control and DEL next to brackets, $ and emoji
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     title = "Acme \x1b[2J\x9b31m\x7f [x]$ 🚀"
     text = board_to_json_text(replace(board, title=title))
@@ -244,7 +244,7 @@ def test_text_okr_tree(board):
 
 
 def test_text_never_prints_control_characters(board):
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     kpi = replace(board.kpis[0], title="Evil\x1b]0;pwned\x07\nline")
     text = board_to_text(replace(board, title="T\x1b[31m", kpis=(kpi, *board.kpis[1:])))

@@ -12,9 +12,10 @@ import argparse
 import json
 import sqlite3
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
@@ -61,8 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     register_snapshot(sub)
 
 
-@dataclass
-class CheckReport:
+class CheckReport(Struct):
     file: str
     errors: list[KpituiError] = field(default_factory=list)
     warnings: list[KpituiError] = field(default_factory=list)

@@ -12,7 +12,8 @@ Pure functions over frozen data: no Textual, no clock.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from kpitui.engine.board import Board
 
@@ -20,8 +21,7 @@ from kpitui.engine.board import Board
 _UNSETTLED = frozenset({"error"})
 
 
-@dataclass(frozen=True)
-class StateChange:
+class StateChange(Struct, frozen=True):
     """A KPI moved from one state to another at `at` (the new board's as-of)."""
 
     at: int

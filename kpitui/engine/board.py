@@ -7,8 +7,9 @@ hold the text already formatted for the KPI's `format`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from msgspec import Struct
 
 State = Literal["error", "no_data", "stale", "crit", "warn", "ok", "neutral"]
 KrStatus = Literal["not_started", "on_track", "at_risk", "off_track", "achieved", "missed"]
@@ -43,8 +44,7 @@ STATUS_RANK: dict[str, int] = {
 }
 
 
-@dataclass(frozen=True)
-class KpiView:
+class KpiView(Struct, frozen=True):
     id: str
     title: str
     metric: str
@@ -78,22 +78,19 @@ class KpiView:
     decimals: int | None = None
 
 
-@dataclass(frozen=True)
-class RefLine:
+class RefLine(Struct, frozen=True):
     """A horizontal reference line on a chart: a KPI's target or threshold."""
 
     name: Literal["target", "warn", "crit"]
     value: float
 
 
-@dataclass(frozen=True)
-class ChartSeries:
+class ChartSeries(Struct, frozen=True):
     name: str  # metric name, or the label value when split
     points: tuple[tuple[int, float], ...]  # (bucket start, value), oldest first
 
 
-@dataclass(frozen=True)
-class ChartView:
+class ChartView(Struct, frozen=True):
     id: str
     title: str
     window: str
@@ -106,8 +103,7 @@ class ChartView:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class KrView:
+class KrView(Struct, frozen=True):
     id: str
     title: str
     owner: str | None
@@ -130,8 +126,7 @@ class KrView:
     decimals: int | None = None
 
 
-@dataclass(frozen=True)
-class ObjectiveView:
+class ObjectiveView(Struct, frozen=True):
     id: str
     title: str
     owner: str | None
@@ -143,20 +138,17 @@ class ObjectiveView:
     children: tuple[ObjectiveView, ...] = ()
 
 
-@dataclass(frozen=True)
-class Panel:
+class Panel(Struct, frozen=True):
     id: str
     kind: PanelKind
 
 
-@dataclass(frozen=True)
-class PageView:
+class PageView(Struct, frozen=True):
     title: str
     rows: tuple[tuple[Panel, ...], ...]
 
 
-@dataclass(frozen=True)
-class Board:
+class Board(Struct, frozen=True):
     title: str
     as_of: int
     timezone: str  # IANA name, or "local"

@@ -32,7 +32,8 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from kpitui.engine.kpi import MAX_BUCKETS, STORE_FAILURES
 from kpitui.store.api import AggName, Bucket, ChangeToken, Series, StoreReader
@@ -42,8 +43,7 @@ QueryKey = tuple[str | None, str, tuple[tuple[str, str], ...], str, int, int]
 Cells = dict[str, float]  # one bucket: {group ("" unless split): value}; {} when empty
 
 
-@dataclass
-class KeptQuery:
+class KeptQuery(Struct):
     """The closed buckets of one bucketed query, by bucket start."""
 
     metric: str

@@ -9,9 +9,10 @@ results that use the metric. Every number comes from a bounded number of store q
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Literal
+
+from msgspec import Struct
 
 from kpitui import timeutil
 from kpitui.engine.board import ChartSeries, ChartView, KpiView, KrStatus
@@ -56,8 +57,7 @@ class DetailNotFound(LookupError):
     """The KPI or OKR node is not in the spec (any more: the spec was edited)."""
 
 
-@dataclass(frozen=True)
-class RangeStats:
+class RangeStats(Struct, frozen=True):
     """Stats over the chart's range.
 
     `basis` says what min/max/avg run over: the stored `points`, or the chart's `buckets`
@@ -74,8 +74,7 @@ class RangeStats:
     basis: Literal["points", "buckets"] = "points"
 
 
-@dataclass(frozen=True)
-class LabelRow:
+class LabelRow(Struct, frozen=True):
     """One value of a label key: its share of the KPI over the KPI's window."""
 
     key: str
@@ -88,14 +87,12 @@ class LabelRow:
     spark: tuple[float, ...]
 
 
-@dataclass(frozen=True)
-class Breakdown:
+class Breakdown(Struct, frozen=True):
     key: str
     rows: tuple[LabelRow, ...]  # biggest current value first
 
 
-@dataclass(frozen=True)
-class KrUse:
+class KrUse(Struct, frozen=True):
     """A key result measured on the KPI's metric."""
 
     id: str
@@ -108,8 +105,7 @@ class KrUse:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class KpiDetail:
+class KpiDetail(Struct, frozen=True):
     kpi: KpiView  # the board's view: value, state, comparison
     range_key: str
     range: TimeRange  # what the stats cover

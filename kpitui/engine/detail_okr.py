@@ -10,9 +10,10 @@ buckets, such as percentiles and derived metrics).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
+
+from msgspec import Struct
 
 from kpitui import timeutil
 from kpitui.engine.board import ChartSeries, ChartView, KrStatus, KrView, ObjectiveView, RefLine
@@ -40,8 +41,7 @@ MAX_SAMPLES = 31
 NodeKind = Literal["kr", "objective"]
 
 
-@dataclass(frozen=True)
-class NodeRow:
+class NodeRow(Struct, frozen=True):
     """A key result or child objective listed on an objective's detail."""
 
     kind: NodeKind
@@ -56,8 +56,7 @@ class NodeRow:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class KrDetail:
+class KrDetail(Struct, frozen=True):
     kind: NodeKind
     id: str
     title: str

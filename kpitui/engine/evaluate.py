@@ -8,8 +8,9 @@ closed time buckets is kept with the reader across refreshes (`cache`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import tzinfo
+
+from msgspec import Struct
 
 from kpitui import timeutil
 from kpitui.engine.board import Board, PageView
@@ -22,8 +23,7 @@ from kpitui.spec.models import Dashboard
 from kpitui.store.api import StoreReader
 
 
-@dataclass(frozen=True)
-class _Prepared:
+class _Prepared(Struct, frozen=True):
     spec: Dashboard  # kept so the id() key cannot be reused by another object
     formulas: dict[str, Formula | Exception]
     pages: tuple[PageView, ...]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Protocol
+
+from msgspec import Struct
 
 from kpitui import timeutil
 from kpitui.engine.board import KpiView, State
@@ -44,8 +45,7 @@ class FormulaProblem(ValueError):
 EVALUATION_FAILURES: tuple[type[BaseException], ...] = (*STORE_FAILURES, FormulaProblem)
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(Struct, frozen=True):
     value: float | None
     newest: int | None  # time of the newest point used; for derived, the stalest operand's
 
@@ -185,8 +185,7 @@ def _combine(
 # -- presentation settings ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Presentation:
+class Presentation(Struct, frozen=True):
     format: str
     currency: str | None
     decimals: int | None

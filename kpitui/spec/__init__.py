@@ -12,14 +12,13 @@ every problem at its `file:line:col`.
 
 from __future__ import annotations
 
-import dataclasses
 import types
 import typing
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import msgspec
+from msgspec import Struct, field
 
 from kpitui.errors import KpituiError, SpecErrors
 from kpitui.spec import models
@@ -39,8 +38,7 @@ from kpitui.spec.validate import check_dashboard, check_store_references
 __all__ = ["LoadedSpec", "SpecProblem", "load_dashboard", "store_path_for", "validate_data"]
 
 
-@dataclass(frozen=True)
-class LoadedSpec:
+class LoadedSpec(Struct, frozen=True):
     dashboard: Dashboard
     path: Path
     store_path: Path
@@ -58,7 +56,7 @@ class LoadedSpec:
         """This spec (loaded without `known_metrics`) plus the warnings only the store's
         metric names reveal: a caller that learns the store from the spec parses it once."""
         found = check_store_references(self.dashboard, self.source_map, self.file, known_metrics)
-        return dataclasses.replace(self, warnings=sort_problems([*self.warnings, *found]))
+        return msgspec.structs.replace(self, warnings=sort_problems([*self.warnings, *found]))
 
 
 def store_path_for(spec_path: Path, store: str | None) -> Path:
@@ -152,8 +150,7 @@ _SYNONYMS = {
 }
 
 
-@dataclass(frozen=True)
-class _Found:
+class _Found(Struct, frozen=True):
     path: NodePath
     detail: str
     hint: str | None = None

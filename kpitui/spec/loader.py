@@ -10,11 +10,11 @@ name the exact place in the file. A file that cannot be read as YAML at all rais
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
 import yaml
+from msgspec import Struct, field
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kpitui.errors import InputError, KpituiError
@@ -88,8 +88,7 @@ def sort_problems(problems: list[KpituiError]) -> list[KpituiError]:
     return sorted(problems, key=lambda p: (p.location.line or 0, p.location.col or 0))
 
 
-@dataclass
-class SourceMap:
+class SourceMap(Struct):
     """Where each node of the YAML sits. Missing paths fall back to their nearest parent."""
 
     values: dict[NodePath, Position] = field(default_factory=dict)
@@ -119,8 +118,7 @@ class SourceMap:
         return line, col + offset + column - 1
 
 
-@dataclass
-class LoadedYaml:
+class LoadedYaml(Struct):
     data: dict
     source_map: SourceMap
     problems: list[SpecProblem]

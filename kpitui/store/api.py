@@ -14,8 +14,9 @@ over all their points together.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal, Protocol
+
+from msgspec import Struct, field
 
 # Aggregations a reader computes in SQL.
 # nps: % of 9–10 minus % of 0–6 among 0..10 responses (-100..100); values outside 0..10
@@ -27,35 +28,30 @@ AggName = Literal[
 ]
 
 
-@dataclass(frozen=True)
-class Series:
+class Series(Struct, frozen=True):
     id: int
     metric: str
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class LastPoint:
+class LastPoint(Struct, frozen=True):
     value: float
     ts: int  # the newest of the combined series' last points
 
 
-@dataclass(frozen=True)
-class Bucket:
+class Bucket(Struct, frozen=True):
     start: int  # first second of the bucket
     value: float
 
 
-@dataclass(frozen=True)
-class SeriesStats:
+class SeriesStats(Struct, frozen=True):
     series: Series
     count: int
     first_ts: int
     last_ts: int
 
 
-@dataclass(frozen=True)
-class Checkin:
+class Checkin(Struct, frozen=True):
     kr_id: str
     ts: int
     value: float
@@ -63,8 +59,7 @@ class Checkin:
     note: str | None
 
 
-@dataclass(frozen=True)
-class OutOfScale:
+class OutOfScale(Struct, frozen=True):
     """How many points a survey agg (nps, csat) left out for being off its scale."""
 
     used: int

@@ -15,9 +15,10 @@ from __future__ import annotations
 import io
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from msgspec import Struct
 
 from kpitui.errors import InputError
 from kpitui.store import schema
@@ -29,8 +30,7 @@ FORMATS = ("csv", "jsonl", "json")
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
 
 
-@dataclass(frozen=True)
-class ImportResult:
+class ImportResult(Struct, frozen=True):
     source: str
     points: int
     series: int

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from kpitui.store.percentiles import PercentileHints, percentile_rows
 from kpitui.store.schema import DAY, HOUR, sql_floor
@@ -26,8 +27,7 @@ SURVEYS = {"nps": (0, 10, 9, 10, 0, 6), "csat": (1, 5, 4, 5, 0, -1)}
 AGGS = ADDITIVE | {"last"} | set(PERCENTILES) | set(SURVEYS)
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(Struct, frozen=True):
     """The series a query reads and, for `*_by_label`, the group index of each."""
 
     ids: tuple[int, ...]

@@ -8,10 +8,10 @@ hand, because Textual's `Matcher.highlight` parses its text as markup (a KPI tit
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from msgspec import Struct
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
@@ -19,8 +19,7 @@ from kpitui.engine.board import Board, iter_objectives
 from kpitui.tui.text import safe_plain
 
 
-@dataclass(frozen=True)
-class PaletteCommand:
+class PaletteCommand(Struct, frozen=True):
     text: str
     help: str
     run: Callable[[], object]

@@ -22,9 +22,10 @@ import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from kpitui.engine.board import Board
 from kpitui.errors import KpituiError, SpecErrors
@@ -34,8 +35,7 @@ from kpitui.timeutil import Clock
 IDLE_REEVALUATE_SECONDS = 60
 
 
-@dataclass(frozen=True)
-class PollResult:
+class PollResult(Struct, frozen=True):
     board: Board | None = None
     """A newly evaluated board to show; None when nothing changed."""
     loaded: Any = None
@@ -48,8 +48,7 @@ class PollResult:
     """An unexpected failure (a bug): shown, never a crash of the live app."""
 
 
-@dataclass(frozen=True)
-class FirstRead:
+class FirstRead(Struct, frozen=True):
     """The open reader the first board was evaluated on, and what it saw then."""
 
     reader: Any

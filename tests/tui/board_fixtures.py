@@ -6,9 +6,10 @@ be tested without a store or an engine. Everything is fixed to `AS_OF` in `TZ`.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from kpitui.engine.board import (
     Board,
@@ -276,7 +277,7 @@ ALL_KPIS: tuple[KpiView, ...] = (
 
 def with_value(view: KpiView, value: float, display: str, **changes: object) -> KpiView:
     """The same KPI with another value (and any other fields changed)."""
-    return dataclasses.replace(view, value=value, display=display, **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(view, value=value, display=display, **changes)  # type: ignore[arg-type]
 
 
 # -- charts ------------------------------------------------------------------------------

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
@@ -98,8 +97,8 @@ async def test_chart_replots_only_when_data_changed():
         await pilot.pause()
         first = panel.replots
         # When an equal view, then a retitled one arrive
-        panel.update_view(dataclasses.replace(SIGNUPS_CHART))
-        panel.update_view(dataclasses.replace(SIGNUPS_CHART, title="Signups per day"))
+        panel.update_view(msgspec.structs.replace(SIGNUPS_CHART))
+        panel.update_view(msgspec.structs.replace(SIGNUPS_CHART, title="Signups per day"))
         await pilot.pause()
         # Then the chart was not redrawn, but the title changed
         assert panel.replots == first
@@ -107,7 +106,7 @@ async def test_chart_replots_only_when_data_changed():
         # When a point is added
         points = (*SIGNUPS_CHART.series[0].points, (AS_OF + 86400, 250.0))
         panel.update_view(
-            dataclasses.replace(SIGNUPS_CHART, series=(ChartSeries("signups", points),))
+            msgspec.structs.replace(SIGNUPS_CHART, series=(ChartSeries("signups", points),))
         )
         await pilot.pause()
         # Then it is redrawn once
@@ -222,8 +221,8 @@ async def test_a_refresh_that_changes_nothing_plotted_builds_nothing():
         assert panel.replots == 1
         # When an equal view arrives, then one differing only in its title, and the
         # panel and its plot are repainted
-        panel.update_view(dataclasses.replace(SIGNUPS_CHART))
-        panel.update_view(dataclasses.replace(SIGNUPS_CHART, title="Daily signups"))
+        panel.update_view(msgspec.structs.replace(SIGNUPS_CHART))
+        panel.update_view(msgspec.structs.replace(SIGNUPS_CHART, title="Daily signups"))
         panel.refresh()
         panel.query_one(ChartCanvas).refresh()
         await pilot.pause()
@@ -286,7 +285,7 @@ async def test_a_theme_change_rebuilds_once_on_the_new_canvas_colour():
 
 async def test_values_too_large_to_plot_say_so_instead_of_crashing():
     # Given a series near the float limit (plotext's scale overflows on it)
-    view = dataclasses.replace(
+    view = msgspec.structs.replace(
         REVENUE_CHART,
         series=(ChartSeries("pro", ((AS_OF - 86400, 1e308), (AS_OF, 1.7e308))),),
         ref_lines=(),
@@ -315,7 +314,7 @@ async def test_new_data_with_the_same_legend_does_not_redo_the_legend(monkeypatc
             ChartSeries(s.name, tuple((ts, v + 1) for ts, v in s.points))
             for s in REVENUE_CHART.series
         )
-        panel.update_view(dataclasses.replace(REVENUE_CHART, series=series))
+        panel.update_view(msgspec.structs.replace(REVENUE_CHART, series=series))
         await pilot.pause()
         # Then the legend and message were left alone (an update lays the screen out)
         assert updates == []

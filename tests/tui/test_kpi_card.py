@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 import pytest
 from rich.segment import Segment
 from rich.style import Style
@@ -256,7 +255,7 @@ async def test_update_view_with_equal_view_does_nothing(monkeypatch):
         await pilot.pause()
         calls = count_refreshes(widget, monkeypatch)
         # When a refresh hands it an equal (not identical) view
-        widget.update_view(dataclasses.replace(OK_KPI))
+        widget.update_view(msgspec.structs.replace(OK_KPI))
         await pilot.pause()
         # Then nothing at all is refreshed
         assert calls == []
@@ -349,7 +348,7 @@ async def test_a_card_that_becomes_the_north_star_gains_big_digits():
         await pilot.pause()
         height = widget.size.height
         # When a spec edit makes it the North Star
-        widget.update_view(dataclasses.replace(OK_KPI, north_star=True))
+        widget.update_view(msgspec.structs.replace(OK_KPI, north_star=True))
         await pilot.pause()
         lines = card_lines(app, widget)
         # Then it has big digits (1,532), the star, its state beside them, a taller trend
@@ -490,7 +489,7 @@ async def test_parts_that_look_alike_share_a_component_class():
     # Given a focused card with an indicator tag and a description, a card whose delta
     # has no direction, a stale card and a card in error
     tagged = card(OK_KPI)
-    flat = card(dataclasses.replace(OK_KPI, id="flat", delta_display="n/a", delta_good=None))
+    flat = card(msgspec.structs.replace(OK_KPI, id="flat", delta_display="n/a", delta_good=None))
     stale, failed = card(STALE_KPI), card(ERROR_KPI)
     app = Host(tagged, flat, stale, failed)
     async with app.run_test(size=(60, 40)) as pilot:
@@ -517,7 +516,7 @@ async def test_parts_that_look_alike_share_a_component_class():
 
 async def test_a_long_description_wraps_to_at_most_four_lines():
     # Given a focused card with a description far longer than four lines at 30 columns
-    long = dataclasses.replace(OK_KPI, description=" ".join(["accounts created"] * 20))
+    long = msgspec.structs.replace(OK_KPI, description=" ".join(["accounts created"] * 20))
     widget = card(long)
     app = Host(widget)
     async with app.run_test(size=(30, 20)) as pilot:
@@ -539,8 +538,8 @@ async def test_a_long_description_wraps_to_at_most_four_lines():
 async def test_error_reason_replaces_delta_target_and_trend_at_the_same_height():
     # Given an ok card, a card in error with a long reason, and the same for the North Star
     reason = "store is locked (database is locked) while a writer holds it for long"
-    error = dataclasses.replace(ERROR_KPI, error=reason)
-    star_error = dataclasses.replace(
+    error = msgspec.structs.replace(ERROR_KPI, error=reason)
+    star_error = msgspec.structs.replace(
         NORTH_STAR, id="star_error", state="error", display="—", error=reason
     )
     ok, failed, star, failed_star = card(OK_KPI), card(error), card(NORTH_STAR), card(star_error)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import msgspec
 
 from kpitui.engine.board import STATE_GLYPHS
 from kpitui.tui.widgets import Alert, AlertsLog, OkrTree
@@ -143,9 +143,9 @@ async def test_tree_update_relabels_in_place_keeping_expansion_and_cursor(monkey
         clears: list[bool] = []
         monkeypatch.setattr(tree, "clear", lambda: clears.append(True))
         # When a refresh moves MRR to 55% and adds a key result above the cursor
-        mrr = dataclasses.replace(KR_MRR, current=51000.0, progress_raw=0.55, progress=0.55)
+        mrr = msgspec.structs.replace(KR_MRR, current=51000.0, progress_raw=0.55, progress=0.55)
         new_kr = kr("kr_expansion", "Expansion revenue 10%", owner="dan", status="on_track")
-        revenue = dataclasses.replace(OBJ_REVENUE, key_results=(new_kr, mrr, KR_LOGOS))
+        revenue = msgspec.structs.replace(OBJ_REVENUE, key_results=(new_kr, mrr, KR_LOGOS))
         tree.update_objectives((revenue, OBJ_DELIGHT, OBJECTIVES[2]), EXPECTED)
         await pilot.pause()
         lines = tree_lines(tree)
@@ -168,7 +168,7 @@ async def test_tree_update_removes_nodes_and_moves_cursor_to_parent():
         await pilot.pause()
         tree.move_cursor(tree.node_for("kr", KR_ACTIVATION.id))
         # When that key result leaves the spec
-        delight = dataclasses.replace(OBJ_DELIGHT, key_results=OBJ_DELIGHT.key_results[1:])
+        delight = msgspec.structs.replace(OBJ_DELIGHT, key_results=OBJ_DELIGHT.key_results[1:])
         tree.update_objectives((OBJ_REVENUE, delight, OBJECTIVES[2]), EXPECTED)
         await pilot.pause()
         # Then its node is gone and the cursor sits on its objective
@@ -185,7 +185,7 @@ async def test_tree_update_with_equal_objectives_touches_nothing(monkeypatch):
         await pilot.pause()
         calls = count_refreshes(tree, monkeypatch)
         # When an equal copy arrives
-        tree.update_objectives(tuple(dataclasses.replace(o) for o in OBJECTIVES), EXPECTED)
+        tree.update_objectives(tuple(msgspec.structs.replace(o) for o in OBJECTIVES), EXPECTED)
         await pilot.pause()
         # Then nothing is redrawn
         assert calls == []
@@ -200,7 +200,7 @@ async def test_tree_objective_getting_its_first_key_result_opens():
         empty = tree.node_for("objective", OBJECTIVES[2].id)
         assert not empty.allow_expand
         # When a key result is added to it
-        grown = dataclasses.replace(OBJECTIVES[2], key_results=(KR_ACTIVATION,))
+        grown = msgspec.structs.replace(OBJECTIVES[2], key_results=(KR_ACTIVATION,))
         tree.update_objectives((OBJ_REVENUE, OBJ_DELIGHT, grown), EXPECTED)
         await pilot.pause()
         # Then it can expand, is expanded, and shows the key result

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import ClassVar
 
+from msgspec import Struct
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -23,8 +23,7 @@ MAX_ALERTS = 200
 EMPTY_MESSAGE = "No alerts yet: state changes appear here."
 
 
-@dataclass(frozen=True)
-class Alert:
+class Alert(Struct, frozen=True):
     """A KPI changed state at `at` (epoch seconds)."""
 
     at: int

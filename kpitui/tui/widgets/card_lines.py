@@ -9,8 +9,8 @@ its CSS, so the colours follow its state, band, focus and theme.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
+from msgspec import Struct
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -57,8 +57,7 @@ PartStyle = Callable[..., Style]
 """The style of one or more parts (component classes) combined, in that order."""
 
 
-@dataclass(frozen=True, slots=True)
-class Pair:
+class Pair(Struct, frozen=True):
     """Texts on one line: the left one fills the width (cut with an ellipsis), the
     right one keeps its own width after a one-cell gap."""
 
@@ -66,8 +65,7 @@ class Pair:
     right: tuple[Piece, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Hero:
+class Hero(Struct, frozen=True):
     """One line of the North Star's big digits (`row` ≥ 3: below them, blank) with one
     of its facts beside them."""
 
@@ -76,8 +74,7 @@ class Hero:
     facts: Pair
 
 
-@dataclass(frozen=True, slots=True)
-class Trend:
+class Trend(Struct, frozen=True):
     """One line of the sparkline (`row` 0 is the top one)."""
 
     data: tuple[float, ...]

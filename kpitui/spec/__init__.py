@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import types
 import typing
-from datetime import date
 from pathlib import Path
 
 import msgspec
@@ -300,6 +299,4 @@ def _leaf(value: object, tp: object, error: str, path: NodePath = ()) -> tuple[s
         if isinstance(value, str) and len(path) == 2 and path[0] == "kpis":
             hint = f"write `- metric: {value}`"
         return f"expected a mapping (key: value lines), got {shown}", hint
-    if base is date:
-        return f"expected a date like 2026-10-01, got {shown}", None
     return f"{error.split(' - at `')[0]}, got {shown}", None

@@ -153,7 +153,7 @@ class _Found(Struct, frozen=True):
     path: NodePath
     detail: str
     hint: str | None = None
-    where: str = "value"  # or "key" (an unknown key), "mapping" (a missing key's parent)
+    at_key: bool = False  # an unknown key is pointed at, not its value
 
 
 def model_problems(loaded: LoadedYaml, file: str | None) -> list[SpecProblem]:
@@ -164,21 +164,9 @@ def model_problems(loaded: LoadedYaml, file: str | None) -> list[SpecProblem]:
     smap = loaded.source_map
     problems: list[SpecProblem] = []
     for item in found:
-        if item.where == "key":
-            line, col = smap.key(item.path)
-        elif item.where == "mapping":
-            line, col = smap.value(item.path[:-1])
-        else:
-            line, col = smap.value(item.path)
+        line, col = smap.key(item.path) if item.at_key else smap.value(item.path)
         problems.append(
-            SpecProblem(
-                item.detail,
-                path=item.path[:-1] if item.where == "mapping" else item.path,
-                file=file,
-                line=line,
-                col=col,
-                hint=item.hint,
-            )
+            SpecProblem(item.detail, path=item.path, file=file, line=line, col=col, hint=item.hint)
         )
     return problems
 
@@ -199,20 +187,16 @@ def _collect(value: object, tp: object, path: NodePath, found: list[_Found]) -> 
                 _collect(item, fields[key].type, (*path, key), found)
             else:
                 detail, hint = _unknown_key(str(key), base)
-                found.append(_Found((*path, key), detail, hint, "key"))
+                found.append(_Found((*path, key), detail, hint, at_key=True))
         for name, info in fields.items():
             required = (
                 info.default is msgspec.NODEFAULT and info.default_factory is msgspec.NODEFAULT
             )
             if required and name not in value:
+                # Said of the mapping that lacks the key, at the mapping's first line.
                 kind = _KIND_NAMES.get(base.__name__, "this")
                 found.append(
-                    _Found(
-                        (*path, name),
-                        f"missing required key {name!r}",
-                        f"{kind} needs `{name}:`",
-                        "mapping",
-                    )
+                    _Found(path, f"missing required key {name!r}", f"{kind} needs `{name}:`")
                 )
     elif origin is list and isinstance(value, list):
         (item_type,) = typing.get_args(base)
@@ -224,7 +208,7 @@ def _collect(value: object, tp: object, path: NodePath, found: list[_Found]) -> 
             if isinstance(key, str):
                 _collect(item, item_type, (*path, key), found)
             else:
-                found.append(_Found((*path, key), *_leaf(key, str, error), "key"))
+                found.append(_Found((*path, key), *_leaf(key, str, error), at_key=True))
     if len(found) == before:
         found.append(_Found(path, *_leaf(value, tp, error, path)))
 

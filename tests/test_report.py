@@ -321,3 +321,30 @@ def test_key_result_values_take_the_units_of_their_metric_in_the_report():
     # Then 167 / 2000 reads 8.4% of 30.0% (not 0.0835 / 0.3), and MRR is in euros
     assert "8.4% / 30.0%" in text
     assert "€60,450.00 / €100,000.00" in text
+
+
+def test_a_key_result_takes_the_format_of_a_kpi_with_its_agg_only():
+    # Given a CSAT KPI shown as a percent, and a KR counting the responses of that metric
+    reader = FakeReader([("csat", {}, AS_OF - HOUR * h, 5) for h in range(1, 4)])
+    board = board_of(
+        reader,
+        kpis=[{"metric": "csat", "agg": "csat", "window": "30d", "format": "percent"}],
+        okrs=[
+            {
+                "title": "Listen",
+                "key_results": [
+                    {
+                        "title": "Responses",
+                        "metric": "csat",
+                        "agg": "count",
+                        "start": 0,
+                        "target": 3000,
+                    }
+                ],
+            }
+        ],
+    )
+    # Then the count is a number, not 300,000.0%
+    kr = board.key_result("responses")
+    assert kr is not None and kr.format == "number"
+    assert "3 / 3,000" in board_to_text(board)

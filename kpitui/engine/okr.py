@@ -119,8 +119,16 @@ def worst_status(statuses: Sequence[str]) -> KrStatus:
 
 
 def kr_presentation(spec: Dashboard, kr: KeyResult) -> tuple[str, str | None, int | None]:
-    """Key results have no format of their own: use a KPI's on the same metric."""
-    kpi = next((k for k in spec.kpis if kr.metric is not None and k.metric == kr.metric), None)
+    """Key results have no format of their own: use a KPI's on the same metric and agg
+    (a count of CSAT responses is not shown as the CSAT KPI's percent)."""
+    kpi = next(
+        (
+            k
+            for k in spec.kpis
+            if kr.metric is not None and (k.metric, k.agg) == (kr.metric, kr.agg)
+        ),
+        None,
+    )
     if kpi is None:
         derived = spec.metrics.get(kr.metric or "")
         if derived is not None:

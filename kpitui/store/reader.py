@@ -59,9 +59,6 @@ def open_reader(path: str | Path) -> SqliteReader:
     return SqliteReader(path)
 
 
-_READONLY_DIRECTORY = 1544  # SQLITE_READONLY_DIRECTORY: no sqlite3 constant before 3.12
-
-
 class SqliteReader:
     """`kpitui.store.api.StoreReader` over a SQLite store. One thread at a time."""
 
@@ -127,31 +124,8 @@ class SqliteReader:
                 self._con = None
 
     def _error(self, exc: sqlite3.Error) -> StoreError:
-        code = getattr(exc, "sqlite_errorcode", None)
-        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
-            return StoreLockedError(
-                "store is locked", file=self.path, hint="it should free up soon"
-            )
-        if code == sqlite3.SQLITE_NOTADB:
-            return StoreError(
-                "not a kpitui store: the file is not a SQLite database",
-                file=self.path,
-                hint="pass --db with a kpitui store",
-            )
-        if code == sqlite3.SQLITE_CORRUPT:
-            return StoreError(
-                "the store is corrupt", file=self.path, hint="restore it from a backup"
-            )
-        if code in (_READONLY_DIRECTORY, sqlite3.SQLITE_READONLY):
-            # A WAL store is read through its -shm file, which readers create in the
-            # store's folder: a folder they cannot write stops them.
-            return StoreError(
-                "cannot read the store: its folder is not writable by this user",
-                file=self.path,
-                hint="let this user (or its group) write the folder, as readers of a "
-                "SQLite store in WAL mode must",
-            )
-        return StoreError(f"cannot read the store: {exc}", file=self.path)
+        locked = StoreLockedError("store is locked", file=self.path, hint="it should free up soon")
+        return schema.sqlite_error(exc, self.path, writing=False, locked=locked)
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         """Run `query` in one read snapshot, with the series cache of that snapshot."""

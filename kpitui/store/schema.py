@@ -33,7 +33,7 @@ import re
 import sqlite3
 from collections.abc import Mapping
 
-from kpitui.errors import StoreError
+from kpitui.errors import StoreError, StoreLockedError
 
 SCHEMA_VERSION = 2
 MIN_READ_VERSION = 1
@@ -137,6 +137,38 @@ def user_tables(con: sqlite3.Connection) -> set[str]:
         "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     ).fetchall()
     return {name for (name,) in rows}
+
+
+_READONLY_DIRECTORY = 1544  # SQLITE_READONLY_DIRECTORY: no sqlite3 constant before 3.12
+
+
+def sqlite_error(
+    exc: sqlite3.Error, path: str, *, writing: bool, locked: StoreLockedError
+) -> StoreError:
+    """One line naming the file for an sqlite3 error, for readers and writers alike;
+    `locked` is what each says when another connection holds the store."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
+        return locked
+    if code == sqlite3.SQLITE_NOTADB:
+        return StoreError(
+            "not a kpitui store: the file is not a SQLite database",
+            file=path,
+            hint="pass --db with a kpitui store" + (", or a new file name" if writing else ""),
+        )
+    if code == sqlite3.SQLITE_CORRUPT:
+        return StoreError("the store is corrupt", file=path, hint="restore it from a backup")
+    doing = "write" if writing else "read"
+    if code == _READONLY_DIRECTORY or (code == sqlite3.SQLITE_READONLY and not writing):
+        # A WAL store is used through its -shm (and a writer's -wal) file, made in the
+        # store's folder: a folder the user cannot write stops readers and writers.
+        return StoreError(
+            f"cannot {doing} the store: its folder is not writable by this user",
+            file=path,
+            hint="let this user (or its group) write the folder, as users of a "
+            "SQLite store in WAL mode must",
+        )
+    return StoreError(f"cannot {doing} the store: {exc}", file=path)
 
 
 def newer_schema_error(path: str, version: int) -> StoreError:

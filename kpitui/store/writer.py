@@ -85,22 +85,12 @@ def store_errors(path: Path, busy_timeout: float) -> Iterator[None]:
 
 
 def store_error(exc: sqlite3.Error, path: Path, busy_timeout: float) -> StoreError:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
-        return StoreLockedError(
-            f"store is locked by another writer (waited {busy_timeout:g} s)",
-            file=str(path),
-            hint="try again when the other import or script has finished",
-        )
-    if code == sqlite3.SQLITE_NOTADB:
-        return StoreError(
-            "not a kpitui store: the file is not a SQLite database",
-            file=str(path),
-            hint="pass --db with a kpitui store, or a new file name",
-        )
-    if code == sqlite3.SQLITE_CORRUPT:
-        return StoreError("the store is corrupt", file=str(path), hint="restore it from a backup")
-    return StoreError(f"cannot write the store: {exc}", file=str(path))
+    locked = StoreLockedError(
+        f"store is locked by another writer (waited {busy_timeout:g} s)",
+        file=str(path),
+        hint="try again when the other import or script has finished",
+    )
+    return schema.sqlite_error(exc, str(path), writing=True, locked=locked)
 
 
 class Writer:

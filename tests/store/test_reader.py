@@ -383,6 +383,21 @@ def test_a_store_in_a_folder_the_reader_cannot_write_says_so(shared_folder):
 
 
 @needs_root
+def test_a_store_in_a_folder_the_writer_cannot_write_says_so(shared_folder):
+    # Given a store anyone may write, in a folder only its owner (root) may write
+    with open_writer(shared_folder / "m.db") as writer:
+        writer.write_points([("a", {}, 1_700_000_000, 1.0)])
+    (shared_folder / "m.db").chmod(0o666)
+    shared_folder.chmod(0o555)
+    # When another user records a point into it
+    done = kpitui_as_nobody("record", "a", "2", "--db", str(shared_folder / "m.db"))
+    # Then the same one line as a reader gets: the folder (the WAL files live there)
+    assert done.returncode == 1, done.stderr
+    assert "cannot write the store: its folder is not writable by this user" in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+
+
+@needs_root
 @pytest.mark.parametrize("command", ["metrics", "record", "import", "check"])
 def test_a_path_the_user_may_not_enter_is_one_line_not_a_traceback(shared_folder, command):
     # Given files inside a folder only root may enter

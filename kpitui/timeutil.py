@@ -71,6 +71,11 @@ def parse_time(text: str | int | float | date | datetime) -> int:
     raw = str(text).strip()
     if not raw:
         raise ValueError("empty time")
+    if len(raw) == 8 and raw.isdigit():  # 20261101: a date, not a moment in 1970
+        try:
+            return parse_time(date.fromisoformat(raw))
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a date: write it as YYYYMMDD or 2026-11-01") from None
     if _EPOCH_RE.match(raw):
         return parse_time(float(raw))
     try:

@@ -35,21 +35,25 @@ LONG_HEADER_HINT = "a long CSV has a header with metric,time,value and any label
 # -- converting columns (shared by long and wide CSV) ---------------------------------
 
 
+_DATE_DIGITS = (10_000_000, 100_000_000)
+
+
 def _times(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> list[int]:
     try:
         out = list(map(int, cells))  # the common case: epoch seconds
+        # 8-digit numbers are YYYYMMDD dates (as epochs they fall in 1970–1973).
+        fast = not out or min(out) >= _DATE_DIGITS[1] or max(out) < _DATE_DIGITS[0]
     except ValueError:
+        fast = False
+    if not fast:
         memo: dict[str, int] = {}
         out = []
         for i, cell in enumerate(cells):
             if cell not in memo:
                 try:
-                    memo[cell] = int(cell)
-                except ValueError:
-                    try:
-                        memo[cell] = parse_time(cell)
-                    except ValueError as exc:
-                        raise InputError(str(exc), file=file, line=line_of(i)) from None
+                    memo[cell] = parse_time(cell)
+                except ValueError as exc:
+                    raise InputError(str(exc), file=file, line=line_of(i)) from None
             out.append(memo[cell])
     if out and (min(out) < schema.MIN_TS or max(out) > schema.MAX_TS):
         i = next(i for i, t in enumerate(out) if not schema.MIN_TS <= t <= schema.MAX_TS)

@@ -122,6 +122,8 @@ def _record(
             f"unknown key {unknown[0]!r}",
             'a point has "metric", "time", "value" and optional "labels": {...}',
         )
+    if default is not None and "metric" in record:
+        raise bad('the point has a "metric" and --metric was given', "drop --metric")
     name = record.get("metric", default)
     if name is None:
         raise bad('no "metric"', "add one, or name the metric with --metric NAME")

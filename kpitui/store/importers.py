@@ -68,6 +68,12 @@ def import_file(
         raise InputError(
             "--wide is for CSV files", file=source, hint="drop --wide or use --format csv"
         )
+    if wide and metric is not None:
+        raise InputError(
+            "--metric names the metric of a long file; a wide file's columns name theirs",
+            file=source,
+            hint="drop --metric",
+        )
     if metric is not None and not schema.is_metric_name(metric):
         raise InputError(f"--metric {metric!r} is not a metric name", hint=METRIC_NAME_HINT)
     name = "<stdin>" if source == "-" else source

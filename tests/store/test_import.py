@@ -62,6 +62,35 @@ def test_metric_option_when_the_file_has_no_metric_column(tmp_path, db, cli):
     }
 
 
+def test_metric_option_fills_json_points_without_one_and_refuses_a_second_name(tmp_path, db, cli):
+    # Given JSON lines without a metric: --metric names them
+    src = tmp_path / "points.jsonl"
+    src.write_text(json.dumps({"time": T0, "value": 3}) + "\n")
+    assert cli("import", str(src), "--metric", "dau", "--db", str(db))[0] == 0
+    assert series_points(db, "dau") == {(): 3.0}
+    # And a point that names its own metric is refused, as a CSV metric column is
+    src.write_text(json.dumps({"metric": "mrr", "time": T0, "value": 4}) + "\n")
+    code, _, err = cli("import", str(src), "--metric", "dau", "--db", str(db))
+    assert code == 2
+    assert err.startswith(f'kpitui: {src}:1: the point has a "metric" and --metric was given')
+    assert series_points(db, "mrr") == {}
+
+
+def test_yyyymmdd_times_are_dates_not_seconds_of_1970(tmp_path, db, cli):
+    # Given a CSV whose times are written 20260101 (as many exports do)
+    src = tmp_path / "days.csv"
+    src.write_text("metric,time,value\nx,20260101,1\nx,20260102,2\n")
+    assert cli("import", str(src), "--db", str(db))[0] == 0
+    # Then they are midnight UTC of those days
+    reader = open_reader(db)
+    assert reader.last("x", {}, 2_000_000_000).ts == 1_767_312_000  # 2026-01-02
+    reader.close()
+    # And an impossible one names its line
+    src.write_text("metric,time,value\nx,20261301,1\n")
+    code, _, err = cli("import", str(src), "--db", str(db))
+    assert code == 2 and err.startswith(f"kpitui: {src}:2: '20261301' is not a date"), err
+
+
 def test_missing_metric_column_without_metric_option(tmp_path, db, cli):
     src = tmp_path / "x.csv"
     src.write_text(f"time,value\n{T0},1\n")
@@ -343,6 +372,7 @@ def test_a_changed_value_replaces_the_old_one(tmp_path, db, cli):
         (("data.txt",), "data.txt: cannot tell the format from the file name"),
         (("x.jsonl", "--wide"), "x.jsonl: --wide is for CSV files"),
         (("x.csv", "--metric", "bad name"), "--metric 'bad name' is not a metric name"),
+        (("x.csv", "--wide", "--metric", "dau"), "x.csv: --metric names the metric of a long"),
     ],
 )
 def test_bad_arguments_exit_2_and_create_no_store(tmp_path, db, cli, monkeypatch, args, message):

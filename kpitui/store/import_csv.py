@@ -115,7 +115,9 @@ class _SeriesIds:
     def lookup(self, key: tuple[str, ...]) -> int:
         found = self.ids.get(key)
         if found is None:
-            labels = {k: v for k, v in zip(self.label_names, key[1:], strict=True) if v}
+            # "eu" and " eu" (a CSV written with ", ") are one label value.
+            cells = zip(self.label_names, key[1:], strict=True)
+            labels = {k: v.strip() for k, v in cells if v.strip()}
             found = self.ids[key] = self.batch.series_id(key[0], labels)
         return found
 

@@ -52,6 +52,15 @@ def test_long_csv_with_labels_and_mixed_times(tmp_path, db, cli):
     reader.close()
 
 
+def test_label_cells_are_read_without_the_spaces_around_them(tmp_path, db, cli):
+    # Given a CSV written with ", " between cells, one label cell only spaces
+    src = tmp_path / "spaced.csv"
+    src.write_text(f"metric,time,value,region\nx,{T0}, 5, eu\nx,{T0 + 1},6,eu\nx,{T0 + 2},7,  \n")
+    assert cli("import", str(src), "--db", str(db))[0] == 0
+    # Then " eu" and "eu" are one series, and the blank cell means no label
+    assert series_points(db, "x") == {(("region", "eu"),): 11.0, (): 7.0}
+
+
 def test_metric_option_when_the_file_has_no_metric_column(tmp_path, db, cli):
     src = tmp_path / "latency.csv"
     src.write_text(f"time,value,region\n{T0},180,eu\n{T0 + 1},220,us\n")

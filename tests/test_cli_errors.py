@@ -174,3 +174,38 @@ def test_a_file_that_is_not_a_store_is_the_same_error_for_every_command(
     )
     assert "not a SQLite database" in err.splitlines()[0]
     assert command == "check" or len(err.splitlines()) == 1
+
+
+def test_a_file_name_too_long_is_one_line_not_a_traceback(capsys):
+    # Given a spec path longer than the system allows
+    code = main(["check", "a" * 300])
+    # Then one line says so, exit 2
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.endswith(": file name too long\n") and err.count("\n") == 1
+
+
+def test_a_store_under_an_unknown_home_is_not_found_not_a_traceback(capsys, tmp_path):
+    # Given a spec whose store is in the home folder of a user that does not exist
+    spec = tmp_path / "dashboard.yaml"
+    spec.write_text("store: ~no-such-user-here/m.db\nkpis: [{metric: m}]\n")
+    # When it is checked
+    code = main(["check", str(spec)])
+    # Then the store is reported as not found, at its line
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{spec}:1:8: store: store not found: {tmp_path}/~no-such-user-here/m.db" in err
+
+
+def test_a_default_spec_nested_too_deeply_is_one_line_for_store_commands(
+    capsys, tmp_path, monkeypatch
+):
+    # Given a ./dashboard.yaml nested deeper than YAML parsers allow
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dashboard.yaml").write_text("a: " + "[" * 3000 + "]" * 3000 + "\n")
+    # When a store command looks for the store it names
+    code = main(["metrics"])
+    # Then one line at the place, not a RecursionError
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("kpitui: dashboard.yaml:1:") and err.count("\n") == 1

@@ -68,17 +68,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KpituiError as exc:
         print(f"kpitui: {exc}".replace("\n", "\nkpitui: "), file=sys.stderr)
         return exc.exit_code
-    except PermissionError as exc:
-        # The system refused a file the user named (the spec, the store, an import, an
-        # output) or a folder on its path: a user's rights, not a bug.
-        where = exc.filename or "a file"
-        print(
-            f"kpitui: {literal(where)}: permission denied "
-            "(check this user's rights on it and on the folders above it)",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_RUNTIME
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        # The system refused a path the user named (the spec, the store, an import, an
+        # output: no rights, a name too long, ...): the user's to fix, not a bug.
+        if isinstance(exc, PermissionError):
+            why = "permission denied (check this user's rights on it and on the folders above it)"
+        else:
+            why = (exc.strerror or str(exc)).lower()
+        print(f"kpitui: {literal(str(exc.filename))}: {why}", file=sys.stderr)
+        return EXIT_BAD_INPUT

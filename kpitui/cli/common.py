@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import yaml
-
 from kpitui import timeutil
 from kpitui.errors import InputError
 
@@ -68,25 +66,19 @@ def default_store_path(db: str | None) -> Path:
         return Path(db)
     spec = Path(DEFAULT_SPEC)
     if spec.is_file():
+        from kpitui.spec import store_path_for
+        from kpitui.spec.loader import read_yaml
+
         try:
-            data = yaml.safe_load(spec.read_text(encoding="utf-8"))
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
+            data = read_yaml(spec).data
+        except InputError as exc:
             raise InputError(
-                f"not valid YAML ({exc.problem}), so the store it names is unknown",
-                file=str(spec),
-                line=mark.line + 1 if mark else None,
-                col=mark.column + 1 if mark else None,
-                hint="`kpitui check` explains; or pass --db PATH",
-            ) from None
-        except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
-            raise InputError(
-                f"cannot read it to find the store ({exc})",
-                file=str(spec),
+                f"{exc.message}, so the store it names is unknown",
+                file=exc.location.file,
+                line=exc.location.line,
+                col=exc.location.col,
                 hint="`kpitui check` explains; or pass --db PATH",
             ) from None
         if isinstance(data, dict) and isinstance(data.get("store"), str):
-            from kpitui.spec import store_path_for
-
             return store_path_for(spec, data["store"])
     return Path(DEFAULT_STORE)

@@ -12,6 +12,7 @@ every problem at its `file:line:col`.
 
 from __future__ import annotations
 
+import contextlib
 import types
 import typing
 from pathlib import Path
@@ -60,8 +61,10 @@ class LoadedSpec(Struct, frozen=True):
 
 def store_path_for(spec_path: Path, store: str | None) -> Path:
     """The store a spec names, relative to the spec's folder; empty means the default."""
-    name = store or DEFAULT_STORE
-    return spec_path.parent / Path(name).expanduser()
+    path = Path(store or DEFAULT_STORE)
+    with contextlib.suppress(RuntimeError):  # ~nosuchuser: kept as written, "not found"
+        path = path.expanduser()
+    return spec_path.parent / path
 
 
 def load_dashboard(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from msgspec import Struct
 
+from kpitui.literal import literal
+
 EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_BAD_INPUT = 2
@@ -46,9 +48,11 @@ class KpituiError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        where = str(self.location)
-        text = f"{where}: {self.message}" if where else self.message
-        return f"{text} ({self.hint})" if self.hint else text
+        # Messages quote the user's files (a spec's store name, a CSV cell): printed, a
+        # control character in them must not reach the terminal raw.
+        where = literal(self.location)
+        text = f"{where}: {literal(self.message)}" if where else literal(self.message)
+        return f"{text} ({literal(self.hint)})" if self.hint else text
 
 
 class InputError(KpituiError):

@@ -6,7 +6,7 @@ import re
 
 # C0 and C1 controls, DEL, line/paragraph separators and the bidi overrides that can
 # reorder what a terminal shows.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -21,4 +21,4 @@ def _escape(match: re.Match[str]) -> str:
 def literal(text: object) -> str:
     """`text` with control characters replaced by visible escapes (`\\x1b`, `\\n`);
     everything else, emoji and `[markup]` included, unchanged."""
-    return _UNSAFE.sub(_escape, "" if text is None else str(text))
+    return UNSAFE.sub(_escape, "" if text is None else str(text))

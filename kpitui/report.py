@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +24,7 @@ from kpitui.engine.board import (
     ObjectiveView,
 )
 from kpitui.engine.format import format_progress, format_value
-from kpitui.literal import literal
+from kpitui.literal import UNSAFE, literal
 
 BAR_CELLS = 10
 TITLE_CAP = 36  # longer titles push their row's columns right instead of being cut
@@ -96,11 +97,14 @@ def board_to_json_text(board: Board) -> str:
     """The JSON document, with every control character escaped (C1 and DEL included,
     which `json.dumps` leaves raw when it keeps emoji readable)."""
     text = json.dumps(board_to_json(board), ensure_ascii=False, indent=2)
-    return "".join(f"\\u{ord(ch):04x}" if _is_control(ch) else ch for ch in text) + "\n"
+    return UNSAFE.sub(_json_escape, text) + "\n"
 
 
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) == "Cc" and ch != "\n"
+def _json_escape(match: re.Match[str]) -> str:
+    # Outside strings JSON has only spaces and the indent's newlines; inside, json.dumps
+    # escaped C0 controls already: what is left is shown as a \u escape.
+    char = match.group()
+    return char if char == "\n" else f"\\u{ord(char):04x}"
 
 
 # -- text -----------------------------------------------------------------------------

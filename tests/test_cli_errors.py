@@ -209,3 +209,16 @@ def test_a_default_spec_nested_too_deeply_is_one_line_for_store_commands(
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("kpitui: dashboard.yaml:1:") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["check", "snapshot"])
+def test_control_characters_from_a_spec_are_escaped_in_error_lines(capsys, tmp_path, command):
+    # Given a spec whose store name holds a colour code and a terminal-title sequence
+    spec = tmp_path / "dashboard.yaml"
+    spec.write_text('store: "x\\e[31mRED\\e]0;pwned\\a"\nkpis: [{metric: m}]\n')
+    # When the command reports the missing store
+    assert main([command, str(spec)]) == 2
+    err = capsys.readouterr().err
+    # Then the sequence is shown escaped, never sent to the terminal
+    assert "\x1b" not in err and "\x07" not in err
+    assert "x\\x1b[31mRED\\x1b]0;pwned\\x07" in err

@@ -348,3 +348,13 @@ def test_a_key_result_takes_the_format_of_a_kpi_with_its_agg_only():
     kr = board.key_result("responses")
     assert kr is not None and kr.format == "number"
     assert "3 / 3,000" in board_to_text(board)
+
+
+def test_json_text_escapes_bidi_overrides_and_line_separators(board):
+    from msgspec.structs import replace
+
+    # Given a title with a right-to-left override and a line separator
+    text = board_to_json_text(replace(board, title="A\u202eB\u2028C"))
+    # Then neither reaches the output raw, and the JSON reads back unchanged
+    assert "\u202e" not in text and "\u2028" not in text
+    assert json.loads(text)["title"] == "A\u202eB\u2028C"

@@ -82,8 +82,9 @@ class SpecErrors(KpituiError):
 
     exit_code = EXIT_BAD_INPUT
 
-    def __init__(self, problems: list[KpituiError]) -> None:
+    def __init__(self, problems: list[KpituiError], warnings: list[KpituiError] | None = None):
         self.problems = problems
+        self.warnings = warnings or []  # found beside the problems, for `check` to list
         super().__init__("\n".join(str(p) for p in problems))
 
     def __str__(self) -> str:

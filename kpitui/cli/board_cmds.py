@@ -128,7 +128,7 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
             report.dashboard, warnings = validate_data(loaded, known_metrics=known)
         except SpecErrors as exc:
             report.errors.extend(exc.problems)
-            report.warnings.extend(getattr(exc, "warnings", []))
+            report.warnings.extend(exc.warnings)
         else:
             report.warnings.extend(warnings)
             if reader is not None and known is not None:

@@ -103,9 +103,7 @@ def validate_data(
         errors, warnings = check_dashboard(dashboard, loaded.source_map, file, known_metrics)
         problems.extend(errors)
     if problems:
-        failure = SpecErrors(sort_problems(problems))
-        failure.warnings = sort_problems(warnings)  # type: ignore[attr-defined]
-        raise failure
+        raise SpecErrors(sort_problems(problems), sort_problems(warnings))
     assert dashboard is not None
     return dashboard, sort_problems(warnings)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import types
 import typing
+from datetime import date
 from pathlib import Path
 
 import msgspec
@@ -271,7 +272,7 @@ def _leaf(value: object, tp: object, error: str, path: NodePath = ()) -> tuple[s
     if base is float:
         return f"expected a number, got {shown}", None
     if base is str:
-        hint = f'quote it: "{value}"' if number or isinstance(value, bool) else None
+        hint = f'quote it: "{shown}"' if number or isinstance(value, bool | date) else None
         return f"expected text, got {shown}", hint
     if typing.get_origin(base) is list:
         if isinstance(value, list):

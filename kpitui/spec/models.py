@@ -125,6 +125,12 @@ def _day(value: object) -> date:
 def _labels(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ValueError(f"expected a mapping (key: value lines), got {show_value(value)}")
+    nested = next((k for k, v in value.items() if isinstance(v, dict | list)), None)
+    if nested is not None:
+        raise ValueError(
+            f"label {nested!r} is {show_value(value[nested])}: a label filter matches one "
+            "value (write a KPI per value, or a chart with split_by)"
+        )
     return {
         str(k): ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
         for k, v in value.items()

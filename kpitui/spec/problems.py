@@ -6,6 +6,7 @@ shares (a "did you mean" for near-miss names, numbers written as in the spec).
 from __future__ import annotations
 
 import difflib
+from datetime import date
 from typing import Any
 
 from kpitui.errors import KpituiError
@@ -17,6 +18,9 @@ def did_you_mean(word: str, options: object, cutoff: float = 0.6) -> str | None:
     return f"did you mean {match[0]!r}?" if match else None
 
 
+_SHOWN = 60
+
+
 def show_value(value: object) -> str:
     """A value as a message quotes it: the way it was written in YAML, roughly."""
     if value is None:
@@ -25,7 +29,13 @@ def show_value(value: object) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value) if not isinstance(value, bool) else str(value).lower()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, date):
+        return value.isoformat()
+    shown = repr(value)
+    # A pasted blob or a 400-digit number: enough of it to find it in the file.
+    return shown if len(shown) <= _SHOWN else f"{shown[: _SHOWN - 1]}…"
 
 
 def plain_number(value: float) -> str:

@@ -286,6 +286,19 @@ BROKEN = [
         kpis:
           - {metric: mrr, target: 10, warn: true}
         """, "2:37", 'kpis[0].warn: expected a number or a percentage of target like "90%", got true'),
+    ("label-with-a-list", """\
+        kpis:
+          - {metric: mrr, labels: {plan: [pro, team]}}
+        """, "2:27", "kpis[0].labels: label 'plan' is a list: a label filter matches one value"),
+    ("date-as-a-title", """\
+        okrs:
+          - title: 2026-10-01
+            key_results: [{title: k, done: false}]
+        """, "2:12", 'okrs[0].title: expected text, got 2026-10-01 (quote it: "2026-10-01")'),
+    ("number-too-long-to-echo", """\
+        kpis:
+          - {metric: mrr, decimals: 1234567890123456789012345678901234567890123456789012345678901234567890}
+        """, "2:29", "kpis[0].decimals: must be at most 10, got 12345678901234567890123456789012345678901234567890123456789…"),
     ("quarter-not-text", """\
         period: {quarter: 4}
         kpis: [{metric: mrr}]

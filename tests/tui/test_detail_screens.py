@@ -399,6 +399,21 @@ async def test_kr_detail_shows_a_new_checkin_after_a_refresh(store):
         assert app.screen.detail.progress == pytest.approx(0.6)
 
 
+async def test_kr_detail_rounds_progress_as_the_tree_does(store):
+    from kpitui.store import open_writer
+
+    # Given a check-in at (15 - 10) / (50 - 10) = 12.5% of the way
+    with open_writer(store) as writer:
+        writer.write_checkin("nps-score", AS_OF - HOUR, 15.0)
+    app = host(store, "kr", "nps-score")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.screen.detail.progress_raw == pytest.approx(0.125)
+        # Then the head says 13%, half up, as the OKR tree and the report do (not 12%)
+        head = screen_text(app).splitlines()[0]
+        assert "13%" in head and "12%" not in head
+
+
 async def test_kr_detail_of_a_metric_kr_has_its_chart(store):
     app = host(store, "kr", "mrr-kr")
     async with app.run_test(size=(100, 30)) as pilot:

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from kpitui import timeutil
 from kpitui.engine.detail import KrDetail, kr_detail
-from kpitui.engine.format import format_value
+from kpitui.engine.format import format_progress, format_value
 from kpitui.tui.screens.detail_base import (
     DetailScreen,
     DetailTable,
@@ -38,10 +38,6 @@ KIND_WORDS = {
     "maintain_below": "stay at or below target",
     "milestone": "milestone (done or not)",
 }
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
 
 
 class KrDetailScreen(DetailScreen):
@@ -217,13 +213,15 @@ class KrDetailScreen(DetailScreen):
         status = self.query_one("#kr-status", Static)
         status.set_classes(f"-status-{detail.status}")
         update_static(status, status_label(detail.status))
-        update_static(self.query_one("#kr-progress", Static), Text(percent(detail.progress_raw)))
+        update_static(
+            self.query_one("#kr-progress", Static), Text(format_progress(detail.progress_raw))
+        )
         update_static(self.query_one("#kr-gap", Static), Text(gap_words(detail.gap)))
         sub = Text(end="", no_wrap=True)
         if detail.owner:
             sub.append_text(safe_text(f"owner {detail.owner} · "))
         sub.append(
-            f"period {detail.period_label} · expected {percent(detail.expected)} "
+            f"period {detail.period_label} · expected {format_progress(detail.expected)} "
             f"at {timeutil.format_time(detail.as_of, self.app.tz)}"
         )
         update_static(self.query_one("#kr-sub", Static), sub)
@@ -239,9 +237,11 @@ class KrDetailScreen(DetailScreen):
             grid.add_row("Target", self._fmt(kr.target, detail))
         grid.add_row(
             "Progress",
-            Text(f"{percent(detail.progress_raw)} raw · {percent(detail.progress)} counted"),
+            Text(
+                f"{format_progress(detail.progress_raw)} raw · {format_progress(detail.progress)} counted"
+            ),
         )
-        grid.add_row("Expected", percent(detail.expected))
+        grid.add_row("Expected", format_progress(detail.expected))
         grid.add_row("Gap", gap_words(detail.gap))
         grid.add_row("Status", status_label(detail.status))
         if kr is not None and kr.confidence:

@@ -343,7 +343,7 @@ class OkrTree(Tree[NodeKey]):
 
     def _show_expected(self) -> None:
         """Explain the mark in the bars: where progress should be by now."""
-        subtitle = Text(f"│ expected {self.expected * 100:.0f}% by now", end="")
+        subtitle = Text(f"│ expected {format_progress(self.expected)} by now", end="")
         if self.border_subtitle != subtitle.markup:
             self.border_subtitle = subtitle
 

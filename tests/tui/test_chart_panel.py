@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+import pytest
 from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
@@ -14,6 +15,7 @@ from kpitui.tui.widgets.chart_canvas import (
     axis_label,
     nice_ticks,
     time_ticks,
+    y_range,
 )
 from tests.tui.board_fixtures import (
     AS_OF,
@@ -28,6 +30,16 @@ from tests.tui.board_fixtures import (
 from tests.tui.widget_host import Host, screen_has_raw_escape, screen_text
 
 # -- chart panel -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bound", [{"y_min": 1000.0}, {"y_max": 1.0}])
+def test_data_beyond_the_one_bound_written_gets_the_datas_axis(bound):
+    # Given signups (tens a day) under a y_min above them, or over a y_max below them
+    view = msgspec.structs.replace(SIGNUPS_CHART, **bound)
+    # Then the axis is the data's, not an empty range that draws nothing
+    lo, hi = y_range(view)
+    values = [v for series in view.series for _, v in series.points]
+    assert lo < hi and lo <= min(values) and max(values) <= hi
 
 
 def test_nice_ticks_and_labels():

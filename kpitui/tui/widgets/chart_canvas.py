@@ -12,6 +12,7 @@ import math
 import os
 from datetime import datetime, tzinfo
 
+import msgspec
 from plotext._dict import themes as plotext_themes
 from rich.text import Text
 from textual.color import Color
@@ -112,6 +113,10 @@ def y_range(view: ChartView) -> tuple[float, float]:
     refs = [ref.value for ref in view.ref_lines]
     y_lo = view.y_min if view.y_min is not None else min([*ys, *refs])
     y_hi = view.y_max if view.y_max is not None else max([*ys, *refs])
+    if y_hi <= y_lo and (view.y_min is None) != (view.y_max is None):
+        # Every value lies beyond the one bound written: draw them (a churn chart capped
+        # at y_max: 0.1 went blank exactly when churn spiked).
+        return y_range(msgspec.structs.replace(view, y_min=None, y_max=None))
     if y_hi <= y_lo:
         pad = abs(y_lo) * 0.1 or 1.0
         return y_lo - pad, y_hi + pad

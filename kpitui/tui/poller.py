@@ -20,8 +20,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +67,8 @@ def _file_signature(path: Path) -> tuple[int, int, int] | None:
 
 
 class Poller:
-    """Keeps the store connection and what was last seen.
-
-    SQLite connections belong to the thread that opened them, and Textual's thread
-    workers run on any thread of a pool, so every store call goes through one private
-    thread: `poll()` may be called from any thread, one call at a time.
-    """
+    """Keeps the store connection and what was last seen. `poll()` may be called from
+    any thread (the reader is thread-safe); calls and `close()` run one at a time."""
 
     def __init__(
         self,
@@ -100,7 +96,7 @@ class Poller:
         self._data_version: int | None = None
         self._spec_signature = _file_signature(Path(loaded.path))
         self._evaluated_minute: int | None = None
-        self._store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpitui-store")
+        self._lock = threading.Lock()
         if first_read is not None:
             # The board on screen was evaluated on this reader at this version: the first
             # poll has nothing to do unless the store or the minute moved on since.
@@ -115,14 +111,12 @@ class Poller:
     # -- one poll ---------------------------------------------------------------------
 
     def poll(self, *, force: bool = False) -> PollResult:
-        return self._store_thread.submit(self._safe_poll, force).result()
-
-    def _safe_poll(self, force: bool) -> PollResult:
-        try:
-            return self._poll(force)
-        except Exception as exc:  # a bug must not kill the live dashboard
-            self._close_reader()
-            return PollResult(failure=f"{exc.__class__.__name__}: {exc}")
+        with self._lock:
+            try:
+                return self._poll(force)
+            except Exception as exc:  # a bug must not kill the live dashboard
+                self._close_reader()
+                return PollResult(failure=f"{exc.__class__.__name__}: {exc}")
 
     def _poll(self, force: bool) -> PollResult:
         spec_errors, reloaded = self._check_spec()
@@ -205,10 +199,8 @@ class Poller:
                 reader.close()
 
     def close(self) -> None:
-        """Close the store connection (on its own thread) and stop that thread."""
-        with contextlib.suppress(RuntimeError):  # already shut down
-            self._store_thread.submit(self._close_reader).result()
-        self._store_thread.shutdown(wait=False)
+        with self._lock:
+            self._close_reader()
 
 
 def _reason(exc: BaseException) -> str:

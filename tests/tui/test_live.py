@@ -148,7 +148,8 @@ def test_a_missing_store_is_reported_and_recovers(tmp_path: Path):
         away = poller.store_path.with_suffix(".away")
         poller.store_path.rename(away)
         gone = poller.poll()
-        assert gone.board is None and "missing" in gone.store_error
+        # (the message itself: the test's own folder name holds "missing" too)
+        assert gone.board is None and gone.store_error == f"store {poller.store_path} is missing"
         away.rename(poller.store_path)
         back = poller.poll()
         assert back.store_error is None and back.board is not None
@@ -178,34 +179,6 @@ def test_a_failing_evaluation_is_reported_not_raised(tmp_path: Path):
     poller = make_poller(tmp_path, evaluate=broken)
     try:
         assert poller.poll().failure == "ZeroDivisionError: boom"
-    finally:
-        poller.close()
-
-
-def test_every_store_call_runs_on_one_thread(tmp_path: Path):
-    from kpitui.store import open_reader
-
-    threads: set[int] = set()
-
-    def tracking_open(path):
-        threads.add(threading.get_ident())
-        return open_reader(path)
-
-    def tracking_evaluate(spec, reader, as_of):
-        threads.add(threading.get_ident())
-        from kpitui.engine import evaluate
-
-        return evaluate(spec, reader, as_of)
-
-    poller = make_poller(tmp_path, open_reader=tracking_open, evaluate=tracking_evaluate)
-    try:
-        # When polls are made from several threads in turn
-        for _ in range(3):
-            worker = threading.Thread(target=lambda: poller.poll(force=True))
-            worker.start()
-            worker.join()
-        # Then the store was only ever touched from one thread
-        assert len(threads) == 1
     finally:
         poller.close()
 

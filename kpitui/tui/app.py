@@ -193,9 +193,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
     async def on_mount(self) -> None:
         self._dashboard = self.screen
         self._size_classes()
-        # A snapshot is a picture of the board: warnings are `kpitui check`'s to tell.
-        for warning in (getattr(self.loaded, "warnings", ()) or ()) if self.live else ():
-            self.notify(safe_plain(warning), title="Spec warning", severity="warning", markup=False)
+        self._notify_warnings()
         if self._initial_board is not None:
             self.board = self._initial_board
             self._settled = settled_states(self.board, None)
@@ -205,6 +203,11 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             self._start_poll(force=self._initial_board is None)
         if self.feed is not None:
             self.feed.start(on_error=self._on_feed_error)
+
+    def _notify_warnings(self) -> None:
+        # A snapshot is a picture of the board: warnings are `kpitui check`'s to tell.
+        for warning in (getattr(self.loaded, "warnings", ()) or ()) if self.live else ():
+            self.notify(safe_plain(warning), title="Spec warning", severity="warning", markup=False)
 
     def on_unmount(self) -> None:
         if self.feed is not None:

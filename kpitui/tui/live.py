@@ -136,11 +136,13 @@ class LiveUpdates:
         reloaded = result.loaded is not None
         if reloaded:
             self.loaded = result.loaded
+            self.store_path = self._poller.store_path  # follows an edited `store:`
             self.tz = timeutil.resolve_timezone(self.loaded.dashboard.timezone)
             self.refresh_seconds = timeutil.parse_duration(self.loaded.dashboard.refresh)
             self.notify(
                 f"Reloaded {safe_plain(Path(self.loaded.path).name)}", title="Spec", markup=False
             )
+            self._notify_warnings()
         if result.board is not None:
             await self._apply_board(result.board)
         self._update_header()

@@ -79,7 +79,6 @@ class Poller:
         as_of: int | None = None,
         open_reader: Callable[[Path], Any] | None = None,
         evaluate: Callable[[Any, Any, int], Board] | None = None,
-        load_dashboard: Callable[..., Any] | None = None,
         first_read: FirstRead | None = None,
     ) -> None:
         from kpitui import engine, spec, store
@@ -90,7 +89,7 @@ class Poller:
         self.fixed_as_of = as_of
         self._open_reader = open_reader or store.open_reader
         self._evaluate = evaluate or engine.evaluate
-        self._load_dashboard = load_dashboard or spec.load_dashboard
+        self._load_dashboard = spec.load_dashboard
         self._reader: Any = None
         self._store_signature: tuple[int, int, int] | None = None
         self._data_version: int | None = None
@@ -125,6 +124,9 @@ class Poller:
             return PollResult(loaded=reloaded, spec_errors=spec_errors, store_error=store_error)
         try:
             version = self._reader.data_version()
+            if reloaded is not None:
+                # The warnings only the store's metric names reveal, from the store read.
+                reloaded = self.loaded = reloaded.with_store_metrics(self._reader.metric_names())
         except (KpituiError, sqlite3.Error, OSError) as exc:
             self._close_reader()
             return PollResult(loaded=reloaded, spec_errors=spec_errors, store_error=_reason(exc))
@@ -152,20 +154,18 @@ class Poller:
         if signature == self._spec_signature:
             return None, None
         self._spec_signature = signature
-        known = None
-        if self._reader is not None:
-            try:
-                known = self._reader.metric_names()
-            except (KpituiError, sqlite3.Error, OSError):
-                known = None
         try:
-            loaded = self._load_dashboard(path, known_metrics=known)
+            loaded = self._load_dashboard(path)
         except SpecErrors as exc:
             return tuple(str(p) for p in exc.problems), None
         except KpituiError as exc:
             return (str(exc),), None
         except OSError as exc:
             return (f"{path}: cannot read it: {exc.strerror or exc}",), None
+        if self.store_path == self.loaded.store_path != loaded.store_path:
+            # The store came from the spec (no --db), and its `store:` was edited.
+            self.store_path = loaded.store_path
+            self._close_reader()
         self.loaded = loaded
         return (), loaded
 

@@ -262,6 +262,27 @@ async def test_a_spec_edit_reloads_and_keeps_page_and_focus(tmp_path: Path):
         assert app.query_one(ProblemsLine).lines == ()
 
 
+async def test_an_edited_store_is_followed_and_the_new_specs_warnings_are_told(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        # Given another store beside the first, where churn is 6%
+        write_points(tmp_path / "other.db", [("churn", {}, AS_OF - 60, 0.06)])
+        # When the spec is edited to read it, with a misspelt metric in a new KPI
+        edited = SPEC.replace("store: metrics.db", "store: other.db").replace(
+            "kpis:\n", "kpis:\n  - {metric: sigups, agg: sum, window: 7d}\n", 1
+        )
+        edit_spec(app.loaded.path, edited)
+        app.poll_now()
+        await settle(pilot)
+        # Then the board reads the new store (and drill-downs will too)
+        assert app.store_path == tmp_path / "other.db"
+        assert card(app, "churn").view.display == "6.0%"
+        # And the new spec's warnings, checked against that store, are told
+        warnings = [str(n.message) for n in app._notifications if n.title == "Spec warning"]
+        assert any("sigups" in w for w in warnings), warnings
+
+
 async def test_a_layout_edit_rebuilds_the_pages_keeping_page_index(tmp_path: Path):
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -185,12 +185,11 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
 
     # -- refreshing -------------------------------------------------------------------------
 
-    def update_board(self, board: Board) -> int:
-        """Hand each panel its new view when it changed; returns how many changed."""
+    def update_board(self, board: Board) -> None:
+        """Hand each panel its new view when it changed."""
         if self._pending is not None:
             self._pending = board
-            return 0
-        changed = 0
+            return
         for dom_id, (panel, shown) in self._shown.items():
             if panel.kind == "alerts":
                 continue
@@ -205,8 +204,6 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
             else:
                 widget.update_view(view)
             self._shown[dom_id] = (panel, view)
-            changed += 1
-        return changed
 
     def panel_widget(self, dom_id: str) -> Widget | None:
         """The panel widget with that dom id, None when the page has no such panel."""

@@ -15,9 +15,6 @@ Direction = Literal["left", "right", "up", "down"]
 
 T = TypeVar("T")
 
-# h/j/k/l, as in vi and less.
-VI_KEYS: dict[str, Direction] = {"h": "left", "j": "down", "k": "up", "l": "right"}
-
 SIDEWAYS_WEIGHT = 2
 """A cell of sideways gap costs as much as two cells of distance along the direction."""
 

@@ -192,11 +192,8 @@ class KpiCard(Widget, can_focus=True):
             color: $foreground;
         }
 
-        &.-north-star { border-title-color: $warning; }
-
         &.-flash { background: $error 35%; }
         &.-flash:nocolor { background-tint: $foreground 30%; }
-        &.-alerted { border-subtitle-color: $error; }
     }
     """
 

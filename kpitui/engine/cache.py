@@ -69,6 +69,10 @@ class RefreshCache:
         self._lock = threading.Lock()
         self._token: ChangeToken | None = None
         self._queries: dict[QueryKey, KeptQuery] = {}
+        # Series found to belong to no kept query (a store shared with other boards).
+        # A series never changes its metric or labels, so that stays true; a query made
+        # later selects its series itself.
+        self._foreign: set[int] = set()
 
     @property
     def queries(self) -> int:
@@ -107,9 +111,11 @@ class RefreshCache:
 
     def _apply(self, reader: StoreReader, changes: Mapping[int, int]) -> None:
         known = set().union(*(q.series_ids for q in self._queries.values()))
-        if changes.keys() - known:
+        unknown = changes.keys() - known - self._foreign
+        if unknown:
             # A series we do not know: maybe a new one that a query now includes.
             self._reselect(reader)
+            self._foreign |= unknown - set().union(*(q.series_ids for q in self._queries.values()))
         for query in self._queries.values():
             times = [changes[sid] for sid in query.series_ids if sid in changes]
             if times:

@@ -179,6 +179,33 @@ def test_a_new_series_joins_the_kept_query(store):
     assert board == evaluate(spec, Uncached(reader), AS_OF)
 
 
+class CountingSeries(Recording):
+    """The same reader, counting `series` questions (each its own read of the store)."""
+
+    calls = 0
+
+    def series(self, *args):
+        self.calls += 1
+        return self._reader.series(*args)
+
+
+def test_writes_to_series_no_panel_reads_ask_nothing_again(store):
+    db, reader = store
+    spec = make_spec(**spec_data())
+    counting = CountingSeries(reader)
+    evaluate(spec, counting, AS_OF)
+    # Given another program feeding a metric this board does not show, seen once
+    write_points(db, [("elsewhere", {}, AS_OF + 60, 1.0)])
+    evaluate(spec, counting, AS_OF + 60)
+    # When it writes there again
+    counting.calls = 0
+    write_points(db, [("elsewhere", {}, AS_OF + 120, 2.0)])
+    board = evaluate(spec, counting, AS_OF + 120)
+    # Then the board does not ask again which series each kept query holds
+    assert counting.calls == 0
+    assert board == evaluate(spec, Uncached(reader), AS_OF + 120)
+
+
 def test_a_store_without_write_log_is_evaluated_without_keeping_anything(store):
     db, reader = store
     reader.close()

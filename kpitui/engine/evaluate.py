@@ -56,7 +56,8 @@ def prepare(spec: Dashboard) -> _Prepared:
     tz = timeutil.resolve_timezone(spec.timezone)
     prepared = _Prepared(spec, _parse_formulas(spec), board_pages(spec), tz)
     if len(_PREPARED) >= _PREPARED_MAX:
-        _PREPARED.pop(next(iter(_PREPARED)))
+        # The poller and detail workers may both get here: the oldest may be gone.
+        _PREPARED.pop(next(iter(_PREPARED), None), None)
     _PREPARED[id(spec)] = prepared
     return prepared
 

@@ -143,6 +143,15 @@ def _header(stream: IO[str], file: str) -> list[str]:
         if name.lower() in seen:
             raise InputError(f"column {name!r} appears twice in the header", file=file, line=1)
         seen.add(name.lower())
+    times = [name for name in names if name.lower() in _TIME_COLUMNS]
+    if len(times) > 1:
+        # The second would silently become a label (or, in a wide file, a metric).
+        raise InputError(
+            f"the header has two time columns, {times[0]!r} and {times[1]!r}",
+            file=file,
+            line=1,
+            hint="keep one (rename or drop the other)",
+        )
     return names
 
 

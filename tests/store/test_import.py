@@ -61,6 +61,17 @@ def test_label_cells_are_read_without_the_spaces_around_them(tmp_path, db, cli):
     assert series_points(db, "x") == {(("region", "eu"),): 11.0, (): 7.0}
 
 
+@pytest.mark.parametrize("wide", [False, True])
+def test_a_second_time_column_is_refused_not_read_as_a_label(tmp_path, db, cli, wide):
+    src = tmp_path / "two.csv"
+    header = "date,timestamp,signups" if wide else "metric,date,timestamp,value"
+    row = f"2026-01-01,{T0},5" if wide else f"signups,2026-01-01,{T0},5"
+    src.write_text(f"{header}\n{row}\n")
+    code, _, err = cli("import", str(src), *(["--wide"] if wide else []), "--db", str(db))
+    assert code == 2
+    assert err.startswith(f"kpitui: {src}:1: the header has two time columns, 'date' and ")
+
+
 def test_metric_option_when_the_file_has_no_metric_column(tmp_path, db, cli):
     src = tmp_path / "latency.csv"
     src.write_text(f"time,value,region\n{T0},180,eu\n{T0 + 1},220,us\n")

@@ -31,13 +31,11 @@ from kpitui.tui.live import LiveUpdates
 from kpitui.tui.navigation import Direction, nearest
 from kpitui.tui.poller import FirstRead, Poller
 from kpitui.tui.text import safe_plain, state_label
-from kpitui.tui.widgets.alerts_log import Alert, AlertsLog
+from kpitui.tui.widgets.alerts_log import MAX_ALERTS, AlertsLog
 from kpitui.tui.widgets.chart_panel import ChartPanel
 from kpitui.tui.widgets.kpi_card import KpiCard
 from kpitui.tui.widgets.okr_tree import OkrTree
 
-# How many alerts the app remembers (to replay into a rebuilt alerts log).
-ALERT_HISTORY = 200
 # Actions of the board itself, off on every other screen.
 BOARD_ONLY_ACTIONS = frozenset({"page", "move", "toggle_pause", "acknowledge"})
 
@@ -292,7 +290,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         for log in panels:
             if isinstance(log, AlertsLog):
                 for change, acked in self._alerts:
-                    log.add_alert(_to_alert(change), acknowledged=acked)
+                    log.add_alert(change, acknowledged=acked)
         unacknowledged = {change.kpi_id for change, acked in self._alerts if not acked}
         cards = [p for p in panels if isinstance(p, KpiCard) and p.view.id in unacknowledged]
 
@@ -323,14 +321,14 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
 
     def _raise_alerts(self, changes: list[StateChange]) -> None:
         self._alerts.extend([change, False] for change in changes)
-        del self._alerts[:-ALERT_HISTORY]
+        del self._alerts[:-MAX_ALERTS]  # as many as an alerts log shows
         with self.batch_update():
             for change in changes:
                 for page in self._pages():
                     for card in page.widgets_for("kpi", change.kpi_id):
                         card.flash()
                 for log in self.query(AlertsLog):
-                    log.add_alert(_to_alert(change))
+                    log.add_alert(change)
         for change in changes:
             self.notify(
                 f"{safe_plain(change.title)}: {state_text(change.old_state)} → "
@@ -398,9 +396,13 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             self.notify("No alert to acknowledge.", timeout=2)
             return
         entry[1] = True
-        for page in self._pages():
-            for card in page.widgets_for("kpi", entry[0].kpi_id):
-                card.acknowledge()
+        kpi_id = entry[0].kpi_id
+        # A card stays marked while its KPI has an alert not yet acknowledged (what a page
+        # built later shows too).
+        if not any(change.kpi_id == kpi_id and not acked for change, acked in self._alerts):
+            for page in self._pages():
+                for card in page.widgets_for("kpi", kpi_id):
+                    card.acknowledge()
         for log in self.query(AlertsLog):
             log.acknowledge_latest()
 
@@ -466,7 +468,3 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
 def state_text(state: str) -> str:
     """`✖ crit`: a state reads by its glyph and word, without colour."""
     return state_label(state).plain
-
-
-def _to_alert(change: StateChange) -> Alert:
-    return Alert(change.at, change.kpi_id, change.title, change.old_state, change.new_state)

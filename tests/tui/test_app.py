@@ -209,6 +209,31 @@ async def test_a_state_change_flashes_logs_and_a_acknowledges_it(tmp_path: Path)
         assert len(log.alerts) == 1
 
 
+async def test_a_card_stays_marked_until_every_alert_of_its_kpi_is_acknowledged(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given churn ok → warn, then warn → crit: two alerts for one card
+        for value in (0.04, 0.06):
+            write_points(app.store_path, [("churn", {}, AS_OF, value)])
+            app.poll_now(force=True)
+            await settle(pilot)
+        assert [(c.old_state, c.new_state) for c, _ in app._alerts] == [
+            ("ok", "warn"),
+            ("warn", "crit"),
+        ]
+        assert card(app, "churn").has_class("-alerted")
+        # When a is pressed once (the newest alert is acknowledged)
+        await pilot.press("a")
+        await pilot.pause()
+        # Then the card is still marked, as a page rebuilt now would mark it
+        assert card(app, "churn").has_class("-alerted")
+        # And the second a clears it
+        await pilot.press("a")
+        await pilot.pause()
+        assert not card(app, "churn").has_class("-alerted")
+
+
 async def test_the_bell_rings_on_an_alert_when_the_spec_asks(tmp_path: Path, monkeypatch):
     app = make_app(tmp_path, SPEC.replace("refresh: 1h\n", "refresh: 1h\nalerts: {bell: true}\n"))
     rings: list[int] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 from typing import ClassVar
 
-from msgspec import Struct
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -14,6 +13,7 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from kpitui.engine.alerts import StateChange
 from kpitui.engine.board import STATE_GLYPHS
 from kpitui.tui.text import safe_text, state_word
 
@@ -23,14 +23,8 @@ MAX_ALERTS = 200
 EMPTY_MESSAGE = "No alerts yet: state changes appear here."
 
 
-class Alert(Struct, frozen=True):
-    """A KPI changed state at `at` (epoch seconds)."""
-
-    at: int
-    kpi_id: str
-    title: str
-    old_state: str
-    new_state: str
+Alert = StateChange
+"""An alert is a KPI's state change, as the engine found it."""
 
 
 class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):

@@ -254,11 +254,14 @@ async def test_update_view_with_equal_view_does_nothing(monkeypatch):
     async with app.run_test(size=(40, 12)) as pilot:
         await pilot.pause()
         calls = count_refreshes(widget, monkeypatch)
+        shown: list[object] = []
+        monkeypatch.setattr(widget, "_show", shown.append)
         # When a refresh hands it an equal (not identical) view
         widget.update_view(msgspec.structs.replace(OK_KPI))
         await pilot.pause()
-        # Then nothing at all is refreshed
+        # Then nothing at all is refreshed, nor even compared line by line
         assert calls == []
+        assert shown == []
 
 
 async def test_update_view_changes_only_what_changed(monkeypatch):

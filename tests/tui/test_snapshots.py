@@ -74,3 +74,4 @@ def test_render_svg_for_the_snapshot_command(tmp_path: Path):
     assert svg.startswith("<svg")
     for words in ("Test", "board", "Churn", "2.0%", "2026-11-24", "snapshot"):
         assert words in svg, words
+    assert "live" not in svg

@@ -184,11 +184,17 @@ async def test_tree_update_with_equal_objectives_touches_nothing(monkeypatch):
     async with app.run_test(size=(140, 20)) as pilot:
         await pilot.pause()
         calls = count_refreshes(tree, monkeypatch)
+        walked: list[int] = []
+        expanded_ids = type(tree).expanded_ids
+        monkeypatch.setattr(
+            type(tree), "expanded_ids", lambda self: walked.append(1) or expanded_ids(self)
+        )
         # When an equal copy arrives
         tree.update_objectives(tuple(msgspec.structs.replace(o) for o in OBJECTIVES), EXPECTED)
         await pilot.pause()
-        # Then nothing is redrawn
+        # Then nothing is redrawn, nor even walked
         assert calls == []
+        assert walked == []
 
 
 async def test_tree_objective_getting_its_first_key_result_opens():

@@ -110,10 +110,12 @@ def reeval_times(spec_path: Path, db: Path, as_of: int) -> tuple[float, float, f
 
 
 def expected_values(board: Board) -> list[bytes]:
-    """What the first screen must show: the values of the `last` KPIs, which do not
+    """What the first full screen must show: the values of the `last` KPIs, which do not
     move with the clock between that evaluation and the app's (but the North Star's,
-    drawn in big digits, not as text)."""
-    return [k.display.encode() for k in board.kpis if k.agg == "last" and not k.north_star]
+    drawn in big digits, not as text), and a plotted chart (plotext's frame corner:
+    Textual's borders here are round). The OKR tree is below the first 48 lines."""
+    values = [k.display.encode() for k in board.kpis if k.agg == "last" and not k.north_star]
+    return [*values, "┌".encode()]
 
 
 def first_screen(

@@ -354,6 +354,17 @@ def parse_yaml(text: str, file: str) -> LoadedYaml:
     """Compose the YAML text into data and a source map; see the module docstring."""
     try:
         loader, node = _compose(text)
+    except yaml.reader.ReaderError as exc:
+        # A character YAML refuses anywhere (NUL, ESC, ...): it has a position, no mark.
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        raise InputError(
+            f"not valid YAML: a control character (U+{exc.character:04X}) is in the file",
+            file=file,
+            line=line,
+            col=col,
+            hint="delete it: pasted text often brings them",
+        ) from None
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, file) from None
     try:

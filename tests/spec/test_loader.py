@@ -256,3 +256,20 @@ def test_aliases_that_multiply_stop_before_memory_runs_out():
         parse_yaml("\n".join(lines) + "\n", "d.yaml")
     # Then one error naming the limit
     assert "more than 100,000 values once aliases are expanded" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "code"),
+    [
+        ("title: x\nkpis:\n  - metric: a\x00b\n", "3:14", "0000"),
+        ("title: x\x1b[31m\n", "1:9", "001B"),
+    ],
+)
+def test_a_control_character_is_named_at_its_place(text, where, code):
+    # Given a NUL or an escape pasted into the spec / When it is parsed
+    with pytest.raises(InputError) as raised:
+        parse_yaml(text, "dashboard.yaml")
+    # Then the message names the character and its line:col
+    assert str(raised.value).startswith(
+        f"dashboard.yaml:{where}: not valid YAML: a control character (U+{code}) is in the file"
+    )

@@ -451,7 +451,7 @@ class KpiDetailScreen(DetailScreen):
     def _row_cells(self, row: LabelRow, detail: KpiDetail) -> tuple[Any, ...]:
         filtered = self.label_filter == (row.key, row.value)
         label = Text("● " if filtered else "  ", end="", style="bold")
-        label.append_text(safe_text(f"{row.key}={row.value}" if row.value else f"{row.key} (none)"))
+        label.append_text(self._label_text(row))
         value = Text(self._fmt(row.current, detail), justify="right", end="")
         share = Text(
             "" if row.share is None else f"{row.share * 100:.1f}%", justify="right", end=""
@@ -507,12 +507,13 @@ class KpiDetailScreen(DetailScreen):
         if ranks == sorted(ranks):
             return  # already in order: nothing to redraw
         # DataTable sorts on cell values: the label cell's text names the row uniquely.
-        by_label = {self._row_cells_label(r): rank(r) for r in rows}
+        by_label = {self._label_text(r).plain: rank(r) for r in rows}
         table.sort("label", key=lambda cell: by_label[cell.plain[2:]])
 
     @staticmethod
-    def _row_cells_label(row: LabelRow) -> str:
-        return safe_text(f"{row.key}={row.value}" if row.value else f"{row.key} (none)").plain
+    def _label_text(row: LabelRow) -> Text:
+        """A breakdown row's label; the sort finds rows by it, so it is built here only."""
+        return safe_text(f"{row.key}={row.value}" if row.value else f"{row.key} (none)")
 
     # -- key results ------------------------------------------------------------------
 

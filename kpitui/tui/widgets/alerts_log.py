@@ -9,7 +9,6 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -98,9 +97,6 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
     }
     """
 
-    tz: var[tzinfo] = var(UTC, init=False)
-    """The timezone the times are shown in (the dashboard's)."""
-
     def __init__(
         self,
         *,
@@ -110,7 +106,7 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, name=name, classes=classes)
-        self.set_reactive(AlertsLog.tz, tz or UTC)
+        self.tz = tz or UTC  # the dashboard's; a new zone rebuilds the pages
         self._alerts: list[Alert] = []  # newest first
         self._acknowledged: list[bool] = []
         self.border_title = "Alerts"
@@ -143,9 +139,6 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
                 self.refresh()
                 return self._alerts[index]
         return None
-
-    def watch_tz(self) -> None:
-        self.refresh()
 
     # -- rendering -----------------------------------------------------------------------
 

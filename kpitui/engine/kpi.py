@@ -68,6 +68,9 @@ class MetricSource:
         self.reader = reader
         self.derived = derived
         self.formulas = formulas
+        # A source lives for one refresh (or one detail): a KPI and a key result on the
+        # same metric, or a metric in two formulas, ask the store once.
+        self._reads: dict[tuple[object, ...], Reading] = {}
 
     def formula(self, name: str) -> Formula | None:
         if name not in self.derived:
@@ -103,6 +106,23 @@ class MetricSource:
             # A ratio is only as fresh as its stalest operand: old values never pass for fresh.
             newest = None if not times or None in times else min(times)
             return Reading(value, newest)
+        # The latest point comes with its time: `want_time` only matters for a range.
+        span = None if rng is None else (rng.lo, rng.hi, want_time)
+        key = (metric, tuple(sorted(labels.items())), agg if rng else "last", span, at)
+        found = self._reads.get(key)
+        if found is None:
+            found = self._reads[key] = self._read_stored(metric, labels, agg, rng, at, want_time)
+        return found
+
+    def _read_stored(
+        self,
+        metric: str,
+        labels: Mapping[str, str],
+        agg: str,
+        rng: TimeRange | None,
+        at: int,
+        want_time: bool,
+    ) -> Reading:
         if rng is None:
             point = self.reader.last(metric, labels, at)
             return Reading(None, None) if point is None else Reading(point.value, point.ts)

@@ -61,6 +61,25 @@ def test_store_questions_do_not_grow_with_the_store():
     assert sum(small.calls.values()) <= 40
 
 
+def test_a_kpi_and_a_key_result_on_one_metric_ask_the_store_once():
+    # Given a KPI on mrr and a key result on mrr (the same latest value)
+    reader = _store(3)
+    spec = make_spec(
+        kpis=[{"metric": "signups", "compare": "none"}],
+        okrs=[
+            {
+                "title": "Grow",
+                "key_results": [{"title": "Signups", "metric": "signups", "start": 0, "target": 9}],
+            }
+        ],
+    )
+    # When the board is evaluated
+    board = evaluate(spec, reader, AS_OF)
+    # Then the latest value was asked for once, and both show it
+    assert reader.calls["last"] == 1
+    assert board.kpi("signups").value == board.key_result("signups").current == 3
+
+
 def test_formulas_are_parsed_once_per_spec_object():
     spec = make_spec(**SPEC)
     first = prepare(spec)

@@ -295,6 +295,9 @@ def _syntax_error(exc: yaml.YAMLError, file: str) -> InputError:
     return InputError(f"not valid YAML: {message}", file=file, line=line, col=col, hint=hint)
 
 
+MAX_SPEC_BYTES = 10_000_000
+
+
 def read_text(path: Path, file: str) -> str:
     """The spec's text, or one clear InputError for a missing file, a directory, bad bytes."""
     if path.is_dir():
@@ -302,7 +305,8 @@ def read_text(path: Path, file: str) -> str:
         hint = f"did you mean {inside}?" if inside.is_file() else "pass the dashboard's YAML file"
         raise InputError("is a directory, not a dashboard file", file=file, hint=hint)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
         raise InputError(
             "no such file",
@@ -311,6 +315,13 @@ def read_text(path: Path, file: str) -> str:
         ) from None
     except OSError as exc:
         raise InputError(f"cannot read it: {exc.strerror or exc}", file=file) from None
+    if len(raw) > MAX_SPEC_BYTES:
+        # /dev/zero, or a data file passed for the spec: never read it all into memory.
+        raise InputError(
+            f"more than {MAX_SPEC_BYTES // 1_000_000} MB: too large to be a dashboard spec",
+            file=file,
+            hint="pass the dashboard's YAML file",
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

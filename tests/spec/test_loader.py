@@ -273,3 +273,11 @@ def test_a_control_character_is_named_at_its_place(text, where, code):
     assert str(raised.value).startswith(
         f"dashboard.yaml:{where}: not valid YAML: a control character (U+{code}) is in the file"
     )
+
+
+def test_a_file_too_large_to_be_a_spec_is_not_read_whole(capsys):
+    from kpitui.cli import main
+
+    # Given /dev/zero passed as the spec (endless) / Then one line, exit 2
+    assert main(["check", "/dev/zero"]) == 2
+    assert "too large to be a dashboard spec" in capsys.readouterr().err

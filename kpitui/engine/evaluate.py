@@ -8,6 +8,8 @@ closed time buckets is kept with the reader across refreshes (`cache`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import tzinfo
 
 from msgspec import Struct
@@ -16,7 +18,7 @@ from kpitui import timeutil
 from kpitui.engine.board import Board, PageView
 from kpitui.engine.cache import refreshing
 from kpitui.engine.charts import evaluate_chart
-from kpitui.engine.kpi import Formula, MetricSource, evaluate_kpi
+from kpitui.engine.kpi import STORE_FAILURES, Formula, MetricSource, evaluate_kpi
 from kpitui.engine.layout import board_order, board_pages
 from kpitui.engine.okr import evaluate_okrs, okr_period
 from kpitui.spec.models import Dashboard
@@ -69,8 +71,19 @@ def evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
     Successive calls with the same reader (the live board) keep the closed buckets of
     sparklines and charts between them (see `cache`); the Board is the same as with a
     fresh reader."""
-    with refreshing(reader) as cached:
+    with read_snapshot(reader), refreshing(reader) as cached:
         return _evaluate(spec, cached, as_of)
+
+
+@contextmanager
+def read_snapshot(reader: StoreReader) -> Iterator[None]:
+    """One read transaction for everything asked inside: what is shown together was in
+    the store together, and the store is entered once, not once per question."""
+    with ExitStack() as stack:
+        # Without one, each question fails on its own and shows why where it was asked.
+        with suppress(*STORE_FAILURES):
+            stack.enter_context(reader.snapshot())
+        yield
 
 
 def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:

@@ -14,6 +14,7 @@ over all their points together.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Literal, Protocol
 
 from msgspec import Struct, field
@@ -77,6 +78,9 @@ class StoreReader(Protocol):
         """Changes whenever any connection commits to the store (cheap: no table read)."""
 
     def metric_names(self) -> set[str]: ...
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Every call made inside reads one state of the store."""
 
     def series(self, metric: str, labels: Mapping[str, str] | None = None) -> list[Series]: ...
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -74,6 +75,7 @@ class SqliteReader:
         self._percentile_hints: PercentileHints = {}
         self._by_id: dict[int, Series] = {}
         self._by_metric: dict[str, list[Series]] = {}
+        self._snapshot: sqlite3.Connection | None = None  # the connection, inside snapshot()
         self._connect()
 
     # -- connection ------------------------------------------------------------------
@@ -127,36 +129,74 @@ class SqliteReader:
         locked = StoreLockedError("store is locked", file=self.path, hint="it should free up soon")
         return schema.sqlite_error(exc, self.path, writing=False, locked=locked)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every call made inside reads one state of the store, in one read transaction
+        (a board evaluated inside agrees with itself though writers commit meanwhile).
+        Other threads wait for it to end."""
+        with self._lock:
+            if self._snapshot is not None:
+                yield
+                return
+            self._snapshot = self._begin()
+            try:
+                yield
+            finally:
+                con, self._snapshot = self._snapshot, None
+                self._end(con)
+
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         """Run `query` in one read snapshot, with the series cache of that snapshot."""
         with self._lock:
-            if self._con is None:  # only `close` leaves it unset
-                raise StoreError("the store reader is closed", file=self.path)
-            try:
-                stat = os.stat(self._file)
-            except OSError:
-                raise StoreError(
-                    "the store file is gone", file=self.path, hint="was it moved or deleted?"
-                ) from None
-            if (stat.st_dev, stat.st_ino) != self._inode:
-                self._connect()  # replaced by a new file (e.g. a rebuilt sample store)
-            con = self._con
-            assert con is not None
-            try:
-                con.execute("BEGIN")
+            if self._snapshot is not None:
                 try:
-                    version = con.execute("PRAGMA data_version").fetchone()[0]
-                    if version != self._version:
-                        # A new connection (the file was replaced) restarts SQLite's
-                        # counter, so callers get our own count of changes instead.
-                        self._load_series(con)
-                        self._version = version
-                        self._changes += 1
-                    return query(con)
-                finally:
-                    con.execute("COMMIT")
+                    return query(self._snapshot)
+                except sqlite3.Error as exc:
+                    raise self._error(exc) from None
+            con = self._begin()
+            try:
+                return query(con)
             except sqlite3.Error as exc:
                 raise self._error(exc) from None
+            finally:
+                self._end(con)
+
+    def _begin(self) -> sqlite3.Connection:
+        """Open a read transaction on the current store file (the lock is held)."""
+        if self._con is None:  # only `close` leaves it unset
+            raise StoreError("the store reader is closed", file=self.path)
+        try:
+            stat = os.stat(self._file)
+        except OSError:
+            raise StoreError(
+                "the store file is gone", file=self.path, hint="was it moved or deleted?"
+            ) from None
+        if (stat.st_dev, stat.st_ino) != self._inode:
+            self._connect()  # replaced by a new file (e.g. a rebuilt sample store)
+        con = self._con
+        assert con is not None
+        try:
+            con.execute("BEGIN")
+            try:
+                version = con.execute("PRAGMA data_version").fetchone()[0]
+                if version != self._version:
+                    # A new connection (the file was replaced) restarts SQLite's
+                    # counter, so callers get our own count of changes instead.
+                    self._load_series(con)
+                    self._version = version
+                    self._changes += 1
+            except BaseException:
+                con.execute("COMMIT")
+                raise
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        return con
+
+    def _end(self, con: sqlite3.Connection) -> None:
+        try:
+            con.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
 
     def _load_series(self, con: sqlite3.Connection) -> None:
         by_id: dict[int, Series] = {}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 from kpitui.store.api import Bucket, Checkin, LastPoint, OutOfScale, Series, SeriesStats
 
@@ -35,6 +36,11 @@ class FakeReader:
 
     def add_checkin(self, kr_id: str, ts: int, value: float, confidence=None, note=None) -> None:
         self._checkins.append(Checkin(kr_id, ts, value, confidence, note))
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        self._call("snapshot")
+        yield
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -161,3 +161,47 @@ def test_real_store_states(both):
     assert states["missing"] == "no_data"
     assert board.kpi("mrr").value == 900 + 400
     assert board.key_result("pricing").checkin_due is True
+
+
+def test_a_board_agrees_with_itself_while_a_writer_commits(tmp_path):
+    # Given a store where MRR is 100, and a reader during whose first question another
+    # connection commits MRR 200 (a writer that lands mid-evaluation)
+    path = tmp_path / "metrics.db"
+    with store.open_writer(path) as writer:
+        writer.write_points([("mrr", {}, AS_OF - HOUR, 100.0)])
+
+    class CommitDuringRead(reader_module.SqliteReader):
+        committed = False
+
+        def last(self, *args):
+            found = super().last(*args)
+            if not self.committed:
+                self.committed = True
+                with store.open_writer(path) as other:
+                    other.write_points([("mrr", {}, AS_OF - 60, 200.0)])
+            return found
+
+    real = CommitDuringRead(path)
+    spec = make_spec(
+        kpis=[
+            {"id": "now", "metric": "mrr"},
+            {"id": "peak", "metric": "mrr", "agg": "max", "window": "1d"},
+        ]
+    )
+    # When the board is evaluated
+    board = evaluate(spec, real, AS_OF)
+    # Then both KPIs read the store as it was when the evaluation began
+    assert real.committed
+    assert (board.kpi("now").value, board.kpi("peak").value) == (100.0, 100.0)
+    # And the next evaluation sees the write
+    again = evaluate(spec, real, AS_OF)
+    assert (again.kpi("now").value, again.kpi("peak").value) == (200.0, 200.0)
+    real.close()
+
+
+def test_a_board_over_a_vanished_store_shows_why_on_each_panel(both, tmp_path):
+    _, real = both
+    (tmp_path / "metrics.db").unlink()
+    board = evaluate(make_spec(**SPEC), real, AS_OF)  # does not raise
+    assert {k.state for k in board.kpis} == {"error"}
+    assert all("the store file is gone" in k.error for k in board.kpis)

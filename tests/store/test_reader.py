@@ -419,3 +419,57 @@ def test_a_path_the_user_may_not_enter_is_one_line_not_a_traceback(shared_folder
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("kpitui: ") and "permission denied" in done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+def test_a_snapshot_reads_one_state_of_the_store(mrr, write, reader):
+    # Given a reader inside a snapshot, which has read the pro plan's latest MRR
+    r = reader()
+    with r.snapshot():
+        assert r.last("mrr", {"plan": "pro"}, T0 + 3 * DAY) == LastPoint(120.0, T0 + 2 * DAY)
+        version = r.data_version()
+        # When another connection commits a newer point and a new series meanwhile
+        write([("mrr", {"plan": "pro"}, T0 + 3 * DAY, 130.0), ("churn", {}, T0, 1.0)])
+        # Then every later read inside the snapshot still sees the store as it was
+        assert r.last("mrr", {"plan": "pro"}, T0 + 3 * DAY) == LastPoint(120.0, T0 + 2 * DAY)
+        assert r.aggregate("mrr", None, "sum", T0, T0 + 3 * DAY) == 100 + 110 + 120 + 10 + 15
+        assert r.metric_names() == {"mrr"}
+        assert r.data_version() == version
+        with r.snapshot():  # nested: the same snapshot
+            assert r.last("mrr", {"plan": "pro"}, T0 + 3 * DAY).value == 120.0
+    # And once it has ended, the next read sees the write
+    assert r.last("mrr", {"plan": "pro"}, T0 + 3 * DAY) == LastPoint(130.0, T0 + 3 * DAY)
+    assert r.metric_names() == {"mrr", "churn"}
+    assert r.data_version() != version
+
+
+def test_a_snapshot_keeps_other_threads_waiting_until_it_ends(mrr, reader):
+    r = reader()
+    seen: list[float] = []
+    with r.snapshot():
+        other = threading.Thread(target=lambda: seen.append(r.last("mrr", None, T0).value))
+        other.start()
+        other.join(0.2)
+        assert other.is_alive() and seen == []  # one thread at a time on the connection
+    other.join(5)
+    assert seen == [110.0]
+
+
+def test_a_snapshot_of_a_vanished_store_says_so(mrr, db, reader):
+    r = reader()
+    db.unlink()
+    with pytest.raises(StoreError, match="the store file is gone"), r.snapshot():
+        pass
+    # And a failed start leaves the reader free for other threads (they get the reason)
+    failures: list[BaseException] = []
+
+    def read_names() -> None:
+        try:
+            r.metric_names()
+        except StoreError as exc:
+            failures.append(exc)
+
+    other = threading.Thread(target=read_names)
+    other.start()
+    other.join(5)
+    assert not other.is_alive()
+    assert "the store file is gone" in str(failures[0])

@@ -8,7 +8,6 @@ command exits with its code, never leaving a half-drawn full-screen app behind.
 from __future__ import annotations
 
 import argparse
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from kpitui.cli.common import (
     default_store_path,
     time_arg,
 )
+from kpitui.cli.first_board import evaluate_aside
 from kpitui.errors import InputError
 from kpitui.timeutil import SystemClock
 
@@ -81,12 +81,12 @@ def load_for_app(
 ) -> tuple[LoadedSpec, Path, FirstRead, Board, type[KpituiApp]]:
     """Load and validate the spec against its store, evaluate the first board, and
     import the app: `(loaded spec, store path, the open reader and what it saw, first
-    board, KpituiApp)`. The app's poller goes on with that reader (and its warm cache).
+    board, KpituiApp)`. The app's poller goes on with that reader.
 
     The first board is computed here, so the app's first screen shows values rather
-    than empty panels. The store is read on a second thread while this one imports
-    Textual: SQLite does its work without holding the GIL, so the two overlap.
-    Raises `SpecErrors`/`InputError`/`StoreLockedError` for the CLI to print.
+    than empty panels, by a child process while this one imports Textual (see
+    `first_board`). Raises `SpecErrors`/`InputError`/`StoreLockedError` for the CLI to
+    print.
     """
     from kpitui.spec import load_dashboard
 
@@ -94,29 +94,26 @@ def load_for_app(
     # without --db it names the store); the store's metric names only add warnings.
     loaded = load_dashboard(spec_path)
     store_path = Path(db) if db else loaded.store_path
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        first = pool.submit(_read_store, loaded, store_path, as_of)
-        from kpitui.tui.app import KpituiApp
+    with evaluate_aside(loaded.dashboard, store_path, as_of) as aside:
+        from kpitui.store import open_reader
+        from kpitui.tui.poller import FirstRead
 
-        loaded, read, board = first.result()
+        reader = open_reader(store_path)  # a store it cannot read stops here, before the screen
+        try:
+            loaded = loaded.with_store_metrics(reader.metric_names())
+            read = FirstRead(reader, reader.data_version(), as_of)
+            aside.go()
+            from kpitui.tui.app import KpituiApp
+
+            board = aside.result()
+            if board is None:
+                from kpitui.engine import evaluate
+
+                board = evaluate(loaded.dashboard, reader, as_of)
+        except BaseException:
+            reader.close()
+            raise
     return loaded, store_path, read, board, KpituiApp
-
-
-def _read_store(
-    loaded: LoadedSpec, store_path: Path, as_of: int
-) -> tuple[LoadedSpec, FirstRead, Board]:
-    from kpitui.engine import evaluate
-    from kpitui.store import open_reader
-    from kpitui.tui.poller import FirstRead
-
-    reader = open_reader(store_path)  # a store it cannot read stops here, before the screen
-    try:
-        loaded = loaded.with_store_metrics(reader.metric_names())
-        read = FirstRead(reader, reader.data_version(), as_of)
-        return loaded, read, evaluate(loaded.dashboard, reader, as_of)
-    except BaseException:
-        reader.close()
-        raise
 
 
 def run_dashboard(args: argparse.Namespace) -> int:

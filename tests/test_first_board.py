@@ -1,0 +1,126 @@
+"""The first board evaluated by a forked child while the parent imports the app."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kpitui.cli import first_board
+from kpitui.cli.first_board import evaluate_aside
+from kpitui.engine import evaluate
+from kpitui.spec.models import convert
+from kpitui.store import open_reader, open_writer
+
+AS_OF = 1_767_225_600  # 2026-01-01T00:00:00Z
+HOUR = 3600
+
+SPEC = convert(
+    {
+        "timezone": "UTC",
+        "kpis": [
+            {"metric": "mrr", "target": 150},
+            {"metric": "signups", "agg": "sum", "window": "7d"},
+        ],
+        "charts": [{"metrics": ["signups"], "window": "7d", "bucket": "1d"}],
+    }
+)
+
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "metrics.db"
+    with open_writer(path) as writer:
+        writer.write_points(
+            [("mrr", {}, AS_OF - 2 * HOUR, 120.0)]
+            + [("signups", {}, AS_OF - h * HOUR, 1.0 + h % 3) for h in range(1, 100)]
+        )
+    return path
+
+
+def _evaluated_here(db: Path):
+    reader = open_reader(db)
+    try:
+        return evaluate(SPEC, reader, AS_OF)
+    finally:
+        reader.close()
+
+
+def _gone(pid: int) -> bool:
+    """The child was reaped (waiting for it finds no such child)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@needs_fork
+def test_the_child_evaluates_the_same_board_as_the_parent_would(db):
+    assert threading.active_count() == 1, "another test left a thread running"
+    with evaluate_aside(SPEC, db, AS_OF) as aside:
+        pid = aside._pid
+        assert pid is not None  # forked: no other thread, os.fork exists
+        board = aside.result()
+    assert board == _evaluated_here(db)
+    assert board.kpi("mrr").value == 120.0
+    assert _gone(pid)  # reaped: no zombie left behind
+
+
+@needs_fork
+def test_the_child_reads_only_after_go(db):
+    # Given a child started, and a write committed well after it was forked but before
+    # the parent said go (the parent reads its poll baseline in between)
+    with evaluate_aside(SPEC, db, AS_OF) as aside:
+        time.sleep(0.3)  # a child that did not wait would have read the store by now
+        with open_writer(db) as writer:
+            writer.write_points([("mrr", {}, AS_OF - HOUR, 130.0)])
+        aside.go()
+        board = aside.result()
+    # Then the board has it: what the baseline saw, the board shows
+    assert board is not None and board.kpi("mrr").value == 130.0
+
+
+@needs_fork
+def test_a_failing_child_leaves_the_parent_to_evaluate(db, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("a bug in the child")
+
+    monkeypatch.setattr(first_board, "_child", broken)
+    with evaluate_aside(SPEC, db, AS_OF) as aside:
+        pid = aside._pid
+        assert aside.result() is None
+    assert _gone(pid)
+
+
+@needs_fork
+def test_a_parent_that_stops_early_ends_the_child(db):
+    # The parent's own store check failed (or Ctrl+C): it never says go
+    with pytest.raises(KeyboardInterrupt), evaluate_aside(SPEC, db, AS_OF) as aside:
+        pid = aside._pid
+        raise KeyboardInterrupt
+    assert _gone(pid)
+
+
+def test_no_fork_while_other_threads_run(db):
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with evaluate_aside(SPEC, db, AS_OF) as aside:
+            assert aside._pid is None
+            assert aside.result() is None  # the caller evaluates
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_no_fork_where_there_is_none(db, monkeypatch):
+    monkeypatch.delattr(os, "fork", raising=False)
+    with evaluate_aside(SPEC, db, AS_OF) as aside:
+        assert aside.result() is None

@@ -22,7 +22,6 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import var
-from textual.renderables.sparkline import Sparkline
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
@@ -50,6 +49,7 @@ from kpitui.tui.widgets.card_lines import (
     digits_fit,
     draw_hero,
     draw_pair,
+    draw_spark,
     lay_out,
 )
 
@@ -369,16 +369,10 @@ class KpiCard(Widget, can_focus=True):
             _, under = self.background_colors
             low = under + self.get_component_styles(SPARK_MIN).color
             high = under + self.get_component_styles(SPARK_MAX).color
-            sparkline = Sparkline(
-                list(line.data),
-                width=width,
-                height=line.height,
-                min_color=low.rich_color,
-                max_color=high.rich_color,
+            strips = draw_spark(
+                line.data, width, line.height, low.rich_color, high.rich_color, base
             )
-            options = self.app.console_options.update_dimensions(width, line.height)
-            rendered = self.app.console.render_lines(sparkline, options, style=base, pad=True)
-            self._trend = (key, [Strip(segments, width) for segments in rendered])
+            self._trend = (key, strips)
         return self._trend[1][line.row]
 
     def _part(self, *components: str) -> Style:

@@ -1,0 +1,70 @@
+"""The card's sparkline draws exactly what Textual's `Sparkline` renderable draws."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rich.color import Color
+from rich.console import Console
+from rich.style import Style
+from textual.renderables.sparkline import Sparkline
+
+from kpitui.tui.widgets.card_lines import draw_spark
+
+BASE = Style(color="white", bgcolor=Color.from_rgb(20, 20, 30))
+LOW = Color.from_rgb(0, 60, 120)
+HIGH = Color.from_rgb(240, 180, 0)
+
+
+def _cells(strips) -> list[list[tuple[str, Style]]]:
+    return [[(ch, seg.style) for seg in strip for ch in seg.text] for strip in strips]
+
+
+def _textual(data, width, height, low=LOW, high=HIGH):
+    console = Console(width=width, color_system="truecolor", legacy_windows=False)
+    options = console.options.update_dimensions(width, height)
+    spark = Sparkline(list(data), width=width, height=height, min_color=low, max_color=high)
+    return console.render_lines(spark, options, style=BASE, pad=True)
+
+
+CASES = [
+    ([], 10, 1),
+    ([], 10, 2),
+    ([5.0], 8, 2),
+    ([1.0, 1.0, 1.0], 6, 1),  # flat: every bar at the bottom
+    ([0.0, 1.0], 9, 1),  # fewer points than columns
+    ([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0], 4, 2),  # more points than columns
+    ([-2.5, 0.0, 7.25, -1e6, 1e6], 35, 2),
+]
+
+
+@pytest.mark.parametrize(("data", "width", "height"), CASES)
+def test_worked_cases_match_textual(data, width, height):
+    assert _cells(draw_spark(data, width, height, LOW, HIGH, BASE)) == _cells(
+        _textual(data, width, height)
+    )
+
+
+def test_random_series_match_textual():
+    rng = random.Random(7)
+    for _ in range(300):
+        n = rng.choice([2, 3, 7, 30, 31, 90, 365, 400])
+        data = [rng.uniform(-100, 100) if rng.random() > 0.1 else 0.0 for _ in range(n)]
+        width, height = rng.randint(1, 160), rng.randint(1, 3)
+        mine = draw_spark(data, width, height, LOW, HIGH, BASE)
+        assert all(strip.cell_length == width for strip in mine)
+        assert _cells(mine) == _cells(_textual(data, width, height)), (n, width, height)
+
+
+def test_a_colourless_end_takes_the_other_colour_as_textual_does():
+    data = [1.0, 2.0, 3.0]
+    plain = Color.default()
+    assert _cells(draw_spark(data, 5, 1, plain, HIGH, BASE)) == _cells(
+        _textual(data, 5, 1, low=plain)
+    )
+
+
+def test_a_row_is_a_few_runs_not_a_segment_per_cell():
+    strip = draw_spark([1.0] * 10 + [5.0] * 10, 40, 1, LOW, HIGH, BASE)[0]
+    assert len(list(strip)) == 2

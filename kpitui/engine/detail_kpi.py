@@ -17,7 +17,7 @@ from msgspec import Struct
 from kpitui import timeutil
 from kpitui.engine.board import ChartSeries, ChartView, KpiView, KrStatus
 from kpitui.engine.charts import ref_lines, same_span
-from kpitui.engine.evaluate import prepare
+from kpitui.engine.evaluate import prepare, read_snapshot
 from kpitui.engine.kpi import (
     EVALUATION_FAILURES,
     MetricSource,
@@ -239,6 +239,19 @@ def kpi_detail(
 ) -> KpiDetail:
     """Everything the KPI detail screen shows. Raises DetailNotFound for an unknown id;
     a failing store query gives a detail with `error` set instead of raising."""
+    with read_snapshot(reader):  # what the screen shows together was in the store together
+        return _kpi_detail(spec, reader, kpi_id, as_of, range_key, bucket, label_filter)
+
+
+def _kpi_detail(
+    spec: Dashboard,
+    reader: StoreReader,
+    kpi_id: str,
+    as_of: int,
+    range_key: str,
+    bucket: int | None,
+    label_filter: tuple[str, str] | None,
+) -> KpiDetail:
     kpi = find_kpi(spec, kpi_id)
     prepared = prepare(spec)  # the zone and formulas the board was evaluated with
     tz = prepared.tz

@@ -18,7 +18,7 @@ from msgspec import Struct
 from kpitui import timeutil
 from kpitui.engine.board import ChartSeries, ChartView, KrStatus, KrView, ObjectiveView, RefLine
 from kpitui.engine.detail_kpi import DetailNotFound
-from kpitui.engine.evaluate import prepare
+from kpitui.engine.evaluate import prepare, read_snapshot
 from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource
 from kpitui.engine.okr import (
     OkrEvaluator,
@@ -268,6 +268,13 @@ def kr_detail(
 ) -> KrDetail:
     """Everything the key-result or objective detail screen shows. Raises DetailNotFound
     for an unknown node; a failing store query gives a detail with `error` set."""
+    with read_snapshot(reader):  # what the screen shows together was in the store together
+        return _kr_detail(spec, reader, kind, node_id, as_of)
+
+
+def _kr_detail(
+    spec: Dashboard, reader: StoreReader, kind: str, node_id: str, as_of: int
+) -> KrDetail:
     objective, kr = find_node(spec, kind, node_id)
     prepared = prepare(spec)  # the zone and formulas the board was evaluated with
     tz = prepared.tz

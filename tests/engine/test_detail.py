@@ -652,3 +652,16 @@ def test_kpi_detail_of_a_stock_asks_for_its_latest_point_once():
     assert detail.kpi.window is None
     assert reader.calls["last"] == 1
     assert (detail.kpi.value, detail.last_at, detail.age) == (900.0, AS_OF - 3 * HOUR, 3 * HOUR)
+
+
+def test_a_detail_reads_one_snapshot_of_the_store(reader_of):
+    # What the screen shows together (the value, stats, chart, breakdowns) was in the
+    # store together, though writers commit meanwhile: one read transaction for all.
+    reader = reader_of(signup_points(), CHECKINS)
+    entered = []
+    snapshot = reader.snapshot
+    reader.snapshot = lambda: entered.append(1) or snapshot()
+    kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "30d")
+    assert entered == [1]
+    kr_detail(spec_of(okrs=MANUAL_OKRS), reader, "kr", "nps-score", AS_OF)
+    assert entered == [1, 1]

@@ -146,20 +146,14 @@ class SqliteReader:
                 self._end(con)
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `query` in one read snapshot, with the series cache of that snapshot."""
-        with self._lock:
-            if self._snapshot is not None:
-                try:
-                    return query(self._snapshot)
-                except sqlite3.Error as exc:
-                    raise self._error(exc) from None
-            con = self._begin()
+        """Run `query` in a read snapshot (the caller's, or one of its own), with the
+        series cache of that snapshot."""
+        with self.snapshot():
+            assert self._snapshot is not None
             try:
-                return query(con)
+                return query(self._snapshot)
             except sqlite3.Error as exc:
                 raise self._error(exc) from None
-            finally:
-                self._end(con)
 
     def _begin(self) -> sqlite3.Connection:
         """Open a read transaction on the current store file (the lock is held)."""

@@ -11,7 +11,7 @@ and on the largest store:
   - idle CPU over --idle-seconds with no new data, and with one new point per second,
   - bytes written to the terminal per refresh when nothing changed and when one KPI did.
 
-    .venv/bin/python benchmarks/bench_app.py                  # the full run (~4 min)
+    .venv/bin/python benchmarks/bench_app.py                  # the full run (~6 min)
     .venv/bin/python benchmarks/bench_app.py --points 1000000 --idle-seconds 10
 """
 

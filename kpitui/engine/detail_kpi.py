@@ -239,8 +239,8 @@ def kpi_detail(
 ) -> KpiDetail:
     """Everything the KPI detail screen shows. Raises DetailNotFound for an unknown id;
     a failing store query gives a detail with `error` set instead of raising."""
-    with read_snapshot(reader):  # what the screen shows together was in the store together
-        return _kpi_detail(spec, reader, kpi_id, as_of, range_key, bucket, label_filter)
+    with read_snapshot(reader) as snapshot:  # shown together: in the store together
+        return _kpi_detail(spec, snapshot, kpi_id, as_of, range_key, bucket, label_filter)
 
 
 def _kpi_detail(

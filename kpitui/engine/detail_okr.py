@@ -268,8 +268,8 @@ def kr_detail(
 ) -> KrDetail:
     """Everything the key-result or objective detail screen shows. Raises DetailNotFound
     for an unknown node; a failing store query gives a detail with `error` set."""
-    with read_snapshot(reader):  # what the screen shows together was in the store together
-        return _kr_detail(spec, reader, kind, node_id, as_of)
+    with read_snapshot(reader) as snapshot:  # shown together: in the store together
+        return _kr_detail(spec, snapshot, kind, node_id, as_of)
 
 
 def _kr_detail(

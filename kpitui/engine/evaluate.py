@@ -8,9 +8,10 @@ closed time buckets is kept with the reader across refreshes (`cache`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import tzinfo
+from typing import NoReturn
 
 from msgspec import Struct
 
@@ -71,19 +72,41 @@ def evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
     Successive calls with the same reader (the live board) keep the closed buckets of
     sparklines and charts between them (see `cache`); the Board is the same as with a
     fresh reader."""
-    with read_snapshot(reader), refreshing(reader) as cached:
+    with read_snapshot(reader) as snapshot, refreshing(snapshot) as cached:
         return _evaluate(spec, cached, as_of)
 
 
 @contextmanager
-def read_snapshot(reader: StoreReader) -> Iterator[None]:
-    """One read transaction for everything asked inside: what is shown together was in
-    the store together, and the store is entered once, not once per question."""
+def read_snapshot(reader: StoreReader) -> Iterator[StoreReader]:
+    """The reader to ask everything through, in one read transaction: what is shown
+    together was in the store together, and the store is entered once, not once per
+    question. When the store cannot be entered (locked, gone), a stand-in that gives
+    that reason to every question at once: each would otherwise wait out the lock again,
+    and answer from another state if it freed up meanwhile."""
     with ExitStack() as stack:
-        # Without one, each question fails on its own and shows why where it was asked.
-        with suppress(*STORE_FAILURES):
+        try:
             stack.enter_context(reader.snapshot())
-        yield
+        except STORE_FAILURES as exc:
+            unreadable: _Unreadable | None = _Unreadable(reader.path, exc)
+        else:
+            unreadable = None
+        yield reader if unreadable is None else unreadable
+
+
+class _Unreadable:
+    """A reader of a store that could not be entered: every question fails with why."""
+
+    changes_since = None  # nothing to keep buckets for (see cache.cache_for)
+
+    def __init__(self, path: str, reason: BaseException) -> None:
+        self.path = path
+        self._reason = reason
+
+    def __getattr__(self, name: str) -> Callable[..., NoReturn]:
+        def fail(*args: object, **kwargs: object) -> NoReturn:
+            raise self._reason.with_traceback(None)
+
+        return fail
 
 
 def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kpitui.engine import evaluate
+from kpitui.errors import StoreLockedError
 from kpitui.store import reader as reader_module
 from kpitui.store import writer as store
 from tests.engine.conftest import AS_OF, DAY, HOUR, make_spec
@@ -205,3 +206,22 @@ def test_a_board_over_a_vanished_store_shows_why_on_each_panel(both, tmp_path):
     board = evaluate(make_spec(**SPEC), real, AS_OF)  # does not raise
     assert {k.state for k in board.kpis} == {"error"}
     assert all("the store file is gone" in k.error for k in board.kpis)
+
+
+def test_a_locked_store_is_waited_for_once_per_evaluation(both):
+    # Given a store that stays locked (each attempt to enter it waits out the busy timeout)
+    _, real = both
+    attempts = []
+
+    def locked():
+        attempts.append(1)
+        raise StoreLockedError("store is locked", file=real.path, hint="it should free up soon")
+
+    real._begin = locked
+    # When the board is evaluated
+    board = evaluate(make_spec(**SPEC), real, AS_OF)
+    # Then the store was tried once, not once per question, and every panel says why
+    assert attempts == [1]
+    assert {k.state for k in board.kpis} == {"error"}
+    assert all("store is locked" in k.error for k in board.kpis)
+    assert all(c.error and "store is locked" in c.error for c in board.charts)

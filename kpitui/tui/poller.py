@@ -122,25 +122,36 @@ class Poller:
         store_error = self._ensure_reader()
         if store_error is not None:
             return PollResult(loaded=reloaded, spec_errors=spec_errors, store_error=store_error)
-        try:
-            version = self._reader.data_version()
-            if reloaded is not None:
-                # The warnings only the store's metric names reveal, from the store read.
-                reloaded = self.loaded = reloaded.with_store_metrics(self._reader.metric_names())
-        except (KpituiError, sqlite3.Error, OSError) as exc:
-            self._close_reader()
-            return PollResult(loaded=reloaded, spec_errors=spec_errors, store_error=_reason(exc))
-        as_of = self.as_of()
-        minute = as_of // IDLE_REEVALUATE_SECONDS
-        changed = (
-            force
-            or reloaded is not None
-            or version != self._data_version
-            or minute != self._evaluated_minute
-        )
-        if not changed:
-            return PollResult(spec_errors=spec_errors)
-        board = self._evaluate(self.loaded.dashboard, self._reader, as_of)
+        # One read transaction for the version and the board evaluated from it: a write
+        # landing in between would otherwise be shown and still count as new next time.
+        with contextlib.ExitStack() as snapshot:
+            try:
+                snapshot.enter_context(self._reader.snapshot())
+                version = self._reader.data_version()
+                if reloaded is not None:
+                    # The warnings only the store's metric names reveal, from the store read.
+                    reloaded = self.loaded = reloaded.with_store_metrics(
+                        self._reader.metric_names()
+                    )
+            except (KpituiError, sqlite3.Error, OSError) as exc:
+                # Leave the transaction before closing its connection (it may be broken).
+                with contextlib.suppress(KpituiError, sqlite3.Error, OSError):
+                    snapshot.close()
+                self._close_reader()
+                return PollResult(
+                    loaded=reloaded, spec_errors=spec_errors, store_error=_reason(exc)
+                )
+            as_of = self.as_of()
+            minute = as_of // IDLE_REEVALUATE_SECONDS
+            changed = (
+                force
+                or reloaded is not None
+                or version != self._data_version
+                or minute != self._evaluated_minute
+            )
+            if not changed:
+                return PollResult(spec_errors=spec_errors)
+            board = self._evaluate(self.loaded.dashboard, self._reader, as_of)
         self._data_version = version
         self._evaluated_minute = minute
         return PollResult(board=board, loaded=reloaded, spec_errors=spec_errors)

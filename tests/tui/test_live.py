@@ -82,6 +82,32 @@ def test_a_write_from_another_connection_triggers_one_evaluation(tmp_path: Path)
         poller.close()
 
 
+def test_a_write_landing_mid_poll_is_shown_by_the_next_poll(tmp_path: Path):
+    # Given a poll during which another program commits, after the version was read
+    writes: list[float] = []
+
+    def evaluate(dashboard, reader, as_of):  # type: ignore[no-untyped-def]
+        if writes:
+            write_points(store, [("churn", {}, AS_OF, writes.pop())])
+        return real_evaluate(dashboard, reader, as_of)
+
+    spec, store = make_world(tmp_path)
+    poller = Poller(
+        load_dashboard(spec), store_path=store, clock=FixedClock(AS_OF), evaluate=evaluate
+    )
+    try:
+        poller.poll()
+        writes.append(0.025)
+        # When that poll runs: its board is the state whose version it read
+        first = poller.poll(force=True)
+        assert first.board is not None and first.board.kpi("churn").display != "2.5%"
+        # Then the next poll sees the write as new, and shows it
+        second = poller.poll()
+        assert second.board is not None and second.board.kpi("churn").display == "2.5%"
+    finally:
+        poller.close()
+
+
 def test_an_idle_board_is_re_evaluated_once_a_minute(tmp_path: Path):
     # Given a clock at 12:00:10
     clock = FixedClock(AS_OF + 10)

@@ -106,31 +106,22 @@ class MetricSource:
             # A ratio is only as fresh as its stalest operand: old values never pass for fresh.
             newest = None if not times or None in times else min(times)
             return Reading(value, newest)
-        # The latest point comes with its time: `want_time` only matters for a range.
-        span = None if rng is None else (rng.lo, rng.hi, want_time)
+        # The latest point comes with its time; a range's newest time is asked only when
+        # wanted, and once: a KPI wants it, a key result over the same range does not.
+        span = None if rng is None else (rng.lo, rng.hi)
         key = (metric, tuple(sorted(labels.items())), agg if rng else "last", span, at)
         found = self._reads.get(key)
         if found is None:
-            found = self._reads[key] = self._read_stored(metric, labels, agg, rng, at, want_time)
-        return found
-
-    def _read_stored(
-        self,
-        metric: str,
-        labels: Mapping[str, str],
-        agg: str,
-        rng: TimeRange | None,
-        at: int,
-        want_time: bool,
-    ) -> Reading:
-        if rng is None:
-            point = self.reader.last(metric, labels, at)
-            return Reading(None, None) if point is None else Reading(point.value, point.ts)
-        value = self.reader.aggregate(metric, labels, agg, rng.lo, rng.hi)
-        newest = None
-        if want_time and value is not None:
+            if rng is None:
+                point = self.reader.last(metric, labels, at)
+                found = Reading(None, None) if point is None else Reading(point.value, point.ts)
+            else:
+                found = Reading(self.reader.aggregate(metric, labels, agg, rng.lo, rng.hi), None)
+            self._reads[key] = found
+        if want_time and rng is not None and found.value is not None and found.newest is None:
             newest = self.reader.last_ts_in(metric, labels, rng.lo, rng.hi)
-        return Reading(value, newest)
+            found = self._reads[key] = Reading(found.value, newest)
+        return found
 
     def buckets(
         self,

@@ -80,6 +80,30 @@ def test_a_kpi_and_a_key_result_on_one_metric_ask_the_store_once():
     assert board.kpi("signups").value == board.key_result("signups").current == 3
 
 
+def test_a_kpi_and_a_key_result_over_one_range_ask_the_store_once():
+    # Given a KPI summing signups this quarter (it shows the newest point's age) and a
+    # key result summing them over the quarter, the OKR period (it does not)
+    reader = _store(3)
+    spec = make_spec(
+        period={"quarter": "2026-Q4"},
+        kpis=[{"metric": "signups", "agg": "sum", "window": "qtd", "compare": "none"}],
+        okrs=[
+            {
+                "title": "Grow",
+                "key_results": [
+                    {"title": "Signups", "metric": "signups", "agg": "sum", "target": 99}
+                ],
+            }
+        ],
+    )
+    # When the board is evaluated
+    board = evaluate(spec, reader, AS_OF)
+    # Then the sum was asked for once, its newest time once, and both show the sum
+    assert (reader.calls["aggregate"], reader.calls["last_ts_in"]) == (1, 1)
+    assert board.kpi("signups").value is not None
+    assert board.kpi("signups").value == board.key_result("signups").current
+
+
 def test_formulas_are_parsed_once_per_spec_object():
     spec = make_spec(**SPEC)
     first = prepare(spec)

@@ -365,7 +365,8 @@ def range_stats(
         )
 
     def agg(name: str) -> float | None:
-        return reader.aggregate(kpi.metric, labels, name, rng.lo, rng.hi)
+        # Through the source: the KPI's own agg over the same range is already known.
+        return source.read(kpi.metric, labels, name, rng, rng.hi, want_time=False).value
 
     count = agg("count")
     return RangeStats(

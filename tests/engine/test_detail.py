@@ -665,3 +665,17 @@ def test_a_detail_reads_one_snapshot_of_the_store(reader_of):
     assert entered == [1]
     kr_detail(spec_of(okrs=MANUAL_OKRS), reader, "kr", "nps-score", AS_OF)
     assert entered == [1, 1]
+
+
+def test_the_stats_do_not_ask_again_what_the_kpi_asked(reader_of):
+    # Given a KPI averaging signups over 7 days, and its detail over the same 7 days
+    reader = reader_of(signup_points())
+    asked = []
+    aggregate = reader.aggregate
+    reader.aggregate = lambda *args: asked.append(args) or aggregate(*args)
+    kpi = {**SIGNUPS_KPI, "agg": "avg", "compare": "none"}
+    detail = kpi_detail(spec_of(kpis=[kpi]), reader, "signups", AS_OF, "7d")
+    # Then the average over that range was asked for once, and both show it
+    averages = [args for args in asked if args[2] == "avg" and args[1] == {}]
+    assert len(averages) == 1
+    assert detail.stats.avg == detail.kpi.value

@@ -155,6 +155,9 @@ class CachingReader:
         self.asked: dict[QueryKey, int] = {}
         """The queries of this refresh, each with the oldest bucket it asked for (two
         sparklines over the same metric and bucket share one, over different windows)."""
+        self._open: dict[tuple[QueryKey, int], Cells] = {}
+        """The open bucket of each (query, hi) asked this refresh: a sparkline and a
+        chart on one query ask the store for it once."""
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._reader, name)
@@ -214,12 +217,16 @@ class CachingReader:
         starts = range(lo, closed_end, size)
         first_missing = next((s for s in starts if s not in kept.closed), closed_end)
         fresh: dict[int, Cells] = {}
-        if first_missing <= hi:
+        open_key = (key, hi)
+        if first_missing == closed_end and open_key in self._open:
+            fresh[closed_end] = self._open[open_key]
+        elif first_missing <= hi:
             for group, found in fetch(first_missing).items():
                 for b in found:
                     fresh.setdefault(b.start, {})[group] = b.value
             for start in range(first_missing, closed_end, size):
                 kept.closed[start] = fresh.get(start, {})
+            self._open[open_key] = fresh.get(closed_end, {})
         out: dict[str, list[Bucket]] = {}
         for start in starts:
             for group, value in kept.closed[start].items():

@@ -150,6 +150,31 @@ def test_worked_example_a_refresh_asks_only_for_the_current_buckets(store):
     assert board == evaluate(spec, Uncached(reader), AS_OF + 60)
 
 
+def test_a_sparkline_and_a_chart_on_one_query_ask_for_the_open_bucket_once(store):
+    _, reader = store
+    # Given a KPI whose sparkline and a chart are the same daily sums of `b`
+    spec = make_spec(
+        timezone="UTC",
+        kpis=[
+            {
+                "metric": "b",
+                "agg": "sum",
+                "window": "7d",
+                "spark": {"window": "14d", "bucket": "1d"},
+            }
+        ],
+        charts=[{"metrics": ["b"], "agg": "sum", "window": "14d", "bucket": "1d"}],
+    )
+    recording = Recording(reader)
+    evaluate(spec, recording, AS_OF)
+    # When the board refreshes a minute later
+    recording.asked.clear()
+    board = evaluate(spec, recording, AS_OF + 60)
+    # Then the current day was asked for once, and both show it
+    assert [(metric, size) for metric, _, _, size in recording.asked] == [("b", DAY)]
+    assert board.kpi("b").spark[-1] == board.charts[0].series[0].points[-1][1]
+
+
 def test_a_backfill_into_a_closed_bucket_is_seen_at_the_next_refresh(store):
     db, reader = store
     spec = make_spec(**spec_data())

@@ -68,3 +68,18 @@ def test_a_colourless_end_takes_the_other_colour_as_textual_does():
 def test_a_row_is_a_few_runs_not_a_segment_per_cell():
     strip = draw_spark([1.0] * 10 + [5.0] * 10, 40, 1, LOW, HIGH, BASE)[0]
     assert len(list(strip)) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # the span from -1e308 to 1e308 is beyond the float range
+        ([-1e308, 1e308], "▁▁▁▁▁█████"),
+        # a sum that overflowed: drawn at the top, with the highest; a NaN at the bottom
+        ([1.0, float("inf"), 2.0, float("nan")], "▁▁▁█████▁▁"),
+        ([float("inf"), float("inf")], "▁▁▁▁▁▁▁▁▁▁"),
+    ],
+)
+def test_values_at_the_float_limit_draw_instead_of_crashing(data, expected):
+    (strip,) = draw_spark(data, 10, 1, LOW, HIGH, BASE)
+    assert strip.text == expected

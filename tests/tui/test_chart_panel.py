@@ -311,6 +311,20 @@ async def test_values_too_large_to_plot_say_so_instead_of_crashing():
         assert "values too large to plot" in screen_text(app)
 
 
+async def test_a_span_beyond_the_float_range_says_so_instead_of_crashing():
+    # Given a series from -1e308 to 1e308: each value finite, their span not
+    view = msgspec.structs.replace(
+        REVENUE_CHART,
+        series=(ChartSeries("pro", ((AS_OF - 86400, -1e308), (AS_OF, 1e308))),),
+        ref_lines=(),
+        y_min=None,
+    )
+    app = Host(ChartPanel(view, tz=TZ))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        assert "values too large to plot" in screen_text(app)
+
+
 async def test_new_data_with_the_same_legend_does_not_redo_the_legend(monkeypatch):
     # Given a chart on screen
     panel = ChartPanel(REVENUE_CHART, tz=TZ)

@@ -8,6 +8,7 @@ its CSS, so the colours follow its state, band, focus and theme.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from msgspec import Struct
@@ -279,6 +280,10 @@ def draw_spark(
     buckets with Fractions): the nine sparklines of a board cost ~10 ms of its first
     frame that way, ~1 ms with one style per colour and runs of cells merged.
     """
+    finite = [v for v in data if math.isfinite(v)]
+    if len(finite) < len(data):  # an overflowed sum (inf): drawn at the end it leans to
+        top, bottom = max(finite, default=0.0), min(finite, default=0.0)
+        data = [bottom if math.isnan(v) else min(max(v, bottom), top) for v in data]
     n = len(data)
     rows: list[list[tuple[str, Style]]] = [[] for _ in range(height)]
     if n == 0:
@@ -287,14 +292,15 @@ def draw_spark(
         rows = [[("█" * width, base + Style(color=high))] for _ in range(height)]
     else:
         lowest, highest = min(data), max(data)
-        extent = highest - lowest or 1
+        # In halves: from -1e308 to 1e308 is beyond the float range (exact otherwise).
+        extent = highest / 2 - lowest / 2 or 1
         buckets = [data[n * b // width : n * (b + 1) // width] for b in range(width)]
         peaks = [max(bucket) for bucket in buckets if bucket]
         eighths = len(SPARK_BARS) * height - 1
         styles: dict[object, Style] = {}
         step, index = len(peaks) / width, 0.0
         for _ in range(width):
-            ratio = (peaks[int(index)] - lowest) / extent
+            ratio = (peaks[int(index)] / 2 - lowest / 2) / extent
             index += step
             bar = int(ratio * eighths)
             color = _blend(low, high, ratio)

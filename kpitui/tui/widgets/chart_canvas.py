@@ -221,8 +221,9 @@ class ChartCanvas(PlotextPlot):
         if key != self._built_key:
             try:
                 self._built = self._build(width, height, theme_name, mono)
-            except ArithmeticError:
-                # plotext's scale overflows on values near the float limit (1e308).
+            except (ArithmeticError, ValueError):
+                # plotext's scale overflows on values near the float limit (1e308): an
+                # OverflowError, or a ValueError once the overflow turned into a NaN.
                 self._built = Content("⚠ values too large to plot")
             self._built_key = key
             self.builds += 1

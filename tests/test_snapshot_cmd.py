@@ -453,3 +453,19 @@ def test_repo_dashboard_shows_a_mix_of_states(sample_store, capsys):
     krs += [kr for o in data["okrs"] for c in o["children"] for kr in c["key_results"]]
     assert {"on_track", "at_risk", "off_track"} <= {kr["status"] for kr in krs}
     assert any(kr["checkin_due"] for kr in krs)
+
+
+def test_an_svg_of_a_screen_that_failed_to_draw_is_not_written(board_dir, capsys, monkeypatch):
+    # Given a card that fails while drawing (a bug: Textual prints it and goes on)
+    from kpitui.tui.widgets import KpiCard
+
+    def broken(self, y):
+        raise ValueError("cannot convert float NaN to integer")
+
+    monkeypatch.setattr(KpiCard, "render_line", broken)
+    # When an SVG is asked for
+    code = snapshot("--format", "svg", "--as-of", AS_OF, "-o", "board.svg")
+    # Then it fails with one line, and no half-drawn screen is written
+    assert code != 0
+    assert "could not be rendered to SVG" in capsys.readouterr().err
+    assert not (board_dir / "board.svg").exists()

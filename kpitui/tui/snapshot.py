@@ -45,7 +45,9 @@ def render_svg(
         pilot.app.exit(pilot.app.export_screenshot(title=literal(board.title)))
 
     svg = app.run(headless=True, size=(width, height), auto_pilot=screenshot)
-    if not isinstance(svg, str):  # the app failed before the screenshot
+    # A widget that failed while drawing leaves the exception where Textual's own test
+    # pilot finds it (and Textual has printed it): the screenshot would be half drawn.
+    if not isinstance(svg, str) or app._exception is not None:
         raise RuntimeFailure(
             "the dashboard could not be rendered to SVG",
             hint="try `kpitui run` to see the error on screen, or --format text",

@@ -278,6 +278,37 @@ async def test_acknowledge_marks_newest_unacknowledged():
     assert not any("▶" in line for line in lines)
 
 
+async def test_an_acknowledged_line_can_be_scrolled_to_its_mark():
+    # Given a log narrower than its one line, acknowledged after it was added
+    log = AlertsLog(tz=TZ)
+    app = Host(log)
+    async with app.run_test(size=(40, 6)) as pilot:
+        log.add_alert(alert(10, "Monthly recurring revenue"))
+        log.acknowledge_latest()
+        # When it is scrolled all the way right
+        log.scroll_to(x=log.max_scroll_x, animate=False)
+        await pilot.pause()
+        # Then the end of the line, its mark, is on screen
+        assert "✓ ack" in screen_text(app)
+
+
+async def test_replaying_two_hundred_alerts_draws_each_line_a_bounded_number_of_times(
+    monkeypatch,
+):
+    log = AlertsLog(tz=TZ)
+    app = Host(log)
+    async with app.run_test(size=(60, 10)) as pilot:
+        drawn: list[int] = []
+        line = AlertsLog._line
+        monkeypatch.setattr(
+            AlertsLog, "_line", lambda self, *args: drawn.append(1) or line(self, *args)
+        )
+        for minute in range(200, 0, -1):
+            log.add_alert(alert(minute), acknowledged=True)
+        await pilot.pause()
+    assert len(drawn) < 400  # was every line on every add: ~20,000
+
+
 async def test_alerts_log_keeps_two_hundred():
     log = AlertsLog(tz=TZ)
     app = Host(log)

@@ -20,6 +20,7 @@ MAX_ALERTS = 200
 """Older alerts drop off the end of the log."""
 
 EMPTY_MESSAGE = "No alerts yet: state changes appear here."
+ACK_MARK = "  ✓ ack"
 
 
 Alert = StateChange
@@ -109,6 +110,7 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         self.tz = tz or UTC  # the dashboard's; a new zone rebuilds the pages
         self._alerts: list[Alert] = []  # newest first
         self._acknowledged: list[bool] = []
+        self._widest = 0  # the widest line, with room for its "✓ ack" once acknowledged
         self.border_title = "Alerts"
 
     # -- public API --------------------------------------------------------------------
@@ -128,7 +130,9 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         self._acknowledged.insert(0, acknowledged)
         del self._alerts[MAX_ALERTS:]
         del self._acknowledged[MAX_ALERTS:]
-        self._resize()
+        if self.is_mounted:  # else on_mount sizes it
+            self._widest = max(self._widest, self._width(0))
+            self._resize()
         self.refresh()
 
     def acknowledge_latest(self) -> Alert | None:
@@ -143,13 +147,16 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
     # -- rendering -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._widest = max((self._width(i) for i in range(len(self._alerts))), default=0)
         self._resize()
 
+    def _width(self, index: int) -> int:
+        """Cells of a line once its alert is acknowledged (the mark is added at the end)."""
+        acked = self._acknowledged[index]
+        return self._line(index, None).cell_len + (0 if acked else len(ACK_MARK))
+
     def _resize(self) -> None:
-        if not self.is_mounted:
-            return  # on_mount sizes it
-        width = max((self._line(i).cell_len for i in range(len(self._alerts))), default=0)
-        self.virtual_size = Size(max(width, len(EMPTY_MESSAGE)), max(1, len(self._alerts)))
+        self.virtual_size = Size(max(self._widest, len(EMPTY_MESSAGE)), max(1, len(self._alerts)))
 
     def _fresh_index(self) -> int | None:
         return next((i for i, acked in enumerate(self._acknowledged) if not acked), None)
@@ -157,11 +164,11 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
     def _style(self, component: str) -> Style:
         return self.get_component_rich_style(f"alerts-log--{component}", partial=True)
 
-    def _line(self, index: int) -> Text:
+    def _line(self, index: int, fresh: int | None) -> Text:
         alert = self._alerts[index]
         old, new = alert.old_state, alert.new_state
         line = Text(no_wrap=True, end="")
-        line.append("▶ " if index == self._fresh_index() else "  ")
+        line.append("▶ " if index == fresh else "  ")
         at = datetime.fromtimestamp(alert.at, self.tz).strftime("%H:%M:%S")
         line.append(at, self._style("time"))
         line.append(" ")
@@ -173,7 +180,7 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         line.append(" → ")
         line.append(state_word(new), self._style(f"state-{new}"))
         if self._acknowledged[index]:
-            line.append("  ✓ ack", self._style("ack"))
+            line.append(ACK_MARK, self._style("ack"))
         return line
 
     def render_line(self, y: int) -> Strip:
@@ -188,8 +195,9 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         elif index >= len(self._alerts):
             return Strip.blank(width, base)
         else:
-            text = self._line(index)
-            if index == self._fresh_index():
+            fresh = self._fresh_index()
+            text = self._line(index, fresh)
+            if index == fresh:
                 text.pad_right(max(0, max(width, self.virtual_size.width) - text.cell_len))
                 text.stylize(self._style("fresh"))
         text.stylize_before(base)

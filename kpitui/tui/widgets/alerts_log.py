@@ -110,7 +110,7 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         self.tz = tz or UTC  # the dashboard's; a new zone rebuilds the pages
         self._alerts: list[Alert] = []  # newest first
         self._acknowledged: list[bool] = []
-        self._widest = 0  # the widest line, with room for its "✓ ack" once acknowledged
+        self._widest = 0  # cells of the widest line
         self.border_title = "Alerts"
 
     # -- public API --------------------------------------------------------------------
@@ -140,6 +140,9 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         for index, acknowledged in enumerate(self._acknowledged):
             if not acknowledged:
                 self._acknowledged[index] = True
+                if self.is_mounted:  # its line grew by the mark
+                    self._widest = max(self._widest, self._width(index))
+                    self._resize()
                 self.refresh()
                 return self._alerts[index]
         return None
@@ -151,9 +154,7 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         self._resize()
 
     def _width(self, index: int) -> int:
-        """Cells of a line once its alert is acknowledged (the mark is added at the end)."""
-        acked = self._acknowledged[index]
-        return self._line(index, None).cell_len + (0 if acked else len(ACK_MARK))
+        return self._line(index, None).cell_len
 
     def _resize(self) -> None:
         self.virtual_size = Size(max(self._widest, len(EMPTY_MESSAGE)), max(1, len(self._alerts)))

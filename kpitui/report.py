@@ -8,7 +8,6 @@ escaped (`\\x1b`) so a report can never send escape sequences to a terminal.
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from kpitui.engine.board import (
     KrView,
     ObjectiveView,
 )
-from kpitui.engine.format import format_progress, format_value
+from kpitui.engine.format import filled_cells, format_progress, format_value
 from kpitui.literal import UNSAFE, literal
 
 BAR_CELLS = 10
@@ -129,7 +128,7 @@ def progress_bar(progress: float | None, cells: int = BAR_CELLS) -> str:
     """`[#####-----]  45%` in ASCII, so it survives any mail client or terminal."""
     if progress is None:
         return f"[{'.' * cells}]    —"
-    filled = math.floor(min(1.0, max(0.0, progress)) * cells + 0.5)  # half up: 45% → 5 cells
+    filled = filled_cells(progress, cells)
     return f"[{'#' * filled}{'-' * (cells - filled)}] {format_progress(progress):>4}"
 
 

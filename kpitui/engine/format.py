@@ -162,6 +162,12 @@ def _nonzero(text: str) -> bool:
     return any(ch.isdigit() and ch != "0" for ch in text)
 
 
+def filled_cells(progress: float, cells: int) -> int:
+    """Cells of a `cells`-wide progress bar to fill: clamped to 0..1, half up like
+    `format_progress` (45% of 10 cells → 5), so a bar and its percent agree."""
+    return math.floor(min(1.0, max(0.0, progress)) * cells + 0.5)
+
+
 def format_progress(progress: float | None) -> str:
     """A progress fraction as whole percent, half up (`0.125` → `13%`; 1.25 → `125%`,
     over-achievement as is), `—` when unknown: one rounding for every face of the board."""

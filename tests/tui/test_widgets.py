@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import msgspec
+import pytest
 
 from kpitui.engine.board import STATE_GLYPHS
+from kpitui.report import progress_bar as report_bar
 from kpitui.tui.widgets import Alert, AlertsLog, OkrTree
 from kpitui.tui.widgets.okr_tree import percent_text, progress_bar
 from tests.tui.board_fixtures import (
@@ -45,6 +47,12 @@ def test_progress_bar_and_percent():
     assert percent_text(1.25) == "125%"
     assert percent_text(0.4125) == " 41%"
     assert percent_text(None) == "   —"
+
+
+@pytest.mark.parametrize(("progress", "cells"), [(0.25, 3), (0.45, 5), (0.65, 7), (0.85, 9)])
+def test_a_bar_half_way_rounds_up_as_its_percent_and_the_report_do(progress, cells):
+    assert progress_bar(progress, None).count("█") == cells
+    assert report_bar(progress).count("#") == cells
 
 
 def tree_lines(tree: OkrTree) -> list[str]:

@@ -19,7 +19,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from kpitui.engine.board import KrView, ObjectiveView
-from kpitui.engine.format import format_progress
+from kpitui.engine.format import filled_cells, format_progress
 from kpitui.tui.text import safe_plain, safe_text, status_label
 
 NodeKind = Literal["objective", "kr"]
@@ -51,7 +51,7 @@ def progress_bar(progress: float | None, expected: float | None, cells: int = BA
     """`███████░░░`; the cell where the expected progress falls is marked `│` when empty."""
     if progress is None:
         return "·" * cells
-    filled = round(max(0.0, min(1.0, progress)) * cells)
+    filled = filled_cells(progress, cells)
     bar = ["█"] * filled + ["░"] * (cells - filled)
     if expected is not None and 0 < expected < 1:
         # The last cell the expected progress reaches into.

@@ -83,6 +83,32 @@ async def test_tree_labels_show_progress_status_owner_and_marks():
     assert tree.node_for("kr", "kr_logos").data == ("kr", "kr_logos")
 
 
+async def test_tree_labels_follow_the_theme_but_are_not_rebuilt_on_focus(monkeypatch):
+    # Given a tree beside another focusable widget, its labels counted as rebuilt
+    tree = OkrTree(OBJECTIVES, expected=EXPECTED)
+    app = Host(tree)
+    relabels: list[int] = []
+    relabel = OkrTree._relabel_all
+    monkeypatch.setattr(OkrTree, "_relabel_all", lambda self: relabels.append(1) or relabel(self))
+    async with app.run_test(size=(100, 20)) as pilot:
+        await pilot.pause()
+        relabels.clear()  # the first layout may size the title column
+        before = str(tree.root.children[0].label.spans)
+        # When focus moves in and out of the tree five times
+        for _ in range(5):
+            tree.focus()
+            await pilot.pause()
+            app.set_focus(None)
+            await pilot.pause()
+        # Then no label was rebuilt
+        assert relabels == []
+        # When the theme changes: the labels take its colours
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        assert relabels
+        assert str(tree.root.children[0].label.spans) != before
+
+
 async def test_tree_starts_expanded_with_cursor_on_first_objective():
     tree = OkrTree(OBJECTIVES, expected=EXPECTED)
     app = Host(tree)

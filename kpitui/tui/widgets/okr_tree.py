@@ -205,6 +205,9 @@ class OkrTree(Tree[NodeKey]):
         self._show_expected()
         if self._tree_lines:
             self.cursor_line = 0
+        # Component-class colours are baked into the labels: rebuild them on a theme
+        # change (the signal comes after the restyle), not on every restyle (focus, hover).
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._relabel_all())
 
     def on_resize(self) -> None:
         # The title column and the bar follow the width; Tree's own resize handler runs too.
@@ -444,12 +447,6 @@ class OkrTree(Tree[NodeKey]):
         if room is not None and label.cell_len > room:
             label.truncate(room, overflow="ellipsis")
         return label
-
-    def notify_style_update(self) -> None:
-        # Component-class colours are baked into the labels: rebuild them on a theme change.
-        super().notify_style_update()
-        if self._okr_nodes and self.is_mounted:
-            self.call_later(self._relabel_all)
 
     # -- actions -------------------------------------------------------------------------
 

@@ -49,11 +49,12 @@ class PollResult(Struct, frozen=True):
 
 
 class FirstRead(Struct, frozen=True):
-    """The open reader the first board was evaluated on, and what it saw then."""
+    """The open reader the app's poller goes on with, and what it saw before the first
+    board was read (by `kpitui run`'s child process, its bucket cache stays cold)."""
 
     reader: Any
     data_version: int
-    """The store's `data_version` read before that evaluation."""
+    """The store's `data_version` read before the first board was."""
     as_of: int
 
 
@@ -97,7 +98,7 @@ class Poller:
         self._evaluated_minute: int | None = None
         self._lock = threading.Lock()
         if first_read is not None:
-            # The board on screen was evaluated on this reader at this version: the first
+            # The board on screen shows the store at this version (or later): the first
             # poll has nothing to do unless the store or the minute moved on since.
             self._reader = first_read.reader
             self._store_signature = _file_signature(self.store_path)
@@ -115,6 +116,8 @@ class Poller:
                 return self._poll(force)
             except Exception as exc:  # a bug must not kill the live dashboard
                 self._close_reader()
+                # A spec reloaded by this poll never reached the app: report it again.
+                self._spec_signature = None
                 return PollResult(failure=f"{exc.__class__.__name__}: {exc}")
 
     def _poll(self, force: bool) -> PollResult:
@@ -189,7 +192,7 @@ class Poller:
             # Deleted or moved away: an open connection would go on reading the
             # unlinked file and show old values as if they were fresh.
             self._close_reader()
-            return f"store {self.store_path} is missing"
+            return f"{self.store_path} is missing"
         if self._reader is not None and signature[0] != self._store_signature[0]:
             self._close_reader()  # the file was replaced (a new inode): read the new one
         if self._reader is None:

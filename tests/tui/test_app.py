@@ -364,7 +364,7 @@ async def test_a_missing_store_keeps_the_board_and_recovers(tmp_path: Path):
         # Then the board stays and the header says why
         assert app.board is board
         # (the message itself: the test's own folder name holds "missing" too)
-        assert f"store: store {store} is missing" in " ".join(app.query_one(ProblemsLine).lines)
+        assert f"store: {store} is missing" in " ".join(app.query_one(ProblemsLine).lines)
         # When it is back, with a new point
         moved.rename(store)
         write_points(store, [("churn", {}, AS_OF, 0.025)])

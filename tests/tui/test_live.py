@@ -167,6 +167,30 @@ def test_spec_edits_reload_or_report_their_errors(tmp_path: Path):
         poller.close()
 
 
+def test_a_reload_whose_poll_failed_is_reported_by_the_next(tmp_path: Path):
+    # Given a spec edit picked up by a poll whose evaluation fails (a bug)
+    failures: list[Exception] = []
+
+    def evaluate(dashboard, reader, as_of):  # type: ignore[no-untyped-def]
+        if failures:
+            raise failures.pop()
+        return real_evaluate(dashboard, reader, as_of)
+
+    poller = make_poller(tmp_path, evaluate=evaluate)
+    try:
+        poller.poll()
+        failures.append(RuntimeError("boom"))
+        edit_spec(Path(poller.loaded.path), SPEC.replace("Test board", "Edited board"))
+        failed = poller.poll()
+        assert failed.failure and failed.loaded is None
+        # When the next poll runs: the reload reaches the app with the board it belongs to
+        result = poller.poll()
+        assert result.loaded is not None and result.loaded.dashboard.title == "Edited board"
+        assert result.board is not None and result.board.title == "Edited board"
+    finally:
+        poller.close()
+
+
 def test_a_missing_store_is_reported_and_recovers(tmp_path: Path):
     poller = make_poller(tmp_path)
     try:
@@ -175,7 +199,7 @@ def test_a_missing_store_is_reported_and_recovers(tmp_path: Path):
         poller.store_path.rename(away)
         gone = poller.poll()
         # (the message itself: the test's own folder name holds "missing" too)
-        assert gone.board is None and gone.store_error == f"store {poller.store_path} is missing"
+        assert gone.board is None and gone.store_error == f"{poller.store_path} is missing"
         away.rename(poller.store_path)
         back = poller.poll()
         assert back.store_error is None and back.board is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -124,3 +125,36 @@ def test_no_fork_where_there_is_none(db, monkeypatch):
     monkeypatch.delattr(os, "fork", raising=False)
     with evaluate_aside(SPEC, db, AS_OF) as aside:
         assert aside.result() is None
+
+
+def test_evaluated_here_the_board_and_its_version_are_read_together(db, tmp_path, monkeypatch):
+    # Given no child (no fork here), and a write landing while the app is imported
+    from kpitui.cli import app_cmds
+    from kpitui.timeutil import FixedClock
+    from kpitui.tui.poller import Poller
+
+    spec = tmp_path / "dash.yaml"
+    spec.write_text("kpis:\n  - {metric: mrr}\n", encoding="utf-8")
+
+    def no_child(self):
+        with open_writer(db) as writer:
+            writer.write_points([("mrr", {}, AS_OF - 60, 140.0)])
+        return None
+
+    monkeypatch.setattr(first_board.FirstBoard, "result", no_child)
+    loaded, store, read, board, _ = app_cmds.load_for_app(spec, str(db), AS_OF)
+    # Then the board shows the write, and the first poll has nothing new to evaluate
+    assert board.kpi("mrr").value == 140.0
+    poller = Poller(loaded, store_path=store, clock=FixedClock(AS_OF), first_read=read)
+    try:
+        assert poller.poll().board is None
+    finally:
+        poller.close()
+
+
+def test_ctrl_c_is_held_off_only_while_forking(db):
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    with evaluate_aside(SPEC, db, AS_OF) as aside:
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == before
+        aside.result()
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set()) - before

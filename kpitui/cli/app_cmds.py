@@ -100,8 +100,9 @@ def load_for_app(
 
         reader = open_reader(store_path)  # a store it cannot read stops here, before the screen
         try:
-            loaded = loaded.with_store_metrics(reader.metric_names())
-            read = FirstRead(reader, reader.data_version(), as_of)
+            with reader.snapshot():
+                loaded = loaded.with_store_metrics(reader.metric_names())
+                read = FirstRead(reader, reader.data_version(), as_of)
             aside.go()
             from kpitui.tui.app import KpituiApp
 
@@ -109,7 +110,9 @@ def load_for_app(
             if board is None:
                 from kpitui.engine import evaluate
 
-                board = evaluate(loaded.dashboard, reader, as_of)
+                with reader.snapshot():  # the version of the board evaluated here
+                    read = FirstRead(reader, reader.data_version(), as_of)
+                    board = evaluate(loaded.dashboard, reader, as_of)
         except BaseException:
             reader.close()
             raise

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kpitui.engine.board import Board
     from kpitui.spec.models import Dashboard
+
+
+_CAN_HOLD = hasattr(signal, "pthread_sigmask")
 
 
 class FirstBoard:
@@ -89,8 +93,16 @@ def evaluate_aside(dashboard: Dashboard, store_path: Path, as_of: int) -> Iterat
     imports what it needs, then takes `result()` — evaluating itself on None. Leaving
     the block, however it is left, ends and reaps the child.
     """
-    aside = _fork(dashboard, store_path, as_of)
+    aside = FirstBoard(None, None, None)
+    # Ctrl+C is held off from the fork until the child is known, so that leaving the
+    # block always ends it; the child keeps it held (it ends when its pipes close).
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if _CAN_HOLD else None
     try:
+        try:
+            aside = _fork(dashboard, store_path, as_of)
+        finally:
+            if held is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
         yield aside
     finally:
         aside._finish()

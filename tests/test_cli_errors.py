@@ -112,6 +112,24 @@ def test_an_empty_store_key_means_the_default_store_for_every_command(
     assert "Traceback" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["run", "snapshot", "check"])
+def test_every_command_says_a_missing_store_alike(command, tmp_path, monkeypatch, capsys):
+    from kpitui.tui.app import KpituiApp
+
+    monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: pytest.fail("app started"))
+    spec = _board_with_store(tmp_path, "nope.db")
+    # When the store the spec names is not there: named at its `store:` line
+    assert main([command, str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}:1:8: store: store not found: {spec.parent / 'nope.db'}" in err
+    assert err.count("\n") == (2 if command == "check" else 1)  # check adds its tally
+    # When --db names a directory: it says so, not that nothing is there
+    (tmp_path / "dir.db").mkdir()
+    assert main([command, str(spec), "--db", str(tmp_path / "dir.db")]) != 0
+    err = capsys.readouterr().err
+    assert "is a directory" in err and "Traceback" not in err
+
+
 def test_run_and_snapshot_parse_the_spec_once(tmp_path, monkeypatch, capsys):
     import kpitui.spec
     from kpitui.tui.app import KpituiApp

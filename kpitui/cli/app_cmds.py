@@ -17,6 +17,7 @@ from kpitui.cli.common import (
     add_db_option,
     add_spec_arguments,
     default_store_path,
+    missing_store,
     time_arg,
 )
 from kpitui.cli.first_board import evaluate_aside
@@ -94,6 +95,9 @@ def load_for_app(
     # without --db it names the store); the store's metric names only add warnings.
     loaded = load_dashboard(spec_path)
     store_path = Path(db) if db else loaded.store_path
+    problem = missing_store(store_path, db, loaded.file, loaded.source_map)
+    if problem is not None:
+        raise problem
     with evaluate_aside(loaded.dashboard, store_path, as_of) as aside:
         from kpitui.store import open_reader
         from kpitui.tui.poller import FirstRead

@@ -19,8 +19,8 @@ from msgspec import Struct, field
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import STORE_HINT, add_spec_arguments
-from kpitui.errors import EXIT_OK, InputError, KpituiError, SpecErrors
+from kpitui.cli.common import add_spec_arguments, missing_store
+from kpitui.errors import EXIT_OK, KpituiError, SpecErrors
 
 if TYPE_CHECKING:
     from kpitui.spec.loader import LoadedYaml
@@ -109,7 +109,13 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
         return report
     reader = None
     known: set[str] | None = None
-    store_problem = _missing_store(loaded, spec_path, db, report)
+    from kpitui.spec import store_path_for
+
+    name = loaded.data.get("store")
+    report.store = (
+        Path(db) if db else store_path_for(spec_path, name if isinstance(name, str) else None)
+    )
+    store_problem = missing_store(report.store, db, report.file, loaded.source_map)
     if store_problem is not None:
         report.errors.append(store_problem)
     else:
@@ -139,33 +145,6 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
     report.errors = sort_problems(report.errors)
     report.warnings = sort_problems(report.warnings)
     return report
-
-
-def _missing_store(
-    loaded: LoadedYaml, spec_path: Path, db: str | None, report: CheckReport
-) -> KpituiError | None:
-    """Sets `report.store`; the problem when that store does not exist."""
-    from kpitui.spec import store_path_for
-    from kpitui.spec.loader import SpecProblem
-
-    if db:
-        report.store = Path(db)
-        if not report.store.is_file():
-            return InputError("store not found", file=db, hint=STORE_HINT)
-        return None
-    name = loaded.data.get("store")
-    report.store = store_path_for(spec_path, name if isinstance(name, str) else None)
-    if report.store.is_file():
-        return None
-    line, col = loaded.source_map.value(("store",))
-    return SpecProblem(
-        f"store not found: {report.store}",
-        path=("store",),
-        file=report.file,
-        line=line,
-        col=col,
-        hint=STORE_HINT,
-    )
 
 
 def _out_of_scale(

@@ -4,14 +4,41 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpitui import timeutil
 from kpitui.errors import InputError
+
+if TYPE_CHECKING:
+    from kpitui.spec.loader import SourceMap
 
 DEFAULT_SPEC = "dashboard.yaml"
 DEFAULT_STORE = "metrics.db"
 # What to do about a store that is not there (`check`, `snapshot`).
 STORE_HINT = "run `kpitui import` or `kpitui demo` first, or pass --db PATH"
+
+
+def missing_store(
+    store: Path, db: str | None, spec_file: str | None, source_map: SourceMap
+) -> InputError | None:
+    """What to say when the store to read is not there, named where it was chosen: the
+    --db value, or the spec's `store:` line. None when it exists (a directory, or a file
+    that is no store, `open_reader` says so)."""
+    if store.exists():
+        return None
+    if db:
+        return InputError("store not found", file=db, hint=STORE_HINT)
+    from kpitui.spec.loader import SpecProblem
+
+    line, col = source_map.value(("store",))
+    return SpecProblem(
+        f"store not found: {store}",
+        path=("store",),
+        file=spec_file,
+        line=line,
+        col=col,
+        hint=STORE_HINT,
+    )
 
 
 # Times kpitui can lay windows and periods around.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import STORE_HINT, add_spec_arguments, time_arg
+from kpitui.cli.common import add_spec_arguments, missing_store, time_arg
 from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError
 
 if TYPE_CHECKING:
@@ -109,10 +109,10 @@ def run_snapshot(args: argparse.Namespace) -> int:
     # The spec first, without the store's metric names: they only add warnings, which
     # are `kpitui check`'s to tell, never a snapshot's.
     loaded = load_dashboard(Path(args.spec), file=args.spec)
-    if args.db:
-        store = _existing_store(Path(args.db), args.db)
-    else:
-        store = _existing_store(loaded.store_path, args.spec, loaded)
+    store = Path(args.db) if args.db else loaded.store_path
+    problem = missing_store(store, args.db, args.spec, loaded.source_map)
+    if problem is not None:
+        raise problem
     reader = open_reader(store)
     try:
         board = evaluate(loaded.dashboard, reader, as_of)
@@ -139,18 +139,6 @@ def run_snapshot(args: argparse.Namespace) -> int:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
         sys.stdout.flush()
     return fail_on_exit(board, args.fail_on)
-
-
-def _existing_store(path: Path, file: str, loaded=None) -> Path:
-    """The store path; a missing store is named at the spec's `store:` line."""
-    if path.is_file():
-        return path
-    if loaded is not None:
-        line, col = loaded.position(("store",))
-        raise InputError(
-            f"store: store not found: {path}", file=file, line=line, col=col, hint=STORE_HINT
-        )
-    raise InputError("store not found", file=file, hint=STORE_HINT)
 
 
 def tripped_kpis(board: Board, level: str) -> list[KpiView]:

@@ -37,7 +37,8 @@ def register(subparsers: Any) -> None:
         help="open the dashboard (the default command)",
         description=(
             "Open the live dashboard of SPEC on its metric store. The spec and the store\n"
-            "are checked first: any problem is printed and nothing is opened (exit 2).\n"
+            "are checked first: any problem is printed and nothing is opened (exit 2 for\n"
+            "the spec or a missing store, 1 for a store that cannot be read).\n"
             "Keys: Tab/arrows/hjkl move, 1-9 pages, Enter details, r refresh, p pause,\n"
             "a acknowledge, ? all keys, Ctrl+P palette, q quit."
         ),
@@ -86,8 +87,7 @@ def load_for_app(
 
     The first board is computed here, so the app's first screen shows values rather
     than empty panels, by a child process while this one imports Textual (see
-    `first_board`). Raises `SpecErrors`/`InputError`/`StoreLockedError` for the CLI to
-    print.
+    `first_board`). Raises `SpecErrors`/`InputError`/`StoreError` for the CLI to print.
     """
     from kpitui.spec import load_dashboard
 

@@ -41,7 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Validate a dashboard spec: its YAML, every key and value, ids, formulas,\n"
             "thresholds, OKRs and layout, and the metrics it reads from the store.\n"
             "Every problem is listed at once as FILE:LINE:COL: KEY: MESSAGE.\n"
-            "Exit 0 when clean (warnings allowed), 2 when anything must be fixed."
+            "Exit 0 when clean (warnings allowed), 2 when the spec must be fixed, 1 when\n"
+            "the store cannot be read."
         ),
         epilog=(
             "examples:\n"

@@ -138,6 +138,18 @@ def test_demo_builds_the_store_runs_the_app_with_the_feed_and_stops_it(tmp_path,
     assert app.feed._stop.is_set()  # stopped when the app returned
 
 
+def test_demo_on_a_broken_spec_builds_no_store(tmp_path, monkeypatch, capsys):
+    from kpitui.cli import main
+
+    # Given a ./dashboard.yaml with a mistake
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dashboard.yaml").write_text("kpis:\n  - {metric: mrr, agg: bogus}\n")
+    # When the demo is started: the spec is refused before any store is built
+    assert main(["demo"]) == 2
+    assert "bogus" in capsys.readouterr().err
+    assert not (tmp_path / "metrics.db").exists()
+
+
 def test_the_sample_feed_step_is_loaded_on_the_feed_thread_not_at_start(tmp_path, monkeypatch):
     # Given a feed with the default (sample data) step, whose loading is recorded
     loaded_on: list[threading.Thread] = []

@@ -142,7 +142,7 @@ def test_evaluated_here_the_board_and_its_version_are_read_together(db, tmp_path
         return None
 
     monkeypatch.setattr(first_board.FirstBoard, "result", no_child)
-    loaded, store, read, board, _ = app_cmds.load_for_app(spec, str(db), AS_OF)
+    loaded, store, read, board, _ = app_cmds.load_for_app(app_cmds.load_spec(spec), str(db), AS_OF)
     # Then the board shows the write, and the first poll has nothing new to evaluate
     assert board.kpi("mrr").value == 140.0
     poller = Poller(loaded, store_path=store, clock=FixedClock(AS_OF), first_read=read)

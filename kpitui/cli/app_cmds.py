@@ -16,7 +16,6 @@ from kpitui.cli.common import (
     DEFAULT_SPEC,
     add_db_option,
     add_spec_arguments,
-    default_store_path,
     missing_store,
     time_arg,
 )
@@ -78,22 +77,27 @@ def register(subparsers: Any) -> None:
     demo.set_defaults(func=run_demo)
 
 
+def load_spec(spec_path: Path) -> LoadedSpec:
+    """The spec, parsed once and without the store: an invalid spec stops here with
+    every problem (and before a demo builds its store); the store's metric names only
+    add warnings, in `load_for_app`."""
+    from kpitui.spec import load_dashboard
+
+    return load_dashboard(spec_path)
+
+
 def load_for_app(
-    spec_path: Path, db: str | None, as_of: int
+    loaded: LoadedSpec, db: str | None, as_of: int
 ) -> tuple[LoadedSpec, Path, FirstRead, Board, type[KpituiApp]]:
-    """Load and validate the spec against its store, evaluate the first board, and
-    import the app: `(loaded spec, store path, the open reader and what it saw, first
-    board, KpituiApp)`. The app's poller goes on with that reader.
+    """Check the spec against its store (`--db`, else the spec's), evaluate the first
+    board, and import the app: `(loaded spec with the store's warnings, store path, the
+    open reader and what it saw, first board, KpituiApp)`. The app's poller goes on
+    with that reader.
 
     The first board is computed here, so the app's first screen shows values rather
     than empty panels, by a child process while this one imports Textual (see
     `first_board`). Raises `SpecErrors`/`InputError`/`StoreError` for the CLI to print.
     """
-    from kpitui.spec import load_dashboard
-
-    # Parsed once, without the store (an invalid spec stops here with every problem, and
-    # without --db it names the store); the store's metric names only add warnings.
-    loaded = load_dashboard(spec_path)
     store_path = Path(db) if db else loaded.store_path
     problem = missing_store(store_path, db, loaded.file, loaded.source_map)
     if problem is not None:
@@ -126,7 +130,9 @@ def load_for_app(
 def run_dashboard(args: argparse.Namespace) -> int:
     clock = SystemClock()
     as_of = args.as_of if args.as_of is not None else clock.now()
-    loaded, store_path, read, board, app_class = load_for_app(Path(args.spec), args.db, as_of)
+    loaded, store_path, read, board, app_class = load_for_app(
+        load_spec(Path(args.spec)), args.db, as_of
+    )
     app = app_class(
         loaded, store_path=store_path, clock=clock, as_of=args.as_of, board=board, first_read=read
     )
@@ -144,11 +150,10 @@ def run_demo(args: argparse.Namespace) -> int:
             hint="run `kpitui demo` from the kpitui repository (make run)",
         )
     clock = SystemClock()
-    store_path = default_store_path(args.db)
+    loaded = load_spec(spec_path)
+    store_path = Path(args.db) if args.db else loaded.store_path
     ensure_sample_store(store_path, clock)
-    loaded, store_path, read, board, app_class = load_for_app(
-        spec_path, str(store_path), clock.now()
-    )
+    loaded, store_path, read, board, app_class = load_for_app(loaded, str(store_path), clock.now())
     feed = LiveFeed(store_path, clock=clock)
     app = app_class(
         loaded, store_path=store_path, clock=clock, feed=feed, board=board, first_read=read

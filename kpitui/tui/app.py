@@ -216,10 +216,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         self._size_classes()
 
     def _size_classes(self) -> None:
-        # Charts and trees grow on a tall terminal; the grid columns follow the width.
+        # Charts and trees grow on a tall terminal (the grid columns follow each page's
+        # own width, on its resize).
         self._set_size_classes(getattr(self, "_dashboard", None) or self.screen)
-        for page in self._pages():
-            page.reflow(self._page_width())
 
     def _set_size_classes(self, screen: Screen) -> None:
         screen.set_class(self.size.height >= 40, "-tall")

@@ -210,8 +210,9 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         return self._widgets.get(dom_id)
 
     def on_resize(self, event: events.Resize) -> None:
-        # The grid columns follow the page's own width, known only after layout.
-        self.reflow(event.size.width)
+        # The grid columns follow the width the rows get, known only after layout: the
+        # page's, less the scrollbar gutter it keeps.
+        self.reflow(self.scrollable_content_region.width)
         self.fit_to_height()
 
     def fit_to_height(self) -> None:

@@ -78,11 +78,9 @@ class BoardJumps:
         self._page_index = index
         self.query_one("#pages", ContentSwitcher).current = f"page-{index}"
         shown = self.current_page()
-        if shown is not None:
-            if not shown.built:
-                shown.build()
-                self.restore_alerts(shown)
-            shown.reflow(self._page_width())
+        if shown is not None and not shown.built:
+            shown.build()
+            self.restore_alerts(shown)
         self._update_header()
 
     def _focus_remembered_panel(self) -> None:

@@ -71,6 +71,21 @@ async def test_cards_do_not_overlap_and_reflow_with_the_width(tmp_path: Path):
         assert len({r.y for r in regions}) == 1
 
 
+@pytest.mark.parametrize("width", [92, 123])
+async def test_cards_never_get_narrower_than_their_minimum(tmp_path: Path, width: int):
+    from kpitui.tui.board_view import MIN_PANEL_WIDTH
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(pilot)
+        # When the terminal is resized to a width where one more column nearly fits
+        await pilot.resize_terminal(width, 30)
+        await settle(pilot)
+        widths = [card(app, k).region.width for k in ("mrr", "signups", "churn", "activation")]
+        # Then the grid takes only the columns the rows' width holds
+        assert min(widths) >= MIN_PANEL_WIDTH["kpi"], widths
+
+
 async def test_pages_switch_with_number_keys_and_the_header_follows(tmp_path: Path):
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

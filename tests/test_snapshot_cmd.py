@@ -322,7 +322,10 @@ def test_svg_is_rendered_by_the_tui(board_dir, capsys, monkeypatch):
 
     seen = {}
 
-    def fake_render(loaded, reader, as_of, width, height, *, board=None):
+    def fake_render(loaded, board, store_path, as_of, width, height):
+        from kpitui.store import open_reader
+
+        reader = open_reader(store_path)
         seen.update(
             title=loaded.dashboard.title,
             as_of=as_of,
@@ -330,12 +333,13 @@ def test_svg_is_rendered_by_the_tui(board_dir, capsys, monkeypatch):
             metrics=reader.metric_names(),
             board_as_of=None if board is None else board.as_of,
         )
+        reader.close()
         return "<svg>board</svg>"
 
     monkeypatch.setattr(tui_snapshot, "render_svg", fake_render)
     # When an SVG snapshot is asked for
     assert snapshot("--format", "svg", "--as-of", AS_OF, "--width", "100", "--height", "30") == 0
-    # Then the TUI renders it with the loaded spec, an open reader, as-of and the size
+    # Then the TUI renders it with the loaded spec, the store, as-of and the size
     assert capsys.readouterr().out == "<svg>board</svg>\n"
     assert seen["size"] == (100, 30)
     assert seen["as_of"] == NOW

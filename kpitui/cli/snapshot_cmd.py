@@ -121,7 +121,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
 
             width, height = DEFAULT_SVG_SIZE
             output = render_svg(
-                loaded, reader, as_of, args.width or width, args.height or height, board=board
+                loaded, board, store, as_of, args.width or width, args.height or height
             )
         elif args.format == "json":
             from kpitui.report import board_to_json_text

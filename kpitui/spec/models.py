@@ -185,10 +185,6 @@ def percent_of(value: float | str | None, target: float | None) -> float | None:
     return float(m.group(1)) / 100.0 * target
 
 
-def is_percent(value: float | str | None) -> bool:
-    return isinstance(value, str)
-
-
 def slug(text: str) -> str:
     """A stable id from a title: `Grow revenue in EU!` → `grow-revenue-in-eu`."""
     s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

@@ -18,20 +18,15 @@ from kpitui.timeutil import FixedClock
 
 
 def render_svg(
-    loaded: Any, reader: Any, as_of: int, width: int, height: int, *, board: Board | None = None
+    loaded: Any, board: Board, store_path: Path, as_of: int, width: int, height: int
 ) -> str:
-    """The dashboard of `loaded` on `reader` at `as_of`, as an SVG of `width`×`height` cells.
-
-    `board`: the Board already evaluated for that moment, so it is not computed twice."""
+    """`board`, the dashboard of `loaded` at `as_of` on the store at `store_path`, as an
+    SVG of `width`×`height` cells."""
     from kpitui.tui.app import KpituiApp
 
-    if board is None:
-        from kpitui.engine import evaluate
-
-        board = evaluate(loaded.dashboard, reader, as_of)
     app = KpituiApp(
         loaded,
-        store_path=Path(reader.path),
+        store_path=store_path,
         clock=FixedClock(as_of),
         as_of=as_of,
         board=board,

@@ -59,17 +59,20 @@ def test_an_alert_in_the_log_and_on_the_card(snap_compare, tmp_path: Path):
 
 
 def test_render_svg_for_the_snapshot_command(tmp_path: Path):
+    from kpitui.engine import evaluate
     from kpitui.spec import load_dashboard
     from kpitui.store import open_reader
     from kpitui.tui.snapshot import render_svg
     from tests.tui.snapshot_apps.app_world import make_world
 
     spec, store = make_world(tmp_path)
+    loaded = load_dashboard(spec)
     reader = open_reader(store)
     try:
-        svg = render_svg(load_dashboard(spec), reader, AS_OF, 100, 30)
+        board = evaluate(loaded.dashboard, reader, AS_OF)
     finally:
         reader.close()
+    svg = render_svg(loaded, board, store, AS_OF, 100, 30)
     # Then it is an SVG of the real screen: title, values, fixed as-of, no live marker
     assert svg.startswith("<svg")
     for words in ("Test", "board", "Churn", "2.0%", "2026-11-24", "snapshot"):

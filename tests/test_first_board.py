@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import threading
 import time
@@ -158,3 +159,61 @@ def test_ctrl_c_is_held_off_only_while_forking(db):
         assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == before
         aside.result()
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set()) - before
+
+
+@needs_fork
+def test_the_child_evaluates_and_only_after_the_baseline_is_read(db, tmp_path, monkeypatch):
+    # Given a record of what happens, in order, and in which process
+    from kpitui import engine
+    from kpitui.cli import app_cmds
+    from kpitui.store.reader import SqliteReader
+
+    assert threading.active_count() == 1, "another test left a thread running"
+    parent = os.getpid()
+    order: list[str] = []
+    evaluate_here = engine.evaluate
+
+    def evaluate(*args):
+        assert os.getpid() != parent, "the parent evaluated the first board"
+        return evaluate_here(*args)
+
+    version, go = SqliteReader.data_version, first_board.FirstBoard.go
+    monkeypatch.setattr(engine, "evaluate", evaluate)
+    monkeypatch.setattr(
+        SqliteReader, "data_version", lambda r: order.append("baseline") or version(r)
+    )
+    monkeypatch.setattr(first_board.FirstBoard, "go", lambda a: order.append("go") or go(a))
+    spec = tmp_path / "dash.yaml"
+    spec.write_text("kpis:\n  - {metric: mrr}\n", encoding="utf-8")
+    # When the app's first board is loaded
+    _, _, read, board, _ = app_cmds.load_for_app(app_cmds.load_spec(spec), str(db), AS_OF)
+    read.reader.close()
+    # Then the child evaluated it, told to read only once the poller's baseline was read
+    assert board.kpi("mrr").value == 120.0
+    assert order[:2] == ["baseline", "go"]
+
+
+@needs_fork
+def test_ctrl_c_is_held_off_while_the_child_is_forked(db, monkeypatch):
+    held: list[set[int]] = []
+    fork = first_board._fork
+
+    def watched(*args):
+        held.append(signal.pthread_sigmask(signal.SIG_BLOCK, set()))
+        return fork(*args)
+
+    monkeypatch.setattr(first_board, "_fork", watched)
+    with evaluate_aside(SPEC, db, AS_OF) as aside:
+        aside.result()
+    assert signal.SIGINT in held[0]
+
+
+@needs_fork
+def test_a_child_cut_short_mid_write_leaves_the_parent_to_evaluate(db, monkeypatch):
+    def cut_short(dashboard, store_path, as_of, go, out):
+        os.write(out, pickle.dumps(_evaluated_here(db))[:100])
+        return 0
+
+    monkeypatch.setattr(first_board, "_child", cut_short)
+    with evaluate_aside(SPEC, db, AS_OF) as aside:
+        assert aside.result() is None

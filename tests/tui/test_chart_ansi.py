@@ -53,6 +53,8 @@ def test_plotext_output_decodes_as_rich_decodes_it(theme, marker, color):
         "\x1b[38;2;1;2;3m\n\nafter two breaks",
         "\x1b[2Jcleared\x1b[Kline",  # not colour codes: decoded by Rich itself
         "over\rwritten",
+        # one code after two different styles: what it leads to depends on what it follows
+        "\x1b[31ma\x1b[1mb\x1b[0m \x1b[34mc\x1b[1md\x1b[0m",
         "\x1b]8;;https://example.com\x1b\\link\x1b]8;;\x1b\\",
     ],
 )

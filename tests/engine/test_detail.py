@@ -665,6 +665,27 @@ def test_a_detail_reads_one_snapshot_of_the_store(reader_of):
     assert entered == [1]
     kr_detail(spec_of(okrs=MANUAL_OKRS), reader, "kr", "nps-score", AS_OF)
     assert entered == [1, 1]
+    # A key result on a metric asks the store many questions (history, chart): still one
+    signups_kr = {"id": "s-kr", "title": "Signups", "metric": "signups", "agg": "sum"}
+    okrs = [{"id": "o", "title": "Grow", "key_results": [{**signups_kr, "target": 5000}]}]
+    kr_detail(spec_of(okrs=okrs), reader, "kr", "s-kr", AS_OF)
+    assert entered == [1, 1, 1]
+
+
+def test_a_detail_on_a_locked_store_waits_for_it_once(reader_of):
+    from kpitui.errors import StoreLockedError
+
+    reader = reader_of(signup_points())
+    attempts = []
+
+    def locked():
+        attempts.append(1)
+        raise StoreLockedError("store is locked", file=reader.path)
+
+    reader._begin = locked
+    detail = kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "30d")
+    assert attempts == [1]
+    assert detail.error is not None and "store is locked" in detail.error
 
 
 def test_the_stats_do_not_ask_again_what_the_kpi_asked(reader_of):

@@ -473,3 +473,23 @@ def test_a_snapshot_of_a_vanished_store_says_so(mrr, db, reader):
     other.join(5)
     assert not other.is_alive()
     assert "the store file is gone" in str(failures[0])
+
+
+def test_a_failed_start_of_a_read_leaves_no_transaction_behind(mrr, reader):
+    # Given a reader whose next read must reload the series list, and that reload fails
+    # once (the store was locked at that moment)
+    r = reader()
+    r._version = None
+    load = r._load_series
+    failures = [sqlite3.OperationalError("database is locked")]
+
+    def flaky(con):
+        if failures:
+            raise failures.pop()
+        load(con)
+
+    r._load_series = flaky
+    with pytest.raises(StoreError):
+        r.metric_names()
+    # Then the next read starts afresh (not "cannot start a transaction within a transaction")
+    assert r.metric_names() == {"mrr"}

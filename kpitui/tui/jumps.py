@@ -145,25 +145,9 @@ class BoardJumps:
             self.pop_screen()
         self.show_page(page_index)
         if kind == "objective" and isinstance(widget, OkrTree):
-            self._reveal_objective(widget, panel_id, time.monotonic() + LAYOUT_WAIT_SECONDS)
+            widget.reveal("objective", panel_id)
         self.focus_panel(widget)
         return True
-
-    def _reveal_objective(self, tree: OkrTree, objective_id: str, until: float) -> None:
-        """Open the tree down to the objective and put the cursor on it; a tree on a
-        page built just now has its nodes once it has mounted."""
-        if not tree.is_mounted:
-            if time.monotonic() < until:
-                self.call_after_refresh(self._reveal_objective, tree, objective_id, until)
-            return
-        node = tree.node_for("objective", objective_id)
-        if node is None:
-            return
-        ancestor = node.parent
-        while ancestor is not None and not ancestor.is_root:
-            ancestor.expand()
-            ancestor = ancestor.parent
-        self.call_after_refresh(tree.move_cursor, node)
 
     def _locate(self, kind: str, panel_id: str) -> tuple[int, Widget] | None:
         pages = self._pages()

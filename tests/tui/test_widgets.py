@@ -119,6 +119,34 @@ async def test_tree_starts_expanded_with_cursor_on_first_objective():
         assert tree.cursor_node.data == ("objective", "obj_revenue")
 
 
+async def test_tree_reveal_asked_before_mount_is_done_once_mounted():
+    # Given a tree asked to reveal an objective before it has any nodes
+    tree = OkrTree(OBJECTIVES, expected=EXPECTED)
+    tree.reveal("objective", "obj_delight")
+    app = Host(tree)
+    async with app.run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        # Then, once mounted, the cursor is on it, not on the first objective
+        assert tree.cursor_node.data == ("objective", "obj_delight")
+
+
+async def test_tree_reveal_opens_the_ancestors_and_moves_the_cursor_at_once():
+    tree = OkrTree(OBJECTIVES, expected=EXPECTED)
+    app = Host(tree)
+    async with app.run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        # Given "Grow revenue" collapsed
+        tree.node_for("objective", "obj_revenue").collapse()
+        # When one of its key results is revealed
+        tree.reveal("kr", "kr_logos")
+        # Then, with no refresh in between, it is open and the cursor on the key result
+        assert tree.node_for("objective", "obj_revenue").is_expanded
+        assert tree.cursor_node.data == ("kr", "kr_logos")
+        # And an unknown id leaves the cursor where it is
+        tree.reveal("objective", "nope")
+        assert tree.cursor_node.data == ("kr", "kr_logos")
+
+
 async def test_tree_left_right_space_collapse_and_expand():
     # Given the tree focused, cursor on "Grow revenue"
     tree = OkrTree(OBJECTIVES, expected=EXPECTED)

@@ -195,6 +195,8 @@ class OkrTree(Tree[NodeKey]):
         self._depths: dict[NodeKey, int] = {}
         self._title_width = TITLE_MIN
         self._layout = (0, 0, 0)  # (title column, bar cells, width) the labels were built for
+        self._built = False
+        self._pending_reveal: NodeKey | None = None
 
     def on_mount(self) -> None:
         # Labels use the component classes' styles, known once the tree is mounted.
@@ -205,6 +207,9 @@ class OkrTree(Tree[NodeKey]):
         self._show_expected()
         if self._tree_lines:
             self.cursor_line = 0
+        self._built = True
+        if self._pending_reveal is not None:
+            self.reveal(*self._pending_reveal)
         # Component-class colours are baked into the labels: rebuild them on a theme
         # change (the signal comes after the restyle), not on every restyle (focus, hover).
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._relabel_all())
@@ -272,6 +277,28 @@ class OkrTree(Tree[NodeKey]):
     def node_for(self, kind: NodeKind, node_id: str) -> TreeNode[NodeKey] | None:
         """The node showing that objective or key result."""
         return self._okr_nodes.get((kind, node_id))
+
+    def reveal(self, kind: NodeKind, node_id: str) -> None:
+        """Open the tree down to that node and put the cursor on it.
+
+        A tree on a page built just now has no nodes until it mounts: the reveal is kept
+        and done there, so no caller has to guess how long mounting takes.
+        """
+        if not self._built:
+            self._pending_reveal = (kind, node_id)
+            return
+        self._pending_reveal = None
+        node = self.node_for(kind, node_id)
+        if node is None:
+            return
+        ancestor = node.parent
+        while ancestor is not None and not ancestor.is_root:
+            ancestor.expand()
+            ancestor = ancestor.parent
+        self._tree_lines  # noqa: B018 - rebuild the lines so the node's line is current
+        self.move_cursor(node)
+        # Scrolling to the line needs the tree's layout, which a new page gets later.
+        self.call_after_refresh(self.scroll_to_node, node, animate=False)
 
     # -- building ------------------------------------------------------------------------
 

@@ -14,6 +14,10 @@ NO_COMPARISON = "n/a"  # no previous value to compare with
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
+# The decimals each format shows when the spec gives none (a whole `number` shows 0,
+# but a delta that rounds to 0 is not whole).
+_DEFAULT_DECIMALS = {"number": 2, "percent": 1, "currency": 2, "compact": 1, "duration": 1}
+
 _COMPACT_UNITS = (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3))
 
 
@@ -151,6 +155,14 @@ def format_delta(
     change = format_signed(delta, fmt, currency=currency, decimals=decimals)
     # A change from zero has no meaningful percentage.
     percent = None if previous == 0 else format_percent_change(delta / abs(previous))
+    if not _nonzero(change) and percent is not None and _nonzero(percent):
+        # NPS 37.4 → 37.8 with `decimals: 0` read "▲ 0 (+1.1%)": a change the percent
+        # shows gets the decimals it needs (two more at most) to be seen too.
+        base = _DEFAULT_DECIMALS[fmt] if decimals is None else decimals
+        for more in (base + 1, base + 2):
+            change = format_signed(delta, fmt, currency=currency, decimals=more)
+            if _nonzero(change):
+                break
     if not _nonzero(change) and (percent is None or not _nonzero(percent)):
         # Too small to show: an arrow beside "0" would point at nothing.
         return f"= {format_signed(0.0, fmt, currency=currency, decimals=decimals)}"

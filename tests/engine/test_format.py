@@ -89,6 +89,10 @@ def test_tiny_negative_rounds_without_a_minus_sign():
         # no change; a change that rounds to zero keeps its arrow but loses its sign
         (5, 5, "number", {}, "= 0"),
         (0.8205, 0.8206, "percent", {}, "= 0.0 pp"),  # too small to show: no arrow
+        # a change the percent shows but the KPI's decimals round away gets decimals
+        (37.8, 37.4, "number", {"decimals": 0}, "▲ +0.4 (+1.1%)"),
+        (0.1203, 0.1201, "percent", {}, "▲ +0.02 pp (+0.2%)"),
+        (1_000.004, 1_000, "currency", {"currency": "USD"}, "= $0.00"),
         # a negative previous value: the percent change is against its magnitude
         (-50, -100, "number", {}, "▲ +50 (+50.0%)"),
     ],

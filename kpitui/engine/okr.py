@@ -119,13 +119,16 @@ def worst_status(statuses: Sequence[str]) -> KrStatus:
 
 
 def kr_presentation(spec: Dashboard, kr: KeyResult) -> tuple[str, str | None, int | None]:
-    """Key results have no format of their own: use a KPI's on the same metric and agg
-    (a count of CSAT responses is not shown as the CSAT KPI's percent)."""
+    """Key results have no format of their own: use a KPI's on the same metric whose agg
+    keeps the same unit (CAC's `avg` KPI in dollars formats its `last` KR in dollars; a
+    count of CSAT responses is not shown as the CSAT KPI's percent)."""
     kpi = next(
         (
             k
             for k in spec.kpis
-            if kr.metric is not None and (k.metric, k.agg) == (kr.metric, kr.agg)
+            if kr.metric is not None
+            and k.metric == kr.metric
+            and _agg_unit(k.agg) == _agg_unit(kr.agg)
         ),
         None,
     )
@@ -136,6 +139,12 @@ def kr_presentation(spec: Dashboard, kr: KeyResult) -> tuple[str, str | None, in
         return "number", None, None
     shown = presentation(kpi, spec.metrics)
     return shown.format, shown.currency, shown.decimals
+
+
+def _agg_unit(agg: str) -> str:
+    """What an agg's result is measured in: the metric's own unit, except for counts and
+    the survey scores, which have units of their own."""
+    return agg if agg in ("count", "nps", "csat") else "metric"
 
 
 class OkrEvaluator:

@@ -141,9 +141,10 @@ def _header(board: Board, width: int) -> list[str]:
     as_of = f"as of {timeutil.format_time(board.as_of, tz)} ({_timezone_label(board)})"
     title = literal(board.title)
     room = width - cell_width(title) - cell_width(as_of)
-    lines = [title + " " * room + as_of if room >= 2 else f"{title}\n{as_of}"]
-    lines.append("=" * min(width, max(cell_width(title), cell_width(as_of))))
-    return lines
+    if room >= 2:
+        # Under the whole line: ruled under the as-of's width only, it stopped mid-line.
+        return [title + " " * room + as_of, "=" * width]
+    return [title, as_of, "=" * min(width, max(cell_width(title), cell_width(as_of)))]
 
 
 def _kpi_cells(kpi: KpiView) -> list[str]:

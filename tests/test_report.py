@@ -201,6 +201,8 @@ def test_text_header_and_kpi_table(board):
     # Then the title and the as-of moment in the spec's zone head the board
     assert lines[0].startswith("Acme [bold]$ 🚀")
     assert lines[0].endswith("as of 2026-11-24 12:00 (UTC)")
+    # And the rule under them is as wide as their line
+    assert lines[1] == "=" * cell_width(lines[0])
     # And each KPI is one row: glyph, state word, title, value, delta, target
     row = next(line for line in lines if "MRR" in line)
     for part in ("▲ warn", "MRR 💰 [plan=$pro] ★", "$1,050.00", "▲ +$50.00 (+5.0%)", "$1,200.00"):
@@ -348,6 +350,25 @@ def test_a_key_result_takes_the_format_of_a_kpi_with_its_agg_only():
     kr = board.key_result("responses")
     assert kr is not None and kr.format == "number"
     assert "3 / 3,000" in board_to_text(board)
+
+
+def test_a_key_result_takes_the_format_of_a_kpi_on_its_metric_in_the_same_unit():
+    # Given a CAC KPI averaged in dollars, and a KR reading CAC's latest point
+    reader = FakeReader([("cac", {}, AS_OF - HOUR, 308.8)])
+    board = board_of(
+        reader,
+        kpis=[{"metric": "cac", "agg": "avg", "format": "currency", "currency": "USD"}],
+        okrs=[
+            {
+                "title": "Efficient",
+                "key_results": [
+                    {"title": "CAC", "metric": "cac", "kind": "maintain_below", "target": 340}
+                ],
+            }
+        ],
+    )
+    # Then the KR is in dollars too (an average and a latest value share the unit)
+    assert "$308.80 / $340.00" in board_to_text(board)
 
 
 def test_json_text_escapes_bidi_overrides_and_line_separators(board):

@@ -33,6 +33,27 @@ def test_argument_mistakes_are_one_line_and_exit_2(argv, fragment, capsys, tmp_p
     assert "usage:" not in err
 
 
+def test_a_mistyped_command_is_named_with_the_command_meant(capsys, tmp_path, monkeypatch):
+    # Given a directory with no file called "snapshto"
+    monkeypatch.chdir(tmp_path)
+    # When the user types it as a command
+    code = main(["snapshto", "--format", "text"])
+    # Then one line suggests the command, not "no such file" for a spec
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "kpitui: snapshto: no such command or file (did you mean `kpitui snapshot`?)\n"
+    )
+
+
+def test_a_file_named_like_a_command_is_still_opened_as_a_spec(capsys, tmp_path, monkeypatch):
+    # Given a spec file called "chek" (close to "check") that names no store
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "chek").write_text("title: x\n")
+    # When it is run, Then it is read as the spec (here: its store is missing)
+    assert main(["chek"]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+
+
 def test_bad_yaml_in_the_default_spec_names_its_line(capsys, tmp_path, monkeypatch):
     # Given a ./dashboard.yaml that is not valid YAML
     monkeypatch.chdir(tmp_path)

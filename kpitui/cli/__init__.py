@@ -8,6 +8,8 @@ bug in kpitui, never a user mistake.
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -60,6 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args_list or (
         args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")
     ):
+        mistyped = _mistyped_command(args_list[0]) if args_list else None
+        if mistyped:
+            print(
+                f"kpitui: {literal(args_list[0])}: no such command or file "
+                f"(did you mean `kpitui {mistyped}`?)",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
         args_list.insert(0, "run")
     parser = build_parser()
     args = parser.parse_args(args_list)
@@ -83,3 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             why = (exc.strerror or str(exc)).lower()
         print(f"kpitui: {literal(str(exc.filename))}: {why}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _mistyped_command(word: str) -> str | None:
+    """The command `word` was likely meant to be, when it is no file either: `kpitui
+    snapshto` would otherwise be read as `kpitui run snapshto`, "no such file"."""
+    if word.startswith("-") or os.path.exists(word):
+        return None
+    close = difflib.get_close_matches(word.lower(), COMMANDS, n=1, cutoff=0.75)
+    return close[0] if close else None

@@ -76,7 +76,10 @@ def kr_metric_value(source: MetricSource, kr: KeyResult, period: Period, at: int
     if at < period.start_ts:
         return None  # nothing of the period has happened yet
     rng = TimeRange(period.start_ts, at)
-    return source.read(kr.metric, kr.labels, kr.agg, rng, at, want_time=False).value
+    value = source.read(kr.metric, kr.labels, kr.agg, rng, at, want_time=False).value
+    if value is None and kr.agg in ("sum", "count"):
+        return 0.0  # nothing happened since the period started: a sum of nothing is 0
+    return value
 
 
 def kr_status(
@@ -153,6 +156,9 @@ class OkrEvaluator:
         self.source = source
         self.as_of = as_of
         self.period = period
+        # Values are read at as-of, or at the period's last second once it has ended: a
+        # quarter-end review reads the quarter's result, not what came after it.
+        self.read_at = min(as_of, period.end_ts - 1)
         self.expected = period.expected_progress(as_of)
         self.default_checkin_every = spec.checkin_every
         self._checkins: dict[str, list[Checkin]] = {}
@@ -160,7 +166,7 @@ class OkrEvaluator:
     def checkins(self, kr_id: str) -> list[Checkin]:
         """The key result's check-ins at or before as-of, oldest first (asked once)."""
         if kr_id not in self._checkins:
-            self._checkins[kr_id] = self.source.reader.checkins(kr_id, at=self.as_of)
+            self._checkins[kr_id] = self.source.reader.checkins(kr_id, at=self.read_at)
         return self._checkins[kr_id]
 
     def objectives(self) -> tuple[ObjectiveView, ...]:
@@ -169,7 +175,9 @@ class OkrEvaluator:
     def objective(self, objective: Objective) -> ObjectiveView:
         krs = tuple(self.key_result(kr) for kr in objective.key_results)
         children = tuple(self.objective(child) for child in objective.children)
-        parts = [(kr.progress, kr.weight) for kr in krs] + [
+        # A key result without a value yet counts as no progress, as in its status; only
+        # a child objective with nothing to measure at all is left out.
+        parts = [(0.0 if kr.progress is None else kr.progress, kr.weight) for kr in krs] + [
             (c.progress, c.weight) for c in children
         ]
         return ObjectiveView(
@@ -198,7 +206,7 @@ class OkrEvaluator:
                 current = latest.value if latest is not None else start
                 checkin_due = self._checkin_due(kr, last_checkin_at)
             else:
-                current = kr_metric_value(self.source, kr, self.period, self.as_of)
+                current = kr_metric_value(self.source, kr, self.period, self.read_at)
         except EVALUATION_FAILURES as exc:
             error = str(exc) or exc.__class__.__name__
             current = None
@@ -232,7 +240,7 @@ class OkrEvaluator:
             return False  # a milestone marked `done:` in the spec is not checked in
         # Without a check-in yet, the first one falls due a cadence into the period.
         since = last_checkin_at if last_checkin_at is not None else self.period.start_ts
-        return self.as_of - since > timeutil.parse_duration(every)
+        return self.read_at - since > timeutil.parse_duration(every)
 
 
 def evaluate_okrs(

@@ -341,3 +341,58 @@ def test_a_milestone_marked_done_in_the_spec_is_never_due():
     ]
     kr = board_of(FakeReader(), Q2_DAY_46, okrs=okrs, period=Q2).okrs[0].key_results[0]
     assert (kr.kind, kr.checkin_due) == ("milestone", False)
+
+
+def test_a_sum_kr_with_nothing_in_the_period_is_zero_and_counts_in_the_rollup():
+    # Given signups only before the period, and a done milestone beside the sum KR
+    reader = FakeReader([("signups", {}, parse_time("2026-03-15T00:00:00Z"), 500)])
+    okrs = [
+        {
+            "title": "O",
+            "key_results": [
+                {"title": "Sum", "metric": "signups", "agg": "sum", "target": 10},
+                {"title": "Count", "metric": "signups", "agg": "count", "target": 10},
+                {"title": "Avg", "metric": "signups", "agg": "avg", "target": 10},
+                {"title": "Done", "kind": "milestone", "done": True},
+            ],
+        }
+    ]
+    objective = board_of(reader, Q2_DAY_46, okrs=okrs, period=Q2).okrs[0]
+    total, count, avg, _ = objective.key_results
+    # Then nothing happened: the sum and the count are 0, an average has no value
+    assert (total.current, total.progress) == (0.0, 0.0)
+    assert (count.current, count.progress) == (0.0, 0.0)
+    assert (avg.current, avg.progress, avg.status) == (None, None, "off_track")
+    # And the objective is (0 + 0 + 0 + 1) / 4, not the done milestone's 100%
+    assert objective.progress == pytest.approx(0.25)
+
+
+def test_after_the_period_a_kr_reads_the_period_not_what_came_after():
+    # Given Q2's signups, more in July, and a manual KR checked in during and after Q2
+    end = parse_time("2026-07-01T00:00:00Z")
+    reader = FakeReader(
+        [
+            ("signups", {}, end - 1, 400),
+            ("signups", {}, end, 900),
+            ("mrr", {}, end - DAY, 80),
+            ("mrr", {}, end + DAY, 120),
+        ]
+    )
+    reader.add_checkin("hire", end - DAY, 2, "at_risk")
+    reader.add_checkin("hire", end + DAY, 4, "on_track")
+    okrs = [
+        {
+            "title": "O",
+            "key_results": [
+                {"title": "Signups", "metric": "signups", "agg": "sum", "target": 1000},
+                {"title": "MRR", "metric": "mrr", "start": 0, "target": 100},
+                {"id": "hire", "title": "Hire", "start": 0, "target": 4},
+            ],
+        }
+    ]
+    # When the quarter is reviewed in August
+    krs = board_of(reader, end + 40 * DAY, okrs=okrs, period=Q2).okrs[0].key_results
+    # Then each reads its value at the quarter's last second, and each missed
+    assert [kr.current for kr in krs] == [400, 80, 2]
+    assert [kr.status for kr in krs] == ["missed"] * 3
+    assert krs[2].confidence == "at_risk"

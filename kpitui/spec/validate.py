@@ -153,13 +153,11 @@ class _Checker(Problems):
             other_kind, other = first[ident]
             hint = None
             if not self.written((*path, "id")):
-                hint = (
-                    "a chart's id defaults to a slug of its title, else its metrics' names; "
-                    "give it a `title:` or an `id:`"
-                    if kind == "chart"
-                    else "an id defaults to the KPI's metric or to a slug of the title; "
-                    "give this one its own `id:`"
-                )
+                hint = {
+                    "chart": "a chart's id defaults to a slug of its title, else its metrics' "
+                    "names; give it a `title:` or an `id:`",
+                    "KPI": "a KPI's id defaults to its metric's name; give this one its own `id:`",
+                }.get(kind, "an id defaults to a slug of the title; give this one its own `id:`")
             self.error(
                 where(path),
                 f"the id {ident!r} is already used by {other_kind} "

@@ -104,6 +104,14 @@ BROKEN = [
           - metric: mrr
             labels: {plan: pro}
         """, "3:5", "kpis[1]: the id 'mrr' is already used by KPI kpis[0] (line 2)"),
+    ("duplicate-objective-id-from-titles", """\
+        okrs:
+          - title: Grow revenue
+            key_results: [{title: k, kind: milestone, done: false}]
+          - title: Grow Revenue!
+            key_results: [{title: l, kind: milestone, done: false}]
+        """, "4:5", "okrs[1]: the id 'grow-revenue' is already used by objective okrs[0] (line 2) "
+        "(an id defaults to a slug of the title; give this one its own `id:`)"),
     ("duplicate-id-across-kinds", """\
         kpis:
           - {id: growth, metric: mrr}

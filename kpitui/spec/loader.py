@@ -23,6 +23,7 @@ NodePath = tuple[str | int, ...]
 Position = tuple[int, int]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_NULL_TAG = "tag:yaml.org,2002:null"
 MAX_VALUES = 100_000
 """Values in a spec, aliases expanded."""
 _LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
@@ -126,6 +127,11 @@ class LoadedYaml(Struct):
     file: str | None = None
 
 
+def _is_label_value(path: NodePath) -> bool:
+    """A value inside a `labels:` mapping (not a derived metric that is called "labels")."""
+    return len(path) >= 2 and path[-2] == "labels" and path[:1] != ("metrics",)
+
+
 def _pos(node: Node) -> Position:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -175,6 +181,10 @@ class _Walker:
     def _scalar(self, node: ScalarNode, path: NodePath) -> object:
         if node.start_mark.line == node.end_mark.line:
             self.map.text_offsets[path] = 1 if node.style in ("'", '"') else 0
+        if _is_label_value(path) and node.tag != _NULL_TAG:
+            # A label matches the stored text: `region: no`, `ver: 1.10` and `zip: 0123`
+            # mean those words, not YAML's false, 1.1 and octal 83.
+            return node.value
         try:
             return self.loader.construct_object(node, deep=True)
         except ValueError:

@@ -27,6 +27,21 @@ def test_positions_are_one_based_for_keys_and_values():
     assert smap.value(("kpis", 0, "target")) == (3, 5)
 
 
+def test_label_values_are_read_as_written_not_as_yaml_types():
+    # Given label values YAML would read as a boolean, a float, an octal int and a null
+    text = (
+        "kpis:\n  - metric: r\n    labels: {a: no, b: 1.10, c: 0123, d: true, e: , f: 7}\n"
+        "metrics:\n  labels: {formula: x, decimals: 2}\n"
+    )
+    data = parse_yaml(text, "d.yaml").data
+    # Then each is the text written (the empty one stays empty)
+    assert data["kpis"][0]["labels"] == {
+        "a": "no", "b": "1.10", "c": "0123", "d": "true", "e": None, "f": "7"
+    }  # fmt: skip
+    # And a derived metric called "labels" keeps its types
+    assert data["metrics"]["labels"]["decimals"] == 2
+
+
 def test_column_inside_a_quoted_scalar_maps_into_the_file():
     # Given a quoted formula / When asking for its 5th character / Then the quote is skipped
     loaded = parse_yaml('metrics:\n  c: {formula: "a / b"}\n', "d.yaml")

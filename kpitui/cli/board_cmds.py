@@ -140,6 +140,7 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
             report.warnings.extend(warnings)
             if reader is not None and known is not None:
                 report.warnings.extend(_out_of_scale(report.dashboard, reader, loaded, known))
+                report.warnings.extend(_unmatched_labels(report.dashboard, reader, loaded, known))
     finally:
         if reader is not None:
             reader.close()
@@ -183,6 +184,71 @@ def _out_of_scale(
                 )
             )
     return found
+
+
+def _unmatched_labels(
+    dashboard: Dashboard, reader: StoreReader, loaded: LoadedYaml, known: set[str]
+) -> list[KpituiError]:
+    """Warnings for label filters that no series of their stored metric carries: a
+    misspelt `plan: Pro` would otherwise show "no data" with a clean check."""
+    from kpitui.spec.loader import SpecProblem
+    from kpitui.spec.validate import walk_objectives
+
+    filters: list[tuple[tuple, list[str], dict[str, str]]] = []
+    filters += [(("kpis", i), [k.metric], k.labels) for i, k in enumerate(dashboard.kpis)]
+    filters += [(("charts", i), c.metrics, c.labels) for i, c in enumerate(dashboard.charts)]
+    for objective, path in walk_objectives(dashboard.okrs):
+        filters += [
+            ((*path, "key_results", j), [kr.metric], kr.labels)
+            for j, kr in enumerate(objective.key_results)
+            if kr.metric
+        ]
+    found: list[KpituiError] = []
+    for path, metrics, labels in filters:
+        if not labels:
+            continue
+        for metric in _stored_operands(dashboard, metrics, known):
+            try:
+                if reader.series(metric, labels):
+                    continue
+                carried = reader.series(metric)
+            except (KpituiError, sqlite3.Error):
+                return found  # the board will show the failure; `check` is about the spec
+            wanted = ", ".join(f"{k}={v}" for k, v in labels.items())
+            values = sorted({f"{k}={v}" for s in carried for k, v in s.labels.items()})
+            line, col = loaded.source_map.value((*path, "labels"))
+            found.append(
+                SpecProblem(
+                    f"no series of {metric!r} has the labels {wanted}",
+                    path=(*path, "labels"),
+                    file=loaded.file,
+                    line=line,
+                    col=col,
+                    hint=f"its series carry: {', '.join(values[:8]) or 'no labels'}"
+                    + (", …" if len(values) > 8 else ""),
+                    severity="warning",
+                )
+            )
+    return found
+
+
+def _stored_operands(dashboard: Dashboard, metrics: list[str], known: set[str]) -> list[str]:
+    """The stored metrics behind `metrics`, derived ones replaced by their operands."""
+    from kpitui.spec.formula import parse_formula
+
+    stored: list[str] = []
+    pending, seen = list(metrics), set()
+    while pending:
+        name = pending.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        derived = dashboard.metrics.get(name)
+        if derived is not None:
+            pending += sorted(parse_formula(derived.formula).names)
+        elif name in known:
+            stored.append(name)
+    return stored
 
 
 def _plural(n: int, word: str) -> str:

@@ -232,6 +232,28 @@ def test_out_of_scale_survey_responses_are_reported(board, capsys):
     )
 
 
+def test_a_label_filter_no_series_carries_is_a_warning_with_the_labels_there(board, capsys):
+    # Given MRR labelled plan=pro, a KPI filtering on plan=Pro, a KR through a derived
+    # metric on plan=pro (it matches) and a chart on a misspelt label key
+    spec = SPEC.replace("north_star: true", "north_star: true\n    labels: {plan: Pro}")
+    spec = spec.replace("metrics: [mrr]", "metrics: [mrr]\n    labels: {plna: pro}")
+    spec = spec.replace(
+        "{title: MRR to 2k, metric: mrr,", "{title: MRR to 2k, metric: twice, labels: {plan: pro},"
+    )
+    spec += "metrics:\n  twice: {formula: mrr * 2}\n"
+    (board / "dashboard.yaml").write_text(spec, encoding="utf-8")
+    # When checked
+    code, _, err = run(capsys)
+    # Then each filter that matches nothing is a warning at its line, naming what is there
+    assert code == 0
+    assert err == (
+        "dashboard.yaml:6:13: warning: kpis[0].labels: no series of 'mrr' has the labels "
+        "plan=Pro (its series carry: plan=pro)\n"
+        "dashboard.yaml:15:13: warning: charts[0].labels: no series of 'mrr' has the labels "
+        "plna=pro (its series carry: plan=pro)\n"
+    )
+
+
 def test_help_has_a_description_and_examples(capsys):
     # Given `check --help` / Then it explains itself with an example
     with pytest.raises(SystemExit) as caught:

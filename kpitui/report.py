@@ -8,6 +8,7 @@ escaped (`\\x1b`) so a report can never send escape sequences to a terminal.
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -33,8 +34,9 @@ TITLE_CAP = 36  # longer titles push their row's columns right instead of being 
 
 def _num(value: float | None) -> float | None:
     """A number without float noise: sums of stored values print as 175161.2, not
-    175161.19999999998 (12 significant digits are far beyond any KPI's precision)."""
-    return None if value is None else float(f"{value:.12g}")
+    175161.19999999998 (12 significant digits are far beyond any KPI's precision).
+    JSON has no infinity: a sum that overflowed is null here, `∞` in its display."""
+    return None if value is None or not math.isfinite(value) else float(f"{value:.12g}")
 
 
 def _kpi_json(kpi: KpiView) -> dict[str, Any]:
@@ -95,7 +97,7 @@ def board_to_json(board: Board) -> dict[str, Any]:
 def board_to_json_text(board: Board) -> str:
     """The JSON document, with every control character escaped (C1 and DEL included,
     which `json.dumps` leaves raw when it keeps emoji readable)."""
-    text = json.dumps(board_to_json(board), ensure_ascii=False, indent=2)
+    text = json.dumps(board_to_json(board), ensure_ascii=False, indent=2, allow_nan=False)
     return UNSAFE.sub(_json_escape, text) + "\n"
 
 

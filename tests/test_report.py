@@ -371,6 +371,15 @@ def test_a_key_result_takes_the_format_of_a_kpi_on_its_metric_in_the_same_unit()
     assert "$308.80 / $340.00" in board_to_text(board)
 
 
+def test_json_of_an_overflowed_sum_is_null_not_infinity():
+    # Given two points of 1e308 within the window: their sum overflows to infinity
+    reader = FakeReader([("big", {}, AS_OF - HOUR * h, 1e308) for h in (1, 2)])
+    board = board_of(reader, kpis=[{"metric": "big", "agg": "sum", "window": "1d"}])
+    # When written as JSON / Then it is valid JSON: the value null, the display ∞
+    kpi = json.loads(board_to_json_text(board), parse_constant=pytest.fail)["kpis"][0]
+    assert (kpi["value"], kpi["display"]) == (None, "∞")
+
+
 def test_json_text_escapes_bidi_overrides_and_line_separators(board):
     from msgspec.structs import replace
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
@@ -25,6 +26,11 @@ from kpitui.store.importers import FORMATS, detect_format, import_file
 from kpitui.store.writer import METRIC_NAME_HINT
 
 _MAX_LABEL_VALUES = 6
+# argparse takes an argument starting with "-" for an option unless it matches its own
+# negative-number pattern, which knows neither exponents nor infinity: `record temp -1e-05`
+# said "VALUE is required". None of these commands has an option that looks like a
+# number, so anything float() might read as negative is left for VALUE to judge.
+_NEGATIVE_NUMBER = re.compile(r"-\.?\d|-(?:inf|nan)", re.IGNORECASE)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,13 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _parser(
     sub: argparse._SubParsersAction, name: str, help: str, description: str, epilog: str
 ) -> argparse.ArgumentParser:
-    return sub.add_parser(
+    parser = sub.add_parser(
         name,
         help=help,
         description=description,
         epilog="examples:\n" + epilog,
         formatter_class=HelpFormatter,
     )
+    parser._negative_number_matcher = _NEGATIVE_NUMBER
+    return parser
 
 
 # -- record ---------------------------------------------------------------------------

@@ -51,6 +51,41 @@ def test_record_bad_input_exits_2(db, cli, args, message):
     assert not db.exists()
 
 
+@pytest.mark.parametrize(
+    ("command", "text", "stored"),
+    [
+        ("record", "-1e-05", -1e-05),
+        ("record", "-1E3", -1000.0),
+        ("record", "-.5", -0.5),
+        ("checkin", "-1e3", -1000.0),
+        ("checkin", "-2.5e+2", -250.0),
+    ],
+)
+def test_any_negative_number_is_a_value_not_an_option(db, cli, command, text, stored):
+    # Given a negative value written with an exponent or a bare decimal point
+    name = "temp" if command == "record" else "kr"
+    # When it is recorded
+    code, _, err = cli(command, name, text, "--at", str(T0), "--db", str(db))
+    # Then it is read as VALUE (argparse alone took it for an unknown option)
+    assert (code, err) == (0, "")
+    reader = open_reader(db)
+    got = (
+        reader.last(name, None, T0).value if command == "record" else reader.checkins(name)[0].value
+    )
+    reader.close()
+    assert got == stored
+
+
+@pytest.mark.parametrize("command", ["record", "checkin"])
+@pytest.mark.parametrize("text", ["-inf", "-nan", "-Infinity"])
+def test_negative_infinity_and_nan_reach_the_finite_number_message(db, cli, command, text):
+    # Given -inf or -nan as VALUE, When recorded
+    code, _, err = cli(command, "x", text, "--db", str(db))
+    # Then VALUE itself is refused as not finite, not reported missing
+    assert code == 2 and err.startswith(f"kpitui: VALUE {text!r} is not a finite number"), err
+    assert not db.exists()
+
+
 def test_record_bad_time_is_an_argument_error(db, cli, capsys):
     with pytest.raises(SystemExit) as caught:
         cli("record", "signups", "1", "--at", "next tuesday", "--db", str(db))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,18 @@ def time_arg(text: str) -> int:
             "(epoch milliseconds? divide by 1000)"
         )
     return ts
+
+
+def number_text(value: float) -> str:
+    """`value` exactly as stored, for a confirmation line: repr's shortest digits that
+    read back to it, written out in full for everyday magnitudes (12345678 and 0.1234567,
+    where `:g` rounded them to 1.23457e+07 and 0.123457)."""
+    if value == 0:
+        return "0"
+    text = repr(value)
+    if 1e-7 <= abs(value) < 1e21:
+        text = format(Decimal(text), "f")
+    return text.removesuffix(".0")
 
 
 def add_spec_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import add_db_option, default_store_path, time_arg
+from kpitui.cli.common import add_db_option, default_store_path, number_text, time_arg
 from kpitui.errors import InputError, KpituiError
 from kpitui.literal import literal
 from kpitui.store import open_reader, open_writer, schema
@@ -135,7 +135,7 @@ def run_record(args: argparse.Namespace) -> int:
     with open_writer(path) as writer:
         writer.write_points([(args.metric, labels, at, value)])
     print(
-        f"recorded {series_name(args.metric, labels)} = {value:g} at {timeutil.iso_utc(at)} in {path}"
+        f"recorded {series_name(args.metric, labels)} = {number_text(value)} at {timeutil.iso_utc(at)} in {path}"
     )
     return 0
 
@@ -260,7 +260,9 @@ def run_checkin(args: argparse.Namespace) -> int:
     with open_writer(path) as writer:
         writer.write_checkin(kr_id, at, value, args.confidence, args.note)
     confidence = f" ({args.confidence})" if args.confidence else ""
-    print(f"checked in {kr_id} = {value:g}{confidence} at {timeutil.iso_utc(at)} in {path}")
+    print(
+        f"checked in {kr_id} = {number_text(value)}{confidence} at {timeutil.iso_utc(at)} in {path}"
+    )
     return 0
 
 

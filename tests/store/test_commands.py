@@ -25,6 +25,26 @@ def test_record_one_point_with_labels(db, cli):
     reader.close()
 
 
+@pytest.mark.parametrize(
+    ("command", "text", "shown"),
+    [
+        ("record", "12345678", "12345678"),
+        ("record", "0.1234567", "0.1234567"),
+        ("record", "1e-05", "0.00001"),
+        ("record", "2.5e16", "25000000000000000"),
+        ("record", "1e300", "1e+300"),
+        ("checkin", "0.1234567", "0.1234567"),
+        ("checkin", "12345678.9", "12345678.9"),
+    ],
+)
+def test_the_confirmation_shows_the_value_as_stored(db, cli, command, text, shown):
+    # Given a value with more than six significant digits (or a tiny or huge one)
+    # When it is recorded
+    code, out, _ = cli(command, "x", text, "--at", str(T0), "--db", str(db))
+    # Then the line echoes it exactly, in full for everyday magnitudes, never rounded
+    assert code == 0 and f" = {shown} at " in out, out
+
+
 def test_record_defaults_to_now(db, cli, monkeypatch):
     monkeypatch.setattr("kpitui.timeutil.SystemClock.now", lambda self: T0 + 42)
     assert cli("record", "signups", "-3", "--db", str(db))[0] == 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kpitui import timeutil
 from kpitui.errors import InputError
+from kpitui.literal import literal
 
 if TYPE_CHECKING:
     from kpitui.spec.loader import SourceMap
@@ -59,6 +61,24 @@ def time_arg(text: str) -> int:
             "(epoch milliseconds? divide by 1000)"
         )
     return ts
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    # U+DC80..U+DCFF is how Python keeps a byte that was not UTF-8 (a file name, an
+    # argument): show the byte itself.
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def shown(text: object) -> str:
+    """User text (a label, a KR id, a file name, a --db path) fit for a line on stdout:
+    control characters escaped as `literal` does (an escape code would restyle the
+    terminal or set its title), and bytes that were not UTF-8 shown as `\\xff`, which
+    print() to a UTF-8 stdout would refuse with a traceback."""
+    return _SURROGATE.sub(_escape_surrogate, literal(text))
 
 
 def number_text(value: float) -> str:

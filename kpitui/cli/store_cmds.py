@@ -17,7 +17,13 @@ from pathlib import Path
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import add_db_option, default_store_path, number_text, time_arg
+from kpitui.cli.common import (
+    add_db_option,
+    default_store_path,
+    number_text,
+    shown,
+    time_arg,
+)
 from kpitui.errors import InputError, KpituiError
 from kpitui.literal import literal
 from kpitui.store import open_reader, open_writer, schema
@@ -121,8 +127,9 @@ def parse_value(text: str, what: str = "VALUE") -> float:
 
 def series_name(metric: str, labels: dict[str, str]) -> str:
     if not labels:
-        return metric
-    return metric + "{" + ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) + "}"
+        return shown(metric)
+    pairs = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    return shown(metric + "{" + pairs + "}")
 
 
 def run_record(args: argparse.Namespace) -> int:
@@ -135,7 +142,8 @@ def run_record(args: argparse.Namespace) -> int:
     with open_writer(path) as writer:
         writer.write_points([(args.metric, labels, at, value)])
     print(
-        f"recorded {series_name(args.metric, labels)} = {number_text(value)} at {timeutil.iso_utc(at)} in {path}"
+        f"recorded {series_name(args.metric, labels)} = {number_text(value)}"
+        f" at {timeutil.iso_utc(at)} in {shown(path)}"
     )
     return 0
 
@@ -202,7 +210,8 @@ def run_import(args: argparse.Namespace) -> int:
     unchanged = result.points - result.changed
     note = f"; {unchanged:,} already stored" if unchanged else ""
     print(
-        f"imported {result.points:,} points into {result.series:,} series from {result.source}"
+        f"imported {result.points:,} points into {result.series:,} series"
+        f" from {shown(result.source)}"
         f" ({result.seconds:.2f} s{note})"
     )
     return 0
@@ -261,7 +270,8 @@ def run_checkin(args: argparse.Namespace) -> int:
         writer.write_checkin(kr_id, at, value, args.confidence, args.note)
     confidence = f" ({args.confidence})" if args.confidence else ""
     print(
-        f"checked in {kr_id} = {number_text(value)}{confidence} at {timeutil.iso_utc(at)} in {path}"
+        f"checked in {shown(kr_id)} = {number_text(value)}{confidence}"
+        f" at {timeutil.iso_utc(at)} in {shown(path)}"
     )
     return 0
 
@@ -336,7 +346,9 @@ def run_metrics(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     if not rows:
-        print(f"no metrics in {path} yet: write some with `kpitui record` or `kpitui import`")
+        print(
+            f"no metrics in {shown(path)} yet: write some with `kpitui record` or `kpitui import`"
+        )
         return 0
     table = [("METRIC", "POINTS", "SERIES", "FIRST", "LAST", "LABELS")]
     table += [

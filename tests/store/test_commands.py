@@ -45,6 +45,34 @@ def test_the_confirmation_shows_the_value_as_stored(db, cli, command, text, show
     assert code == 0 and f" = {shown} at " in out, out
 
 
+ESC = "\x1b]0;pwned\x07\x1b[31m"  # sets the terminal's title, then turns text red
+SHOWN = "\\x1b]0;pwned\\x07\\x1b[31m"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("record", "m", "1", "--label", f"r={ESC}"), f"recorded m{{r={SHOWN}}} = 1"),
+        (("checkin", f"kr{ESC}", "1"), f"checked in kr{SHOWN} = 1"),
+        (("import", f"in{ESC}.csv"), f"from in{SHOWN}.csv"),
+        (("import", "in\udcff.csv"), "from in\\xff.csv"),  # a file name that is not UTF-8
+    ],
+)
+def test_success_lines_show_user_text_literally(tmp_path, cli, monkeypatch, args, expected):
+    # Given a label, KR id, file name and store path holding escape codes (or a non-UTF-8 byte)
+    monkeypatch.chdir(tmp_path)
+    if args[0] == "import":
+        (tmp_path / args[1]).write_text(f"metric,time,value\nm,{T0},1\n")
+    # When the command succeeds
+    at = () if args[0] == "import" else ("--at", str(T0))
+    code, out, _ = cli(*args, *at, "--db", f"s{ESC}.db")
+    # Then its line shows them escaped: nothing reaches the terminal raw
+    assert code == 0
+    assert expected in out
+    assert args[0] == "import" or out.endswith(f" in s{SHOWN}.db\n")
+    assert "\x1b" not in out and "\x07" not in out
+
+
 def test_record_defaults_to_now(db, cli, monkeypatch):
     monkeypatch.setattr("kpitui.timeutil.SystemClock.now", lambda self: T0 + 42)
     assert cli("record", "signups", "-3", "--db", str(db))[0] == 0

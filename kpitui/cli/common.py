@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from kpitui import timeutil
 from kpitui.errors import InputError
 from kpitui.literal import literal
+from kpitui.store.writer import is_text
 
 if TYPE_CHECKING:
     from kpitui.spec.loader import SourceMap
@@ -79,6 +80,17 @@ def shown(text: object) -> str:
     terminal or set its title), and bytes that were not UTF-8 shown as `\\xff`, which
     print() to a UTF-8 stdout would refuse with a traceback."""
     return _SURROGATE.sub(_escape_surrogate, literal(text))
+
+
+def check_text_arguments(*named: tuple[str, str | None]) -> None:
+    """Refuse (what, text) arguments that are not UTF-8 before anything is written: the
+    store could not hold them, and SQLite would fail on them half-way with a traceback."""
+    for what, text in named:
+        if text is not None and not is_text(text):
+            raise InputError(
+                f"{what} '{shown(text)}' is not UTF-8 text",
+                hint="the shell or script passed bytes in another encoding: write it in UTF-8",
+            )
 
 
 def number_text(value: float) -> str:

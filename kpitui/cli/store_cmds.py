@@ -19,6 +19,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import (
     add_db_option,
+    check_text_arguments,
     default_store_path,
     number_text,
     shown,
@@ -133,6 +134,7 @@ def series_name(metric: str, labels: dict[str, str]) -> str:
 
 
 def run_record(args: argparse.Namespace) -> int:
+    check_text_arguments(("METRIC", args.metric), *(("--label", pair) for pair in args.label))
     if not schema.is_metric_name(args.metric):
         raise InputError(f"{args.metric!r} is not a metric name", hint=METRIC_NAME_HINT)
     value = parse_value(args.value)
@@ -192,6 +194,7 @@ def _register_import(sub: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     source = args.file
+    check_text_arguments(("--metric", args.metric))
     detect_format(source, args.fmt)  # a bad name fails before the store is touched
     if source != "-":
         if not Path(source).exists():
@@ -260,6 +263,7 @@ def _register_checkin(sub: argparse._SubParsersAction) -> None:
 
 
 def run_checkin(args: argparse.Namespace) -> int:
+    check_text_arguments(("KR_ID", args.kr_id), ("--note", args.note))
     kr_id = args.kr_id.strip()
     if not kr_id:
         raise InputError("KR_ID is empty", hint="use the key result's id from the spec")

@@ -15,7 +15,7 @@ from typing import IO
 
 from kpitui.errors import InputError
 from kpitui.store import schema
-from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, TIME_RANGE_HINT, Batch
+from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, TIME_RANGE_HINT, Batch, is_text
 from kpitui.timeutil import parse_time
 
 _CHUNK = 50_000  # points per `batch.add`: memory stays flat
@@ -71,6 +71,11 @@ def json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
         raise _too_many_digits(file, line) from None
     except RecursionError:
         raise _too_deep(file, line) from None
+
+
+SURROGATE_HINT = (
+    r"a \ud800-\udfff escape is half of a pair: write both halves, or the character itself"
+)
 
 
 def _too_deep(file: str, line: int) -> InputError:
@@ -164,5 +169,9 @@ def _record(
             continue
         if isinstance(label, bool) or not isinstance(label, str | int):
             raise bad(f"label {key!r} must be text, not {label!r}")
+        if not is_text(key):
+            raise bad(f"label name {key!r} is not Unicode text", SURROGATE_HINT)
+        if isinstance(label, str) and not is_text(label):
+            raise bad(f"label {key!r}: {label!r} is not Unicode text", SURROGATE_HINT)
         clean[key] = str(label)
     return batch.series_id(name, clean), ts, value

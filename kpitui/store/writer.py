@@ -210,13 +210,15 @@ class Writer:
         """Record (or replace, same KR and time) a manual key-result check-in."""
         if not isinstance(kr_id, str) or not kr_id.strip():
             raise InputError("the key-result id is empty", hint="use the KR id from the spec")
+        if not is_text(kr_id):
+            raise InputError(f"the key-result id {kr_id!r} is not UTF-8 text", hint=TEXT_HINT)
         if confidence is not None and confidence not in schema.CONFIDENCES:
             raise InputError(
                 f"unknown confidence {confidence!r}",
                 hint="use one of " + ", ".join(schema.CONFIDENCES),
             )
-        if note is not None and not isinstance(note, str):
-            raise InputError("the note must be text")
+        if note is not None and not is_text(note):
+            raise InputError("the note must be UTF-8 text", hint=TEXT_HINT)
         row = (
             kr_id,
             _checked_ts(ts, "check-in"),
@@ -257,9 +259,14 @@ class Batch:
         found = self._writer._series.get(key)
         if found is not None:
             return found
-        row = self._con.execute(
-            "SELECT id FROM series WHERE metric = ? AND labels = ?", key
-        ).fetchone()
+        try:
+            row = self._con.execute(
+                "SELECT id FROM series WHERE metric = ? AND labels = ?", key
+            ).fetchone()
+        except UnicodeEncodeError:
+            # The callers check text where they can name its place; this is the last guard
+            # against a lone surrogate, which SQLite cannot store.
+            raise InputError(f"{key!r} is not UTF-8 text", hint=TEXT_HINT) from None
         if row is None:
             row = (
                 self._con.execute(
@@ -339,6 +346,10 @@ def _checked_series(metric: object, labels: object, where: str) -> tuple[str, di
             continue  # an empty label is no label
         if not isinstance(value, str):
             raise InputError(f"{where}: label {key!r} must be text, not {value!r}")
+        if not is_text(key):
+            raise InputError(f"{where}: label name {key!r} is not UTF-8 text", hint=TEXT_HINT)
+        if not is_text(value):
+            raise InputError(f"{where}: label {key!r}: {value!r} is not UTF-8 text", hint=TEXT_HINT)
         clean[key] = value
     return metric, clean  # type: ignore[return-value]
 
@@ -364,6 +375,21 @@ def _checked_value(value: object, where: str) -> float:
     return number
 
 
+def is_text(value: object) -> bool:
+    """A str SQLite can store. Lone surrogates are not: the bytes of an argument that
+    was not UTF-8 (kept by Python as U+DC80..U+DCFF), or a JSON escape like "\\ud800"."""
+    if not isinstance(value, str):
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+TEXT_HINT = "write it in UTF-8: a lone surrogate or bytes in another encoding cannot be stored"
 METRIC_NAME_HINT = "a metric name starts with a letter or _ and holds letters, digits, _ . : -"
 TIME_RANGE_HINT = "times are epoch seconds between years 1 and 9999 (milliseconds? divide by 1000)"
 FINITE_HINT = "values must be finite numbers: no NaN or infinity"

@@ -134,6 +134,31 @@ def test_negative_infinity_and_nan_reach_the_finite_number_message(db, cli, comm
     assert not db.exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("record", "x", "1", "--label", "plan=\udcff"), "--label 'plan=\\xff' is not UTF-8 text"),
+        (("record", "m\udcff", "1"), "METRIC 'm\\xff' is not UTF-8 text"),
+        (("checkin", "kr", "1", "--note", "caf\udce9"), "--note 'caf\\xe9' is not UTF-8 text"),
+        (("checkin", "k\udcffr", "1"), "KR_ID 'k\\xffr' is not UTF-8 text"),
+        (("import", "x.csv", "--metric", "m\udcff"), "--metric 'm\\xff' is not UTF-8 text"),
+    ],
+)
+def test_arguments_that_are_not_utf8_are_named_and_write_nothing(
+    tmp_path, db, cli, monkeypatch, args, message
+):
+    # Given an argument holding a byte that is not UTF-8 (Python keeps it as a surrogate)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text(f"time,value\n{T0},1\n")
+    # When the command runs
+    code, out, err = cli(*args, "--db", str(db))
+    # Then one line names the argument with its byte shown, and says how to fix it
+    assert (code, out) == (2, "")
+    assert err.startswith(f"kpitui: {message} (") and "write it in UTF-8" in err, err
+    assert err.count("\n") == 1
+    assert not db.exists()
+
+
 def test_record_bad_time_is_an_argument_error(db, cli, capsys):
     with pytest.raises(SystemExit) as caught:
         cli("record", "signups", "1", "--at", "next tuesday", "--db", str(db))

@@ -271,6 +271,31 @@ def test_bad_json_lines(tmp_path, db, cli, record, message):
     assert count_points(db) == 0
 
 
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ('{"plan": "\\ud800"}', "label 'plan': '\\ud800' is not Unicode text"),
+        ('{"\\udfff": "pro"}', "label name '\\udfff' is not Unicode text"),
+    ],
+)
+@pytest.mark.parametrize(("name", "line"), [("s.jsonl", 2), ("s.json", 3)])
+def test_a_lone_surrogate_escape_in_json_names_its_line(
+    tmp_path, db, cli, labels, message, name, line
+):
+    # Given a point whose label is a lone \ud800-\udfff escape (valid JSON, not text)
+    first = json.dumps({"metric": "x", "time": T0, "value": 1})
+    bad = f'{{"metric": "x", "time": {T0 + 1}, "value": 2, "labels": {labels}}}'
+    text = f"{first}\n{bad}\n" if name.endswith("jsonl") else f"[\n{first},\n{bad}\n]\n"
+    src = tmp_path / name
+    src.write_text(text)
+    # When importing it
+    code, _, err = cli("import", str(src), "--db", str(db))
+    # Then one line names its line and how to fix it, not a traceback; nothing written
+    assert code == 2 and err.startswith(f"kpitui: {src}:{line}: {message} ("), err
+    assert "both halves" in err and err.count("\n") == 1
+    assert count_points(db) == 0
+
+
 def test_json_integers_too_big_for_a_float_are_input_errors(tmp_path, db, cli):
     # Given JSON Lines whose time, then value, is an integer beyond any float
     huge = 10**400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 
 import pytest
@@ -63,12 +64,38 @@ def test_the_same_point_twice_in_one_batch_keeps_the_last(db, write):
         (("bad name", {}, T0, 1.0), "point 2: 'bad name' is not a metric name"),
         (("m", {"": "x"}, T0, 1.0), "point 2: label names must be non-empty text"),
         (("m", {"k": 3}, T0, 1.0), "point 2: label 'k' must be text"),
+        (("m", {"k": "\udcff"}, T0, 1.0), "point 2: label 'k': '\\udcff' is not UTF-8 text"),
+        (("m", {"\ud800": "x"}, T0, 1.0), "point 2: label name '\\ud800' is not UTF-8 text"),
         (("m", T0, 1.0), "point 2: expected (metric, labels, time, value)"),
     ],
 )
 def test_invalid_points_write_nothing(db, write, point, message):
-    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(InputError, match=re.escape(message)):
         write([("m", {}, T0 - 1, 1.0), point])
+    assert count_points(db) == 0
+
+
+def test_check_ins_that_are_not_utf8_text_write_nothing(db):
+    with open_writer(db) as writer:
+        # Given a KR id, then a note, holding a lone surrogate (bytes that were not UTF-8)
+        # When each is checked in, Then an InputError says so instead of SQLite's traceback
+        with pytest.raises(InputError, match="key-result id 'kr\\\\udcff' is not UTF-8 text"):
+            writer.write_checkin("kr\udcff", T0, 0.5)
+        with pytest.raises(InputError, match="the note must be UTF-8 text"):
+            writer.write_checkin("kr", T0, 0.5, None, "caf\udce9")
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT count(*) FROM checkins").fetchone()[0] == 0
+
+
+def test_a_batch_refuses_a_series_that_is_not_utf8_text(db):
+    # Given a batch given a label the importers did not check (a lone surrogate)
+    # When its series is asked for, Then an InputError, not SQLite's UnicodeEncodeError
+    with (
+        open_writer(db) as writer,
+        pytest.raises(InputError, match="is not UTF-8 text"),
+        writer.batch() as batch,
+    ):
+        batch.series_id("m", {"k": "\udcff"})
     assert count_points(db) == 0
 
 

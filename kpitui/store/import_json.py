@@ -49,20 +49,30 @@ def json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
         )
     pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
     line, counted = 1, 0
-    if text.startswith("]", pos):
-        return
     try:
-        while True:
+        while not text.startswith("]", pos):
             line += text.count("\n", counted, pos)
             counted = pos
             item, pos = decoder.raw_decode(text, pos)
             yield line, item
             pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
             if text.startswith("]", pos):
-                return
+                break
             if not text.startswith(",", pos):
                 raise json.JSONDecodeError("expected , or ] after an element", text, pos)
             pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+        after = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+        if after < len(text):
+            # `[...]\n[...]` (arrays appended by a script) would otherwise lose all but
+            # the first array without a word.
+            line, col = _place(text, after)
+            raise InputError(
+                "not valid JSON: more after the array of points",
+                file=file,
+                line=line,
+                col=col,
+                hint="a .json file holds one array: merge the arrays, or use JSON Lines",
+            )
     except json.JSONDecodeError as exc:
         raise InputError(
             f"not valid JSON: {exc.msg}", file=file, line=exc.lineno, col=exc.colno
@@ -76,6 +86,11 @@ def json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
 SURROGATE_HINT = (
     r"a \ud800-\udfff escape is half of a pair: write both halves, or the character itself"
 )
+
+
+def _place(text: str, pos: int) -> tuple[int, int]:
+    """The 1-based line and column of `pos` in `text`."""
+    return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
 
 
 def _too_deep(file: str, line: int) -> InputError:

@@ -181,6 +181,28 @@ def test_json_array_with_line_numbers(tmp_path, db, cli):
     assert count_points(db) == 2
 
 
+@pytest.mark.parametrize(
+    ("after", "place"),
+    [
+        (f'\n[{{"metric": "c2", "time": {T0}, "value": 2}}]\n', "2:1"),
+        (" trailing\n", "1:{end}"),
+        ("\n\n  ,\n", "3:3"),
+    ],
+)
+def test_anything_after_the_json_array_is_refused(tmp_path, db, cli, after, place):
+    # Given a .json file whose array is followed by a second array, or by stray text
+    first = f'[{{"metric": "c1", "time": {T0}, "value": 1}}]'
+    src = tmp_path / "points.json"
+    src.write_text(first + after)
+    # When importing it
+    code, out, err = cli("import", str(src), "--db", str(db))
+    # Then exit 2 at the line and column where the extra text starts; nothing written
+    place = place.format(end=len(first) + 2)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"kpitui: {src}:{place}: not valid JSON: more after the array"), err
+    assert count_points(db) == 0
+
+
 def test_stdin_is_csv_unless_format(db, cli, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"metric,time,value\nsignups,{T0},7\n"))
     code, out, _ = cli("import", "-", "--db", str(db))

@@ -222,7 +222,18 @@ def read_long_csv(batch: Batch, file: str, stream: IO[str], metric: str | None) 
             lines = chain(io.StringIO(text + rest + stream.readline(), newline=""), stream)
             return _read_csv_rows(lines, file, line, ncols, write)
         n = len(flat) // ncols
-        write([flat[i::ncols] for i in range(ncols)], line.__add__)
+        columns = [flat[i::ncols] for i in range(ncols)]
+        try:
+            write(columns, line.__add__)
+        except InputError:
+            # Spreadsheets end with empty rows (",,"): looked for only once a block fails,
+            # so the plain blocks of a big import never pay for it.
+            kept = _kept_rows(columns)
+            if kept is None:
+                raise
+            write(
+                [[c[j] for j in kept] for c in columns], lambda k, at=line, kept=kept: at + kept[k]
+            )
         line += n
 
 
@@ -246,6 +257,19 @@ def _fast_split(text: str, ncols: int) -> list[str] | None:
     return flat
 
 
+def _is_blank(cell: str) -> bool:
+    return not cell or cell.isspace()
+
+
+def _kept_rows(columns: Sequence[Sequence[str]]) -> list[int] | None:
+    """The rows that are not blank (every cell empty or spaces), or None when all are kept."""
+    blank = {j for j, cell in enumerate(columns[0]) if _is_blank(cell)}
+    blank = {j for j in blank if all(_is_blank(column[j]) for column in columns)}
+    if not blank:
+        return None
+    return [j for j in range(len(columns[0])) if j not in blank]
+
+
 def _read_csv_rows(
     lines: Iterable[str],
     file: str,
@@ -260,8 +284,8 @@ def _read_csv_rows(
     try:
         for row in reader:
             start, done = first_line + done, reader.line_num
-            if not row:
-                continue  # a blank line
+            if not row or (_is_blank(row[0]) and all(map(_is_blank, row))):
+                continue  # a blank line, or a spreadsheet's empty row (",,")
             if len(row) != ncols:
                 raise InputError(
                     f"expected {ncols} columns, found {len(row)}", file=file, line=start

@@ -230,6 +230,37 @@ def test_quoted_crlf_bom_and_blank_lines_take_the_csv_module_path(tmp_path, db, 
     }
 
 
+@pytest.mark.parametrize("quoted", [False, True])  # the fast path, then the csv module's
+@pytest.mark.parametrize("blank", [",,,", " , ,\t, ", "   ", ""])
+def test_blank_spreadsheet_rows_are_skipped_and_lines_stay_physical(
+    tmp_path, db, cli, quoted, blank
+):
+    # Given blank rows (empty cells, spaces, or nothing) between and after two good rows
+    label = '"eu"' if quoted else "eu"
+    rows = [f"s,{T0},1,{label}", blank, blank, f"s,{T0 + 1},2,{label}", blank, blank]
+    src = tmp_path / "sheet.csv"
+    src.write_text("metric,time,value,region\n" + "\n".join(rows))  # no final newline
+    # When importing it, Then the blank rows are skipped like blank lines
+    code, _, err = cli("import", str(src), "--db", str(db))
+    assert (code, err) == (0, ""), err
+    assert series_points(db, "s") == {(("region", "eu"),): 3.0}
+    # And a bad row after blank ones is still named by its physical line
+    rows[3] = f"s,{T0 + 1},oops,{label}"
+    src.write_text("metric,time,value,region\n" + "\n".join(rows) + "\n")
+    code, _, err = cli("import", str(src), "--db", str(db))
+    assert code == 2 and err.startswith(f"kpitui: {src}:5: 'oops' is not a number"), err
+
+
+def test_blank_rows_of_a_wide_csv_are_skipped(tmp_path, db, cli):
+    # Given a spreadsheet export with empty rows in the middle and at the end
+    src = tmp_path / "export.csv"
+    src.write_text("date,mrr,mau\n2026-01-01,100,10\n,,\n2026-01-02,110,11\n,,\n  , ,\n")
+    # When importing it, Then only the filled rows become points
+    code, out, err = cli("import", str(src), "--wide", "--db", str(db))
+    assert (code, err) == (0, ""), err
+    assert "imported 4 points" in out
+
+
 @pytest.mark.parametrize(
     ("body", "line", "message"),
     [

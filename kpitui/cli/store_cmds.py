@@ -109,8 +109,8 @@ def parse_labels(pairs: Sequence[str]) -> dict[str, str]:
             raise InputError(f"--label {pair!r} is not KEY=VALUE", hint="e.g. --label plan=pro")
         if key in labels:
             raise InputError(f"--label {key!r} is given twice")
-        if value:
-            labels[key] = value
+        if value.strip():
+            labels[key] = value.strip()  # "region= eu" is region=eu, as in a CSV cell
     return labels
 
 
@@ -135,16 +135,17 @@ def series_name(metric: str, labels: dict[str, str]) -> str:
 
 def run_record(args: argparse.Namespace) -> int:
     check_text_arguments(("METRIC", args.metric), *(("--label", pair) for pair in args.label))
-    if not schema.is_metric_name(args.metric):
+    metric = args.metric.strip()
+    if not schema.is_metric_name(metric):
         raise InputError(f"{args.metric!r} is not a metric name", hint=METRIC_NAME_HINT)
     value = parse_value(args.value)
     labels = parse_labels(args.label)
     at = args.at if args.at is not None else timeutil.SystemClock().now()
     path = default_store_path(args.db)
     with open_writer(path) as writer:
-        writer.write_points([(args.metric, labels, at, value)])
+        writer.write_points([(metric, labels, at, value)])
     print(
-        f"recorded {series_name(args.metric, labels)} = {number_text(value)}"
+        f"recorded {series_name(metric, labels)} = {number_text(value)}"
         f" at {timeutil.iso_utc(at)} in {shown(path)}"
     )
     return 0

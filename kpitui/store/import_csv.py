@@ -88,6 +88,8 @@ def _values(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> l
 
 def _check_metrics(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> None:
     bad = [name for name in set(cells) if not schema.is_metric_name(name)]
+    # " lat" (a CSV written with ", ") is lat: the series lookup strips it.
+    bad = [name for name in bad if not schema.is_metric_name(name.strip())]
     if bad:
         i = min(cells.index(name) for name in bad)
         raise InputError(
@@ -118,7 +120,7 @@ class _SeriesIds:
             # "eu" and " eu" (a CSV written with ", ") are one label value.
             cells = zip(self.label_names, key[1:], strict=True)
             labels = {k: v.strip() for k, v in cells if v.strip()}
-            found = self.ids[key] = self.batch.series_id(key[0], labels)
+            found = self.ids[key] = self.batch.series_id(key[0].strip(), labels)
         return found
 
 

@@ -145,6 +145,8 @@ def _record(
     if default is not None and "metric" in record:
         raise bad('the point has a "metric" and --metric was given', "drop --metric")
     name = record.get("metric", default)
+    if isinstance(name, str):
+        name = name.strip()  # as a CSV cell or --label value is
     if name is None:
         raise bad('no "metric"', "add one, or name the metric with --metric NAME")
     if not schema.is_metric_name(name):
@@ -180,7 +182,7 @@ def _record(
             raise bad(
                 "a label has an empty name", 'name every label, e.g. "labels": {"plan": "pro"}'
             )
-        if label is None or label == "":
+        if label is None:
             continue
         if isinstance(label, bool) or not isinstance(label, str | int):
             raise bad(f"label {key!r} must be text, not {label!r}")
@@ -188,5 +190,10 @@ def _record(
             raise bad(f"label name {key!r} is not Unicode text", SURROGATE_HINT)
         if isinstance(label, str) and not is_text(label):
             raise bad(f"label {key!r}: {label!r} is not Unicode text", SURROGATE_HINT)
-        clean[key] = str(label)
+        key, text = key.strip(), str(label).strip()
+        if not text:
+            continue  # an empty label is no label
+        if key in clean:
+            raise bad(f"label {key!r} is given twice", "keep one")
+        clean[key] = text
     return batch.series_id(name, clean), ts, value

@@ -74,6 +74,8 @@ def import_file(
             file=source,
             hint="drop --metric",
         )
+    if metric is not None:
+        metric = metric.strip()  # as a metric cell of a CSV is
     if metric is not None and not schema.is_metric_name(metric):
         raise InputError(f"--metric {metric!r} is not a metric name", hint=METRIC_NAME_HINT)
     name = "<stdin>" if source == "-" else source

@@ -210,6 +210,7 @@ class Writer:
         """Record (or replace, same KR and time) a manual key-result check-in."""
         if not isinstance(kr_id, str) or not kr_id.strip():
             raise InputError("the key-result id is empty", hint="use the KR id from the spec")
+        kr_id = kr_id.strip()
         if not is_text(kr_id):
             raise InputError(f"the key-result id {kr_id!r} is not UTF-8 text", hint=TEXT_HINT)
         if confidence is not None and confidence not in schema.CONFIDENCES:
@@ -332,6 +333,8 @@ def _ascending(ids: Sequence[int]) -> bool:
 
 
 def _checked_series(metric: object, labels: object, where: str) -> tuple[str, dict[str, str]]:
+    if isinstance(metric, str):
+        metric = metric.strip()  # names and labels lose surrounding spaces in every writer
     if not schema.is_metric_name(metric):
         raise InputError(f"{where}: {metric!r} is not a metric name", hint=METRIC_NAME_HINT)
     if labels is None:
@@ -340,12 +343,17 @@ def _checked_series(metric: object, labels: object, where: str) -> tuple[str, di
         raise InputError(f"{where}: labels must be a mapping of names to values")
     clean: dict[str, str] = {}
     for key, value in labels.items():
-        if not isinstance(key, str) or not key:
+        if not isinstance(key, str) or not key.strip():
             raise InputError(f"{where}: label names must be non-empty text")
-        if value is None or value == "":
-            continue  # an empty label is no label
+        if value is None:
+            continue
         if not isinstance(value, str):
             raise InputError(f"{where}: label {key!r} must be text, not {value!r}")
+        key, value = key.strip(), value.strip()
+        if not value:
+            continue  # an empty label is no label
+        if key in clean:
+            raise InputError(f"{where}: label {key!r} is given twice")
         if not is_text(key):
             raise InputError(f"{where}: label name {key!r} is not UTF-8 text", hint=TEXT_HINT)
         if not is_text(value):

@@ -61,6 +61,38 @@ def test_label_cells_are_read_without_the_spaces_around_them(tmp_path, db, cli):
     assert series_points(db, "x") == {(("region", "eu"),): 11.0, (): 7.0}
 
 
+def test_every_writer_strips_names_and_labels_the_same_way(tmp_path, db, cli):
+    # Given one series written by record, a ", " CSV, JSON Lines and --metric, each
+    # with spaces around the metric name, label names or label values
+    assert (
+        cli("record", " lat ", "1", "--label", " region= eu ", "--at", str(T0), "--db", str(db))[0]
+        == 0
+    )
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text(f"time, metric, value, region\n{T0 + 1}, lat, 2, eu\n")
+    lines = tmp_path / "points.jsonl"
+    point = {"metric": " lat", "time": T0 + 2, "value": 4, "labels": {" region ": "eu "}}
+    lines.write_text(json.dumps(point) + "\n")
+    bare = tmp_path / "bare.csv"
+    bare.write_text(f"time,value,region\n{T0 + 3},8,eu\n")
+    for args in ((spaced,), (lines,), (bare, "--metric", " lat")):
+        code, _, err = cli("import", str(args[0]), *args[1:], "--db", str(db))
+        assert (code, err) == (0, ""), err
+    # Then all four points are in one series lat{region=eu}
+    assert series_points(db, "lat") == {(("region", "eu"),): 15.0}
+
+
+def test_a_json_label_named_twice_once_spaces_are_gone_is_refused(tmp_path, db, cli):
+    # Given a point with labels " region" and "region "
+    src = tmp_path / "twice.jsonl"
+    point = {"metric": "x", "time": T0, "value": 1, "labels": {" region": "eu", "region ": "us"}}
+    src.write_text(json.dumps(point) + "\n")
+    # When importing it, Then it is refused at its line rather than one silently kept
+    code, _, err = cli("import", str(src), "--db", str(db))
+    assert code == 2 and err.startswith(f"kpitui: {src}:1: label 'region' is given twice"), err
+    assert count_points(db) == 0
+
+
 @pytest.mark.parametrize("wide", [False, True])
 def test_a_second_time_column_is_refused_not_read_as_a_label(tmp_path, db, cli, wide):
     src = tmp_path / "two.csv"

@@ -99,6 +99,21 @@ def test_a_batch_refuses_a_series_that_is_not_utf8_text(db):
     assert count_points(db) == 0
 
 
+def test_names_and_labels_lose_surrounding_spaces(db, write):
+    # Given the same series written with and without spaces around its names and values
+    write([(" m ", {" plan ": " pro "}, T0, 1.0), ("m", {"plan": "pro"}, T0 + 1, 2.0)])
+    write([("m", {"plan": "  ", "region": None}, T0 + 2, 3.0)])
+    # Then it is one series; a label of only spaces is no label
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT metric, labels FROM series ORDER BY id").fetchall() == [
+            ("m", '{"plan":"pro"}'),
+            ("m", "{}"),
+        ]
+    # And a label named twice once stripped is refused
+    with pytest.raises(InputError, match="point 1: label 'plan' is given twice"):
+        write([("m", {"plan": "a", "plan ": "b"}, T0, 1.0)])
+
+
 def test_empty_labels_mean_no_label(db, write):
     write(
         [("m", {"plan": ""}, T0, 1.0), ("m", {"plan": None}, T0 + 1, 1.0), ("m", {}, T0 + 2, 1.0)]

@@ -23,6 +23,8 @@ from kpitui.store.api import StoreReader
 from kpitui.timeutil import TimeRange
 
 DAY = 86400
+# Aggs of flows: a bucket without points is 0 of them (nothing happened), not a gap.
+FLOW_AGGS = frozenset({"sum", "count"})
 DEFAULT_SPARK = ("30d", "1d")
 # A sparkline or chart never asks for more points than a wide screen can show.
 MAX_BUCKETS = 1000
@@ -123,6 +125,17 @@ class MetricSource:
             found = self._reads[key] = Reading(found.value, newest)
         return found
 
+    def empty_bucket(self, metric: str, agg: str) -> float | None:
+        """A bucket without points: 0 of a flow, a gap (None) otherwise; for a derived
+        metric its formula over such operands (a sum of flows 0, a ratio of them None)."""
+        if agg not in FLOW_AGGS:
+            return None
+        formula = self.formula(metric)
+        if formula is None:
+            return 0.0
+        # A derived operand has its own empty value (the spec refuses cycles).
+        return formula.evaluate({name: self.empty_bucket(name, agg) for name in formula.names})
+
     def buckets(
         self,
         metric: str,
@@ -173,21 +186,25 @@ class MetricSource:
             for name in sorted(formula.names)
         }
         keys = sorted({k for split in per_operand.values() for k in split})
+        # Trials over signups per 6h: a bucket with signups and no trials is 0%, not left
+        # out (which made the buckets' average a mean of the non-zero ratios).
+        missing = 0.0 if agg in FLOW_AGGS else None
         result = {}
         for key in keys:
-            points = _combine(formula, {n: dict(s.get(key, [])) for n, s in per_operand.items()})
+            operands = {n: dict(s.get(key, [])) for n, s in per_operand.items()}
+            points = _combine(formula, operands, missing)
             if points:
                 result[key] = points
         return result
 
 
 def _combine(
-    formula: Formula, operands: Mapping[str, Mapping[int, float]]
+    formula: Formula, operands: Mapping[str, Mapping[int, float]], missing: float | None
 ) -> list[tuple[int, float]]:
     starts = sorted({s for points in operands.values() for s in points})
     combined = []
     for start in starts:
-        value = formula.evaluate({n: p.get(start) for n, p in operands.items()})
+        value = formula.evaluate({n: p.get(start, missing) for n, p in operands.items()})
         if value is not None:
             combined.append((start, value))
     return combined
@@ -282,12 +299,29 @@ def previous_range(kpi: Kpi, as_of: int, tz: tzinfo) -> tuple[TimeRange | None, 
     return timeutil.offset_range(timeutil.window_range(window, as_of, tz), offset), as_of - offset
 
 
-def spark_values(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> tuple[float, ...]:
+def spark_values(
+    kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo
+) -> tuple[float | None, ...]:
+    """The trend under the number: a value per bucket of the spark window, oldest first.
+
+    Every bucket has its place, so old data never looks current: an empty one is 0 for a
+    flow and a gap (None) otherwise, and a `last` (carried from point to point) stops
+    at the bucket of the newest point. No data at all is no trend: ().
+    """
     window, bucket = (kpi.spark.window, kpi.spark.bucket) if kpi.spark else DEFAULT_SPARK
     rng = timeutil.window_range(window, as_of, tz)
     size = capped_bucket(rng, timeutil.parse_duration(bucket))
     rng = timeutil.bucket_aligned(rng, size, tz)
-    return tuple(v for _, v in source.buckets(kpi.metric, kpi.labels, kpi.agg, rng, size))
+    found = dict(source.buckets(kpi.metric, kpi.labels, kpi.agg, rng, size))
+    if not found:
+        return ()
+    empty = source.empty_bucket(kpi.metric, kpi.agg)
+    end = rng.hi
+    if kpi.agg == "last":
+        newest = source.read(kpi.metric, kpi.labels, "last", None, as_of).newest
+        end = rng.hi if newest is None else min(rng.hi, newest)
+    starts = range(rng.lo, rng.hi + 1, size)
+    return tuple(found.get(start, empty) if start <= end else None for start in starts)
 
 
 def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiView:

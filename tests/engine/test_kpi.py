@@ -405,8 +405,40 @@ def test_derived_spark_combines_operands_per_bucket():
         ]
     )
     kpi = kpi_of(reader, {"metric": "conversion", "agg": "sum", "window": "7d"}, metrics=CONVERSION)
-    # Then the sparkline holds one ratio per day
-    assert kpi.spark == pytest.approx((0.1, 0.75))
+    # Then the sparkline holds one ratio per day, and days without either are gaps (0 / 0)
+    assert kpi.spark[-3:] == pytest.approx((0.1, 0.75, None))
+    assert set(kpi.spark[:-3]) == {None}
+
+
+def test_a_derived_bucket_missing_one_flow_counts_it_as_zero():
+    # Given a day of signups without a conversion, then a day with both
+    reader = FakeReader(
+        [
+            ("signups", {}, AS_OF - 2 * DAY, 10),
+            ("signups", {}, AS_OF - DAY, 40),
+            ("trial_conversions", {}, AS_OF - DAY, 30),
+        ]
+    )
+    kpi = kpi_of(reader, {"metric": "conversion", "agg": "sum", "window": "7d"}, metrics=CONVERSION)
+    # Then the first day converted 0%, not "no value" (a day with no trials is 0 of them)
+    assert kpi.spark[-3:-1] == pytest.approx((0.0, 0.75))
+
+
+def test_the_spark_keeps_every_bucket_in_its_place():
+    # Given daily signups that stopped 3 days ago, and MRR last written 3 days ago
+    reader = FakeReader(
+        [("signups", {}, AS_OF - d * DAY, 5) for d in (3, 4)]
+        + [("mrr", {}, AS_OF - d * DAY, 100 + d) for d in (3, 5)]
+    )
+    spark = {"window": "7d", "bucket": "1d"}
+    signups = kpi_of(reader, {"metric": "signups", "agg": "sum", "window": "7d", "spark": spark})
+    mrr = kpi_of(reader, {"metric": "mrr", "spark": spark})
+    # Then the days since are 0 signups, not squeezed out: the trend ends where now is
+    assert signups.spark[-5:] == (5, 5, 0, 0, 0)
+    # And MRR is carried from point to point, but not past its newest point
+    assert mrr.spark[-6:] == (105, 105, 103, None, None, None)
+    # And no data at all is no trend
+    assert kpi_of(FakeReader(), {"metric": "mrr", "spark": spark}).spark == ()
 
 
 # -- survey and percentile aggs --------------------------------------------------------

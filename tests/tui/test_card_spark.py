@@ -83,3 +83,19 @@ def test_a_row_is_a_few_runs_not_a_segment_per_cell():
 def test_values_at_the_float_limit_draw_instead_of_crashing(data, expected):
     (strip,) = draw_spark(data, 10, 1, LOW, HIGH, BASE)
     assert strip.text == expected
+
+
+def test_buckets_without_data_are_blank_columns():
+    # Given a trend with two gaps: one in the middle and the newest two buckets
+    data = [1.0, 2.0, None, 4.0, None, None]
+    # When drawn one column per bucket
+    (row,) = _cells(draw_spark(data, 6, 1, LOW, HIGH, BASE))
+    # Then the gaps are blank on the card's background, the rest as without them
+    assert "".join(ch for ch, _ in row) == "▁▃ █  "
+    assert row[2][1] == BASE and row[5][1] == BASE
+    (known,) = _cells(draw_spark([1.0, 2.0, 4.0], 3, 1, LOW, HIGH, BASE))
+    assert [row[i] for i in (0, 1, 3)] == known
+    # And a trend of gaps only is the empty trend's bottom line
+    assert _cells(draw_spark([None, None], 4, 1, LOW, HIGH, BASE)) == _cells(
+        draw_spark([], 4, 1, LOW, HIGH, BASE)
+    )

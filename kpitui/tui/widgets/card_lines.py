@@ -79,7 +79,7 @@ class Hero(Struct, frozen=True):
 class Trend(Struct, frozen=True):
     """One line of the sparkline (`row` 0 is the top one)."""
 
-    data: tuple[float, ...]
+    data: tuple[float | None, ...]  # None: a bucket without data, drawn as a gap
     row: int
     height: int
 
@@ -270,38 +270,51 @@ SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 
 def draw_spark(
-    data: Sequence[float], width: int, height: int, low: Color, high: Color, base: Style
+    data: Sequence[float | None], width: int, height: int, low: Color, high: Color, base: Style
 ) -> list[Strip]:
     """The rows of a sparkline, top first, as Textual's `Sparkline` renderable draws them
     over `base`: a column per bucket of the data (its max), a bar of eighths over
-    `height` rows, coloured from `low` to `high` by its height.
+    `height` rows, coloured from `low` to `high` by its height. A column whose buckets
+    are all None (no data) is left blank, so a gap reads as one.
 
     Drawn here because the renderable yields a styled segment per cell (and cuts the
     buckets with Fractions): the nine sparklines of a board cost ~10 ms of its first
     frame that way, ~1 ms with one style per colour and runs of cells merged.
     """
-    finite = [v for v in data if math.isfinite(v)]
-    if len(finite) < len(data):  # an overflowed sum (inf): drawn at the end it leans to
+    known = [v for v in data if v is not None]
+    finite = [v for v in known if math.isfinite(v)]
+    if len(finite) < len(known):  # an overflowed sum (inf): drawn at the end it leans to
         top, bottom = max(finite, default=0.0), min(finite, default=0.0)
-        data = [bottom if math.isnan(v) else min(max(v, bottom), top) for v in data]
+        data = [
+            v if v is None else bottom if math.isnan(v) else min(max(v, bottom), top)
+            for v in data
+        ]
+        known = [v for v in data if v is not None]
     n = len(data)
     rows: list[list[tuple[str, Style]]] = [[] for _ in range(height)]
-    if n == 0:
+    if not known:
         rows[-1] = [("▁" * width, base + Style(color=low))]
     elif n == 1:
         rows = [[("█" * width, base + Style(color=high))] for _ in range(height)]
     else:
-        lowest, highest = min(data), max(data)
+        lowest, highest = min(known), max(known)
         # In halves: from -1e308 to 1e308 is beyond the float range (exact otherwise).
         extent = highest / 2 - lowest / 2 or 1
         buckets = [data[n * b // width : n * (b + 1) // width] for b in range(width)]
-        peaks = [max(bucket) for bucket in buckets if bucket]
+        peaks = [
+            max((v for v in bucket if v is not None), default=None) for bucket in buckets if bucket
+        ]
         eighths = len(SPARK_BARS) * height - 1
         styles: dict[object, Style] = {}
         step, index = len(peaks) / width, 0.0
         for _ in range(width):
-            ratio = (peaks[int(index)] / 2 - lowest / 2) / extent
+            peak = peaks[int(index)]
             index += step
+            if peak is None:
+                for runs in rows:
+                    _append(runs, " ", base)
+                continue
+            ratio = (peak / 2 - lowest / 2) / extent
             bar = int(ratio * eighths)
             color = _blend(low, high, ratio)
             style = styles.get(color)
@@ -315,11 +328,7 @@ def draw_spark(
                     cell, cell_style = "█", style
                 else:
                     cell, cell_style = SPARK_BARS[bar - floor], style
-                runs = rows[row]
-                if runs and runs[-1][1] is cell_style:
-                    runs[-1] = (runs[-1][0] + cell, cell_style)
-                else:
-                    runs.append((cell, cell_style))
+                _append(rows[row], cell, cell_style)
     strips = []
     for runs in rows:
         used = sum(len(text) for text, _ in runs)
@@ -328,6 +337,14 @@ def draw_spark(
             segments.append(Segment(" " * (width - used), base))
         strips.append(Strip(segments, width))
     return strips
+
+
+def _append(runs: list[tuple[str, Style]], cell: str, style: Style) -> None:
+    """Add a cell to a row's runs, merged into the last run when its style is the same."""
+    if runs and runs[-1][1] is style:
+        runs[-1] = (runs[-1][0] + cell, style)
+    else:
+        runs.append((cell, style))
 
 
 def _blend(low: Color, high: Color, ratio: float) -> tuple[int, int, int] | None:

@@ -286,8 +286,7 @@ def draw_spark(
     if len(finite) < len(known):  # an overflowed sum (inf): drawn at the end it leans to
         top, bottom = max(finite, default=0.0), min(finite, default=0.0)
         data = [
-            v if v is None else bottom if math.isnan(v) else min(max(v, bottom), top)
-            for v in data
+            v if v is None else bottom if math.isnan(v) else min(max(v, bottom), top) for v in data
         ]
         known = [v for v in data if v is not None]
     n = len(data)

@@ -453,8 +453,8 @@ async def test_objective_detail_drills_into_its_children(store):
         await pilot.press("down", "down", "enter")
         await settle(pilot)
         assert (app.screen.kind, app.screen.node_id) == ("objective", "delight")
-        # Its progress is the NPS key result's 40%: the other measures nothing yet
-        assert app.screen.detail.progress == pytest.approx(0.4)
+        # Its progress is the NPS key result's 40% and the other's 0 (no points yet)
+        assert app.screen.detail.progress == pytest.approx(0.2)
         await pilot.press("escape")
         assert app.screen is screen
 

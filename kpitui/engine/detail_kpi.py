@@ -57,12 +57,17 @@ class DetailNotFound(LookupError):
     """The KPI or OKR node is not in the spec (any more: the spec was edited)."""
 
 
+# Aggs whose value is a score of the points (a survey's NPS, a latency percentile), not
+# in the unit of a single point: their stats run over buckets of that score.
+SCORE_AGGS = frozenset({"nps", "csat", "p50", "p90", "p95", "p99"})
+
+
 class RangeStats(Struct, frozen=True):
     """Stats over the chart's range.
 
     `basis` says what min/max/avg run over: the stored `points`, or the chart's `buckets`
-    (derived metrics, and stock metrics summed over several series, whose single points
-    are not the value the user reads).
+    (derived metrics, scores such as NPS or p90, and stock metrics summed over several
+    series, whose single points are not the value the user reads).
     """
 
     last: float | None
@@ -347,9 +352,20 @@ def range_stats(
 ) -> RangeStats:
     """last/min/max/avg/sum/count over `rng` (see RangeStats for what they run over)."""
     # `sum` of a derived metric combines the operands' sums: a ratio of sums, never a
-    # sum of ratios (SPEC §3 derived metrics).
-    total = source.read(kpi.metric, labels, "sum", rng, rng.hi, want_time=False).value
-    by_bucket = derived or (kpi.agg == "last" and len(reader.series(kpi.metric, labels)) > 1)
+    # sum of ratios (SPEC §3 derived metrics). Summed survey answers or latencies mean
+    # nothing: no sum for those.
+    total = (
+        None
+        if kpi.agg in SCORE_AGGS
+        else source.read(kpi.metric, labels, "sum", rng, rng.hi, want_time=False).value
+    )
+    # An NPS of 33 beside "min 2, max 10" (single answers) reads as nonsense: scores,
+    # like ratios and stocks over several series, are stated over the chart's buckets.
+    by_bucket = (
+        derived
+        or kpi.agg in SCORE_AGGS
+        or (kpi.agg == "last" and len(reader.series(kpi.metric, labels)) > 1)
+    )
     if by_bucket:
         in_range = [v for _, v in points]
         if not in_range:

@@ -366,6 +366,20 @@ def test_derived_metric_charts_the_formula_per_bucket(reader_of):
     assert detail.kpi.value == pytest.approx(45 / 350)
 
 
+def test_score_stats_run_over_buckets_of_the_score(reader_of):
+    # Given two days of 0–10 answers: day 1 all promoters, day 2 half detractors
+    day1 = [("nps", {}, AS_OF - 2 * DAY + HOUR * h, 10.0) for h in range(4)]
+    day2 = [("nps", {}, AS_OF - DAY + HOUR * h, v) for h, v in enumerate([10.0, 9.0, 2.0, 0.0])]
+    reader = reader_of(day1 + day2)
+    spec = spec_of(kpis=[{"id": "nps", "metric": "nps", "agg": "nps", "window": "7d"}])
+    # When the detail is read with daily buckets
+    stats = kpi_detail(spec, reader, "nps", AS_OF, "7d", bucket=DAY).stats
+    # Then min/max/avg are of the daily NPS (100 and 0), not of single answers; no sum
+    assert stats.basis == "buckets"
+    assert (stats.min, stats.max, stats.avg, stats.last) == (0, 100, 50, 0)
+    assert (stats.sum, stats.count) == (None, 2)
+
+
 def test_nps_counts_out_of_scale_answers(reader_of):
     answers = [10, 9, 7, 3, 11, -1, 10]
     reader = reader_of([("nps", {}, AS_OF - i * HOUR, float(a)) for i, a in enumerate(answers)])

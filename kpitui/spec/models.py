@@ -34,6 +34,9 @@ KrKind = Literal["increase", "decrease", "maintain_above", "maintain_below", "mi
 METRIC_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
 _PERCENT = r"^\s*(-?\d+(?:\.\d+)?)\s*%\s*$"
 _PERCENT_RE = re.compile(_PERCENT)
+# A threshold written as text: a percentage of target, or a quoted number ("950"), read
+# as the number as `target: "1000"` is.
+_THRESHOLD_TEXT = r"^\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*%?\s*$"
 DEFAULT_STORE = "metrics.db"
 
 
@@ -170,7 +173,7 @@ def convert(data: object, tp: type[T] | Any = None) -> T:
     return msgspec.convert(data, Dashboard if tp is None else tp, dec_hook=decode, strict=False)
 
 
-Threshold = float | Annotated[str, Meta(pattern=_PERCENT)]
+Threshold = float | Annotated[str, Meta(pattern=_THRESHOLD_TEXT)]
 Decimals = Annotated[int, Meta(ge=0, le=10)]
 Weight = Annotated[float, Meta(ge=0)]
 
@@ -232,6 +235,10 @@ class Kpi(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         _default_ids(self, self.metric)
+        for key in ("warn", "crit"):
+            value = getattr(self, key)
+            if isinstance(value, str) and not _PERCENT_RE.match(value):
+                force_setattr(self, key, float(value))
 
     @property
     def effective_window(self) -> str | None:

@@ -76,6 +76,22 @@ def test_percent_thresholds_resolve_against_the_target(specs):
     assert specs.problems(GOOD) == []
 
 
+def test_a_quoted_number_threshold_is_the_number_as_a_quoted_target_is(specs):
+    # Given warn and crit written as quoted numbers beside a quoted target
+    text = (
+        "kpis:\n  - {metric: a, target: '1000', warn: '950', crit: ' 9e2 ', indicator: leading}\n"
+    )
+    kpi = specs.load(text).dashboard.kpis[0]
+    # Then they are numbers, in order for "up" (a "%" one stays a share of the target)
+    assert (kpi.target, kpi.warn, kpi.crit) == (1000, 950, 900)
+    assert specs.problems(text.replace("'950'", "'95%'")) == []
+    # And text that is neither is still refused at its place
+    assert [str(p) for p in specs.problems(text.replace("'950'", "'95x'"))] == [
+        "dashboard.yaml:2:39: kpis[0].warn: '95x' is neither a number nor a percentage of "
+        'target like "90%"'
+    ]
+
+
 def test_unknown_metric_is_a_warning_with_a_suggestion(specs):
     # Given a KPI reading `signup` while the store holds `signups`
     text = GOOD.replace(

@@ -8,9 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kpitui import timeutil
 from kpitui.errors import InputError
 from kpitui.literal import literal
+from kpitui.store.times import TimeProblem, point_time
 from kpitui.store.writer import is_text
 
 if TYPE_CHECKING:
@@ -45,23 +45,14 @@ def missing_store(
     )
 
 
-# Times kpitui can lay windows and periods around.
-EARLIEST = timeutil.parse_time(f"{timeutil.FIRST_YEAR}-01-01")
-LATEST = timeutil.parse_time(f"{timeutil.LAST_YEAR}-12-31")
-
-
 def time_arg(text: str) -> int:
-    """argparse type for `--at`/`--as-of`: ISO 8601, a date, or epoch seconds."""
+    """argparse type for `--at`/`--as-of`: ISO 8601, a date, or epoch seconds, by the
+    rule every writer uses (so `record --at` and an import agree on what a time is)."""
     try:
-        ts = timeutil.parse_time(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if not EARLIEST <= ts <= LATEST:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is out of range: use a time between 1971 and 9998 "
-            "(epoch milliseconds? divide by 1000)"
-        )
-    return ts
+        return point_time(text)
+    except TimeProblem as exc:
+        hint = f": {exc.hint}" if exc.hint else ""
+        raise argparse.ArgumentTypeError(f"{exc.message}{hint}") from None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -22,8 +22,8 @@ from typing import IO
 
 from kpitui.errors import InputError
 from kpitui.store import schema
-from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, TIME_RANGE_HINT, Batch
-from kpitui.timeutil import parse_time
+from kpitui.store.times import EARLIEST, LATEST, TimeProblem, point_time
+from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, Batch
 
 _TIME_COLUMNS = ("time", "timestamp", "date", "ts")
 _BLOCK = 1 << 19  # characters the fast path reads at a time
@@ -51,15 +51,20 @@ def _times(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> li
         for i, cell in enumerate(cells):
             if cell not in memo:
                 try:
-                    memo[cell] = parse_time(cell)
-                except ValueError as exc:
-                    raise InputError(str(exc), file=file, line=line_of(i)) from None
+                    memo[cell] = point_time(cell)
+                except TimeProblem as exc:
+                    raise InputError(
+                        exc.message, file=file, line=line_of(i), hint=exc.hint
+                    ) from None
             out.append(memo[cell])
-    if out and (min(out) < schema.MIN_TS or max(out) > schema.MAX_TS):
-        i = next(i for i, t in enumerate(out) if not schema.MIN_TS <= t <= schema.MAX_TS)
-        raise InputError(
-            f"time {cells[i]!r} is out of range", file=file, line=line_of(i), hint=TIME_RANGE_HINT
-        )
+    elif out and (min(out) < EARLIEST or max(out) > LATEST):
+        # The shared rule says why (a bare year, or out of range) and how to fix it.
+        i = next(i for i, t in enumerate(out) if not EARLIEST <= t <= LATEST)
+        try:
+            point_time(cells[i])
+            raise TimeProblem(f"time {cells[i]!r} is out of range")  # not reached
+        except TimeProblem as exc:
+            raise InputError(exc.message, file=file, line=line_of(i), hint=exc.hint) from None
     return out
 
 

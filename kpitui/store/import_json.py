@@ -15,8 +15,8 @@ from typing import IO
 
 from kpitui.errors import InputError
 from kpitui.store import schema
-from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, TIME_RANGE_HINT, Batch, is_text
-from kpitui.timeutil import parse_time
+from kpitui.store.times import TimeProblem, point_time
+from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, Batch, is_text
 
 _CHUNK = 50_000  # points per `batch.add`: memory stays flat
 _JSON_KEYS = {"metric", "time", "value", "labels"}
@@ -153,15 +153,10 @@ def _record(
         raise bad(f"{name!r} is not a metric name", METRIC_NAME_HINT)
     if "time" not in record or "value" not in record:
         raise bad('no "time"' if "time" not in record else 'no "value"')
-    raw_time = record["time"]
     try:
-        if isinstance(raw_time, bool) or raw_time is None:
-            raise ValueError(f"{raw_time!r} is not a time")
-        ts = parse_time(raw_time)
-    except ValueError as exc:
-        raise bad(str(exc)) from None
-    if not schema.MIN_TS <= ts <= schema.MAX_TS:
-        raise bad(f"time {raw_time!r} is out of range", TIME_RANGE_HINT)
+        ts = point_time(record["time"])
+    except TimeProblem as exc:
+        raise bad(exc.message, exc.hint) from None
     raw_value = record["value"]
     try:
         if isinstance(raw_value, bool) or not isinstance(raw_value, int | float | str):

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
 from kpitui.store import schema
-from kpitui.store.schema import DAY, HOUR, MAX_TS, MIN_TS
+from kpitui.store.schema import DAY, HOUR
+from kpitui.store.times import TimeProblem, point_time
 
 BUSY_TIMEOUT = 5.0
 """Seconds a writer waits for another writer's lock before giving up (SPEC §2)."""
@@ -369,9 +370,10 @@ def _checked_ts(ts: object, where: str) -> int:
         value = operator.index(ts)  # type: ignore[arg-type]
     except TypeError:
         raise InputError(f"{where}: time must be whole epoch seconds, not {ts!r}") from None
-    if not MIN_TS <= value <= MAX_TS:
-        raise InputError(f"{where}: time {value} is out of range", hint=TIME_RANGE_HINT)
-    return value
+    try:
+        return point_time(value)
+    except TimeProblem as exc:
+        raise InputError(f"{where}: {exc.message}", hint=exc.hint) from None
 
 
 def _checked_value(value: object, where: str) -> float:
@@ -399,7 +401,6 @@ def is_text(value: object) -> bool:
 
 TEXT_HINT = "write it in UTF-8: a lone surrogate or bytes in another encoding cannot be stored"
 METRIC_NAME_HINT = "a metric name starts with a letter or _ and holds letters, digits, _ . : -"
-TIME_RANGE_HINT = "times are epoch seconds between years 1 and 9999 (milliseconds? divide by 1000)"
 FINITE_HINT = "values must be finite numbers: no NaN or infinity"
 
 

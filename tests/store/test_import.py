@@ -143,6 +143,49 @@ def test_yyyymmdd_times_are_dates_not_seconds_of_1970(tmp_path, db, cli):
     assert code == 2 and err.startswith(f"kpitui: {src}:2: '20261301' is not a date"), err
 
 
+RANGE = "use a time from 1971 to 9998; epoch milliseconds? divide by 1000"
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "hint"),
+    [
+        ("2026", "'2026' is a year, not a time", "write a date such as 2026-01-01"),
+        ("1960-01-01", "time '1960-01-01' is out of range", RANGE),
+        ("0001-01-01", "time '0001-01-01' is out of range", RANGE),
+        ("1970-12-31T23:59:59Z", "is out of range", RANGE),
+        ("-1", "is out of range", RANGE),
+        ("1971-01-01", None, None),
+        ("9998-12-31T23:59:59Z", None, None),
+        ("9999-01-01", "is out of range", RANGE),
+        ("253402300799", "is out of range", RANGE),  # 9999-12-31T23:59:59Z
+    ],
+)
+def test_record_checkin_and_every_import_agree_on_what_a_time_is(
+    tmp_path, db, cli, capsys, text, message, hint
+):
+    # Given one time written through each writing path
+    csv_src, jsonl_src = tmp_path / "p.csv", tmp_path / "p.jsonl"
+    csv_src.write_text(f"metric,time,value\nx,{T0},1\nx,{text},2\n")
+    raw = int(text) if text.lstrip("-").isdigit() else text  # a JSON number when it is one
+    jsonl_src.write_text(json.dumps({"metric": "x", "time": raw, "value": 2}) + "\n")
+    # When each path writes it
+    answers = []
+    for args in (("import", str(csv_src)), ("import", str(jsonl_src))):
+        answers.append(cli(*args, "--db", str(db))[::2])
+    for args in (("record", "x", "2"), ("checkin", "kr", "2")):
+        try:
+            answers.append(cli(*args, "--at", text, "--db", str(db))[::2])
+        except SystemExit as exited:  # --at is checked by argparse
+            answers.append((exited.code, capsys.readouterr().err))
+    # Then all accept it, or all refuse it with the same message and hint
+    if message is None:
+        assert answers == [(0, "")] * 4
+    else:
+        for code, err in answers:
+            assert code == 2 and message in err and hint in err, err
+        assert count_points(db) == 0
+
+
 def test_missing_metric_column_without_metric_option(tmp_path, db, cli):
     src = tmp_path / "x.csv"
     src.write_text(f"time,value\n{T0},1\n")
@@ -434,7 +477,7 @@ def test_json_nested_too_deeply_names_its_line(tmp_path, db, cli, name, line):
 
 def test_invalid_json_syntax_names_line_and_column(tmp_path, db, cli):
     src = tmp_path / "bad.jsonl"
-    src.write_text('{"metric": "x", "time": 1, "value": 1}\n{"metric": "x",, }\n')
+    src.write_text(f'{{"metric": "x", "time": {T0}, "value": 1}}\n{{"metric": "x",, }}\n')
     code, _, err = cli("import", str(src), "--db", str(db))
     assert code == 2 and err.startswith(f"kpitui: {src}:2:16: not valid JSON")
 

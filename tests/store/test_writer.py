@@ -61,6 +61,8 @@ def test_the_same_point_twice_in_one_batch_keeps_the_last(db, write):
         (("m", {}, T0, True), "point 2: True is not a number"),
         (("m", {}, 1.5, 1.0), "point 2: time must be whole epoch seconds"),
         (("m", {}, T0 * 1000, 1.0), "out of range"),
+        (("m", {}, -315_619_200, 1.0), "point 2: time -315619200 is out of range"),  # 1960
+        (("m", {}, 2026, 1.0), "point 2: '2026' is a year, not a time"),
         (("bad name", {}, T0, 1.0), "point 2: 'bad name' is not a metric name"),
         (("m", {"": "x"}, T0, 1.0), "point 2: label names must be non-empty text"),
         (("m", {"k": 3}, T0, 1.0), "point 2: label 'k' must be text"),
@@ -143,6 +145,8 @@ def test_checkins_upsert_and_validate(db):
             writer.write_checkin("launch", T0 + 1, math.nan)
         with pytest.raises(InputError, match="id is empty"):
             writer.write_checkin(" ", T0 + 1, 0.5)
+        with pytest.raises(InputError, match="check-in: time 0 is out of range"):
+            writer.write_checkin("launch", 0, 0.5)
     reader = open_reader(db)
     assert [(c.ts, c.value, c.confidence, c.note) for c in reader.checkins("launch")] == [
         (T0, 0.3, None, None)
@@ -258,11 +262,12 @@ def test_the_writer_is_a_context_manager_that_closes(db):
 
 def test_sparse_times_far_apart_use_the_grouping_refresh(db, write):
     # Given two points of one series 50 years apart (too many hours to walk one by one)
-    write([("m", {}, 0, 1.0), ("m", {}, 50 * 365 * 86400, 2.0)])
-    write([("m", {}, 86400, 4.0), ("m", {}, 50 * 365 * 86400 + 60, 8.0)])
+    years = 50 * 365 * 86400
+    write([("m", {}, T0, 1.0), ("m", {}, T0 + years, 2.0)])
+    write([("m", {}, T0 + 86400, 4.0), ("m", {}, T0 + years + 60, 8.0)])
     reader = open_reader(db)
-    assert reader.aggregate("m", None, "sum", 0, 51 * 365 * 86400) == 15.0
-    assert [b.value for b in reader.buckets("m", None, "sum", 0, 51 * 365 * 86400, 86400)] == [
+    assert reader.aggregate("m", None, "sum", T0, T0 + years + 86400) == 15.0
+    assert [b.value for b in reader.buckets("m", None, "sum", T0, T0 + years + 86400, 86400)] == [
         1.0,
         4.0,
         10.0,

@@ -29,7 +29,7 @@ from kpitui.errors import InputError, KpituiError
 from kpitui.literal import literal
 from kpitui.store import open_reader, open_writer, schema
 from kpitui.store.api import SeriesStats
-from kpitui.store.importers import FORMATS, detect_format, import_file
+from kpitui.store.importers import DIRECTORY_HINT, FORMATS, detect_format, import_file
 from kpitui.store.writer import METRIC_NAME_HINT
 
 _MAX_LABEL_VALUES = 6
@@ -201,7 +201,7 @@ def run_import(args: argparse.Namespace) -> int:
         if not Path(source).exists():
             raise InputError("no such file", file=source, hint="check the path")
         if Path(source).is_dir():
-            raise InputError("is a directory, not a file", file=source)
+            raise InputError("is a directory, not a file", file=source, hint=DIRECTORY_HINT)
     path = default_store_path(args.db)
     created = not path.exists()
     try:

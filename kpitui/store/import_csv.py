@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, repeat
@@ -23,7 +24,7 @@ from typing import IO
 from kpitui.errors import InputError
 from kpitui.store import schema
 from kpitui.store.times import EARLIEST, LATEST, TimeProblem, point_time
-from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, Batch
+from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, NUMBER_HINT, Batch
 
 _TIME_COLUMNS = ("time", "timestamp", "date", "ts")
 _BLOCK = 1 << 19  # characters the fast path reads at a time
@@ -76,8 +77,11 @@ def _values(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> l
             try:
                 float(cell)
             except ValueError:
-                what = "the value is empty" if not cell.strip() else f"{cell!r} is not a number"
-                raise InputError(what, file=file, line=line_of(i)) from None
+                if cell.strip():
+                    what, hint = f"{cell!r} is not a number", NUMBER_HINT
+                else:
+                    what, hint = "the value is empty", "fill it in, or delete the row"
+                raise InputError(what, file=file, line=line_of(i), hint=hint) from None
         raise
     if not math.isfinite(sum(out)):  # any NaN/inf makes the sum non-finite
         for i, value in enumerate(out):
@@ -141,14 +145,25 @@ def _header(stream: IO[str], file: str) -> list[str]:
             line=1,
             hint=LONG_HEADER_HINT,
         )
+    _refuse_json(first, file)
     names = [name.strip() for name in next(csv.reader([first]))]
     for i, name in enumerate(names, 1):
         if not name:
-            raise InputError(f"column {i} of the header has no name", file=file, line=1)
+            raise InputError(
+                f"column {i} of the header has no name",
+                file=file,
+                line=1,
+                hint="name it, or delete the column",
+            )
     seen = set()
     for name in names:
         if name.lower() in seen:
-            raise InputError(f"column {name!r} appears twice in the header", file=file, line=1)
+            raise InputError(
+                f"column {name!r} appears twice in the header",
+                file=file,
+                line=1,
+                hint="rename or delete one of them",
+            )
         seen.add(name.lower())
     times = [name for name in names if name.lower() in _TIME_COLUMNS]
     if len(times) > 1:
@@ -160,6 +175,25 @@ def _header(stream: IO[str], file: str) -> list[str]:
             hint="keep one (rename or drop the other)",
         )
     return names
+
+
+def _refuse_json(first: str, file: str) -> None:
+    """JSON read as CSV (piped to `import -` without --format) would fail on its
+    "header" with a message about columns: say what it is instead."""
+    text = first.strip()
+    if text.startswith("{"):
+        try:
+            is_object = isinstance(json.loads(text), dict)
+        except ValueError:
+            is_object = False
+        if is_object:
+            raise InputError(
+                "this is JSON Lines, not CSV", file=file, line=1, hint="pass --format jsonl"
+            )
+    if text == "[" or text.startswith(("[{", "[ {")):
+        raise InputError(
+            "this is a JSON array, not CSV", file=file, line=1, hint="pass --format json"
+        )
 
 
 def _find(names: Sequence[str], *wanted: str) -> int | None:
@@ -295,7 +329,12 @@ def _read_csv_rows(
                 continue  # a blank line, or a spreadsheet's empty row (",,")
             if len(row) != ncols:
                 raise InputError(
-                    f"expected {ncols} columns, found {len(row)}", file=file, line=start
+                    f"expected {ncols} columns, found {len(row)}",
+                    file=file,
+                    line=start,
+                    hint='quote a cell that holds a comma: "1,5"'
+                    if len(row) > ncols
+                    else "give every column a cell: an empty one is two commas, a,,c",
                 )
             rows.append(row)
             starts.append(start)
@@ -303,9 +342,20 @@ def _read_csv_rows(
                 write([list(c) for c in zip(*rows, strict=True)], starts.__getitem__)
                 rows, starts = [], []
     except csv.Error as exc:
-        raise InputError(f"bad CSV: {exc}", file=file, line=first_line + done) from None
+        raise InputError(
+            f"bad CSV: {exc}", file=file, line=first_line + done, hint=_quote_hint(str(exc))
+        ) from None
     if rows:
         write([list(c) for c in zip(*rows, strict=True)], starts.__getitem__)
+
+
+def _quote_hint(error: str) -> str:
+    """What to do about a `csv.Error`: with strict=True, each is a quote problem."""
+    if "expected after" in error:
+        return 'a quote inside a quoted cell is written twice: "say ""hi"""'
+    if "end of data" in error or "field limit" in error:
+        return "a quote opened on this line is never closed: close it"
+    return "check the quotes on this line"
 
 
 # -- wide CSV -------------------------------------------------------------------------

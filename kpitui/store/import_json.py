@@ -16,11 +16,13 @@ from typing import IO
 from kpitui.errors import InputError
 from kpitui.store import schema
 from kpitui.store.times import TimeProblem, point_time
-from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, Batch, is_text
+from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, NUMBER_HINT, Batch, is_text
 
 _CHUNK = 50_000  # points per `batch.add`: memory stays flat
 _JSON_KEYS = {"metric", "time", "value", "labels"}
 _WS = re.compile(r"\s*")
+_POINT = '{"metric": "mrr", "time": "2026-11-01", "value": 12.5}'
+POINT_HINT = f"e.g. {_POINT}"
 
 
 def jsonl_records(stream: IO[str], file: str) -> Iterator[tuple[int, object]]:
@@ -44,8 +46,14 @@ def json_array_records(text: str, file: str) -> Iterator[tuple[int, object]]:
     decoder = json.JSONDecoder()
     pos = _WS.match(text).end()  # type: ignore[union-attr]
     if not text.startswith("[", pos):
+        lines = text.startswith("{", pos)
         raise InputError(
-            "expected a JSON array of points", file=file, line=text.count("\n", 0, pos) + 1
+            "expected a JSON array of points",
+            file=file,
+            line=text.count("\n", 0, pos) + 1,
+            hint="for one object per line, pass --format jsonl or name the file .jsonl"
+            if lines
+            else f"a .json file holds one array: [{_POINT}, ...]",
         )
     pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
     line, counted = 1, 0
@@ -135,7 +143,7 @@ def _record(
         return InputError(message, file=file, line=line, hint=hint)
 
     if not isinstance(record, dict):
-        raise bad("expected an object with metric, time and value")
+        raise bad("expected an object with metric, time and value", POINT_HINT)
     unknown = sorted(set(record) - _JSON_KEYS)
     if unknown:
         raise bad(
@@ -163,7 +171,7 @@ def _record(
             raise ValueError
         value = float(raw_value)
     except ValueError:
-        raise bad(f"{raw_value!r} is not a number") from None
+        raise bad(f"{raw_value!r} is not a number", NUMBER_HINT) from None
     except OverflowError:  # an integer too big for a float: as infinite as 1e999
         value = math.inf
     if not math.isfinite(value):

@@ -30,6 +30,9 @@ FORMATS = ("csv", "jsonl", "json")
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
 
 
+DIRECTORY_HINT = "name the file to import in it"
+
+
 class ImportResult(Struct, frozen=True):
     source: str
     points: int
@@ -117,7 +120,9 @@ class _open:
         except FileNotFoundError:
             raise InputError("no such file", file=self.source, hint="check the path") from None
         except IsADirectoryError:
-            raise InputError("is a directory, not a file", file=self.source) from None
+            raise InputError(
+                "is a directory, not a file", file=self.source, hint=DIRECTORY_HINT
+            ) from None
         except OSError as exc:
             raise InputError(f"cannot read it: {exc.strerror}", file=self.source) from None
         return self.handle

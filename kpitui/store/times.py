@@ -20,6 +20,8 @@ LATEST = parse_time(f"{LAST_YEAR + 1}-01-01") - 1
 
 RANGE_HINT = f"use a time from {FIRST_YEAR} to {LAST_YEAR}; epoch milliseconds? divide by 1000"
 
+FORMS_HINT = "write a date like 2026-11-24, a time like 2026-11-24T09:30:00Z, or epoch seconds"
+
 _YEAR = re.compile(r"\s*\d{4}\s*\Z")
 
 
@@ -36,7 +38,11 @@ def point_time(raw: object) -> int:
     """Epoch seconds of `raw` (text, or epoch seconds as a number); TimeProblem when it
     is no time or lies outside EARLIEST..LATEST."""
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise TimeProblem(f"{raw!r} is not a time")
+        raise TimeProblem(f"{raw!r} is not a time", FORMS_HINT)
+    if isinstance(raw, str) and not raw.strip():
+        raise TimeProblem(
+            "empty time", "every point needs one: " + FORMS_HINT.removeprefix("write ")
+        )
     year = str(raw).strip() if isinstance(raw, str) else None
     if isinstance(raw, int) and 1000 <= raw <= 9999:
         year = str(raw)

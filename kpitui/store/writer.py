@@ -378,7 +378,7 @@ def _checked_ts(ts: object, where: str) -> int:
 
 def _checked_value(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{where}: {value!r} is not a number")
+        raise InputError(f"{where}: {value!r} is not a number", hint=NUMBER_HINT)
     number = float(value)
     if not math.isfinite(number):
         raise InputError(f"{where}: {value!r} is not a finite number", hint=FINITE_HINT)
@@ -399,6 +399,7 @@ def is_text(value: object) -> bool:
     return True
 
 
+NUMBER_HINT = "write a plain number like 1234.5: no units, currency signs or thousands separators"
 TEXT_HINT = "write it in UTF-8: a lone surrogate or bytes in another encoding cannot be stored"
 METRIC_NAME_HINT = "a metric name starts with a letter or _ and holds letters, digits, _ . : -"
 FINITE_HINT = "values must be finite numbers: no NaN or infinity"

@@ -211,7 +211,7 @@ def test_wide_csv_bad_cell_names_its_line(tmp_path, db, cli):
     src = tmp_path / "export.csv"
     src.write_text("time,mrr,mau\n2026-01-01,100,10\n2026-01-02,oops,11\n")
     code, _, err = cli("import", str(src), "--wide", "--db", str(db))
-    assert code == 2 and err == f"kpitui: {src}:3: 'oops' is not a number\n"
+    assert code == 2 and err.startswith(f"kpitui: {src}:3: 'oops' is not a number (")
     assert count_points(db) == 0
 
 
@@ -371,6 +371,101 @@ def test_each_bad_line_kind_names_its_line_and_writes_nothing(
     assert err.startswith(f"kpitui: {src}:{line}: {message}"), err
     assert err.count("\n") == 1
     assert count_points(db) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "error"),
+    [
+        (
+            "abc.csv",
+            f"metric,time,value\nx,{T0},1\nx,{T0},abc\n",
+            "3: 'abc' is not a number (write a plain number like 1234.5",
+        ),
+        (
+            "empty.csv",
+            f"metric,time,value\nx,{T0},1\nx,{T0},\n",
+            "3: the value is empty (fill it in, or delete the row)",
+        ),
+        (
+            "w4.csv",
+            "date,a\n2026-01-01,1\n,2\n",
+            "3: empty time (every point needs one: a date like 2026-11-24",
+        ),
+        (
+            "ragged.csv",
+            f"metric,time,value\nx,{T0},1\nx,{T0},1,5\n",
+            '3: expected 3 columns, found 4 (quote a cell that holds a comma: "1,5")',
+        ),
+        (
+            "short.csv",
+            f"metric,time,value\nx,{T0},1\nx,{T0}\n",
+            "3: expected 3 columns, found 2 (give every column a cell",
+        ),
+        (
+            "unt.csv",
+            f'metric,time,value\nx,{T0},1\nx,"{T0},1\n',
+            "3: bad CSV: unexpected end of data (a quote opened on this line is never closed",
+        ),
+        (
+            "q.csv",
+            f'metric,time,value\nx,{T0},"a"b\n',
+            "2: bad CSV: ',' expected after '\"' (a quote inside a quoted cell is written twice",
+        ),
+        (
+            "obj.json",
+            json.dumps({"metric": "x", "time": T0, "value": 1}) + "\n",
+            "1: expected a JSON array of points (for one object per line, pass --format jsonl",
+        ),
+        (
+            "str.json",
+            '"x"\n',
+            '1: expected a JSON array of points (a .json file holds one array: [{"metric"',
+        ),
+        (
+            "lines.csv",
+            json.dumps({"metric": "x", "time": T0, "value": 1}) + "\n",
+            "1: this is JSON Lines, not CSV (pass --format jsonl)",
+        ),
+        (
+            "array.csv",
+            "[\n" + json.dumps({"metric": "x", "time": T0, "value": 1}) + "\n]\n",
+            "1: this is a JSON array, not CSV (pass --format json)",
+        ),
+    ],
+)
+def test_each_error_line_says_how_to_fix_it(tmp_path, db, cli, name, text, error):
+    # Given a file with one mistake
+    src = tmp_path / name
+    src.write_text(text)
+    wide = ["--wide"] if name == "w4.csv" else []
+    # When importing it
+    code, out, err = cli("import", str(src), *wide, "--db", str(db))
+    # Then its one line names file:line, the problem and, in parentheses, the fix
+    assert (code, out) == (2, "")
+    assert err.startswith(f"kpitui: {src}:{error}"), err
+    assert err.endswith(")\n") and err.count("\n") == 1
+    assert count_points(db) == 0
+
+
+def test_json_lines_piped_without_format_is_named_as_such(db, cli, monkeypatch):
+    # Given JSON Lines on stdin and no --format (stdin is CSV by default)
+    line = json.dumps({"metric": "dau", "time": T0, "value": 9})
+    monkeypatch.setattr(sys, "stdin", io.StringIO(line + "\n"))
+    # When importing it, Then the error says what the input is and which option reads it
+    code, _, err = cli("import", "-", "--db", str(db))
+    assert code == 2
+    assert err == "kpitui: <stdin>:1: this is JSON Lines, not CSV (pass --format jsonl)\n"
+
+
+def test_a_directory_to_import_says_to_name_a_file(tmp_path, db, cli, monkeypatch):
+    # Given the current directory passed as the file to import
+    monkeypatch.chdir(tmp_path)
+    # When importing it, Then one line says it is a directory and what to pass instead
+    code, _, err = cli("import", ".", "--format", "csv", "--db", str(db))
+    assert (code, err) == (
+        2,
+        "kpitui: .: is a directory, not a file (name the file to import in it)\n",
+    )
 
 
 @pytest.mark.parametrize(

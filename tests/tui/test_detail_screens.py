@@ -255,6 +255,78 @@ async def test_key_results_open_their_detail_and_escape_comes_back(store):
         assert not isinstance(app.screen, KpiDetailScreen | KrDetailScreen)
 
 
+def in_view(widget) -> bool:
+    """Whether the whole of `widget` shows inside the screen's scrolling body."""
+    body = widget.screen.query_one("#kd-body, #kr-body")
+    return body.region.contains_region(widget.region)
+
+
+async def test_a_tall_detail_scrolls_back_to_its_chart_with_the_arrows(store):
+    # Given the signups detail at 80×24, taller than the terminal, the breakdown focused
+    app = host(store, "kpi", "signups")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        body, chart = screen.query_one("#kd-body"), screen.query_one("#kd-chart")
+        assert body.max_scroll_y > 0 and body.scroll_y == 0
+        assert app.focused.id == "kd-breakdown"
+        # When ↓ runs past the last plan / Then focus goes on to the key results, scrolled down
+        await pilot.press("down", "down", "down")
+        await pilot.pause()
+        assert app.focused.id == "kd-krs" and body.scroll_y > 0 and not in_view(chart)
+        # When ↑ runs back past the first rows / Then focus reaches the chart, in view again
+        await pilot.press("up", "up", "up", "up")
+        await pilot.pause()
+        assert app.focused is chart and in_view(chart) and body.scroll_y == 0
+        # And ↓ from the chart goes back to the breakdown
+        await pilot.press("down")
+        assert app.focused.id == "kd-breakdown"
+
+
+async def test_a_tall_detail_scrolls_with_page_keys_and_home_the_table_leaves(store):
+    # Given the signups detail at 80×24 scrolled down to its last table by the cursor
+    app = host(store, "kpi", "signups")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        body, chart = app.screen.query_one("#kd-body"), app.screen.query_one("#kd-chart")
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused.id == "kd-krs" and body.scroll_y == body.max_scroll_y > 0
+        # When PageUp is pressed on its only row / Then the screen pages up
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert body.scroll_y < body.max_scroll_y
+        # When End, then Home / Then the screen goes to its bottom, then its top
+        await pilot.press("end")
+        await pilot.pause()
+        assert body.scroll_y == body.max_scroll_y
+        await pilot.press("home")
+        await pilot.pause()
+        assert body.scroll_y == 0 and in_view(chart)
+        # And focus stayed on the table: Shift+Tab twice reaches the chart, in view
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert body.scroll_y > 0
+        await pilot.press("shift+tab", "shift+tab")
+        await pilot.wait_for_scheduled_animations()
+        assert app.focused is chart and in_view(chart)
+
+
+async def test_the_detail_chart_takes_focus_but_enter_opens_nothing(store):
+    # Given the signups detail / When Shift+Tab moves from the breakdown to the chart
+    app = host(store, "kpi", "signups")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("shift+tab")
+        assert app.focused.id == "kd-chart"
+        # Then the footer offers no "Details", and Enter leaves the screen as it is
+        assert "Details" not in screen_text(app).splitlines()[-1]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen and app.focused.id == "kd-chart"
+
+
 @pytest.mark.parametrize(
     ("kpi_id", "value"),
     [("empty", "—"), ("single", "42"), ("future", "—")],
@@ -426,6 +498,29 @@ async def test_kr_detail_of_a_metric_kr_has_its_chart(store):
         chart = screen.query_one("#kr-metric")
         assert chart.display and chart.view.title == "mrr · latest value"
         assert [(r.name, r.value) for r in chart.view.ref_lines] == [("target", 20000)]
+
+
+async def test_a_tall_kr_detail_reaches_both_charts_and_back_from_the_keys(store):
+    # Given the MRR key result's detail at 80×24: history chart, facts, metric chart
+    app = host(store, "kr", "mrr-kr")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        body = screen.query_one("#kr-body")
+        history, metric = screen.query_one("#kr-history"), screen.query_one("#kr-metric")
+        assert body.max_scroll_y > 0 and app.focused is history
+        # When ↓ / Then the metric chart below is focused and scrolled into view
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.focused is metric and in_view(metric) and not in_view(history)
+        # When ↓ again (nothing further) / Then the screen scrolls on to its bottom
+        await pilot.press("down", "down", "down", "down", "down")
+        await pilot.pause()
+        assert body.scroll_y == body.max_scroll_y
+        # When ↑ / Then the history chart is focused and back in view
+        await pilot.press("up")
+        await pilot.pause()
+        assert app.focused is history and in_view(history) and body.scroll_y == 0
 
 
 async def test_kr_detail_without_points(store):

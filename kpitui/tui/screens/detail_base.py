@@ -13,9 +13,12 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events, work
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
@@ -23,6 +26,7 @@ from kpitui.engine.board import ChartView
 from kpitui.engine.detail import DetailNotFound
 from kpitui.engine.format import format_progress
 from kpitui.tui.text import safe_text, update_static
+from kpitui.tui.widgets.chart_panel import ChartPanel
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 12
@@ -109,6 +113,113 @@ class DetailTable(DataTable):
             # The table sits in a scrolling page: moving its cursor brings it into view.
             self.scroll_visible(animate=False)
 
+    # A key the table has nothing to do with any more (↑ on its first row, page up at
+    # its top) goes on to the screen: the arrows move to the part above or below, the
+    # page keys scroll the page (the body's bindings, reached by raising SkipAction).
+    # Without it the page could be scrolled down by the cursor and never back up to
+    # the chart.
+
+    def _at_top(self) -> bool:
+        return self.cursor_row <= 0 and self.scroll_y <= 0
+
+    def _at_bottom(self) -> bool:
+        return self.cursor_row >= self.row_count - 1 and self.scroll_y >= self.max_scroll_y
+
+    def action_cursor_up(self) -> None:
+        if self.cursor_row <= 0:
+            step_focus(self, -1)
+        else:
+            super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        if self.cursor_row >= self.row_count - 1:
+            step_focus(self, 1)
+        else:
+            super().action_cursor_down()
+
+    def action_page_up(self) -> None:
+        if self._at_top():
+            raise SkipAction()
+        super().action_page_up()
+
+    def action_page_down(self) -> None:
+        if self._at_bottom():
+            raise SkipAction()
+        super().action_page_down()
+
+    # A row cursor gives home/end nothing to move but a sideways scroll (← and → do
+    # that too): they are the page's, its top and its bottom.
+
+    def action_scroll_home(self) -> None:
+        raise SkipAction()
+
+    def action_scroll_end(self) -> None:
+        raise SkipAction()
+
+
+class DetailChart(ChartPanel):
+    """A detail screen's chart: a stop for Tab and the arrows, so focus coming back to
+    it scrolls it into view. It is already as deep as a drill-down goes: Enter is off
+    (and out of the footer). ↑/↓ move to the part above or below; page up/down and
+    home/end scroll the page."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "step(-1)", "Part above", show=False, id="detail_chart.up"),
+        Binding("down", "step(1)", "Part below", show=False, id="detail_chart.down"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "drill_down"
+
+    def action_step(self, step: int) -> None:
+        step_focus(self, step)
+
+
+def step_focus(widget: Widget, step: int) -> None:
+    """Focus the part of the screen before (`step` -1) or after (+1) `widget` in focus
+    order, scrolling it into view. With none there, the key goes on (SkipAction) to the
+    scrolling body, which scrolls a line."""
+    chain = widget.screen.focus_chain
+    index = chain.index(widget) + step if widget in chain else -1
+    if not 0 <= index < len(chain):
+        raise SkipAction()
+    target = chain[index]
+    widget.screen.set_focus(target, scroll_visible=False)
+    target.scroll_visible(animate=False)
+
+
+class DetailBody(VerticalScroll, can_focus=False):
+    """The scrolling part of a detail screen, under its head. It takes no focus: its
+    parts do (charts, tables), and the keys they leave (page up/down, home/end, an
+    arrow with no part beyond) scroll it. At once: an animated scroll is a dozen
+    redraws for one key over SSH."""
+
+    def action_scroll_up(self) -> None:
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self.scroll_up(animate=False)
+
+    def action_scroll_down(self) -> None:
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self.scroll_down(animate=False)
+
+    def action_page_up(self) -> None:
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self.scroll_page_down(animate=False)
+
+    def action_scroll_home(self) -> None:
+        self.scroll_home(animate=False)
+
+    def action_scroll_end(self) -> None:
+        self.scroll_end(animate=False)
+
 
 # -- the shared plumbing of both detail screens -------------------------------------------
 
@@ -139,6 +250,7 @@ class DetailScreen(Screen[None]):
         """How many results were applied (tests read it)."""
         self._request = 0
         self._stale = False  # a board arrived while another screen covered this one
+        self._focus_placed = False  # the first table got focus once the detail showed
 
     def on_mount(self) -> None:
         # Textual calls every class's on_mount, the subclass's first: this runs after the
@@ -199,6 +311,25 @@ class DetailScreen(Screen[None]):
 
     def show_detail(self, detail: Any) -> None:
         raise NotImplementedError
+
+    def place_focus(self) -> None:
+        """Once a detail is shown, focus its first table with rows, without scrolling:
+        the chart and the stats stay in view until the cursor moves. Done when the first
+        detail arrives (the chart has focus while loading) and whenever nothing has
+        focus (the focused table was hidden); otherwise focus is where the user put it."""
+        focused = self.focused
+        if focused is not None and (self._focus_placed or not isinstance(focused, DetailChart)):
+            self._focus_placed = True
+            return
+        self._focus_placed = True
+        for table in self.query(DataTable):
+            if table.display and table.row_count:
+                table.focus(scroll_visible=False)
+                return
+        if focused is None:
+            charts = [chart for chart in self.query(DetailChart) if chart.display]
+            if charts:
+                charts[0].focus(scroll_visible=False)
 
     def show_error(self, error: str | None) -> None:
         problem = self.query_one("#detail-problem", Static)

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Static
 
 from kpitui import timeutil
@@ -26,6 +26,8 @@ from kpitui.engine.detail import (
 from kpitui.engine.format import format_delta, format_value
 from kpitui.engine.kpi import delta_good
 from kpitui.tui.screens.detail_base import (
+    DetailBody,
+    DetailChart,
     DetailScreen,
     DetailTable,
     empty_chart,
@@ -72,10 +74,12 @@ class KpiDetailScreen(DetailScreen):
     HELP_KEYS: ClassVar[list[tuple[str, str]]] = [
         ("⏎ on a label", "Show only that label in the chart and stats (again: all labels)"),
         ("⏎ on a key result", "Open that key result's detail"),
-        ("↑ / ↓, tab", "Move in a table, and between the tables"),
+        ("↑ / ↓, tab", "Move in a table, and between the chart and the tables"),
+        ("pgup / pgdn", "Page through a table, then scroll the screen"),
+        ("home / end", "Scroll to the top / bottom of the screen"),
     ]
     """Keys the help screen lists beside the bindings: Enter and the arrows are the
-    tables' own."""
+    tables' and charts' own, paging and home/end the scrolling body's."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *_range_bindings(),
@@ -204,12 +208,10 @@ class KpiDetailScreen(DetailScreen):
             yield Static(id="kd-delta", markup=False)
         yield Static(id="kd-range", markup=False)
         yield Static(id="detail-problem", markup=False)
-        with VerticalScroll(id="kd-body"):
-            chart = ChartPanel(
+        with DetailBody(id="kd-body"):
+            yield DetailChart(
                 empty_chart(f"kpi-{self.kpi_id}", self.kpi_id), tz=self.app.tz, id="kd-chart"
             )
-            chart.can_focus = False
-            yield chart
             with Horizontal(id="kd-info"):
                 yield Static(id="kd-stats", markup=False)
                 yield Static(id="kd-about", markup=False)
@@ -257,21 +259,12 @@ class KpiDetailScreen(DetailScreen):
         update_static(self.query_one("#kd-about", Static), self._about(detail))
         self._show_breakdown(detail)
         self._show_key_results(detail)
-        if self.focused is None or self.focused.id == "kd-body":
-            self._focus_first_table()
+        self.place_focus()
 
     def show_error(self, error: str | None) -> None:
         super().show_error(error)
         if error is not None:
             self.query_one("#kd-chart", ChartPanel).loading = False
-
-    def _focus_first_table(self) -> None:
-        for table in self.query(DataTable):
-            if table.display and table.row_count:
-                # Without scrolling: the chart and the stats stay in view until the
-                # cursor moves.
-                table.focus(scroll_visible=False)
-                return
 
     # -- presenting ------------------------------------------------------------------
 

@@ -14,13 +14,15 @@ from typing import Any, ClassVar, Literal
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Static
 
 from kpitui import timeutil
 from kpitui.engine.detail import KrDetail, kr_detail
 from kpitui.engine.format import format_progress, format_value
 from kpitui.tui.screens.detail_base import (
+    DetailBody,
+    DetailChart,
     DetailScreen,
     DetailTable,
     empty_chart,
@@ -46,10 +48,12 @@ class KrDetailScreen(DetailScreen):
     HELP_TITLE: ClassVar[str] = "Key result / objective detail"
     HELP_KEYS: ClassVar[list[tuple[str, str]]] = [
         ("⏎ on a child", "Open that key result's or child objective's detail"),
-        ("↑ / ↓, tab", "Move in a table, and between the tables"),
+        ("↑ / ↓, tab", "Move in a table, and between the charts and the tables"),
+        ("pgup / pgdn", "Page through a table, then scroll the screen"),
+        ("home / end", "Scroll to the top / bottom of the screen"),
     ]
     """Keys the help screen lists beside the bindings: Enter and the arrows are the
-    tables' own."""
+    tables' and charts' own, paging and home/end the scrolling body's."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"kr-detail--heading", "kr-detail--muted"}
     """
@@ -128,14 +132,12 @@ class KrDetailScreen(DetailScreen):
             yield Static(id="kr-gap", markup=False)
         yield Static(id="kr-sub", markup=False)
         yield Static(id="detail-problem", markup=False)
-        with VerticalScroll(id="kr-body"):
-            history = ChartPanel(
+        with DetailBody(id="kr-body"):
+            yield DetailChart(
                 empty_chart(f"history-{self.node_id}", "progress vs expected"),
                 tz=self.app.tz,
                 id="kr-history",
             )
-            history.can_focus = False
-            yield history
             with Horizontal(id="kr-info"):
                 yield Static(id="kr-facts", markup=False)
                 yield Static(id="kr-about", markup=False)
@@ -146,11 +148,9 @@ class KrDetailScreen(DetailScreen):
                 markup=False,
             )
             yield DetailTable(id="kr-children", cursor_type="row")
-            metric = ChartPanel(
+            yield DetailChart(
                 empty_chart(f"kr-metric-{self.node_id}", "metric"), tz=self.app.tz, id="kr-metric"
             )
-            metric.can_focus = False
-            yield metric
             yield Static("Check-ins", id="kr-checkins-heading", classes="kr-heading", markup=False)
             yield Static("No check-ins yet.", id="kr-no-checkins", markup=False)
             yield DetailTable(id="kr-checkins", cursor_type="row", zebra_stripes=True)
@@ -191,11 +191,7 @@ class KrDetailScreen(DetailScreen):
             self.query_one("#kr-metric", ChartPanel).update_view(detail.metric_chart)
         self._show_checkins(detail)
         self._show_children(detail)
-        if self.focused is None or self.focused.id == "kr-body":
-            for table in self.query(DataTable):
-                if table.display and table.row_count:
-                    table.focus(scroll_visible=False)
-                    break
+        self.place_focus()
 
     # -- presenting ------------------------------------------------------------------
 

@@ -67,6 +67,30 @@ def test_bad_yaml_in_the_default_spec_names_its_line(capsys, tmp_path, monkeypat
     assert not (tmp_path / "metrics.db").exists()
 
 
+@pytest.mark.parametrize("store", ["42", "true", "[a.db]", ""])
+@pytest.mark.parametrize(
+    "argv", [["record", "z", "1"], ["checkin", "kr", "1"], ["import", "p.csv"], ["metrics"]]
+)
+def test_a_default_spec_whose_store_is_not_text_is_refused_as_check_says(
+    capsys, tmp_path, monkeypatch, store, argv
+):
+    # Given a ./dashboard.yaml whose store: is a number, a boolean, a list or nothing
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dashboard.yaml").write_text(f"title: x\nstore: {store}\n")
+    (tmp_path / "p.csv").write_text("metric,time,value\nz,1800000000,1\n")
+    main(["check"])
+    said = capsys.readouterr()
+    [check_line] = [
+        line for line in (said.out + said.err).splitlines() if ": store: expected text" in line
+    ]
+    # When a store command looks for the store it names
+    code = main(argv)
+    # Then it exits 2 with check's own line (file:line:col) and writes no ./metrics.db
+    assert code == 2
+    assert capsys.readouterr().err == f"kpitui: {check_line}\n"
+    assert not (tmp_path / "metrics.db").exists()
+
+
 def test_metrics_prints_unicode_labels_and_escapes_only_controls(capsys, tmp_path):
     # Given a series labelled with emoji, CJK and an escape character
     db = tmp_path / "m.db"

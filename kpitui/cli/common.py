@@ -129,11 +129,11 @@ def default_store_path(db: str | None) -> Path:
         return Path(db)
     spec = Path(DEFAULT_SPEC)
     if spec.is_file():
-        from kpitui.spec import store_path_for
+        from kpitui.spec import model_problems, store_path_for
         from kpitui.spec.loader import read_yaml
 
         try:
-            data = read_yaml(spec).data
+            loaded = read_yaml(spec)
         except InputError as exc:
             raise InputError(
                 f"{exc.message}, so the store it names is unknown",
@@ -142,6 +142,13 @@ def default_store_path(db: str | None) -> Path:
                 col=exc.location.col,
                 hint="`kpitui check` explains; or pass --db PATH",
             ) from None
+        data = loaded.data
+        if isinstance(data, dict) and "store" in data and not isinstance(data["store"], str):
+            # `store: 42` names no store: writing ./metrics.db instead would put the points
+            # where the dashboard never looks. Said as `check` says it.
+            for problem in model_problems(loaded, loaded.file):
+                if problem.path[:1] == ("store",):
+                    raise problem
         if isinstance(data, dict) and isinstance(data.get("store"), str):
             return store_path_for(spec, data["store"])
     return Path(DEFAULT_STORE)

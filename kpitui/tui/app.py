@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -212,17 +213,20 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             self.feed.stop()
         self._poller.close()
 
-    def on_resize(self) -> None:
-        self._size_classes()
+    def on_resize(self, event: events.Resize) -> None:
+        # The new size from the event: this handler runs before Textual's own, so
+        # `self.size` is still the old one here (the classes lagged one resize behind).
+        self._size_classes(event.size.height)
 
-    def _size_classes(self) -> None:
+    def _size_classes(self, height: int | None = None) -> None:
         # Charts and trees grow on a tall terminal (the grid columns follow each page's
         # own width, on its resize).
-        self._set_size_classes(getattr(self, "_dashboard", None) or self.screen)
+        self._set_size_classes(getattr(self, "_dashboard", None) or self.screen, height)
 
-    def _set_size_classes(self, screen: Screen) -> None:
-        screen.set_class(self.size.height >= 40, "-tall")
-        screen.set_class(self.size.height >= 56, "-huge")
+    def _set_size_classes(self, screen: Screen, height: int | None = None) -> None:
+        height = self.size.height if height is None else height
+        screen.set_class(height >= 40, "-tall")
+        screen.set_class(height >= 56, "-huge")
 
     def _page_width(self) -> int:
         # Before the first layout (or while the screen is composed, before the switcher

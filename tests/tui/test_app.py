@@ -801,3 +801,32 @@ async def test_a_tall_terminal_has_its_size_class_before_the_board_is_composed(
         # widget on the screen a second time before the first frame)
         assert tall_at_compose and all(tall_at_compose)
         assert app.screen.has_class("-tall")
+
+
+async def test_the_size_classes_follow_the_terminal_when_it_grows_and_shrinks(tmp_path: Path):
+    from kpitui.tui.widgets.okr_tree import OkrTree
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    # Given the sample board opened at 80×24: its OKR tree of 15 lines is capped
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not app.screen.has_class("-tall")
+        # When the terminal grows to 160×48 and the OKR page is shown
+        await pilot.resize_terminal(160, 48)
+        await pilot.press("2")
+        await settle(pilot)
+        tree = app.query_one(OkrTree)
+        lines = len(tree._tree_lines)
+        # Then the screen is -tall and every line of the tree shows
+        assert app.screen.has_class("-tall") and lines == 15
+        assert tree.size.height == lines and tree.max_scroll_y == 0
+        # When it grows again to 160×60 / Then it is -huge too
+        await pilot.resize_terminal(160, 60)
+        await settle(pilot)
+        assert app.screen.has_class("-huge")
+        # When it shrinks back to 80×24 / Then both classes go and the tree is capped again
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert not app.screen.has_class("-tall") and not app.screen.has_class("-huge")
+        assert tree.outer_size.height == 12 and tree.max_scroll_y > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -830,3 +831,65 @@ async def test_the_size_classes_follow_the_terminal_when_it_grows_and_shrinks(tm
         await settle(pilot)
         assert not app.screen.has_class("-tall") and not app.screen.has_class("-huge")
         assert tree.outer_size.height == 12 and tree.max_scroll_y > 0
+
+
+def okr_nodes(objectives):
+    """Every objective and key result of a board's OKR tree, depth first."""
+    for objective in objectives:
+        yield objective
+        yield from objective.key_results
+        yield from okr_nodes(objective.children)
+
+
+@pytest.mark.parametrize(
+    ("size", "confidence"),
+    [((80, 24), "{glyph} conf"), ((100, 30), "conf: {words}")],
+    ids=["80x24", "100x30"],
+)
+async def test_okr_tree_marks_are_readable_at_80_and_100_columns(tmp_path: Path, size, confidence):
+    from kpitui.engine.board import STATUS_GLYPHS, KrView
+    from kpitui.tui.text import status_label
+    from kpitui.tui.widgets.okr_tree import OkrTree
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    # Given the sample board's OKR page, whose check-ins carry a confidence
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        tree = app.query_one("#p1-okrs-okrs", OkrTree)
+        nodes = list(okr_nodes(app.board.okrs))
+        assert any(isinstance(n, KrView) and n.confidence for n in nodes)
+        room = tree.size.width - tree.styles.scrollbar_size_vertical
+        for node in nodes:
+            kind = "kr" if isinstance(node, KrView) else "objective"
+            tree_node = tree.node_for(kind, node.id)
+            label = tree_node.label.plain
+            # Then status, due mark, owner and confidence are all there, uncut
+            marks = [status_label(node.status).plain]
+            if kind == "kr" and node.checkin_due:
+                marks.append("⏰ due")
+            if node.owner:
+                marks.append(f"@{node.owner}")
+            if kind == "kr" and node.confidence:
+                marks.append(
+                    confidence.format(
+                        glyph=STATUS_GLYPHS[node.confidence],
+                        words=node.confidence.replace("_", " "),
+                    )
+                )
+            assert "  ".join(marks[1:]) in label, label
+            assert marks[0] in label, label
+            # And a title too long for its column ends in "…", never cut mid-word
+            bar_at = re.search(r" [█░│·]", label).start()
+            shown_title = label[:bar_at].rstrip()
+            assert node.title.startswith(shown_title) or (
+                shown_title.endswith("…") and node.title.startswith(shown_title[:-1])
+            ), label
+            # And nothing is wider than the tree: it never scrolls sideways
+            assert tree._prefix_width((kind, node.id)) + tree_node.label.cell_len <= room
+        # Worked example: the overdue "Hire 4 support leads", at risk by its last check-in
+        hire = tree.node_for("kr", "hire-support-leads").label.plain
+        words = {"{glyph} conf": "▲ conf", "conf: {words}": "conf: at risk"}[confidence]
+        assert f"✖ off track  ⏰ due  @Priya  {words}" in hire, hire

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, NamedTuple
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from kpitui.engine.board import KrView, ObjectiveView
+from kpitui.engine.board import STATUS_GLYPHS, KrView, ObjectiveView
 from kpitui.engine.format import filled_cells, format_progress
 from kpitui.tui.text import safe_plain, safe_text, status_label
 
@@ -34,12 +34,27 @@ TITLE_MIN = 14
 """The title column never gets narrower than this."""
 TITLE_MAX = 48
 """...nor wider than this."""
-RIGHT_PART = 42
-"""Room kept right of the title for bar, percent, status and owner."""
-STATUS_WIDTH = 13
-"""Width of the status column (`✖ off track` and a space)."""
+TITLE_ROOMY = 24
+"""The title column shrinks to this before the confidence is shortened (`✔ conf`)."""
+GAP = "  "
+"""Between the status and each of the marks after it (due, owner, confidence)."""
 DUE_MARK = "⏰ due"
 """Right after the status, so a check-in due shows even where owner and confidence are cut."""
+
+
+class Columns(NamedTuple):
+    """How a tree's labels are laid out, for its width."""
+
+    title: int
+    """Cells of the title column, guides and ▼ included."""
+    status: int
+    """Cells the status is padded to (the widest status followed by marks)."""
+    short_confidence: bool
+    """A check-in's confidence as `✔ conf` rather than `conf: on track`."""
+    bar: int
+    """Cells of a progress bar."""
+    width: int
+    """The tree's width these columns were measured for."""
 
 
 def percent_text(progress: float | None) -> str:
@@ -134,6 +149,8 @@ class OkrTree(Tree[NodeKey]):
         border-subtitle-color: $foreground-muted;
         height: 1fr;
         min-height: 5;
+        /* One cell, as the board's pages: the labels keep room for it. */
+        scrollbar-size-vertical: 1;
 
         & > .okr-tree--objective { text-style: bold; }
         & > .okr-tree--bar-done { color: $primary; }
@@ -193,16 +210,14 @@ class OkrTree(Tree[NodeKey]):
         self._okr_nodes: dict[NodeKey, TreeNode[NodeKey]] = {}
         self._views: dict[NodeKey, ObjectiveView | KrView] = {}
         self._depths: dict[NodeKey, int] = {}
-        self._title_width = TITLE_MIN
-        self._layout = (0, 0, 0)  # (title column, bar cells, width) the labels were built for
+        self._columns = Columns(TITLE_MIN, 0, False, BAR_CELLS, 0)  # what labels were built for
         self._built = False
         self._pending_reveal: NodeKey | None = None
 
     def on_mount(self) -> None:
         # Labels use the component classes' styles, known once the tree is mounted.
         self._index(self.objectives)
-        self._title_width = self._measure_title_width()
-        self._layout = self._current_layout()
+        self._columns = self._measure_columns()
         self._sync(self.root, self._top_items(self.objectives), set())
         self._show_expected()
         if self._tree_lines:
@@ -216,7 +231,7 @@ class OkrTree(Tree[NodeKey]):
 
     def on_resize(self) -> None:
         # The title column and the bar follow the width; Tree's own resize handler runs too.
-        if self._current_layout() != self._layout:
+        if self._measure_columns() != self._columns:
             self._relabel_all()
 
     # -- public API --------------------------------------------------------------------
@@ -244,8 +259,7 @@ class OkrTree(Tree[NodeKey]):
             if key[0] == "objective" and not node.allow_expand
         }
         self._index(objectives)
-        self._title_width = self._measure_title_width()
-        self._layout = self._current_layout()
+        self._columns = self._measure_columns()
         seen: set[NodeKey] = set()
         self._sync(self.root, self._top_items(objectives), seen)
         for key in [key for key in self._okr_nodes if key not in seen]:
@@ -389,9 +403,6 @@ class OkrTree(Tree[NodeKey]):
 
     # -- labels --------------------------------------------------------------------------
 
-    def _current_layout(self) -> tuple[int, int, int]:
-        return (self._measure_title_width(), self._bar_cells(), self.size.width)
-
     def _label_room(self, key: NodeKey) -> int | None:
         """Cells a node's label may take without scrolling the tree sideways: the width
         less its guides and ▼, and less a vertical scrollbar (kept even when none shows,
@@ -401,24 +412,76 @@ class OkrTree(Tree[NodeKey]):
         scrollbar = self.styles.scrollbar_size_vertical
         return max(1, self.size.width - scrollbar - self._prefix_width(key))
 
-    def _bar_cells(self) -> int:
-        return NARROW_BAR_CELLS if 0 < self.size.width < NARROW_WIDTH else BAR_CELLS
-
-    def _measure_title_width(self) -> int:
-        """One title column for the whole tree, so bars line up across depths."""
+    def _measure_columns(self) -> Columns:
+        """The columns of the whole tree, so bars and statuses line up across depths and
+        the marks after the status (due, owner, confidence) fit. The title column gives
+        up its width first, down to `TITLE_ROOMY`; then the confidence is shortened to its
+        glyph (`✔ conf`); then the bar to `NARROW_BAR_CELLS`; then the title shrinks on to
+        `TITLE_MIN`. What still does not fit is cut with `…`."""
+        views = list(self._views.values())
+        # Padded to the widest status followed by marks: a status that ends its line
+        # (an objective with no owner, `○ not started`) needs no column.
+        status = max(
+            (
+                cell_len(status_label(v.status).plain)
+                for v in views
+                if self._marks(v, True, styled=False)
+            ),
+            default=0,
+        )
         widest = max(
             (
-                self._prefix_width(key) + cell_len(safe_plain(view.title))
-                for key, view in self._views.items()
+                self._prefix_width(key) + cell_len(safe_plain(v.title))
+                for key, v in self._views.items()
             ),
             default=TITLE_MIN,
         )
-        room = (
-            self.size.width - RIGHT_PART + (BAR_CELLS - self._bar_cells())
-            if self.size.width
-            else TITLE_MAX
-        )
-        return max(TITLE_MIN, min(widest, TITLE_MAX, max(room, TITLE_MIN)))
+        fits = max(TITLE_MIN, min(widest, TITLE_MAX))
+        width = self.size.width
+        if not width:
+            return Columns(fits, status, False, BAR_CELLS, width)
+        bar = NARROW_BAR_CELLS if width < NARROW_WIDTH else BAR_CELLS
+        room = width - self.styles.scrollbar_size_vertical
+
+        def title_room(short: bool, bar: int) -> int:
+            # Title column + " " + bar + " " + "100%" + " " + status + the widest marks.
+            marks = max((self._marks_width(v, short) for v in views), default=0)
+            return room - (bar + 7 + status) - marks
+
+        steps = [(False, bar), (True, bar), (True, NARROW_BAR_CELLS)]
+        for short, cells in steps:
+            if title_room(short, cells) >= min(fits, TITLE_ROOMY):
+                break
+        title = max(TITLE_MIN, min(fits, title_room(short, cells)))
+        return Columns(title, status, short, cells, width)
+
+    def _marks_width(self, view: ObjectiveView | KrView, short: bool) -> int:
+        """Cells of the marks after a node's status, with the gaps before them."""
+        return sum(len(GAP) + part.cell_len for part in self._marks(view, short, styled=False))
+
+    def _marks(
+        self, view: ObjectiveView | KrView, short: bool, *, styled: bool = True
+    ) -> list[Text]:
+        """What follows the status: the due mark, the owner, a check-in's confidence."""
+
+        def style(component: str) -> Style:
+            return self._style(component) if styled else Style()
+
+        marks: list[Text] = []
+        if isinstance(view, KrView) and view.checkin_due:
+            marks.append(Text(DUE_MARK, style("due"), end=""))
+        if view.owner:
+            marks.append(safe_text(f"@{view.owner}", style=style("owner")))
+        if isinstance(view, KrView) and view.confidence:
+            confidence = safe_plain(view.confidence)
+            if short:
+                mark = Text(end="")
+                mark.append(STATUS_GLYPHS.get(confidence, "?"), style(f"status-{confidence}"))
+                mark.append(" conf", style("muted"))
+            else:
+                mark = Text(f"conf: {confidence.replace('_', ' ')}", style("muted"), end="")
+            marks.append(mark)
+        return marks
 
     def _prefix_width(self, key: NodeKey) -> int:
         """Cells before the label: guides for the depth, and ▼ for objectives with children."""
@@ -428,8 +491,7 @@ class OkrTree(Tree[NodeKey]):
         return depth * self.guide_depth + (2 if expandable else 0)
 
     def _relabel_all(self) -> None:
-        self._title_width = self._measure_title_width()
-        self._layout = self._current_layout()
+        self._columns = self._measure_columns()
         for key, node in self._okr_nodes.items():
             view = self._views.get(key)
             if view is None:
@@ -444,32 +506,28 @@ class OkrTree(Tree[NodeKey]):
     def _label(self, key: NodeKey, view: ObjectiveView | KrView) -> Text:
         is_kr = isinstance(view, KrView)
         title_style = self._style("objective") if not is_kr else Style()
-        width = max(4, self._title_width - self._prefix_width(key))
+        columns = self._columns
+        width = max(4, columns.title - self._prefix_width(key))
         label = Text(end="")
         label.append_text(_fit(safe_text(view.title, style=title_style), width))
         label.append(" ")
         shown = view.progress_raw if isinstance(view, KrView) else view.progress
-        bar = progress_bar(view.progress, self.expected, self._bar_cells())
+        bar = progress_bar(view.progress, self.expected, columns.bar)
         filled = len(bar.rstrip("░│·"))
         label.append(bar[:filled], self._style("bar-done"))
         label.append(bar[filled:], self._style("bar-todo"))
         label.append(f" {percent_text(shown)} ")
         status = status_label(view.status, style=self._style(f"status-{view.status}"))
-        label.append_text(_fit(status, STATUS_WIDTH))
-        if isinstance(view, KrView) and view.checkin_due:
-            label.append(DUE_MARK, self._style("due"))
-            label.append("  ")
-        if view.owner:
-            label.append_text(safe_text(f"@{view.owner}", style=self._style("owner")))
-        if isinstance(view, KrView):
-            if view.confidence:
-                confidence = safe_plain(view.confidence).replace("_", " ")
-                label.append(f"  conf: {confidence}", self._style("muted"))
-            if view.error:
-                label.append_text(safe_text(f"  ⚠ {view.error}", style=self._style("error")))
+        # Padded, never cut: a wider status (`○ not started`) ends its line.
+        label.append_text(_fit(status, max(columns.status, status.cell_len)))
+        for mark in self._marks(view, columns.short_confidence):
+            label.append(GAP)
+            label.append_text(mark)
+        if isinstance(view, KrView) and view.error:
+            label.append_text(safe_text(f"{GAP}⚠ {view.error}", style=self._style("error")))
         label.rstrip()
-        # Cut what does not fit (owner, confidence, an error's end) rather than scroll the
-        # tree sideways: a horizontal scrollbar would hide a line and the status columns.
+        # Cut what still does not fit (an error's end, marks in a narrow tree) rather than
+        # scroll the tree sideways: a horizontal scrollbar would hide a line.
         room = self._label_room(key)
         if room is not None and label.cell_len > room:
             label.truncate(room, overflow="ellipsis")

@@ -57,8 +57,8 @@ def _page_bindings() -> list[Binding]:
 
 def _move_bindings() -> list[Binding]:
     moves = [
-        ("up", "k", "up", "cursor up"),
-        ("down", "j", "down", "cursor down"),
+        ("up", "k", "up", "the node above, or from the first node the panel above"),
+        ("down", "j", "down", "the node below, or from the last node the panel below"),
         ("left", "h", "left", "collapse"),
         ("right", "l", "right", "expand"),
     ]
@@ -440,10 +440,15 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
 
     @staticmethod
     def _move_in_tree(tree: Tree, direction: Direction) -> bool:
-        """Inside the OKR tree the keys move its cursor (j/k) and fold nodes (h/l)."""
+        """Inside the OKR tree the keys move its cursor (j/k) and fold nodes (h/l). On
+        its first node ↑ (last node ↓) is not the tree's: False, focus moves on."""
         if direction == "up":
+            if tree.cursor_line <= 0:
+                return False
             tree.action_cursor_up()
         elif direction == "down":
+            if tree.cursor_line < 0 or tree.cursor_line >= tree.last_line:
+                return False
             tree.action_cursor_down()
         elif isinstance(tree, OkrTree):
             if direction == "right":

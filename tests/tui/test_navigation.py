@@ -149,6 +149,65 @@ async def test_inside_the_okr_tree_the_keys_move_the_cursor_and_fold(tmp_path: P
         assert app.focused is tree
 
 
+async def test_arrows_leave_the_okr_tree_past_its_first_and_last_node(tmp_path: Path):
+    from kpitui.tui.widgets.okr_tree import OkrTree
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    # Given the sample board's second page at 160×48: cards, the OKR tree, then a chart
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        tree = app.query_one("#p1-okrs-okrs", OkrTree)
+        app.screen.set_focus(tree)
+        await pilot.pause()
+        assert tree.cursor_line == 0
+        # When ↑ is pressed on the first node / Then the card above its middle has focus
+        await pilot.press("up")
+        assert app.focused.id == "p1-kpi-arpu"
+        # And ↓ comes back into the tree, on the node it left
+        await pilot.press("down")
+        assert app.focused is tree and tree.cursor_line == 0
+        # When ↓ runs to the last node, then once more / Then the chart below has focus
+        for _ in range(tree.last_line):
+            await pilot.press("down")
+        assert app.focused is tree and tree.cursor_line == tree.last_line
+        await pilot.press("down")
+        assert app.focused.id == "p1-chart-latency"
+        # And k / j do the same as ↑ / ↓
+        await pilot.press("k")
+        assert app.focused is tree and tree.cursor_line == tree.last_line
+        await pilot.press("j")
+        assert app.focused.id == "p1-chart-latency"
+        # And ← / → / space still fold the node under the cursor
+        await pilot.press("k", "up")
+        node = tree.cursor_node
+        assert app.focused is tree and node.parent.is_root is False
+        await pilot.press("left")
+        assert tree.cursor_node is node.parent
+        await pilot.press("left")
+        assert not node.parent.is_expanded
+        await pilot.press("space")
+        assert node.parent.is_expanded
+
+
+async def test_with_no_panel_below_the_okr_trees_last_node_keeps_focus(tmp_path: Path):
+    # Given the OKR page of the test board: the tree alone
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        tree = app.focused
+        # When ↑ on the first node, ↓ past the last / Then focus and cursor stay put
+        await pilot.press("up", "k")
+        assert app.focused is tree and tree.cursor_line == 0
+        for _ in range(tree.last_line + 2):
+            await pilot.press("down")
+        assert app.focused is tree and tree.cursor_line == tree.last_line
+
+
 async def test_keys_typed_ahead_each_move_on_from_the_last(tmp_path: Path):
     # Given keys arriving faster than the screen refreshes (jjj in a real terminal)
     app = make_app(tmp_path)

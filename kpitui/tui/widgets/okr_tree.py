@@ -13,6 +13,7 @@ from typing import ClassVar, Literal, NamedTuple
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
@@ -92,6 +93,22 @@ class OkrTree(Tree[NodeKey]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "up",
+            "cursor_up",
+            "Cursor up",
+            show=False,
+            id="okr_tree.cursor_up",
+            tooltip="The node above; from the first node, the panel above",
+        ),
+        Binding(
+            "down",
+            "cursor_down",
+            "Cursor down",
+            show=False,
+            id="okr_tree.cursor_down",
+            tooltip="The node below; from the last node, the panel below",
+        ),
         Binding("left", "collapse_or_parent", "Collapse", show=False, id="okr_tree.collapse"),
         Binding("right", "expand_or_child", "Expand", show=False, id="okr_tree.expand"),
         Binding(
@@ -105,7 +122,7 @@ class OkrTree(Tree[NodeKey]):
     """
     | Key(s) | Description |
     | :- | :- |
-    | up / down | Move the cursor (Tree's own bindings). |
+    | up / down | Move the cursor; from the first (last) node, focus the panel above (below). |
     | left | Collapse the objective, or move to the parent when already collapsed. |
     | right | Expand the objective, or move to its first child when already expanded. |
     | space | Toggle the objective (Tree's own binding). |
@@ -534,6 +551,28 @@ class OkrTree(Tree[NodeKey]):
         return label
 
     # -- actions -------------------------------------------------------------------------
+
+    @property
+    def on_first_node(self) -> bool:
+        """The cursor is on the first line (or the tree is empty): ↑ leaves the tree."""
+        return self.cursor_line <= 0
+
+    @property
+    def on_last_node(self) -> bool:
+        """The cursor is on the last line (or the tree is empty): ↓ leaves the tree."""
+        return self.cursor_line < 0 or self.cursor_line >= self.last_line
+
+    def action_cursor_up(self) -> None:
+        # Past the first node the key goes on (SkipAction) to the app's binding, which
+        # focuses the panel above: the tree does not trap the arrows.
+        if self.on_first_node:
+            raise SkipAction()
+        super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        if self.on_last_node:
+            raise SkipAction()
+        super().action_cursor_down()
 
     def action_collapse_or_parent(self) -> None:
         node = self.cursor_node

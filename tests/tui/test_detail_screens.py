@@ -312,6 +312,26 @@ async def test_a_tall_detail_scrolls_with_page_keys_and_home_the_table_leaves(st
         assert app.focused is chart and in_view(chart)
 
 
+async def test_a_heading_too_long_for_80_columns_ends_in_an_ellipsis(tmp_path):
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    # Given the sample board's MRR detail at 80 columns: its breakdown heading is longer
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_kpi_detail("mrr")
+        await settle(pilot)
+        heading = app.screen.query_one("#kd-breakdown-heading")
+        words = heading.render().plain
+        assert words.endswith("Enter filters the chart") and len(words) > 78
+        # When it is scrolled into view
+        heading.scroll_visible(animate=False)
+        await pilot.pause()
+        # Then its line is cut with "…", not mid-word
+        line = next(t for t in screen_text(app).splitlines() if t.startswith(" By plan"))
+        assert line.rstrip().endswith("…") and words.startswith(line.strip()[:-1]), line
+
+
 async def test_the_detail_chart_takes_focus_but_enter_opens_nothing(store):
     # Given the signups detail / When Shift+Tab moves from the breakdown to the chart
     app = host(store, "kpi", "signups")

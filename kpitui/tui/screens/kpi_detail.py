@@ -164,7 +164,8 @@ class KpiDetailScreen(DetailScreen):
         #kd-stats { width: 1fr; min-width: 30; height: auto; padding: 0 1; }
         #kd-about { width: 2fr; height: auto; padding: 0 1; }
         .kd-heading { height: 1; padding: 0 1; margin-top: 1; text-style: bold;
-                      color: $text-primary; }
+                      color: $text-primary;
+                      text-wrap: nowrap; text-overflow: ellipsis; }
         DataTable { height: auto; max-height: 12; margin: 0 1; }
         DataTable:focus { background-tint: $foreground 4%; }
         #kd-krs-heading, #kd-krs, #kd-breakdown-heading, #kd-breakdown { display: none; }

@@ -90,7 +90,8 @@ class KrDetailScreen(DetailScreen):
         #kr-facts { width: 1fr; min-width: 30; height: auto; padding: 0 1; }
         #kr-about { width: 1fr; height: auto; padding: 0 1; }
         .kr-heading { height: 1; padding: 0 1; margin-top: 1; text-style: bold;
-                      color: $text-primary; }
+                      color: $text-primary;
+                      text-wrap: nowrap; text-overflow: ellipsis; }
         DataTable { height: auto; max-height: 12; margin: 0 1; }
         DataTable:focus { background-tint: $foreground 4%; }
         #kr-no-checkins { height: 1; padding: 0 1; color: $foreground-muted; display: none; }

@@ -670,3 +670,15 @@ async def test_escape_from_a_kr_detail_keeps_the_tree_as_it_was(tmp_path, store)
         assert tree.cursor_node.data == ("kr", "mrr-kr")
         assert tree.expanded_ids() == expanded
         assert "delight" not in expanded
+
+
+async def test_a_score_kpi_states_no_sum(store):
+    # Given the detail of a p90 KPI (a score of the points, as NPS is)
+    app = host(store, "kpi", "p90")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        # Then min/max/avg are stated over buckets, and there is no row of summed points
+        assert any(line.split()[:1] == ["avg"] for line in lines)
+        assert not any(line.split()[:1] == ["sum"] for line in lines)
+        assert app.screen.detail.stats.basis == "buckets"

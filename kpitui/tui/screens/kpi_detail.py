@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from kpitui import timeutil
 from kpitui.engine.detail import (
+    SCORE_AGGS,
     KpiDetail,
     LabelRow,
     kpi_detail,
@@ -331,12 +332,10 @@ class KpiDetailScreen(DetailScreen):
         if detail.label_filter is not None:
             key, value = detail.label_filter
             grid.add_row(Text("only", style=self._style("muted")), safe_text(f"{key}={value}"))
-        # A stock (MRR, MAU) summed over time means nothing: its sum is left out.
-        names = (
-            ("last", "min", "max", "avg")
-            if detail.kpi.agg == "last"
-            else ("last", "min", "max", "avg", "sum")
-        )
+        # A stock (MRR, MAU) summed over time means nothing, nor do summed survey answers
+        # or latencies (the engine gives no sum for those): their sum is left out.
+        summed = detail.kpi.agg != "last" and detail.kpi.agg not in SCORE_AGGS
+        names = ("last", "min", "max", "avg", "sum") if summed else ("last", "min", "max", "avg")
         for name in names:
             grid.add_row(name, self._fmt(getattr(s, name), detail))
         grid.add_row("count", f"{s.count:,}")

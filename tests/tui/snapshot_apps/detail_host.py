@@ -70,6 +70,13 @@ SPEC: dict[str, Any] = {
         {"id": "empty", "title": "Nothing yet", "metric": "nothing", "target": 10},
         {"id": "single", "title": "One point", "metric": "single"},
         {"id": "future", "title": "Future only", "metric": "future", "agg": "sum", "window": "7d"},
+        {
+            "id": "p90",
+            "title": "Busiest plan-day",
+            "metric": "signups",
+            "agg": "p90",
+            "window": "7d",
+        },
     ],
     "okrs": [
         {

@@ -286,7 +286,7 @@ def test_json_numbers_carry_no_float_noise():
 def test_report_and_tree_show_the_same_percent_for_a_half_percent():
     # Given progress of exactly 12.5%
     from kpitui.report import progress_bar
-    from kpitui.tui.widgets.okr_tree import percent_text
+    from kpitui.tui.widgets.okr_labels import percent_text
 
     # Then the text report and the TUI tree both say 13% (they had said 13% and 12%)
     assert progress_bar(0.125).endswith(" 13%")

@@ -10,7 +10,7 @@ import pytest
 from kpitui.engine.board import STATE_GLYPHS
 from kpitui.report import progress_bar as report_bar
 from kpitui.tui.widgets import Alert, AlertsLog, OkrTree
-from kpitui.tui.widgets.okr_tree import percent_text, progress_bar
+from kpitui.tui.widgets.okr_labels import percent_text, progress_bar
 from tests.tui.board_fixtures import (
     AS_OF,
     ESC_KPI,

@@ -6,11 +6,9 @@ structure changed. The tree is never cleared, so expansion and cursor survive re
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from typing import ClassVar, Literal, NamedTuple
+from typing import ClassVar, Literal
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.actions import SkipAction
@@ -19,71 +17,18 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from kpitui.engine.board import STATUS_GLYPHS, KrView, ObjectiveView
-from kpitui.engine.format import filled_cells, format_progress
-from kpitui.tui.text import safe_plain, safe_text, status_label
+from kpitui.engine.board import KrView, ObjectiveView
+from kpitui.engine.format import format_progress
+from kpitui.tui.widgets.okr_labels import (
+    BAR_CELLS,
+    TITLE_MIN,
+    Columns,
+    measure_columns,
+    node_label,
+)
 
 NodeKind = Literal["objective", "kr"]
 NodeKey = tuple[NodeKind, str]
-
-BAR_CELLS = 10
-"""Cells of a progress bar."""
-NARROW_BAR_CELLS = 5
-"""Cells of a progress bar in a tree narrower than `NARROW_WIDTH`: titles need the room."""
-NARROW_WIDTH = 64
-TITLE_MIN = 14
-"""The title column never gets narrower than this."""
-TITLE_MAX = 48
-"""...nor wider than this."""
-TITLE_ROOMY = 24
-"""The title column shrinks to this before the confidence is shortened (`✔ conf`)."""
-GAP = "  "
-"""Between the status and each of the marks after it (due, owner, confidence)."""
-DUE_MARK = "⏰ due"
-"""Right after the status, so a check-in due shows even where owner and confidence are cut."""
-
-
-class Columns(NamedTuple):
-    """How a tree's labels are laid out, for its width."""
-
-    title: int
-    """Cells of the title column, guides and ▼ included."""
-    status: int
-    """Cells the status is padded to (the widest status followed by marks)."""
-    short_confidence: bool
-    """A check-in's confidence as `✔ conf` rather than `conf: on track`."""
-    bar: int
-    """Cells of a progress bar."""
-    width: int
-    """The tree's width these columns were measured for."""
-
-
-def percent_text(progress: float | None) -> str:
-    """`0.62` → ` 62%`; `1.25` → `125%` (over-achievement shown as is); None → `   —`."""
-    return f"{format_progress(progress):>4}"
-
-
-def progress_bar(progress: float | None, expected: float | None, cells: int = BAR_CELLS) -> str:
-    """`███████░░░`; the cell where the expected progress falls is marked `│` when empty."""
-    if progress is None:
-        return "·" * cells
-    filled = filled_cells(progress, cells)
-    bar = ["█"] * filled + ["░"] * (cells - filled)
-    if expected is not None and 0 < expected < 1:
-        # The last cell the expected progress reaches into.
-        mark = max(0, math.ceil(expected * cells) - 1)
-        if mark >= filled:
-            bar[mark] = "│"
-    return "".join(bar)
-
-
-def _fit(text: Text, width: int) -> Text:
-    """Truncate with an ellipsis, or pad with spaces, to exactly `width` cells."""
-    text = text.copy()
-    if text.cell_len > width:
-        text.truncate(width, overflow="ellipsis")
-    text.pad_right(width - text.cell_len)
-    return text
 
 
 class OkrTree(Tree[NodeKey]):
@@ -430,75 +375,9 @@ class OkrTree(Tree[NodeKey]):
         return max(1, self.size.width - scrollbar - self._prefix_width(key))
 
     def _measure_columns(self) -> Columns:
-        """The columns of the whole tree, so bars and statuses line up across depths and
-        the marks after the status (due, owner, confidence) fit. The title column gives
-        up its width first, down to `TITLE_ROOMY`; then the confidence is shortened to its
-        glyph (`✔ conf`); then the bar to `NARROW_BAR_CELLS`; then the title shrinks on to
-        `TITLE_MIN`. What still does not fit is cut with `…`."""
-        views = list(self._views.values())
-        # Padded to the widest status followed by marks: a status that ends its line
-        # (an objective with no owner, `○ not started`) needs no column.
-        status = max(
-            (
-                cell_len(status_label(v.status).plain)
-                for v in views
-                if self._marks(v, True, styled=False)
-            ),
-            default=0,
+        return measure_columns(
+            self._views, self._prefix_width, self.size.width, self.styles.scrollbar_size_vertical
         )
-        widest = max(
-            (
-                self._prefix_width(key) + cell_len(safe_plain(v.title))
-                for key, v in self._views.items()
-            ),
-            default=TITLE_MIN,
-        )
-        fits = max(TITLE_MIN, min(widest, TITLE_MAX))
-        width = self.size.width
-        if not width:
-            return Columns(fits, status, False, BAR_CELLS, width)
-        bar = NARROW_BAR_CELLS if width < NARROW_WIDTH else BAR_CELLS
-        room = width - self.styles.scrollbar_size_vertical
-
-        def title_room(short: bool, bar: int) -> int:
-            # Title column + " " + bar + " " + "100%" + " " + status + the widest marks.
-            marks = max((self._marks_width(v, short) for v in views), default=0)
-            return room - (bar + 7 + status) - marks
-
-        steps = [(False, bar), (True, bar), (True, NARROW_BAR_CELLS)]
-        for short, cells in steps:
-            if title_room(short, cells) >= min(fits, TITLE_ROOMY):
-                break
-        title = max(TITLE_MIN, min(fits, title_room(short, cells)))
-        return Columns(title, status, short, cells, width)
-
-    def _marks_width(self, view: ObjectiveView | KrView, short: bool) -> int:
-        """Cells of the marks after a node's status, with the gaps before them."""
-        return sum(len(GAP) + part.cell_len for part in self._marks(view, short, styled=False))
-
-    def _marks(
-        self, view: ObjectiveView | KrView, short: bool, *, styled: bool = True
-    ) -> list[Text]:
-        """What follows the status: the due mark, the owner, a check-in's confidence."""
-
-        def style(component: str) -> Style:
-            return self._style(component) if styled else Style()
-
-        marks: list[Text] = []
-        if isinstance(view, KrView) and view.checkin_due:
-            marks.append(Text(DUE_MARK, style("due"), end=""))
-        if view.owner:
-            marks.append(safe_text(f"@{view.owner}", style=style("owner")))
-        if isinstance(view, KrView) and view.confidence:
-            confidence = safe_plain(view.confidence)
-            if short:
-                mark = Text(end="")
-                mark.append(STATUS_GLYPHS.get(confidence, "?"), style(f"status-{confidence}"))
-                mark.append(" conf", style("muted"))
-            else:
-                mark = Text(f"conf: {confidence.replace('_', ' ')}", style("muted"), end="")
-            marks.append(mark)
-        return marks
 
     def _prefix_width(self, key: NodeKey) -> int:
         """Cells before the label: guides for the depth, and ▼ for objectives with children."""
@@ -521,34 +400,14 @@ class OkrTree(Tree[NodeKey]):
         return self.get_component_rich_style(f"okr-tree--{component}", partial=True)
 
     def _label(self, key: NodeKey, view: ObjectiveView | KrView) -> Text:
-        is_kr = isinstance(view, KrView)
-        title_style = self._style("objective") if not is_kr else Style()
-        columns = self._columns
-        width = max(4, columns.title - self._prefix_width(key))
-        label = Text(end="")
-        label.append_text(_fit(safe_text(view.title, style=title_style), width))
-        label.append(" ")
-        shown = view.progress_raw if isinstance(view, KrView) else view.progress
-        bar = progress_bar(view.progress, self.expected, columns.bar)
-        filled = len(bar.rstrip("░│·"))
-        label.append(bar[:filled], self._style("bar-done"))
-        label.append(bar[filled:], self._style("bar-todo"))
-        label.append(f" {percent_text(shown)} ")
-        status = status_label(view.status, style=self._style(f"status-{view.status}"))
-        # Padded, never cut: a wider status (`○ not started`) ends its line.
-        label.append_text(_fit(status, max(columns.status, status.cell_len)))
-        for mark in self._marks(view, columns.short_confidence):
-            label.append(GAP)
-            label.append_text(mark)
-        if isinstance(view, KrView) and view.error:
-            label.append_text(safe_text(f"{GAP}⚠ {view.error}", style=self._style("error")))
-        label.rstrip()
-        # Cut what still does not fit (an error's end, marks in a narrow tree) rather than
-        # scroll the tree sideways: a horizontal scrollbar would hide a line.
-        room = self._label_room(key)
-        if room is not None and label.cell_len > room:
-            label.truncate(room, overflow="ellipsis")
-        return label
+        return node_label(
+            view,
+            self._columns,
+            self.expected,
+            title_width=max(4, self._columns.title - self._prefix_width(key)),
+            room=self._label_room(key),
+            style=self._style,
+        )
 
     # -- actions -------------------------------------------------------------------------
 

@@ -1,0 +1,193 @@
+"""The OKR tree's labels: a line per node (title, progress bar, percent, status, and
+the marks after it: a check-in due, the owner, a check-in's confidence) in columns that
+line up across depths and fit the tree's width.
+
+No widget here: the tree passes its views, sizes and styles in, so a label is built the
+same way for any width, and the layout can be reasoned about apart from Textual.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Mapping
+from typing import NamedTuple
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+
+from kpitui.engine.board import STATUS_GLYPHS, KrView, ObjectiveView
+from kpitui.engine.format import filled_cells, format_progress
+from kpitui.tui.text import safe_plain, safe_text, status_label
+
+View = ObjectiveView | KrView
+StyleOf = Callable[[str], Style]
+"""The style of a part of a label, by its component name (`owner`, `status-on_track`)."""
+
+
+BAR_CELLS = 10
+"""Cells of a progress bar."""
+NARROW_BAR_CELLS = 5
+"""Cells of a progress bar in a tree narrower than `NARROW_WIDTH`: titles need the room."""
+NARROW_WIDTH = 64
+TITLE_MIN = 14
+"""The title column never gets narrower than this."""
+TITLE_MAX = 48
+"""...nor wider than this."""
+TITLE_ROOMY = 24
+"""The title column shrinks to this before the confidence is shortened (`✔ conf`)."""
+GAP = "  "
+"""Between the status and each of the marks after it (due, owner, confidence)."""
+DUE_MARK = "⏰ due"
+"""Right after the status, so a check-in due shows even where owner and confidence are cut."""
+
+
+class Columns(NamedTuple):
+    """How a tree's labels are laid out, for its width."""
+
+    title: int
+    """Cells of the title column, guides and ▼ included."""
+    status: int
+    """Cells the status is padded to (the widest status followed by marks)."""
+    short_confidence: bool
+    """A check-in's confidence as `✔ conf` rather than `conf: on track`."""
+    bar: int
+    """Cells of a progress bar."""
+    width: int
+    """The tree's width these columns were measured for."""
+
+
+def percent_text(progress: float | None) -> str:
+    """`0.62` → ` 62%`; `1.25` → `125%` (over-achievement shown as is); None → `   —`."""
+    return f"{format_progress(progress):>4}"
+
+
+def progress_bar(progress: float | None, expected: float | None, cells: int = BAR_CELLS) -> str:
+    """`███████░░░`; the cell where the expected progress falls is marked `│` when empty."""
+    if progress is None:
+        return "·" * cells
+    filled = filled_cells(progress, cells)
+    bar = ["█"] * filled + ["░"] * (cells - filled)
+    if expected is not None and 0 < expected < 1:
+        # The last cell the expected progress reaches into.
+        mark = max(0, math.ceil(expected * cells) - 1)
+        if mark >= filled:
+            bar[mark] = "│"
+    return "".join(bar)
+
+
+def fit(text: Text, width: int) -> Text:
+    """Truncate with an ellipsis, or pad with spaces, to exactly `width` cells."""
+    text = text.copy()
+    if text.cell_len > width:
+        text.truncate(width, overflow="ellipsis")
+    text.pad_right(width - text.cell_len)
+    return text
+
+
+def _plain(_component: str) -> Style:
+    return Style()
+
+
+def marks(view: View, short: bool, style: StyleOf = _plain) -> list[Text]:
+    """What follows the status: the due mark, the owner, a check-in's confidence."""
+    found: list[Text] = []
+    if isinstance(view, KrView) and view.checkin_due:
+        found.append(Text(DUE_MARK, style("due"), end=""))
+    if view.owner:
+        found.append(safe_text(f"@{view.owner}", style=style("owner")))
+    if isinstance(view, KrView) and view.confidence:
+        confidence = safe_plain(view.confidence)
+        if short:
+            mark = Text(end="")
+            mark.append(STATUS_GLYPHS.get(confidence, "?"), style(f"status-{confidence}"))
+            mark.append(" conf", style("muted"))
+        else:
+            mark = Text(f"conf: {confidence.replace('_', ' ')}", style("muted"), end="")
+        found.append(mark)
+    return found
+
+
+def marks_width(view: View, short: bool) -> int:
+    """Cells of the marks after a node's status, with the gaps before them."""
+    return sum(len(GAP) + part.cell_len for part in marks(view, short))
+
+
+def measure_columns(
+    views: Mapping[Hashable, View],
+    prefix_width: Callable[[Hashable], int],
+    width: int,
+    scrollbar: int,
+) -> Columns:
+    """The columns of a whole tree `width` cells wide, so bars and statuses line up across
+    depths and the marks after the status fit. The title column gives up its width
+    first, down to `TITLE_ROOMY`; then the confidence is shortened to its glyph
+    (`✔ conf`); then the bar to `NARROW_BAR_CELLS`; then the title shrinks on to
+    `TITLE_MIN`. What still does not fit is cut with `…` by `node_label`."""
+    shown = list(views.values())
+    # Padded to the widest status followed by marks: a status that ends its line
+    # (an objective with no owner, `○ not started`) needs no column.
+    status = max(
+        (cell_len(status_label(v.status).plain) for v in shown if marks(v, True)),
+        default=0,
+    )
+    widest = max(
+        (prefix_width(key) + cell_len(safe_plain(v.title)) for key, v in views.items()),
+        default=TITLE_MIN,
+    )
+    fits = max(TITLE_MIN, min(widest, TITLE_MAX))
+    if not width:
+        return Columns(fits, status, False, BAR_CELLS, width)
+    bar = NARROW_BAR_CELLS if width < NARROW_WIDTH else BAR_CELLS
+    room = width - scrollbar
+
+    def title_room(short: bool, bar: int) -> int:
+        # Title column + " " + bar + " " + "100%" + " " + status + the widest marks.
+        widest_marks = max((marks_width(v, short) for v in shown), default=0)
+        return room - (bar + 7 + status) - widest_marks
+
+    steps = [(False, bar), (True, bar), (True, NARROW_BAR_CELLS)]
+    for short, cells in steps:
+        if title_room(short, cells) >= min(fits, TITLE_ROOMY):
+            break
+    title = max(TITLE_MIN, min(fits, title_room(short, cells)))
+    return Columns(title, status, short, cells, width)
+
+
+def node_label(
+    view: View,
+    columns: Columns,
+    expected: float | None,
+    *,
+    title_width: int,
+    room: int | None,
+    style: StyleOf,
+) -> Text:
+    """A node's label: its title in `title_width` cells (the title column less the node's
+    guides), then bar, percent, status and marks in `columns`; cut to `room` cells."""
+    is_kr = isinstance(view, KrView)
+    label = Text(end="")
+    label.append_text(
+        fit(safe_text(view.title, style=Style() if is_kr else style("objective")), title_width)
+    )
+    label.append(" ")
+    shown = view.progress_raw if isinstance(view, KrView) else view.progress
+    bar = progress_bar(view.progress, expected, columns.bar)
+    filled = len(bar.rstrip("░│·"))
+    label.append(bar[:filled], style("bar-done"))
+    label.append(bar[filled:], style("bar-todo"))
+    label.append(f" {percent_text(shown)} ")
+    status = status_label(view.status, style=style(f"status-{view.status}"))
+    # Padded, never cut: a wider status (`○ not started`) ends its line.
+    label.append_text(fit(status, max(columns.status, status.cell_len)))
+    for mark in marks(view, columns.short_confidence, style):
+        label.append(GAP)
+        label.append_text(mark)
+    if isinstance(view, KrView) and view.error:
+        label.append_text(safe_text(f"{GAP}⚠ {view.error}", style=style("error")))
+    label.rstrip()
+    # Cut what still does not fit (an error's end, marks in a narrow tree) rather than
+    # scroll the tree sideways: a horizontal scrollbar would hide a line.
+    if room is not None and label.cell_len > room:
+        label.truncate(room, overflow="ellipsis")
+    return label

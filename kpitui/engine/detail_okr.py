@@ -24,6 +24,7 @@ from kpitui.engine.okr import (
     OkrEvaluator,
     kr_metric_value,
     kr_progress,
+    kr_share,
     kr_start,
     okr_period,
     weighted_progress,
@@ -133,8 +134,9 @@ def kr_values(
             grid, found, None if before is None else before.value, lambda _acc, value: value
         )
     if kr.agg in ("sum", "count"):
+        # From 0 at the period's start, as the board counts a sum of nothing.
         found = reader.buckets(kr.metric, kr.labels, kr.agg, rng.lo, rng.hi, DAY)
-        return _running(grid, found, None, lambda acc, value: value + (acc or 0.0))
+        return _running(grid, found, 0.0, lambda acc, value: value + acc)
     if kr.agg in ("min", "max"):
         pick = min if kr.agg == "min" else max
         found = reader.buckets(kr.metric, kr.labels, kr.agg, rng.lo, rng.hi, DAY)
@@ -232,8 +234,7 @@ class _History:
     def objective(self, objective: Objective) -> list[float | None]:
         parts: list[tuple[list[float | None], float]] = []
         for kr in objective.key_results:
-            clamped = [None if p is None else min(1.0, max(0.0, p)) for p in self.kr_raw(kr)]
-            parts.append((clamped, kr.weight))
+            parts.append(([kr_share(p) for p in self.kr_raw(kr)], kr.weight))
         for child in objective.children:
             parts.append((self.objective(child), child.weight))
         return [

@@ -103,7 +103,14 @@ class MetricSource:
                 name: self.read(name, labels, agg, rng, at, want_time=want_time, _seen=seen)
                 for name in sorted(formula.names)
             }
-            value = formula.evaluate({n: r.value for n, r in readings.items()})
+            values = {n: r.value for n, r in readings.items()}
+            if any(v is not None for v in values.values()):
+                # Trials over signups in a week with signups and no trials is 0%, as in a
+                # bucket of the sparkline: an operand with nothing in the range is its empty.
+                values = {
+                    n: self.empty_bucket(n, agg) if v is None else v for n, v in values.items()
+                }
+            value = formula.evaluate(values)
             times = [r.newest for r in readings.values()]
             # A ratio is only as fresh as its stalest operand: old values never pass for fresh.
             newest = None if not times or None in times else min(times)

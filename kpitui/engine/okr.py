@@ -77,9 +77,9 @@ def kr_metric_value(source: MetricSource, kr: KeyResult, period: Period, at: int
         return None  # nothing of the period has happened yet
     rng = TimeRange(period.start_ts, at)
     value = source.read(kr.metric, kr.labels, kr.agg, rng, at, want_time=False).value
-    if value is None and kr.agg in ("sum", "count"):
-        return 0.0  # nothing happened since the period started: a sum of nothing is 0
-    return value
+    # Nothing happened since the period started: a sum of nothing is 0 (of a derived
+    # metric, its formula over such sums: a ratio of them has no value).
+    return source.empty_bucket(kr.metric, kr.agg) if value is None else value
 
 
 def kr_status(
@@ -100,6 +100,12 @@ def kr_status(
     if gap <= AT_RISK_GAP + _EPSILON:
         return "at_risk"
     return "off_track"
+
+
+def kr_share(progress: float | None) -> float:
+    """A key result's progress as its objective counts it: none yet (no data) is no
+    progress, as in its status; only a child objective with nothing to measure is left out."""
+    return 0.0 if progress is None else min(1.0, max(0.0, progress))
 
 
 def weighted_progress(parts: Sequence[tuple[float | None, float]]) -> float | None:
@@ -175,9 +181,7 @@ class OkrEvaluator:
     def objective(self, objective: Objective) -> ObjectiveView:
         krs = tuple(self.key_result(kr) for kr in objective.key_results)
         children = tuple(self.objective(child) for child in objective.children)
-        # A key result without a value yet counts as no progress, as in its status; only
-        # a child objective with nothing to measure at all is left out.
-        parts = [(0.0 if kr.progress is None else kr.progress, kr.weight) for kr in krs] + [
+        parts = [(kr_share(kr.progress), kr.weight) for kr in krs] + [
             (c.progress, c.weight) for c in children
         ]
         return ObjectiveView(

@@ -714,3 +714,29 @@ def test_the_stats_do_not_ask_again_what_the_kpi_asked(reader_of):
     averages = [args for args in asked if args[2] == "avg" and args[1] == {}]
     assert len(averages) == 1
     assert detail.stats.avg == detail.kpi.value
+
+
+def test_objective_history_counts_a_kr_without_data_as_the_board_does(reader_of):
+    # Given signups from Oct 10 on (a sum KR at 50% by now) and an avg KR with no data
+    points = [("signups", {}, Q4_START + d * DAY + HOUR, 10.0) for d in range(9, 54)]
+    okrs = [
+        {
+            "id": "grow",
+            "title": "Grow",
+            "key_results": [
+                {"id": "s", "title": "S", "metric": "signups", "agg": "sum", "target": 900},
+                {"id": "a", "title": "A", "metric": "nothing", "agg": "avg", "target": 5},
+            ],
+        }
+    ]
+    spec = spec_of(okrs=okrs)
+    reader = reader_of(points)
+    detail = kr_detail(spec, reader, "objective", "grow", AS_OF)
+    history = detail.history.series[0].points
+    # Then the line ends at the header's progress: (0.5 + 0) / 2, as on the board
+    assert detail.progress == pytest.approx(0.25)
+    assert history[-1] == (AS_OF, pytest.approx(0.25))
+    assert evaluate(spec, reader, AS_OF).objective("grow").progress == pytest.approx(0.25)
+    # And the sum KR's own line starts at 0 on day 1, before its first signup
+    sums = kr_detail(spec, reader, "kr", "s", AS_OF).history.series[0].points
+    assert sums[0] == (Q4_START + DAY - 1, 0.0)

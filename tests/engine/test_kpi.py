@@ -526,3 +526,16 @@ def test_stock_sparkline_carries_a_plan_written_less_often():
     # Then the card's total and every recent sparkline bucket count plan b too
     assert kpi.value == 1100
     assert kpi.spark[-20:] == (1100.0,) * 20
+
+
+def test_a_derived_flow_with_one_empty_operand_reads_it_as_zero():
+    # Given signups in the window and no trial conversions at all
+    reader = FakeReader([("signups", {}, AS_OF - DAY, 40)])
+    kpi = kpi_of(reader, {"metric": "conversion", "agg": "sum", "window": "7d"}, metrics=CONVERSION)
+    # Then the conversion is 0%, as its sparkline's buckets say, not "no data"
+    assert (kpi.value, kpi.state) == (0.0, "neutral")
+    assert kpi.spark[-2] == 0.0
+    # And conversions without signups (x / 0) have no value, not an error
+    reader = FakeReader([("trial_conversions", {}, AS_OF - DAY, 3)])
+    kpi = kpi_of(reader, {"metric": "conversion", "agg": "sum", "window": "7d"}, metrics=CONVERSION)
+    assert (kpi.value, kpi.state) == (None, "no_data")

@@ -396,3 +396,22 @@ def test_after_the_period_a_kr_reads_the_period_not_what_came_after():
     assert [kr.current for kr in krs] == [400, 80, 2]
     assert [kr.status for kr in krs] == ["missed"] * 3
     assert krs[2].confidence == "at_risk"
+
+
+def test_a_derived_ratio_kr_over_a_period_without_its_denominator_has_no_value():
+    # Given trial conversions in the period and no signups
+    reader = FakeReader([("trials", {}, Q2_DAY_46 - DAY, 3)])
+    okrs = [
+        {
+            "title": "O",
+            "key_results": [{"title": "Conv", "metric": "conv", "agg": "sum", "target": 0.2}],
+        }
+    ]
+    metrics = {"conv": {"formula": "trials / signups"}}
+    kr = board_of(reader, Q2_DAY_46, okrs=okrs, period=Q2, metrics=metrics).okrs[0]
+    # Then 3 / 0 is no value (SPEC: division by zero gives no value), not 0
+    assert kr.key_results[0].current is None
+    # And signups without trials convert 0 of them
+    reader = FakeReader([("signups", {}, Q2_DAY_46 - DAY, 30)])
+    kr = board_of(reader, Q2_DAY_46, okrs=okrs, period=Q2, metrics=metrics).okrs[0]
+    assert kr.key_results[0].current == 0.0

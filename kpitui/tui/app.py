@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Tree
+from textual.widgets import ContentSwitcher, Footer
 
 from kpitui import timeutil
 from kpitui.engine.alerts import StateChange, settled_states, severity, state_changes
@@ -411,7 +411,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
 
     def action_move(self, direction: Direction) -> None:
         focused = self.screen.focused
-        if isinstance(focused, Tree) and self._move_in_tree(focused, direction):
+        if isinstance(focused, OkrTree) and self._move_in_tree(focused, direction):
             return
         page = self.current_page()
         if page is None:
@@ -439,24 +439,21 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         return None
 
     @staticmethod
-    def _move_in_tree(tree: Tree, direction: Direction) -> bool:
+    def _move_in_tree(tree: OkrTree, direction: Direction) -> bool:
         """Inside the OKR tree the keys move its cursor (j/k) and fold nodes (h/l). On
         its first node ↑ (last node ↓) is not the tree's: False, focus moves on."""
         if direction == "up":
-            if tree.cursor_line <= 0:
+            if tree.on_first_node:
                 return False
             tree.action_cursor_up()
         elif direction == "down":
-            if tree.cursor_line < 0 or tree.cursor_line >= tree.last_line:
+            if tree.on_last_node:
                 return False
             tree.action_cursor_down()
-        elif isinstance(tree, OkrTree):
-            if direction == "right":
-                tree.action_expand_or_child()
-            else:
-                tree.action_collapse_or_parent()
+        elif direction == "right":
+            tree.action_expand_or_child()
         else:
-            return False
+            tree.action_collapse_or_parent()
         return True
 
     def action_help(self) -> None:

@@ -36,7 +36,7 @@ _PERCENT = r"^\s*(-?\d+(?:\.\d+)?)\s*%\s*$"
 _PERCENT_RE = re.compile(_PERCENT)
 # A threshold written as text: a percentage of target, or a quoted number ("950"), read
 # as the number as `target: "1000"` is.
-_THRESHOLD_TEXT = r"^\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*%?\s*$"
+_THRESHOLD_TEXT = rf"{_PERCENT}|^\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 DEFAULT_STORE = "metrics.db"
 
 

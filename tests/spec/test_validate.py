@@ -86,10 +86,11 @@ def test_a_quoted_number_threshold_is_the_number_as_a_quoted_target_is(specs):
     assert (kpi.target, kpi.warn, kpi.crit) == (1000, 950, 900)
     assert specs.problems(text.replace("'950'", "'95%'")) == []
     # And text that is neither is still refused at its place
-    assert [str(p) for p in specs.problems(text.replace("'950'", "'95x'"))] == [
-        "dashboard.yaml:2:39: kpis[0].warn: '95x' is neither a number nor a percentage of "
-        'target like "90%"'
-    ]
+    for bad in ("95x", ".5%", "1e3%"):
+        assert [str(p) for p in specs.problems(text.replace("'950'", f"'{bad}'"))] == [
+            f"dashboard.yaml:2:39: kpis[0].warn: '{bad}' is neither a number nor a percentage "
+            'of target like "90%"'
+        ]
 
 
 def test_unknown_metric_is_a_warning_with_a_suggestion(specs):

@@ -15,6 +15,9 @@ from kpitui.store import open_writer
     [
         (["snapshot", "--as-of", "1795521600000"], "milliseconds? divide by 1000"),
         (["snapshot", "--as-of", "0001-01-01"], "out of range"),
+        # a day from the edge years: 9998-12-31 12:00 UTC is already 9999 in Kiritimati
+        (["snapshot", "--as-of", "9998-12-31T12:00:00Z"], "use a time from 1971-01-02 to"),
+        (["run", "--as-of", "1971-01-01"], "use a time from 1971-01-02 to 9998-12-30"),
         (["snapshot", "--as-of", "tomorrow"], "is not a time"),
         (["snapshot", "--format", "xml"], "invalid choice: 'xml'"),
         (["checkin", "k", "1", "--confidence", "great"], "invalid choice: 'great'"),

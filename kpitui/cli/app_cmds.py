@@ -16,8 +16,8 @@ from kpitui.cli.common import (
     DEFAULT_SPEC,
     add_db_option,
     add_spec_arguments,
+    as_of_arg,
     missing_store,
-    time_arg,
 )
 from kpitui.cli.first_board import evaluate_aside
 from kpitui.errors import InputError
@@ -52,7 +52,7 @@ def register(subparsers: Any) -> None:
     add_spec_arguments(run)
     run.add_argument(
         "--as-of",
-        type=time_arg,
+        type=as_of_arg,
         metavar="TIME",
         help="evaluate as if it were TIME (ISO 8601, a date, or epoch seconds)",
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from kpitui.errors import InputError
 from kpitui.literal import literal
-from kpitui.store.times import TimeProblem, point_time
+from kpitui.store.times import EARLIEST, LATEST, TimeProblem, point_time
 from kpitui.store.writer import is_text
 
 if TYPE_CHECKING:
@@ -53,6 +53,22 @@ def time_arg(text: str) -> int:
     except TimeProblem as exc:
         hint = f": {exc.hint}" if exc.hint else ""
         raise argparse.ArgumentTypeError(f"{exc.message}{hint}") from None
+
+
+# An as-of's quarter is laid out in the spec's zone, up to 14 hours off UTC: a day in
+# from the edge years keeps that quarter on the calendar in every zone.
+_AS_OF_EARLIEST, _AS_OF_LATEST = EARLIEST + 86400, LATEST - 86400
+
+
+def as_of_arg(text: str) -> int:
+    """argparse type for `--as-of`: a time as `time_arg` reads it, a day in from the
+    edges of the years points may have (9998-12-31 is already 9999 in Kiritimati)."""
+    moment = time_arg(text)
+    if not _AS_OF_EARLIEST <= moment <= _AS_OF_LATEST:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: use a time from 1971-01-02 to 9998-12-30"
+        )
+    return moment
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import add_spec_arguments, missing_store, time_arg
+from kpitui.cli.common import add_spec_arguments, as_of_arg, missing_store
 from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def register_snapshot(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--as-of",
-        type=time_arg,
+        type=as_of_arg,
         metavar="TIME",
         help="evaluate as if it were TIME (ISO 8601, a date, or epoch seconds)",
     )

@@ -108,7 +108,7 @@ class MetricSource:
                 # Trials over signups in a week with signups and no trials is 0%, as in a
                 # bucket of the sparkline: an operand with nothing in the range is its empty.
                 values = {
-                    n: self.empty_bucket(n, agg) if v is None else v for n, v in values.items()
+                    n: self.empty_value(n, agg) if v is None else v for n, v in values.items()
                 }
             value = formula.evaluate(values)
             times = [r.newest for r in readings.values()]
@@ -132,16 +132,17 @@ class MetricSource:
             found = self._reads[key] = Reading(found.value, newest)
         return found
 
-    def empty_bucket(self, metric: str, agg: str) -> float | None:
-        """A bucket without points: 0 of a flow, a gap (None) otherwise; for a derived
-        metric its formula over such operands (a sum of flows 0, a ratio of them None)."""
+    def empty_value(self, metric: str, agg: str) -> float | None:
+        """What `agg` of `metric` is over a range or bucket without points: 0 of a flow,
+        no value (None) otherwise; for a derived metric its formula over such operands
+        (a sum of flows 0, a ratio of them None)."""
         if agg not in FLOW_AGGS:
             return None
         formula = self.formula(metric)
         if formula is None:
             return 0.0
         # A derived operand has its own empty value (the spec refuses cycles).
-        return formula.evaluate({name: self.empty_bucket(name, agg) for name in formula.names})
+        return formula.evaluate({name: self.empty_value(name, agg) for name in formula.names})
 
     def buckets(
         self,
@@ -195,23 +196,27 @@ class MetricSource:
         keys = sorted({k for split in per_operand.values() for k in split})
         # Trials over signups per 6h: a bucket with signups and no trials is 0%, not left
         # out (which made the buckets' average a mean of the non-zero ratios).
-        missing = 0.0 if agg in FLOW_AGGS else None
+        empties = {name: self.empty_value(name, agg) for name in formula.names}
         result = {}
         for key in keys:
             operands = {n: dict(s.get(key, [])) for n, s in per_operand.items()}
-            points = _combine(formula, operands, missing)
+            points = _combine(formula, operands, empties)
             if points:
                 result[key] = points
         return result
 
 
 def _combine(
-    formula: Formula, operands: Mapping[str, Mapping[int, float]], missing: float | None
+    formula: Formula,
+    operands: Mapping[str, Mapping[int, float]],
+    empties: Mapping[str, float | None],
 ) -> list[tuple[int, float]]:
+    """The formula per bucket start that any operand has; an operand without that bucket
+    counts as its empty value."""
     starts = sorted({s for points in operands.values() for s in points})
     combined = []
     for start in starts:
-        value = formula.evaluate({n: p.get(start, missing) for n, p in operands.items()})
+        value = formula.evaluate({n: p.get(start, empties[n]) for n, p in operands.items()})
         if value is not None:
             combined.append((start, value))
     return combined
@@ -322,7 +327,7 @@ def spark_values(
     found = dict(source.buckets(kpi.metric, kpi.labels, kpi.agg, rng, size))
     if not found:
         return ()
-    empty = source.empty_bucket(kpi.metric, kpi.agg)
+    empty = source.empty_value(kpi.metric, kpi.agg)
     end = rng.hi
     if kpi.agg == "last":
         newest = source.read(kpi.metric, kpi.labels, "last", None, as_of).newest

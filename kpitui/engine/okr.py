@@ -79,7 +79,7 @@ def kr_metric_value(source: MetricSource, kr: KeyResult, period: Period, at: int
     value = source.read(kr.metric, kr.labels, kr.agg, rng, at, want_time=False).value
     # Nothing happened since the period started: a sum of nothing is 0 (of a derived
     # metric, its formula over such sums: a ratio of them has no value).
-    return source.empty_bucket(kr.metric, kr.agg) if value is None else value
+    return source.empty_value(kr.metric, kr.agg) if value is None else value
 
 
 def kr_status(

@@ -539,3 +539,17 @@ def test_a_derived_flow_with_one_empty_operand_reads_it_as_zero():
     reader = FakeReader([("trial_conversions", {}, AS_OF - DAY, 3)])
     kpi = kpi_of(reader, {"metric": "conversion", "agg": "sum", "window": "7d"}, metrics=CONVERSION)
     assert (kpi.value, kpi.state) == (None, "no_data")
+
+
+def test_a_nested_ratio_without_a_value_in_a_bucket_is_no_value_there_as_on_the_card():
+    # Given mix = conversion + bonus, a bonus on a day without trials or signups (0 / 0)
+    metrics = {**CONVERSION, "mix": {"formula": "conversion + bonus"}}
+    reader = FakeReader([("bonus", {}, AS_OF - DAY, 5)])
+    spark = {"window": "7d", "bucket": "1d"}
+    kpi = kpi_of(
+        reader, {"metric": "mix", "agg": "sum", "window": "1d", "spark": spark}, metrics=metrics
+    )
+    # Then the day has no value in the sparkline, as the card's value has none: 0 / 0
+    # is not a 0 to add the bonus to
+    assert kpi.value is None
+    assert kpi.spark == ()

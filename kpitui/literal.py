@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 # C0 and C1 controls, DEL, line/paragraph separators and the bidi overrides that can
-# reorder what a terminal shows.
-UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# reorder what a terminal shows; and lone surrogates, which no UTF-8 output can encode
+# (a spec's "\ud800" escape, or a file name's byte that was not UTF-8).
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -15,6 +16,9 @@ def _escape(match: re.Match[str]) -> str:
     if char in _NAMED:
         return _NAMED[char]
     code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        # How Python keeps a byte that was not UTF-8 (a file name, an argument): the byte.
+        code -= 0xDC00
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 

@@ -473,3 +473,18 @@ def test_an_svg_of_a_screen_that_failed_to_draw_is_not_written(board_dir, capsys
     assert code != 0
     assert "could not be rendered to SVG" in capsys.readouterr().err
     assert not (board_dir / "board.svg").exists()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "svg"])
+def test_a_lone_surrogate_in_the_spec_is_shown_escaped_not_a_traceback(board_dir, fmt):
+    # Given a title holding a YAML "\ud800" escape: half a pair, no UTF-8 can encode it
+    spec = (board_dir / "dashboard.yaml").read_text(encoding="utf-8")
+    (board_dir / "dashboard.yaml").write_text(
+        spec.replace('title: "Acme', 'title: "Acme \\ud800', 1), encoding="utf-8"
+    )
+    # When a snapshot is written to a file (encoded as UTF-8, as stdout would be)
+    code = snapshot("--as-of", AS_OF, "--format", fmt, "-o", "out")
+    # Then it is written, the half pair shown as its escape
+    assert code == 0
+    text = (board_dir / "out").read_text(encoding="utf-8")
+    assert "\\ud800" in text and "\ud800" not in text

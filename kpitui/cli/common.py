@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,31 +70,13 @@ def as_of_arg(text: str) -> int:
     return moment
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _escape_surrogate(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    # U+DC80..U+DCFF is how Python keeps a byte that was not UTF-8 (a file name, an
-    # argument): show the byte itself.
-    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
-
-
-def shown(text: object) -> str:
-    """User text (a label, a KR id, a file name, a --db path) fit for a line on stdout:
-    control characters escaped as `literal` does (an escape code would restyle the
-    terminal or set its title), and bytes that were not UTF-8 shown as `\\xff`, which
-    print() to a UTF-8 stdout would refuse with a traceback."""
-    return _SURROGATE.sub(_escape_surrogate, literal(text))
-
-
 def check_text_arguments(*named: tuple[str, str | None]) -> None:
     """Refuse (what, text) arguments that are not UTF-8 before anything is written: the
     store could not hold them, and SQLite would fail on them half-way with a traceback."""
     for what, text in named:
         if text is not None and not is_text(text):
             raise InputError(
-                f"{what} '{shown(text)}' is not UTF-8 text",
+                f"{what} '{literal(text)}' is not UTF-8 text",
                 hint="the shell or script passed bytes in another encoding: write it in UTF-8",
             )
 

@@ -22,7 +22,6 @@ from kpitui.cli.common import (
     check_text_arguments,
     default_store_path,
     number_text,
-    shown,
     time_arg,
 )
 from kpitui.errors import InputError, KpituiError
@@ -128,9 +127,9 @@ def parse_value(text: str, what: str = "VALUE") -> float:
 
 def series_name(metric: str, labels: dict[str, str]) -> str:
     if not labels:
-        return shown(metric)
+        return literal(metric)
     pairs = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
-    return shown(metric + "{" + pairs + "}")
+    return literal(metric + "{" + pairs + "}")
 
 
 def run_record(args: argparse.Namespace) -> int:
@@ -146,7 +145,7 @@ def run_record(args: argparse.Namespace) -> int:
         writer.write_points([(metric, labels, at, value)])
     print(
         f"recorded {series_name(metric, labels)} = {number_text(value)}"
-        f" at {timeutil.iso_utc(at)} in {shown(path)}"
+        f" at {timeutil.iso_utc(at)} in {literal(path)}"
     )
     return 0
 
@@ -215,7 +214,7 @@ def run_import(args: argparse.Namespace) -> int:
     note = f"; {unchanged:,} already stored" if unchanged else ""
     print(
         f"imported {result.points:,} points into {result.series:,} series"
-        f" from {shown(result.source)}"
+        f" from {literal(result.source)}"
         f" ({result.seconds:.2f} s{note})"
     )
     return 0
@@ -275,8 +274,8 @@ def run_checkin(args: argparse.Namespace) -> int:
         writer.write_checkin(kr_id, at, value, args.confidence, args.note)
     confidence = f" ({args.confidence})" if args.confidence else ""
     print(
-        f"checked in {shown(kr_id)} = {number_text(value)}{confidence}"
-        f" at {timeutil.iso_utc(at)} in {shown(path)}"
+        f"checked in {literal(kr_id)} = {number_text(value)}{confidence}"
+        f" at {timeutil.iso_utc(at)} in {literal(path)}"
     )
     return 0
 
@@ -352,7 +351,7 @@ def run_metrics(args: argparse.Namespace) -> int:
         return 0
     if not rows:
         print(
-            f"no metrics in {shown(path)} yet: write some with `kpitui record` or `kpitui import`"
+            f"no metrics in {literal(path)} yet: write some with `kpitui record` or `kpitui import`"
         )
         return 0
     table = [("METRIC", "POINTS", "SERIES", "FIRST", "LAST", "LABELS")]

@@ -194,25 +194,22 @@ class DetailBody(VerticalScroll, can_focus=False):
     arrow with no part beyond) scroll it. At once: an animated scroll is a dozen
     redraws for one key over SSH."""
 
-    def action_scroll_up(self) -> None:
+    def _scroll(self, scroll: Callable[..., object]) -> None:
         if not self.allow_vertical_scroll:
             raise SkipAction()
-        self.scroll_up(animate=False)
+        scroll(animate=False)
+
+    def action_scroll_up(self) -> None:
+        self._scroll(self.scroll_up)
 
     def action_scroll_down(self) -> None:
-        if not self.allow_vertical_scroll:
-            raise SkipAction()
-        self.scroll_down(animate=False)
+        self._scroll(self.scroll_down)
 
     def action_page_up(self) -> None:
-        if not self.allow_vertical_scroll:
-            raise SkipAction()
-        self.scroll_page_up(animate=False)
+        self._scroll(self.scroll_page_up)
 
     def action_page_down(self) -> None:
-        if not self.allow_vertical_scroll:
-            raise SkipAction()
-        self.scroll_page_down(animate=False)
+        self._scroll(self.scroll_page_down)
 
     def action_scroll_home(self) -> None:
         self.scroll_home(animate=False)

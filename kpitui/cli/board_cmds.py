@@ -23,6 +23,7 @@ from kpitui.cli.common import add_spec_arguments, missing_store
 from kpitui.errors import EXIT_OK, KpituiError, SpecErrors
 
 if TYPE_CHECKING:
+    from kpitui.spec.formula import Formula
     from kpitui.spec.loader import LoadedYaml
     from kpitui.spec.models import Dashboard
     from kpitui.store.api import StoreReader
@@ -191,8 +192,13 @@ def _unmatched_labels(
 ) -> list[KpituiError]:
     """Warnings for label filters that no series of their stored metric carries: a
     misspelt `plan: Pro` would otherwise show "no data" with a clean check."""
+    from kpitui.spec.formula import parse_formula, stored_operands
     from kpitui.spec.loader import SpecProblem
     from kpitui.spec.validate import walk_objectives
+
+    def formula_of(name: str) -> Formula | None:
+        derived = dashboard.metrics.get(name)
+        return None if derived is None else parse_formula(derived.formula)
 
     filters: list[tuple[tuple, list[str], dict[str, str]]] = []
     filters += [(("kpis", i), [k.metric], k.labels) for i, k in enumerate(dashboard.kpis)]
@@ -207,7 +213,7 @@ def _unmatched_labels(
     for path, metrics, labels in filters:
         if not labels:
             continue
-        for metric in _stored_operands(dashboard, metrics, known):
+        for metric in sorted(stored_operands(metrics, formula_of) & known):
             try:
                 if reader.series(metric, labels):
                     continue
@@ -230,25 +236,6 @@ def _unmatched_labels(
                 )
             )
     return found
-
-
-def _stored_operands(dashboard: Dashboard, metrics: list[str], known: set[str]) -> list[str]:
-    """The stored metrics behind `metrics`, derived ones replaced by their operands."""
-    from kpitui.spec.formula import parse_formula
-
-    stored: list[str] = []
-    pending, seen = list(metrics), set()
-    while pending:
-        name = pending.pop(0)
-        if name in seen:
-            continue
-        seen.add(name)
-        derived = dashboard.metrics.get(name)
-        if derived is not None:
-            pending += sorted(parse_formula(derived.formula).names)
-        elif name in known:
-            stored.append(name)
-    return stored
 
 
 def _plural(n: int, word: str) -> str:

@@ -27,6 +27,7 @@ from kpitui.engine.kpi import (
     previous_range,
 )
 from kpitui.engine.okr import OkrEvaluator, okr_period
+from kpitui.spec.formula import stored_operands
 from kpitui.spec.models import Dashboard, Kpi, Objective
 from kpitui.store.api import OutOfScale, StoreReader
 from kpitui.timeutil import TimeRange
@@ -178,17 +179,7 @@ def step_bucket(current: int, direction: int) -> int:
 
 def first_point_ts(source: MetricSource, metric: str, labels: Mapping[str, str]) -> int | None:
     """The oldest point of the selected series (for derived metrics: of any operand)."""
-    stored: set[str] = set()
-
-    def operands(name: str, seen: frozenset[str]) -> None:
-        formula = source.formula(name)
-        if formula is None:
-            stored.add(name)
-        elif name not in seen:
-            for operand in formula.names:
-                operands(operand, seen | {name})
-
-    operands(metric, frozenset())
+    stored = stored_operands([metric], source.formula)
     want = set(labels.items())
     firsts = [
         s.first_ts

@@ -19,12 +19,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*")
 _NUMBER_RE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
 _OPERATORS = "+-*/"
+
+
+class HasNames(Protocol):
+    """A parsed formula, as far as `stored_operands` needs it."""
+
+    @property
+    def names(self) -> Iterable[str]: ...
 
 
 class FormulaError(ValueError):
@@ -324,3 +332,22 @@ def parse_formula(text: str) -> Formula:
     if not isinstance(text, str):
         raise FormulaError(f"a formula is text, got {text!r}", 1)
     return Formula(text, _Parser(text).parse())
+
+
+def stored_operands(names: Iterable[str], formula_of: Callable[[str], HasNames | None]) -> set[str]:
+    """The stored metrics behind `names`: each derived one (those `formula_of` gives a
+    formula) replaced by its operands, to any depth; a cycle is followed once."""
+    stored: set[str] = set()
+    seen: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        formula = formula_of(name)
+        if formula is None:
+            stored.add(name)
+        else:
+            pending += formula.names
+    return stored

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kpitui.spec.formula import FormulaError, parse_formula
+from kpitui.spec.formula import FormulaError, parse_formula, stored_operands
 
 
 @pytest.mark.parametrize(
@@ -163,3 +163,20 @@ def test_a_formula_at_the_limits_still_evaluates():
     # Then both evaluate: 1 and 250
     assert nested.evaluate({"a": 1.0}) == 1.0
     assert chain.evaluate({"a": 1.0}) == 250.0
+
+
+def test_stored_operands_replace_derived_metrics_to_any_depth():
+    # Given net = (signups - churned) / conv, conv = trials / signups, and a loop a = b, b = a
+    formulas = {
+        name: parse_formula(text)
+        for name, text in {
+            "net": "(signups - churned) / conv",
+            "conv": "trials / signups",
+            "a": "b",
+            "b": "a + x",
+        }.items()
+    }
+    # Then the stored metrics behind them are the ones no formula names
+    assert stored_operands(["net", "mrr"], formulas.get) == {"signups", "churned", "trials", "mrr"}
+    # And a loop is followed once
+    assert stored_operands(["a"], formulas.get) == {"x"}

@@ -21,6 +21,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, missing_store
 from kpitui.errors import EXIT_OK, KpituiError, SpecErrors
+from kpitui.vocabulary import SURVEY_SCALES
 
 if TYPE_CHECKING:
     from kpitui.spec.formula import Formula
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 # The spec layer is imported by the functions that use it: `record`, `import`
 # and the other store commands build this parser too, and must start fast.
 
-_SCALES = {"nps": "0–10", "csat": "1–5"}
+_SCALES = SURVEY_SCALES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -155,6 +156,7 @@ def _out_of_scale(
 ) -> list[KpituiError]:
     """Warnings for survey KPIs whose window holds responses off the nps/csat scale."""
     from kpitui.spec.loader import SpecProblem
+    from kpitui.spec.models import DEFAULT_WINDOW
 
     found: list[KpituiError] = []
     tz = timeutil.resolve_timezone(dashboard.timezone)  # validated: an IANA name or None
@@ -162,8 +164,8 @@ def _out_of_scale(
     for i, kpi in enumerate(dashboard.kpis):
         if kpi.agg not in _SCALES or kpi.metric not in known:
             continue
-        window = kpi.effective_window or "30d"
-        span = timeutil.window_range(window, as_of, tz)
+        window = kpi.effective_window or DEFAULT_WINDOW
+        span = window.range(as_of, tz)
         try:
             counted = reader.out_of_scale(kpi.metric, kpi.labels or None, kpi.agg, span.lo, span.hi)
         except (KpituiError, sqlite3.Error):

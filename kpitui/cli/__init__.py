@@ -18,7 +18,18 @@ from kpitui import __version__
 from kpitui.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, KpituiError
 from kpitui.literal import literal
 
-COMMANDS = ("run", "demo", "check", "snapshot", "record", "import", "checkin", "metrics")
+COMMANDS = (
+    "run",
+    "demo",
+    "check",
+    "snapshot",
+    "record",
+    "import",
+    "checkin",
+    "metrics",
+    "checkins",
+    "store",
+)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

@@ -104,12 +104,13 @@ def run_snapshot(args: argparse.Namespace) -> int:
     from kpitui.engine import evaluate
     from kpitui.spec import load_dashboard
     from kpitui.store import open_reader
+    from kpitui.store.name import StoreName, held_name
 
     as_of = args.as_of if args.as_of is not None else timeutil.SystemClock().now()
     # The spec first, without the store's metric names: they only add warnings, which
     # are `kpitui check`'s to tell, never a snapshot's.
     loaded = load_dashboard(Path(args.spec), file=args.spec)
-    store = Path(args.db) if args.db else loaded.store_path
+    store = held_name(StoreName.parse(args.db)) if args.db else loaded.store_path
     problem = missing_store(store, args.db, args.spec, loaded.source_map)
     if problem is not None:
         raise problem
@@ -134,7 +135,8 @@ def run_snapshot(args: argparse.Namespace) -> int:
     finally:
         reader.close()
     if args.output:
-        write_snapshot(Path(args.output), output, keep=(Path(args.spec), store))
+        kept = (Path(args.spec), store) if isinstance(store, Path) else (Path(args.spec),)
+        write_snapshot(Path(args.output), output, keep=kept)
     else:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
         sys.stdout.flush()

@@ -29,6 +29,7 @@ COMMANDS = (
     "metrics",
     "checkins",
     "store",
+    "sync",
 )
 
 
@@ -44,7 +45,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from kpitui.cli import app_cmds, board_cmds, store_cmds
+    from kpitui.cli import app_cmds, board_cmds, store_cmds, sync_cmd
 
     parser = Parser(
         prog="kpitui",
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     app_cmds.register(sub)
     board_cmds.register(sub)
     store_cmds.register(sub)
+    sync_cmd.register(sub)
     return parser
 
 

@@ -144,6 +144,10 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
             if reader is not None and known is not None:
                 report.warnings.extend(_out_of_scale(report.dashboard, reader, loaded, known))
                 report.warnings.extend(_unmatched_labels(report.dashboard, reader, loaded, known))
+                from kpitui.cli.sync_cmd import pull_warnings
+
+                now = timeutil.SystemClock().now()
+                report.warnings.extend(pull_warnings(report.dashboard, loaded, reader, now))
     finally:
         if reader is not None:
             reader.close()

@@ -30,6 +30,9 @@ COMMANDS = (
     "checkins",
     "store",
     "sync",
+    "delete",
+    "rename",
+    "prune",
 )
 
 
@@ -45,7 +48,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from kpitui.cli import app_cmds, board_cmds, store_cmds, sync_cmd
+    from kpitui.cli import app_cmds, board_cmds, housekeeping_cmds, store_cmds, sync_cmd
 
     parser = Parser(
         prog="kpitui",
@@ -66,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     board_cmds.register(sub)
     store_cmds.register(sub)
     sync_cmd.register(sub)
+    housekeeping_cmds.register(sub)
     return parser
 
 

@@ -160,3 +160,49 @@ def test_objective_rolls_projections_up_like_progress():
     assert f == ObjectiveForecast(pytest.approx(0.85), "missed")
     # And with no forecast below it, an objective has none
     assert rollup_forecast([(None, 0.5, 1)]) is None
+
+
+# -- as shown -------------------------------------------------------------------------
+
+
+def shown(found, kind="increase", target=2000.0, **fmt):
+    from datetime import UTC
+
+    from kpitui.engine.forecast_view import kr_forecast_view
+
+    return kr_forecast_view(found, kind, target, UTC, **fmt)
+
+
+def test_the_forecast_reads_as_pace_and_projection():
+    samples = days({d: 20.0 * d for d in range(1, 31)})
+    view = shown(forecast_kr("increase", 0, 2000, 600, samples, 30, 30 * DAY, 0, END))
+    assert view.summary == "on pace for 1,800 / 2,000 · 90%"
+    assert view.pace_display == "needs +23.3/day, doing +20/day"
+    assert view.status_label == "✖ missed"
+    assert view.compact == "→ 90% ✖"
+
+
+def test_a_pace_too_small_per_day_is_said_per_week():
+    # Given churn falling 0.0001 a day (0.01 pp), shown with 2 decimals of percent
+    samples = days({d: 0.025 - 0.0001 * d for d in range(1, 21)})
+    f = forecast_kr("decrease", 0.025, 0.018, 0.023, samples, 20, 20 * DAY, 0, END)
+    view = shown(f, "decrease", 0.018, fmt="percent", decimals=2)
+    assert view.pace_display == "needs -0.01 pp/day, doing -0.01 pp/day"
+    assert view.summary == "on pace for 1.60% / 1.80% · 129%, reaching it on Mar 12"
+    coarse = shown(f, "decrease", 0.018, fmt="percent", decimals=1)
+    assert coarse.pace_display == "needs -0.1 pp/week, doing -0.1 pp/week"
+
+
+def test_a_maintain_forecast_says_its_side():
+    samples = days({d: 300.0 + 2 * d for d in range(1, 11)})
+    f = forecast_kr("maintain_below", None, 340, 320, samples, 10, 10 * DAY, 0, 40 * DAY)
+    view = shown(f, "maintain_below", 340.0, fmt="currency", currency="USD")
+    assert view.summary == "on pace to end at $380.00, not below $340.00, crossing on Jan 21"
+    assert view.pace_display == "moving +$2.00/day"
+    assert view.compact == "→ ✖ missed"
+
+
+def test_no_forecast_says_why():
+    view = shown(NoForecast("not enough data (2 days; a forecast needs 3)"))
+    assert view.summary == "not enough data (2 days; a forecast needs 3)"
+    assert (view.compact, view.pace_display, view.has_forecast) == ("", "", False)

@@ -21,6 +21,7 @@ from kpitui.cli.common import (
 )
 from kpitui.cli.first_board import evaluate_aside
 from kpitui.errors import InputError
+from kpitui.store.name import StoreName, held_name
 from kpitui.timeutil import SystemClock
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def register(subparsers: Any) -> None:
         ),
         formatter_class=HelpFormatter,
     )
-    add_db_option(demo)
+    add_db_option(demo, spec=False)
     demo.set_defaults(func=run_demo)
 
 
@@ -88,7 +89,7 @@ def load_spec(spec_path: Path) -> LoadedSpec:
 
 def load_for_app(
     loaded: LoadedSpec, db: str | None, as_of: int
-) -> tuple[LoadedSpec, Path, FirstRead, Board, type[KpituiApp]]:
+) -> tuple[LoadedSpec, Path | StoreName, FirstRead, Board, type[KpituiApp]]:
     """Check the spec against its store (`--db`, else the spec's), evaluate the first
     board, and import the app: `(loaded spec with the store's warnings, store path, the
     open reader and what it saw, first board, KpituiApp)`. The app's poller goes on
@@ -98,7 +99,7 @@ def load_for_app(
     than empty panels, by a child process while this one imports Textual (see
     `first_board`). Raises `SpecErrors`/`InputError`/`StoreError` for the CLI to print.
     """
-    store_path = Path(db) if db else loaded.store_path
+    store_path = held_name(StoreName.parse(db)) if db else loaded.store_path
     problem = missing_store(store_path, db, loaded.file, loaded.source_map)
     if problem is not None:
         raise problem
@@ -151,7 +152,7 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     clock = SystemClock()
     loaded = load_spec(spec_path)
-    store_path = Path(args.db) if args.db else loaded.store_path
+    store_path = held_name(StoreName.parse(args.db)) if args.db else loaded.store_path
     ensure_sample_store(store_path, clock)
     loaded, store_path, read, board, app_class = load_for_app(loaded, str(store_path), clock.now())
     feed = LiveFeed(store_path, clock=clock)

@@ -9,8 +9,6 @@ clean spec to stdout; `--json` prints one object for scripts and editors instead
 from __future__ import annotations
 
 import argparse
-import json
-import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +19,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, missing_store
 from kpitui.errors import EXIT_OK, KpituiError, SpecErrors
+from kpitui.literal import json_text
 from kpitui.vocabulary import SURVEY_SCALES
 
 if TYPE_CHECKING:
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     from kpitui.spec.loader import LoadedYaml
     from kpitui.spec.models import Dashboard
     from kpitui.store.api import StoreReader
+    from kpitui.store.name import StoreName
 
 # The spec layer is imported by the functions that use it: `record`, `import`
 # and the other store commands build this parser too, and must start fast.
@@ -70,7 +70,7 @@ class CheckReport(Struct):
     errors: list[KpituiError] = field(default_factory=list)
     warnings: list[KpituiError] = field(default_factory=list)
     dashboard: Dashboard | None = None
-    store: Path | None = None
+    store: StoreName | None = None
 
     @property
     def exit_code(self) -> int:
@@ -93,7 +93,7 @@ class CheckReport(Struct):
 def run_check(args: argparse.Namespace) -> int:
     report = check_spec(Path(args.spec), file=args.spec, db=args.db)
     if args.json:
-        print(json.dumps(report_json(report), indent=2, ensure_ascii=False))
+        sys.stdout.write(json_text(report_json(report)))
     else:
         print_report(report)
     return report.exit_code
@@ -113,10 +113,11 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
     reader = None
     known: set[str] | None = None
     from kpitui.spec import store_path_for
+    from kpitui.store.name import StoreName
 
     name = loaded.data.get("store")
-    report.store = (
-        Path(db) if db else store_path_for(spec_path, name if isinstance(name, str) else None)
+    report.store = StoreName.parse(
+        db or store_path_for(spec_path, name if isinstance(name, str) else None)
     )
     store_problem = missing_store(report.store, db, report.file, loaded.source_map)
     if store_problem is not None:
@@ -143,6 +144,10 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
             if reader is not None and known is not None:
                 report.warnings.extend(_out_of_scale(report.dashboard, reader, loaded, known))
                 report.warnings.extend(_unmatched_labels(report.dashboard, reader, loaded, known))
+                from kpitui.cli.sync_cmd import pull_warnings
+
+                now = timeutil.SystemClock().now()
+                report.warnings.extend(pull_warnings(report.dashboard, loaded, reader, now))
     finally:
         if reader is not None:
             reader.close()
@@ -168,7 +173,7 @@ def _out_of_scale(
         span = window.range(as_of, tz)
         try:
             counted = reader.out_of_scale(kpi.metric, kpi.labels or None, kpi.agg, span.lo, span.hi)
-        except (KpituiError, sqlite3.Error):
+        except KpituiError:
             continue  # the board will show the failure; `check` is about the spec
         if counted.ignored:
             path = ("kpis", i, "agg")
@@ -220,7 +225,7 @@ def _unmatched_labels(
                 if reader.series(metric, labels):
                     continue
                 carried = reader.series(metric)
-            except (KpituiError, sqlite3.Error):
+            except KpituiError:
                 return found  # the board will show the failure; `check` is about the spec
             wanted = ", ".join(f"{k}={v}" for k, v in labels.items())
             values = sorted({f"{k}={v}" for s in carried for k, v in s.labels.items()})

@@ -7,7 +7,6 @@ conversion rate is a ratio of sums, never a mean of ratios.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Protocol
@@ -28,7 +27,7 @@ DAY = 86400
 MAX_BUCKETS = 1000
 
 # What a failing store query may raise: the KPI shows `error` with the reason instead.
-STORE_FAILURES: tuple[type[BaseException], ...] = (KpituiError, sqlite3.Error, OSError)
+STORE_FAILURES: tuple[type[BaseException], ...] = (KpituiError, OSError)
 
 
 class Formula(Protocol):

@@ -12,7 +12,6 @@ every problem at its `file:line:col`.
 
 from __future__ import annotations
 
-import contextlib
 import types
 import typing
 from datetime import date
@@ -35,6 +34,7 @@ from kpitui.spec.loader import (
 from kpitui.spec.models import CHECKED_TYPES, DEFAULT_STORE, Dashboard
 from kpitui.spec.problems import did_you_mean, plain_number, show_value
 from kpitui.spec.validate import check_dashboard, check_store_references
+from kpitui.store.name import StoreName, env_store, held_name
 
 __all__ = ["LoadedSpec", "SpecProblem", "load_dashboard", "store_path_for", "validate_data"]
 
@@ -42,7 +42,7 @@ __all__ = ["LoadedSpec", "SpecProblem", "load_dashboard", "store_path_for", "val
 class LoadedSpec(Struct, frozen=True):
     dashboard: Dashboard
     path: Path
-    store_path: Path
+    store_path: Path | StoreName  # a SQLite file, or a URL's StoreName
     warnings: list[KpituiError] = field(default_factory=list)
     positions: dict[NodePath, Position] = field(default_factory=dict)
     source_text: str = ""
@@ -60,12 +60,15 @@ class LoadedSpec(Struct, frozen=True):
         return msgspec.structs.replace(self, warnings=sort_problems([*self.warnings, *found]))
 
 
-def store_path_for(spec_path: Path, store: str | None) -> Path:
-    """The store a spec names, relative to the spec's folder; empty means the default."""
-    path = Path(store or DEFAULT_STORE)
-    with contextlib.suppress(RuntimeError):  # ~nosuchuser: kept as written, "not found"
-        path = path.expanduser()
-    return spec_path.parent / path
+def store_path_for(spec_path: Path, store: str | None) -> Path | StoreName:
+    """The store a spec names: a `postgresql://` URL as a StoreName, a SQLite path
+    relative to the spec's folder. None or empty (no `store:`): $KPITUI_STORE when set,
+    else metrics.db beside the spec."""
+    if not store:
+        store = env_store()
+        if store:  # the environment's path is the user's, relative to where they are
+            return held_name(StoreName.parse(store))
+    return held_name(StoreName.parse(store or DEFAULT_STORE, base=spec_path.parent))
 
 
 def load_dashboard(
@@ -79,13 +82,20 @@ def load_dashboard(
     return LoadedSpec(
         dashboard=dashboard,
         path=spec_path,
-        store_path=store_path_for(spec_path, dashboard.store),
+        store_path=store_path_for(spec_path, _written_store(loaded)),
         warnings=warnings,
         positions=dict(loaded.source_map.values),
         source_text=loaded.text,
         source_map=loaded.source_map,
         file=loaded.file,
     )
+
+
+def _written_store(loaded: LoadedYaml) -> str | None:
+    """The spec's own `store:`, None when it has none (the default defers to $KPITUI_STORE)."""
+    data = loaded.data
+    named = data.get("store") if isinstance(data, dict) else None
+    return named if isinstance(named, str) else None
 
 
 def validate_data(
@@ -123,6 +133,8 @@ _KIND_NAMES = {
     "Page": "a page",
     "Layout": "layout",
     "Spark": "spark",
+    "Source": "a source",
+    "Pull": "a pull",
 }
 # Words people reach for that are not the key's name.
 _SYNONYMS = {
@@ -148,6 +160,10 @@ _SYNONYMS = {
     "northstar": "north_star",
     "unit": "format",
     "expression": "formula",
+    "pulls": "pull",
+    "source_url": "url",
+    "interval": "every",
+    "sql": "query",
 }
 
 

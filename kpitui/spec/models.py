@@ -287,6 +287,9 @@ class Chart(Model, kw_only=True):
     agg: Agg = "last"
     y_min: float | None = None
     y_max: float | None = None
+    compare: Compare | None = None
+    """The span its comparison line (`c`) shows; None: its KPI's `compare`, else
+    `previous_period`."""
 
     def __post_init__(self) -> None:
         # `chart-` keeps a chart titled "MRR" from taking the id of the KPI on mrr.
@@ -364,6 +367,40 @@ class Layout(Model):
     pages: Annotated[list[Page], Meta(min_length=1)]
 
 
+DEFAULT_PULL_EVERY = Duration("15m")
+DEFAULT_BACKFILL = Duration("30d")
+DEFAULT_SOURCE_TIMEOUT = Duration("30s")
+DEFAULT_MAX_ROWS = 1_000_000
+
+
+class Source(Model, kw_only=True):
+    """A database `kpitui sync` reads: `url` (postgresql://…, a SQLite or DuckDB file,
+    relative to the spec's folder) or `url_env` (the environment variable holding it)."""
+
+    url: str | None = None
+    url_env: str | None = None
+    timeout: Duration = DEFAULT_SOURCE_TIMEOUT
+    """How long one query may run."""
+    max_rows: Annotated[int, Meta(ge=1)] = DEFAULT_MAX_ROWS
+    """The most rows one query may return."""
+
+
+class Pull(Model, kw_only=True):
+    """One query `kpitui sync` runs on a schedule, its rows written as points of `metric`."""
+
+    id: str = ""
+    metric: str
+    source: str
+    query: str
+    every: Duration = DEFAULT_PULL_EVERY
+    backfill: Duration = DEFAULT_BACKFILL
+    """How far back the first run reaches."""
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            force_setattr(self, "id", self.metric)
+
+
 class Dashboard(Model):
     title: str = "kpitui"
     store: str = DEFAULT_STORE
@@ -377,3 +414,5 @@ class Dashboard(Model):
     charts: list[Chart] = field(default_factory=list)
     okrs: list[Objective] = field(default_factory=list)
     layout: Layout | None = None
+    sources: dict[str, Source] = field(default_factory=dict)
+    pull: list[Pull] = field(default_factory=list)

@@ -22,6 +22,7 @@ from textual.widgets import ContentSwitcher, Footer
 
 from kpitui.engine.alerts import StateChange, settled_states, severity, state_changes
 from kpitui.engine.board import Board
+from kpitui.store.name import StoreName, held_name
 from kpitui.timeutil import Clock
 from kpitui.tui.board_view import BoardPage, page_title
 from kpitui.tui.commands import KpituiCommands
@@ -122,7 +123,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         self,
         loaded: Any,
         *,
-        store_path: Path | str,
+        store_path: Path | str | StoreName,
         clock: Clock,
         as_of: int | None = None,
         feed: Any = None,
@@ -135,7 +136,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         """The current good spec (a LoadedSpec); replaced when an edit on disk loads."""
         self.board: Board | None = None
         """The board on screen; None until the first evaluation."""
-        self.store_path = Path(store_path)
+        self.store_path = held_name(StoreName.parse(store_path))  # a Path, or a URL's StoreName
         self.clock = clock
         self.fixed_as_of = as_of
         self.feed = feed

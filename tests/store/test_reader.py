@@ -244,15 +244,22 @@ def test_stats_per_series(mrr, reader):
 
 def test_checkins_oldest_first_up_to_at(db, reader):
     with open_writer(db) as w:
-        w.write_checkin("launch", T0 + DAY, 0.4, "at_risk", "slipped")
-        w.write_checkin("launch", T0, 0.2)
-        w.write_checkin("other", T0, 1.0)
+        late = w.write_checkin("launch", T0 + DAY, 0.4, "at_risk", "slipped")
+        early = w.write_checkin("launch", T0, 0.2)
+        other = w.write_checkin("other", T0, 1.0)
     r = reader()
     assert r.checkins("launch") == [
-        Checkin("launch", T0, 0.2, None, None),
-        Checkin("launch", T0 + DAY, 0.4, "at_risk", "slipped"),
+        Checkin("launch", T0, 0.2, None, None, early),
+        Checkin("launch", T0 + DAY, 0.4, "at_risk", "slipped", late),
     ]
-    assert r.checkins("launch", at=T0 + DAY - 1) == [Checkin("launch", T0, 0.2, None, None)]
+    assert r.checkins("launch", at=T0 + DAY - 1) == [Checkin("launch", T0, 0.2, None, None, early)]
+    # Without a KR id: every check-in, by KR then time, each with its own stable id
+    assert [(c.kr_id, c.id) for c in r.checkins()] == [
+        ("launch", early),
+        ("launch", late),
+        ("other", other),
+    ]
+    assert len({early, late, other}) == 3
     assert r.checkins("nobody") == []
 
 

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kpitui.store import open_reader, open_writer, queries
+from kpitui.store import open_reader, open_writer
+from kpitui.store.sqlite import queries
 
 HOUR, DAY = 3600, 86400
 AGGS = ("sum", "count", "avg", "min", "max", "last", "nps", "csat", "p50", "p90", "p99")

@@ -10,16 +10,22 @@ Tables:
   UTC hour and day. The writer recomputes the touched buckets in the same transaction as
   the points, so they are never out of step; the reader answers sum/count/avg/min/max
   over long windows from a few hundred rollup rows instead of hundreds of thousands of
-  points. Points are never deleted, so a bucket row exists exactly when it has points.
+  points. A bucket row exists exactly when it has points, except before the cutoff of
+  a `prune`, which deletes raw points and keeps their rollups (`housekeeping`).
   Programs must write through kpitui (`record`, `import`, `kpitui.store.open_writer`):
   a raw SQL INSERT into `points` would leave the rollups stale.
-- `checkins`: manual key-result check-ins.
+- `checkins`: manual key-result check-ins; from version 3 with a stable `id`.
 - `write_log` (version 2): one row per batch and series the batch changed, with the
   oldest and newest time it wrote. Written in the batch's own transaction and cut to
   the newest WRITE_LOG_ROWS rows, it tells a reader which series changed, and how far
   back, since it last looked (`SqliteReader.changes_since`), so the dashboard can keep
   the values of closed buckets across refreshes. `id` only grows (rows are deleted from
   the oldest end), so "everything after id N" is a range seek.
+
+- version 3: `annotations` (marks on the charts; `metrics` a JSON list, empty for every
+  chart), `alert_events` (the shared alert history, unique per subject, time and new
+  state; `delivered` a JSON list of targets) and `pull_state` (one row per `sync` pull).
+  Writes to these add a `write_log` row with series 0, which `changes_since` leaves out.
 
 `PRAGMA user_version` holds the schema version. Only writers migrate; a reader refuses a
 store it does not understand rather than guessing. A reader still reads stores from
@@ -28,35 +34,33 @@ MIN_READ_VERSION on: version 1 only lacks the write log, which a reader can do w
 
 from __future__ import annotations
 
-import json
-import re
 import sqlite3
-from collections.abc import Mapping
 
 from kpitui.errors import StoreError, StoreLockedError
+from kpitui.store.api import SCHEMA_VERSION
+from kpitui.store.checks import DAY, HOUR, MAX_TS, MIN_TS  # noqa: F401  (used by the backend)
 
-SCHEMA_VERSION = 2
 MIN_READ_VERSION = 1
 WRITE_LOG_VERSION = 2
 """The first version with `write_log`."""
+ANNOTATIONS_VERSION = 3
+"""The first version with annotations, alert events, pull state and check-in ids."""
 
 WRITE_LOG_ROWS = 10_000
 """How many of the newest write-log rows a writer keeps."""
 
-HOUR = 3600
-DAY = 86400
-
-METRIC_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*\Z")
-CONFIDENCES = ("on_track", "at_risk", "off_track")
-
-# Epoch seconds of 0001-01-01 and 9999-12-31T23:59:59Z: anything outside is a typo
-# (milliseconds pasted as seconds) and would not survive a round trip through datetime.
-MIN_TS = -62135596800
-MAX_TS = 253402300799
-
 # Values are finite doubles: NaN arrives as NULL (NOT NULL rejects it), ±inf and text
 # fail the range check, so no program can store a value kpitui cannot aggregate.
 _FINITE = "value BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308"
+_CHECKINS_V3 = f"""(
+    id INTEGER PRIMARY KEY,
+    kr_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    value REAL NOT NULL CHECK ({_FINITE}),
+    confidence TEXT CHECK (confidence IN ('on_track', 'at_risk', 'off_track')),
+    note TEXT,
+    UNIQUE (kr_id, ts)
+)"""
 
 _ROLLUP_COLUMNS = """(
     series_id INTEGER NOT NULL,
@@ -101,30 +105,57 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             hi INTEGER NOT NULL
         )""",
     ),
+    3: (
+        f"CREATE TABLE checkins_v3 {_CHECKINS_V3}",
+        "INSERT INTO checkins_v3 (kr_id, ts, value, confidence, note)"
+        " SELECT kr_id, ts, value, confidence, note FROM checkins ORDER BY kr_id, ts",
+        "DROP TABLE checkins",
+        "ALTER TABLE checkins_v3 RENAME TO checkins",
+        """CREATE TABLE annotations (
+            id INTEGER PRIMARY KEY,
+            ts INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            metrics TEXT NOT NULL DEFAULT '[]',
+            labels TEXT NOT NULL DEFAULT '{}'
+        )""",
+        "CREATE INDEX annotations_ts ON annotations (ts)",
+        """CREATE TABLE alert_events (
+            id INTEGER PRIMARY KEY,
+            ts INTEGER NOT NULL,
+            subject_kind TEXT NOT NULL CHECK (subject_kind IN ('kpi', 'kr')),
+            subject_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            from_state TEXT,
+            to_state TEXT NOT NULL,
+            value REAL,
+            display TEXT,
+            delivered TEXT NOT NULL DEFAULT '[]',
+            UNIQUE (subject_kind, subject_id, ts, to_state)
+        )""",
+        "CREATE INDEX alert_events_ts ON alert_events (ts)",
+        """CREATE TABLE pull_state (
+            pull_id TEXT PRIMARY KEY,
+            last_success INTEGER,
+            last_error_at INTEGER,
+            last_error TEXT,
+            high_water INTEGER
+        )""",
+    ),
 }
 
 KPITUI_TABLES = frozenset(
-    {"series", "points", "rollup_hour", "rollup_day", "checkins", "write_log"}
+    {
+        "series",
+        "points",
+        "rollup_hour",
+        "rollup_day",
+        "checkins",
+        "write_log",
+        "annotations",
+        "alert_events",
+        "pull_state",
+    }
 )
-
-
-def canonical_labels(labels: Mapping[str, str] | None) -> str:
-    """The text stored in `series.labels`: sorted keys, no spaces, unicode kept."""
-    return json.dumps(dict(labels or {}), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def json_labels(text: str) -> dict[str, str]:
-    """`series.labels` back to a dict (the reverse of `canonical_labels`)."""
-    return json.loads(text) if text and text != "{}" else {}
-
-
-def is_metric_name(name: object) -> bool:
-    return isinstance(name, str) and METRIC_NAME_RE.match(name) is not None
-
-
-def floor_to(ts: int, size: int) -> int:
-    """Start of the `size`-second bucket holding `ts` (floor, also before 1970)."""
-    return ts - ts % size
 
 
 def sql_floor(expr: str, size: int) -> str:

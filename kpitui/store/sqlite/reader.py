@@ -14,29 +14,34 @@ schema version 1 (no log yet) is read all the same, and simply never says what c
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
-from kpitui.store import schema
 from kpitui.store.api import (
     AggName,
+    AlertEvent,
+    Annotation,
     Bucket,
     ChangeToken,
     Checkin,
     LastPoint,
     OutOfScale,
+    PullState,
     Series,
     SeriesStats,
 )
-from kpitui.store.percentiles import PercentileHints
-from kpitui.store.queries import AGGS, SURVEYS, Selection, aggregate_rows, last_rows
-from kpitui.store.schema import MIN_TS
+from kpitui.store.checks import MIN_TS, json_labels
+from kpitui.store.name import StoreName
+from kpitui.store.sqlite import schema
+from kpitui.store.sqlite.percentiles import PercentileHints
+from kpitui.store.sqlite.queries import AGGS, SURVEYS, Selection, aggregate_rows, last_rows
 
 READ_BUSY_TIMEOUT = 0.25
 """Seconds a query waits on a lock; WAL readers are only blocked in rare cases
@@ -45,10 +50,12 @@ READ_BUSY_TIMEOUT = 0.25
 T = TypeVar("T")
 
 
-def open_reader(path: str | Path) -> SqliteReader:
-    """Open the store at `path` read-only. InputError when it does not exist, StoreError
-    when it is not a kpitui store or has a newer schema."""
-    path = Path(path)
+def open_reader(name: StoreName | str | Path) -> SqliteReader:
+    """Open the store file `name.path` read-only. InputError when it does not exist,
+    StoreError when it is not a kpitui store or has a newer schema."""
+    name = StoreName.parse(name)
+    assert name.path is not None
+    path = name.path
     if not path.exists():
         raise InputError(
             "no store here",
@@ -64,6 +71,7 @@ class SqliteReader:
     """`kpitui.store.api.StoreReader` over a SQLite store. One thread at a time."""
 
     def __init__(self, path: Path) -> None:
+        self.name = StoreName(path=path)
         self.path = str(path)
         self._file = path
         self._lock = threading.RLock()
@@ -162,8 +170,11 @@ class SqliteReader:
         try:
             stat = os.stat(self._file)
         except OSError:
+            # Deleted or moved away: the open connection would go on reading the
+            # unlinked file and show old values as if they were fresh.
             raise StoreError(
-                "the store file is gone", file=self.path, hint="was it moved or deleted?"
+                f"{self.path} is missing: the store file is gone",
+                hint="was it moved or deleted?",
             ) from None
         if (stat.st_dev, stat.st_ino) != self._inode:
             self._connect()  # replaced by a new file (e.g. a rebuilt sample store)
@@ -198,7 +209,7 @@ class SqliteReader:
         for sid, metric, labels in con.execute(
             "SELECT id, metric, labels FROM series ORDER BY metric, labels"
         ):
-            series = Series(sid, metric, schema.json_labels(labels))
+            series = Series(sid, metric, json_labels(labels))
             by_id[sid] = series
             by_metric.setdefault(metric, []).append(series)
         self._by_id, self._by_metric = by_id, by_metric
@@ -334,7 +345,8 @@ class SqliteReader:
             if first > token[1] + 1:
                 return now, None  # the rows after the token were cut from the log
             rows = con.execute(
-                "SELECT series_id, min(lo) FROM write_log WHERE id > ? GROUP BY series_id",
+                "SELECT series_id, min(lo) FROM write_log WHERE id > ? AND series_id > 0"
+                " GROUP BY series_id",
                 (token[1],),
             )
             return now, dict(rows.fetchall())
@@ -357,15 +369,83 @@ class SqliteReader:
 
         return self._read(query)
 
-    def checkins(self, kr_id: str, at: int | None = None) -> list[Checkin]:
+    def checkins(self, kr_id: str | None = None, at: int | None = None) -> list[Checkin]:
         def query(con: sqlite3.Connection) -> list[Checkin]:
-            sql = "SELECT kr_id, ts, value, confidence, note FROM checkins WHERE kr_id = ?"
-            params: tuple[object, ...] = (kr_id,)
+            with_id = self._has_v3(con)
+            sql = "SELECT kr_id, ts, value, confidence, note" + (", id" if with_id else "")
+            sql += " FROM checkins WHERE 1"
+            params: list[object] = []
+            if kr_id is not None:
+                sql, params = sql + " AND kr_id = ?", [*params, kr_id]
             if at is not None:
-                sql, params = sql + " AND ts <= ?", (kr_id, at)
-            return [Checkin(*row) for row in con.execute(sql + " ORDER BY ts", params)]
+                sql, params = sql + " AND ts <= ?", [*params, at]
+            order = " ORDER BY ts" if kr_id is not None else " ORDER BY kr_id, ts"
+            return [Checkin(*row) for row in con.execute(sql + order, params)]
 
         return self._read(query)
+
+    def annotations(
+        self, lo: int, hi: int, metrics: Iterable[str] | None = None
+    ) -> list[Annotation]:
+        wanted = None if metrics is None else set(metrics)
+
+        def query(con: sqlite3.Connection) -> list[Annotation]:
+            if not self._has_v3(con):
+                return []
+            rows = con.execute(
+                "SELECT id, ts, text, metrics, labels FROM annotations"
+                " WHERE ts >= ? AND ts <= ? ORDER BY ts, id",
+                (lo, hi),
+            )
+            found = [
+                Annotation(aid, ts, text, tuple(json.loads(names)), json_labels(labels))
+                for aid, ts, text, names, labels in rows
+            ]
+            if wanted is None:
+                return found
+            return [a for a in found if not a.metrics or wanted & set(a.metrics)]
+
+        return self._read(query)
+
+    def alert_events(self, since: int | None = None, limit: int = 200) -> list[AlertEvent]:
+        def query(con: sqlite3.Connection) -> list[AlertEvent]:
+            if not self._has_v3(con):
+                return []
+            rows = con.execute(
+                "SELECT ts, subject_kind, subject_id, title, from_state, to_state, value,"
+                " display, delivered, id FROM alert_events WHERE ts >= ?"
+                " ORDER BY ts DESC, id DESC LIMIT ?",
+                (MIN_TS if since is None else since, max(0, int(limit))),
+            )
+            return [
+                AlertEvent(*row[:8], delivered=tuple(json.loads(row[8])), id=row[9]) for row in rows
+            ]
+
+        return self._read(query)
+
+    def pull_states(self) -> dict[str, PullState]:
+        def query(con: sqlite3.Connection) -> dict[str, PullState]:
+            if not self._has_v3(con):
+                return {}
+            rows = con.execute(
+                "SELECT pull_id, last_success, last_error_at, last_error, high_water"
+                " FROM pull_state ORDER BY pull_id"
+            )
+            return {row[0]: PullState(*row) for row in rows}
+
+        return self._read(query)
+
+    def read_points(self, series_id: int, after: int | None, limit: int) -> list[tuple[int, float]]:
+        def query(con: sqlite3.Connection) -> list[tuple[int, float]]:
+            return con.execute(
+                "SELECT ts, value FROM points WHERE series_id = ? AND ts > ? ORDER BY ts LIMIT ?",
+                (series_id, MIN_TS - 1 if after is None else after, limit),
+            ).fetchall()
+
+        return self._read(query)
+
+    def _has_v3(self, con: sqlite3.Connection) -> bool:
+        return con.execute("PRAGMA user_version").fetchone()[0] >= schema.ANNOTATIONS_VERSION
 
     # -- one engine for every aggregate --------------------------------------------------
 

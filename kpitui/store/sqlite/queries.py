@@ -17,8 +17,9 @@ from collections.abc import Mapping
 
 from msgspec import Struct
 
-from kpitui.store.percentiles import PercentileHints, percentile_rows
-from kpitui.store.schema import DAY, HOUR, sql_floor
+from kpitui.store.checks import DAY, HOUR
+from kpitui.store.sqlite.percentiles import PercentileHints, percentile_rows
+from kpitui.store.sqlite.schema import sql_floor
 
 ADDITIVE = frozenset({"sum", "count", "avg", "min", "max"})
 PERCENTILES = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}

@@ -9,7 +9,6 @@ clean spec to stdout; `--json` prints one object for scripts and editors instead
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,8 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, missing_store
 from kpitui.errors import EXIT_OK, KpituiError, SpecErrors
+from kpitui.literal import json_text
+from kpitui.vocabulary import SURVEY_SCALES
 
 if TYPE_CHECKING:
     from kpitui.spec.formula import Formula
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 # The spec layer is imported by the functions that use it: `record`, `import`
 # and the other store commands build this parser too, and must start fast.
 
-_SCALES = {"nps": "0–10", "csat": "1–5"}
+_SCALES = SURVEY_SCALES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -92,7 +93,7 @@ class CheckReport(Struct):
 def run_check(args: argparse.Namespace) -> int:
     report = check_spec(Path(args.spec), file=args.spec, db=args.db)
     if args.json:
-        print(json.dumps(report_json(report), indent=2, ensure_ascii=False))
+        sys.stdout.write(json_text(report_json(report)))
     else:
         print_report(report)
     return report.exit_code
@@ -143,6 +144,10 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
             if reader is not None and known is not None:
                 report.warnings.extend(_out_of_scale(report.dashboard, reader, loaded, known))
                 report.warnings.extend(_unmatched_labels(report.dashboard, reader, loaded, known))
+                from kpitui.cli.sync_cmd import pull_warnings
+
+                now = timeutil.SystemClock().now()
+                report.warnings.extend(pull_warnings(report.dashboard, loaded, reader, now))
     finally:
         if reader is not None:
             reader.close()
@@ -156,6 +161,7 @@ def _out_of_scale(
 ) -> list[KpituiError]:
     """Warnings for survey KPIs whose window holds responses off the nps/csat scale."""
     from kpitui.spec.loader import SpecProblem
+    from kpitui.spec.models import DEFAULT_WINDOW
 
     found: list[KpituiError] = []
     tz = timeutil.resolve_timezone(dashboard.timezone)  # validated: an IANA name or None
@@ -163,8 +169,8 @@ def _out_of_scale(
     for i, kpi in enumerate(dashboard.kpis):
         if kpi.agg not in _SCALES or kpi.metric not in known:
             continue
-        window = kpi.effective_window or "30d"
-        span = timeutil.window_range(window, as_of, tz)
+        window = kpi.effective_window or DEFAULT_WINDOW
+        span = window.range(as_of, tz)
         try:
             counted = reader.out_of_scale(kpi.metric, kpi.labels or None, kpi.agg, span.lo, span.hi)
         except KpituiError:

@@ -8,7 +8,6 @@ copies one store into another, idempotently.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -16,7 +15,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_db_option, chosen_store, number_text
 from kpitui.errors import InputError
-from kpitui.literal import literal
+from kpitui.literal import json_text, literal
 from kpitui.store import StoreName, open_reader, open_writer
 
 
@@ -35,19 +34,25 @@ def _register_checkins(sub: argparse._SubParsersAction) -> None:
         description=(
             "List the manual check-ins in the store, oldest first: each with its id, key\n"
             "result, time (UTC), value, confidence and note. With KR_ID, that key result's\n"
-            "only. --delete ID removes one check-in (the id from this list)."
+            "only. --delete ID removes one check-in (the id from this list; with KR_ID, it must\n"
+            "be one of that key result's), after asking: --yes for scripts, --dry-run to see it."
         ),
         epilog=(
             "examples:\n"
             "  kpitui checkins\n"
             "  kpitui checkins launch-mobile-app --json\n"
-            "  kpitui checkins --delete 12"
+            "  kpitui checkins launch-mobile-app --delete 12 --yes"
         ),
         formatter_class=HelpFormatter,
     )
     parser.add_argument("kr_id", nargs="?", metavar="KR_ID", help="only this key result's")
     parser.add_argument("--json", action="store_true", help="print a JSON array")
     parser.add_argument("--delete", type=int, metavar="ID", help="remove the check-in ID")
+    confirm = parser.add_mutually_exclusive_group()
+    confirm.add_argument("--yes", action="store_true", help="with --delete: without asking")
+    confirm.add_argument(
+        "--dry-run", action="store_true", help="with --delete: say what would go, change nothing"
+    )
     add_db_option(parser)
     parser.set_defaults(func=run_checkins)
 
@@ -55,17 +60,7 @@ def _register_checkins(sub: argparse._SubParsersAction) -> None:
 def run_checkins(args: argparse.Namespace) -> int:
     name = chosen_store(args.db, args.spec).name
     if args.delete is not None:
-        reader = open_reader(name)  # never creates a store just to find nothing in it
-        reader.close()
-        with open_writer(name) as writer:
-            deleted = writer.delete_checkin(args.delete)
-        if not deleted:
-            raise InputError(
-                f"no check-in {args.delete} in {name.display}",
-                hint="`kpitui checkins` lists them with their ids",
-            )
-        print(f"deleted check-in {args.delete} from {literal(name)}")
-        return 0
+        return _delete_checkin(args, name)
     reader = open_reader(name)
     try:
         found = reader.checkins(args.kr_id.strip() if args.kr_id else None)
@@ -83,7 +78,7 @@ def run_checkins(args: argparse.Namespace) -> int:
         for c in found
     ]
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        sys.stdout.write(json_text(rows))
         return 0
     if not rows:
         which = f" of {literal(args.kr_id)}" if args.kr_id else ""
@@ -105,6 +100,38 @@ def run_checkins(args: argparse.Namespace) -> int:
     for row in table:
         cells = [row[0].rjust(widths[0]), *(row[i].ljust(widths[i]) for i in range(1, 5)), row[5]]
         print("  ".join(cells).rstrip())
+    return 0
+
+
+def _delete_checkin(args: argparse.Namespace, name: StoreName) -> int:
+    from kpitui.cli.housekeeping_cmds import confirmed
+
+    reader = open_reader(name)  # never creates a store just to find nothing in it
+    try:
+        kr_id = args.kr_id.strip() if args.kr_id else None
+        found = [c for c in reader.checkins(kr_id) if c.id == args.delete]
+    finally:
+        reader.close()
+    if not found:
+        of = f" of {kr_id!r}" if kr_id else ""
+        raise InputError(
+            f"no check-in {args.delete}{of} in {name.display}",
+            hint="`kpitui checkins` lists them with their ids",
+        )
+    c = found[0]
+    what = (
+        f"check-in {c.id} of {literal(c.kr_id)} ({number_text(c.value)} at"
+        f" {timeutil.iso_utc(c.ts)})"
+    )
+    if args.dry_run:
+        print(f"would delete {what}")
+        return 0
+    if not confirmed(args, f"delete {what}"):
+        print("kpitui: nothing changed", file=sys.stderr)
+        return 0
+    with open_writer(name) as writer:
+        writer.delete_checkin(args.delete)
+    print(f"deleted check-in {args.delete} from {literal(name)}")
     return 0
 
 

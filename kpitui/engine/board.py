@@ -96,6 +96,10 @@ class ChartView(Struct, frozen=True):
     window: str
     bucket: int  # seconds
     series: tuple[ChartSeries, ...]
+    bucket_label: str = ""  # "1d"
+    agg: str = "last"
+    split_by: str | None = None
+    kpi_id: str | None = None  # the KPI its detail opens (`k`): the one it draws lines of
     ref_lines: tuple[RefLine, ...] = ()
     y_min: float | None = None
     y_max: float | None = None

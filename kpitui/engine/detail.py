@@ -8,7 +8,6 @@ detail never disagrees with the card or tree node it was opened from.
 from kpitui.engine.detail_kpi import (
     BUCKET_LADDER,
     RANGE_KEYS,
-    SCORE_AGGS,
     Breakdown,
     DetailNotFound,
     KpiDetail,
@@ -25,7 +24,6 @@ from kpitui.engine.detail_okr import KrDetail, NodeKind, NodeRow, day_grid, kr_d
 __all__ = [
     "BUCKET_LADDER",
     "RANGE_KEYS",
-    "SCORE_AGGS",
     "Breakdown",
     "DetailNotFound",
     "KpiDetail",

@@ -30,7 +30,8 @@ from kpitui.engine.okr import OkrEvaluator, okr_period
 from kpitui.spec.formula import stored_operands
 from kpitui.spec.models import Dashboard, Kpi, Objective
 from kpitui.store.api import OutOfScale, StoreReader
-from kpitui.timeutil import TimeRange
+from kpitui.timeutil import TimeRange, span_label
+from kpitui.vocabulary import ADDITIVE_AGGS, FLOW_AGGS, SCORE_AGGS
 
 HOUR = 3600
 DAY = 86400
@@ -50,17 +51,9 @@ MAX_POINTS = 1000
 # A breakdown sparkline is a dozen or two cells wide.
 SPARK_POINTS = 32
 
-# Aggs whose per-label values add up to the whole, so a share of the total means something.
-ADDITIVE_AGGS = frozenset({"sum", "count", "last"})
-
 
 class DetailNotFound(LookupError):
     """The KPI or OKR node is not in the spec (any more: the spec was edited)."""
-
-
-# Aggs whose value is a score of the points (a survey's NPS, a latency percentile), not
-# in the unit of a single point: their stats run over buckets of that score.
-SCORE_AGGS = frozenset({"nps", "csat", "p50", "p90", "p95", "p99"})
 
 
 class RangeStats(Struct, frozen=True):
@@ -211,17 +204,16 @@ def find_kpi(spec: Dashboard, kpi_id: str) -> Kpi:
 
 def compare_label(kpi: Kpi) -> str | None:
     """What the KPI's delta compares with, in words (SPEC §3 `compare`)."""
-    if kpi.compare == "none":
+    if kpi.compare.none:
         return None
     window = kpi.effective_window
-    if kpi.compare != "previous_period":
-        return f"{kpi.compare} earlier"
+    if kpi.compare.offset is not None:
+        return f"{kpi.compare.offset.label} earlier"
     if window is None:
         return "a day earlier"
-    if timeutil.is_calendar_window(window):
-        unit = {"mtd": "month", "qtd": "quarter", "ytd": "year"}[window]
-        return f"the same days of last {unit}"
-    return f"previous {window}"
+    if window.calendar_unit is not None:
+        return f"the same days of last {window.calendar_unit}"
+    return f"previous {window.label}"
 
 
 def kpi_detail(
@@ -275,8 +267,10 @@ def _kpi_detail(
         name = kpi.metric if label_filter is None else f"{label_filter[0]}={label_filter[1]}"
         chart = ChartView(
             **chart_base,
-            title=f"{kpi.metric} · {kpi.agg} per {timeutil.format_duration(chosen)}",
+            title=f"{kpi.metric} · {kpi.agg} per {span_label(chosen)}",
             bucket=chosen,
+            bucket_label=span_label(chosen),
+            agg=kpi.agg,
             series=(ChartSeries(name, tuple(points)),),
             ref_lines=chart_ref_lines(kpi, view, derived, chosen),
         )
@@ -298,6 +292,8 @@ def _kpi_detail(
             **chart_base,
             title=kpi.metric,
             bucket=chosen,
+            bucket_label=span_label(chosen),
+            agg=kpi.agg,
             series=(),
             ref_lines=ref_lines(view),
             error=error,
@@ -327,7 +323,7 @@ def chart_ref_lines(kpi: Kpi, view: KpiView, derived: bool, bucket: int) -> tupl
     6-hour buckets it would sit far above every point and say nothing. Ratios (derived
     metrics) and stock or average aggs compare at any bucket size.
     """
-    if derived or kpi.agg not in ("sum", "count") or same_span(kpi.effective_window, bucket):
+    if derived or kpi.agg not in FLOW_AGGS or same_span(kpi.effective_window, bucket):
         return ref_lines(view)
     return ()
 

@@ -32,6 +32,7 @@ from kpitui.engine.okr import (
 from kpitui.spec.models import Dashboard, KeyResult, Objective
 from kpitui.store.api import Checkin, StoreReader
 from kpitui.timeutil import Period, TimeRange
+from kpitui.vocabulary import FLOW_AGGS
 
 DAY = 86400
 # Aggs whose value since the period start follows from daily buckets.
@@ -133,7 +134,7 @@ def kr_values(
         return _running(
             grid, found, None if before is None else before.value, lambda _acc, value: value
         )
-    if kr.agg in ("sum", "count"):
+    if kr.agg in FLOW_AGGS:
         # From 0 at the period's start, as the board counts a sum of nothing.
         found = reader.buckets(kr.metric, kr.labels, kr.agg, rng.lo, rng.hi, DAY)
         return _running(grid, found, 0.0, lambda acc, value: value + acc)

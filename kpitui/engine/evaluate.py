@@ -114,7 +114,9 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
     tz = prepared.tz
     source = MetricSource(reader, spec.metrics, prepared.formulas)
     kpis = tuple(evaluate_kpi(kpi, source, as_of, tz) for kpi in board_order(spec.kpis))
-    charts = tuple(evaluate_chart(chart, source, kpis, as_of, tz) for chart in spec.charts)
+    charts = tuple(
+        evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz) for chart in spec.charts
+    )
     period = okr_period(spec, as_of, tz)
     return Board(
         title=spec.title,

@@ -20,11 +20,9 @@ from kpitui.errors import KpituiError
 from kpitui.spec.models import DerivedMetric, Kpi, percent_of
 from kpitui.store.api import StoreReader
 from kpitui.timeutil import TimeRange
+from kpitui.vocabulary import FLOW_AGGS
 
 DAY = 86400
-# Aggs of flows: a bucket without points is 0 of them (nothing happened), not a gap.
-FLOW_AGGS = frozenset({"sum", "count"})
-DEFAULT_SPARK = ("30d", "1d")
 # A sparkline or chart never asks for more points than a wide screen can show.
 MAX_BUCKETS = 1000
 
@@ -289,7 +287,7 @@ def delta_good(delta: float | None, direction: str) -> bool | None:
 
 def current_range(kpi: Kpi, as_of: int, tz: tzinfo) -> TimeRange | None:
     window = kpi.effective_window
-    return None if window is None else timeutil.window_range(window, as_of, tz)
+    return None if window is None else window.range(as_of, tz)
 
 
 def previous_range(kpi: Kpi, as_of: int, tz: tzinfo) -> tuple[TimeRange | None, int] | None:
@@ -297,17 +295,18 @@ def previous_range(kpi: Kpi, as_of: int, tz: tzinfo) -> tuple[TimeRange | None, 
 
     None when the KPI does not compare.
     """
-    if kpi.compare == "none":
+    compare = kpi.compare
+    if compare.none:
         return None
     window = kpi.effective_window
-    if kpi.compare == "previous_period":
+    if compare.offset is None:
         if window is None:
             return None, as_of - DAY
-        return timeutil.previous_window_range(window, as_of, tz), as_of
-    offset = timeutil.parse_duration(kpi.compare)
+        return window.previous_range(as_of, tz), as_of
+    offset = compare.offset.seconds
     if window is None:
         return None, as_of - offset
-    return timeutil.offset_range(timeutil.window_range(window, as_of, tz), offset), as_of - offset
+    return timeutil.offset_range(window.range(as_of, tz), offset), as_of - offset
 
 
 def spark_values(
@@ -319,9 +318,9 @@ def spark_values(
     flow and a gap (None) otherwise, and a `last` (carried from point to point) stops
     at the bucket of the newest point. No data at all is no trend: ().
     """
-    window, bucket = (kpi.spark.window, kpi.spark.bucket) if kpi.spark else DEFAULT_SPARK
-    rng = timeutil.window_range(window, as_of, tz)
-    size = capped_bucket(rng, timeutil.parse_duration(bucket))
+    spark = kpi.effective_spark
+    rng = spark.window.range(as_of, tz)
+    size = capped_bucket(rng, spark.bucket.seconds)
     rng = timeutil.bucket_aligned(rng, size, tz)
     found = dict(source.buckets(kpi.metric, kpi.labels, kpi.agg, rng, size))
     if not found:
@@ -350,7 +349,7 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
         "title": kpi.title or kpi.id,
         "metric": kpi.metric,
         "agg": kpi.agg,
-        "window": kpi.effective_window,
+        "window": None if kpi.effective_window is None else kpi.effective_window.label,
         "direction": kpi.direction,
         "format": shown.format,
         "currency": shown.currency,
@@ -384,7 +383,7 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
     band = threshold_band(value, kpi.direction, target, warn, crit)
     state: State = band
     age = None if current.newest is None else as_of - current.newest
-    stale_after = None if kpi.stale_after is None else timeutil.parse_duration(kpi.stale_after)
+    stale_after = None if kpi.stale_after is None else kpi.stale_after.seconds
     if value is not None and stale_after is not None and age is not None and age > stale_after:
         state = "stale"
     return KpiView(

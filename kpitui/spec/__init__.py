@@ -133,6 +133,8 @@ _KIND_NAMES = {
     "Page": "a page",
     "Layout": "layout",
     "Spark": "spark",
+    "Source": "a source",
+    "Pull": "a pull",
 }
 # Words people reach for that are not the key's name.
 _SYNONYMS = {
@@ -158,6 +160,10 @@ _SYNONYMS = {
     "northstar": "north_star",
     "unit": "format",
     "expression": "formula",
+    "pulls": "pull",
+    "source_url": "url",
+    "interval": "every",
+    "sql": "query",
 }
 
 

@@ -23,6 +23,7 @@ from kpitui.spec.models import METRIC_NAME_RE, Dashboard, Kpi, Objective, percen
 from kpitui.spec.problems import Problems, did_you_mean, plain_number
 from kpitui.spec.validate_layout import RESERVED_PANELS, check_layout
 from kpitui.spec.validate_okrs import check_objective, check_period
+from kpitui.spec.validate_pulls import check_pulls
 
 
 @functools.cache
@@ -107,6 +108,7 @@ class _Checker(Problems):
         for objective, path in self.objectives:
             check_objective(self, objective, path)
         check_layout(self, d, self.objectives)
+        check_pulls(self, d)
         self.check_leading_indicator()
 
     def check_timezone(self) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "Annotation",
     "Checkin",
     "PullState",
+    "Removal",
     "StoreError",
     "StoreLockedError",
     "StoreName",
@@ -126,6 +127,17 @@ class PullState(Struct, frozen=True):
     last_error: str | None = None
     high_water: int | None = None
     """Epoch seconds of the newest row the pull has written."""
+
+
+class Removal(Struct, frozen=True):
+    """What a housekeeping call removed or renamed (or, with `dry_run`, would)."""
+
+    points: int = 0
+    series: int = 0
+    """Series touched."""
+    first_ts: int | None = None
+    last_ts: int | None = None
+    """The oldest and newest time among those points."""
 
 
 class OutOfScale(Struct, frozen=True):
@@ -317,3 +329,27 @@ class StoreWriter(Protocol):
     def mark_delivered(self, event_id: int, target: str) -> None: ...
 
     def set_pull_state(self, state: PullState) -> None: ...
+
+    # Housekeeping. Each is one transaction that keeps the rollups consistent with the
+    # points (and logs what changed for readers); with `dry_run` it only counts.
+
+    def delete_points(
+        self,
+        metric: str,
+        labels: Mapping[str, str] | None,
+        lo: int | None,
+        hi: int | None,
+        *,
+        dry_run: bool = False,
+    ) -> Removal:
+        """Delete the points of `metric`'s series whose labels include `labels`, with
+        lo <= ts <= hi (None: unbounded), and their share of the rollups; a series left
+        without points or rollups goes too."""
+
+    def rename_metric(self, old: str, new: str, *, dry_run: bool = False) -> Removal:
+        """Rename every series of `old` (points, rollups and annotations follow). Raises
+        InputError when `new` already has series (nothing renamed)."""
+
+    def prune(self, older_than: int, *, dry_run: bool = False) -> Removal:
+        """Delete every raw point with ts < `older_than`. The rollups stay, so charts
+        and sum/count/avg/min/max over long windows still read those times."""

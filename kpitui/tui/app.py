@@ -162,7 +162,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         # Page index -> dom id of the panel that had focus when the page was left, so
         # 1→2→1 comes back to the same panel.
         self._page_focus: dict[int, str] = {}
-        self.refresh_seconds = timeutil.parse_duration(loaded.dashboard.refresh)
+        self.refresh_seconds = loaded.dashboard.refresh.seconds
 
     # -- the API drill-down screens use ---------------------------------------------------
 

@@ -138,7 +138,7 @@ class LiveUpdates:
             self.loaded = result.loaded
             self.store_path = self._poller.store_path  # follows an edited `store:`
             self.tz = timeutil.resolve_timezone(self.loaded.dashboard.timezone)
-            self.refresh_seconds = timeutil.parse_duration(self.loaded.dashboard.refresh)
+            self.refresh_seconds = self.loaded.dashboard.refresh.seconds
             self.notify(
                 f"Reloaded {safe_plain(Path(self.loaded.path).name)}", title="Spec", markup=False
             )

@@ -137,12 +137,18 @@ def test_checkins_lists_and_deletes(here, cli):
     code, out, _ = cli("checkins", "b", "--json", "--db", db)
     assert [row["id"] for row in json.loads(out)] == [2]
     # --delete ID removes one; an unknown id is an input error
-    assert cli("checkins", "--delete", "1", "--db", db)[:2] == (
+    assert cli("checkins", "--delete", "1", "--db", db)[0] == 2  # no terminal, no --yes
+    assert cli("checkins", "b", "--delete", "1", "--db", db, "--yes")[0] == 2  # 1 is a's
+    assert cli("checkins", "a", "--delete", "1", "--db", db, "--dry-run")[:2] == (
+        0,
+        "would delete check-in 1 of a (1 at 2026-01-01T00:00:00Z)\n",
+    )
+    assert cli("checkins", "--delete", "1", "--db", db, "--yes")[:2] == (
         0,
         f"deleted check-in 1 from {db}\n",
     )
     assert [r["kr"] for r in json.loads(cli("checkins", "--json", "--db", db)[1])] == ["b"]
-    code, _, err = cli("checkins", "--delete", "1", "--db", db)
+    code, _, err = cli("checkins", "--delete", "1", "--db", db, "--yes")
     assert code == 2 and "no check-in 1" in err
 
 

@@ -10,7 +10,8 @@ Tables:
   UTC hour and day. The writer recomputes the touched buckets in the same transaction as
   the points, so they are never out of step; the reader answers sum/count/avg/min/max
   over long windows from a few hundred rollup rows instead of hundreds of thousands of
-  points. Points are never deleted, so a bucket row exists exactly when it has points.
+  points. A bucket row exists exactly when it has points, except before the cutoff of
+  a `prune`, which deletes raw points and keeps their rollups (`housekeeping`).
   Programs must write through kpitui (`record`, `import`, `kpitui.store.open_writer`):
   a raw SQL INSERT into `points` would leave the rollups stale.
 - `checkins`: manual key-result check-ins; from version 3 with a stable `id`.

@@ -21,17 +21,19 @@ import json
 import operator
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
-from kpitui.store.api import AlertEvent, PullState
+from kpitui.store.api import AlertEvent, PullState, Removal
 from kpitui.store.checks import (
     DAY,
     HOUR,
+    MAX_TS,
+    MIN_TS,
     TEXT_HINT,
     canonical_labels,
     checked_annotation,
@@ -45,7 +47,7 @@ from kpitui.store.checks import (
     floor_to,
 )
 from kpitui.store.name import StoreName
-from kpitui.store.sqlite import schema
+from kpitui.store.sqlite import housekeeping, schema
 
 BUSY_TIMEOUT = 5.0
 """Seconds a writer waits for another writer's lock before giving up (SPEC §2)."""
@@ -336,6 +338,39 @@ class Writer:
                 " last_error = excluded.last_error, high_water = excluded.high_water",
                 row,
             )
+
+    # -- housekeeping (see `housekeeping`) ---------------------------------------------
+
+    def delete_points(
+        self,
+        metric: str,
+        labels: Mapping[str, str] | None,
+        lo: int | None,
+        hi: int | None,
+        *,
+        dry_run: bool = False,
+    ) -> Removal:
+        metric, clean = checked_series(metric, labels, "delete")
+        return self._housekeeping(
+            lambda con: housekeeping.delete_points(con, metric, clean, lo, hi, dry_run)
+        )
+
+    def rename_metric(self, old: str, new: str, *, dry_run: bool = False) -> Removal:
+        old, _ = checked_series(old, None, "rename")
+        new, _ = checked_series(new, None, "rename")
+        return self._housekeeping(lambda con: housekeeping.rename_metric(con, old, new, dry_run))
+
+    def prune(self, older_than: int, *, dry_run: bool = False) -> Removal:
+        cutoff = min(max(operator.index(older_than), MIN_TS), MAX_TS)
+        return self._housekeeping(lambda con: housekeeping.prune(con, cutoff, dry_run))
+
+    def _housekeeping(self, work: Callable[[sqlite3.Connection], Removal]) -> Removal:
+        try:
+            with self.batch() as batch:
+                batch._other = True  # trims the write log the work appended to
+                return work(self._con)
+        finally:
+            self._series.clear()  # ids of deleted series must not be handed out again
 
     def _delete(self, table: str, row_id: int) -> bool:
         with self.batch() as batch:

@@ -18,7 +18,6 @@ from textual.widgets import DataTable, Footer, Static
 
 from kpitui import timeutil
 from kpitui.engine.detail import (
-    SCORE_AGGS,
     KpiDetail,
     LabelRow,
     kpi_detail,
@@ -38,6 +37,7 @@ from kpitui.tui.screens.detail_base import (
 )
 from kpitui.tui.text import safe_text, state_label, status_label, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
+from kpitui.vocabulary import SCORE_AGGS
 
 # -- the KPI detail ---------------------------------------------------------------------
 
@@ -304,7 +304,7 @@ class KpiDetailScreen(DetailScreen):
             line.append(" ")
             line.append(f" {name} ", style="bold reverse" if name == self.range_key else "")
         if detail is not None:
-            line.append(f" · {timeutil.format_duration(detail.bucket)} buckets")
+            line.append(f" · {detail.chart.bucket_label} buckets")
             if not detail.bucket_auto:
                 line.append(" (chosen)")
         if self.label_filter is not None:
@@ -320,11 +320,7 @@ class KpiDetailScreen(DetailScreen):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
-        basis = (
-            "points"
-            if s.basis == "points"
-            else f"{timeutil.format_duration(detail.bucket)} buckets"
-        )
+        basis = "points" if s.basis == "points" else f"{detail.chart.bucket_label} buckets"
         grid.add_row(
             Text(f"Over {detail.range_key}", style=self._style("heading")),
             Text(f"of {basis}", style=self._style("muted")),

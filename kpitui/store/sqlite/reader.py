@@ -39,7 +39,7 @@ from kpitui.store.api import (
 )
 from kpitui.store.checks import MIN_TS, json_labels
 from kpitui.store.name import StoreName
-from kpitui.store.sqlite import schema
+from kpitui.store.sqlite import files, schema
 from kpitui.store.sqlite.percentiles import PercentileHints
 from kpitui.store.sqlite.queries import AGGS, SURVEYS, Selection, aggregate_rows, last_rows
 
@@ -77,6 +77,8 @@ class SqliteReader:
         self._lock = threading.RLock()
         self._con: sqlite3.Connection | None = None
         self._inode: tuple[int, int] | None = None
+        self._immutable = False  # read without side files (see `files`)
+        self._immutable_stat: tuple[int, int] | None = None  # (mtime_ns, size) when opened
         self._version: int | None = None
         self._changes = 0  # what data_version() returns: bumped on every change seen
         self._generation = 0  # bumped per connection: change tokens of another file are void
@@ -90,7 +92,10 @@ class SqliteReader:
 
     def _connect(self) -> None:
         stat = os.stat(self._file)
-        uri = self._file.resolve().as_uri() + "?mode=ro"
+        immutable = files.read_immutable(self._file, stat)
+        uri = files.file_uri(
+            self._file.resolve(), mode="ro", **({"immutable": "1"} if immutable else {})
+        )
         try:
             con = sqlite3.connect(
                 uri,
@@ -124,6 +129,8 @@ class SqliteReader:
         if self._con is not None:
             self._con.close()
         self._con, self._inode, self._version = con, (stat.st_dev, stat.st_ino), None
+        self._immutable = immutable
+        self._immutable_stat = (stat.st_mtime_ns, stat.st_size)
         self._generation += 1
         self._percentile_hints = {}
 
@@ -178,6 +185,11 @@ class SqliteReader:
             ) from None
         if (stat.st_dev, stat.st_ino) != self._inode:
             self._connect()  # replaced by a new file (e.g. a rebuilt sample store)
+        elif self._immutable and (
+            files.shared_memory_files_exist(self._file)
+            or (stat.st_mtime_ns, stat.st_size) != self._immutable_stat
+        ):
+            self._connect()  # a writer opened it: read its commits through its side files
         con = self._con
         assert con is not None
         try:

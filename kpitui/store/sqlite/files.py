@@ -1,0 +1,48 @@
+"""The files of a SQLite store on disk: how a connection names them, and who may make
+the side files SQLite keeps beside a store in WAL mode (`-wal`, `-shm`).
+
+A connection always names its file by an absolute `file:` URI, so that no store name is
+special to SQLite: `--db file:x.db` is a file called that, `:memory:` is refused.
+
+Side files belong to whoever creates them. Made by a user who only views a shared store,
+they would lock its owner out (the owner cannot write files another user owns), so only
+the store file's owner (or root, for whom SQLite hands them to that owner) lets SQLite
+create them. Anyone else reads a store that has none — no writer has it open, so the
+store file holds every commit — as immutable, and reconnects as soon as they appear.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlencode
+
+from kpitui.store.name import SIDE_FILES
+
+MEMORY = ":memory:"
+
+
+def file_uri(path: Path, **params: str) -> str:
+    """The URI naming `path` whatever its name (`?`, `#`, `%` and `file:` included)."""
+    uri = path.absolute().as_uri()
+    return f"{uri}?{urlencode(params)}" if params else uri
+
+
+def side_files(path: Path) -> tuple[Path, ...]:
+    return tuple(path.with_name(path.name + suffix) for suffix in SIDE_FILES)
+
+
+def shared_memory_files_exist(path: Path) -> bool:
+    """Whether the store's `-wal` or `-shm` is there (a writer has, or had, it open)."""
+    wal, shm, _journal = side_files(path)
+    return wal.exists() or shm.exists()
+
+
+def may_create_side_files(stat: os.stat_result) -> bool:
+    euid = os.geteuid()
+    return euid == 0 or euid == stat.st_uid
+
+
+def read_immutable(path: Path, stat: os.stat_result) -> bool:
+    """Whether this user must read the store as immutable (see the module's docstring)."""
+    return not may_create_side_files(stat) and not shared_memory_files_exist(path)

@@ -17,9 +17,43 @@ import os
 from pathlib import Path
 from urllib.parse import urlencode
 
+from kpitui.errors import InputError, StoreError
 from kpitui.store.name import SIDE_FILES
 
 MEMORY = ":memory:"
+
+
+def refuse_memory(path: Path) -> None:
+    """`:memory:` names SQLite's in-memory database, which no later command could read."""
+    if path.name == MEMORY:
+        raise InputError(
+            "an in-memory database keeps nothing after the command",
+            file=str(path),
+            hint="pass --db with a file name",
+        )
+
+
+def check_access(path: Path, *, writing: bool) -> None:
+    """StoreError saying "permission denied" when this user may not read (or write) the
+    store, or create it in its folder: SQLite only says "unable to open database file"."""
+    if path.exists():
+        wanted, doing, right = (
+            (os.R_OK | os.W_OK, "write", "write") if writing else (os.R_OK, "read", "read")
+        )
+        if not os.access(path, wanted, effective_ids=os.access in os.supports_effective_ids):
+            raise StoreError(
+                f"cannot {doing} the store: permission denied",
+                file=str(path),
+                hint=f"ask its owner for {right} permission, or pass another --db",
+            )
+    elif writing and not os.access(
+        path.parent, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids
+    ):
+        raise StoreError(
+            "cannot create the store: permission denied (its folder is not writable by this user)",
+            file=str(path),
+            hint="pass --db with a file in a folder this user may write",
+        )
 
 
 def file_uri(path: Path, **params: str) -> str:

@@ -56,6 +56,7 @@ def open_reader(name: StoreName | str | Path) -> SqliteReader:
     name = StoreName.parse(name)
     assert name.path is not None
     path = name.path
+    files.refuse_memory(path)
     if not path.exists():
         raise InputError(
             "no store here",
@@ -64,6 +65,7 @@ def open_reader(name: StoreName | str | Path) -> SqliteReader:
         )
     if path.is_dir():
         raise InputError("is a directory, not a store file", file=str(path), hint="pass --db FILE")
+    files.check_access(path, writing=False)
     return SqliteReader(path)
 
 

@@ -27,7 +27,9 @@ Tables:
   state; `delivered` a JSON list of targets) and `pull_state` (one row per `sync` pull).
   Writes to these add a `write_log` row with series 0, which `changes_since` leaves out.
 
-`PRAGMA user_version` holds the schema version. Only writers migrate; a reader refuses a
+`PRAGMA user_version` holds the schema version, `PRAGMA application_id` kpitui's mark
+(`APPLICATION_ID`), so another program's database is never taken for a store, whatever
+its version. Only writers migrate (and mark); a reader refuses a
 store it does not understand rather than guessing. A reader still reads stores from
 MIN_READ_VERSION on: version 1 only lacks the write log, which a reader can do without.
 """
@@ -45,6 +47,10 @@ WRITE_LOG_VERSION = 2
 """The first version with `write_log`."""
 ANNOTATIONS_VERSION = 3
 """The first version with annotations, alert events, pull state and check-in ids."""
+
+APPLICATION_ID = 0x6B706974
+"""`PRAGMA application_id` of every kpitui store ("kpit"): a SQLite database without it
+is another program's, whatever its `user_version`, and is never touched."""
 
 WRITE_LOG_ROWS = 10_000
 """How many of the newest write-log rows a writer keeps."""
@@ -158,6 +164,16 @@ KPITUI_TABLES = frozenset(
 )
 
 
+_V1_TABLES = frozenset({"series", "points", "rollup_hour", "rollup_day", "checkins"})
+UNMARKED_TABLES = {
+    1: _V1_TABLES,
+    2: _V1_TABLES | {"write_log"},
+    3: _V1_TABLES | {"write_log", "annotations", "alert_events", "pull_state"},
+}
+"""The tables of the stores kpitui made before it marked them, by schema version: such a
+store is kpitui's though unmarked, and the next writer marks it."""
+
+
 def sql_floor(expr: str, size: int) -> str:
     """`floor_to` in SQL, where `%` truncates toward zero for negative numbers."""
     return f"({expr} - ((({expr}) % {size}) + {size}) % {size})"
@@ -211,18 +227,37 @@ def newer_schema_error(path: str, version: int) -> StoreError:
     )
 
 
+def _foreign_error(path: str) -> StoreError:
+    return StoreError(
+        "not a kpitui store: a SQLite database of another program",
+        file=path,
+        hint="pass --db with a kpitui store, or a new file name",
+    )
+
+
+def marked(con: sqlite3.Connection) -> bool:
+    """Whether the store carries kpitui's mark (`APPLICATION_ID`)."""
+    return con.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
 def stored_version(con: sqlite3.Connection, path: str) -> int:
-    """The store's schema version; StoreError when it is newer than ours or foreign."""
+    """The store's schema version: 0 for an empty database (a store to create).
+    StoreError when it is newer than ours, or not a kpitui store: neither marked as
+    kpitui's nor a store kpitui made before it marked them."""
     version = con.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise newer_schema_error(path, version)
-    if version == 0 and user_tables(con):
-        raise StoreError(
-            "not a kpitui store: a SQLite database with other tables",
-            file=path,
-            hint="pass --db with a kpitui store, or a new file name",
-        )
-    return version
+    mark = con.execute("PRAGMA application_id").fetchone()[0]
+    if mark == APPLICATION_ID:
+        if version > SCHEMA_VERSION:
+            raise newer_schema_error(path, version)
+        return version
+    if mark != 0:
+        raise _foreign_error(path)
+    tables = user_tables(con)
+    if version == 0 and not tables:
+        return 0
+    if version in UNMARKED_TABLES and tables >= UNMARKED_TABLES[version]:
+        return version
+    raise _foreign_error(path)
 
 
 def read_version(con: sqlite3.Connection, path: str) -> int:
@@ -236,9 +271,11 @@ def read_version(con: sqlite3.Connection, path: str) -> int:
 
 
 def migrate(con: sqlite3.Connection, path: str) -> None:
-    """Bring the store to SCHEMA_VERSION. Call inside a write transaction (writers only)."""
+    """Bring the store to SCHEMA_VERSION and mark it as kpitui's. Call inside a write
+    transaction (writers only)."""
     version = stored_version(con, path)
     for target in range(version + 1, SCHEMA_VERSION + 1):
         for statement in MIGRATIONS[target]:
             con.execute(statement)
         con.execute(f"PRAGMA user_version = {target}")
+    con.execute(f"PRAGMA application_id = {APPLICATION_ID}")

@@ -14,6 +14,7 @@ store file holds every commit — as immutable, and reconnects as soon as they a
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -78,5 +79,31 @@ def may_create_side_files(stat: os.stat_result) -> bool:
 
 
 def read_immutable(path: Path, stat: os.stat_result) -> bool:
-    """Whether this user must read the store as immutable (see the module's docstring)."""
-    return not may_create_side_files(stat) and not shared_memory_files_exist(path)
+    """Whether this user must read the store as immutable (see the module's docstring).
+    Never beside a journal: that store is halfway through a write, and only a normal
+    connection sees that (and refuses it) instead of reading the half-written file."""
+    return not may_create_side_files(stat) and not any(p.exists() for p in side_files(path))
+
+
+def discard_unmade(path: Path) -> None:
+    """Remove the store file a failed create left (empty, or a database with no table
+    yet) and its side files — unless another writer has it: a WAL or a journal with
+    something in it, or tables (another writer made the store meanwhile)."""
+    wal, shm, journal = side_files(path)
+    if any(p.exists() and p.stat().st_size > 0 for p in (wal, journal)):
+        return
+    try:
+        if path.stat().st_size > 0 and _has_tables(path):
+            return
+    except (OSError, sqlite3.Error):
+        return  # keep what cannot be read
+    for made in (path, wal, shm, journal):
+        made.unlink(missing_ok=True)
+
+
+def _has_tables(path: Path) -> bool:
+    con = sqlite3.connect(file_uri(path, mode="ro", immutable="1"), uri=True)
+    try:
+        return con.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0] > 0
+    finally:
+        con.close()

@@ -158,9 +158,12 @@ class SqliteReader:
             self._snapshot = self._begin()
             try:
                 yield
-            finally:
+            except BaseException:
                 con, self._snapshot = self._snapshot, None
-                self._end(con)
+                schema.end_quietly(con)  # the error that stopped the read is the one to say
+                raise
+            con, self._snapshot = self._snapshot, None
+            self._end(con)
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         """Run `query` in a read snapshot (the caller's, or one of its own), with the
@@ -205,7 +208,7 @@ class SqliteReader:
                     self._version = version
                     self._changes += 1
             except BaseException:
-                con.execute("COMMIT")
+                schema.end_quietly(con)
                 raise
         except sqlite3.Error as exc:
             raise self._error(exc) from None
@@ -213,7 +216,8 @@ class SqliteReader:
 
     def _end(self, con: sqlite3.Connection) -> None:
         try:
-            con.execute("COMMIT")
+            if con.in_transaction:
+                con.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._error(exc) from None
 

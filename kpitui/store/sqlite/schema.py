@@ -36,6 +36,9 @@ MIN_READ_VERSION on: version 1 only lacks the write log, which a reader can do w
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
 import sqlite3
 
 from kpitui.errors import StoreError, StoreLockedError
@@ -187,6 +190,21 @@ def user_tables(con: sqlite3.Connection) -> set[str]:
 
 
 _READONLY_DIRECTORY = 1544  # SQLITE_READONLY_DIRECTORY: no sqlite3 constant before 3.12
+# A read-only connection that finds a hot journal (or a WAL needing recovery) beside the
+# store: a writer stopped halfway through a transaction, and only a writer can undo it.
+_LEFT_MIDWAY = {776: "-journal", 264: "-wal"}  # SQLITE_READONLY_ROLLBACK, _RECOVERY
+_FULL_BELOW = 1 << 20
+"""Free bytes under which an I/O error on the store's disk is said as a full disk."""
+
+
+def disk_full(path: str) -> bool:
+    """Whether the disk holding `path` has (next to) no space left for this user."""
+    try:
+        fs = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return False
+    free = fs.f_bfree if os.geteuid() == 0 else fs.f_bavail
+    return free * fs.f_frsize < _FULL_BELOW
 
 
 def sqlite_error(
@@ -195,8 +213,26 @@ def sqlite_error(
     """One line naming the file for an sqlite3 error, for readers and writers alike;
     `locked` is what each says when another connection holds the store."""
     code = getattr(exc, "sqlite_errorcode", None)
+    doing = "write" if writing else "read"
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
         return locked
+    primary = None if code is None else code & 0xFF
+    if primary == sqlite3.SQLITE_FULL or (
+        primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN) and disk_full(path)
+    ):
+        return StoreError(
+            f"cannot {doing} the store: the disk is full",
+            file=path,
+            hint="free some space on the disk that holds it",
+        )
+    if code in _LEFT_MIDWAY:
+        journal = os.path.basename(path) + _LEFT_MIDWAY[code]
+        return StoreError(
+            "the store was left halfway through a write by a writer that stopped"
+            f" (its journal {journal} is beside it)",
+            file=path,
+            hint=f"run `kpitui store init {shlex.quote(path)}` as its owner to roll that write back",
+        )
     if code == sqlite3.SQLITE_NOTADB:
         return StoreError(
             "not a kpitui store: the file is not a SQLite database",
@@ -205,7 +241,6 @@ def sqlite_error(
         )
     if code == sqlite3.SQLITE_CORRUPT:
         return StoreError("the store is corrupt", file=path, hint="restore it from a backup")
-    doing = "write" if writing else "read"
     if code == _READONLY_DIRECTORY or (code == sqlite3.SQLITE_READONLY and not writing):
         # A WAL store is used through its -shm (and a writer's -wal) file, made in the
         # store's folder: a folder the user cannot write stops readers and writers.
@@ -265,9 +300,21 @@ def read_version(con: sqlite3.Connection, path: str) -> int:
     the same moment is seen either before or after, never halfway."""
     con.execute("BEGIN")
     try:
-        return stored_version(con, path)
-    finally:
-        con.execute("COMMIT")
+        version = stored_version(con, path)
+    except BaseException:
+        end_quietly(con)
+        raise
+    con.execute("COMMIT")
+    return version
+
+
+def end_quietly(con: sqlite3.Connection) -> None:
+    """Roll back what an error interrupted, without hiding that error: SQLite may have
+    rolled back already (a full disk), and a failing COMMIT or ROLLBACK would then say
+    "no transaction is active" instead of what went wrong."""
+    with contextlib.suppress(sqlite3.Error):
+        if con.in_transaction:
+            con.execute("ROLLBACK")
 
 
 def migrate(con: sqlite3.Connection, path: str) -> None:

@@ -97,6 +97,8 @@ def open_writer(name: StoreName | str | Path, *, busy_timeout: float | None = No
         writer._prepare()
     except BaseException:
         con.close()
+        if created:
+            files.discard_unmade(path)  # a store that could not be made leaves no file
         raise
     return writer
 
@@ -197,7 +199,7 @@ class Writer:
                 schema.migrate(con, self.path)  # re-reads the version under the lock
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                schema.end_quietly(con)
                 raise
 
     # -- batches ---------------------------------------------------------------------
@@ -219,8 +221,7 @@ class Writer:
                     _log_writes(self._con, {0: [0, 0]})
                 self._con.execute("COMMIT")
         except BaseException as exc:
-            if self._con.in_transaction:
-                self._con.execute("ROLLBACK")
+            schema.end_quietly(self._con)
             for key in batch._created:
                 self._series.pop(key, None)
             if isinstance(exc, sqlite3.Error):

@@ -31,6 +31,8 @@ COMMANDS = (
     "checkin",
     "metrics",
     "checkins",
+    "annotate",
+    "annotations",
     "store",
     "sync",
     "delete",
@@ -56,7 +58,14 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from kpitui.cli import app_cmds, board_cmds, housekeeping_cmds, store_cmds, sync_cmd
+    from kpitui.cli import (
+        annotate_cmds,
+        app_cmds,
+        board_cmds,
+        housekeeping_cmds,
+        store_cmds,
+        sync_cmd,
+    )
 
     parser = Parser(
         prog="kpitui",
@@ -78,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_cmds.register(sub)
     sync_cmd.register(sub)
     housekeeping_cmds.register(sub)
+    annotate_cmds.register(sub)
     return parser
 
 

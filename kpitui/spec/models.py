@@ -287,6 +287,9 @@ class Chart(Model, kw_only=True):
     agg: Agg = "last"
     y_min: float | None = None
     y_max: float | None = None
+    compare: Compare | None = None
+    """The span its comparison line (`c`) shows; None: its KPI's `compare`, else
+    `previous_period`."""
 
     def __post_init__(self) -> None:
         # `chart-` keeps a chart titled "MRR" from taking the id of the KPI on mrr.

@@ -80,7 +80,7 @@ class SqliteReader:
         self._con: sqlite3.Connection | None = None
         self._inode: tuple[int, int] | None = None
         self._immutable = False  # read without side files (see `files`)
-        self._immutable_stat: tuple[int, int] | None = None  # (mtime_ns, size) when opened
+        self._file_stat: tuple[int, int] | None = None  # (mtime_ns, size) when opened
         self._version: int | None = None
         self._changes = 0  # what data_version() returns: bumped on every change seen
         self._generation = 0  # bumped per connection: change tokens of another file are void
@@ -132,7 +132,7 @@ class SqliteReader:
             self._con.close()
         self._con, self._inode, self._version = con, (stat.st_dev, stat.st_ino), None
         self._immutable = immutable
-        self._immutable_stat = (stat.st_mtime_ns, stat.st_size)
+        self._file_stat = (stat.st_mtime_ns, stat.st_size)
         self._generation += 1
         self._percentile_hints = {}
 
@@ -188,13 +188,15 @@ class SqliteReader:
                 f"{self.path} is missing: the store file is gone",
                 hint="was it moved or deleted?",
             ) from None
-        if (stat.st_dev, stat.st_ino) != self._inode:
-            self._connect()  # replaced by a new file (e.g. a rebuilt sample store)
-        elif self._immutable and (
-            files.shared_memory_files_exist(self._file)
-            or (stat.st_mtime_ns, stat.st_size) != self._immutable_stat
+        if (
+            (stat.st_dev, stat.st_ino) != self._inode  # replaced (e.g. a rebuilt sample store)
+            or (stat.st_mtime_ns, stat.st_size) != self._file_stat  # written over in place
+            or (self._immutable and files.shared_memory_files_exist(self._file))
         ):
-            self._connect()  # a writer opened it: read its commits through its side files
+            # A new connection sees what the file holds now: a store copied over it, its
+            # pages corrupted, a writer's checkpoint, or (read immutable so far) a writer
+            # that opened it and whose commits are in its side files.
+            self._connect()
         con = self._con
         assert con is not None
         try:

@@ -8,6 +8,8 @@ command exits with its code, never leaving a half-drawn full-screen app behind.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -128,16 +130,46 @@ def load_for_app(
     return loaded, store_path, read, board, KpituiApp
 
 
+def need_terminal() -> None:
+    """The live board reads its keys from a terminal on standard input. Without one
+    (`< /dev/null`, cron, a session whose input died) Textual's input thread would read
+    end-of-input and select again at once, burning a core for as long as it ran.
+    `kpitui serve` is no exception to make: textual-serve runs the app over pipes with
+    its own driver, named in TEXTUAL_DRIVER, which reads no terminal."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return
+    stdin = sys.__stdin__
+    if stdin is None or stdin.closed or not stdin.isatty():
+        raise InputError(
+            "standard input is not a terminal: the live board reads its keys from one",
+            hint="run it in a terminal, or print the board once with `kpitui snapshot`",
+        )
+
+
+def on_terminal(app: KpituiApp) -> KpituiApp:
+    """`app` with kpitui's terminal driver, unless another is named (textual-serve's)."""
+    if not os.environ.get("TEXTUAL_DRIVER") and sys.platform != "win32":
+        from kpitui.tui.terminal_driver import HangupAwareDriver
+
+        app.driver_class = HangupAwareDriver
+    return app
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     clock = SystemClock()
     as_of = args.as_of if args.as_of is not None else clock.now()
     loaded, store_path, read, board, app_class = load_for_app(
         load_spec(Path(args.spec)), args.db, as_of
     )
+    try:
+        need_terminal()  # after the spec and the store: their problems are said first
+    except InputError:
+        read.reader.close()
+        raise
     app = app_class(
         loaded, store_path=store_path, clock=clock, as_of=args.as_of, board=board, first_read=read
     )
-    app.run()
+    on_terminal(app).run()
     return app.return_code or 0
 
 
@@ -152,6 +184,7 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     clock = SystemClock()
     loaded = load_spec(spec_path)
+    need_terminal()  # before the sample store is built for nothing
     store_path = held_name(StoreName.parse(args.db)) if args.db else loaded.store_path
     ensure_sample_store(store_path, clock)
     loaded, store_path, read, board, app_class = load_for_app(loaded, str(store_path), clock.now())
@@ -160,7 +193,7 @@ def run_demo(args: argparse.Namespace) -> int:
         loaded, store_path=store_path, clock=clock, feed=feed, board=board, first_read=read
     )
     try:
-        app.run()
+        on_terminal(app).run()
     finally:
         feed.stop()
     return app.return_code or 0

@@ -40,7 +40,7 @@ from kpitui.store.api import (
 )
 from kpitui.store.checks import MIN_TS, json_labels
 from kpitui.store.name import StoreName
-from kpitui.store.sqlite import schema
+from kpitui.store.sqlite import files, schema
 from kpitui.store.sqlite.percentiles import PercentileHints
 from kpitui.store.sqlite.queries import aggregate_rows, last_rows
 
@@ -57,6 +57,7 @@ def open_reader(name: StoreName | str | Path) -> SqliteReader:
     name = StoreName.parse(name)
     assert name.path is not None
     path = name.path
+    files.refuse_memory(path)
     if not path.exists():
         raise InputError(
             "no store here",
@@ -65,6 +66,7 @@ def open_reader(name: StoreName | str | Path) -> SqliteReader:
         )
     if path.is_dir():
         raise InputError("is a directory, not a store file", file=str(path), hint="pass --db FILE")
+    files.check_access(path, writing=False)
     return SqliteReader(path)
 
 
@@ -78,6 +80,8 @@ class SqliteReader:
         self._lock = threading.RLock()
         self._con: sqlite3.Connection | None = None
         self._inode: tuple[int, int] | None = None
+        self._immutable = False  # read without side files (see `files`)
+        self._file_stat: tuple[int, int] | None = None  # (mtime_ns, size) when opened
         self._version: int | None = None
         self._changes = 0  # what data_version() returns: bumped on every change seen
         self._generation = 0  # bumped per connection: change tokens of another file are void
@@ -90,7 +94,10 @@ class SqliteReader:
 
     def _connect(self) -> None:
         stat = os.stat(self._file)
-        uri = self._file.resolve().as_uri() + "?mode=ro"
+        immutable = files.read_immutable(self._file, stat)
+        uri = files.file_uri(
+            self._file.resolve(), mode="ro", **({"immutable": "1"} if immutable else {})
+        )
         try:
             con = sqlite3.connect(
                 uri,
@@ -124,6 +131,8 @@ class SqliteReader:
         if self._con is not None:
             self._con.close()
         self._con, self._inode, self._version = con, (stat.st_dev, stat.st_ino), None
+        self._immutable = immutable
+        self._file_stat = (stat.st_mtime_ns, stat.st_size)
         self._generation += 1
         self._percentile_hints = {}
 
@@ -149,9 +158,12 @@ class SqliteReader:
             self._snapshot = self._begin()
             try:
                 yield
-            finally:
+            except BaseException:
                 con, self._snapshot = self._snapshot, None
-                self._end(con)
+                schema.end_quietly(con)  # the error that stopped the read is the one to say
+                raise
+            con, self._snapshot = self._snapshot, None
+            self._end(con)
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         """Run `query` in a read snapshot (the caller's, or one of its own), with the
@@ -176,8 +188,15 @@ class SqliteReader:
                 f"{self.path} is missing: the store file is gone",
                 hint="was it moved or deleted?",
             ) from None
-        if (stat.st_dev, stat.st_ino) != self._inode:
-            self._connect()  # replaced by a new file (e.g. a rebuilt sample store)
+        if (
+            (stat.st_dev, stat.st_ino) != self._inode  # replaced (e.g. a rebuilt sample store)
+            or (stat.st_mtime_ns, stat.st_size) != self._file_stat  # written over in place
+            or (self._immutable and files.shared_memory_files_exist(self._file))
+        ):
+            # A new connection sees what the file holds now: a store copied over it, its
+            # pages corrupted, a writer's checkpoint, or (read immutable so far) a writer
+            # that opened it and whose commits are in its side files.
+            self._connect()
         con = self._con
         assert con is not None
         try:
@@ -191,7 +210,7 @@ class SqliteReader:
                     self._version = version
                     self._changes += 1
             except BaseException:
-                con.execute("COMMIT")
+                schema.end_quietly(con)
                 raise
         except sqlite3.Error as exc:
             raise self._error(exc) from None
@@ -199,7 +218,8 @@ class SqliteReader:
 
     def _end(self, con: sqlite3.Connection) -> None:
         try:
-            con.execute("COMMIT")
+            if con.in_transaction:
+                con.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._error(exc) from None
 

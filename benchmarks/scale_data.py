@@ -1,8 +1,8 @@
 """The data of the scale benchmark: CSV files of points over 1,000 series, imported
 through `kpitui import` as a team's ETL would, the rate of each file timed.
 
-The store holds 50 metrics × 20 shards (labels `shard: a` … `shard: t`) over 400 days,
-newest point at `end`: `m0` … `m46` are gauges (values in 10..110), `nps` answers of 0–10,
+The store holds 50 metrics, each in 20 series (labels `shard: a` … `e` times `region: eu`,
+`us`, `apac`, `latam`), over 400 days, newest point at `end`: `m0` … `m46` are gauges (values in 10..110), `nps` answers of 0–10,
 `csat` answers of 1–5 and `latency` milliseconds (a long tail), so survey scores and
 percentiles have dense responses to read. A store of N points holds N / 1000 per series,
 evenly spaced; a big one arrives in files of at most `CHUNK` points, each the next span of
@@ -28,8 +28,10 @@ from msgspec import Struct
 GAUGES = [f"m{i}" for i in range(47)]
 SURVEYS = ["nps", "csat", "latency"]
 METRICS = [*GAUGES, *SURVEYS]
-SHARDS = [chr(ord("a") + i) for i in range(20)]
-SERIES = len(METRICS) * len(SHARDS)  # 1,000
+SHARDS = ["a", "b", "c", "d", "e"]
+REGIONS = ["eu", "us", "apac", "latam"]
+LABELS = [(shard, region) for shard in SHARDS for region in REGIONS]
+SERIES = len(METRICS) * len(LABELS)  # 1,000
 DAYS = 400
 CHUNK = 10_000_000
 """Points per imported file."""
@@ -77,12 +79,12 @@ class Layout(Struct, frozen=True):
 def write_chunk(path: Path, layout: Layout, first: int, stop: int) -> int:
     """Rows `first` … `stop - 1` of every series, sorted by time; returns the points."""
     series = [
-        (f"{metric},", f",{shard}\n", _value_table(metric), j)
-        for j, (metric, shard) in enumerate((m, s) for m in METRICS for s in SHARDS)
+        (f"{metric},", f",{shard},{region}\n", _value_table(metric), j)
+        for j, (metric, (shard, region)) in enumerate((m, x) for m in METRICS for x in LABELS)
     ]
     start, step = layout.start, layout.step
     with path.open("w") as out:
-        out.write("metric,time,value,shard\n")
+        out.write("metric,time,value,shard,region\n")
         for k in range(first + 1, stop + 1):
             ts = start + k * step
             # Series are a second apart within a step, so every row has its own time.

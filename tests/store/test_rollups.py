@@ -255,7 +255,7 @@ def test_sparse_points_refresh_the_same_rollups(tmp_path, monkeypatch, plan):
 
     if plan != "chosen":
         monkeypatch.setattr(writer, "_sparse", lambda *_: plan == "sparse")
-        monkeypatch.setattr(writer, "_HOURS_PER_POINT", 1 if plan == "sparse" else 2)
+        monkeypatch.setattr(writer, "_DENSE_POINTS_PER_HOUR", 10**6 if plan == "sparse" else 2)
     db, t0 = tmp_path / "m.db", 1_767_225_600
     with open_writer(db) as w:
         w.write_points([("m", {"s": str(i % 3)}, t0 + i * 36_000, float(i)) for i in range(240)])

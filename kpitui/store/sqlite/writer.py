@@ -65,9 +65,9 @@ _INSERT_MANY = (
     + ", ".join(["(?, ?, ?)"] * _ROWS_PER_STATEMENT)
     + _UPSERT
 )
-# A series' span with more hours than this per point it holds is refreshed by grouping
-# its points: probing an empty hour costs about what grouping a point does.
-_HOURS_PER_POINT = 2
+# A series' span holding fewer points an hour than this is refreshed by grouping its
+# points (a sort): probing an hour of the span costs about what sorting two points does.
+_DENSE_POINTS_PER_HOUR = 2
 
 
 def open_writer(name: StoreName | str | Path, *, busy_timeout: float | None = None) -> Writer:
@@ -529,9 +529,9 @@ def _refresh_rollups(
 ) -> None:
     """Recompute the hour and day rollups of every bucket the batch touched.
 
-    Per series, the cheaper of two plans: probe every hour of the span written (points
-    dense in time), or group the points the span holds by hour (points sparse in it: a
-    point every few hours over a year, where most hours of the span are empty).
+    Per series, the cheaper of two plans: probe every hour of the span written (a few
+    points or more an hour), or group the points the span holds by hour (sparser: a point
+    an hour, or one every few hours over a year, where most hours of the span are empty).
     """
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS kpitui_dirty ("
@@ -541,10 +541,8 @@ def _refresh_rollups(
     dense = {}
     for sid, (lo, hi) in dirty.items():
         first, last = floor_to(lo, HOUR), floor_to(hi, HOUR)
-        hours = (last - first) // HOUR + 1
-        if hours <= _HOURS_PER_POINT * counts.get(sid, 0) or not _sparse(
-            con, sid, lo, hi, hours // _HOURS_PER_POINT - counts.get(sid, 0)
-        ):
+        wanted = _DENSE_POINTS_PER_HOUR * ((last - first) // HOUR + 1) - counts.get(sid, 0)
+        if wanted <= 0 or not _sparse(con, sid, lo, hi, wanted):
             dense[sid] = (first, last)
             continue
         day_first, day_last = floor_to(lo, DAY), floor_to(hi, DAY)
@@ -559,17 +557,15 @@ def _refresh_rollups(
     con.execute("DELETE FROM temp.kpitui_dirty")
 
 
-def _sparse(con: sqlite3.Connection, sid: int, lo: int, hi: int, at_most: int) -> bool:
-    """Whether series `sid` held at most `at_most` points in [lo, hi] before this batch
-    (its rollups are still those of before: they are refreshed after this question)."""
-    if at_most <= 0:
-        return False
+def _sparse(con: sqlite3.Connection, sid: int, lo: int, hi: int, fewer_than: int) -> bool:
+    """Whether series `sid` held fewer than `fewer_than` points in [lo, hi] before this
+    batch (its rollups are still those of before: they are refreshed after this question)."""
     (held,) = con.execute(
         "SELECT coalesce(sum(n), 0) FROM rollup_day WHERE series_id = ? AND bucket >= ?"
         " AND bucket <= ?",
         (sid, floor_to(lo, DAY), hi),
     ).fetchone()
-    return held <= at_most
+    return held < fewer_than
 
 
 def _insert_pairs(con: sqlite3.Connection, table: str, sid: int, buckets: range) -> None:

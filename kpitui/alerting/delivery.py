@@ -142,7 +142,9 @@ class WebhookSender:
             return self.hook.url or ""
         url = self.environ.get(self.hook.url_env, "").strip()
         if not url:
-            raise DeliveryError(f"the environment variable {self.hook.url_env} is not set")
+            raise DeliveryError(
+                f"the environment variable {self.hook.url_env} is not set", final=True
+            )
         return url
 
     def send(self, payload: dict[str, Any]) -> None:
@@ -197,6 +199,7 @@ class Deliveries:
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._pending = 0
+        self._down: dict[str, bool] = {}
 
     def submit(self, sender: Sender, event_id: int, payload: dict[str, Any]) -> None:
         """Queue one delivery of `payload` (the alert of event `event_id`) to `sender`."""
@@ -230,14 +233,22 @@ class Deliveries:
                 self._idle.notify_all()
 
     def _deliver(self, sender: Sender, event_id: int, payload: dict[str, Any]) -> Outcome:
+        outcome = self._attempt(sender, event_id, payload)
+        self._down[sender.label] = not outcome.ok
+        return outcome
+
+    def _attempt(self, sender: Sender, event_id: int, payload: dict[str, Any]) -> Outcome:
+        # A target that failed its last delivery gets one attempt per alert until one
+        # goes through: ten alerts to a dead webhook cost ten timeouts, not thirty.
+        attempts = 1 if self._down.get(sender.label) else self.attempts
         error = "stopped"
-        for attempt in range(1, self.attempts + 1):
+        for attempt in range(1, attempts + 1):
             try:
                 sender.send(payload)
                 return Outcome(event_id, sender.label, True, attempt)
             except DeliveryError as exc:
                 error = str(exc)
-                if exc.final or attempt == self.attempts:
+                if exc.final or attempt == attempts:
                     return Outcome(event_id, sender.label, False, attempt, error)
             except Exception as exc:  # a bug in a sender must not kill its worker
                 return Outcome(
@@ -245,7 +256,7 @@ class Deliveries:
                 )
             if self._stop.wait(self.backoff * 2 ** (attempt - 1)):
                 return Outcome(event_id, sender.label, False, attempt, f"{error} (stopped)")
-        return Outcome(event_id, sender.label, False, self.attempts, error)
+        return Outcome(event_id, sender.label, False, attempts, error)
 
     def drain(self) -> list[Outcome]:
         """The outcomes finished since the last call, oldest first."""
@@ -255,6 +266,12 @@ class Deliveries:
                 done.append(self._outcomes.get_nowait())
             except queue.Empty:
                 return done
+
+    @property
+    def pending(self) -> int:
+        """Deliveries submitted and not ended yet."""
+        with self._idle:
+            return self._pending
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every submitted delivery has ended (True), at most `timeout` s."""

@@ -112,11 +112,14 @@ class Watcher:
                 if self.failing.pop(outcome.target, None) is not None:
                     self.say(f"{outcome.target}: delivering again")
             else:
-                self.failing[outcome.target] = outcome.error or "failed"
+                error = outcome.error or "failed"
+                if self.failing.get(outcome.target) == error:
+                    continue  # said already; the next success says it is back
+                self.failing[outcome.target] = error
                 tries = "1 attempt" if outcome.attempts == 1 else f"{outcome.attempts} attempts"
                 self.complain(
-                    f"kpitui watch: {outcome.target}: {outcome.error} ({tries}; alert "
-                    f"{outcome.event_id} not delivered there)"
+                    f"kpitui watch: {outcome.target}: {error} ({tries}; alert "
+                    f"{outcome.event_id} not delivered there, nor any other until it is back)"
                 )
         return outcomes
 

@@ -30,6 +30,8 @@ COMMANDS = (
     "checkins",
     "store",
     "sync",
+    "watch",
+    "digest",
     "delete",
     "rename",
     "prune",
@@ -48,7 +50,14 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from kpitui.cli import app_cmds, board_cmds, housekeeping_cmds, store_cmds, sync_cmd
+    from kpitui.cli import (
+        alert_cmds,
+        app_cmds,
+        board_cmds,
+        housekeeping_cmds,
+        store_cmds,
+        sync_cmd,
+    )
 
     parser = Parser(
         prog="kpitui",
@@ -69,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     board_cmds.register(sub)
     store_cmds.register(sub)
     sync_cmd.register(sub)
+    alert_cmds.register(sub)
     housekeeping_cmds.register(sub)
     return parser
 

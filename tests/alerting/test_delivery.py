@@ -203,3 +203,24 @@ def test_a_missing_program_fails_once_without_retrying(tmp_path):
         1,
         "no program 'no-such-kpitui-pager'",
     )
+
+
+def test_a_target_that_is_down_gets_one_attempt_per_alert_until_it_is_back(hook):
+    # Given a webhook answering 500 to everything, and three alerts for it
+    hook.answers = [500]
+    deliveries = Deliveries(attempts=3, backoff=0.01)
+    sender = WebhookSender(Target(webhook=hook.url))
+    try:
+        for event_id in (1, 2, 3):
+            deliveries.submit(sender, event_id, PAYLOAD)
+        assert deliveries.wait_idle(10)
+        # Then the first is tried three times, the others once each
+        assert [o.attempts for o in deliveries.drain()] == [3, 1, 1]
+        # And once it answers again, the next alert gets its retries back
+        hook.answers = [200]
+        deliveries.submit(sender, 4, PAYLOAD)
+        deliveries.submit(sender, 5, PAYLOAD)
+        assert deliveries.wait_idle(10)
+        assert [(o.ok, o.attempts) for o in deliveries.drain()] == [(True, 1), (True, 1)]
+    finally:
+        deliveries.close()

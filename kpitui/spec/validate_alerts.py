@@ -10,6 +10,7 @@ PM's laptop) is often not the one running `kpitui watch`.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from kpitui.spec.models import Dashboard, Target
     from kpitui.spec.problems import Problems
 
+# Programs whose first argument is the script they run.
+_INTERPRETER = re.compile(r"(python[0-9.]*|sh|bash|zsh|node|ruby|perl|php|deno|bun)\Z")
 _SECRET_HOSTS = ("hooks.slack.com", "discord.com", "discordapp.com", "webhook.office.com")
 
 
@@ -63,6 +66,17 @@ def _check_command(problems: Problems, path: tuple, target: Target, base: Path |
         problems.error(path, "the command is empty", 'e.g. command: "python3 hooks/page.py"')
         return
     program = words[0]
+    script = words[1] if len(words) > 1 and _INTERPRETER.match(Path(program).name) else None
+    if script is not None and not script.startswith("-"):
+        found = Path(script).expanduser()
+        if base is not None and not found.is_absolute():
+            found = base / found
+        if not found.is_file():
+            problems.warn(
+                path,
+                f"the script {script!r} does not exist",
+                "a relative path is taken from the spec's folder",
+            )
     if "/" in program:
         found = Path(program).expanduser()
         if base is not None and not found.is_absolute():

@@ -153,6 +153,7 @@ def test_a_missing_program_or_variable_is_a_warning_for_the_watcher_machine(spec
           notify:
             - command: "no-such-pager-kpitui --now"
             - command: "hooks/missing.sh"
+            - command: "python3 hooks/gone.py --team x"
             - webhook: {url_env: NO_SUCH_HOOK_URL}
             - webhook: "https://hooks.slack.com/services/T/B/X"
         kpis: [{metric: mrr, indicator: leading}]
@@ -163,8 +164,9 @@ def test_a_missing_program_or_variable_is_a_warning_for_the_watcher_machine(spec
     assert any(
         ":4:" in w and "the program 'hooks/missing.sh' does not exist" in w for w in warnings
     )
-    assert any(":5:" in w and "NO_SUCH_HOOK_URL is not set here" in w for w in warnings)
-    assert any(":6:" in w and "is a secret" in w and "url_env" in w for w in warnings)
+    assert any(":5:" in w and "the script 'hooks/gone.py' does not exist" in w for w in warnings)
+    assert any(":6:" in w and "NO_SUCH_HOOK_URL is not set here" in w for w in warnings)
+    assert any(":7:" in w and "is a secret" in w and "url_env" in w for w in warnings)
     assert "NO_SUCH_HOOK_URL" not in os.environ
 
 

@@ -219,3 +219,42 @@ def test_digest_bad_since_is_one_line(folder, capsys):
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "'soon' is not a duration" in err
+
+
+def test_watch_keeps_running_tells_new_changes_and_stops_on_sigterm(folder, hook):
+    # Given a running watcher (refresh 1s) and MRR ok
+    import os
+    import signal
+    import subprocess
+
+    spec = folder / "dashboard.yaml"
+    spec.write_text(SPEC.replace("store: metrics.db", "store: metrics.db\nrefresh: 1s"))
+    points(folder, [("mrr", {}, int(time.time()) - 60, 120.0)])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kpitui", "watch"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        # Once its first tick is done (customer calls, never checked in, told at start)
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert "kr customer-calls: at start → off_track" in first
+        # When MRR drops to 40
+        points(folder, [("mrr", {}, int(time.time()), 40.0)])
+        # Then the webhook hears of it while the watcher runs
+        # (customer calls, then MRR and its key result)
+        assert hook.wait_for(3, timeout=20)
+        texts = [b["text"] for b in hook.bodies()]
+        assert any(t.startswith("✖ *mrr*: mrr went from ok to crit") for t in texts), texts
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=20)
+    out = first + rest
+    # And SIGTERM stops it cleanly
+    assert proc.returncode == 0, err
+    assert "kpi mrr: ok → crit ($40.00), to 2 targets" in out
+    assert err.splitlines()[-1] == "kpitui watch: stopped"

@@ -239,3 +239,44 @@ def test_a_key_result_alerts_on_its_status(scene, tmp_path):
     kr = [b for b in s.hook.bodies() if "kr" in b]
     assert [(b["kr"], b["from"], b["to"]) for b in kr] == [("signups-to-1000", None, "off_track")]
     assert "at 10% of the way, 48% expected by now" in kr[0]["reason"]
+
+
+def test_a_locked_store_loses_no_alert_it_is_written_on_the_next_tick(scene):
+    # Given crit, and another writer holding the store's write lock
+    import sqlite3
+
+    from kpitui.errors import StoreLockedError
+
+    s = scene()
+    s.point(40, T0 - 600)
+    reader, writer = open_reader(s.db), open_writer(s.db, busy_timeout=0.1)
+    deliveries = Deliveries(attempts=1, backoff=0.01)
+    s.opened.append((reader, writer, deliveries))
+    w = Watcher(load_dashboard(s.spec_path), reader, writer, deliveries, say=s.lines.append)
+    lock = sqlite3.connect(s.db, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreLockedError):
+        w.tick(T0)
+    lock.execute("ROLLBACK")
+    lock.close()
+    # When the next tick finds the store free
+    w.tick(T0 + 60)
+    s.settle(w)
+    # Then crit is written and sent then, once
+    assert [(e[0], e[3]) for e in s.history()] == [(T0 + 60, "crit")]
+    assert len(s.hook.requests) == 1
+
+
+def test_a_reloaded_spec_keeps_what_was_told(scene):
+    # Given crit told, then the spec edited to add `repeat: 1h`
+    s = scene()
+    s.point(40, T0 - 600)
+    w = s.watcher()
+    w.tick(T0)
+    s.write_spec("repeat: 1h")
+    w.use_spec(load_dashboard(s.spec_path))
+    w.tick(T0 + 600)
+    w.tick(T0 + 3600)
+    s.settle(w)
+    # Then nothing is told twice, and the repeat counts from the first alert
+    assert [(e[0] - T0, e[3]) for e in s.history()] == [(0, "crit"), (3600, "crit")]

@@ -258,3 +258,24 @@ def test_watch_keeps_running_tells_new_changes_and_stops_on_sigterm(folder, hook
     assert proc.returncode == 0, err
     assert "kpi mrr: ok → crit ($40.00), to 2 targets" in out
     assert err.splitlines()[-1] == "kpitui watch: stopped"
+
+
+def test_check_warns_about_a_target_the_history_says_missed_its_alerts(folder, hook, capsys):
+    # Given a webhook that refused the watcher's alerts an hour ago
+    hook.answers = [404]
+    points(folder, [("mrr", {}, int(time.time()) - 7200, 40.0)])
+    assert run(capsys, "watch", "--once")[0] == 1
+    with open_writer(folder / "metrics.db") as writer:  # as if written an hour ago
+        reader = open_reader(folder / "metrics.db")
+        from msgspec.structs import replace
+
+        old = [replace(e, ts=e.ts - 3600, id=0) for e in reader.alert_events()]
+        reader.close()
+        writer.write_alert_events(old)
+    # When the spec is checked / Then the webhook's line says it, the command's does not
+    code, _, err = run(capsys, "check")
+    assert code == 0
+    missed = [line for line in err.splitlines() if "did not reach" in line]
+    assert len(missed) == 1
+    assert missed[0].startswith("dashboard.yaml:9:7: warning: alerts.notify[1]: the last 3 ")
+    assert "alerts did not reach webhook: $GROWTH_HOOK (newest " in missed[0]

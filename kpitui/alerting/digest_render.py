@@ -181,7 +181,11 @@ _COLOURS = {
     "ok": "#1a7f37", "on_track": "#1a7f37", "achieved": "#1a7f37",
 }  # fmt: skip
 _TABLE = "border-collapse:collapse;margin:4px 0 16px 0;font-size:14px"
-_CELL = "padding:4px 10px;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top"
+_CELL = (
+    "padding:4px 10px;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top;"
+    "white-space:nowrap"
+)
+_TREND_COLOURS = {"better": "#1a7f37", "worse": "#b00020"}
 _H2 = "font-size:16px;margin:16px 0 4px 0;color:#222"
 
 
@@ -192,6 +196,11 @@ def _h(text: object) -> str:
 def _state_cell(state: str) -> str:
     colour = _COLOURS.get(state, "#444444")
     return f'<span style="color:{colour};font-weight:bold">{_glyph(state)} {_h(state)}</span>'
+
+
+def _trend_cell(trend: str) -> str:
+    colour = _TREND_COLOURS.get(trend, "#444444")
+    return f'<span style="color:{colour}">{_h(trend)}</span>'
 
 
 def _rows(rows: list[list[str]]) -> Iterator[str]:
@@ -228,8 +237,8 @@ def to_html(d: Digest) -> str:
                 _h(k.display),
                 _h(_target(k)),
                 _h(k.change),
-                _h(k.trend),
-                _h(k.why),
+                _trend_cell(k.trend),
+                _h("" if k.why == k.state else k.why),
             ]
             for k in d.off_target
         ],
@@ -273,7 +282,7 @@ def to_html(d: Digest) -> str:
     )
     section(
         "Biggest movers",
-        [[f"<b>{_h(m.title)}</b>", _h(m.change), _h(m.trend)] for m in d.movers],
+        [[f"<b>{_h(m.title)}</b>", _h(m.change), _trend_cell(m.trend)] for m in d.movers],
         f"Nothing moved in the last {d.span}.",
     )
     out.append("</body></html>")

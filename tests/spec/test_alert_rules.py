@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import os
 
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kpitui.errors import KpituiError, SpecErrors
+from kpitui.spec import validate_data
 from kpitui.spec.alert_rules import label, resolve, subject_rules
+from kpitui.spec.loader import parse_yaml
 from kpitui.spec.models import AlertRule, Hold, Target, Webhook
 
 RULES = """\
@@ -174,3 +181,60 @@ def test_for_is_written_for_and_read_as_a_duration(specs):
     # Given `for: 90s` / Then it is the rule's hold
     spec = specs.load("kpis: [{metric: m, indicator: leading, alert: {for: 90s}}]\n")
     assert spec.dashboard.kpis[0].alert.hold == Hold("90s")
+
+
+_RULE_KEYS = ["for", "on", "repeat", "notify", "bell", "command", "webhook", "url", "url_env",
+              "format", "timeout", "alert", "email"]  # fmt: skip
+_RULE_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**5),
+    st.sampled_from(
+        [
+            "10m",
+            "0s",
+            "0",
+            "soon",
+            "warn",
+            "crit",
+            "recover",
+            "slack",
+            "json",
+            "http://",
+            "https://x.example/h",
+            "ftp://x",
+            "py 'x",
+            "",
+            "SLACK_URL",
+            "not a name",
+            "🚀",
+        ]
+    ),
+    st.text(max_size=6),
+)
+_RULE_VALUES = st.recursive(
+    _RULE_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(_RULE_KEYS), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_RULE_VALUES, _RULE_VALUES)
+def test_any_alert_rule_gives_rules_or_located_problems(board_rule, kpi_rule):
+    # Given any `alerts:` and any KPI `alert:` / When loaded / Then no crash, and what
+    # loads resolves to rules
+    data = {"alerts": board_rule, "kpis": [{"metric": "mrr", "alert": kpi_rule}]}
+    try:
+        loaded = parse_yaml(yaml.safe_dump(data, allow_unicode=True), "d.yaml")
+        dashboard, _ = validate_data(loaded, known_metrics={"mrr"})
+    except SpecErrors as exc:
+        assert all(p.location.line is not None for p in exc.problems)
+        return
+    except KpituiError as exc:
+        assert exc.location.file == "d.yaml"
+        return
+    for rule in subject_rules(dashboard).values():
+        assert all(label(t) for t in rule.notify)

@@ -421,6 +421,24 @@ class SqliteReader:
 
         return self._read(query)
 
+    def last_alert_events(self) -> list[AlertEvent]:
+        def query(con: sqlite3.Connection) -> list[AlertEvent]:
+            if not self._has_v3(con):
+                return []
+            # The UNIQUE (subject_kind, subject_id, ts, to_state) index answers the inner
+            # query: one index probe per subject.
+            rows = con.execute(
+                "SELECT ts, subject_kind, subject_id, title, from_state, to_state, value,"
+                " display, delivered, id FROM alert_events AS a WHERE id = ("
+                " SELECT b.id FROM alert_events AS b WHERE b.subject_kind = a.subject_kind"
+                " AND b.subject_id = a.subject_id ORDER BY b.ts DESC, b.id DESC LIMIT 1)"
+            )
+            return [
+                AlertEvent(*row[:8], delivered=tuple(json.loads(row[8])), id=row[9]) for row in rows
+            ]
+
+        return self._read(query)
+
     def pull_states(self) -> dict[str, PullState]:
         def query(con: sqlite3.Connection) -> dict[str, PullState]:
             if not self._has_v3(con):

@@ -19,7 +19,7 @@ from typing import IO, NoReturn
 
 from kpitui import __version__
 from kpitui.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, KpituiError
-from kpitui.literal import literal
+from kpitui.literal import literal, shortened
 
 COMMANDS = (
     "run",
@@ -51,7 +51,8 @@ class Parser(argparse.ArgumentParser):
     """Argument mistakes get one line, like every other user mistake, not a usage block."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+        # argparse quotes the refused value whole: a 1 MB argument stays one short line.
+        self.exit(2, f"{self.prog}: {shortened(message)} (see `{self.prog} --help`)\n")
 
     def _print_message(self, message: str, file: IO[str] | None = None) -> None:
         # argparse drops an OSError here; --help on a full disk must say it failed.

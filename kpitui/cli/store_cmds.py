@@ -26,7 +26,7 @@ from kpitui.cli.common import (
     time_arg,
 )
 from kpitui.errors import InputError, KpituiError
-from kpitui.literal import json_text, literal
+from kpitui.literal import json_text, literal, quoted
 from kpitui.store import open_reader, open_writer
 from kpitui.store.api import SeriesStats, StoreWriter
 from kpitui.store.checks import CONFIDENCES, METRIC_NAME_HINT, is_metric_name
@@ -118,9 +118,9 @@ def parse_labels(pairs: Sequence[str]) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise InputError(f"--label {pair!r} is not KEY=VALUE", hint="e.g. --label plan=pro")
+            raise InputError(f"--label {quoted(pair)} is not KEY=VALUE", hint="e.g. --label plan=pro")
         if key in labels:
-            raise InputError(f"--label {key!r} is given twice")
+            raise InputError(f"--label {quoted(key)} is given twice")
         if value.strip():
             labels[key] = value.strip()  # "region= eu" is region=eu, as in a CSV cell
     return labels
@@ -130,10 +130,10 @@ def parse_value(text: str, what: str = "VALUE") -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InputError(f"{what} {text!r} is not a number") from None
+        raise InputError(f"{what} {quoted(text)} is not a number") from None
     if not math.isfinite(value):
         raise InputError(
-            f"{what} {text!r} is not a finite number", hint="NaN and infinity are not stored"
+            f"{what} {quoted(text)} is not a finite number", hint="NaN and infinity are not stored"
         )
     return value
 
@@ -149,7 +149,7 @@ def run_record(args: argparse.Namespace) -> int:
     check_text_arguments(("METRIC", args.metric), *(("--label", pair) for pair in args.label))
     metric = args.metric.strip()
     if not is_metric_name(metric):
-        raise InputError(f"{args.metric!r} is not a metric name", hint=METRIC_NAME_HINT)
+        raise InputError(f"{quoted(args.metric)} is not a metric name", hint=METRIC_NAME_HINT)
     value = parse_value(args.value)
     labels = parse_labels(args.label)
     at = args.at if args.at is not None else timeutil.SystemClock().now()
@@ -311,7 +311,7 @@ def check_kr_id(kr_id: str, spec: Path) -> None:
         if close
         else ("use a key-result id from the spec, or pass --any-id to record it anyway")
     )
-    raise InputError(f"{kr_id!r} is not a key result of this spec", file=str(spec), hint=hint)
+    raise InputError(f"{quoted(kr_id)} is not a key result of this spec", file=str(spec), hint=hint)
 
 
 # -- metrics --------------------------------------------------------------------------

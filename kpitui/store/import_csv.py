@@ -17,11 +17,12 @@ import csv
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, repeat
 from typing import IO
 
 from kpitui.errors import InputError
+from kpitui.literal import quoted
 from kpitui.store.api import WriteBatch
 from kpitui.store.checks import FINITE_HINT, METRIC_NAME_HINT, NUMBER_HINT, is_metric_name
 from kpitui.store.times import EARLIEST, LATEST, TimeProblem, point_time
@@ -63,7 +64,7 @@ def _times(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> li
         i = next(i for i, t in enumerate(out) if not EARLIEST <= t <= LATEST)
         try:
             point_time(cells[i])
-            raise TimeProblem(f"time {cells[i]!r} is out of range")  # not reached
+            raise TimeProblem(f"time {quoted(cells[i])} is out of range")  # not reached
         except TimeProblem as exc:
             raise InputError(exc.message, file=file, line=line_of(i), hint=exc.hint) from None
     return out
@@ -78,7 +79,7 @@ def _values(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> l
                 float(cell)
             except ValueError:
                 if cell.strip():
-                    what, hint = f"{cell!r} is not a number", NUMBER_HINT
+                    what, hint = f"{quoted(cell)} is not a number", NUMBER_HINT
                 else:
                     what, hint = "the value is empty", "fill it in, or delete the row"
                 raise InputError(what, file=file, line=line_of(i), hint=hint) from None
@@ -87,7 +88,7 @@ def _values(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> l
         for i, value in enumerate(out):
             if not math.isfinite(value):
                 raise InputError(
-                    f"{cells[i]!r} is not a finite number",
+                    f"{quoted(cells[i])} is not a finite number",
                     file=file,
                     line=line_of(i),
                     hint=FINITE_HINT,
@@ -102,7 +103,7 @@ def _check_metrics(cells: Sequence[str], file: str, line_of: Callable[[int], int
     if bad:
         i = min(cells.index(name) for name in bad)
         raise InputError(
-            f"{cells[i]!r} is not a metric name", file=file, line=line_of(i), hint=METRIC_NAME_HINT
+            f"{quoted(cells[i])} is not a metric name", file=file, line=line_of(i), hint=METRIC_NAME_HINT
         )
 
 
@@ -146,7 +147,17 @@ def _header(stream: IO[str], file: str) -> list[str]:
             hint=LONG_HEADER_HINT,
         )
     _refuse_json(first, file)
-    names = [name.strip() for name in next(csv.reader([first]))]
+    try:
+        names = [name.strip() for name in next(csv.reader([first]))]
+    except csv.Error as exc:
+        if "field limit" not in str(exc):
+            raise InputError(f"bad CSV header: {exc}", file=file, line=1) from None
+        raise InputError(
+            f"a column name is longer than {csv.field_size_limit():,} characters",
+            file=file,
+            line=1,
+            hint="the first line names the columns, e.g. metric,time,value,plan",
+        ) from None
     for i, name in enumerate(names, 1):
         if not name:
             raise InputError(
@@ -159,7 +170,7 @@ def _header(stream: IO[str], file: str) -> list[str]:
     for name in names:
         if name.lower() in seen:
             raise InputError(
-                f"column {name!r} appears twice in the header",
+                f"column {quoted(name)} appears twice in the header",
                 file=file,
                 line=1,
                 hint="rename or delete one of them",
@@ -169,7 +180,7 @@ def _header(stream: IO[str], file: str) -> list[str]:
     if len(times) > 1:
         # The second would silently become a label (or, in a wide file, a metric).
         raise InputError(
-            f"the header has two time columns, {times[0]!r} and {times[1]!r}",
+            f"the header has two time columns, {quoted(times[0])} and {quoted(times[1])}",
             file=file,
             line=1,
             hint="keep one (rename or drop the other)",
@@ -246,21 +257,13 @@ def read_long_csv(batch: WriteBatch, file: str, stream: IO[str], metric: str | N
         batch.add(series_ids(metrics, [columns[i] for i in label_cols]), times, values)
 
     line = 2
-    rest = ""
-    while True:
-        block = stream.read(_BLOCK)
-        text = rest + block
-        cut = text.rfind("\n") + 1 if block else len(text)
-        text, rest = text[:cut], text[cut:]
-        if not text:
-            if block:
-                continue
-            return
+    blocks = _LineBlocks(stream)
+    for text in blocks:
         flat = _fast_split(text, ncols)
         if flat is None:
             # `rest` is the start of a line whose end is still in the stream: complete it,
             # or the csv module would see one record as two lines.
-            lines = chain(io.StringIO(text + rest + stream.readline(), newline=""), stream)
+            lines = chain(io.StringIO(text + blocks.rest + stream.readline(), newline=""), stream)
             return _read_csv_rows(lines, file, line, ncols, write)
         n = len(flat) // ncols
         columns = [flat[i::ncols] for i in range(ncols)]
@@ -276,6 +279,29 @@ def read_long_csv(batch: WriteBatch, file: str, stream: IO[str], metric: str | N
                 [[c[j] for j in kept] for c in columns], lambda k, at=line, kept=kept: at + kept[k]
             )
         line += n
+
+
+class _LineBlocks:
+    """The stream in blocks of whole lines, about _BLOCK characters each (a longer line
+    is one block, gathered in parts rather than re-copied on every read); `rest` is
+    what was read past the last block's end."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream, self.rest = stream, ""
+
+    def __iter__(self) -> Iterator[str]:
+        pending: list[str] = []
+        while block := self.stream.read(_BLOCK):
+            cut = block.rfind("\n") + 1
+            if not cut:
+                pending.append(block)
+                continue
+            pending.append(block[:cut])
+            self.rest = block[cut:]
+            yield "".join(pending)
+            pending, self.rest = [self.rest], ""
+        if tail := "".join(pending):
+            yield tail
 
 
 def _fast_split(text: str, ncols: int) -> list[str] | None:
@@ -318,12 +344,14 @@ def _read_csv_rows(
     ncols: int,
     write: Callable[[Sequence[Sequence[str]], Callable[[int], int]], None],
 ) -> None:
-    reader = csv.reader(lines, strict=True)
+    record: list[str] = []  # the lines of the record being read, for a field-limit error
+    reader = csv.reader(_kept(lines, record), strict=True)
     rows: list[list[str]] = []
     starts: list[int] = []
     done = 0
     try:
         for row in reader:
+            record.clear()
             start, done = first_line + done, reader.line_num
             if not row or (_is_blank(row[0]) and all(map(_is_blank, row))):
                 continue  # a blank line, or a spreadsheet's empty row (",,")
@@ -342,8 +370,11 @@ def _read_csv_rows(
                 write([list(c) for c in zip(*rows, strict=True)], starts.__getitem__)
                 rows, starts = [], []
     except csv.Error as exc:
+        start = first_line + done
+        if "field limit" in str(exc):
+            raise _field_past_limit(file, start, record, lines) from None
         raise InputError(
-            f"bad CSV: {exc}", file=file, line=first_line + done, hint=_quote_hint(str(exc))
+            f"bad CSV: {exc}", file=file, line=start, hint=_quote_hint(str(exc))
         ) from None
     if rows:
         write([list(c) for c in zip(*rows, strict=True)], starts.__getitem__)
@@ -353,9 +384,77 @@ def _quote_hint(error: str) -> str:
     """What to do about a `csv.Error`: with strict=True, each is a quote problem."""
     if "expected after" in error:
         return 'a quote inside a quoted cell is written twice: "say ""hi"""'
-    if "end of data" in error or "field limit" in error:
+    if "end of data" in error:
         return "a quote opened on this line is never closed: close it"
     return "check the quotes on this line"
+
+
+def _kept(lines: Iterable[str], record: list[str]) -> Iterator[str]:
+    for line in lines:
+        record.append(line)
+        yield line
+
+
+def _field_past_limit(file: str, start: int, record: list[str], rest: Iterable[str]) -> InputError:
+    """Which cell of the record starting at line `start` passed csv's field limit, and
+    why: a plain cell that long, a quoted cell that long (it does close), or a quote that
+    never closes — told apart by reading on to its closing quote or the end of the file."""
+    limit = csv.field_size_limit()
+    text = "".join(record)
+    pos = 0
+    while pos < len(text):
+        line = start + text.count("\n", 0, pos)
+        if text.startswith('"', pos):
+            close = _closing_quote(text, pos + 1)
+            if close is None:
+                return _open_quoted_cell(file, line, len(text) - pos - 1, text[pos:], rest)
+            if close - pos - 1 > limit:
+                return _long_cell(file, line, line + text.count("\n", pos, close), close - pos - 1)
+            pos = close + 2  # past the quote and its comma or newline
+            continue
+        ends = [end for end in (text.find(",", pos), text.find("\n", pos)) if end != -1]
+        end = min(ends) if ends else len(text)
+        if end - pos > limit:
+            return _long_cell(file, line, line, end - pos)
+        pos = end + 1
+    return _long_cell(file, start, start, None)
+
+
+def _closing_quote(text: str, pos: int) -> int | None:
+    """Where the quoted cell that `pos` is inside ends ("" is a quote inside it)."""
+    at = text.find('"', pos)
+    while at != -1 and text.startswith('""', at):
+        at = text.find('"', at + 2)
+    return None if at == -1 else at
+
+
+def _open_quoted_cell(
+    file: str, line: int, length: int, cell: str, rest: Iterable[str]
+) -> InputError:
+    last = line + cell.count("\n")
+    for text in rest:  # the rest of the file, a line at a time
+        last += 1
+        close = _closing_quote(text, 0)
+        if close is not None:
+            return _long_cell(file, line, last, length + close)
+        length += len(text)
+    return InputError(
+        f"a quote opened on line {line} is never closed",
+        file=file,
+        line=line,
+        hint="close it, or delete it",
+    )
+
+
+def _long_cell(file: str, first: int, last: int, length: int | None) -> InputError:
+    limit = csv.field_size_limit()
+    what = f"a cell is longer than {limit:,} characters"
+    if length is not None:
+        lines = f"line {first}" if first == last else f"lines {first} to {last}"
+        what += f": the cell on {lines} holds {length:,}"
+    return InputError(
+        what, file=file, line=first, hint="a cell holds a metric name, a time, a value or a label"
+    )
 
 
 # -- wide CSV -------------------------------------------------------------------------
@@ -377,7 +476,7 @@ def read_wide_csv(batch: WriteBatch, file: str, stream: IO[str]) -> None:
     for i in metric_cols:
         if not is_metric_name(names[i]):
             raise InputError(
-                f"column {names[i]!r} is not a metric name",
+                f"column {quoted(names[i])} is not a metric name",
                 file=file,
                 line=1,
                 hint=METRIC_NAME_HINT,

@@ -21,6 +21,7 @@ from typing import IO
 from msgspec import Struct
 
 from kpitui.errors import InputError
+from kpitui.literal import quoted
 from kpitui.store.api import StoreWriter
 from kpitui.store.checks import METRIC_NAME_HINT, is_metric_name
 from kpitui.store.import_csv import read_long_csv, read_wide_csv
@@ -80,7 +81,7 @@ def import_file(
     if metric is not None:
         metric = metric.strip()  # as a metric cell of a CSV is
     if metric is not None and not is_metric_name(metric):
-        raise InputError(f"--metric {metric!r} is not a metric name", hint=METRIC_NAME_HINT)
+        raise InputError(f"--metric {quoted(metric)} is not a metric name", hint=METRIC_NAME_HINT)
     name = "<stdin>" if source == "-" else source
     started = time.perf_counter()
     with _open(source, stdin) as stream, writer.batch() as batch:

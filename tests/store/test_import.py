@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from kpitui.literal import quoted
 from kpitui.store import import_csv, open_reader
 from tests.store.conftest import count_points
 
@@ -523,8 +524,8 @@ def test_json_integers_too_big_for_a_float_are_input_errors(tmp_path, db, cli):
     # Given JSON Lines whose time, then value, is an integer beyond any float
     huge = 10**400
     cases = [
-        ({"metric": "x", "time": huge, "value": 1}, f"time {huge} is out of range"),
-        ({"metric": "x", "time": T0, "value": huge}, f"{huge} is not a finite number"),
+        ({"metric": "x", "time": huge, "value": 1}, f"time {quoted(huge)} is out of range"),
+        ({"metric": "x", "time": T0, "value": huge}, f"{quoted(huge)} is not a finite number"),
     ]
     for record, message in cases:
         src = tmp_path / "big.jsonl"

@@ -55,7 +55,7 @@ class KpituiError(Exception):
         # carries someone else's text (a database's) is kept short here.
         message = literal(shortened(self.message))
         text = f"{where}: {message}" if where else message
-        return f"{text} ({literal(self.hint)})" if self.hint else text
+        return f"{text} ({literal(shortened(self.hint))})" if self.hint else text
 
 
 class InputError(KpituiError):

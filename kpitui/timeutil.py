@@ -87,7 +87,9 @@ def parse_time(text: str | int | float | date | datetime) -> int:
         try:
             return parse_time(date.fromisoformat(raw))
         except ValueError:
-            raise ValueError(f"{quoted(raw)} is not a date: write it as YYYYMMDD or 2026-11-01") from None
+            raise ValueError(
+                f"{quoted(raw)} is not a date: write it as YYYYMMDD or 2026-11-01"
+            ) from None
     if _EPOCH_RE.match(raw):
         seconds = float(raw)
         if not math.isfinite(seconds):  # more digits than a float holds: not "inf"

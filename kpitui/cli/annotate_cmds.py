@@ -90,7 +90,9 @@ def run_annotate(args: argparse.Namespace) -> int:
         raise InputError("TEXT is empty", hint='say what happened, e.g. "v2.4 released"')
     for metric in args.metric:
         if not is_metric_name(metric.strip()):
-            raise InputError(f"--metric {quoted(metric)} is not a metric name", hint=METRIC_NAME_HINT)
+            raise InputError(
+                f"--metric {quoted(metric)} is not a metric name", hint=METRIC_NAME_HINT
+            )
     labels = parse_labels(args.label)
     at = args.at if args.at is not None else timeutil.SystemClock().now()
     chosen = chosen_store(args.db, args.spec)

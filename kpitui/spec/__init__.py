@@ -282,7 +282,10 @@ def _leaf(value: object, tp: object, error: str, path: NodePath = ()) -> tuple[s
         return error.split(" - at `")[0], None  # the decoder's own message
     if last in ("warn", "crit"):
         if isinstance(value, str):
-            return f'{quoted(value)} is neither a number nor a percentage of target like "90%"', None
+            return (
+                f'{quoted(value)} is neither a number nor a percentage of target like "90%"',
+                None,
+            )
         return f'expected a number or a percentage of target like "90%", got {shown}', None
     if typing.get_origin(base) is typing.Literal:
         options = [str(option) for option in typing.get_args(base)]

@@ -237,7 +237,10 @@ class _Checker(Problems):
             if len(parts) > 1 and all(p in options for p in parts):
                 hint = f"to subtract, put spaces around '-': {' - '.join(parts)}"
             self.warn(
-                path, f"metric {quoted(name)} has no points in the store yet ({consequence})", hint, at=at
+                path,
+                f"metric {quoted(name)} has no points in the store yet ({consequence})",
+                hint,
+                at=at,
             )
 
     def check_kpi(self, kpi: Kpi, path: NodePath) -> None:

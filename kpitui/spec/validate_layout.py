@@ -61,7 +61,9 @@ def check_page(
                     else did_you_mean(panel, panels | set(RESERVED_PANELS))
                 )
                 problems.error(
-                    here, f"{quoted(panel)} is not a KPI, chart or objective id, nor okrs or alerts", hint
+                    here,
+                    f"{quoted(panel)} is not a KPI, chart or objective id, nor okrs or alerts",
+                    hint,
                 )
             elif panel in row_of:
                 problems.error(

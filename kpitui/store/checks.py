@@ -98,7 +98,9 @@ def checked_labels(labels: object, where: str) -> dict[str, str]:
         if not is_text(key):
             raise InputError(f"{where}: label name {quoted(key)} is not UTF-8 text", hint=TEXT_HINT)
         if not is_text(value):
-            raise InputError(f"{where}: label {quoted(key)}: {quoted(value)} is not UTF-8 text", hint=TEXT_HINT)
+            raise InputError(
+                f"{where}: label {quoted(key)}: {quoted(value)} is not UTF-8 text", hint=TEXT_HINT
+            )
         clean[key] = value
     return clean
 
@@ -169,7 +171,9 @@ def checked_annotation(
     for metric in metrics or ():  # type: ignore[attr-defined]
         name = metric.strip() if isinstance(metric, str) else metric
         if not is_metric_name(name):
-            raise InputError(f"annotation: {quoted(metric)} is not a metric name", hint=METRIC_NAME_HINT)
+            raise InputError(
+                f"annotation: {quoted(metric)} is not a metric name", hint=METRIC_NAME_HINT
+            )
         if name not in names:
             names.append(name)
     return at, body, tuple(names), checked_labels(labels, "annotation")

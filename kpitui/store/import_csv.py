@@ -21,15 +21,28 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, repeat
 from typing import IO
 
+from msgspec import Struct
+
 from kpitui.errors import InputError
 from kpitui.literal import quoted
 from kpitui.store.api import WriteBatch
-from kpitui.store.checks import FINITE_HINT, METRIC_NAME_HINT, NUMBER_HINT, is_metric_name
+from kpitui.store.checks import FINITE_HINT, METRIC_NAME_HINT, is_metric_name
+from kpitui.store.csv_options import (
+    CsvOptions,
+    NumberForm,
+    find_time_column,
+    no_time_column,
+    number_hint,
+    sniff_separator,
+)
+from kpitui.store.csv_quotes import field_past_limit, kept_lines, quote_hint
 from kpitui.store.times import EARLIEST, LATEST, TimeProblem, point_time
 
-_TIME_COLUMNS = ("time", "timestamp", "date", "ts")
 _BLOCK = 1 << 19  # characters the fast path reads at a time
 _CHUNK = 50_000  # rows per `batch.add` once in the csv module: memory stays flat
+
+PLAIN = CsvOptions()
+"""No flags: the separator read off the header, numbers as 1234.5."""
 
 LONG_HEADER_HINT = "a long CSV has a header with metric,time,value and any label columns"
 
@@ -40,7 +53,7 @@ LONG_HEADER_HINT = "a long CSV has a header with metric,time,value and any label
 _DATE_DIGITS = (10_000_000, 100_000_000)
 
 
-def _times(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> list[int]:
+def times_of(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> list[int]:
     try:
         out = list(map(int, cells))  # the common case: epoch seconds
         # 8-digit numbers are YYYYMMDD dates (as epochs they fall in 1970–1973).
@@ -70,16 +83,19 @@ def _times(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> li
     return out
 
 
-def _values(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> list[float]:
+def values_of(
+    cells: Sequence[str], file: str, line_of: Callable[[int], int], numbers: NumberForm
+) -> list[float]:
+    convert = float if numbers.plain else numbers
     try:
-        out = list(map(float, cells))
+        out = list(map(convert, cells))
     except ValueError:
         for i, cell in enumerate(cells):
             try:
-                float(cell)
+                convert(cell)
             except ValueError:
                 if cell.strip():
-                    what, hint = f"{quoted(cell)} is not a number", NUMBER_HINT
+                    what, hint = f"{quoted(cell)} is not a number", number_hint(cell, numbers)
                 else:
                     what, hint = "the value is empty", "fill it in, or delete the row"
                 raise InputError(what, file=file, line=line_of(i), hint=hint) from None
@@ -103,11 +119,14 @@ def _check_metrics(cells: Sequence[str], file: str, line_of: Callable[[int], int
     if bad:
         i = min(cells.index(name) for name in bad)
         raise InputError(
-            f"{quoted(cells[i])} is not a metric name", file=file, line=line_of(i), hint=METRIC_NAME_HINT
+            f"{quoted(cells[i])} is not a metric name",
+            file=file,
+            line=line_of(i),
+            hint=METRIC_NAME_HINT,
         )
 
 
-class _SeriesIds:
+class SeriesIds:
     """(metric, label cells…) → series id, creating series on first sight."""
 
     def __init__(self, batch: WriteBatch, label_names: Sequence[str]) -> None:
@@ -137,18 +156,23 @@ class _SeriesIds:
 # -- long CSV -------------------------------------------------------------------------
 
 
-def _header(stream: IO[str], file: str) -> list[str]:
+class Header(Struct, frozen=True):
+    """A CSV file's first line: its column names and the separator between them."""
+
+    names: list[str]
+    sep: str
+
+
+def read_header(stream: IO[str], file: str, options: CsvOptions, what: str) -> Header:
     first = stream.readline()
     if not first.strip():
         raise InputError(
-            "the file is empty or starts with a blank line",
-            file=file,
-            line=1,
-            hint=LONG_HEADER_HINT,
+            "the file is empty or starts with a blank line", file=file, line=1, hint=what
         )
     _refuse_json(first, file)
+    sep = options.sep or sniff_separator(first, file)
     try:
-        names = [name.strip() for name in next(csv.reader([first]))]
+        names = [name.strip() for name in next(csv.reader([first], delimiter=sep))]
     except csv.Error as exc:
         if "field limit" not in str(exc):
             raise InputError(f"bad CSV header: {exc}", file=file, line=1) from None
@@ -164,7 +188,9 @@ def _header(stream: IO[str], file: str) -> list[str]:
                 f"column {i} of the header has no name",
                 file=file,
                 line=1,
-                hint="name it, or delete the column",
+                hint="name it, or delete the column"
+                if len(names) > 1 or options.sep
+                else "is the separator , ; or tab? pass --sep",
             )
     seen = set()
     for name in names:
@@ -176,16 +202,7 @@ def _header(stream: IO[str], file: str) -> list[str]:
                 hint="rename or delete one of them",
             )
         seen.add(name.lower())
-    times = [name for name in names if name.lower() in _TIME_COLUMNS]
-    if len(times) > 1:
-        # The second would silently become a label (or, in a wide file, a metric).
-        raise InputError(
-            f"the header has two time columns, {quoted(times[0])} and {quoted(times[1])}",
-            file=file,
-            line=1,
-            hint="keep one (rename or drop the other)",
-        )
-    return names
+    return Header(names, sep)
 
 
 def _refuse_json(first: str, file: str) -> None:
@@ -215,18 +232,31 @@ def _find(names: Sequence[str], *wanted: str) -> int | None:
     return None
 
 
-def read_long_csv(batch: WriteBatch, file: str, stream: IO[str], metric: str | None) -> None:
-    names = _header(stream, file)
+def read_long_csv(
+    batch: WriteBatch,
+    file: str,
+    stream: IO[str],
+    metric: str | None,
+    options: CsvOptions = PLAIN,
+) -> None:
+    if options.label_columns:
+        raise InputError(
+            "--label-column is for --wide files: every column of a long file but metric,"
+            " time and value is a label already",
+            file=file,
+            hint="drop --label-column",
+        )
+    header = read_header(stream, file, options, LONG_HEADER_HINT)
+    names, sep = header.names, header.sep
     m_col, t_col, v_col = (
         _find(names, "metric"),
-        _find(names, *_TIME_COLUMNS),
+        find_time_column(names, options, file),
         _find(names, "value"),
     )
-    if t_col is None or v_col is None:
-        missing = " and ".join(n for n, c in (("time", t_col), ("value", v_col)) if c is None)
-        raise InputError(
-            f"the header has no {missing} column", file=file, line=1, hint=LONG_HEADER_HINT
-        )
+    if t_col is None:
+        raise no_time_column(file, "a long CSV has metric,time,value and any label columns")
+    if v_col is None:
+        raise InputError("the header has no value column", file=file, line=1, hint=LONG_HEADER_HINT)
     if m_col is None and metric is None:
         raise InputError(
             "the header has no metric column",
@@ -241,8 +271,9 @@ def read_long_csv(batch: WriteBatch, file: str, stream: IO[str], metric: str | N
             line=1,
             hint="drop --metric",
         )
+    numbers = NumberForm(options)
     label_cols = [i for i in range(len(names)) if i not in (m_col, t_col, v_col)]
-    series_ids = _SeriesIds(batch, [names[i] for i in label_cols])
+    series_ids = SeriesIds(batch, [names[i] for i in label_cols])
     ncols = len(names)
 
     def write(columns: Sequence[Sequence[str]], line_of: Callable[[int], int]) -> None:
@@ -252,19 +283,19 @@ def read_long_csv(batch: WriteBatch, file: str, stream: IO[str], metric: str | N
         else:
             metrics = columns[m_col]
             _check_metrics(metrics, file, line_of)
-        times = _times(columns[t_col], file, line_of)
-        values = _values(columns[v_col], file, line_of)
+        times = times_of(columns[t_col], file, line_of)
+        values = values_of(columns[v_col], file, line_of, numbers)
         batch.add(series_ids(metrics, [columns[i] for i in label_cols]), times, values)
 
     line = 2
     blocks = _LineBlocks(stream)
     for text in blocks:
-        flat = _fast_split(text, ncols)
+        flat = _fast_split(text, ncols, sep)
         if flat is None:
             # `rest` is the start of a line whose end is still in the stream: complete it,
             # or the csv module would see one record as two lines.
             lines = chain(io.StringIO(text + blocks.rest + stream.readline(), newline=""), stream)
-            return _read_csv_rows(lines, file, line, ncols, write)
+            return read_csv_rows(lines, file, line, ncols, write, sep)
         n = len(flat) // ncols
         columns = [flat[i::ncols] for i in range(ncols)]
         try:
@@ -304,7 +335,7 @@ class _LineBlocks:
             yield tail
 
 
-def _fast_split(text: str, ncols: int) -> list[str] | None:
+def _fast_split(text: str, ncols: int, sep: str) -> list[str] | None:
     """All cells of a block of plain lines, row after row; None if the block needs the
     csv module (quotes, blank lines, stray carriage returns, ragged rows)."""
     if '"' in text:
@@ -316,9 +347,9 @@ def _fast_split(text: str, ncols: int) -> list[str] | None:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    if set(map(str.count, lines, repeat(","))) != {ncols - 1}:
+    if set(map(str.count, lines, repeat(sep))) != {ncols - 1}:
         return None
-    flat = text.replace("\n", ",").split(",")
+    flat = text.replace("\n", sep).split(sep)
     if text.endswith("\n"):
         flat.pop()
     return flat
@@ -337,15 +368,16 @@ def _kept_rows(columns: Sequence[Sequence[str]]) -> list[int] | None:
     return [j for j in range(len(columns[0])) if j not in blank]
 
 
-def _read_csv_rows(
+def read_csv_rows(
     lines: Iterable[str],
     file: str,
     first_line: int,
     ncols: int,
     write: Callable[[Sequence[Sequence[str]], Callable[[int], int]], None],
+    sep: str,
 ) -> None:
     record: list[str] = []  # the lines of the record being read, for a field-limit error
-    reader = csv.reader(_kept(lines, record), strict=True)
+    reader = csv.reader(kept_lines(lines, record), delimiter=sep, strict=True)
     rows: list[list[str]] = []
     starts: list[int] = []
     done = 0
@@ -372,122 +404,9 @@ def _read_csv_rows(
     except csv.Error as exc:
         start = first_line + done
         if "field limit" in str(exc):
-            raise _field_past_limit(file, start, record, lines) from None
+            raise field_past_limit(file, start, record, lines) from None
         raise InputError(
-            f"bad CSV: {exc}", file=file, line=start, hint=_quote_hint(str(exc))
+            f"bad CSV: {exc}", file=file, line=start, hint=quote_hint(str(exc))
         ) from None
     if rows:
         write([list(c) for c in zip(*rows, strict=True)], starts.__getitem__)
-
-
-def _quote_hint(error: str) -> str:
-    """What to do about a `csv.Error`: with strict=True, each is a quote problem."""
-    if "expected after" in error:
-        return 'a quote inside a quoted cell is written twice: "say ""hi"""'
-    if "end of data" in error:
-        return "a quote opened on this line is never closed: close it"
-    return "check the quotes on this line"
-
-
-def _kept(lines: Iterable[str], record: list[str]) -> Iterator[str]:
-    for line in lines:
-        record.append(line)
-        yield line
-
-
-def _field_past_limit(file: str, start: int, record: list[str], rest: Iterable[str]) -> InputError:
-    """Which cell of the record starting at line `start` passed csv's field limit, and
-    why: a plain cell that long, a quoted cell that long (it does close), or a quote that
-    never closes — told apart by reading on to its closing quote or the end of the file."""
-    limit = csv.field_size_limit()
-    text = "".join(record)
-    pos = 0
-    while pos < len(text):
-        line = start + text.count("\n", 0, pos)
-        if text.startswith('"', pos):
-            close = _closing_quote(text, pos + 1)
-            if close is None:
-                return _open_quoted_cell(file, line, len(text) - pos - 1, text[pos:], rest)
-            if close - pos - 1 > limit:
-                return _long_cell(file, line, line + text.count("\n", pos, close), close - pos - 1)
-            pos = close + 2  # past the quote and its comma or newline
-            continue
-        ends = [end for end in (text.find(",", pos), text.find("\n", pos)) if end != -1]
-        end = min(ends) if ends else len(text)
-        if end - pos > limit:
-            return _long_cell(file, line, line, end - pos)
-        pos = end + 1
-    return _long_cell(file, start, start, None)
-
-
-def _closing_quote(text: str, pos: int) -> int | None:
-    """Where the quoted cell that `pos` is inside ends ("" is a quote inside it)."""
-    at = text.find('"', pos)
-    while at != -1 and text.startswith('""', at):
-        at = text.find('"', at + 2)
-    return None if at == -1 else at
-
-
-def _open_quoted_cell(
-    file: str, line: int, length: int, cell: str, rest: Iterable[str]
-) -> InputError:
-    last = line + cell.count("\n")
-    for text in rest:  # the rest of the file, a line at a time
-        last += 1
-        close = _closing_quote(text, 0)
-        if close is not None:
-            return _long_cell(file, line, last, length + close)
-        length += len(text)
-    return InputError(
-        f"a quote opened on line {line} is never closed",
-        file=file,
-        line=line,
-        hint="close it, or delete it",
-    )
-
-
-def _long_cell(file: str, first: int, last: int, length: int | None) -> InputError:
-    limit = csv.field_size_limit()
-    what = f"a cell is longer than {limit:,} characters"
-    if length is not None:
-        lines = f"line {first}" if first == last else f"lines {first} to {last}"
-        what += f": the cell on {lines} holds {length:,}"
-    return InputError(
-        what, file=file, line=first, hint="a cell holds a metric name, a time, a value or a label"
-    )
-
-
-# -- wide CSV -------------------------------------------------------------------------
-
-
-def read_wide_csv(batch: WriteBatch, file: str, stream: IO[str]) -> None:
-    names = _header(stream, file)
-    t_col = _find(names, *_TIME_COLUMNS)
-    if t_col is None:
-        raise InputError(
-            "the header has no time column",
-            file=file,
-            line=1,
-            hint="a wide CSV has a time column and one column per metric",
-        )
-    metric_cols = [i for i in range(len(names)) if i != t_col]
-    if not metric_cols:
-        raise InputError("the header names no metric columns", file=file, line=1)
-    for i in metric_cols:
-        if not is_metric_name(names[i]):
-            raise InputError(
-                f"column {quoted(names[i])} is not a metric name",
-                file=file,
-                line=1,
-                hint=METRIC_NAME_HINT,
-            )
-
-    def write(columns: Sequence[Sequence[str]], line_of: Callable[[int], int]) -> None:
-        times = _times(columns[t_col], file, line_of)
-        for i in metric_cols:
-            cells = columns[i]
-            kept = [j for j, cell in enumerate(cells) if cell.strip()]  # an empty cell: no point
-            values = _values([cells[j] for j in kept], file, lambda k, kept=kept: line_of(kept[k]))
-            batch.add(batch.series_id(names[i]), [times[j] for j in kept], values)
-
-    _read_csv_rows(stream, file, 2, len(names), write)

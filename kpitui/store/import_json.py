@@ -23,6 +23,7 @@ from kpitui.store.checks import (
     is_metric_name,
     is_text,
 )
+from kpitui.store.csv_options import number_hint
 from kpitui.store.times import TimeProblem, point_time
 
 _CHUNK = 50_000  # points per `batch.add`: memory stays flat
@@ -178,7 +179,8 @@ def _record(
             raise ValueError
         value = float(raw_value)
     except ValueError:
-        raise bad(f"{quoted(raw_value)} is not a number", NUMBER_HINT) from None
+        hint = number_hint(raw_value) if isinstance(raw_value, str) else NUMBER_HINT
+        raise bad(f"{quoted(raw_value)} is not a number", hint) from None
     except OverflowError:  # an integer too big for a float: as infinite as 1e999
         value = math.inf
     if not math.isfinite(value):

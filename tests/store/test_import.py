@@ -700,7 +700,7 @@ def test_a_failed_import_keeps_a_new_store_another_writer_used(
 ):
     # Given no store yet, and another writer that creates it and commits a point just
     # after the import looked (two cron jobs started at the same moment)
-    from kpitui.cli import store_cmds
+    from kpitui.cli import import_cmd as store_cmds
     from kpitui.store import open_writer
 
     others = []

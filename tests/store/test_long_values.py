@@ -40,7 +40,11 @@ def one_short_line(err: str) -> str:
 
 CASES = [
     # (file name, content, what the line must say)
-    ("value.csv", f"metric,time,value\nm,{T0},{'x' * BIG}\n", "(300,000 characters) is not a number"),
+    (
+        "value.csv",
+        f"metric,time,value\nm,{T0},{'x' * BIG}\n",
+        "(300,000 characters) is not a number",
+    ),
     (
         "quoted.csv",
         f'metric,time,value\nm,{T0},"{"x" * BIG}"\n',
@@ -61,13 +65,21 @@ CASES = [
         f'metric,time,value,plan\nm,{T0},1,"a"\nm,{T0},1,"{"p" * BIG}"\n',
         f"3: a cell is longer than {LIMIT:,} characters",
     ),
-    ("time.csv", f"metric,time,value\nm,{'9' * 2_000_000},1\n", "(2,000,000 characters) is out of range"),
+    (
+        "time.csv",
+        f"metric,time,value\nm,{'9' * 2_000_000},1\n",
+        "(2,000,000 characters) is out of range",
+    ),
     (
         "time_text.csv",
         f"metric,time,value\nm,2026-01-01 {'z' * BIG},1\n",
         "(300,011 characters) is not a time",
     ),
-    ("name.csv", f"metric,time,value\n{'!' * BIG},{T0},1\n", "(300,000 characters) is not a metric name"),
+    (
+        "name.csv",
+        f"metric,time,value\n{'!' * BIG},{T0},1\n",
+        "(300,000 characters) is not a metric name",
+    ),
     (
         "time.jsonl",
         json.dumps({"metric": "m", "time": "9" * 2_000_000, "value": 1}) + "\n",

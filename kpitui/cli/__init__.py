@@ -35,6 +35,7 @@ COMMANDS = (
     "annotations",
     "store",
     "sync",
+    "init",
     "watch",
     "digest",
     "delete",
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         app_cmds,
         board_cmds,
         housekeeping_cmds,
+        init_cmd,
         store_cmds,
         sync_cmd,
     )
@@ -90,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     board_cmds.register(sub)
     store_cmds.register(sub)
     sync_cmd.register(sub)
+    init_cmd.register(sub)
     alert_cmds.register(sub)
     housekeeping_cmds.register(sub)
     annotate_cmds.register(sub)

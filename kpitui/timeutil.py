@@ -11,6 +11,7 @@ and nothing parses "7d" again.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -297,6 +298,19 @@ def resolve_timezone(name: str | None) -> tzinfo:
     return UTC
 
 
+def zone(name: str | None) -> tzinfo:
+    """The zone a board is shown in, by the name the Board carries: an IANA name, or
+    "local" / None for the machine's own (read again each time: `TZ` may change)."""
+    if name in (None, "", "local"):
+        return resolve_timezone(None)
+    return _named_zone(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _named_zone(name: str) -> tzinfo:
+    return resolve_timezone(name)
+
+
 def to_local(ts: int, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(ts, tz)
 
@@ -309,6 +323,7 @@ def format_time(ts: int, tz: tzinfo, *, seconds: bool = False) -> str:
     return to_local(ts, tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+@functools.lru_cache(maxsize=4096)  # bucket starts come back on every refresh
 def iso_utc(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 

@@ -35,6 +35,8 @@ COMMANDS = (
     "annotations",
     "store",
     "sync",
+    "watch",
+    "digest",
     "delete",
     "rename",
     "prune",
@@ -59,6 +61,7 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from kpitui.cli import (
+        alert_cmds,
         annotate_cmds,
         app_cmds,
         board_cmds,
@@ -86,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     board_cmds.register(sub)
     store_cmds.register(sub)
     sync_cmd.register(sub)
+    alert_cmds.register(sub)
     housekeeping_cmds.register(sub)
     annotate_cmds.register(sub)
     return parser

@@ -134,6 +134,9 @@ _KIND_NAMES = {
     "Layout": "layout",
     "Spark": "spark",
     "Source": "a source",
+    "AlertRule": "an alert rule",
+    "Target": "a notify target",
+    "Webhook": "a webhook",
     "Pull": "a pull",
 }
 # Words people reach for that are not the key's name.
@@ -164,6 +167,14 @@ _SYNONYMS = {
     "source_url": "url",
     "interval": "every",
     "sql": "query",
+    "alerts": "alert",
+    "after": "for",
+    "hold": "for",
+    "every": "repeat",
+    "targets": "notify",
+    "url": "webhook",
+    "cmd": "command",
+    "run": "command",
 }
 
 
@@ -199,7 +210,8 @@ def _collect(value: object, tp: object, path: NodePath, found: list[_Found]) -> 
     base, _ = _base(tp)
     origin = typing.get_origin(base)
     if isinstance(base, type) and issubclass(base, msgspec.Struct) and isinstance(value, dict):
-        fields = {f.name: f for f in msgspec.structs.fields(base)}
+        # Keys as written in YAML (`for:` is the field `hold`).
+        fields = {f.encode_name: f for f in msgspec.structs.fields(base)}
         for key, item in value.items():
             if key in fields:
                 _collect(item, fields[key].type, (*path, key), found)
@@ -249,7 +261,7 @@ def _base(tp: object) -> tuple[object, tuple]:
 
 
 def _unknown_key(key: str, model: type) -> tuple[str, str | None]:
-    names = [f.name for f in msgspec.structs.fields(model)]
+    names = [f.encode_name for f in msgspec.structs.fields(model)]
     hint = did_you_mean(key, names)
     if hint is None and _SYNONYMS.get(key.lower()) in names:
         hint = f"did you mean {_SYNONYMS[key.lower()]!r}?"

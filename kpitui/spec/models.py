@@ -113,6 +113,23 @@ def _duration(value: object) -> Duration:
     return Duration(value)
 
 
+class Hold(_Value):
+    """How long a state must hold before it alerts (`for:`): a duration, or 0 (at once,
+    to override a board's `for:` on one KPI)."""
+
+    __slots__ = ("seconds",)
+    seconds: int
+
+    def __init__(self, text: str | int) -> None:
+        if text == 0 or (isinstance(text, str) and re.fullmatch(r"\s*0+\s*[smhdw]?\s*", text)):
+            seconds, shown = 0, "0s"
+        else:
+            duration = _duration(text)
+            seconds, shown = duration.seconds, duration.text
+        object.__setattr__(self, "text", shown)
+        object.__setattr__(self, "seconds", seconds)
+
+
 def _window(value: object) -> Window:
     if not isinstance(value, str):
         raise ValueError(f"{show_value(value)} is not a window: {timeutil.WINDOW_HINT}")
@@ -152,6 +169,7 @@ def _labels(value: object) -> dict[str, str]:
 
 _DECODERS: dict[type, Callable[[object], Any]] = {
     Duration: _duration,
+    Hold: Hold,
     Window: _window,
     Compare: Compare,
     Quarter: Quarter,
@@ -228,6 +246,50 @@ def _default_ids(model: Any, source: str) -> None:
         force_setattr(model, "title", model.id)
 
 
+AlertOn = Literal["warn", "crit", "recover", "no_data", "stale"]
+"""The changes an alert rule fires on: into warn, crit, no_data or stale, or back to ok."""
+DEFAULT_ALERT_ON: tuple[AlertOn, ...] = ("warn", "crit", "recover")
+WebhookFormat = Literal["json", "slack"]
+DEFAULT_TARGET_TIMEOUT = Duration("10s")
+
+
+class Webhook(Model, kw_only=True):
+    """Where a webhook posts: `url`, or `url_env` (the environment variable holding the
+    URL, so a secret URL never sits in the spec), and the body's `format`."""
+
+    url: str | None = None
+    url_env: str | None = None
+    format: WebhookFormat = "json"
+
+
+class Target(Model, kw_only=True):
+    """One place an alert goes: a `command` (run without a shell, in the spec's folder,
+    the alert as JSON on stdin) or a `webhook` (a URL, or a Webhook mapping)."""
+
+    command: str | None = None
+    webhook: str | Webhook | None = None
+    timeout: Duration = DEFAULT_TARGET_TIMEOUT
+    """How long one delivery attempt may take."""
+
+
+class AlertRule(Model, kw_only=True):
+    """When a KPI's (or key result's) change of state is an alert, and who is told.
+    A field left out takes the board's `alerts:` value (see `spec.alert_rules`)."""
+
+    hold: Hold | None = field(default=None, name="for")
+    """How long a new state must hold before it fires (`for:`)."""
+    on: list[AlertOn] | None = None
+    repeat: Duration | None = None
+    """Re-notify this often while the state stays bad."""
+    notify: list[Target] | None = None
+
+
+class Alerts(AlertRule, kw_only=True):
+    """The board's `alerts:`: the default rule of every KPI and key result, and the bell."""
+
+    bell: bool = False
+
+
 class Kpi(Model, kw_only=True):
     id: str = ""
     title: str = ""
@@ -248,6 +310,7 @@ class Kpi(Model, kw_only=True):
     indicator: Indicator | None = None
     north_star: bool = False
     description: str | None = None
+    alert: AlertRule | None = None
 
     def __post_init__(self) -> None:
         _default_ids(self, self.metric)
@@ -310,6 +373,7 @@ class KeyResult(Model, kw_only=True):
     done: bool | None = None
     weight: Weight = 1.0
     checkin_every: Duration | None = None
+    alert: AlertRule | None = None
 
     def __post_init__(self) -> None:
         _default_ids(self, slug(self.title))
@@ -352,10 +416,6 @@ class PeriodSpec(Model):
         if self.start and self.end:
             return self.start, self.end
         return None
-
-
-class Alerts(Model):
-    bell: bool = False
 
 
 class Page(Model):

@@ -238,6 +238,10 @@ class StoreReader(Protocol):
     def alert_events(self, since: int | None = None, limit: int = 200) -> list[AlertEvent]:
         """The alert history at or after `since`, newest first, at most `limit`."""
 
+    def last_alert_events(self) -> list[AlertEvent]:
+        """The newest event of every subject (by time, then id), in no set order: where
+        `kpitui watch` resumes from."""
+
     def pull_states(self) -> dict[str, PullState]: ...
 
     def read_points(self, series_id: int, after: int | None, limit: int) -> list[tuple[int, float]]:

@@ -82,6 +82,18 @@ def test_alert_events_are_idempotent_and_newest_first(db, reader):
     assert len(r.alert_events(limit=1)) == 1
 
 
+def test_last_alert_events_is_the_newest_event_of_each_subject(db, reader):
+    # Given churn warn → crit → ok, a key result at risk, and two events in one second
+    with open_writer(db) as w:
+        w.write_alert_events([event(T0, "warn"), event(T0 + 60, "crit", frm="warn")])
+        w.write_alert_events([event(T0 + 120, "ok", frm="crit")])
+        w.write_alert_events([event(T0 + 30, "at_risk", kind="kr", subject="launch")])
+        w.write_alert_events([event(T0 + 30, "off_track", kind="kr", subject="launch")])
+    # Then each subject's newest (the later id within one second)
+    last = {(e.subject_kind, e.subject_id): e.to_state for e in reader().last_alert_events()}
+    assert last == {("kpi", "churn"): "ok", ("kr", "launch"): "off_track"}
+
+
 def test_pull_state_is_replaced_per_pull(db, reader):
     with open_writer(db) as w:
         w.set_pull_state(PullState("billing", last_success=T0, high_water=T0 - 60))

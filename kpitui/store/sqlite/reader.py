@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
+from kpitui.store.aggs import SURVEYS, Selection, SeriesIndex, as_buckets, check_agg
 from kpitui.store.api import (
     AggName,
     AlertEvent,
@@ -41,7 +42,7 @@ from kpitui.store.checks import MIN_TS, json_labels
 from kpitui.store.name import StoreName
 from kpitui.store.sqlite import files, schema
 from kpitui.store.sqlite.percentiles import PercentileHints
-from kpitui.store.sqlite.queries import AGGS, SURVEYS, Selection, aggregate_rows, last_rows
+from kpitui.store.sqlite.queries import aggregate_rows, last_rows
 
 READ_BUSY_TIMEOUT = 0.25
 """Seconds a query waits on a lock; WAL readers are only blocked in rare cases
@@ -85,8 +86,7 @@ class SqliteReader:
         self._changes = 0  # what data_version() returns: bumped on every change seen
         self._generation = 0  # bumped per connection: change tokens of another file are void
         self._percentile_hints: PercentileHints = {}
-        self._by_id: dict[int, Series] = {}
-        self._by_metric: dict[str, list[Series]] = {}
+        self._index = SeriesIndex()
         self._snapshot: sqlite3.Connection | None = None  # the connection, inside snapshot()
         self._connect()
 
@@ -224,37 +224,15 @@ class SqliteReader:
             raise self._error(exc) from None
 
     def _load_series(self, con: sqlite3.Connection) -> None:
-        by_id: dict[int, Series] = {}
-        by_metric: dict[str, list[Series]] = {}
-        for sid, metric, labels in con.execute(
-            "SELECT id, metric, labels FROM series ORDER BY metric, labels"
-        ):
-            series = Series(sid, metric, json_labels(labels))
-            by_id[sid] = series
-            by_metric.setdefault(metric, []).append(series)
-        self._by_id, self._by_metric = by_id, by_metric
+        self._index.load(con.execute("SELECT id, metric, labels FROM series ORDER BY metric, labels"))
 
     def _matching(self, metric: str, labels: Mapping[str, str] | None) -> list[Series]:
-        wanted = (labels or {}).items()
-        return [
-            s
-            for s in self._by_metric.get(metric, ())
-            if all(s.labels.get(k) == v for k, v in wanted)
-        ]
+        return self._index.matching(metric, labels)
 
     def _selection(
         self, metric: str, labels: Mapping[str, str] | None, by: str | None = None
     ) -> Selection | None:
-        found = self._matching(metric, labels)
-        if not found:
-            return None
-        if by is None:
-            return Selection(tuple(s.id for s in found), ("",), {s.id: 0 for s in found})
-        groups = tuple(sorted({s.labels.get(by, "") for s in found}))
-        index = {value: i for i, value in enumerate(groups)}
-        return Selection(
-            tuple(s.id for s in found), groups, {s.id: index[s.labels.get(by, "")] for s in found}
-        )
+        return self._index.selection(metric, labels, by)
 
     # -- the StoreReader interface ---------------------------------------------------
 
@@ -262,7 +240,7 @@ class SqliteReader:
         return self._read(lambda con: self._changes)
 
     def metric_names(self) -> set[str]:
-        return self._read(lambda con: set(self._by_metric))
+        return self._read(lambda con: set(self._index.by_metric))
 
     def series(self, metric: str, labels: Mapping[str, str] | None = None) -> list[Series]:
         return self._read(lambda con: self._matching(metric, labels))
@@ -299,7 +277,7 @@ class SqliteReader:
         bucket: int,
     ) -> list[Bucket]:
         found = self._grouped(metric, labels, agg, lo, hi, bucket, None)
-        return _as_buckets(found.get("", {}), lo, bucket)
+        return as_buckets(found.get("", {}), lo, bucket)
 
     def buckets_by_label(
         self,
@@ -312,7 +290,7 @@ class SqliteReader:
         by: str,
     ) -> dict[str, list[Bucket]]:
         found = self._grouped(metric, labels, agg, lo, hi, bucket, by)
-        return {group: _as_buckets(values, lo, bucket) for group, values in found.items()}
+        return {group: as_buckets(values, lo, bucket) for group, values in found.items()}
 
     def last_ts_in(
         self, metric: str, labels: Mapping[str, str] | None, lo: int, hi: int
@@ -382,9 +360,9 @@ class SqliteReader:
                 " FROM series s ORDER BY s.metric, s.labels"
             )
             return [
-                SeriesStats(self._by_id[sid], count, first, last)
+                SeriesStats(self._index.by_id[sid], count, first, last)
                 for sid, count, first, last in con.execute(sql)
-                if count and sid in self._by_id
+                if count and sid in self._index.by_id
             ]
 
         return self._read(query)
@@ -443,6 +421,24 @@ class SqliteReader:
 
         return self._read(query)
 
+    def last_alert_events(self) -> list[AlertEvent]:
+        def query(con: sqlite3.Connection) -> list[AlertEvent]:
+            if not self._has_v3(con):
+                return []
+            # The UNIQUE (subject_kind, subject_id, ts, to_state) index answers the inner
+            # query: one index probe per subject.
+            rows = con.execute(
+                "SELECT ts, subject_kind, subject_id, title, from_state, to_state, value,"
+                " display, delivered, id FROM alert_events AS a WHERE id = ("
+                " SELECT b.id FROM alert_events AS b WHERE b.subject_kind = a.subject_kind"
+                " AND b.subject_id = a.subject_id ORDER BY b.ts DESC, b.id DESC LIMIT 1)"
+            )
+            return [
+                AlertEvent(*row[:8], delivered=tuple(json.loads(row[8])), id=row[9]) for row in rows
+            ]
+
+        return self._read(query)
+
     def pull_states(self) -> dict[str, PullState]:
         def query(con: sqlite3.Connection) -> dict[str, PullState]:
             if not self._has_v3(con):
@@ -481,12 +477,7 @@ class SqliteReader:
     ) -> dict[str, dict[int, float]]:
         """{group: {bucket index: value}}; one group "" unless `by`, one bucket 0 unless
         `bucket`."""
-        if agg not in AGGS:
-            raise StoreError(
-                f"unknown aggregation {agg!r}", hint="use one of " + ", ".join(sorted(AGGS))
-            )
-        if bucket is not None and bucket <= 0:
-            raise StoreError(f"bucket must be a positive number of seconds, not {bucket}")
+        check_agg(agg, bucket)
 
         def query(con: sqlite3.Connection) -> dict[str, dict[int, float]]:
             sel = self._selection(metric, labels, by)
@@ -511,7 +502,3 @@ class SqliteReader:
             return out
 
         return self._read(query)
-
-
-def _as_buckets(values: Mapping[int, float], lo: int, size: int) -> list[Bucket]:
-    return [Bucket(lo + k * size, values[k]) for k in sorted(values)]

@@ -21,6 +21,7 @@ import json
 import operator
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from itertools import islice, repeat
@@ -64,9 +65,9 @@ _INSERT_MANY = (
     + ", ".join(["(?, ?, ?)"] * _ROWS_PER_STATEMENT)
     + _UPSERT
 )
-# Above this many hours per touched series (a few points spread over centuries), group
-# the points themselves instead of walking every hour of the range.
-_DENSE_HOURS = 200_000
+# A series' span holding fewer points an hour than this is refreshed by grouping its
+# points (a sort): probing an hour of the span costs about what sorting two points does.
+_DENSE_POINTS_PER_HOUR = 2
 
 
 def open_writer(name: StoreName | str | Path, *, busy_timeout: float | None = None) -> Writer:
@@ -215,7 +216,7 @@ class Writer:
             yield batch
             with store_errors(self.file, self.busy_timeout):
                 if batch._dirty:
-                    _refresh_rollups(self._con, batch._dirty, batch.points)
+                    _refresh_rollups(self._con, batch._dirty, batch._counts)
                     _log_writes(self._con, batch._dirty)
                 elif batch._other:
                     _log_writes(self._con, {0: [0, 0]})
@@ -395,6 +396,8 @@ class Batch:
         self._writer = writer
         self._con = writer._con
         self._dirty: dict[int, list[int]] = {}
+        self._counts: Counter[int] = Counter()
+        """Points given to `add` per series."""
         self._other = False  # wrote a check-in, annotation, alert event or pull state
         self._created: list[tuple[str, str]] = []
         self.points = 0
@@ -459,7 +462,13 @@ class Batch:
                 _INSERT_ONE, zip(ids[full:], times[full:], values[full:], strict=True)
             )
         changed = self._con.total_changes - before
-        touched = {series} if isinstance(series, int) else set(ids)
+        if isinstance(series, int):
+            touched = {series}
+            self._counts[series] += n
+        else:
+            counts = Counter(ids)
+            touched = set(counts)
+            self._counts.update(counts)
         self.points += n
         self.changed += changed
         self.series |= touched
@@ -520,18 +529,25 @@ FROM rollup_hour WHERE series_id = ? AND bucket >= ? AND bucket < ? GROUP BY b
 """
 
 
-def _refresh_rollups(con: sqlite3.Connection, dirty: Mapping[int, list[int]], points: int) -> None:
-    """Recompute the hour and day rollups of every bucket the batch touched."""
+def _refresh_rollups(
+    con: sqlite3.Connection, dirty: Mapping[int, list[int]], counts: Mapping[int, int]
+) -> None:
+    """Recompute the hour and day rollups of every bucket the batch touched.
+
+    Per series, the cheaper of two plans: probe every hour of the span written (a few
+    points or more an hour), or group the points the span holds by hour (sparser: a point
+    an hour, or one every few hours over a year, where most hours of the span are empty).
+    """
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS kpitui_dirty ("
         " series_id INTEGER NOT NULL, bucket INTEGER NOT NULL,"
         " PRIMARY KEY (series_id, bucket)) WITHOUT ROWID"
     )
-    limit = max(_DENSE_HOURS, 2 * points)
     dense = {}
     for sid, (lo, hi) in dirty.items():
         first, last = floor_to(lo, HOUR), floor_to(hi, HOUR)
-        if (last - first) // HOUR < limit:
+        wanted = _DENSE_POINTS_PER_HOUR * ((last - first) // HOUR + 1) - counts.get(sid, 0)
+        if wanted <= 0 or not _sparse(con, sid, lo, hi, wanted):
             dense[sid] = (first, last)
             continue
         day_first, day_last = floor_to(lo, DAY), floor_to(hi, DAY)
@@ -544,6 +560,17 @@ def _refresh_rollups(con: sqlite3.Connection, dirty: Mapping[int, list[int]], po
             _insert_pairs(con, "temp.kpitui_dirty", sid, buckets)
         con.execute(refresh)
     con.execute("DELETE FROM temp.kpitui_dirty")
+
+
+def _sparse(con: sqlite3.Connection, sid: int, lo: int, hi: int, fewer_than: int) -> bool:
+    """Whether series `sid` held fewer than `fewer_than` points in [lo, hi] before this
+    batch (its rollups are still those of before: they are refreshed after this question)."""
+    (held,) = con.execute(
+        "SELECT coalesce(sum(n), 0) FROM rollup_day WHERE series_id = ? AND bucket >= ?"
+        " AND bucket <= ?",
+        (sid, floor_to(lo, DAY), hi),
+    ).fetchone()
+    return held < fewer_than
 
 
 def _insert_pairs(con: sqlite3.Connection, table: str, sid: int, buckets: range) -> None:

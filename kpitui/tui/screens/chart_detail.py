@@ -69,7 +69,7 @@ class ChartDetailScreen(Screen[None]):
             yield Static(id="cd-kpi", markup=False)
         yield Static(id="cd-sub", markup=False)
         yield Static(id="cd-problem", markup=False)
-        chart = ChartPanel(empty_chart(self.chart_id, self.chart_id), tz=self.app.tz, id="cd-chart")
+        chart = ChartPanel(empty_chart(self.chart_id, self.chart_id), id="cd-chart")
         chart.can_focus = False  # nothing to do in it; Enter must not drill again
         yield chart
         yield Footer()

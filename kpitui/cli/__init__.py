@@ -18,7 +18,17 @@ from kpitui import __version__
 from kpitui.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, KpituiError
 from kpitui.literal import literal
 
-COMMANDS = ("run", "demo", "check", "snapshot", "record", "import", "checkin", "metrics")
+COMMANDS = (
+    "run",
+    "demo",
+    "check",
+    "snapshot",
+    "record",
+    "import",
+    "checkin",
+    "metrics",
+    "serve",
+)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -33,7 +43,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from kpitui.cli import app_cmds, board_cmds, store_cmds
+    from kpitui.cli import app_cmds, board_cmds, serve_cmd, store_cmds
 
     parser = Parser(
         prog="kpitui",
@@ -43,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  kpitui demo                      open the live demo dashboard\n"
             "  kpitui dashboard.yaml            open a dashboard\n"
             "  kpitui record signups 42         write one point\n"
-            "  kpitui snapshot --format text    print the board once\n\n"
+            "  kpitui snapshot --format text    print the board once\n"
+            "  kpitui serve                     the live board in a browser\n\n"
             "Run `kpitui COMMAND --help` for each command."
         ),
         formatter_class=HelpFormatter,
@@ -53,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     app_cmds.register(sub)
     board_cmds.register(sub)
     store_cmds.register(sub)
+    serve_cmd.register(sub)
     return parser
 
 

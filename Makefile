@@ -23,6 +23,7 @@ run: $(STAMP)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m ruff check kpitui tests benchmarks sample_data
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 lint: $(TEST_STAMP)

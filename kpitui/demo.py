@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from kpitui.errors import InputError, KpituiError
+from kpitui.store import StoreName, open_reader
 from kpitui.timeutil import Clock, SystemClock
 
 FEED_INTERVAL = 2.0
@@ -46,8 +47,13 @@ def sample_data_module() -> ModuleType:
     )
 
 
-def ensure_sample_store(path: Path, clock: Clock) -> bool:
-    """Build the sample store at `path` ending now, unless it exists. True when built."""
+def ensure_sample_store(store: Path | StoreName, clock: Clock) -> bool:
+    """Build the sample store ending now, unless it exists (a file) or holds series (a
+    database). True when built."""
+    name = StoreName.parse(store)
+    if name.path is None:
+        return _ensure_sample_database(name, clock)
+    path = name.path
     if path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,6 +73,20 @@ def ensure_sample_store(path: Path, clock: Clock) -> bool:
     return True
 
 
+def _ensure_sample_database(name: StoreName, clock: Clock) -> bool:
+    from kpitui.store import open_writer
+
+    open_writer(name).close()  # creates the schema, for the reader to see
+    reader = open_reader(name)
+    try:
+        if reader.metric_names():
+            return False
+    finally:
+        reader.close()
+    sample_data_module().generate(name, end=clock.now())
+    return True
+
+
 class LiveFeed:
     """Writes `feed_step` points into the store every `interval` seconds until stopped.
 
@@ -77,14 +97,14 @@ class LiveFeed:
 
     def __init__(
         self,
-        store_path: Path,
+        store_path: Path | StoreName,
         *,
         clock: Clock | None = None,
         interval: float = FEED_INTERVAL,
         seed: int = FEED_SEED,
         step: Callable[[Any, int, random.Random], object] | None = None,
     ) -> None:
-        self.store_path = Path(store_path)
+        self.store_path = store_path
         self.clock = clock or SystemClock()
         self.interval = interval
         self.rng = random.Random(seed)

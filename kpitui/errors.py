@@ -68,13 +68,18 @@ class RuntimeFailure(KpituiError):
 
 
 class StoreError(KpituiError):
-    """The store cannot be used: locked, not SQLite, newer schema. Exit 1."""
+    """The store cannot be used: locked, unreachable, not a kpitui store, newer schema.
+    Exit 1. Every backend raises this (or a subclass) and nothing of its own."""
 
     exit_code = EXIT_RUNTIME
 
 
 class StoreLockedError(StoreError):
     """Another writer held the lock past the busy timeout."""
+
+
+class StoreUnreachableError(StoreError):
+    """The store's server cannot be reached (down, restarting, a dropped connection)."""
 
 
 class SpecErrors(KpituiError):

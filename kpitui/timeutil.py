@@ -3,10 +3,15 @@
 Inside kpitui a moment is an `int` of UTC epoch seconds. Calendar arithmetic (month,
 quarter, year boundaries; period dates) happens in the dashboard's timezone. Nothing here
 reads the wall clock except `SystemClock`: the moment is always passed in.
+
+A duration or window written in a spec is parsed once, when the spec loads, into a
+`Duration` or a `Window`: everything after reads `.seconds`, `.calendar`, `.range()`,
+and nothing parses "7d" again.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -18,7 +23,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from msgspec import Struct
 
-CALENDAR_WINDOWS = ("mtd", "qtd", "ytd")
+CALENDAR_WINDOWS: dict[str, tuple[str, int]] = {
+    "mtd": ("month", 1),
+    "qtd": ("quarter", 3),
+    "ytd": ("year", 12),
+}
+"""The calendar windows: the unit each runs from the start of, and its length in months."""
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?[smhdw])+$")
@@ -112,8 +122,132 @@ def parse_duration(text: str) -> int:
     return int(seconds)
 
 
-def is_calendar_window(window: str) -> bool:
-    return window.lower() in CALENDAR_WINDOWS
+def span_label(seconds: int) -> str:
+    """Seconds as a duration is written: `30s`, `15m`, `12h`, `7d`, `2w` (the largest
+    whole unit)."""
+    for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+class _Value:
+    """A small immutable value compared and hashed by its `text`, shown as its text."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.text == self.text  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.text))
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.text!r})"
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (type(self), (self.text,))
+
+
+class Duration(_Value):
+    """A length of time as a spec writes it (`30s`, `15m`, `1h30m`, `7d`, `2w`), parsed
+    once: `.seconds`. Raises ValueError with a message fit to show the user."""
+
+    __slots__ = ("seconds",)
+    seconds: int
+
+    def __init__(self, text: str | int) -> None:
+        if isinstance(text, int) and not isinstance(text, bool):
+            text = f"{text}s"  # a bare number of seconds
+        seconds = parse_duration(text)
+        object.__setattr__(self, "text", str(text).strip().lower())
+        object.__setattr__(self, "seconds", seconds)
+
+    @classmethod
+    def of(cls, seconds: int) -> Duration:
+        """The duration of `seconds`, written with its largest whole unit."""
+        return cls(span_label(seconds))
+
+    @property
+    def label(self) -> str:
+        """The duration as it reads: `1d`, `1h30m` (as written, lower-cased)."""
+        return self.text
+
+
+WINDOW_HINT = "use 7d, 30d, 12h, mtd, qtd or ytd"
+
+
+class Window(_Value):
+    """The points a KPI or chart reads, as a spec writes it: a rolling duration (`7d`:
+    `as_of - 7d < ts <= as_of`) or a calendar window (`mtd`, `qtd`, `ytd`: from the start
+    of the month, quarter or year, in the board's zone). Parsed once; raises ValueError
+    with a message fit to show the user."""
+
+    __slots__ = ("calendar", "seconds")
+    calendar: str | None
+    """`mtd`, `qtd` or `ytd`; None for a rolling window."""
+    seconds: int | None
+    """A rolling window's length; None for a calendar window."""
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise ValueError(f"{text!r} is not a window: {WINDOW_HINT}")
+        written = text.strip().lower()
+        calendar = written if written in CALENDAR_WINDOWS else None
+        seconds = None
+        if calendar is None:
+            try:
+                seconds = parse_duration(written)
+            except ValueError as exc:
+                if "is not a duration" not in str(exc):
+                    raise  # too long, too short: that message says more
+                raise ValueError(f"{text!r} is not a window: {WINDOW_HINT}") from None
+        object.__setattr__(self, "text", written)
+        object.__setattr__(self, "calendar", calendar)
+        object.__setattr__(self, "seconds", seconds)
+
+    @property
+    def label(self) -> str:
+        """The window as it reads: `7d`, `mtd`."""
+        return self.text
+
+    @property
+    def calendar_unit(self) -> str | None:
+        """`month`, `quarter` or `year` for a calendar window."""
+        return None if self.calendar is None else CALENDAR_WINDOWS[self.calendar][0]
+
+    def spans(self, seconds: int) -> bool:
+        """Whether the window is a rolling one exactly `seconds` long (a value over it is
+        on the scale of one bucket of that size)."""
+        return self.seconds == seconds
+
+    def range(self, as_of: int, tz: tzinfo) -> TimeRange:
+        """`7d` → `as_of - 7d < ts <= as_of`; `mtd` → `start of month <= ts <= as_of`."""
+        if self.calendar is not None:
+            start = calendar_start(self.calendar, to_local(as_of, tz).date())
+            return TimeRange(local_midnight(start, tz), as_of)
+        assert self.seconds is not None
+        return TimeRange(as_of - self.seconds + 1, as_of)
+
+    def previous_range(self, as_of: int, tz: tzinfo) -> TimeRange:
+        """The window of equal length just before; for mtd/qtd/ytd the same elapsed span
+        of the previous month/quarter/year (clamped to that period's end)."""
+        current = self.range(as_of, tz)
+        if self.calendar is None:
+            span = current.seconds
+            return TimeRange(current.lo - span, current.hi - span)
+        start = calendar_start(self.calendar, to_local(as_of, tz).date())
+        months = CALENDAR_WINDOWS[self.calendar][1]
+        prev_start = local_midnight(_add_months(start, -months), tz)
+        elapsed = as_of - current.lo
+        return TimeRange(prev_start, min(prev_start + elapsed, current.lo - 1))
 
 
 FIRST_YEAR, LAST_YEAR = 1971, 9998
@@ -164,6 +298,19 @@ def resolve_timezone(name: str | None) -> tzinfo:
     return UTC
 
 
+def zone(name: str | None) -> tzinfo:
+    """The zone a board is shown in, by the name the Board carries: an IANA name, or
+    "local" / None for the machine's own (read again each time: `TZ` may change)."""
+    if name in (None, "", "local"):
+        return resolve_timezone(None)
+    return _named_zone(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _named_zone(name: str) -> tzinfo:
+    return resolve_timezone(name)
+
+
 def to_local(ts: int, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(ts, tz)
 
@@ -176,6 +323,7 @@ def format_time(ts: int, tz: tzinfo, *, seconds: bool = False) -> str:
     return to_local(ts, tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+@functools.lru_cache(maxsize=4096)  # bucket starts come back on every refresh
 def iso_utc(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
@@ -189,14 +337,6 @@ def format_age(seconds: float) -> str:
         if s >= size:
             return f"{s // size}{unit} ago"
     return f"{s}s ago"
-
-
-def format_duration(seconds: int) -> str:
-    """Seconds → `30s`, `15m`, `12h`, `7d` (the largest whole unit)."""
-    for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0 and seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 # -- windows -------------------------------------------------------------------------
@@ -228,31 +368,6 @@ def calendar_start(window: str, day: date) -> date:
     if w == "ytd":
         return date(day.year, 1, 1)
     raise ValueError(f"unknown calendar window {window!r}")
-
-
-def _calendar_months(window: str) -> int:
-    return {"mtd": 1, "qtd": 3, "ytd": 12}[window.lower()]
-
-
-def window_range(window: str, as_of: int, tz: tzinfo) -> TimeRange:
-    """`7d` → `as_of - 7d < ts <= as_of`; `mtd` → `start of month <= ts <= as_of`."""
-    if is_calendar_window(window):
-        start = calendar_start(window, to_local(as_of, tz).date())
-        return TimeRange(local_midnight(start, tz), as_of)
-    return TimeRange(as_of - parse_duration(window) + 1, as_of)
-
-
-def previous_window_range(window: str, as_of: int, tz: tzinfo) -> TimeRange:
-    """The window of equal length just before; for mtd/qtd/ytd the same elapsed span
-    of the previous month/quarter/year (clamped to that period's end)."""
-    current = window_range(window, as_of, tz)
-    if not is_calendar_window(window):
-        span = current.seconds
-        return TimeRange(current.lo - span, current.hi - span)
-    start = calendar_start(window, to_local(as_of, tz).date())
-    prev_start = local_midnight(_add_months(start, -_calendar_months(window)), tz)
-    elapsed = as_of - current.lo
-    return TimeRange(prev_start, min(prev_start + elapsed, current.lo - 1))
 
 
 def bucket_aligned(rng: TimeRange, bucket: int, tz: tzinfo, *, widen: bool = False) -> TimeRange:

@@ -51,8 +51,8 @@ from datetime import UTC
 from pathlib import Path
 
 from kpitui.store import open_writer
-from kpitui.store.schema import DAY, HOUR
-from kpitui.store.writer import Writer
+from kpitui.store.api import StoreWriter as Writer
+from kpitui.store.checks import DAY, HOUR
 from kpitui.timeutil import quarter_containing
 
 SAMPLE_CHECKIN_KRS = ("launch-mobile-app", "hire-support-leads", "publish-case-studies")

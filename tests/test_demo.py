@@ -130,6 +130,7 @@ def test_demo_builds_the_store_runs_the_app_with_the_feed_and_stops_it(tmp_path,
     (tmp_path / "dashboard.yaml").write_text((repo / "dashboard.yaml").read_text())
     seen: list[KpituiApp] = []
     monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: seen.append(self))
+    monkeypatch.setattr("kpitui.cli.app_cmds.need_terminal", lambda: None)  # no tty here
     assert main(["demo", "--db", str(tmp_path / "demo.db")]) == 0
     (app,) = seen
     assert (tmp_path / "demo.db").is_file()

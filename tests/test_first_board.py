@@ -166,7 +166,7 @@ def test_the_child_evaluates_and_only_after_the_baseline_is_read(db, tmp_path, m
     # Given a record of what happens, in order, and in which process
     from kpitui import engine
     from kpitui.cli import app_cmds
-    from kpitui.store.reader import SqliteReader
+    from kpitui.store.sqlite.reader import SqliteReader
 
     assert threading.active_count() == 1, "another test left a thread running"
     parent = os.getpid()

@@ -8,6 +8,8 @@ command exits with its code, never leaving a half-drawn full-screen app behind.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ from kpitui.cli.common import (
 )
 from kpitui.cli.first_board import evaluate_aside
 from kpitui.errors import InputError
+from kpitui.store.name import StoreName, held_name
 from kpitui.timeutil import SystemClock
 
 if TYPE_CHECKING:
@@ -73,7 +76,7 @@ def register(subparsers: Any) -> None:
         ),
         formatter_class=HelpFormatter,
     )
-    add_db_option(demo)
+    add_db_option(demo, spec=False)
     demo.set_defaults(func=run_demo)
 
 
@@ -88,7 +91,7 @@ def load_spec(spec_path: Path) -> LoadedSpec:
 
 def load_for_app(
     loaded: LoadedSpec, db: str | None, as_of: int
-) -> tuple[LoadedSpec, Path, FirstRead, Board, type[KpituiApp]]:
+) -> tuple[LoadedSpec, Path | StoreName, FirstRead, Board, type[KpituiApp]]:
     """Check the spec against its store (`--db`, else the spec's), evaluate the first
     board, and import the app: `(loaded spec with the store's warnings, store path, the
     open reader and what it saw, first board, KpituiApp)`. The app's poller goes on
@@ -98,7 +101,7 @@ def load_for_app(
     than empty panels, by a child process while this one imports Textual (see
     `first_board`). Raises `SpecErrors`/`InputError`/`StoreError` for the CLI to print.
     """
-    store_path = Path(db) if db else loaded.store_path
+    store_path = held_name(StoreName.parse(db)) if db else loaded.store_path
     problem = missing_store(store_path, db, loaded.file, loaded.source_map)
     if problem is not None:
         raise problem
@@ -127,16 +130,46 @@ def load_for_app(
     return loaded, store_path, read, board, KpituiApp
 
 
+def need_terminal() -> None:
+    """The live board reads its keys from a terminal on standard input. Without one
+    (`< /dev/null`, cron, a session whose input died) Textual's input thread would read
+    end-of-input and select again at once, burning a core for as long as it ran.
+    `kpitui serve` is no exception to make: textual-serve runs the app over pipes with
+    its own driver, named in TEXTUAL_DRIVER, which reads no terminal."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return
+    stdin = sys.__stdin__
+    if stdin is None or stdin.closed or not stdin.isatty():
+        raise InputError(
+            "standard input is not a terminal: the live board reads its keys from one",
+            hint="run it in a terminal, or print the board once with `kpitui snapshot`",
+        )
+
+
+def on_terminal(app: KpituiApp) -> KpituiApp:
+    """`app` with kpitui's terminal driver, unless another is named (textual-serve's)."""
+    if not os.environ.get("TEXTUAL_DRIVER") and sys.platform != "win32":
+        from kpitui.tui.terminal_driver import HangupAwareDriver
+
+        app.driver_class = HangupAwareDriver
+    return app
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     clock = SystemClock()
     as_of = args.as_of if args.as_of is not None else clock.now()
     loaded, store_path, read, board, app_class = load_for_app(
         load_spec(Path(args.spec)), args.db, as_of
     )
+    try:
+        need_terminal()  # after the spec and the store: their problems are said first
+    except InputError:
+        read.reader.close()
+        raise
     app = app_class(
         loaded, store_path=store_path, clock=clock, as_of=args.as_of, board=board, first_read=read
     )
-    app.run()
+    on_terminal(app).run()
     return app.return_code or 0
 
 
@@ -151,7 +184,8 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     clock = SystemClock()
     loaded = load_spec(spec_path)
-    store_path = Path(args.db) if args.db else loaded.store_path
+    need_terminal()  # before the sample store is built for nothing
+    store_path = held_name(StoreName.parse(args.db)) if args.db else loaded.store_path
     ensure_sample_store(store_path, clock)
     loaded, store_path, read, board, app_class = load_for_app(loaded, str(store_path), clock.now())
     feed = LiveFeed(store_path, clock=clock)
@@ -159,7 +193,7 @@ def run_demo(args: argparse.Namespace) -> int:
         loaded, store_path=store_path, clock=clock, feed=feed, board=board, first_read=read
     )
     try:
-        app.run()
+        on_terminal(app).run()
     finally:
         feed.stop()
     return app.return_code or 0

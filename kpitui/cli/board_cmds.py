@@ -9,8 +9,6 @@ clean spec to stdout; `--json` prints one object for scripts and editors instead
 from __future__ import annotations
 
 import argparse
-import json
-import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,17 +19,20 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, missing_store
 from kpitui.errors import EXIT_OK, KpituiError, SpecErrors
+from kpitui.literal import json_text
+from kpitui.vocabulary import SURVEY_SCALES
 
 if TYPE_CHECKING:
     from kpitui.spec.formula import Formula
     from kpitui.spec.loader import LoadedYaml
     from kpitui.spec.models import Dashboard
     from kpitui.store.api import StoreReader
+    from kpitui.store.name import StoreName
 
 # The spec layer is imported by the functions that use it: `record`, `import`
 # and the other store commands build this parser too, and must start fast.
 
-_SCALES = {"nps": "0–10", "csat": "1–5"}
+_SCALES = SURVEY_SCALES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,7 +70,7 @@ class CheckReport(Struct):
     errors: list[KpituiError] = field(default_factory=list)
     warnings: list[KpituiError] = field(default_factory=list)
     dashboard: Dashboard | None = None
-    store: Path | None = None
+    store: StoreName | None = None
 
     @property
     def exit_code(self) -> int:
@@ -92,7 +93,7 @@ class CheckReport(Struct):
 def run_check(args: argparse.Namespace) -> int:
     report = check_spec(Path(args.spec), file=args.spec, db=args.db)
     if args.json:
-        print(json.dumps(report_json(report), indent=2, ensure_ascii=False))
+        sys.stdout.write(json_text(report_json(report)))
     else:
         print_report(report)
     return report.exit_code
@@ -112,10 +113,11 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
     reader = None
     known: set[str] | None = None
     from kpitui.spec import store_path_for
+    from kpitui.store.name import StoreName
 
     name = loaded.data.get("store")
-    report.store = (
-        Path(db) if db else store_path_for(spec_path, name if isinstance(name, str) else None)
+    report.store = StoreName.parse(
+        db or store_path_for(spec_path, name if isinstance(name, str) else None)
     )
     store_problem = missing_store(report.store, db, report.file, loaded.source_map)
     if store_problem is not None:
@@ -142,6 +144,11 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
             if reader is not None and known is not None:
                 report.warnings.extend(_out_of_scale(report.dashboard, reader, loaded, known))
                 report.warnings.extend(_unmatched_labels(report.dashboard, reader, loaded, known))
+                from kpitui.cli.sync_cmd import pull_warnings
+
+                now = timeutil.SystemClock().now()
+                report.warnings.extend(pull_warnings(report.dashboard, loaded, reader, now))
+                report.warnings.extend(_delivery_warnings(report.dashboard, reader, loaded, now))
     finally:
         if reader is not None:
             reader.close()
@@ -150,11 +157,49 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
     return report
 
 
+def _delivery_warnings(
+    dashboard: Dashboard, reader: StoreReader, loaded: LoadedYaml, as_of: int
+) -> list[KpituiError]:
+    """Warnings for notify targets the alert history says are not getting their alerts."""
+    from kpitui.alerting.health import delivery_health, health_message
+    from kpitui.spec.loader import SpecProblem
+
+    if not any(rule.notify for _, rule in _rules(dashboard)):
+        return []
+    try:
+        events = reader.alert_events(limit=500)
+    except KpituiError:
+        return []  # the board will show the failure; `check` is about the spec
+    tz = timeutil.resolve_timezone(dashboard.timezone)
+    found: list[KpituiError] = []
+    for health in delivery_health(dashboard, events, as_of):
+        line, col = loaded.source_map.value(health.path)
+        found.append(
+            SpecProblem(
+                health_message(health, tz),
+                path=health.path,
+                file=loaded.file,
+                line=line,
+                col=col,
+                hint="`kpitui watch` says why on its stderr",
+                severity="warning",
+            )
+        )
+    return found
+
+
+def _rules(dashboard: Dashboard):
+    from kpitui.spec.alert_rules import notify_paths
+
+    return notify_paths(dashboard)
+
+
 def _out_of_scale(
     dashboard: Dashboard, reader: StoreReader, loaded: LoadedYaml, known: set[str]
 ) -> list[KpituiError]:
     """Warnings for survey KPIs whose window holds responses off the nps/csat scale."""
     from kpitui.spec.loader import SpecProblem
+    from kpitui.spec.models import DEFAULT_WINDOW
 
     found: list[KpituiError] = []
     tz = timeutil.resolve_timezone(dashboard.timezone)  # validated: an IANA name or None
@@ -162,11 +207,11 @@ def _out_of_scale(
     for i, kpi in enumerate(dashboard.kpis):
         if kpi.agg not in _SCALES or kpi.metric not in known:
             continue
-        window = kpi.effective_window or "30d"
-        span = timeutil.window_range(window, as_of, tz)
+        window = kpi.effective_window or DEFAULT_WINDOW
+        span = window.range(as_of, tz)
         try:
             counted = reader.out_of_scale(kpi.metric, kpi.labels or None, kpi.agg, span.lo, span.hi)
-        except (KpituiError, sqlite3.Error):
+        except KpituiError:
             continue  # the board will show the failure; `check` is about the spec
         if counted.ignored:
             path = ("kpis", i, "agg")
@@ -218,7 +263,7 @@ def _unmatched_labels(
                 if reader.series(metric, labels):
                     continue
                 carried = reader.series(metric)
-            except (KpituiError, sqlite3.Error):
+            except KpituiError:
                 return found  # the board will show the failure; `check` is about the spec
             wanted = ", ".join(f"{k}={v}" for k, v in labels.items())
             values = sorted({f"{k}={v}" for s in carried for k, v in s.labels.items()})

@@ -7,10 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from msgspec import Struct
+
 from kpitui.errors import InputError
 from kpitui.literal import literal
+from kpitui.store.checks import is_text
+from kpitui.store.name import StoreName, env_store
 from kpitui.store.times import EARLIEST, LATEST, TimeProblem, point_time
-from kpitui.store.writer import is_text
 
 if TYPE_CHECKING:
     from kpitui.spec.loader import SourceMap
@@ -22,12 +25,13 @@ STORE_HINT = "run `kpitui import` or `kpitui demo` first, or pass --db PATH"
 
 
 def missing_store(
-    store: Path, db: str | None, spec_file: str | None, source_map: SourceMap
+    store: Path | StoreName, db: str | None, spec_file: str | None, source_map: SourceMap
 ) -> InputError | None:
-    """What to say when the store to read is not there, named where it was chosen: the
-    --db value, or the spec's `store:` line. None when it exists (a directory, or a file
-    that is no store, `open_reader` says so)."""
-    if store.exists():
+    """What to say when the store file to read is not there, named where it was chosen:
+    the --db value, or the spec's `store:` line. None when it exists (a directory, or a
+    file that is no store, `open_reader` says so) or is a server's (its reader says)."""
+    name = StoreName.parse(store)
+    if name.path is None or name.path.exists():
         return None
     if db:
         return InputError("store not found", file=db, hint=STORE_HINT)
@@ -35,7 +39,7 @@ def missing_store(
 
     line, col = source_map.value(("store",))
     return SpecProblem(
-        f"store not found: {store}",
+        f"store not found: {name.display}",
         path=("store",),
         file=spec_file,
         line=line,
@@ -104,48 +108,132 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--db",
-        metavar="PATH",
-        help="the metric store (default: the spec's `store:`, relative to the spec)",
+        metavar="STORE",
+        help="the metric store, a SQLite file or a postgresql:// URL (default: the spec's "
+        "`store:`, relative to the spec)",
     )
 
 
-def add_db_option(parser: argparse.ArgumentParser) -> None:
+def add_db_option(parser: argparse.ArgumentParser, *, spec: bool = True) -> None:
+    """--db (and --spec), for the commands that name a store but open no dashboard."""
     parser.add_argument(
         "--db",
-        metavar="PATH",
-        help=f"the metric store (default: the store named by ./{DEFAULT_SPEC}, else ./{DEFAULT_STORE})",
+        metavar="STORE",
+        help="the metric store: a SQLite file or a postgresql:// URL (default: the store "
+        f"named by --spec or ./{DEFAULT_SPEC}, else $KPITUI_STORE, else ./{DEFAULT_STORE})",
     )
+    if spec:
+        parser.add_argument(
+            "--spec",
+            metavar="FILE",
+            help=f"use the store this dashboard spec reads (its `store:`; default ./{DEFAULT_SPEC})",
+        )
 
 
-def default_store_path(db: str | None) -> Path:
-    """`--db`, else the `store:` of ./dashboard.yaml (relative to it), else ./metrics.db.
+class ChosenStore(Struct, frozen=True):
+    """The store a store command uses, and the spec it came from (None: --db, the
+    environment or the default)."""
+
+    name: StoreName
+    spec: Path | None
+    """The spec whose store this is (`--spec`, else ./dashboard.yaml), or None."""
+
+
+def chosen_store(db: str | None, spec: str | None = None) -> ChosenStore:
+    """`--db`, else the `store:` of `--spec` or ./dashboard.yaml (relative to it, or
+    $KPITUI_STORE when the spec names none), else $KPITUI_STORE, else ./metrics.db.
 
     Only the `store` key is read here: a spec with other problems still names its store.
     """
+    spec_path = Path(spec) if spec else Path(DEFAULT_SPEC)
+    if spec and not spec_path.is_file():
+        raise InputError(
+            "no such file" if not spec_path.exists() else "is not a file",
+            file=spec,
+            hint="pass the dashboard spec whose store to use",
+        )
+    from_spec = spec_path if spec_path.is_file() else None
     if db:
-        return Path(db)
-    spec = Path(DEFAULT_SPEC)
-    if spec.is_file():
-        from kpitui.spec import model_problems, store_path_for
-        from kpitui.spec.loader import read_yaml
+        return ChosenStore(StoreName.parse(db), Path(spec) if spec else None)
+    if from_spec is None:
+        return ChosenStore(StoreName.parse(env_store() or DEFAULT_STORE), None)
+    return ChosenStore(StoreName.parse(_spec_store(from_spec)), from_spec)
 
+
+def _spec_store(spec: Path) -> Path | StoreName:
+    from kpitui.spec import model_problems, store_path_for
+    from kpitui.spec.loader import read_yaml
+
+    try:
+        loaded = read_yaml(spec)
+    except InputError as exc:
+        raise InputError(
+            f"{exc.message}, so the store it names is unknown",
+            file=exc.location.file,
+            line=exc.location.line,
+            col=exc.location.col,
+            hint="`kpitui check` explains; or pass --db STORE",
+        ) from None
+    data = loaded.data
+    if isinstance(data, dict) and "store" in data and not isinstance(data["store"], str):
+        # `store: 42` names no store: writing ./metrics.db instead would put the points
+        # where the dashboard never looks. Said as `check` says it.
+        for problem in model_problems(loaded, loaded.file):
+            if problem.path[:1] == ("store",):
+                raise problem
+    named = data.get("store") if isinstance(data, dict) else None
+    return store_path_for(spec, named if isinstance(named, str) else None)
+
+
+def default_store_path(db: str | None) -> StoreName:
+    """The store of a command given only `--db` (see `chosen_store`)."""
+    return chosen_store(db).name
+
+
+def shown_store(name: StoreName) -> str:
+    """A store as the 'created' line names it: ./metrics.db for a file here."""
+    text = literal(name.display)
+    if name.path is not None and not name.path.is_absolute() and not text.startswith("."):
+        text = f"./{text}"
+    return text
+
+
+def created_store_note(chosen: ChosenStore) -> str:
+    """The stderr line of a command that created a new store: where it is, and where
+    the dashboard reads (pointing out a spec here that reads elsewhere)."""
+    if chosen.spec is not None:
+        reads = chosen.name
+    else:
+        from kpitui.spec import store_path_for
+
+        reads = StoreName.parse(store_path_for(Path(DEFAULT_SPEC), None))
+    line = (
+        f"created a new store {shown_store(chosen.name)}; the dashboard reads {shown_store(reads)}"
+    )
+    others = [
+        p for p in _specs_here() if chosen.spec is None or p.resolve() != chosen.spec.resolve()
+    ]
+    if others:
+        names = ", ".join(f"./{literal(p.name)}" for p in others[:3])
+        line += f" (this folder also holds {names}: pass --spec FILE to write where it reads)"
+    return line
+
+
+def _specs_here() -> list[Path]:
+    """Dashboard specs in the current folder other than ./dashboard.yaml: YAML files
+    whose top level has `kpis` or `okrs`."""
+    import yaml
+
+    found = []
+    for path in sorted([*Path().glob("*.yaml"), *Path().glob("*.yml")]):
+        if path.name == DEFAULT_SPEC or not path.is_file():
+            continue
         try:
-            loaded = read_yaml(spec)
-        except InputError as exc:
-            raise InputError(
-                f"{exc.message}, so the store it names is unknown",
-                file=exc.location.file,
-                line=exc.location.line,
-                col=exc.location.col,
-                hint="`kpitui check` explains; or pass --db PATH",
-            ) from None
-        data = loaded.data
-        if isinstance(data, dict) and "store" in data and not isinstance(data["store"], str):
-            # `store: 42` names no store: writing ./metrics.db instead would put the points
-            # where the dashboard never looks. Said as `check` says it.
-            for problem in model_problems(loaded, loaded.file):
-                if problem.path[:1] == ("store",):
-                    raise problem
-        if isinstance(data, dict) and isinstance(data.get("store"), str):
-            return store_path_for(spec, data["store"])
-    return Path(DEFAULT_STORE)
+            if path.stat().st_size > 1 << 20:
+                continue
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and ("kpis" in data or "okrs" in data):
+            found.append(path)
+    return found

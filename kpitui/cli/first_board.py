@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kpitui.engine.board import Board
     from kpitui.spec.models import Dashboard
+    from kpitui.store.name import StoreName
 
 
 _CAN_HOLD = hasattr(signal, "pthread_sigmask")
@@ -86,7 +87,9 @@ class FirstBoard:
 
 
 @contextlib.contextmanager
-def evaluate_aside(dashboard: Dashboard, store_path: Path, as_of: int) -> Iterator[FirstBoard]:
+def evaluate_aside(
+    dashboard: Dashboard, store_path: Path | StoreName, as_of: int
+) -> Iterator[FirstBoard]:
     """Start evaluating the first board of `dashboard` on `store_path` in a child.
 
     Inside the block the caller opens its own reader, reads its baseline, calls `go()`,
@@ -108,7 +111,7 @@ def evaluate_aside(dashboard: Dashboard, store_path: Path, as_of: int) -> Iterat
         aside._finish()
 
 
-def _fork(dashboard: Dashboard, store_path: Path, as_of: int) -> FirstBoard:
+def _fork(dashboard: Dashboard, store_path: Path | StoreName, as_of: int) -> FirstBoard:
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return FirstBoard(None, None, None)
     go_read, go_write = os.pipe()
@@ -132,7 +135,9 @@ def _fork(dashboard: Dashboard, store_path: Path, as_of: int) -> FirstBoard:
     return FirstBoard(pid, go_write, board_read)
 
 
-def _child(dashboard: Dashboard, store_path: Path, as_of: int, go: int, out: int) -> int:
+def _child(
+    dashboard: Dashboard, store_path: Path | StoreName, as_of: int, go: int, out: int
+) -> int:
     from kpitui.engine import evaluate
     from kpitui.store import open_reader
 

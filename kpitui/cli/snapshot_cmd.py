@@ -8,6 +8,7 @@ same numbers as the live dashboard. `--fail-on` turns it into a cron alert (exit
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import tempfile
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, as_of_arg, missing_store
-from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError
+from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError, RuntimeFailure
 
 if TYPE_CHECKING:
     from kpitui.engine.board import Board, KpiView
@@ -104,12 +105,13 @@ def run_snapshot(args: argparse.Namespace) -> int:
     from kpitui.engine import evaluate
     from kpitui.spec import load_dashboard
     from kpitui.store import open_reader
+    from kpitui.store.name import StoreName, held_name
 
     as_of = args.as_of if args.as_of is not None else timeutil.SystemClock().now()
     # The spec first, without the store's metric names: they only add warnings, which
     # are `kpitui check`'s to tell, never a snapshot's.
     loaded = load_dashboard(Path(args.spec), file=args.spec)
-    store = Path(args.db) if args.db else loaded.store_path
+    store = held_name(StoreName.parse(args.db)) if args.db else loaded.store_path
     problem = missing_store(store, args.db, args.spec, loaded.source_map)
     if problem is not None:
         raise problem
@@ -134,7 +136,8 @@ def run_snapshot(args: argparse.Namespace) -> int:
     finally:
         reader.close()
     if args.output:
-        write_snapshot(Path(args.output), output, keep=(Path(args.spec), store))
+        kept = (Path(args.spec), *StoreName.parse(store).files)
+        write_snapshot(Path(args.output), output, keep=kept)
     else:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
         sys.stdout.flush()
@@ -170,9 +173,9 @@ def write_snapshot(path: Path, text: str, *, keep: tuple[Path, ...] = ()) -> Non
     """Write the snapshot to `path` (through a symlink, to its target). A regular file
     is written beside and renamed over, so readers never see half a file; anything
     else (/dev/null, a FIFO) is written to as it is. The files in `keep` (the spec, the
-    store) are never overwritten."""
+    store and its side files) are never overwritten, by any of their names."""
     target = Path(os.path.realpath(path))
-    if any(target == Path(os.path.realpath(k)) for k in keep):
+    if any(target == Path(os.path.realpath(k)) or _same_file(target, k) for k in keep):
         raise InputError(
             "will not overwrite the dashboard's own spec or store with a snapshot",
             file=str(path),
@@ -185,11 +188,25 @@ def write_snapshot(path: Path, text: str, *, keep: tuple[Path, ...] = ()) -> Non
         else:
             _replace_file(target, text)
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+            raise RuntimeFailure(
+                f"cannot write the snapshot: {(exc.strerror or str(exc)).lower()}",
+                file=str(path),
+                hint="free some space, or pass another file to --output",
+            ) from None
         raise InputError(
             f"cannot write the snapshot: {exc.strerror or exc}",
             file=str(path),
             hint="check that the directory exists and is writable",
         ) from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` are one file (a hard link), when both exist."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _replace_file(path: Path, text: str) -> None:

@@ -7,29 +7,30 @@ it. Each prints one short line saying what it did, so a cron log reads well.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import re
-import sqlite3
-from collections.abc import Sequence
-from contextlib import closing
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import (
+    ChosenStore,
     add_db_option,
     check_text_arguments,
-    default_store_path,
+    chosen_store,
+    created_store_note,
     number_text,
     time_arg,
 )
 from kpitui.errors import InputError, KpituiError
-from kpitui.literal import literal
-from kpitui.store import open_reader, open_writer, schema
-from kpitui.store.api import SeriesStats
+from kpitui.literal import json_text, literal
+from kpitui.store import open_reader, open_writer
+from kpitui.store.api import SeriesStats, StoreWriter
+from kpitui.store.checks import CONFIDENCES, METRIC_NAME_HINT, is_metric_name
 from kpitui.store.importers import DIRECTORY_HINT, FORMATS, detect_format, import_file
-from kpitui.store.writer import METRIC_NAME_HINT
 
 _MAX_LABEL_VALUES = 6
 # argparse takes an argument starting with "-" for an option unless it matches its own
@@ -40,10 +41,22 @@ _NEGATIVE_NUMBER = re.compile(r"-\.?\d|-(?:inf|nan)", re.IGNORECASE)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from kpitui.cli import store_admin
+
     _register_record(sub)
     _register_import(sub)
     _register_checkin(sub)
     _register_metrics(sub)
+    store_admin.register(sub)
+
+
+@contextmanager
+def writing(chosen: ChosenStore) -> Iterator[StoreWriter]:
+    """The writer of a writing command; a store it creates is said on stderr."""
+    with open_writer(chosen.name) as writer:
+        if writer.created:
+            print(f"kpitui: {created_store_note(chosen)}", file=sys.stderr)
+        yield writer
 
 
 def _parser(
@@ -135,17 +148,17 @@ def series_name(metric: str, labels: dict[str, str]) -> str:
 def run_record(args: argparse.Namespace) -> int:
     check_text_arguments(("METRIC", args.metric), *(("--label", pair) for pair in args.label))
     metric = args.metric.strip()
-    if not schema.is_metric_name(metric):
+    if not is_metric_name(metric):
         raise InputError(f"{args.metric!r} is not a metric name", hint=METRIC_NAME_HINT)
     value = parse_value(args.value)
     labels = parse_labels(args.label)
     at = args.at if args.at is not None else timeutil.SystemClock().now()
-    path = default_store_path(args.db)
-    with open_writer(path) as writer:
+    chosen = chosen_store(args.db, args.spec)
+    with writing(chosen) as writer:
         writer.write_points([(metric, labels, at, value)])
     print(
         f"recorded {series_name(metric, labels)} = {number_text(value)}"
-        f" at {timeutil.iso_utc(at)} in {literal(path)}"
+        f" at {timeutil.iso_utc(at)} in {literal(chosen.name)}"
     )
     return 0
 
@@ -201,15 +214,18 @@ def run_import(args: argparse.Namespace) -> int:
             raise InputError("no such file", file=source, hint="check the path")
         if Path(source).is_dir():
             raise InputError("is a directory, not a file", file=source, hint=DIRECTORY_HINT)
-    path = default_store_path(args.db)
-    created = not path.exists()
+    chosen = chosen_store(args.db, args.spec)
+    writer = open_writer(chosen.name)
     try:
-        with open_writer(path) as writer:
-            result = import_file(writer, source, metric=args.metric, wide=args.wide, fmt=args.fmt)
+        result = import_file(writer, source, metric=args.metric, wide=args.wide, fmt=args.fmt)
     except (KpituiError, KeyboardInterrupt):
-        if created:  # a failed or interrupted import leaves no trace, not even an empty store
-            _remove_if_unused(path)
+        # A failed or interrupted import leaves no trace, not even an empty store.
+        writer.discard_if_unused()
         raise
+    finally:
+        writer.close()
+    if writer.created:
+        print(f"kpitui: {created_store_note(chosen)}", file=sys.stderr)
     unchanged = result.points - result.changed
     note = f"; {unchanged:,} already stored" if unchanged else ""
     print(
@@ -218,24 +234,6 @@ def run_import(args: argparse.Namespace) -> int:
         f" ({result.seconds:.2f} s{note})"
     )
     return 0
-
-
-def _remove_if_unused(path: Path) -> None:
-    """Delete the store a failed import created, unless another writer (a second import
-    started at the same moment) has it open or committed into it since: deleting it
-    then would lose that writer's points. SQLite removes the -wal file when the last
-    connection closes, so one left behind means the store is still open elsewhere."""
-    wal, shm = (path.with_name(path.name + s) for s in ("-wal", "-shm"))
-    if not path.exists() or wal.exists():
-        return
-    try:
-        with closing(sqlite3.connect(path)) as con:
-            used = con.execute("SELECT 1 FROM series LIMIT 1").fetchone() is not None
-    except sqlite3.Error:
-        return  # keep what cannot be read
-    if not used:
-        for leftover in (path, wal, shm):
-            leftover.unlink(missing_ok=True)
 
 
 # -- checkin --------------------------------------------------------------------------
@@ -256,8 +254,13 @@ def _register_checkin(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("kr_id", metavar="KR_ID", help="the key result's id in the spec")
     parser.add_argument("value", metavar="VALUE", help="its current value (a finite number)")
     parser.add_argument("--at", type=time_arg, metavar="TIME", help="when (default: now)")
-    parser.add_argument("--confidence", choices=schema.CONFIDENCES, help="the owner's confidence")
+    parser.add_argument("--confidence", choices=CONFIDENCES, help="the owner's confidence")
     parser.add_argument("--note", metavar="TEXT", help="a short note shown with the check-in")
+    parser.add_argument(
+        "--any-id",
+        action="store_true",
+        help="accept a KR id the spec does not define (default: refuse it, exit 2)",
+    )
     add_db_option(parser)
     parser.set_defaults(func=run_checkin)
 
@@ -269,15 +272,46 @@ def run_checkin(args: argparse.Namespace) -> int:
         raise InputError("KR_ID is empty", hint="use the key result's id from the spec")
     value = parse_value(args.value)
     at = args.at if args.at is not None else timeutil.SystemClock().now()
-    path = default_store_path(args.db)
-    with open_writer(path) as writer:
+    chosen = chosen_store(args.db, args.spec)
+    if chosen.spec is not None and not args.any_id:
+        check_kr_id(kr_id, chosen.spec)
+    with writing(chosen) as writer:
         writer.write_checkin(kr_id, at, value, args.confidence, args.note)
     confidence = f" ({args.confidence})" if args.confidence else ""
     print(
         f"checked in {literal(kr_id)} = {number_text(value)}{confidence}"
-        f" at {timeutil.iso_utc(at)} in {literal(path)}"
+        f" at {timeutil.iso_utc(at)} in {literal(chosen.name)}"
     )
     return 0
+
+
+def check_kr_id(kr_id: str, spec: Path) -> None:
+    """Refuse a KR id that `spec` does not define: a check-in under a typo is data no
+    board ever shows."""
+    from kpitui.spec import load_dashboard
+    from kpitui.spec.problems import did_you_mean
+    from kpitui.spec.validate import walk_objectives
+
+    try:
+        dashboard = load_dashboard(spec).dashboard
+    except KpituiError as exc:
+        raise InputError(
+            "the spec has problems, so its key-result ids are unknown",
+            file=str(spec),
+            hint="`kpitui check` explains; or pass --any-id",
+        ) from exc
+    ids = [
+        kr.id for objective, _ in walk_objectives(dashboard.okrs) for kr in objective.key_results
+    ]
+    if kr_id in ids:
+        return
+    close = did_you_mean(kr_id, ids)
+    hint = (
+        f"{close} Or pass --any-id to record it anyway"
+        if close
+        else ("use a key-result id from the spec, or pass --any-id to record it anyway")
+    )
+    raise InputError(f"{kr_id!r} is not a key result of this spec", file=str(spec), hint=hint)
 
 
 # -- metrics --------------------------------------------------------------------------
@@ -340,24 +374,24 @@ def _labels_text(labels: dict[str, list[str]]) -> str:
 
 
 def run_metrics(args: argparse.Namespace) -> int:
-    path = default_store_path(args.db)
-    reader = open_reader(path)
+    name = chosen_store(args.db, args.spec).name
+    reader = open_reader(name)
     try:
         rows = summarize(reader.stats())
     finally:
         reader.close()
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        sys.stdout.write(json_text(rows))
         return 0
     if not rows:
         print(
-            f"no metrics in {literal(path)} yet: write some with `kpitui record` or `kpitui import`"
+            f"no metrics in {literal(name)} yet: write some with `kpitui record` or `kpitui import`"
         )
         return 0
     table = [("METRIC", "POINTS", "SERIES", "FIRST", "LAST", "LABELS")]
     table += [
         (
-            r["metric"],
+            literal(r["metric"]),
             f"{r['points']:,}",
             f"{r['series']:,}",
             r["first"],

@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from kpitui import timeutil
 from kpitui.engine.board import ChartSeries, ChartView, KpiView, RefLine
-from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource, capped_bucket
-from kpitui.spec.models import Chart
+from kpitui.engine.kpi import (
+    EVALUATION_FAILURES,
+    MetricSource,
+    bucket_grid,
+    capped_bucket,
+    metric_row,
+)
+from kpitui.spec.models import Chart, Kpi
+from kpitui.timeutil import Window, span_label
+from kpitui.vocabulary import FLOW_AGGS
 
 
-def reference_kpi(chart: Chart, kpis: Sequence[KpiView]) -> KpiView | None:
+def reference_kpi(
+    chart: Chart, kpis: Sequence[KpiView], spec_kpis: Sequence[Kpi]
+) -> KpiView | None:
     """The KPI whose target and thresholds are drawn as lines on `chart`.
 
     Only a KPI on the chart's single metric, with the same labels and a value on the
@@ -22,24 +31,34 @@ def reference_kpi(chart: Chart, kpis: Sequence[KpiView]) -> KpiView | None:
     if len(chart.metrics) != 1 or chart.split_by:
         return None
     labels = tuple(sorted(chart.labels.items()))
-    bucket = timeutil.parse_duration(chart.bucket)
+    bucket = chart.bucket.seconds
+    windows = {k.id: k.effective_window for k in spec_kpis}
     for kpi in kpis:
         if kpi.metric != chart.metrics[0] or kpi.labels != labels or kpi.agg != chart.agg:
             continue
         if kpi.target is None and kpi.warn is None and kpi.crit is None:
             continue
-        if kpi.agg in ("sum", "count") and not same_span(kpi.window, bucket):
+        if kpi.agg in FLOW_AGGS and not same_span(windows.get(kpi.id), bucket):
             continue
         return kpi
     return None
 
 
-def same_span(window: str | None, bucket: int) -> bool:
+def chart_kpi(chart: Chart, kpis: Sequence[KpiView]) -> KpiView | None:
+    """A KPI on a one-metric chart's metric, for its detail to open: one with the chart's
+    labels, else any (the KPI whose lines the chart draws comes first)."""
+    if len(chart.metrics) != 1:
+        return None
+    on_metric = [kpi for kpi in kpis if kpi.metric == chart.metrics[0]]
+    labels = tuple(sorted(chart.labels.items()))
+    same_labels = [kpi for kpi in on_metric if kpi.labels == labels]
+    return (same_labels or on_metric or [None])[0]
+
+
+def same_span(window: Window | None, bucket: int) -> bool:
     """Whether a value over `window` is on the scale of one `bucket` (a rolling window
     exactly one bucket long)."""
-    if window is None or timeutil.is_calendar_window(window):
-        return False
-    return timeutil.parse_duration(window) == bucket
+    return window is not None and window.spans(bucket)
 
 
 def ref_lines(kpi: KpiView | None) -> tuple[RefLine, ...]:
@@ -52,22 +71,38 @@ def ref_lines(kpi: KpiView | None) -> tuple[RefLine, ...]:
 
 
 def evaluate_chart(
-    chart: Chart, source: MetricSource, kpis: Sequence[KpiView], as_of: int, tz: tzinfo
+    chart: Chart,
+    source: MetricSource,
+    kpis: Sequence[KpiView],
+    spec_kpis: Sequence[Kpi],
+    as_of: int,
+    tz: tzinfo,
+    zone: str = "UTC",
 ) -> ChartView:
-    rng = timeutil.window_range(chart.window, as_of, tz)
-    bucket = capped_bucket(rng, timeutil.parse_duration(chart.bucket))
-    rng = timeutil.bucket_aligned(rng, bucket, tz)
-    reference = reference_kpi(chart, kpis)
+    """The chart at `as_of`: each line bucketed as a sparkline is (`kpi.place_buckets`)."""
+    rng = chart.window.range(as_of, tz)
+    bucket = capped_bucket(rng, chart.bucket.seconds)
+    rng = bucket_grid(rng, bucket, tz)
+    reference = reference_kpi(chart, kpis, spec_kpis)
     fmt = _chart_format(chart, source, kpis)
+    opens = reference or chart_kpi(chart, kpis)
+    last_start = rng.lo + (rng.hi - rng.lo) // bucket * bucket
     base = {
         "id": chart.id,
         "title": chart.title or chart.id,
-        "window": chart.window,
+        "window": chart.window.label,
         "bucket": bucket,
+        "bucket_label": span_label(bucket),
+        "agg": chart.agg,
+        "split_by": chart.split_by,
+        "kpi_id": None if opens is None else opens.id,
         "ref_lines": ref_lines(reference),
         "y_min": chart.y_min,
         "y_max": chart.y_max,
         "format": fmt,
+        "lo": rng.lo,
+        "hi": last_start,
+        "zone": zone,
     }
     try:
         series: list[ChartSeries] = []
@@ -76,14 +111,19 @@ def evaluate_chart(
                 split = source.buckets_by_label(
                     metric, chart.labels, chart.agg, rng, bucket, chart.split_by
                 )
-                for value, points in sorted(split.items()):
+                for value, found in sorted(split.items()):
                     name = value or f"(no {chart.split_by})"
                     if len(chart.metrics) > 1:
                         name = f"{metric} {name}"
-                    series.append(ChartSeries(name, tuple(points)))
+                    labels = {**chart.labels, chart.split_by: value} if value else chart.labels
+                    row = metric_row(
+                        source, metric, labels, chart.agg, rng, bucket, as_of, dict(found)
+                    )
+                    series.append(ChartSeries(name, row.points, tuple(sorted(labels.items()))))
             else:
-                points = source.buckets(metric, chart.labels, chart.agg, rng, bucket)
-                series.append(ChartSeries(metric, tuple(points)))
+                row = metric_row(source, metric, chart.labels, chart.agg, rng, bucket, as_of)
+                labels_shown = tuple(sorted(chart.labels.items()))
+                series.append(ChartSeries(metric, row.points, labels_shown))
     except EVALUATION_FAILURES as exc:
         return ChartView(**base, series=(), error=str(exc) or exc.__class__.__name__)
     return ChartView(**base, series=tuple(series))

@@ -56,7 +56,7 @@ def prepare(spec: Dashboard) -> _Prepared:
     found = _PREPARED.get(id(spec))
     if found is not None and found.spec is spec:
         return found
-    tz = timeutil.resolve_timezone(spec.timezone)
+    tz = timeutil.zone(spec.timezone)
     prepared = _Prepared(spec, _parse_formulas(spec), board_pages(spec), tz)
     if len(_PREPARED) >= _PREPARED_MAX:
         # The poller and detail workers may both get here: the oldest may be gone.
@@ -113,13 +113,16 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
     prepared = prepare(spec)
     tz = prepared.tz
     source = MetricSource(reader, spec.metrics, prepared.formulas)
-    kpis = tuple(evaluate_kpi(kpi, source, as_of, tz) for kpi in board_order(spec.kpis))
-    charts = tuple(evaluate_chart(chart, source, kpis, as_of, tz) for chart in spec.charts)
+    zone = spec.timezone or "local"
+    kpis = tuple(evaluate_kpi(kpi, source, as_of, tz, zone) for kpi in board_order(spec.kpis))
+    charts = tuple(
+        evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz, zone) for chart in spec.charts
+    )
     period = okr_period(spec, as_of, tz)
     return Board(
         title=spec.title,
         as_of=as_of,
-        timezone=spec.timezone or "local",
+        timezone=zone,
         period_start=period.start_ts,
         period_end=period.end_ts,
         period_label=period.label(),
@@ -128,4 +131,6 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
         charts=charts,
         okrs=evaluate_okrs(spec, source, as_of, period),
         pages=prepared.pages,
+        refresh_seconds=spec.refresh.seconds,
+        bell=spec.alerts.bell,
     )

@@ -7,7 +7,6 @@ conversion rate is a ratio of sums, never a mean of ratios.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Protocol
@@ -21,16 +20,14 @@ from kpitui.errors import KpituiError
 from kpitui.spec.models import DerivedMetric, Kpi, percent_of
 from kpitui.store.api import StoreReader
 from kpitui.timeutil import TimeRange
+from kpitui.vocabulary import FLOW_AGGS
 
 DAY = 86400
-# Aggs of flows: a bucket without points is 0 of them (nothing happened), not a gap.
-FLOW_AGGS = frozenset({"sum", "count"})
-DEFAULT_SPARK = ("30d", "1d")
 # A sparkline or chart never asks for more points than a wide screen can show.
 MAX_BUCKETS = 1000
 
 # What a failing store query may raise: the KPI shows `error` with the reason instead.
-STORE_FAILURES: tuple[type[BaseException], ...] = (KpituiError, sqlite3.Error, OSError)
+STORE_FAILURES: tuple[type[BaseException], ...] = (KpituiError, OSError)
 
 
 class Formula(Protocol):
@@ -290,7 +287,7 @@ def delta_good(delta: float | None, direction: str) -> bool | None:
 
 def current_range(kpi: Kpi, as_of: int, tz: tzinfo) -> TimeRange | None:
     window = kpi.effective_window
-    return None if window is None else timeutil.window_range(window, as_of, tz)
+    return None if window is None else window.range(as_of, tz)
 
 
 def previous_range(kpi: Kpi, as_of: int, tz: tzinfo) -> tuple[TimeRange | None, int] | None:
@@ -298,45 +295,96 @@ def previous_range(kpi: Kpi, as_of: int, tz: tzinfo) -> tuple[TimeRange | None, 
 
     None when the KPI does not compare.
     """
-    if kpi.compare == "none":
+    compare = kpi.compare
+    if compare.none:
         return None
     window = kpi.effective_window
-    if kpi.compare == "previous_period":
+    if compare.offset is None:
         if window is None:
             return None, as_of - DAY
-        return timeutil.previous_window_range(window, as_of, tz), as_of
-    offset = timeutil.parse_duration(kpi.compare)
+        return window.previous_range(as_of, tz), as_of
+    offset = compare.offset.seconds
     if window is None:
         return None, as_of - offset
-    return timeutil.offset_range(timeutil.window_range(window, as_of, tz), offset), as_of - offset
+    return timeutil.offset_range(window.range(as_of, tz), offset), as_of - offset
+
+
+class BucketRow(Struct, frozen=True):
+    """A metric bucketed over a range: a value per bucket, every bucket in its place."""
+
+    starts: tuple[int, ...]
+    values: tuple[float | None, ...]
+    bucket: int
+
+    @property
+    def points(self) -> tuple[tuple[int, float | None], ...]:
+        return tuple(zip(self.starts, self.values, strict=True))
+
+
+def bucket_grid(rng: TimeRange, bucket: int, tz: tzinfo, *, widen: bool = False) -> TimeRange:
+    """`rng` on the local bucket grid (see `timeutil.bucket_aligned`)."""
+    return timeutil.bucket_aligned(rng, bucket, tz, widen=widen)
+
+
+def place_buckets(
+    found: Mapping[int, float],
+    rng: TimeRange,
+    bucket: int,
+    empty: float | None,
+    newest: int | None = None,
+) -> BucketRow:
+    """Every bucket of `rng` in its place, so old data never looks current: a bucket with
+    no points is `empty` (0 for a flow, None — a gap — otherwise), and a `last` line
+    (carried from point to point) stops at the bucket of its `newest` point. Nothing
+    found at all is no line: every bucket None. The one rule of sparklines and charts."""
+    starts = tuple(range(rng.lo, rng.hi + 1, bucket))
+    if not found:
+        return BucketRow(starts, (None,) * len(starts), bucket)
+    end = rng.hi if newest is None else min(rng.hi, newest)
+    values = tuple(found.get(start, empty) if start <= end else None for start in starts)
+    return BucketRow(starts, values, bucket)
+
+
+def metric_row(
+    source: MetricSource,
+    metric: str,
+    labels: Mapping[str, str],
+    agg: str,
+    rng: TimeRange,
+    bucket: int,
+    at: int,
+    found: Mapping[int, float] | None = None,
+) -> BucketRow:
+    """`metric` bucketed over `rng` (already on the bucket grid) by `place_buckets`;
+    `found`: its buckets when already read (a split chart reads them all at once)."""
+    if found is None:
+        found = dict(source.buckets(metric, labels, agg, rng, bucket))
+    newest = None
+    if agg == "last" and found:
+        newest = source.read(metric, labels, "last", None, at).newest
+    return place_buckets(found, rng, bucket, source.empty_value(metric, agg), newest)
+
+
+def spark_row(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> BucketRow:
+    """The trend under the number: the KPI's agg per bucket of its spark window."""
+    spark = kpi.effective_spark
+    rng = spark.window.range(as_of, tz)
+    size = capped_bucket(rng, spark.bucket.seconds)
+    rng = bucket_grid(rng, size, tz)
+    return metric_row(source, kpi.metric, kpi.labels, kpi.agg, rng, size, as_of)
 
 
 def spark_values(
     kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo
 ) -> tuple[float | None, ...]:
-    """The trend under the number: a value per bucket of the spark window, oldest first.
-
-    Every bucket has its place, so old data never looks current: an empty one is 0 for a
-    flow and a gap (None) otherwise, and a `last` (carried from point to point) stops
-    at the bucket of the newest point. No data at all is no trend: ().
-    """
-    window, bucket = (kpi.spark.window, kpi.spark.bucket) if kpi.spark else DEFAULT_SPARK
-    rng = timeutil.window_range(window, as_of, tz)
-    size = capped_bucket(rng, timeutil.parse_duration(bucket))
-    rng = timeutil.bucket_aligned(rng, size, tz)
-    found = dict(source.buckets(kpi.metric, kpi.labels, kpi.agg, rng, size))
-    if not found:
-        return ()
-    empty = source.empty_value(kpi.metric, kpi.agg)
-    end = rng.hi
-    if kpi.agg == "last":
-        newest = source.read(kpi.metric, kpi.labels, "last", None, as_of).newest
-        end = rng.hi if newest is None else min(rng.hi, newest)
-    starts = range(rng.lo, rng.hi + 1, size)
-    return tuple(found.get(start, empty) if start <= end else None for start in starts)
+    """The trend's values, oldest first; no data at all is no trend: ()."""
+    row = spark_row(kpi, source, as_of, tz)
+    return row.values if any(v is not None for v in row.values) else ()
 
 
-def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiView:
+def evaluate_kpi(
+    kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo, zone: str = "UTC"
+) -> KpiView:
     """The KpiView of `kpi` at `as_of`; a failing store query gives state `error`."""
     shown = presentation(kpi, source.derived)
     target = kpi.target
@@ -351,7 +399,7 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
         "title": kpi.title or kpi.id,
         "metric": kpi.metric,
         "agg": kpi.agg,
-        "window": kpi.effective_window,
+        "window": None if kpi.effective_window is None else kpi.effective_window.label,
         "direction": kpi.direction,
         "format": shown.format,
         "currency": shown.currency,
@@ -365,6 +413,7 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
         "description": shown.description,
         "formula": source.derived[kpi.metric].formula if kpi.metric in source.derived else None,
         "labels": tuple(sorted(kpi.labels.items())),
+        "zone": zone,
     }
     try:
         current = source.read(kpi.metric, kpi.labels, kpi.agg, current_range(kpi, as_of, tz), as_of)
@@ -373,7 +422,7 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
         if where is not None:
             rng, at = where
             previous = source.read(kpi.metric, kpi.labels, kpi.agg, rng, at, want_time=False).value
-        spark = spark_values(kpi, source, as_of, tz)
+        spark = spark_row(kpi, source, as_of, tz)
     except EVALUATION_FAILURES as exc:
         reason = str(exc) or exc.__class__.__name__
         return KpiView(
@@ -385,7 +434,7 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
     band = threshold_band(value, kpi.direction, target, warn, crit)
     state: State = band
     age = None if current.newest is None else as_of - current.newest
-    stale_after = None if kpi.stale_after is None else timeutil.parse_duration(kpi.stale_after)
+    stale_after = None if kpi.stale_after is None else kpi.stale_after.seconds
     if value is not None and stale_after is not None and age is not None and age > stale_after:
         state = "stale"
     return KpiView(
@@ -403,5 +452,7 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
         delta_good=delta_good(delta, kpi.direction),
         last_at=current.newest,
         age_display=None if age is None else timeutil.format_age(age),
-        spark=spark,
+        spark=spark.values if any(v is not None for v in spark.values) else (),
+        spark_starts=spark.starts,
+        spark_bucket=timeutil.span_label(spark.bucket),
     )

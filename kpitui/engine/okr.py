@@ -16,6 +16,7 @@ from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource, presentation
 from kpitui.spec.models import Dashboard, KeyResult, Objective
 from kpitui.store.api import Checkin
 from kpitui.timeutil import Period, TimeRange
+from kpitui.vocabulary import agg_unit
 
 ON_TRACK_GAP = 0.15
 AT_RISK_GAP = 0.30
@@ -137,7 +138,7 @@ def kr_presentation(spec: Dashboard, kr: KeyResult) -> tuple[str, str | None, in
             for k in spec.kpis
             if kr.metric is not None
             and k.metric == kr.metric
-            and _agg_unit(k.agg) == _agg_unit(kr.agg)
+            and agg_unit(k.agg) == agg_unit(kr.agg)
         ),
         None,
     )
@@ -148,12 +149,6 @@ def kr_presentation(spec: Dashboard, kr: KeyResult) -> tuple[str, str | None, in
         return "number", None, None
     shown = presentation(kpi, spec.metrics)
     return shown.format, shown.currency, shown.decimals
-
-
-def _agg_unit(agg: str) -> str:
-    """What an agg's result is measured in: the metric's own unit, except for counts and
-    the survey scores, which have units of their own."""
-    return agg if agg in ("count", "nps", "csat") else "metric"
 
 
 class OkrEvaluator:
@@ -236,6 +231,7 @@ class OkrEvaluator:
             format=fmt,
             currency=currency,
             decimals=decimals,
+            zone=self.spec.timezone or "local",
         )
 
     def _checkin_due(self, kr: KeyResult, last_checkin_at: int | None) -> bool:
@@ -244,7 +240,7 @@ class OkrEvaluator:
             return False  # a milestone marked `done:` in the spec is not checked in
         # Without a check-in yet, the first one falls due a cadence into the period.
         since = last_checkin_at if last_checkin_at is not None else self.period.start_ts
-        return self.read_at - since > timeutil.parse_duration(every)
+        return self.read_at - since > every.seconds
 
 
 def evaluate_okrs(

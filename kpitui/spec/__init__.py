@@ -12,7 +12,6 @@ every problem at its `file:line:col`.
 
 from __future__ import annotations
 
-import contextlib
 import types
 import typing
 from datetime import date
@@ -35,6 +34,7 @@ from kpitui.spec.loader import (
 from kpitui.spec.models import CHECKED_TYPES, DEFAULT_STORE, Dashboard
 from kpitui.spec.problems import did_you_mean, plain_number, show_value
 from kpitui.spec.validate import check_dashboard, check_store_references
+from kpitui.store.name import StoreName, env_store, held_name
 
 __all__ = ["LoadedSpec", "SpecProblem", "load_dashboard", "store_path_for", "validate_data"]
 
@@ -42,7 +42,7 @@ __all__ = ["LoadedSpec", "SpecProblem", "load_dashboard", "store_path_for", "val
 class LoadedSpec(Struct, frozen=True):
     dashboard: Dashboard
     path: Path
-    store_path: Path
+    store_path: Path | StoreName  # a SQLite file, or a URL's StoreName
     warnings: list[KpituiError] = field(default_factory=list)
     positions: dict[NodePath, Position] = field(default_factory=dict)
     source_text: str = ""
@@ -60,12 +60,15 @@ class LoadedSpec(Struct, frozen=True):
         return msgspec.structs.replace(self, warnings=sort_problems([*self.warnings, *found]))
 
 
-def store_path_for(spec_path: Path, store: str | None) -> Path:
-    """The store a spec names, relative to the spec's folder; empty means the default."""
-    path = Path(store or DEFAULT_STORE)
-    with contextlib.suppress(RuntimeError):  # ~nosuchuser: kept as written, "not found"
-        path = path.expanduser()
-    return spec_path.parent / path
+def store_path_for(spec_path: Path, store: str | None) -> Path | StoreName:
+    """The store a spec names: a `postgresql://` URL as a StoreName, a SQLite path
+    relative to the spec's folder. None or empty (no `store:`): $KPITUI_STORE when set,
+    else metrics.db beside the spec."""
+    if not store:
+        store = env_store()
+        if store:  # the environment's path is the user's, relative to where they are
+            return held_name(StoreName.parse(store))
+    return held_name(StoreName.parse(store or DEFAULT_STORE, base=spec_path.parent))
 
 
 def load_dashboard(
@@ -79,13 +82,20 @@ def load_dashboard(
     return LoadedSpec(
         dashboard=dashboard,
         path=spec_path,
-        store_path=store_path_for(spec_path, dashboard.store),
+        store_path=store_path_for(spec_path, _written_store(loaded)),
         warnings=warnings,
         positions=dict(loaded.source_map.values),
         source_text=loaded.text,
         source_map=loaded.source_map,
         file=loaded.file,
     )
+
+
+def _written_store(loaded: LoadedYaml) -> str | None:
+    """The spec's own `store:`, None when it has none (the default defers to $KPITUI_STORE)."""
+    data = loaded.data
+    named = data.get("store") if isinstance(data, dict) else None
+    return named if isinstance(named, str) else None
 
 
 def validate_data(
@@ -123,6 +133,11 @@ _KIND_NAMES = {
     "Page": "a page",
     "Layout": "layout",
     "Spark": "spark",
+    "Source": "a source",
+    "AlertRule": "an alert rule",
+    "Target": "a notify target",
+    "Webhook": "a webhook",
+    "Pull": "a pull",
 }
 # Words people reach for that are not the key's name.
 _SYNONYMS = {
@@ -148,6 +163,18 @@ _SYNONYMS = {
     "northstar": "north_star",
     "unit": "format",
     "expression": "formula",
+    "pulls": "pull",
+    "source_url": "url",
+    "interval": "every",
+    "sql": "query",
+    "alerts": "alert",
+    "after": "for",
+    "hold": "for",
+    "every": "repeat",
+    "targets": "notify",
+    "url": "webhook",
+    "cmd": "command",
+    "run": "command",
 }
 
 
@@ -183,7 +210,8 @@ def _collect(value: object, tp: object, path: NodePath, found: list[_Found]) -> 
     base, _ = _base(tp)
     origin = typing.get_origin(base)
     if isinstance(base, type) and issubclass(base, msgspec.Struct) and isinstance(value, dict):
-        fields = {f.name: f for f in msgspec.structs.fields(base)}
+        # Keys as written in YAML (`for:` is the field `hold`).
+        fields = {f.encode_name: f for f in msgspec.structs.fields(base)}
         for key, item in value.items():
             if key in fields:
                 _collect(item, fields[key].type, (*path, key), found)
@@ -233,7 +261,7 @@ def _base(tp: object) -> tuple[object, tuple]:
 
 
 def _unknown_key(key: str, model: type) -> tuple[str, str | None]:
-    names = [f.name for f in msgspec.structs.fields(model)]
+    names = [f.encode_name for f in msgspec.structs.fields(model)]
     hint = did_you_mean(key, names)
     if hint is None and _SYNONYMS.get(key.lower()) in names:
         hint = f"did you mean {_SYNONYMS[key.lower()]!r}?"

@@ -11,7 +11,7 @@ Grammar (usual precedence, left-associative):
     unary   := "-" unary | primary
     primary := NUMBER | NAME | "(" expr ")"
 
-Metric names follow the store's rule `[A-Za-z_][A-Za-z0-9_.:-]*`, so a `-` right after a
+Metric names follow the store's rule (`kpitui.vocabulary.METRIC_NAME`), so a `-` right after a
 name is part of the name: `mrr-cac` is one metric, `mrr - cac` is a subtraction.
 """
 
@@ -23,7 +23,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*")
+from kpitui.vocabulary import METRIC_NAME
+
+_NAME_RE = re.compile(METRIC_NAME)
 _NUMBER_RE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
 _OPERATORS = "+-*/"
 

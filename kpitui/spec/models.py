@@ -20,18 +20,17 @@ import msgspec
 from msgspec import Meta, field
 from msgspec.structs import force_setattr
 
-from kpitui import timeutil
+from kpitui import timeutil, vocabulary
 from kpitui.spec.problems import show_value
+from kpitui.timeutil import Duration, Window, _Value
+from kpitui.vocabulary import Agg
 
-Agg = Literal[
-    "last", "sum", "avg", "min", "max", "count", "nps", "csat", "p50", "p90", "p95", "p99"
-]
 Format = Literal["number", "percent", "currency", "compact", "duration"]
 Direction = Literal["up", "down"]
 Indicator = Literal["leading", "lagging"]
 KrKind = Literal["increase", "decrease", "maintain_above", "maintain_below", "milestone"]
 
-METRIC_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
+METRIC_NAME_RE = vocabulary.METRIC_NAME_RE
 _PERCENT = r"^\s*(-?\d+(?:\.\d+)?)\s*%\s*$"
 _PERCENT_RE = re.compile(_PERCENT)
 # A threshold written as text: a percentage of target, or a quoted number ("950"), read
@@ -39,21 +38,62 @@ _PERCENT_RE = re.compile(_PERCENT)
 _THRESHOLD_TEXT = rf"{_PERCENT}|^\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 DEFAULT_STORE = "metrics.db"
 
-
-class Duration(str):
-    """A length of time as written: 30s, 15m, 12h, 7d (a bare number is seconds)."""
-
-
-class Window(str):
-    """A KPI or chart window: a duration, or mtd / qtd / ytd (lower-cased)."""
-
-
-class Compare(str):
-    """What a KPI's change is against: previous_period, none, or an offset such as 7d."""
+DEFAULT_WINDOW = Window("30d")
+"""A KPI's window when it gives none and its agg is not `last` (SPEC §3)."""
+DEFAULT_SPARK_WINDOW = Window("30d")
+DEFAULT_SPARK_BUCKET = Duration("1d")
+DEFAULT_CHART_WINDOW = Window("90d")
+DEFAULT_CHART_BUCKET = Duration("1d")
+DEFAULT_REFRESH = Duration("5s")
 
 
-class Quarter(str):
-    """A quarter such as 2026-Q4."""
+class Compare(_Value):
+    """What a KPI's change is against, parsed once: `previous_period`, `none`, or an
+    `offset` such as 7d (the same window that much earlier)."""
+
+    __slots__ = ("offset",)
+    offset: Duration | None
+
+    def __init__(self, text: str) -> None:
+        offset = None
+        if not isinstance(text, str) or text not in ("previous_period", "none"):
+            try:
+                if not isinstance(text, str):
+                    raise TypeError(text)
+                offset = Duration(text)
+            except (ValueError, TypeError, AttributeError):
+                raise ValueError(
+                    f"{show_value(text)} is not previous_period, none, or an offset such as 7d"
+                ) from None
+        object.__setattr__(self, "text", text if offset is None else offset.text)
+        object.__setattr__(self, "offset", offset)
+
+    @property
+    def none(self) -> bool:
+        return self.text == "none"
+
+    @property
+    def previous_period(self) -> bool:
+        return self.text == "previous_period"
+
+
+PREVIOUS_PERIOD = Compare("previous_period")
+
+
+class Quarter(_Value):
+    """A quarter such as 2026-Q4, parsed once: its first and last day."""
+
+    __slots__ = ("first", "last")
+    first: date
+    last: date
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise ValueError(f"{show_value(text)} is not a quarter: write it as 2026-Q4")
+        first, last = timeutil.parse_quarter(text)
+        object.__setattr__(self, "text", text.strip())
+        object.__setattr__(self, "first", first)
+        object.__setattr__(self, "last", last)
 
 
 class Day(date):
@@ -65,48 +105,35 @@ class Labels(dict[str, str]):
     are always text."""
 
 
-def _duration(value: object) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = f"{value}s"  # a bare number of seconds
-    if not isinstance(value, str):
+def _duration(value: object) -> Duration:
+    if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(
             f"{show_value(value)} is not a duration: use a number and a unit, e.g. 30s, 15m, 12h, 7d"
         )
-    timeutil.parse_duration(value)
-    return value
+    return Duration(value)
 
 
-def _window(value: object) -> str:
+class Hold(_Value):
+    """How long a state must hold before it alerts (`for:`): a duration, or 0 (at once,
+    to override a board's `for:` on one KPI)."""
+
+    __slots__ = ("seconds",)
+    seconds: int
+
+    def __init__(self, text: str | int) -> None:
+        if text == 0 or (isinstance(text, str) and re.fullmatch(r"\s*0+\s*[smhdw]?\s*", text)):
+            seconds, shown = 0, "0s"
+        else:
+            duration = _duration(text)
+            seconds, shown = duration.seconds, duration.text
+        object.__setattr__(self, "text", shown)
+        object.__setattr__(self, "seconds", seconds)
+
+
+def _window(value: object) -> Window:
     if not isinstance(value, str):
-        raise ValueError(f"{show_value(value)} is not a window: use 7d, 30d, 12h, mtd, qtd or ytd")
-    if not timeutil.is_calendar_window(value):
-        try:
-            timeutil.parse_duration(value)
-        except ValueError as exc:
-            if "is not a duration" not in str(exc):
-                raise  # too long, too short: that message says more
-            raise ValueError(
-                f"{value!r} is not a window: use 7d, 30d, 12h, mtd, qtd or ytd"
-            ) from None
-    return value.lower()
-
-
-def _compare(value: object) -> str:
-    if value not in ("previous_period", "none"):
-        try:
-            timeutil.parse_duration(value)  # type: ignore[arg-type]
-        except (ValueError, TypeError, AttributeError):
-            raise ValueError(
-                f"{show_value(value)} is not previous_period, none, or an offset such as 7d"
-            ) from None
-    return value  # type: ignore[return-value]
-
-
-def _quarter(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{show_value(value)} is not a quarter: write it as 2026-Q4")
-    timeutil.parse_quarter(value)
-    return value
+        raise ValueError(f"{show_value(value)} is not a window: {timeutil.WINDOW_HINT}")
+    return Window(value)
 
 
 def _day(value: object) -> date:
@@ -142,9 +169,10 @@ def _labels(value: object) -> dict[str, str]:
 
 _DECODERS: dict[type, Callable[[object], Any]] = {
     Duration: _duration,
+    Hold: Hold,
     Window: _window,
-    Compare: _compare,
-    Quarter: _quarter,
+    Compare: Compare,
+    Quarter: Quarter,
     Day: _day,
     Labels: _labels,
 }
@@ -160,7 +188,9 @@ def decode(tp: type, value: object) -> object:
     checked = check(value)
     if tp is Day:
         return Day(checked.year, checked.month, checked.day)
-    return tp(checked)
+    if tp is Labels:
+        return Labels(checked)
+    return checked
 
 
 T = TypeVar("T")
@@ -200,8 +230,12 @@ class Model(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Spark(Model):
-    window: Window = Window("30d")
-    bucket: Duration = Duration("1d")
+    window: Window = DEFAULT_SPARK_WINDOW
+    bucket: Duration = DEFAULT_SPARK_BUCKET
+
+
+DEFAULT_SPARK = Spark()
+"""A KPI's trend when it gives no `spark:`."""
 
 
 def _default_ids(model: Any, source: str) -> None:
@@ -210,6 +244,50 @@ def _default_ids(model: Any, source: str) -> None:
         force_setattr(model, "id", source)
     if not model.title and model.id:
         force_setattr(model, "title", model.id)
+
+
+AlertOn = Literal["warn", "crit", "recover", "no_data", "stale"]
+"""The changes an alert rule fires on: into warn, crit, no_data or stale, or back to ok."""
+DEFAULT_ALERT_ON: tuple[AlertOn, ...] = ("warn", "crit", "recover")
+WebhookFormat = Literal["json", "slack"]
+DEFAULT_TARGET_TIMEOUT = Duration("10s")
+
+
+class Webhook(Model, kw_only=True):
+    """Where a webhook posts: `url`, or `url_env` (the environment variable holding the
+    URL, so a secret URL never sits in the spec), and the body's `format`."""
+
+    url: str | None = None
+    url_env: str | None = None
+    format: WebhookFormat = "json"
+
+
+class Target(Model, kw_only=True):
+    """One place an alert goes: a `command` (run without a shell, in the spec's folder,
+    the alert as JSON on stdin) or a `webhook` (a URL, or a Webhook mapping)."""
+
+    command: str | None = None
+    webhook: str | Webhook | None = None
+    timeout: Duration = DEFAULT_TARGET_TIMEOUT
+    """How long one delivery attempt may take."""
+
+
+class AlertRule(Model, kw_only=True):
+    """When a KPI's (or key result's) change of state is an alert, and who is told.
+    A field left out takes the board's `alerts:` value (see `spec.alert_rules`)."""
+
+    hold: Hold | None = field(default=None, name="for")
+    """How long a new state must hold before it fires (`for:`)."""
+    on: list[AlertOn] | None = None
+    repeat: Duration | None = None
+    """Re-notify this often while the state stays bad."""
+    notify: list[Target] | None = None
+
+
+class Alerts(AlertRule, kw_only=True):
+    """The board's `alerts:`: the default rule of every KPI and key result, and the bell."""
+
+    bell: bool = False
 
 
 class Kpi(Model, kw_only=True):
@@ -226,12 +304,13 @@ class Kpi(Model, kw_only=True):
     target: float | None = None
     warn: Threshold | None = None
     crit: Threshold | None = None
-    compare: Compare = Compare("previous_period")
+    compare: Compare = PREVIOUS_PERIOD
     stale_after: Duration | None = None
     spark: Spark | None = None
     indicator: Indicator | None = None
     north_star: bool = False
     description: str | None = None
+    alert: AlertRule | None = None
 
     def __post_init__(self) -> None:
         _default_ids(self, self.metric)
@@ -241,11 +320,15 @@ class Kpi(Model, kw_only=True):
                 force_setattr(self, key, float(value))
 
     @property
-    def effective_window(self) -> str | None:
+    def effective_window(self) -> Window | None:
         """`None` means "the latest point, however old" (agg `last` without a window)."""
         if self.window is not None:
             return self.window
-        return None if self.agg == "last" else "30d"
+        return None if self.agg == "last" else DEFAULT_WINDOW
+
+    @property
+    def effective_spark(self) -> Spark:
+        return self.spark if self.spark is not None else DEFAULT_SPARK
 
 
 class DerivedMetric(Model):
@@ -262,11 +345,14 @@ class Chart(Model, kw_only=True):
     metrics: Annotated[list[str], Meta(min_length=1)]
     labels: Labels = field(default_factory=Labels)
     split_by: str | None = None
-    window: Window = Window("90d")
-    bucket: Duration = Duration("1d")
+    window: Window = DEFAULT_CHART_WINDOW
+    bucket: Duration = DEFAULT_CHART_BUCKET
     agg: Agg = "last"
     y_min: float | None = None
     y_max: float | None = None
+    compare: Compare | None = None
+    """The span its comparison line (`c`) shows; None: its KPI's `compare`, else
+    `previous_period`."""
 
     def __post_init__(self) -> None:
         # `chart-` keeps a chart titled "MRR" from taking the id of the KPI on mrr.
@@ -287,6 +373,7 @@ class KeyResult(Model, kw_only=True):
     done: bool | None = None
     weight: Weight = 1.0
     checkin_every: Duration | None = None
+    alert: AlertRule | None = None
 
     def __post_init__(self) -> None:
         _default_ids(self, slug(self.title))
@@ -325,14 +412,10 @@ class PeriodSpec(Model):
 
     def dates(self) -> tuple[date, date] | None:
         if self.quarter:
-            return timeutil.parse_quarter(self.quarter)
+            return self.quarter.first, self.quarter.last
         if self.start and self.end:
             return self.start, self.end
         return None
-
-
-class Alerts(Model):
-    bell: bool = False
 
 
 class Page(Model):
@@ -344,10 +427,44 @@ class Layout(Model):
     pages: Annotated[list[Page], Meta(min_length=1)]
 
 
+DEFAULT_PULL_EVERY = Duration("15m")
+DEFAULT_BACKFILL = Duration("30d")
+DEFAULT_SOURCE_TIMEOUT = Duration("30s")
+DEFAULT_MAX_ROWS = 1_000_000
+
+
+class Source(Model, kw_only=True):
+    """A database `kpitui sync` reads: `url` (postgresql://…, a SQLite or DuckDB file,
+    relative to the spec's folder) or `url_env` (the environment variable holding it)."""
+
+    url: str | None = None
+    url_env: str | None = None
+    timeout: Duration = DEFAULT_SOURCE_TIMEOUT
+    """How long one query may run."""
+    max_rows: Annotated[int, Meta(ge=1)] = DEFAULT_MAX_ROWS
+    """The most rows one query may return."""
+
+
+class Pull(Model, kw_only=True):
+    """One query `kpitui sync` runs on a schedule, its rows written as points of `metric`."""
+
+    id: str = ""
+    metric: str
+    source: str
+    query: str
+    every: Duration = DEFAULT_PULL_EVERY
+    backfill: Duration = DEFAULT_BACKFILL
+    """How far back the first run reaches."""
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            force_setattr(self, "id", self.metric)
+
+
 class Dashboard(Model):
     title: str = "kpitui"
     store: str = DEFAULT_STORE
-    refresh: Duration = Duration("5s")
+    refresh: Duration = DEFAULT_REFRESH
     timezone: str | None = None
     period: PeriodSpec | None = None
     checkin_every: Duration | None = None
@@ -357,3 +474,5 @@ class Dashboard(Model):
     charts: list[Chart] = field(default_factory=list)
     okrs: list[Objective] = field(default_factory=list)
     layout: Layout | None = None
+    sources: dict[str, Source] = field(default_factory=dict)
+    pull: list[Pull] = field(default_factory=list)

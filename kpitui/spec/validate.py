@@ -21,8 +21,10 @@ from kpitui.spec.formula import Formula, FormulaError, parse_formula
 from kpitui.spec.loader import NodePath, Position, SourceMap, format_path
 from kpitui.spec.models import METRIC_NAME_RE, Dashboard, Kpi, Objective, percent_of
 from kpitui.spec.problems import Problems, did_you_mean, plain_number
+from kpitui.spec.validate_alerts import check_alerts
 from kpitui.spec.validate_layout import RESERVED_PANELS, check_layout
 from kpitui.spec.validate_okrs import check_objective, check_period
+from kpitui.spec.validate_pulls import check_pulls
 
 
 @functools.cache
@@ -107,6 +109,8 @@ class _Checker(Problems):
         for objective, path in self.objectives:
             check_objective(self, objective, path)
         check_layout(self, d, self.objectives)
+        check_pulls(self, d)
+        check_alerts(self, d)
         self.check_leading_indicator()
 
     def check_timezone(self) -> None:

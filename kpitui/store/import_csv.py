@@ -22,9 +22,9 @@ from itertools import chain, repeat
 from typing import IO
 
 from kpitui.errors import InputError
-from kpitui.store import schema
+from kpitui.store.api import WriteBatch
+from kpitui.store.checks import FINITE_HINT, METRIC_NAME_HINT, NUMBER_HINT, is_metric_name
 from kpitui.store.times import EARLIEST, LATEST, TimeProblem, point_time
-from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, NUMBER_HINT, Batch
 
 _TIME_COLUMNS = ("time", "timestamp", "date", "ts")
 _BLOCK = 1 << 19  # characters the fast path reads at a time
@@ -96,9 +96,9 @@ def _values(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> l
 
 
 def _check_metrics(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> None:
-    bad = [name for name in set(cells) if not schema.is_metric_name(name)]
+    bad = [name for name in set(cells) if not is_metric_name(name)]
     # " lat" (a CSV written with ", ") is lat: the series lookup strips it.
-    bad = [name for name in bad if not schema.is_metric_name(name.strip())]
+    bad = [name for name in bad if not is_metric_name(name.strip())]
     if bad:
         i = min(cells.index(name) for name in bad)
         raise InputError(
@@ -109,7 +109,7 @@ def _check_metrics(cells: Sequence[str], file: str, line_of: Callable[[int], int
 class _SeriesIds:
     """(metric, label cells…) → series id, creating series on first sight."""
 
-    def __init__(self, batch: Batch, label_names: Sequence[str]) -> None:
+    def __init__(self, batch: WriteBatch, label_names: Sequence[str]) -> None:
         self.batch, self.label_names = batch, list(label_names)
         self.ids: dict[tuple[str, ...], int] = {}
 
@@ -204,7 +204,7 @@ def _find(names: Sequence[str], *wanted: str) -> int | None:
     return None
 
 
-def read_long_csv(batch: Batch, file: str, stream: IO[str], metric: str | None) -> None:
+def read_long_csv(batch: WriteBatch, file: str, stream: IO[str], metric: str | None) -> None:
     names = _header(stream, file)
     m_col, t_col, v_col = (
         _find(names, "metric"),
@@ -361,7 +361,7 @@ def _quote_hint(error: str) -> str:
 # -- wide CSV -------------------------------------------------------------------------
 
 
-def read_wide_csv(batch: Batch, file: str, stream: IO[str]) -> None:
+def read_wide_csv(batch: WriteBatch, file: str, stream: IO[str]) -> None:
     names = _header(stream, file)
     t_col = _find(names, *_TIME_COLUMNS)
     if t_col is None:
@@ -375,7 +375,7 @@ def read_wide_csv(batch: Batch, file: str, stream: IO[str]) -> None:
     if not metric_cols:
         raise InputError("the header names no metric columns", file=file, line=1)
     for i in metric_cols:
-        if not schema.is_metric_name(names[i]):
+        if not is_metric_name(names[i]):
             raise InputError(
                 f"column {names[i]!r} is not a metric name",
                 file=file,

@@ -14,9 +14,15 @@ from collections.abc import Iterable, Iterator
 from typing import IO
 
 from kpitui.errors import InputError
-from kpitui.store import schema
+from kpitui.store.api import WriteBatch
+from kpitui.store.checks import (
+    FINITE_HINT,
+    METRIC_NAME_HINT,
+    NUMBER_HINT,
+    is_metric_name,
+    is_text,
+)
 from kpitui.store.times import TimeProblem, point_time
-from kpitui.store.writer import FINITE_HINT, METRIC_NAME_HINT, NUMBER_HINT, Batch, is_text
 
 _CHUNK = 50_000  # points per `batch.add`: memory stays flat
 _JSON_KEYS = {"metric", "time", "value", "labels"}
@@ -116,7 +122,7 @@ def _too_many_digits(file: str, line: int) -> InputError:
 
 
 def read_records(
-    batch: Batch, file: str, metric: str | None, records: Iterable[tuple[int, object]]
+    batch: WriteBatch, file: str, metric: str | None, records: Iterable[tuple[int, object]]
 ) -> None:
     ids: list[int] = []
     times: list[int] = []
@@ -133,7 +139,7 @@ def read_records(
 
 
 def _record(
-    batch: Batch,
+    batch: WriteBatch,
     file: str,
     line: int,
     default: str | None,
@@ -157,7 +163,7 @@ def _record(
         name = name.strip()  # as a CSV cell or --label value is
     if name is None:
         raise bad('no "metric"', "add one, or name the metric with --metric NAME")
-    if not schema.is_metric_name(name):
+    if not is_metric_name(name):
         raise bad(f"{name!r} is not a metric name", METRIC_NAME_HINT)
     if "time" not in record or "value" not in record:
         raise bad('no "time"' if "time" not in record else 'no "value"')

@@ -21,10 +21,10 @@ from typing import IO
 from msgspec import Struct
 
 from kpitui.errors import InputError
-from kpitui.store import schema
+from kpitui.store.api import StoreWriter
+from kpitui.store.checks import METRIC_NAME_HINT, is_metric_name
 from kpitui.store.import_csv import read_long_csv, read_wide_csv
 from kpitui.store.import_json import json_array_records, jsonl_records, read_records
-from kpitui.store.writer import METRIC_NAME_HINT, Writer
 
 FORMATS = ("csv", "jsonl", "json")
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
@@ -57,7 +57,7 @@ def detect_format(source: str, fmt: str | None) -> str:
 
 
 def import_file(
-    writer: Writer,
+    writer: StoreWriter,
     source: str,
     *,
     metric: str | None = None,
@@ -79,7 +79,7 @@ def import_file(
         )
     if metric is not None:
         metric = metric.strip()  # as a metric cell of a CSV is
-    if metric is not None and not schema.is_metric_name(metric):
+    if metric is not None and not is_metric_name(metric):
         raise InputError(f"--metric {metric!r} is not a metric name", hint=METRIC_NAME_HINT)
     name = "<stdin>" if source == "-" else source
     started = time.perf_counter()

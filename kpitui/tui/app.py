@@ -20,9 +20,9 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer
 
-from kpitui import timeutil
 from kpitui.engine.alerts import StateChange, settled_states, severity, state_changes
 from kpitui.engine.board import Board
+from kpitui.store.name import StoreName, held_name
 from kpitui.timeutil import Clock
 from kpitui.tui.board_view import BoardPage, page_title
 from kpitui.tui.commands import KpituiCommands
@@ -31,7 +31,7 @@ from kpitui.tui.jumps import BoardJumps
 from kpitui.tui.live import LiveUpdates
 from kpitui.tui.navigation import Direction, nearest
 from kpitui.tui.poller import FirstRead, Poller
-from kpitui.tui.text import safe_plain, state_label
+from kpitui.tui.text import safe_plain
 from kpitui.tui.widgets.alerts_log import MAX_ALERTS, AlertsLog
 from kpitui.tui.widgets.chart_panel import ChartPanel
 from kpitui.tui.widgets.kpi_card import KpiCard
@@ -123,7 +123,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         self,
         loaded: Any,
         *,
-        store_path: Path | str,
+        store_path: Path | str | StoreName,
         clock: Clock,
         as_of: int | None = None,
         feed: Any = None,
@@ -136,13 +136,12 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         """The current good spec (a LoadedSpec); replaced when an edit on disk loads."""
         self.board: Board | None = None
         """The board on screen; None until the first evaluation."""
-        self.store_path = Path(store_path)
+        self.store_path = held_name(StoreName.parse(store_path))  # a Path, or a URL's StoreName
         self.clock = clock
         self.fixed_as_of = as_of
         self.feed = feed
         self.live = live
         self.paused = False
-        self.tz = timeutil.resolve_timezone(loaded.dashboard.timezone)
         self.title = safe_plain(loaded.dashboard.title)
         self._initial_board = board
         self._poller = Poller(
@@ -161,7 +160,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         # Page index -> dom id of the panel that had focus when the page was left, so
         # 1→2→1 comes back to the same panel.
         self._page_focus: dict[int, str] = {}
-        self.refresh_seconds = timeutil.parse_duration(loaded.dashboard.refresh)
+        self.refresh_seconds = loaded.dashboard.refresh.seconds  # until a board says
 
     # -- the API drill-down screens use ---------------------------------------------------
 
@@ -247,7 +246,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         shown (the index kept across rebuilds) is built now; the others when first shown."""
         self._page_index = min(self._page_index, max(0, len(board.pages) - 1))
         pages = [
-            BoardPage(page, i, board, self.tz, id=f"page-{i}", built=i == self._page_index)
+            BoardPage(page, i, board, id=f"page-{i}", built=i == self._page_index)
             for i, page in enumerate(board.pages)
         ]
         width = self._page_width()
@@ -334,13 +333,12 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
                     log.add_alert(change)
         for change in changes:
             self.notify(
-                f"{safe_plain(change.title)}: {state_text(change.old_state)} → "
-                f"{state_text(change.new_state)}",
+                safe_plain(change.summary),
                 title="KPI state changed",
                 severity=severity(change),
                 markup=False,
             )
-        if self.loaded.dashboard.alerts.bell:
+        if self.board is not None and self.board.bell:
             self.bell()
 
     # -- the header ---------------------------------------------------------------------------
@@ -354,7 +352,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             page = f"{index + 1}/{len(pages)} {page_title(pages[index], index)}"
         else:
             page = "loading…"
-        moment = timeutil.format_time(self.board.as_of, self.tz) if self.board else ""
+        moment = self.board.as_of_display if self.board else ""
         as_of = f"as of {moment}" if moment else ""
         if not self.live:
             marker = "■ snapshot"
@@ -469,7 +467,3 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         screen = None if self.screen is self._dashboard else self.screen
         self.push_screen(HelpScreen(help_sections(self, panels, screen)))
 
-
-def state_text(state: str) -> str:
-    """`✖ crit`: a state reads by its glyph and word, without colour."""
-    return state_label(state).plain

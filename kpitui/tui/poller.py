@@ -2,15 +2,19 @@
 
 One `Poller.poll()` runs in a thread worker (never on the UI thread, never two at once:
 the app re-arms its timer only when the last poll has finished, as dolphie's
-WorkerManager does). A poll costs a `stat` of the spec file and `PRAGMA data_version`
-on a store connection that stays open (data_version only compares within one
-connection). The board is re-evaluated only when:
+WorkerManager does). A poll costs a `stat` of the spec file and the reader's
+`data_version()` on a reader that stays open (each backend makes that cheap: SQLite
+asks its file, PostgreSQL its notifications and a snapshot). The board is re-evaluated
+only when:
 
 - the store changed (another connection committed),
 - the spec file changed on disk and still loads (an invalid edit keeps the last board),
 - the user asked (`r`), or the reader was (re)opened,
 - the as-of moved into a new minute, so windows and ages advance without new data
   (at most once a minute when idle; never with a fixed `--as-of`).
+
+A store that cannot be reached (a server gone away) is reported as "store unreachable
+since HH:MM, retrying", the last board staying on screen, until a poll reaches it again.
 
 No Textual here: the app turns a `PollResult` into screen updates.
 """
@@ -19,16 +23,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
+import stat
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from msgspec import Struct
 
+from kpitui import timeutil
 from kpitui.engine.board import Board
-from kpitui.errors import KpituiError, SpecErrors
+from kpitui.errors import KpituiError, SpecErrors, StoreUnreachableError
 from kpitui.timeutil import Clock
 
 # Re-evaluate an idle board when the as-of crosses into a new minute.
@@ -54,17 +60,17 @@ class FirstRead(Struct, frozen=True):
 
     reader: Any
     data_version: int
-    """The store's `data_version` read before the first board was."""
+    """The reader's `data_version()` read before the first board was."""
     as_of: int
 
 
-def _file_signature(path: Path) -> tuple[int, int, int] | None:
-    """What tells us a file was replaced or edited: inode, size, mtime."""
+def _file_signature(path: Path) -> tuple[int, int, int, int] | None:
+    """What tells us a file was replaced or edited: inode, size, mtime, and its type."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, stat.S_IFMT(st.st_mode))
 
 
 class Poller:
@@ -75,25 +81,26 @@ class Poller:
         self,
         loaded: Any,
         *,
-        store_path: Path,
+        store_path: Any,
         clock: Clock,
         as_of: int | None = None,
-        open_reader: Callable[[Path], Any] | None = None,
+        open_reader: Callable[[Any], Any] | None = None,
         evaluate: Callable[[Any, Any, int], Board] | None = None,
         first_read: FirstRead | None = None,
     ) -> None:
         from kpitui import engine, spec, store
 
         self.loaded = loaded
-        self.store_path = Path(store_path)
+        self.store_path = store_path
+        """The store: a SQLite file's Path, or a StoreName."""
         self.clock = clock
         self.fixed_as_of = as_of
         self._open_reader = open_reader or store.open_reader
         self._evaluate = evaluate or engine.evaluate
         self._load_dashboard = spec.load_dashboard
         self._reader: Any = None
-        self._store_signature: tuple[int, int, int] | None = None
         self._data_version: int | None = None
+        self._unreachable_since: int | None = None
         self._spec_signature = _file_signature(Path(loaded.path))
         self._evaluated_minute: int | None = None
         self._lock = threading.Lock()
@@ -101,7 +108,6 @@ class Poller:
             # The board on screen shows the store at this version (or later): the first
             # poll has nothing to do unless the store or the minute moved on since.
             self._reader = first_read.reader
-            self._store_signature = _file_signature(self.store_path)
             self._data_version = first_read.data_version
             self._evaluated_minute = first_read.as_of // IDLE_REEVALUATE_SECONDS
 
@@ -136,13 +142,13 @@ class Poller:
                     reloaded = self.loaded = reloaded.with_store_metrics(
                         self._reader.metric_names()
                     )
-            except (KpituiError, sqlite3.Error, OSError) as exc:
+            except (KpituiError, OSError) as exc:
                 # Leave the transaction before closing its connection (it may be broken).
-                with contextlib.suppress(KpituiError, sqlite3.Error, OSError):
+                with contextlib.suppress(KpituiError, OSError):
                     snapshot.close()
                 self._close_reader()
                 return PollResult(
-                    loaded=reloaded, spec_errors=spec_errors, store_error=_reason(exc)
+                    loaded=reloaded, spec_errors=spec_errors, store_error=self._reason(exc)
                 )
             as_of = self.as_of()
             minute = as_of // IDLE_REEVALUATE_SECONDS
@@ -155,6 +161,7 @@ class Poller:
             if not changed:
                 return PollResult(spec_errors=spec_errors)
             board = self._evaluate(self.loaded.dashboard, self._reader, as_of)
+        self._unreachable_since = None
         self._data_version = version
         self._evaluated_minute = minute
         return PollResult(board=board, loaded=reloaded, spec_errors=spec_errors)
@@ -168,6 +175,10 @@ class Poller:
         if signature == self._spec_signature:
             return None, None
         self._spec_signature = signature
+        if signature is not None and signature[3] != stat.S_IFREG:
+            # A FIFO would block the open until someone writes to it, a device may never
+            # end: the poll never opens what is not a plain file.
+            return (f"{path}: not a regular file any more (a FIFO, a device or a folder)",), None
         try:
             loaded = self._load_dashboard(path)
         except SpecErrors as exc:
@@ -186,23 +197,27 @@ class Poller:
     # -- the store ------------------------------------------------------------------------
 
     def _ensure_reader(self) -> str | None:
-        """Open (or re-open) the store; the reason it cannot be read, else None."""
-        signature = _file_signature(self.store_path)
-        if signature is None:
-            # Deleted or moved away: an open connection would go on reading the
-            # unlinked file and show old values as if they were fresh.
-            self._close_reader()
-            return f"{self.store_path} is missing"
-        if self._reader is not None and signature[0] != self._store_signature[0]:
-            self._close_reader()  # the file was replaced (a new inode): read the new one
+        """Open the store when no reader is open; the reason it cannot be read, else None.
+        An open reader notices a store replaced, deleted or unreachable by itself."""
         if self._reader is None:
             try:
                 self._reader = self._open_reader(self.store_path)
-            except (KpituiError, sqlite3.Error, OSError) as exc:
-                return _reason(exc)
-            self._store_signature = signature
-            self._data_version = None  # a new connection: its versions start afresh
+            except (KpituiError, OSError) as exc:
+                return self._reason(exc)
+            self._data_version = None  # a new reader: its versions start afresh
         return None
+
+    def _reason(self, exc: BaseException) -> str:
+        """One line for the header; an unreachable server says since when."""
+        if isinstance(exc, StoreUnreachableError):
+            now = self.clock.now()
+            if self._unreachable_since is None:
+                self._unreachable_since = now
+            tz = timeutil.resolve_timezone(self.loaded.dashboard.timezone)
+            since = datetime.fromtimestamp(self._unreachable_since, tz).strftime("%H:%M")
+            return f"store unreachable since {since}, retrying ({_reason(exc)})"
+        self._unreachable_since = None
+        return _reason(exc)
 
     def _close_reader(self) -> None:
         reader, self._reader = self._reader, None

@@ -49,9 +49,9 @@ class FakeReader:
         if self.fail is not None:
             raise self.fail
         if metric is not None and metric in self.fail_metrics:
-            import sqlite3
+            from kpitui.errors import StoreError
 
-            raise sqlite3.OperationalError(f"no such table: broken ({metric})")
+            raise StoreError(f"no such table: broken ({metric})")
 
     def _selected(self, metric: str, labels: Mapping[str, str] | None):
         want = set((labels or {}).items())

@@ -112,7 +112,29 @@ def independent_stats(points, days, plan=None):
 
 
 def stats_dict(stats):
-    return {k: getattr(stats, k) for k in ("last", "min", "max", "avg", "sum", "count")}
+    return {k: getattr(stats, k) for k in ("last", "min", "max", "avg", "total", "points")}
+
+
+def independent_bucket_stats(points, days, bucket, plan=None):
+    """The stats of a sum KPI's chart, computed apart from the engine: the range's
+    buckets on the UTC grid (the first one widened back to its boundary), an empty bucket
+    0; the total and the points count over the range itself."""
+    lo = AS_OF - days * DAY + 1
+    grid_lo = lo - lo % bucket
+    chosen = in_range(points, grid_lo, AS_OF, plan)
+    sums = [
+        sum(v for ts, v in chosen if start <= ts < start + bucket)
+        for start in range(grid_lo, AS_OF + 1, bucket)
+    ]
+    in_rng = [v for ts, v in chosen if ts >= lo]
+    return {
+        "last": sums[-1],
+        "min": min(sums),
+        "max": max(sums),
+        "avg": sum(sums) / len(sums),
+        "total": sum(in_rng),
+        "points": len(in_rng),
+    }
 
 
 # -- buckets ---------------------------------------------------------------------------
@@ -138,22 +160,28 @@ def test_step_bucket_walks_the_ladder():
 # -- KPI detail: stats over ranges ---------------------------------------------------------
 
 
-def test_stats_over_7d_and_30d_match_the_points(reader_of):
-    # Given 40 days of signups for two plans
+def test_stats_run_over_the_charts_buckets(reader_of):
+    # Given 40 days of signups for two plans, one point a day at 14:00
     points = signup_points()
     reader = reader_of(points)
     spec = spec_of(kpis=[SIGNUPS_KPI])
-    # When the detail is read over 7d and over 30d
+    # When the detail is read over 7d (6h buckets) and over 30d in daily buckets
     week = kpi_detail(spec, reader, "signups", AS_OF, "7d")
-    month = kpi_detail(spec, reader, "signups", AS_OF, "30d")
-    # Then the stats equal what the points say
+    month = kpi_detail(spec, reader, "signups", AS_OF, "30d", bucket=DAY)
+    # Then min/max/avg/last are of the buckets the chart draws, not of single points
     assert week.error is None
-    assert stats_dict(week.stats) == pytest.approx(independent_stats(points, 7))
-    assert stats_dict(month.stats) == pytest.approx(independent_stats(points, 30))
-    # Worked example: 7d holds days 1..7: free 728 + pro 280 = 1008
-    assert week.stats.sum == 1008
-    assert week.stats.count == 14
-    assert week.stats.basis == "points"
+    assert stats_dict(week.stats) == pytest.approx(independent_bucket_stats(points, 7, 6 * HOUR))
+    assert stats_dict(month.stats) == pytest.approx(independent_bucket_stats(points, 30, DAY))
+    # Worked example: 29 six-hour buckets, one a day holding that day's 100 + 11d signups
+    # (d = 1..7: 111..177), the others 0 — today's too, its 14:00 point is still to come
+    s = week.stats
+    assert (s.last, s.min, s.max, s.total, s.points, s.buckets) == (0, 0, 177, 1008, 14, 29)
+    assert s.avg == pytest.approx(1008 / 29)
+    assert s.min <= s.last <= s.max
+    # And the block says so, beside the KPI's own number and window
+    assert week.stats_heading == "sum per 6h bucket, the last 7d"
+    assert dict(week.stats_rows)["sum of the range"] == "1,008"
+    assert week.kpi_words == "1,008 = sum over 7d"
 
 
 def test_the_comparison_is_the_boards(reader_of):
@@ -182,7 +210,9 @@ def test_chart_buckets_the_range(reader_of):
     for _, _, ts, v in points:
         if ts > AS_OF - 30 * DAY:
             by_day[ts - ts % DAY] = by_day.get(ts - ts % DAY, 0) + v
-    assert dict(series.points) == pytest.approx(by_day)
+    assert {t: v for t, v in series.points if v} == pytest.approx(by_day)
+    # Every day keeps its place: today, with no point yet, is 0 (a flow), not left out
+    assert len(series.points) == 31 and series.points[-1][1] == 0
     # And a weekly target is not drawn over daily sums: no point could be compared with it
     assert detail.chart.ref_lines == ()
 
@@ -219,8 +249,9 @@ def test_all_range_starts_at_the_first_point(reader_of):
     detail = kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "all")
     first = min(ts for _, _, ts, _ in points)
     assert detail.range.lo == first
-    assert detail.stats.count == len(points)
-    assert detail.stats.sum == pytest.approx(sum(v for *_, v in points))
+    assert detail.stats.points == len(points)
+    assert detail.stats.total == pytest.approx(sum(v for *_, v in points))
+    assert detail.stats_heading == "sum per 1d bucket, all data"
 
 
 def test_last_point_time_and_age(reader_of):
@@ -251,7 +282,10 @@ def test_label_breakdown_shares_and_deltas(reader_of):
     assert pro.delta == -490
     # And each row has a small trend over the chart's range: 30d in daily buckets
     assert 30 <= len(free.spark) <= 31
-    assert free.spark[-1] == 101  # yesterday's free signups
+    assert free.spark[-2:] == (101, 0)  # yesterday's free signups; none yet today
+    # And the shown texts come with it, in the KPI's format
+    assert (free.current_display, free.share_display) == ("728", "72.2%")
+    assert free.delta_display == "▼ -49 (-6.3%)" and free.delta_good is False
 
 
 def test_label_filter_narrows_chart_and_stats(reader_of):
@@ -262,9 +296,10 @@ def test_label_filter_narrows_chart_and_stats(reader_of):
         spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "7d", label_filter=("plan", "pro")
     )
     # Then the stats are pro's alone, the chart is named after the filter
-    assert stats_dict(detail.stats) == pytest.approx(independent_stats(points, 7, plan="pro"))
+    expected = independent_bucket_stats(points, 7, 6 * HOUR, plan="pro")
+    assert stats_dict(detail.stats) == pytest.approx(expected)
     assert detail.chart.series[0].name == "plan=pro"
-    assert sum(v for _, v in detail.chart.series[0].points) == 280
+    assert sum(v for _, v in detail.chart.series[0].points if v is not None) == 280
     # And the KPI value and the breakdown are still the whole KPI's
     assert detail.kpi.value == 1008
     assert len(detail.breakdowns[0].rows) == 2
@@ -298,9 +333,9 @@ def test_metric_without_points(reader_of, points, range_key):
     spec = spec_of(kpis=[{"id": "mau", "metric": "mau", "target": 10}])
     detail = kpi_detail(spec, reader, "mau", AS_OF, range_key)
     assert detail.error is None
-    assert detail.stats.count == 0
+    assert detail.stats.points == 0
     assert detail.stats.last is None and detail.stats.min is None and detail.stats.avg is None
-    assert detail.chart.series[0].points == ()
+    assert not detail.chart.has_points
     assert detail.last_at is None and detail.age is None
     assert detail.breakdowns == ()
     assert detail.kpi.state == "no_data"
@@ -312,10 +347,10 @@ def test_metric_with_one_point(reader_of):
     for range_key in ("7d", "all"):
         detail = kpi_detail(spec, reader, "mau", AS_OF, range_key)
         s = detail.stats
-        assert (s.last, s.min, s.max, s.avg, s.sum, s.count) == (42, 42, 42, 42, 42, 1)
-        # The chart carries the one value forward from its bucket to now
-        points = detail.chart.series[0].points
-        assert {v for _, v in points} == {42} and points[0][0] <= AS_OF - 3 * DAY
+        assert (s.last, s.min, s.max, s.avg, s.total, s.points) == (42, 42, 42, 42, None, 1)
+        # The chart carries the one value forward from its bucket to now, a gap before it
+        known = detail.chart.series[0].known
+        assert {v for _, v in known} == {42} and known[0][0] <= AS_OF - 3 * DAY
         assert detail.age == 3 * DAY
     # And over "all" the range still covers a sensible span
     assert kpi_detail(spec, reader, "mau", AS_OF, "all").range.hi == AS_OF
@@ -333,7 +368,6 @@ def test_stock_metric_over_several_series_uses_the_totals(reader_of):
         spec_of(kpis=[{"id": "mrr", "metric": "mrr"}]), reader, "mrr", AS_OF, "7d", bucket=DAY
     )
     # Then the stats run over the daily totals: every day sums to 6000
-    assert detail.stats.basis == "buckets"
     assert detail.stats.min == detail.stats.max == detail.stats.last == 6000
     assert detail.kpi.value == 6000
     # And the breakdown shares add up the plans' latest values
@@ -357,10 +391,11 @@ def test_derived_metric_charts_the_formula_per_bucket(reader_of):
     # When the detail is read with daily buckets
     detail = kpi_detail(spec, reader, "conv", AS_OF, "7d", bucket=DAY)
     # Then each bucket is that day's ratio, the total is a ratio of sums
-    assert sorted(v for _, v in detail.chart.series[0].points) == pytest.approx([0.05, 0.15, 0.2])
-    assert detail.stats.sum == pytest.approx(45 / 350)
+    known = sorted(v for _, v in detail.chart.series[0].known)
+    assert known == pytest.approx([0.05, 0.15, 0.2])
+    assert detail.stats.total == pytest.approx(45 / 350)
     assert detail.stats.min == pytest.approx(0.05) and detail.stats.max == pytest.approx(0.2)
-    assert detail.stats.basis == "buckets"
+    assert detail.stats.points is None  # points of which operand? none are claimed
     assert detail.formula == "signups / visits"
     assert detail.format == "percent"
     assert detail.kpi.value == pytest.approx(45 / 350)
@@ -374,10 +409,10 @@ def test_score_stats_run_over_buckets_of_the_score(reader_of):
     spec = spec_of(kpis=[{"id": "nps", "metric": "nps", "agg": "nps", "window": "7d"}])
     # When the detail is read with daily buckets
     stats = kpi_detail(spec, reader, "nps", AS_OF, "7d", bucket=DAY).stats
-    # Then min/max/avg are of the daily NPS (100 and 0), not of single answers; no sum
-    assert stats.basis == "buckets"
+    # Then min/max/avg are of the daily NPS (100 and 0), not of single answers; no sum,
+    # and the days without answers are gaps, not 0
     assert (stats.min, stats.max, stats.avg, stats.last) == (0, 100, 50, 0)
-    assert (stats.sum, stats.count) == (None, 2)
+    assert (stats.total, stats.points, stats.buckets) == (None, 8, 2)
 
 
 def test_nps_counts_out_of_scale_answers(reader_of):

@@ -133,3 +133,24 @@ def test_everything_failing_still_gives_a_board():
     assert {k.state for k in board.kpis} == {"error"}
     assert board.chart("c").error == "unable to open database file"
     assert all(kr.error for kr in board.okrs[0].key_results)
+
+
+def test_nothing_parses_a_duration_once_the_spec_is_loaded(monkeypatch):
+    # Given a loaded spec with windows, offsets, sparks, buckets and cadences
+    from kpitui import timeutil
+    from kpitui.engine.detail import kpi_detail, kr_detail
+
+    spec = make_spec(**SPEC, checkin_every="7d")
+    reader = _store(10)
+
+    # When the board and every detail are evaluated with the duration parser gone
+    def parse_again(text):
+        raise AssertionError(f"{text!r} parsed again at use")
+
+    monkeypatch.setattr(timeutil, "parse_duration", parse_again)
+    board = evaluate(spec, reader, AS_OF)
+    for kpi in board.kpis:
+        kpi_detail(spec, reader, kpi.id, AS_OF)
+    kr_detail(spec, reader, "kr", "k3", AS_OF)
+    # Then it all worked from the values parsed at load
+    assert board.kpi("signups").value == 7 * 4 * 3

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from kpitui.errors import StoreError
@@ -290,7 +288,7 @@ def test_no_points_is_no_data():
 
 @pytest.mark.parametrize(
     "failure",
-    [StoreError("store is locked"), sqlite3.OperationalError("database disk image is malformed")],
+    [StoreError("store is locked"), OSError("database disk image is malformed")],
 )
 def test_failing_store_query_is_an_error_state_with_the_reason(failure):
     # Given a reader whose queries fail

@@ -6,8 +6,8 @@ import pytest
 
 from kpitui.engine import evaluate
 from kpitui.errors import StoreLockedError
-from kpitui.store import reader as reader_module
-from kpitui.store import writer as store
+from kpitui.store.sqlite import reader as reader_module
+from kpitui.store.sqlite import writer as store
 from tests.engine.conftest import AS_OF, DAY, HOUR, make_spec
 from tests.engine.fakes import FakeReader
 

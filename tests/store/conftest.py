@@ -42,14 +42,30 @@ def reader(db: Path):
         r.close()
 
 
+CREATED = "kpitui: created a new store "
+
+
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+def cli_raw(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
     """Run `kpitui ARGS...`; returns (exit code, stdout, stderr)."""
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main(list(args))
         out, err = capsys.readouterr()
         return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def cli(cli_raw) -> Callable[..., tuple[int, str, str]]:
+    """`cli_raw` without the line saying a new store was created (tested on its own in
+    test_store_choice), so tests about other things need not create the store first."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code, out, err = cli_raw(*args)
+        kept = [line for line in err.splitlines(keepends=True) if not line.startswith(CREATED)]
+        return code, out, "".join(kept)
 
     return run
 

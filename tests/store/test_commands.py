@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 
 from kpitui.cli import build_parser
-from kpitui.store import open_reader, writer
+from kpitui.store import open_reader
+from kpitui.store.sqlite import writer
 from tests.store.conftest import count_points
 
 T0 = 1_767_225_600
@@ -296,4 +297,4 @@ def test_every_command_has_help_with_examples(command, capsys):
     assert caught.value.code == 0
     out = capsys.readouterr().out
     assert "examples:\n  kpitui " + command in out
-    assert "--db PATH" in out
+    assert "--db STORE" in out

@@ -11,7 +11,8 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kpitui.store import open_reader, open_writer, percentiles
+from kpitui.store import open_reader, open_writer
+from kpitui.store.sqlite import percentiles
 from tests.store.test_rollups import oracle, oracle_buckets
 
 HOUR, DAY = 3600, 86400

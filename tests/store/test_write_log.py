@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from kpitui.store import open_reader, open_writer, schema
+from kpitui.store import open_reader, open_writer
+from kpitui.store.sqlite import schema
 
 T0 = 1_790_000_000
 HOUR = 3600
@@ -28,7 +29,11 @@ def make_v1_store(db, write) -> None:
     """A store as kpitui with schema version 1 left it: no write log."""
     write([("m", {}, T0, 1.0), ("m", {}, T0 + HOUR, 2.0)])
     with sqlite3.connect(db) as con:
-        con.execute("DROP TABLE write_log")
+        for table in ("write_log", "annotations", "alert_events", "pull_state", "checkins"):
+            con.execute(f"DROP TABLE {table}")
+        for statement in schema.MIGRATIONS[1]:
+            if "CREATE TABLE checkins" in statement:
+                con.execute(statement)
         con.execute("PRAGMA user_version = 1")
 
 

@@ -9,7 +9,9 @@ import sqlite3
 import pytest
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
-from kpitui.store import open_reader, open_writer, schema
+from kpitui.store import open_reader, open_writer
+from kpitui.store.checks import canonical_labels
+from kpitui.store.sqlite import schema
 from tests.store.conftest import count_points
 
 T0 = 1_767_225_600
@@ -30,7 +32,7 @@ def test_labels_are_canonical_json(db, write):
     with sqlite3.connect(db) as con:
         # Then they are one series, stored with sorted keys
         assert con.execute("SELECT labels FROM series").fetchall() == [('{"a":"1","b":"2"}',)]
-    assert schema.canonical_labels({"é": "ü"}) == '{"é":"ü"}'
+    assert canonical_labels({"é": "ü"}) == '{"é":"ü"}'
 
 
 def test_upsert_is_idempotent_and_replaces(db, write):

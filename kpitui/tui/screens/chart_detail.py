@@ -9,7 +9,7 @@ Nothing is queried here: the board already holds the chart.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,26 +19,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from kpitui import timeutil
 from kpitui.engine.board import Board, ChartView, KpiView
-from kpitui.engine.charts import reference_kpi
 from kpitui.tui.screens.detail_base import empty_chart
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
-
-
-def chart_kpi(chart: Any, board: Board) -> KpiView | None:
-    """The KPI `k` opens from a chart on one metric: the one whose lines it draws, else
-    a KPI on that metric with the chart's labels, else any KPI on that metric."""
-    if chart is None or len(chart.metrics) != 1:
-        return None
-    reference = reference_kpi(chart, board.kpis)
-    if reference is not None:
-        return reference
-    on_metric = [kpi for kpi in board.kpis if kpi.metric == chart.metrics[0]]
-    labels = tuple(sorted(chart.labels.items()))
-    same_labels = [kpi for kpi in on_metric if kpi.labels == labels]
-    return (same_labels or on_metric or [None])[0]
 
 
 class ChartDetailScreen(Screen[None]):
@@ -85,7 +69,7 @@ class ChartDetailScreen(Screen[None]):
             yield Static(id="cd-kpi", markup=False)
         yield Static(id="cd-sub", markup=False)
         yield Static(id="cd-problem", markup=False)
-        chart = ChartPanel(empty_chart(self.chart_id, self.chart_id), tz=self.app.tz, id="cd-chart")
+        chart = ChartPanel(empty_chart(self.chart_id, self.chart_id), id="cd-chart")
         chart.can_focus = False  # nothing to do in it; Enter must not drill again
         yield chart
         yield Footer()
@@ -101,10 +85,6 @@ class ChartDetailScreen(Screen[None]):
 
     # -- presenting ------------------------------------------------------------------
 
-    def _spec_chart(self) -> Any:
-        charts = self.app.loaded.dashboard.charts
-        return next((chart for chart in charts if chart.id == self.chart_id), None)
-
     def show_board(self, board: Board | None) -> None:
         """Show this chart as `board` has it; keep the last one if the board lost it."""
         view = board.chart(self.chart_id) if board is not None else None
@@ -116,8 +96,7 @@ class ChartDetailScreen(Screen[None]):
                 Text("⚠ This chart is no longer on the board (the spec changed).", end=""),
             )
             return
-        spec_chart = self._spec_chart()
-        kpi = chart_kpi(spec_chart, board) if board is not None else None
+        kpi = board.kpi(view.kpi_id) if board is not None and view.kpi_id else None
         had_kpi, self.kpi = self.kpi, kpi
         if (kpi is None) != (had_kpi is None):
             self.refresh_bindings()  # `k` (open the KPI) comes and goes with it
@@ -132,23 +111,22 @@ class ChartDetailScreen(Screen[None]):
         self.view = view
         with self.app.batch_update():
             update_static(self.query_one("#cd-name", Static), safe_text(f"Chart · {view.title}"))
-            update_static(self.query_one("#cd-sub", Static), self._about(view, spec_chart))
+            update_static(self.query_one("#cd-sub", Static), self._about(view))
             self.query_one("#cd-chart", ChartPanel).update_view(view)
 
     @staticmethod
-    def _about(view: ChartView, spec_chart: Any) -> Text:
+    def _about(view: ChartView) -> Text:
         """`180d window · 7d buckets · last per bucket · by plan: enterprise, pro`."""
         line = Text(end="", no_wrap=True)
         parts = []
         if view.window:
             parts.append(f"{view.window} window")
-        parts.append(f"{timeutil.format_duration(view.bucket)} buckets")
-        if spec_chart is not None:
-            parts.append(f"{spec_chart.agg} per bucket")
+        parts.append(f"{view.bucket_label} buckets")
+        parts.append(f"{view.agg} per bucket")
         line.append(" · ".join(parts))
         names = [series.name for series in view.series]
         if names:
-            split_by = getattr(spec_chart, "split_by", None)
+            split_by = view.split_by
             line.append(f" · by {split_by}: " if split_by else " · series: ")
             line.append_text(safe_text(", ".join(names)))
         if view.ref_lines:

@@ -17,20 +17,38 @@ a temp table of (series, hour) in key order, so SQLite aggregates without sortin
 
 from __future__ import annotations
 
-import math
+import json
 import operator
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
 from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
-from kpitui.store import schema
-from kpitui.store.schema import DAY, HOUR
-from kpitui.store.times import TimeProblem, point_time
+from kpitui.store.api import AlertEvent, PullState, Removal
+from kpitui.store.checks import (
+    DAY,
+    HOUR,
+    MAX_TS,
+    MIN_TS,
+    TEXT_HINT,
+    canonical_labels,
+    checked_annotation,
+    checked_checkin,
+    checked_event,
+    checked_pull_state,
+    checked_series,
+    checked_text,
+    checked_ts,
+    checked_value,
+    floor_to,
+)
+from kpitui.store.name import StoreName
+from kpitui.store.sqlite import files, housekeeping, schema
 
 BUSY_TIMEOUT = 5.0
 """Seconds a writer waits for another writer's lock before giving up (SPEC §2)."""
@@ -47,16 +65,19 @@ _INSERT_MANY = (
     + ", ".join(["(?, ?, ?)"] * _ROWS_PER_STATEMENT)
     + _UPSERT
 )
-# Above this many hours per touched series (a few points spread over centuries), group
-# the points themselves instead of walking every hour of the range.
-_DENSE_HOURS = 200_000
+# A series' span holding fewer points an hour than this is refreshed by grouping its
+# points (a sort): probing an hour of the span costs about what sorting two points does.
+_DENSE_POINTS_PER_HOUR = 2
 
 
-def open_writer(path: str | Path, *, busy_timeout: float | None = None) -> Writer:
-    """Open (creating and migrating if needed) the store at `path` for writing."""
+def open_writer(name: StoreName | str | Path, *, busy_timeout: float | None = None) -> Writer:
+    """Open (creating and migrating if needed) the store file `name.path` for writing."""
     if busy_timeout is None:
         busy_timeout = BUSY_TIMEOUT
-    path = Path(path)
+    name = StoreName.parse(name)
+    assert name.path is not None
+    path = name.path
+    files.refuse_memory(path)
     if path.is_dir():
         raise InputError("is a directory, not a store file", file=str(path), hint="pass --db FILE")
     if not path.parent.is_dir():
@@ -65,13 +86,20 @@ def open_writer(path: str | Path, *, busy_timeout: float | None = None) -> Write
             file=str(path),
             hint="create the directory or pass another --db",
         )
+    created = not path.exists()
+    files.check_access(path, writing=True)
     with store_errors(path, busy_timeout):
-        con = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
+        con = sqlite3.connect(
+            files.file_uri(path), uri=True, isolation_level=None, timeout=busy_timeout
+        )
     writer = Writer(con, path, busy_timeout)
+    writer.created = created
     try:
         writer._prepare()
     except BaseException:
         con.close()
+        if created:
+            files.discard_unmade(path)  # a store that could not be made leaves no file
         raise
     return writer
 
@@ -95,11 +123,15 @@ def store_error(exc: sqlite3.Error, path: Path, busy_timeout: float) -> StoreErr
 
 
 class Writer:
-    """A write connection to one store. Use as a context manager; see `open_writer`."""
+    """`kpitui.store.api.StoreWriter` on a SQLite file. Use as a context manager; see
+    `open_writer`."""
 
     def __init__(self, con: sqlite3.Connection, path: Path, busy_timeout: float) -> None:
         self._con = con
-        self.path = path
+        self.file = path
+        self.name = StoreName(path=path)
+        self.path = str(path)
+        self.created = False
         self.busy_timeout = busy_timeout
         self._series: dict[tuple[str, str], int] = {}
 
@@ -112,6 +144,28 @@ class Writer:
     def close(self) -> None:
         self._con.close()
 
+    def discard_if_unused(self) -> None:
+        """Close, and delete the store this writer created when nothing is in it (a
+        failed first import leaves no trace) — unless another writer (a second import
+        started at the same moment) has it open or committed into it since: deleting it
+        then would lose that writer's points. SQLite removes the -wal file when the last
+        connection closes, so one left behind means the store is still open elsewhere."""
+        self.close()
+        path = self.file
+        if not self.created:
+            return
+        wal, shm = (path.with_name(path.name + s) for s in ("-wal", "-shm"))
+        if not path.exists() or wal.exists():
+            return
+        try:
+            with closing(sqlite3.connect(files.file_uri(path), uri=True)) as con:
+                used = con.execute("SELECT 1 FROM series LIMIT 1").fetchone() is not None
+        except sqlite3.Error:
+            return  # keep what cannot be read
+        if not used:
+            for leftover in (path, wal, shm):
+                leftover.unlink(missing_ok=True)
+
     def _prepare(self) -> None:
         """WAL mode, pragmas, and the schema migrated forward.
 
@@ -122,7 +176,7 @@ class Writer:
         deadline = time.monotonic() + self.busy_timeout
         while True:
             try:
-                with store_errors(self.path, self.busy_timeout):
+                with store_errors(self.file, self.busy_timeout):
                     self._setup()
                 return
             except StoreLockedError:
@@ -134,19 +188,19 @@ class Writer:
         con = self._con
         # Reading the journal mode reads the header: a non-SQLite file fails here.
         if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            schema.read_version(con, str(self.path))  # refuse foreign/newer stores first
+            schema.read_version(con, self.path)  # refuse foreign/newer stores first
             con.execute("PRAGMA journal_mode = WAL")
         # WAL + NORMAL: commits are atomic and cheap; a power cut may lose the last ones.
         con.execute("PRAGMA synchronous = NORMAL")
         con.execute("PRAGMA cache_size = -65536")
         con.execute("PRAGMA temp_store = MEMORY")
-        if schema.read_version(con, str(self.path)) < schema.SCHEMA_VERSION:
+        if schema.read_version(con, self.path) < schema.SCHEMA_VERSION or not schema.marked(con):
             con.execute("BEGIN IMMEDIATE")
             try:
-                schema.migrate(con, str(self.path))  # re-reads the version under the lock
+                schema.migrate(con, self.path)  # re-reads the version under the lock
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                schema.end_quietly(con)
                 raise
 
     # -- batches ---------------------------------------------------------------------
@@ -155,23 +209,24 @@ class Writer:
     def batch(self) -> Iterator[Batch]:
         """One transaction: everything added to the batch is committed together, or,
         on any error, nothing is."""
-        with store_errors(self.path, self.busy_timeout):
+        with store_errors(self.file, self.busy_timeout):
             self._con.execute("BEGIN IMMEDIATE")
         batch = Batch(self)
         try:
             yield batch
-            with store_errors(self.path, self.busy_timeout):
+            with store_errors(self.file, self.busy_timeout):
                 if batch._dirty:
-                    _refresh_rollups(self._con, batch._dirty, batch.points)
+                    _refresh_rollups(self._con, batch._dirty, batch._counts)
                     _log_writes(self._con, batch._dirty)
+                elif batch._other:
+                    _log_writes(self._con, {0: [0, 0]})
                 self._con.execute("COMMIT")
         except BaseException as exc:
-            if self._con.in_transaction:
-                self._con.execute("ROLLBACK")
+            schema.end_quietly(self._con)
             for key in batch._created:
                 self._series.pop(key, None)
             if isinstance(exc, sqlite3.Error):
-                raise store_error(exc, self.path, self.busy_timeout) from None
+                raise store_error(exc, self.file, self.busy_timeout) from None
             raise
 
     def write_points(self, points: Iterable[tuple[str, Mapping[str, str], int, float]]) -> int:
@@ -191,9 +246,9 @@ class Writer:
                     raise InputError(
                         f"point {index}: expected (metric, labels, time, value)"
                     ) from None
-                ids.append(batch.series_id(*_checked_series(metric, labels, f"point {index}")))
-                times.append(_checked_ts(ts, f"point {index}"))
-                values.append(_checked_value(value, f"point {index}"))
+                ids.append(batch.series_id(*checked_series(metric, labels, f"point {index}")))
+                times.append(checked_ts(ts, f"point {index}"))
+                values.append(checked_value(value, f"point {index}"))
                 if len(ids) >= _CHUNK:
                     batch.add(ids, times, values)
                     ids, times, values = [], [], []
@@ -207,34 +262,127 @@ class Writer:
         value: float,
         confidence: str | None = None,
         note: str | None = None,
-    ) -> None:
-        """Record (or replace, same KR and time) a manual key-result check-in."""
-        if not isinstance(kr_id, str) or not kr_id.strip():
-            raise InputError("the key-result id is empty", hint="use the KR id from the spec")
-        kr_id = kr_id.strip()
-        if not is_text(kr_id):
-            raise InputError(f"the key-result id {kr_id!r} is not UTF-8 text", hint=TEXT_HINT)
-        if confidence is not None and confidence not in schema.CONFIDENCES:
-            raise InputError(
-                f"unknown confidence {confidence!r}",
-                hint="use one of " + ", ".join(schema.CONFIDENCES),
-            )
-        if note is not None and not is_text(note):
-            raise InputError("the note must be UTF-8 text", hint=TEXT_HINT)
-        row = (
-            kr_id,
-            _checked_ts(ts, "check-in"),
-            _checked_value(value, "check-in"),
-            confidence,
-            note,
-        )
-        with self.batch():
-            self._con.execute(
+    ) -> int:
+        """Record (or replace, same KR and time) a manual key-result check-in; its id."""
+        row = checked_checkin(kr_id, ts, value, confidence, note)
+        with self.batch() as batch:
+            batch._other = True
+            return self._con.execute(
                 "INSERT INTO checkins (kr_id, ts, value, confidence, note) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (kr_id, ts) DO UPDATE SET value = excluded.value,"
-                " confidence = excluded.confidence, note = excluded.note",
+                " confidence = excluded.confidence, note = excluded.note RETURNING id",
+                row,
+            ).fetchone()[0]
+
+    def delete_checkin(self, checkin_id: int) -> bool:
+        return self._delete("checkins", checkin_id)
+
+    def write_annotation(
+        self,
+        ts: int,
+        text: str,
+        metrics: Sequence[str] = (),
+        labels: Mapping[str, str] | None = None,
+    ) -> int:
+        at, body, names, clean = checked_annotation(ts, text, metrics, labels)
+        with self.batch() as batch:
+            batch._other = True
+            return self._con.execute(
+                "INSERT INTO annotations (ts, text, metrics, labels) VALUES (?, ?, ?, ?)"
+                " RETURNING id",
+                (at, body, json.dumps(list(names), ensure_ascii=False), canonical_labels(clean)),
+            ).fetchone()[0]
+
+    def delete_annotation(self, annotation_id: int) -> bool:
+        return self._delete("annotations", annotation_id)
+
+    def write_alert_events(self, events: Iterable[AlertEvent]) -> list[int]:
+        rows = [checked_event(e) for e in events]
+        ids = []
+        with self.batch() as batch:
+            batch._other = bool(rows)
+            for row in rows:
+                self._con.execute(
+                    "INSERT INTO alert_events (ts, subject_kind, subject_id, title, from_state,"
+                    " to_state, value, display, delivered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (subject_kind, subject_id, ts, to_state) DO NOTHING",
+                    row,
+                )
+                ids.append(
+                    self._con.execute(
+                        "SELECT id FROM alert_events WHERE subject_kind = ? AND subject_id = ?"
+                        " AND ts = ? AND to_state = ?",
+                        (row[1], row[2], row[0], row[5]),
+                    ).fetchone()[0]
+                )
+        return ids
+
+    def mark_delivered(self, event_id: int, target: str) -> None:
+        target = checked_text(target, "the delivery target")
+        with self.batch() as batch:
+            batch._other = True
+            found = self._con.execute(
+                "SELECT delivered FROM alert_events WHERE id = ?", (event_id,)
+            ).fetchone()
+            if found is None:
+                raise InputError(f"no alert event {event_id}")
+            delivered = json.loads(found[0])
+            if target not in delivered:
+                self._con.execute(
+                    "UPDATE alert_events SET delivered = ? WHERE id = ?",
+                    (json.dumps([*delivered, target], ensure_ascii=False), event_id),
+                )
+
+    def set_pull_state(self, state: PullState) -> None:
+        row = checked_pull_state(state)
+        with self.batch() as batch:
+            batch._other = True
+            self._con.execute(
+                "INSERT INTO pull_state (pull_id, last_success, last_error_at, last_error,"
+                " high_water) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pull_id) DO UPDATE SET"
+                " last_success = excluded.last_success, last_error_at = excluded.last_error_at,"
+                " last_error = excluded.last_error, high_water = excluded.high_water",
                 row,
             )
+
+    # -- housekeeping (see `housekeeping`) ---------------------------------------------
+
+    def delete_points(
+        self,
+        metric: str,
+        labels: Mapping[str, str] | None,
+        lo: int | None,
+        hi: int | None,
+        *,
+        dry_run: bool = False,
+    ) -> Removal:
+        metric, clean = checked_series(metric, labels, "delete")
+        return self._housekeeping(
+            lambda con: housekeeping.delete_points(con, metric, clean, lo, hi, dry_run)
+        )
+
+    def rename_metric(self, old: str, new: str, *, dry_run: bool = False) -> Removal:
+        old, _ = checked_series(old, None, "rename")
+        new, _ = checked_series(new, None, "rename")
+        return self._housekeeping(lambda con: housekeeping.rename_metric(con, old, new, dry_run))
+
+    def prune(self, older_than: int, *, dry_run: bool = False) -> Removal:
+        cutoff = min(max(operator.index(older_than), MIN_TS), MAX_TS)
+        return self._housekeeping(lambda con: housekeeping.prune(con, cutoff, dry_run))
+
+    def _housekeeping(self, work: Callable[[sqlite3.Connection], Removal]) -> Removal:
+        try:
+            with self.batch() as batch:
+                batch._other = True  # trims the write log the work appended to
+                return work(self._con)
+        finally:
+            self._series.clear()  # ids of deleted series must not be handed out again
+
+    def _delete(self, table: str, row_id: int) -> bool:
+        with self.batch() as batch:
+            batch._other = True
+            cursor = self._con.execute(f"DELETE FROM {table} WHERE id = ?", (int(row_id),))
+            return cursor.rowcount > 0
 
 
 class Batch:
@@ -248,6 +396,9 @@ class Batch:
         self._writer = writer
         self._con = writer._con
         self._dirty: dict[int, list[int]] = {}
+        self._counts: Counter[int] = Counter()
+        """Points given to `add` per series."""
+        self._other = False  # wrote a check-in, annotation, alert event or pull state
         self._created: list[tuple[str, str]] = []
         self.points = 0
         """Points given to `add`."""
@@ -257,7 +408,7 @@ class Batch:
         """Series the points went to."""
 
     def series_id(self, metric: str, labels: Mapping[str, str] | None = None) -> int:
-        key = (metric, schema.canonical_labels(labels))
+        key = (metric, canonical_labels(labels))
         found = self._writer._series.get(key)
         if found is not None:
             return found
@@ -311,7 +462,13 @@ class Batch:
                 _INSERT_ONE, zip(ids[full:], times[full:], values[full:], strict=True)
             )
         changed = self._con.total_changes - before
-        touched = {series} if isinstance(series, int) else set(ids)
+        if isinstance(series, int):
+            touched = {series}
+            self._counts[series] += n
+        else:
+            counts = Counter(ids)
+            touched = set(counts)
+            self._counts.update(counts)
         self.points += n
         self.changed += changed
         self.series |= touched
@@ -326,83 +483,8 @@ class Batch:
                     span[1] = max(span[1], hi)
 
 
-# -- checks shared with the importers -------------------------------------------------
-
-
 def _ascending(ids: Sequence[int]) -> bool:
     return all(map(operator.le, ids, islice(ids, 1, None)))
-
-
-def _checked_series(metric: object, labels: object, where: str) -> tuple[str, dict[str, str]]:
-    if isinstance(metric, str):
-        metric = metric.strip()  # names and labels lose surrounding spaces in every writer
-    if not schema.is_metric_name(metric):
-        raise InputError(f"{where}: {metric!r} is not a metric name", hint=METRIC_NAME_HINT)
-    if labels is None:
-        return metric, {}  # type: ignore[return-value]
-    if not isinstance(labels, Mapping):
-        raise InputError(f"{where}: labels must be a mapping of names to values")
-    clean: dict[str, str] = {}
-    for key, value in labels.items():
-        if not isinstance(key, str) or not key.strip():
-            raise InputError(f"{where}: label names must be non-empty text")
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise InputError(f"{where}: label {key!r} must be text, not {value!r}")
-        key, value = key.strip(), value.strip()
-        if not value:
-            continue  # an empty label is no label
-        if key in clean:
-            raise InputError(f"{where}: label {key!r} is given twice")
-        if not is_text(key):
-            raise InputError(f"{where}: label name {key!r} is not UTF-8 text", hint=TEXT_HINT)
-        if not is_text(value):
-            raise InputError(f"{where}: label {key!r}: {value!r} is not UTF-8 text", hint=TEXT_HINT)
-        clean[key] = value
-    return metric, clean  # type: ignore[return-value]
-
-
-def _checked_ts(ts: object, where: str) -> int:
-    if isinstance(ts, bool):
-        raise InputError(f"{where}: {ts!r} is not a time")
-    try:
-        value = operator.index(ts)  # type: ignore[arg-type]
-    except TypeError:
-        raise InputError(f"{where}: time must be whole epoch seconds, not {ts!r}") from None
-    try:
-        return point_time(value)
-    except TimeProblem as exc:
-        raise InputError(f"{where}: {exc.message}", hint=exc.hint) from None
-
-
-def _checked_value(value: object, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{where}: {value!r} is not a number", hint=NUMBER_HINT)
-    number = float(value)
-    if not math.isfinite(number):
-        raise InputError(f"{where}: {value!r} is not a finite number", hint=FINITE_HINT)
-    return number
-
-
-def is_text(value: object) -> bool:
-    """A str SQLite can store. Lone surrogates are not: the bytes of an argument that
-    was not UTF-8 (kept by Python as U+DC80..U+DCFF), or a JSON escape like "\\ud800"."""
-    if not isinstance(value, str):
-        return False
-    if value.isascii():
-        return True
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-NUMBER_HINT = "write a plain number like 1234.5: no units, currency signs or thousands separators"
-TEXT_HINT = "write it in UTF-8: a lone surrogate or bytes in another encoding cannot be stored"
-METRIC_NAME_HINT = "a metric name starts with a letter or _ and holds letters, digits, _ . : -"
-FINITE_HINT = "values must be finite numbers: no NaN or infinity"
 
 
 # -- the write log ---------------------------------------------------------------------
@@ -447,30 +529,48 @@ FROM rollup_hour WHERE series_id = ? AND bucket >= ? AND bucket < ? GROUP BY b
 """
 
 
-def _refresh_rollups(con: sqlite3.Connection, dirty: Mapping[int, list[int]], points: int) -> None:
-    """Recompute the hour and day rollups of every bucket the batch touched."""
+def _refresh_rollups(
+    con: sqlite3.Connection, dirty: Mapping[int, list[int]], counts: Mapping[int, int]
+) -> None:
+    """Recompute the hour and day rollups of every bucket the batch touched.
+
+    Per series, the cheaper of two plans: probe every hour of the span written (a few
+    points or more an hour), or group the points the span holds by hour (sparser: a point
+    an hour, or one every few hours over a year, where most hours of the span are empty).
+    """
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS kpitui_dirty ("
         " series_id INTEGER NOT NULL, bucket INTEGER NOT NULL,"
         " PRIMARY KEY (series_id, bucket)) WITHOUT ROWID"
     )
-    limit = max(_DENSE_HOURS, 2 * points)
     dense = {}
     for sid, (lo, hi) in dirty.items():
-        first, last = schema.floor_to(lo, HOUR), schema.floor_to(hi, HOUR)
-        if (last - first) // HOUR < limit:
+        first, last = floor_to(lo, HOUR), floor_to(hi, HOUR)
+        wanted = _DENSE_POINTS_PER_HOUR * ((last - first) // HOUR + 1) - counts.get(sid, 0)
+        if wanted <= 0 or not _sparse(con, sid, lo, hi, wanted):
             dense[sid] = (first, last)
             continue
-        day_first, day_last = schema.floor_to(lo, DAY), schema.floor_to(hi, DAY)
+        day_first, day_last = floor_to(lo, DAY), floor_to(hi, DAY)
         con.execute(_SPARSE_HOURS, (sid, first, last + HOUR))
         con.execute(_SPARSE_DAYS, (sid, day_first, day_last + DAY))
     for size, refresh in ((HOUR, _REFRESH_HOURS), (DAY, _REFRESH_DAYS)):
         con.execute("DELETE FROM temp.kpitui_dirty")
         for sid, (first, last) in dense.items():
-            buckets = range(schema.floor_to(first, size), last + 1, size)
+            buckets = range(floor_to(first, size), last + 1, size)
             _insert_pairs(con, "temp.kpitui_dirty", sid, buckets)
         con.execute(refresh)
     con.execute("DELETE FROM temp.kpitui_dirty")
+
+
+def _sparse(con: sqlite3.Connection, sid: int, lo: int, hi: int, fewer_than: int) -> bool:
+    """Whether series `sid` held fewer than `fewer_than` points in [lo, hi] before this
+    batch (its rollups are still those of before: they are refreshed after this question)."""
+    (held,) = con.execute(
+        "SELECT coalesce(sum(n), 0) FROM rollup_day WHERE series_id = ? AND bucket >= ?"
+        " AND bucket <= ?",
+        (sid, floor_to(lo, DAY), hi),
+    ).fetchone()
+    return held < fewer_than
 
 
 def _insert_pairs(con: sqlite3.Connection, table: str, sid: int, buckets: range) -> None:

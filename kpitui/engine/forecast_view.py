@@ -1,0 +1,194 @@
+"""A key result's forecast as every face shows it: the numbers of `engine.forecast` with
+their display text, in the key result's own format.
+
+"on pace for 1,830 / 2,000 · 92%", "needs +23.3/day, doing +20/day", "→ 92% ✖" in the
+tree: one wording, here, for the tree, the detail, the snapshots.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import tzinfo
+
+from msgspec import Struct
+
+from kpitui import timeutil
+from kpitui.engine.board import STATUS_GLYPHS
+from kpitui.engine.forecast import Forecast, NoForecast, ObjectiveForecast
+from kpitui.engine.format import format_progress, format_signed, format_value
+
+# A pace too small to read per day (churn moving 0.0001 a day) is said per week, or month.
+_PACE_UNITS = ((1, "day"), (7, "week"), (30, "30 days"))
+
+
+class KrForecast(Struct, frozen=True):
+    """A key result's forecast, or why it has none (`note`)."""
+
+    kind: str
+    target: float | None
+    value: float | None = None  # None: no forecast (see `note`)
+    progress: float | None = None
+    progress_raw: float | None = None
+    status: str | None = None  # "achieved" or "missed" at the period's end
+    pace_now: float | None = None  # per day
+    pace_needed: float | None = None
+    days: int = 0
+    target_at: int | None = None
+    note: str | None = None
+    format: str = "number"
+    currency: str | None = None
+    decimals: int | None = None
+    target_at_display: str | None = None  # "Dec 12" in the board's zone
+
+    @property
+    def has_forecast(self) -> bool:
+        return self.value is not None
+
+    def show(self, value: float | None) -> str:
+        return format_value(value, self.format, currency=self.currency, decimals=self.decimals)
+
+    @property
+    def value_display(self) -> str:
+        if self.value is not None and self._plain:
+            return _estimate(self.value)
+        return self.show(self.value)
+
+    @property
+    def _plain(self) -> bool:
+        """A plain number without set decimals: shown as an estimate, to 3 digits."""
+        return self.format == "number" and self.decimals is None
+
+    @property
+    def progress_display(self) -> str:
+        return format_progress(self.progress_raw)
+
+    @property
+    def status_label(self) -> str:
+        """`★ achieved` / `✖ missed`: where the pace ends, read without colour."""
+        if self.status is None:
+            return ""
+        return f"{STATUS_GLYPHS.get(self.status, '?')} {self.status}"
+
+    @property
+    def summary(self) -> str:
+        """The forecast in one phrase: `on pace for 1,830 / 2,000 · 92%`, or why none."""
+        if self.value is None:
+            return self.note or "no forecast"
+        if self.kind in ("maintain_above", "maintain_below"):
+            side = "above" if self.kind == "maintain_above" else "below"
+            if self.status == "achieved":
+                return f"on pace to stay {side} {self.show(self.target)}: ends near {self.value_display}"
+            crosses = f", crossing on {self.target_at_display}" if self.target_at_display else ""
+            return f"on pace to end at {self.value_display}, not {side} {self.show(self.target)}{crosses}"
+        reaches = f", reaching it on {self.target_at_display}" if self.target_at_display else ""
+        return (
+            f"on pace for {self.value_display} / {self.show(self.target)}"
+            f" · {self.progress_display}{reaches}"
+        )
+
+    @property
+    def pace_display(self) -> str:
+        """`needs +23.3/day, doing +20/day`; a maintain KR: `moving +1.50/day`."""
+        if self.pace_now is None:
+            return ""
+        if self.pace_needed is None:
+            return f"moving {self.pace(self.pace_now)}"
+        unit_days, unit = self._unit(self.pace_needed, self.pace_now)
+        needed = self.pace(self.pace_needed, unit_days, unit)
+        return f"needs {needed}, doing {self.pace(self.pace_now, unit_days, unit)}"
+
+    def pace(self, per_day: float, unit_days: int | None = None, unit: str | None = None) -> str:
+        """A pace in the key result's format: `+41/day`, `-0.07 pp/week`."""
+        if unit_days is None or unit is None:
+            unit_days, unit = self._unit(per_day)
+        if self._plain:
+            estimate = _estimate(abs(per_day * unit_days))
+            sign = (
+                "" if not any(c in "123456789" for c in estimate) else "-" if per_day < 0 else "+"
+            )
+            return f"{sign}{estimate}/{unit}"
+        signed = format_signed(
+            per_day * unit_days, self.format, currency=self.currency, decimals=self.decimals
+        )
+        return f"{signed}/{unit}"
+
+    def _unit(self, *paces: float) -> tuple[int, str]:
+        """The first unit in which every non-zero pace shows a digit other than 0."""
+        for days, unit in _PACE_UNITS:
+            if all(p == 0 or _reads(self, p * days) for p in paces):
+                return days, unit
+        return _PACE_UNITS[-1]
+
+    @property
+    def compact(self) -> str:
+        """For the OKR tree: `→ 92% ✖` (its forecast progress and status glyph); empty
+        without a forecast."""
+        if self.value is None or self.status is None:
+            return ""
+        if self.kind in ("maintain_above", "maintain_below"):
+            return f"→ {STATUS_GLYPHS.get(self.status, '?')} {self.status}"
+        return f"→ {self.progress_display} {STATUS_GLYPHS.get(self.status, '?')}"
+
+
+def _estimate(value: float) -> str:
+    """An estimate to 3 significant digits (at most 2 decimals): 1,830 · 23.3 · 20 · 0.52."""
+    magnitude = abs(value)
+    decimals = 0 if magnitude < 1e-12 else min(2, max(0, 2 - math.floor(math.log10(magnitude))))
+    text = format_value(value, decimals=decimals)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _reads(view: KrForecast, value: float) -> bool:
+    if view._plain:
+        text = _estimate(value)
+    else:
+        text = format_signed(value, view.format, currency=view.currency, decimals=view.decimals)
+    return any(ch.isdigit() and ch != "0" for ch in text)
+
+
+def kr_forecast_view(
+    found: Forecast | NoForecast,
+    kind: str,
+    target: float | None,
+    tz: tzinfo,
+    fmt: str = "number",
+    currency: str | None = None,
+    decimals: int | None = None,
+) -> KrForecast:
+    shown = {"kind": kind, "target": target, "format": fmt, "currency": currency}
+    if isinstance(found, NoForecast):
+        return KrForecast(**shown, decimals=decimals, note=found.reason)
+    return KrForecast(
+        **shown,
+        decimals=decimals,
+        value=found.value,
+        progress=found.progress,
+        progress_raw=found.progress_raw,
+        status=found.status,
+        pace_now=found.pace_now,
+        pace_needed=found.pace_needed,
+        days=found.days,
+        target_at=found.target_at,
+        target_at_display=(
+            None
+            if found.target_at is None
+            else timeutil.to_local(found.target_at, tz).strftime("%b %d").replace(" 0", " ")
+        ),
+    )
+
+
+class ObjectiveForecastView(Struct, frozen=True):
+    progress: float
+    status: str
+
+    @property
+    def progress_display(self) -> str:
+        return format_progress(self.progress)
+
+    @property
+    def compact(self) -> str:
+        return f"→ {self.progress_display} {STATUS_GLYPHS.get(self.status, '?')}"
+
+
+def objective_forecast_view(found: ObjectiveForecast | None) -> ObjectiveForecastView | None:
+    return None if found is None else ObjectiveForecastView(found.progress, found.status)

@@ -101,7 +101,7 @@ def test_enter_opens_the_kpi_detail_and_escape_returns(serve, board, tab):
     wide.wait_for(*SHOWN, *SHOWN.values())
 
 
-def test_a_click_focuses_a_card_and_enter_opens_that_one(serve, board, tab):
+def test_clicks_focus_a_card_and_press_a_footer_key(serve, board, tab):
     # Given the board in a tab
     served = serve(str(board))
     wide = tab()
@@ -112,6 +112,12 @@ def test_a_click_focuses_a_card_and_enter_opens_that_one(serve, board, tab):
     wide.press("Enter")
     # Then the detail is Revenue's
     wide.wait_for("Revenue", gone=("Active users", "Signups this week"))
+    # When Escape returns to the board and the footer's "? Keys" is clicked
+    wide.press("Escape")
+    wide.wait_for(*SHOWN)
+    wide.click_text("Keys")
+    # Then the help screen lists the keys
+    wide.wait_for("Everywhere", "Focus the next / previous panel")
 
 
 def test_a_recorded_point_shows_within_one_refresh(serve, board, tab):

@@ -37,13 +37,14 @@ def _json_escape(match: re.Match[str]) -> str:
     return char if char == "\n" else f"\\u{ord(char):04x}"
 
 
-def json_text(value: Any) -> str:
-    """`value` as an indented JSON document, readable (emoji and accents as they are)
-    yet with every character `UNSAFE` names escaped as `\\uXXXX` — the C1 controls, DEL,
-    separators and bidi overrides that `json.dumps` leaves raw when it keeps text
-    readable. Every JSON output of kpitui is written with this, so none of them can
-    send escape sequences to a terminal, and each still decodes to the text stored."""
-    text = json.dumps(value, ensure_ascii=False, indent=2, allow_nan=False)
+def json_text(value: Any, *, indent: int | None = 2) -> str:
+    """`value` as a JSON document (indented, or on one line with `indent=None`), readable
+    (emoji and accents as they are) yet with every character `UNSAFE` names escaped as
+    `\\uXXXX` — the C1 controls, DEL, separators and bidi overrides that `json.dumps`
+    leaves raw when it keeps text readable. Every JSON output of kpitui (stdout, files,
+    webhooks, an alert command's stdin) is written with this, so none of them can send
+    escape sequences to a terminal, and each still decodes to the text stored."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent, allow_nan=False)
     return UNSAFE.sub(_json_escape, text) + "\n"
 
 

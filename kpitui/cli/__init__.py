@@ -41,6 +41,7 @@ COMMANDS = (
     "delete",
     "rename",
     "prune",
+    "serve",
 )
 
 
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         board_cmds,
         housekeeping_cmds,
         init_cmd,
+        serve_cmd,
         store_cmds,
         sync_cmd,
     )
@@ -81,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  kpitui demo                      open the live demo dashboard\n"
             "  kpitui dashboard.yaml            open a dashboard\n"
             "  kpitui record signups 42         write one point\n"
-            "  kpitui snapshot --format text    print the board once\n\n"
+            "  kpitui snapshot --format text    print the board once\n"
+            "  kpitui serve                     the live board in a browser\n\n"
             "Run `kpitui COMMAND --help` for each command."
         ),
         formatter_class=HelpFormatter,
@@ -96,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     alert_cmds.register(sub)
     housekeeping_cmds.register(sub)
     annotate_cmds.register(sub)
+    serve_cmd.register(sub)
     return parser
 
 

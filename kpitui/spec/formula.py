@@ -31,6 +31,10 @@ _NUMBER_RE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
 _OPERATORS = "+-*/"
 
 
+class TooLarge(ArithmeticError):
+    """A value beyond the largest float (±1.8e308): an overflowed sum or formula."""
+
+
 class HasNames(Protocol):
     """A parsed formula, as far as `stored_operands` needs it."""
 
@@ -157,10 +161,12 @@ class Formula:
         return found
 
     def evaluate(self, values: Mapping[str, float | None]) -> float | None:
-        """The value, or None when an operand has none or a division is by zero."""
+        """The value, or None when an operand has none or a division is by zero.
+        TooLarge when the arithmetic leaves the floats (1e200 * 1e200): no number
+        then, and no "no value" either — the caller says what happened."""
         result = _evaluate(self.root, values)
-        if result is None or not math.isfinite(result):
-            return None
+        if result is not None and not math.isfinite(result):
+            raise TooLarge(f"{self} is too large for a number (beyond ±1.8e308)")
         return result
 
     def __str__(self) -> str:

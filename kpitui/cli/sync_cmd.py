@@ -73,7 +73,7 @@ def run_sync(args: argparse.Namespace) -> int:
         raise InputError(
             "the spec has no `pull:` queries to run",
             file=args.spec,
-            hint="add `sources:` and `pull:`; see docs/spec.md, Pulling from your database",
+            hint="add `sources:` and `pull:` (README.md, Pulling from your database)",
         )
     store = held_name(StoreName.parse(args.db)) if args.db else loaded.store_path
     name = StoreName.parse(store)

@@ -1,6 +1,7 @@
 """A DuckDB file as a source (and through it Parquet or CSV exports, read in place:
-relative file names in a query are looked up in the spec's folder). Opened
-`read_only`; the session's zone is UTC, `:start`/`:end` are bound as UTC timestamps."""
+a relative file name in a query is looked up in the spec's folder, as the source's own
+path is). Opened `read_only`; the session's zone is UTC, `:start`/`:end` are bound as
+UTC timestamps."""
 
 from __future__ import annotations
 
@@ -24,14 +25,14 @@ from kpitui.sync.source import (
 class DuckdbSource:
     engine = "duckdb"
 
-    def __init__(self, path: Path, timeout: float, max_rows: int) -> None:
+    def __init__(self, path: Path, timeout: float, max_rows: int, *, files: Path) -> None:
         self.shown = str(path)
         self.timeout = timeout
         self.max_rows = max_rows
         try:
             self._con = duckdb.connect(str(path), read_only=True)
             self._con.execute("SET TimeZone = 'UTC'")
-            self._con.execute("SET file_search_path = ?", [str(path.resolve().parent)])
+            self._con.execute("SET file_search_path = ?", [str(files.resolve())])
         except duckdb.Error as exc:
             raise SourceDown(
                 f"cannot open the DuckDB source: {first_line(exc)}", file=self.shown

@@ -83,10 +83,10 @@ def open_source(
         target = source_target(url, base)
     except ValueError as exc:
         raise SourceDown(f"source {quoted(name)}: {exc}") from None
-    return _open(target, source)
+    return _open(target, source, base)
 
 
-def _open(target: SourceTarget, source: Source) -> SourceConnection:
+def _open(target: SourceTarget, source: Source, base: Path) -> SourceConnection:
     timeout = float(source.timeout.seconds)
     if target.engine == "sqlite":
         from kpitui.sync.sqlite_source import SqliteSource
@@ -100,7 +100,7 @@ def _open(target: SourceTarget, source: Source) -> SourceConnection:
                 "DuckDB sources need the duckdb driver",
                 hint="pip install 'kpitui[duckdb]'",
             ) from None
-        return DuckdbSource(_existing(target), timeout, source.max_rows)
+        return DuckdbSource(_existing(target), timeout, source.max_rows, files=base)
     try:
         from kpitui.sync.postgres_source import PostgresSource
     except ImportError:

@@ -40,6 +40,7 @@ COMMANDS = (
     "delete",
     "rename",
     "prune",
+    "serve",
 )
 
 
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         app_cmds,
         board_cmds,
         housekeeping_cmds,
+        serve_cmd,
         store_cmds,
         sync_cmd,
     )
@@ -78,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  kpitui demo                      open the live demo dashboard\n"
             "  kpitui dashboard.yaml            open a dashboard\n"
             "  kpitui record signups 42         write one point\n"
-            "  kpitui snapshot --format text    print the board once\n\n"
+            "  kpitui snapshot --format text    print the board once\n"
+            "  kpitui serve                     the live board in a browser\n\n"
             "Run `kpitui COMMAND --help` for each command."
         ),
         formatter_class=HelpFormatter,
@@ -92,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     alert_cmds.register(sub)
     housekeeping_cmds.register(sub)
     annotate_cmds.register(sub)
+    serve_cmd.register(sub)
     return parser
 
 

@@ -814,3 +814,22 @@ def test_objective_history_counts_a_kr_without_data_as_the_board_does(reader_of)
     # And the sum KR's own line starts at 0 on day 1, before its first signup
     sums = kr_detail(spec, reader, "kr", "s", AS_OF).history.series[0].points
     assert sums[0] == (Q4_START + DAY - 1, 0.0)
+
+
+def test_the_detail_chart_and_its_stats_keep_a_gap_as_a_gap(reader_of):
+    # Given latency on days 9, 8, 7 and 3, 2, 1 before as-of, none between, in a real store
+    points = [("latency", {}, AS_OF - d * DAY, 200.0 + d) for d in (9, 8, 7, 3, 2, 1)]
+    reader = reader_of(points)
+    spec = spec_of(kpis=[{"metric": "latency", "agg": "avg", "window": "7d"}])
+    # When its detail is read over 30d in daily buckets
+    detail = kpi_detail(spec, reader, "latency", AS_OF, "30d", bucket=DAY)
+    values = [v for _, v in detail.chart.series[0].points]
+    # Then the days before the first point, between the runs and today are gaps, and the
+    # line is drawn in two runs
+    assert values[-10:] == [209, 208, 207, None, None, None, 203, 202, 201, None]
+    assert all(v is None for v in values[:-10])
+    assert [len(run) for run in detail.chart.series[0].segments()] == [3, 3]
+    # And the stats are of the six days with a value; last is the newest day's
+    s = detail.stats
+    assert (s.last, s.min, s.max, s.buckets) == (201, 201, 209, 6)
+    assert s.avg == pytest.approx(sum(200 + d for d in (9, 8, 7, 3, 2, 1)) / 6)

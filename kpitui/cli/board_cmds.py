@@ -19,7 +19,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, missing_store
 from kpitui.errors import EXIT_OK, KpituiError, SpecErrors
-from kpitui.literal import json_text
+from kpitui.literal import json_text, quoted
 from kpitui.vocabulary import SURVEY_SCALES
 
 if TYPE_CHECKING:
@@ -220,13 +220,13 @@ def _out_of_scale(
             total = counted.used + counted.ignored
             found.append(
                 SpecProblem(
-                    f"{counted.ignored} of {total} responses of {kpi.metric!r} in the {window} window "
+                    f"{counted.ignored} of {total} responses of {quoted(kpi.metric)} in the {window} window "
                     f"are outside the {kpi.agg} scale {_SCALES[kpi.agg]} and are left out",
                     path=path,
                     file=loaded.file,
                     line=line,
                     col=col,
-                    hint=f"check what writes {kpi.metric!r}",
+                    hint=f"check what writes {quoted(kpi.metric)}",
                     severity="warning",
                 )
             )
@@ -271,7 +271,7 @@ def _unmatched_labels(
             line, col = loaded.source_map.value((*path, "labels"))
             found.append(
                 SpecProblem(
-                    f"no series of {metric!r} has the labels {wanted}",
+                    f"no series of {quoted(metric)} has the labels {wanted}",
                     path=(*path, "labels"),
                     file=loaded.file,
                     line=line,

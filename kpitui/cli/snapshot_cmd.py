@@ -19,6 +19,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, as_of_arg, missing_store
 from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError, RuntimeFailure
+from kpitui.literal import quoted
 
 if TYPE_CHECKING:
     from kpitui.engine.board import Board, KpiView
@@ -101,7 +102,7 @@ def _size_arg(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a whole number") from None
     if not 10 <= value <= 1000:
         raise argparse.ArgumentTypeError(f"{value} is out of range: use 10..1000")
     return value

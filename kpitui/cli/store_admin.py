@@ -15,7 +15,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_db_option, chosen_store, number_text
 from kpitui.errors import InputError
-from kpitui.literal import json_text, literal
+from kpitui.literal import json_text, literal, quoted
 from kpitui.store import StoreName, open_reader, open_writer
 
 
@@ -113,7 +113,7 @@ def _delete_checkin(args: argparse.Namespace, name: StoreName) -> int:
     finally:
         reader.close()
     if not found:
-        of = f" of {kr_id!r}" if kr_id else ""
+        of = f" of {quoted(kr_id)}" if kr_id else ""
         raise InputError(
             f"no check-in {args.delete}{of} in {name.display}",
             hint="`kpitui checkins` lists them with their ids",

@@ -47,7 +47,8 @@ def connect(
             file=name.display,
             hint="write it as postgresql://USER@HOST:PORT/DATABASE",
         ) from None
-    settings = [f"search_path={SCHEMA}", "max_parallel_workers_per_gather=0"]
+    # No JIT: compiling a query costs more than the short queries kpitui runs.
+    settings = [f"search_path={SCHEMA}", "max_parallel_workers_per_gather=0", "jit=off"]
     if reading:
         settings += [
             "default_transaction_read_only=on",
@@ -57,7 +58,8 @@ def connect(
         ms = LOCK_TIMEOUT_MS if lock_timeout is None else int(lock_timeout * 1000)
         # Commits of a metric store are like SQLite's synchronous=NORMAL in WAL mode:
         # atomic, but a crash of the server may lose the last ones.
-        settings += [f"lock_timeout={ms}", "synchronous_commit=off"]
+        # work_mem: the rollup refresh of a large import sorts in memory, not on disk.
+        settings += [f"lock_timeout={ms}", "synchronous_commit=off", "work_mem=64MB"]
     options = " ".join(f"-c {s}" for s in settings)
     if params.get("options"):
         options = f"{params['options']} {options}"
@@ -116,8 +118,10 @@ def store_error(
             file=where,
             hint="create it first (createdb), or fix the URL",
         )
-    if "password authentication failed" in said or "no password supplied" in said or (
-        said.startswith("role ") and "does not exist" in said
+    if (
+        "password authentication failed" in said
+        or "no password supplied" in said
+        or (said.startswith("role ") and "does not exist" in said)
     ):
         return StoreError(
             f"the server refused the login: {said}",

@@ -1,7 +1,8 @@
 """The PostgreSQL schema of a metric store: the same tables as SQLite's, in schema `kpitui`.
 
-- `series`, `points` (primary key (series_id, ts), INCLUDE value, so window reads are
-  index-only), `rollup_hour`, `rollup_day`, `checkins`, `annotations`, `alert_events`,
+- `series`, `points` (primary key (series_id, ts); no foreign key to `series`: a
+  check on every imported point costs the import, and only kpitui's writer inserts),
+  `rollup_hour`, `rollup_day`, `checkins`, `annotations`, `alert_events`,
   `pull_state`: as in `kpitui.store.sqlite.schema`.
 - `write_log`: one row per batch and series changed (series 0: another table), with the
   writing transaction's id (`xid`). A change token is a snapshot, not a growing id: a
@@ -52,7 +53,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             series_id integer NOT NULL,
             ts bigint NOT NULL,
             value double precision NOT NULL CHECK ({_FINITE}),
-            PRIMARY KEY (series_id, ts) INCLUDE (value)
+            PRIMARY KEY (series_id, ts)
         )""",
         f"CREATE TABLE rollup_hour {_ROLLUP}",
         f"CREATE TABLE rollup_day {_ROLLUP}",

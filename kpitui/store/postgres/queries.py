@@ -112,6 +112,17 @@ _PART_QUERY = {
     _DAYS: "sum(r.n), sum(r.total ORDER BY r.series_id, r.bucket), min(r.vmin), max(r.vmax)"
     " FROM rollup_day r WHERE r.series_id = ANY(%(ids)s) AND r.bucket >= c.a AND r.bucket < c.z",
 }
+# Every part of every bucket in one statement: each part row reads its own level (the
+# other branches' `c.level = …` is false for it, a one-time filter that skips the scan).
+_PARTS_SQL = (
+    "SELECT c.k, c.part, x.* FROM unnest(%(k)s::integer[], %(part)s::integer[],"
+    " %(level)s::integer[], %(a)s::bigint[], %(z)s::bigint[]) AS c(k, part, level, a, z)"
+    " CROSS JOIN LATERAL ("
+    + " UNION ALL ".join(
+        f"(SELECT {query} AND c.level = {level})" for level, query in _PART_QUERY.items()
+    )
+    + ") AS x(n, total, vmin, vmax)"
+)
 
 
 def _additive_rows(
@@ -120,28 +131,19 @@ def _additive_rows(
     parts = _parts(lo, size, end)
     if not parts:
         return []
+    columns = {
+        "k": [p[0] for p in parts],
+        "part": [p[1] for p in parts],
+        "level": [p[2] for p in parts],
+        "a": [p[3] for p in parts],
+        "z": [p[4] for p in parts],
+    }
     found: dict[tuple[int, int], dict[int, tuple]] = {}
     for g, id_text in enumerate(sel.ids_by_group()):
         ids = [int(s) for s in id_text.split(", ")]
-        for level, query in _PART_QUERY.items():
-            cut = [p for p in parts if p[2] == level]
-            if not cut:
-                continue
-            sql = (
-                "SELECT c.k, c.part, x.* FROM unnest(%(k)s::integer[], %(part)s::integer[],"
-                " %(a)s::bigint[], %(z)s::bigint[]) AS c(k, part, a, z)"
-                f" CROSS JOIN LATERAL (SELECT {query}) AS x"
-            )
-            params = {
-                "ids": ids,
-                "k": [p[0] for p in cut],
-                "part": [p[1] for p in cut],
-                "a": [p[3] for p in cut],
-                "z": [p[4] for p in cut],
-            }
-            for k, part, n, total, vmin, vmax in con.execute(sql, params):
-                if n:
-                    found.setdefault((g, k), {})[part] = (int(n), total, vmin, vmax)
+        for k, part, n, total, vmin, vmax in con.execute(_PARTS_SQL, {"ids": ids, **columns}):
+            if n:
+                found.setdefault((g, k), {})[part] = (int(n), total, vmin, vmax)
     out: Rows = []
     for (g, k), by_part in sorted(found.items()):
         got = [by_part[p] for p in sorted(by_part)]

@@ -31,7 +31,7 @@ LOCK_TIMEOUT_MS = 5000
 READ_STATEMENT_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 5
 
-INIT_HINT = "create it with `kpitui store init URL` (as the role that owns the tables)"
+INIT_HINT = "run `kpitui store init URL` as the role that is to own its tables"
 
 
 def connect(

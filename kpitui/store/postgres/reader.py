@@ -394,6 +394,19 @@ class PgReader:
 
         return self._read(query)
 
+    def last_alert_events(self) -> list[AlertEvent]:
+        def query(con: psycopg.Connection) -> list[AlertEvent]:
+            rows = con.execute(
+                "SELECT DISTINCT ON (subject_kind, subject_id) ts, subject_kind, subject_id,"
+                " title, from_state, to_state, value, display, delivered, id FROM alert_events"
+                " ORDER BY subject_kind, subject_id, ts DESC, id DESC"
+            )
+            return [
+                AlertEvent(*row[:8], delivered=tuple(json.loads(row[8])), id=row[9]) for row in rows
+            ]
+
+        return self._read(query)
+
     def pull_states(self) -> dict[str, PullState]:
         def query(con: psycopg.Connection) -> dict[str, PullState]:
             rows = con.execute(

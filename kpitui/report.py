@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
+from kpitui.engine.annotations import AnnotationView
 from kpitui.engine.board import (
     BAR_CELLS,
     Board,
@@ -81,12 +82,16 @@ def _chart_json(chart: ChartView) -> dict[str, Any]:
 def _alert_json(alert: StateChange) -> dict[str, Any]:
     return {
         "time": alert.at_iso,
-        "kpi": alert.kpi_id,
-        "from": alert.old_state,
+        alert.subject: alert.kpi_id,
+        "from": alert.old_state or None,
         "to": alert.new_state,
         "value": _num(alert.value),
         "display": alert.display,
     }
+
+
+def _annotation_json(mark: AnnotationView) -> dict[str, Any]:
+    return {"id": mark.id, "time": mark.time_iso, "text": mark.text, "metrics": list(mark.metrics)}
 
 
 def _kr_json(kr: KrView) -> dict[str, Any]:
@@ -134,7 +139,7 @@ def board_to_json(board: Board) -> dict[str, Any]:
         },
         "charts": [_chart_json(chart) for chart in board.charts],
         "alerts": [_alert_json(alert) for alert in board.alerts],
-        "annotations": list(board.annotations),
+        "annotations": [_annotation_json(mark) for mark in board.annotations],
     }
 
 

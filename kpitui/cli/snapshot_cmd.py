@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from kpitui.engine.board import Board, KpiView
 
 DEFAULT_TEXT_WIDTH = 100
-DEFAULT_SVG_SIZE = (120, 40)
+DEFAULT_SVG_SIZE = (120, None)  # no height: as tall as the page drawn needs
 # How bad each state is for --fail-on; a stale KPI counts by the band of its last value,
 # so a feed that stops while a KPI is critical does not silence the alert.
 _SEVERITY = {"warn": 1, "crit": 2}
@@ -47,7 +47,7 @@ def register_snapshot(sub: argparse._SubParsersAction) -> None:
             "  kpitui snapshot                              the board of ./dashboard.yaml\n"
             "  kpitui snapshot --format json | jq '.kpis[] | {id, state}'\n"
             "  kpitui snapshot --as-of 2026-12-31T23:59:59Z -o q4-review.txt\n"
-            "  kpitui snapshot --format svg --width 120 --height 40 -o board.svg\n"
+            "  kpitui snapshot --format svg --page 2 -o board.svg   page 2, as tall as it needs\n"
             "  kpitui snapshot --fail-on crit > /dev/null || mail -s 'KPI alert' pm@acme.io"
         ),
         formatter_class=HelpFormatter,
@@ -75,7 +75,13 @@ def register_snapshot(sub: argparse._SubParsersAction) -> None:
         "--height",
         type=_size_arg,
         metavar="H",
-        help=f"rows of the svg screen (default {DEFAULT_SVG_SIZE[1]})",
+        help="rows of the svg screen (default: as many as the page needs)",
+    )
+    parser.add_argument(
+        "--page",
+        type=_page_arg,
+        metavar="N",
+        help="svg: the page of the layout to draw, from 1 (default 1)",
     )
     parser.add_argument(
         "-o",
@@ -102,6 +108,16 @@ def _size_arg(text: str) -> int:
     return value
 
 
+def _page_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a page number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a page: pages count from 1")
+    return value
+
+
 def run_snapshot(args: argparse.Namespace) -> int:
     from kpitui.engine import evaluate
     from kpitui.spec import load_dashboard
@@ -116,15 +132,34 @@ def run_snapshot(args: argparse.Namespace) -> int:
     problem = missing_store(store, args.db, args.spec, loaded.source_map)
     if problem is not None:
         raise problem
+    if args.page is not None and args.format != "svg":
+        raise InputError(
+            f"--page draws one page of the screen, and --format {args.format} prints the "
+            "whole board",
+            hint="drop --page, or add --format svg",
+        )
     reader = open_reader(store)
     try:
         board = evaluate(loaded.dashboard, reader, as_of)
         if args.format == "svg":
             from kpitui.tui.snapshot import render_svg
 
-            width, height = DEFAULT_SVG_SIZE
+            page = args.page or 1
+            if page > len(board.pages):
+                pages = len(board.pages)
+                raise InputError(
+                    f"--page {page}: the board has {pages} page{'s' if pages != 1 else ''}",
+                    file=args.spec,
+                    hint=f"use --page 1..{pages}",
+                )
             output = render_svg(
-                loaded, board, store, as_of, args.width or width, args.height or height
+                loaded,
+                board,
+                store,
+                as_of,
+                args.width or DEFAULT_SVG_SIZE[0],
+                args.height,
+                page=page,
             )
         elif args.format == "json":
             from kpitui.report import board_to_json_text

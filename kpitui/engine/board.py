@@ -16,6 +16,7 @@ from typing import Literal
 from msgspec import Struct
 
 from kpitui import timeutil
+from kpitui.engine.annotations import AnnotationView
 from kpitui.engine.format import (
     MISSING,
     filled_cells,
@@ -440,16 +441,18 @@ _SEVERITY: dict[str, int] = {
 
 
 class StateChange(Struct, frozen=True):
-    """An alert: a KPI moved from one state to another at `at` (the new board's as-of)."""
+    """An alert: a KPI (or, in the store's history, a key result) moved from one state
+    to another at `at`."""
 
     at: int
-    kpi_id: str
+    kpi_id: str  # the KPI's id, or the key result's when `subject` is "kr"
     title: str
-    old_state: str
+    old_state: str  # "" : at start (nothing known before)
     new_state: str
     value: float | None = None  # the KPI's value then
     display: str = MISSING
     zone: str = "UTC"
+    subject: Literal["kpi", "kr"] = "kpi"
 
     @property
     def worsened(self) -> bool:
@@ -503,8 +506,8 @@ class Board(Struct, frozen=True):
     pages: tuple[PageView, ...]
     refresh_seconds: int = 5
     bell: bool = False  # ring the terminal bell on a new alert
-    alerts: tuple[StateChange, ...] = ()  # newest first: what the engine knows of (none yet)
-    annotations: tuple[object, ...] = ()  # marks on the charts (none yet)
+    alerts: tuple[StateChange, ...] = ()  # the store's alert history to as-of, newest first
+    annotations: tuple[AnnotationView, ...] = ()  # the marks inside the board's windows
 
     @property
     def as_of_iso(self) -> str:

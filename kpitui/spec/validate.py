@@ -33,6 +33,32 @@ def _zone_names() -> tuple[str, ...]:
     return tuple(sorted(available_timezones()))
 
 
+# Where the clock of a common abbreviation is kept (a suggestion, not a rule).
+_PLACES = {
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "EST5EDT": "America/New_York",
+    "CST6CDT": "America/Chicago",
+    "MST": "America/Denver",
+    "MST7MDT": "America/Denver",
+    "PST8PDT": "America/Los_Angeles",
+    "HST": "Pacific/Honolulu",
+    "CET": "Europe/Berlin",
+    "MET": "Europe/Berlin",
+    "EET": "Europe/Athens",
+    "WET": "Europe/Lisbon",
+    "GMT": "Europe/London (or UTC)",
+}
+
+
+def is_region_city(name: str) -> bool:
+    """`Europe/Berlin`, `America/Argentina/Salta` or UTC itself; not `EST`, `CET` or an
+    `Etc/GMT+5` offset."""
+    if name in ("UTC", "Etc/UTC"):
+        return True
+    return "/" in name and not name.startswith("Etc/")
+
+
 def walk_objectives(
     objectives: list[Objective], path: NodePath = ("okrs",)
 ) -> Iterator[tuple[Objective, NodePath]]:
@@ -92,6 +118,7 @@ class _Checker(Problems):
         for i, kpi in enumerate(d.kpis):
             self.check_kpi(kpi, ("kpis", i))
         self.check_north_star()
+        self.check_currencies()
         for i, chart in enumerate(d.charts):
             path: NodePath = ("charts", i)
             if chart.split_by and len(chart.metrics) > 1:
@@ -120,9 +147,22 @@ class _Checker(Problems):
             return
         try:
             ZoneInfo(name)
-            return
         except (ZoneInfoNotFoundError, ValueError, OSError):
             pass
+        else:
+            if not is_region_city(name):
+                place = _PLACES.get(name.upper())
+                self.warn(
+                    ("timezone",),
+                    f"{name!r} is not a Region/City zone: an abbreviation or a fixed offset "
+                    "names no place, so its clock may not follow that place's daylight "
+                    "saving time",
+                    f"did you mean {place}?"
+                    if place
+                    else "write the place whose clock the board follows, such as "
+                    "America/New_York or Europe/Berlin (or UTC)",
+                )
+            return
         hint = did_you_mean(name, _zone_names(), cutoff=0.7) or (
             "use an IANA name such as Europe/Paris, America/New_York or UTC"
         )
@@ -292,6 +332,18 @@ class _Checker(Problems):
                 f"{kpi.direction}",
                 hint,
             )
+
+    def check_currencies(self) -> None:
+        hint = "add `currency: USD` (or EUR, GBP, JPY, any ISO 4217 code)"
+        detail = "format: currency without `currency:` shows its values with no currency sign"
+        for name, metric in self.d.metrics.items():
+            if metric.format == "currency" and not metric.currency:
+                self.warn(("metrics", name, "format"), detail, hint)
+        for i, kpi in enumerate(self.d.kpis):
+            derived = self.d.metrics.get(kpi.metric)
+            currency = kpi.currency or (derived.currency if derived else None)
+            if kpi.format == "currency" and not currency:
+                self.warn(("kpis", i, "format"), detail, hint)
 
     def check_north_star(self) -> None:
         stars = [i for i, k in enumerate(self.d.kpis) if k.north_star]

@@ -22,7 +22,9 @@ from kpitui.engine.board import (
     ObjectiveView,
     StateChange,
 )
+from kpitui.engine.pulls import PullHealth
 from kpitui.literal import json_text, literal
+from kpitui.timeutil import iso_utc
 
 TITLE_CAP = 36  # longer titles push their row's columns right instead of being cut
 
@@ -60,6 +62,7 @@ def _kpi_json(kpi: KpiView) -> dict[str, Any]:
         "window": kpi.window,
         "format": kpi.format,
         "stale": kpi.stale,
+        "stale_reason": kpi.stale_reason,
         "indicator": kpi.indicator,
         "north_star": kpi.north_star,
         "spark": _buckets_json(kpi.spark_buckets),
@@ -140,6 +143,17 @@ def board_to_json(board: Board) -> dict[str, Any]:
         "charts": [_chart_json(chart) for chart in board.charts],
         "alerts": [_alert_json(alert) for alert in board.alerts],
         "annotations": [_annotation_json(mark) for mark in board.annotations],
+        "pulls": [_pull_json(pull) for pull in board.pulls],
+    }
+
+
+def _pull_json(pull: PullHealth) -> dict[str, Any]:
+    return {
+        "id": pull.pull_id,
+        "metric": pull.metric,
+        "condition": pull.condition,
+        "since": None if pull.since is None else iso_utc(pull.since),
+        "message": pull.message,
     }
 
 
@@ -190,6 +204,8 @@ def _kpi_cells(kpi: KpiView) -> list[str]:
     note = ""
     if kpi.state == "stale":
         note = f"{kpi.age_display or 'old'} (was {kpi.band})"
+        if kpi.stale_reason:
+            note += f", {literal(kpi.stale_reason)}"
     elif kpi.state == "error":
         note = f"error: {literal(kpi.error or 'query failed')}"
     title = literal(kpi.title) + (" ★" if kpi.north_star else "")
@@ -256,6 +272,8 @@ def _objective_lines(objective: ObjectiveView, depth: int) -> Iterator[str]:
 def board_to_text(board: Board, width: int = 100) -> str:
     """The board as plain, aligned text: KPIs table, then the OKR tree."""
     lines = _header(board, width)
+    if board.pulls:
+        lines += [""] + [f"⚠ {literal(pull.message)}" for pull in board.pulls]
     lines += ["", "KPIs", *_kpi_table(board)]
     if board.okrs:
         lines += [

@@ -25,12 +25,14 @@ ADDED_KPI_KEYS = {
     "window",
     "format",
     "stale",
+    "stale_reason",
     "indicator",
     "north_star",
     "spark",
 }
 """Keys SPEC §1 adds for a KPI (every earlier key stays)."""
-TOP_KEYS = {"title", "as_of", "kpis", "okrs", "period", "charts", "alerts", "annotations"}
+TOP_KEYS = {"title", "as_of", "kpis", "okrs", "period", "charts", "alerts", "annotations",
+            "pulls"}  # fmt: skip
 KPI_KEYS = ADDED_KPI_KEYS | {
     "id",
     "title",
@@ -174,6 +176,7 @@ def test_json_values(board):
         "window": None,
         "format": "currency",
         "stale": False,
+        "stale_reason": None,
         "indicator": None,
         "north_star": True,
         "spark": mrr["spark"],
@@ -199,6 +202,7 @@ def test_json_values(board):
         "window": None,
         "format": "number",
         "stale": False,
+        "stale_reason": None,
         "indicator": None,
         "north_star": False,
         "spark": [],

@@ -24,6 +24,7 @@ from kpitui.engine.format import (
     format_tick,
     format_value,
 )
+from kpitui.engine.pulls import PullHealth
 
 State = Literal["error", "no_data", "stale", "crit", "warn", "ok", "neutral"]
 KrStatus = Literal["not_started", "on_track", "at_risk", "off_track", "achieved", "missed"]
@@ -133,6 +134,7 @@ class KpiView(Struct, frozen=True):
     description: str | None = None
     formula: str | None = None  # derived metrics only
     error: str | None = None  # the reason, when state == "error"
+    stale_reason: str | None = None  # a failing or late pull behind a stale value
     labels: tuple[tuple[str, str], ...] = ()
     currency: str | None = None  # the format's currency code, for values shown elsewhere
     decimals: int | None = None
@@ -508,6 +510,7 @@ class Board(Struct, frozen=True):
     bell: bool = False  # ring the terminal bell on a new alert
     alerts: tuple[StateChange, ...] = ()  # the store's alert history to as-of, newest first
     annotations: tuple[AnnotationView, ...] = ()  # the marks inside the board's windows
+    pulls: tuple[PullHealth, ...] = ()  # the `pull:` queries failing or late at as-of
 
     @property
     def as_of_iso(self) -> str:

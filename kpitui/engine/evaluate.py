@@ -13,6 +13,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import tzinfo
 from typing import NoReturn
 
+import msgspec
 from msgspec import Struct
 
 from kpitui import timeutil
@@ -29,6 +30,8 @@ from kpitui.engine.kpi import (
 )
 from kpitui.engine.layout import board_order, board_pages
 from kpitui.engine.okr import evaluate_okrs, okr_period
+from kpitui.engine.pulls import PullHealth, board_pulls, stale_pulls, stale_reason
+from kpitui.spec.formula import stored_operands
 from kpitui.spec.models import Dashboard
 from kpitui.store.api import StoreReader
 
@@ -127,6 +130,9 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
     source = MetricSource(reader, spec.metrics, prepared.formulas)
     zone = spec.timezone or "local"
     kpis = tuple(evaluate_kpi(kpi, source, as_of, tz, zone) for kpi in board_order(spec.kpis))
+    pulls = _troubled_pulls(spec, reader, as_of)
+    if pulls:
+        kpis = tuple(_stale_by_pulls(k, pulls, prepared) for k in kpis)
     charts = tuple(
         evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz, zone) for chart in spec.charts
     )
@@ -148,7 +154,36 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
         bell=spec.alerts.bell,
         alerts=alerts,
         annotations=annotations,
+        pulls=pulls,
     )
+
+
+def _troubled_pulls(spec: Dashboard, reader: StoreReader, as_of: int) -> tuple[PullHealth, ...]:
+    """The pulls failing or late at as-of; none when the store cannot say (its KPIs say
+    why) or the spec pulls nothing (and the store is not asked)."""
+    if not spec.pull:
+        return ()
+    try:
+        return board_pulls(spec, reader.pull_states(), as_of)
+    except STORE_FAILURES:
+        return ()
+
+
+def _stale_by_pulls(view: KpiView, pulls: tuple[PullHealth, ...], prepared: _Prepared) -> KpiView:
+    """`view` marked stale when a pull writing one of its stored metrics is failing or
+    late: its value is only as fresh as that pull's last success. A KPI in error or
+    without data keeps saying so."""
+    if view.value is None or view.state == "error":
+        return view
+
+    def formula_of(name: str) -> Formula | None:
+        found = prepared.formulas.get(name)
+        return None if isinstance(found, Exception) else found
+
+    troubled = stale_pulls(stored_operands([view.metric], formula_of), list(pulls))
+    if not troubled:
+        return view
+    return msgspec.structs.replace(view, state="stale", stale_reason=stale_reason(troubled))
 
 
 def _history(

@@ -163,4 +163,6 @@ class LiveUpdates:
             lines.extend(self._spec_errors)
         if self._failure:
             lines.append(f"refresh failed: {self._failure}")
+        if self.board is not None:
+            lines.extend(pull.message for pull in self.board.pulls)
         return tuple(lines)

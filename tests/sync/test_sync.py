@@ -298,5 +298,5 @@ def test_check_warns_about_a_failing_and_a_late_pull(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "warning: pull[0]: pull 'signups' is late: its last success was" in err
     assert "runs every 15m" in err
-    assert "warning: pull[1]: pull 'bad' is failing since" in err
+    assert "warning: pull[1]: pull 'bad' has never worked (last tried" in err
     assert "value is NULL" in err

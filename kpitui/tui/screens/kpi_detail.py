@@ -287,7 +287,8 @@ class KpiDetailScreen(DetailScreen):
         update_static(state, Text(view.state_label, end=""))
         value = view.display
         if view.state == "stale" and view.age_display:
-            value = f"{value} ({view.age_display})"
+            because = f"; {view.stale_reason}" if view.stale_reason else ""
+            value = f"{value} ({view.age_display}{because})"
         update_static(self.query_one("#kd-value", Static), safe_text(value))
         delta = self.query_one("#kd-delta", Static)
         delta.set_class(view.delta_good is True, "-good")

@@ -24,7 +24,6 @@ from kpitui.engine.board import (
 )
 from kpitui.engine.pulls import PullHealth
 from kpitui.literal import json_text, literal
-from kpitui.timeutil import iso_utc
 
 TITLE_CAP = 36  # longer titles push their row's columns right instead of being cut
 
@@ -152,7 +151,7 @@ def _pull_json(pull: PullHealth) -> dict[str, Any]:
         "id": pull.pull_id,
         "metric": pull.metric,
         "condition": pull.condition,
-        "since": None if pull.since is None else iso_utc(pull.since),
+        "since": pull.since_iso,
         "message": pull.message,
     }
 

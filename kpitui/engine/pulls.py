@@ -39,6 +39,10 @@ class PullHealth(Struct, frozen=True):
     its last failed run)."""
 
     @property
+    def since_iso(self) -> str | None:
+        return None if self.since is None else iso_utc(self.since)
+
+    @property
     def troubled(self) -> bool:
         return self.condition in ("failing", "late")
 

@@ -115,7 +115,7 @@ def _report(result: Any, bar: _Bar) -> None:
     unchanged = result.rows - result.changed
     note = f", {unchanged:,} already stored" if unchanged else ""
     print(
-        f"{literal(result.pull_id)}: {result.rows:,} rows, {result.changed:,} new or changed"
+        f"{literal(result.pull_id)}: {result.rows:,} row{'' if result.rows == 1 else 's'}, {result.changed:,} new or changed"
         f"{note} ({timeutil.iso_utc(result.start)} to {timeutil.iso_utc(result.end)},"
         f" {result.seconds:.2f} s)",
         flush=True,

@@ -182,15 +182,17 @@ def test_the_forecast_reads_as_pace_and_projection():
     assert view.compact == "→ 90% ✖"
 
 
-def test_a_pace_too_small_per_day_is_said_per_week():
+def test_a_pace_too_small_to_read_gets_decimals_then_a_longer_unit():
     # Given churn falling 0.0001 a day (0.01 pp), shown with 2 decimals of percent
     samples = days({d: 0.025 - 0.0001 * d for d in range(1, 21)})
     f = forecast_kr("decrease", 0.025, 0.018, 0.023, samples, 20, 20 * DAY, 0, END)
     view = shown(f, "decrease", 0.018, fmt="percent", decimals=2)
-    assert view.pace_display == "needs -0.01 pp/day, doing -0.01 pp/day"
+    # Then -0.01 pp for both would hide that one is 40% more: a decimal more tells them apart
+    assert view.pace_display == "needs -0.007 pp/day, doing -0.010 pp/day"
     assert view.summary == "on pace for 1.60% / 1.80% · 129%, reaching it on Mar 12"
-    coarse = shown(f, "decrease", 0.018, fmt="percent", decimals=1)
-    assert coarse.pace_display == "needs -0.1 pp/week, doing -0.1 pp/week"
+    # And at 0 decimals, where even two more show 0.00 pp a day, it is said per week
+    coarse = shown(f, "decrease", 0.018, fmt="percent", decimals=0)
+    assert coarse.pace_display == "needs -0.05 pp/week, doing -0.07 pp/week"
 
 
 def test_a_maintain_forecast_says_its_side():

@@ -252,6 +252,34 @@ def test_output_never_overwrites_the_spec_or_the_store(board_dir, capsys, name):
     assert (board_dir / name).read_bytes() == before
 
 
+@pytest.mark.parametrize("side", ["-wal", "-shm", "-journal"])
+def test_output_never_overwrites_the_stores_side_files(board_dir, capsys, side):
+    # Given a writer holding the store open, so its -wal holds committed points
+    with open_writer(board_dir / "metrics.db") as writer:
+        writer.write_points([("signups", {"region": "us"}, NOW - HOUR, 5.0)])
+        kept = ("metrics.db", "metrics.db-wal")  # -shm changes as the snapshot reads
+        before = {name: (board_dir / name).read_bytes() for name in kept}
+        # When --output names one of the store's side files (there or not)
+        code = snapshot("--as-of", AS_OF, "-o", "metrics.db" + side)
+        after = {name: (board_dir / name).read_bytes() for name in kept}
+        written = [p.name for p in board_dir.glob("metrics.db*") if b"Acme" in p.read_bytes()]
+    err = capsys.readouterr().err
+    # Then it is refused in one line and no file of the store holds the snapshot
+    assert code == 2
+    assert "will not overwrite the dashboard's own spec or store" in err
+    assert after == before and written == []
+
+
+def test_output_never_overwrites_the_store_through_a_hard_link(board_dir, capsys):
+    # Given a second name for the store's file
+    os.link(board_dir / "metrics.db", board_dir / "board.txt")
+    before = (board_dir / "metrics.db").read_bytes()
+    # When --output names it, Then it is refused and the store is untouched
+    assert snapshot("--as-of", AS_OF, "-o", "board.txt") == 2
+    assert "will not overwrite" in capsys.readouterr().err
+    assert (board_dir / "metrics.db").read_bytes() == before
+
+
 def test_output_into_a_missing_directory_is_one_clear_line(board_dir, capsys):
     code = snapshot("--as-of", AS_OF, "-o", "nowhere/board.txt")
     err = capsys.readouterr().err

@@ -8,11 +8,14 @@ bug in kpitui, never a user mistake.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import errno
+import io
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import IO, NoReturn
 
 from kpitui import __version__
 from kpitui.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, KpituiError
@@ -47,6 +50,11 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        # argparse drops an OSError here; --help on a full disk must say it failed.
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,6 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        _flush_stdout()  # a full disk must fail here, said, not in Python's exit
+        return code
+    except SystemExit:
+        # argparse printed --help, --version or a usage line: it must reach stdout first.
+        try:
+            _flush_stdout()
+        except OSError as exc:
+            raise SystemExit(_output_failure(exc)) from None
+        raise
+    except OSError as exc:
+        return _output_failure(exc)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     # `kpitui [run] [SPEC]`: a bare spec path (or nothing) means `run`.
     if not args_list or (
@@ -91,10 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         mistyped = _mistyped_command(args_list[0]) if args_list else None
         if mistyped:
-            print(
+            say(
                 f"kpitui: {literal(args_list[0])}: no such command or file "
-                f"(did you mean `kpitui {mistyped}`?)",
-                file=sys.stderr,
+                f"(did you mean `kpitui {mistyped}`?)"
             )
             return EXIT_BAD_INPUT
         args_list.insert(0, "run")
@@ -103,12 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KpituiError as exc:
-        print(f"kpitui: {exc}".replace("\n", "\nkpitui: "), file=sys.stderr)
+        say(f"kpitui: {exc}".replace("\n", "\nkpitui: "))
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return EXIT_RUNTIME
     except OSError as exc:
         if exc.filename is None:
             raise
@@ -118,8 +139,52 @@ def main(argv: Sequence[str] | None = None) -> int:
             why = "permission denied (check this user's rights on it and on the folders above it)"
         else:
             why = (exc.strerror or str(exc)).lower()
-        print(f"kpitui: {literal(str(exc.filename))}: {why}", file=sys.stderr)
+        say(f"kpitui: {literal(str(exc.filename))}: {why}")
         return EXIT_BAD_INPUT
+
+
+# What a write to a full disk, a full quota, an over-large file or a failing device says.
+_CANNOT_WRITE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _output_failure(exc: OSError) -> int:
+    """Exit 1 for stdout that cannot be written: one line on a full disk, nothing when
+    the reader went away (`| head`); any other OSError is a bug and goes on up."""
+    if not isinstance(exc, BrokenPipeError) and (
+        exc.filename is not None or exc.errno not in _CANNOT_WRITE
+    ):
+        raise exc
+    _drop_stdout()
+    if not isinstance(exc, BrokenPipeError):
+        say(f"kpitui: cannot write the output: {(exc.strerror or str(exc)).lower()}")
+    return EXIT_RUNTIME
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:  # None: started with stdout closed (`>&-`)
+        sys.stdout.flush()
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that what is still buffered does not fail again
+    (and print "Exception ignored") when Python flushes it at exit."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return  # not a file (a test's capture): nothing flushes it at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def say(line: str) -> None:
+    """`line` on stderr, when stderr can still be written (a full disk may hold it too)."""
+    if sys.stderr is None:  # started with stderr closed: print would use stdout
+        return
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
 
 
 def _mistyped_command(word: str) -> str | None:

@@ -9,7 +9,6 @@ clean spec to stdout; `--json` prints one object for scripts and editors instead
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, missing_store
 from kpitui.errors import EXIT_OK, KpituiError, SpecErrors
+from kpitui.literal import json_text
 from kpitui.vocabulary import SURVEY_SCALES
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class CheckReport(Struct):
 def run_check(args: argparse.Namespace) -> int:
     report = check_spec(Path(args.spec), file=args.spec, db=args.db)
     if args.json:
-        print(json.dumps(report_json(report), indent=2, ensure_ascii=False))
+        sys.stdout.write(json_text(report_json(report)))
     else:
         print_report(report)
     return report.exit_code

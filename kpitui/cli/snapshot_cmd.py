@@ -8,6 +8,7 @@ same numbers as the live dashboard. `--fail-on` turns it into a cron alert (exit
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import tempfile
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, as_of_arg, missing_store
-from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError
+from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError, RuntimeFailure
 
 if TYPE_CHECKING:
     from kpitui.engine.board import Board, KpiView
@@ -135,7 +136,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
     finally:
         reader.close()
     if args.output:
-        kept = (Path(args.spec), store) if isinstance(store, Path) else (Path(args.spec),)
+        kept = (Path(args.spec), *StoreName.parse(store).files)
         write_snapshot(Path(args.output), output, keep=kept)
     else:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
@@ -172,9 +173,9 @@ def write_snapshot(path: Path, text: str, *, keep: tuple[Path, ...] = ()) -> Non
     """Write the snapshot to `path` (through a symlink, to its target). A regular file
     is written beside and renamed over, so readers never see half a file; anything
     else (/dev/null, a FIFO) is written to as it is. The files in `keep` (the spec, the
-    store) are never overwritten."""
+    store and its side files) are never overwritten, by any of their names."""
     target = Path(os.path.realpath(path))
-    if any(target == Path(os.path.realpath(k)) for k in keep):
+    if any(target == Path(os.path.realpath(k)) or _same_file(target, k) for k in keep):
         raise InputError(
             "will not overwrite the dashboard's own spec or store with a snapshot",
             file=str(path),
@@ -187,11 +188,25 @@ def write_snapshot(path: Path, text: str, *, keep: tuple[Path, ...] = ()) -> Non
         else:
             _replace_file(target, text)
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+            raise RuntimeFailure(
+                f"cannot write the snapshot: {(exc.strerror or str(exc)).lower()}",
+                file=str(path),
+                hint="free some space, or pass another file to --output",
+            ) from None
         raise InputError(
             f"cannot write the snapshot: {exc.strerror or exc}",
             file=str(path),
             hint="check that the directory exists and is writable",
         ) from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` are one file (a hard link), when both exist."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _replace_file(path: Path, text: str) -> None:

@@ -8,7 +8,6 @@ copies one store into another, idempotently.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -16,7 +15,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_db_option, chosen_store, number_text
 from kpitui.errors import InputError
-from kpitui.literal import literal
+from kpitui.literal import json_text, literal
 from kpitui.store import StoreName, open_reader, open_writer
 
 
@@ -79,7 +78,7 @@ def run_checkins(args: argparse.Namespace) -> int:
         for c in found
     ]
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        sys.stdout.write(json_text(rows))
         return 0
     if not rows:
         which = f" of {literal(args.kr_id)}" if args.kr_id else ""

@@ -7,7 +7,6 @@ it. Each prints one short line saying what it did, so a cron log reads well.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import re
 import sys
@@ -27,7 +26,7 @@ from kpitui.cli.common import (
     time_arg,
 )
 from kpitui.errors import InputError, KpituiError
-from kpitui.literal import literal
+from kpitui.literal import json_text, literal
 from kpitui.store import open_reader, open_writer
 from kpitui.store.api import SeriesStats, StoreWriter
 from kpitui.store.checks import CONFIDENCES, METRIC_NAME_HINT, is_metric_name
@@ -382,7 +381,7 @@ def run_metrics(args: argparse.Namespace) -> int:
     finally:
         reader.close()
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        sys.stdout.write(json_text(rows))
         return 0
     if not rows:
         print(
@@ -392,7 +391,7 @@ def run_metrics(args: argparse.Namespace) -> int:
     table = [("METRIC", "POINTS", "SERIES", "FIRST", "LAST", "LABELS")]
     table += [
         (
-            r["metric"],
+            literal(r["metric"]),
             f"{r['points']:,}",
             f"{r['series']:,}",
             r["first"],

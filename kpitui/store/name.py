@@ -22,6 +22,7 @@ STORE_ENV = "KPITUI_STORE"
 _PASSWORD_IN_NETLOC = re.compile(r"\A([a-z]+://[^/?#@:]*):[^/?#@]*@", re.IGNORECASE)
 _PASSWORD_IN_QUERY = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 MASK = "***"
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def is_url(text: object) -> bool:
@@ -67,6 +68,14 @@ class StoreName:
     @property
     def is_url(self) -> bool:
         return self.url is not None
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The files this store is made of: a SQLite file and the side files SQLite keeps
+        beside it (its write-ahead log, shared memory, rollback journal); none for a URL."""
+        if self.path is None:
+            return ()
+        return (self.path, *(self.path.with_name(self.path.name + s) for s in SIDE_FILES))
 
     @property
     def display(self) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import sys
 
 from kpitui import timeutil
@@ -23,7 +22,7 @@ from kpitui.cli.common import (
 )
 from kpitui.cli.store_cmds import parse_labels, writing
 from kpitui.errors import InputError, KpituiError
-from kpitui.literal import literal
+from kpitui.literal import json_text, literal
 from kpitui.store import StoreName, open_reader
 from kpitui.store.api import Annotation
 from kpitui.store.checks import MAX_TS, METRIC_NAME_HINT, MIN_TS, is_metric_name
@@ -199,7 +198,7 @@ def run_annotations(args: argparse.Namespace) -> int:
         return _delete(args, name)
     rows = [_row(a) for a in _all(name, [m.strip() for m in args.metric])]
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        sys.stdout.write(json_text(rows))
         return 0
     if not rows:
         print(f"no annotations in {literal(name)} yet: write one with `kpitui annotate`")

@@ -21,21 +21,32 @@ board's bucket cache), or at most `SAMPLED_DAYS` reads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from msgspec import Struct
+
 from kpitui import timeutil
+from kpitui.engine.board import KrView, ObjectiveView
 from kpitui.engine.forecast import (
     DAY,
     Forecast,
     NoForecast,
+    ObjectiveForecast,
     forecast_average,
     forecast_kr,
     last_per_day,
+    rollup_forecast,
 )
-from kpitui.engine.kpi import MetricSource
-from kpitui.engine.okr import kr_metric_value
-from kpitui.spec.models import KeyResult
+from kpitui.engine.forecast_view import (
+    KrForecast,
+    ObjectiveForecastView,
+    kr_forecast_view,
+    objective_forecast_view,
+)
+from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource
+from kpitui.engine.okr import kr_metric_value, kr_share
+from kpitui.spec.models import KeyResult, Objective
 from kpitui.store.api import Bucket, Checkin
 from kpitui.timeutil import Period, TimeRange
 from kpitui.vocabulary import FLOW_AGGS
@@ -162,3 +173,54 @@ def forecast_key_result(
     return forecast_kr(
         kind, start, kr.target, current, samples, days, as_of, period.start_ts, period.end_ts
     )
+
+
+class OkrForecasts(Struct, frozen=True):
+    """Every key result's and objective's forecast on a board, by id."""
+
+    key_results: dict[str, KrForecast]
+    objectives: dict[str, ObjectiveForecastView | None]
+
+
+def okr_forecasts(
+    objectives: Sequence[Objective],
+    views: Sequence[ObjectiveView],
+    source: MetricSource,
+    period: Period,
+    as_of: int,
+    checkins: Callable[[str], Sequence[Checkin]],
+) -> OkrForecasts:
+    """The forecasts of the OKR tree `views` (evaluated from `objectives` at `as_of`):
+    each key result's from its own values, each objective's rolled up from its children."""
+    krs: dict[str, KrForecast] = {}
+    rolled: dict[str, ObjectiveForecastView | None] = {}
+
+    def key_result(kr: KeyResult, view: KrView) -> Forecast | NoForecast:
+        if view.error is not None:
+            return NoForecast("no forecast: its value could not be read")
+        try:
+            found = forecast_key_result(
+                kr, view.kind, view.start, view.current, source, period, as_of, checkins(kr.id)
+            )
+        except EVALUATION_FAILURES as exc:
+            found = NoForecast(f"no forecast: {exc or exc.__class__.__name__}")
+        krs[kr.id] = kr_forecast_view(
+            found, view.kind, view.target, period.tz, view.format, view.currency, view.decimals
+        )
+        return found
+
+    def objective(spec: Objective, view: ObjectiveView) -> ObjectiveForecast | None:
+        parts: list[tuple[Forecast | ObjectiveForecast | None, float | None, float]] = []
+        for kr, kr_view in zip(spec.key_results, view.key_results, strict=True):
+            found = key_result(kr, kr_view)
+            forecast = found if isinstance(found, Forecast) else None
+            parts.append((forecast, kr_share(kr_view.progress), kr_view.weight))
+        for child, child_view in zip(spec.children, view.children, strict=True):
+            parts.append((objective(child, child_view), child_view.progress, child_view.weight))
+        found_o = rollup_forecast(parts)
+        rolled[spec.id] = objective_forecast_view(found_o)
+        return found_o
+
+    for spec_objective, view in zip(objectives, views, strict=True):
+        objective(spec_objective, view)
+    return OkrForecasts(krs, rolled)

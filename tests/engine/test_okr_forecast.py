@@ -175,3 +175,57 @@ def test_no_forecast_asks_nothing_of_the_store_for_a_milestone(store):
     key = kr(title="Ship", kind="milestone", done=False)
     f = forecast_key_result(key, "milestone", None, 0, source, PERIOD, P0 + DAY, [])
     assert f == NoForecast("milestones are not forecast")
+
+
+# -- the sample board, a month before the quarter's end -------------------------------
+
+
+@pytest.fixture(scope="module")
+def q4_sample(tmp_path_factory):
+    """The sample store to the last hour of 2026-Q4 (Berlin), read through its spec."""
+    from pathlib import Path
+
+    from kpitui.spec import load_dashboard
+    from kpitui.timeutil import parse_time
+    from sample_data import generate as sample
+
+    path = tmp_path_factory.mktemp("q4") / "metrics.db"
+    sample.generate(path, end=parse_time("2026-12-31T22:00:00Z"))
+    spec = load_dashboard(Path(__file__).parents[2] / "dashboard.yaml").dashboard
+    reader = open_reader(path)
+    yield spec, reader
+    reader.close()
+
+
+def forecasts_at(spec, reader, as_of):
+    from kpitui.engine.evaluate import prepare
+    from kpitui.engine.okr import OkrEvaluator, okr_period
+    from kpitui.engine.okr_forecast import okr_forecasts
+
+    prepared = prepare(spec)
+    source = MetricSource(reader, spec.metrics, prepared.formulas)
+    period = okr_period(spec, as_of, prepared.tz)
+    evaluator = OkrEvaluator(spec, source, as_of, period)
+    views = evaluator.objectives()
+    return views, okr_forecasts(spec.okrs, views, source, period, as_of, evaluator.checkins)
+
+
+def test_a_month_ahead_the_sample_forecast_lands_near_the_quarters_result(q4_sample):
+    from kpitui.engine.board import iter_objectives
+    from kpitui.timeutil import parse_time
+
+    spec, reader = q4_sample
+    # Given the board on 1 December, a month before the quarter ends
+    _, ahead = forecasts_at(spec, reader, parse_time("2026-12-01T00:00:00+01:00"))
+    # When the quarter's last hour is read
+    end, _ = forecasts_at(spec, reader, parse_time("2026-12-31T22:00:00Z"))
+    actual = {kr.id: kr.current for o in iter_objectives(end) for kr in o.key_results}
+    # Then every key result has a forecast (the sample has data every day, no milestone)
+    assert all(f.has_forecast for f in ahead.key_results.values()), ahead.key_results
+    # And the line-like ones land within a few percent of what the quarter reached
+    for kr_id, within in (("mrr-200k", 0.02), ("trial-conversions", 0.05)):
+        forecast = ahead.key_results[kr_id].value
+        assert forecast == pytest.approx(actual[kr_id], rel=within), kr_id
+    # And each objective rolls its children's forecasts up
+    assert set(ahead.objectives) == {o.id for o in iter_objectives(end)}
+    assert ahead.objectives["grow-revenue"] is not None

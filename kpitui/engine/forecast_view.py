@@ -100,6 +100,8 @@ class KrForecast(Struct, frozen=True):
             return ""
         if self.pace_needed is None:
             return f"moving {self.paces(self.pace_now)[0]}"
+        if self.pace_needed == 0:
+            return f"target met, doing {self.paces(self.pace_now)[0]}"
         needed, doing = self.paces(self.pace_needed, self.pace_now)
         return f"needs {needed}, doing {doing}"
 

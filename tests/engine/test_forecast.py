@@ -138,6 +138,7 @@ def test_a_target_already_met_needs_no_more_pace():
     samples = days({1: 50.0, 2: 80.0, 3: 120.0})
     f = forecast_kr("increase", 0, 100, 120, samples, 3, 3 * DAY, 0, END)
     assert isinstance(f, Forecast) and f.pace_needed == 0.0 and f.status == "achieved"
+    assert shown(f, target=100.0).pace_display == "target met, doing +35.2/day"
 
 
 def test_last_value_of_each_local_day():

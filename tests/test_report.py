@@ -39,6 +39,7 @@ OBJECTIVE_KEYS = {
     "status",
     "key_results",
     "children",
+    "forecast",  # added by issue 20
 }
 KR_KEYS = {
     "id",
@@ -52,6 +53,8 @@ KR_KEYS = {
     "status",
     "confidence",
     "checkin_due",
+    "forecast",  # added by issue 20, with why there is none
+    "forecast_note",
 }
 
 
@@ -126,7 +129,7 @@ def test_json_has_exactly_the_spec_keys(board):
     # When the board is turned into JSON
     data = board_to_json(board)
     # Then every object has exactly the keys SPEC §1 lists
-    assert set(data) == {"title", "as_of", "kpis", "okrs"}
+    assert set(data) == {"title", "as_of", "kpis", "okrs", "annotations"}
     assert all(set(kpi) == KPI_KEYS for kpi in data["kpis"])
     objective = data["okrs"][0]
     assert set(objective) == OBJECTIVE_KEYS

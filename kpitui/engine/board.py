@@ -7,9 +7,15 @@ hold the text already formatted for the KPI's `format`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from msgspec import Struct
+
+if TYPE_CHECKING:
+    # Views of their own modules, which build on this one; a field's type is only read
+    # by type checkers (msgspec needs it for decoding, which no Board goes through).
+    from kpitui.engine.annotations import AnnotationView
+    from kpitui.engine.forecast_view import KrForecast, ObjectiveForecastView
 
 State = Literal["error", "no_data", "stale", "crit", "warn", "ok", "neutral"]
 KrStatus = Literal["not_started", "on_track", "at_risk", "off_track", "achieved", "missed"]
@@ -105,6 +111,10 @@ class ChartView(Struct, frozen=True):
     y_max: float | None = None
     format: str = "number"
     error: str | None = None
+    comparison: tuple[ChartSeries, ...] = ()
+    """The same lines over the comparison span, moved onto this one (`c` shows them)."""
+    comparison_label: str | None = None  # the legend's name for it: "last week"
+    annotations: tuple[AnnotationView, ...] = ()  # the marks on its time axis
 
 
 class KrView(Struct, frozen=True):
@@ -128,6 +138,7 @@ class KrView(Struct, frozen=True):
     format: str = "number"
     currency: str | None = None
     decimals: int | None = None
+    forecast: KrForecast | None = None  # where it is heading (or why no forecast)
 
 
 class ObjectiveView(Struct, frozen=True):
@@ -140,6 +151,7 @@ class ObjectiveView(Struct, frozen=True):
     status: KrStatus
     key_results: tuple[KrView, ...] = ()
     children: tuple[ObjectiveView, ...] = ()
+    forecast: ObjectiveForecastView | None = None  # None: nothing below it is forecast
 
 
 class Panel(Struct, frozen=True):
@@ -164,6 +176,8 @@ class Board(Struct, frozen=True):
     charts: tuple[ChartView, ...]
     okrs: tuple[ObjectiveView, ...]
     pages: tuple[PageView, ...]
+    annotations: tuple[AnnotationView, ...] = ()  # in the board's windows, oldest first
+    chart_range: str | None = None  # the board's range for its charts (`t`); None: the spec's
 
     def kpi(self, kpi_id: str) -> KpiView | None:
         return next((k for k in self.kpis if k.id == kpi_id), None)

@@ -16,12 +16,15 @@ from typing import NoReturn
 from msgspec import Struct
 
 from kpitui import timeutil
+from kpitui.engine.annotations import board_annotations
 from kpitui.engine.board import Board, PageView
 from kpitui.engine.cache import refreshing
 from kpitui.engine.charts import evaluate_chart
 from kpitui.engine.kpi import STORE_FAILURES, Formula, MetricSource, evaluate_kpi
 from kpitui.engine.layout import board_order, board_pages
-from kpitui.engine.okr import evaluate_okrs, okr_period
+from kpitui.engine.okr import okr_period
+from kpitui.engine.okr_forecast import evaluate_okrs_forecast
+from kpitui.engine.ranges import range_bucket, range_window
 from kpitui.spec.models import Dashboard
 from kpitui.store.api import StoreReader
 
@@ -65,15 +68,20 @@ def prepare(spec: Dashboard) -> _Prepared:
     return prepared
 
 
-def evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
+def evaluate(
+    spec: Dashboard, reader: StoreReader, as_of: int, *, chart_range: str | None = None
+) -> Board:
     """The Board of `spec` over `reader` at `as_of` (UTC epoch seconds). Never raises for
     store trouble: a failing query makes that KPI, chart or key result show the reason.
 
     Successive calls with the same reader (the live board) keep the closed buckets of
     sparklines and charts between them (see `cache`); the Board is the same as with a
-    fresh reader."""
+    fresh reader.
+
+    `chart_range` (`7d`, `30d`, `90d`, `1y`: the board's range, `t`) shows every chart
+    over that span instead of its own window."""
     with read_snapshot(reader) as snapshot, refreshing(snapshot) as cached:
-        return _evaluate(spec, cached, as_of)
+        return _evaluate(spec, cached, as_of, chart_range)
 
 
 @contextmanager
@@ -109,15 +117,30 @@ class _Unreadable:
         return fail
 
 
-def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
+def _evaluate(
+    spec: Dashboard, reader: StoreReader, as_of: int, chart_range: str | None = None
+) -> Board:
     prepared = prepare(spec)
     tz = prepared.tz
     source = MetricSource(reader, spec.metrics, prepared.formulas)
     kpis = tuple(evaluate_kpi(kpi, source, as_of, tz) for kpi in board_order(spec.kpis))
+    ranged: dict[str, object] = {}
+    if chart_range is not None:
+        ranged = {
+            "window": range_window(chart_range),
+            "bucket": range_bucket(chart_range),
+            "window_label": chart_range,
+        }
     charts = tuple(
-        evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz) for chart in spec.charts
+        evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz, **ranged)  # type: ignore[arg-type]
+        for chart in spec.charts
     )
     period = okr_period(spec, as_of, tz)
+    try:
+        window = range_window(chart_range) if chart_range else None
+        annotations = board_annotations(spec, reader, as_of, tz, window)
+    except STORE_FAILURES:
+        annotations = ()  # each chart says why it has no data; the list is only extra
     return Board(
         title=spec.title,
         as_of=as_of,
@@ -128,6 +151,8 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
         expected=period.expected_progress(as_of),
         kpis=kpis,
         charts=charts,
-        okrs=evaluate_okrs(spec, source, as_of, period),
+        okrs=evaluate_okrs_forecast(spec, source, as_of, period),
         pages=prepared.pages,
+        annotations=annotations,
+        chart_range=chart_range,
     )

@@ -74,7 +74,7 @@ class KrForecast(Struct, frozen=True):
         """`★ achieved` / `✖ missed`: where the pace ends, read without colour."""
         if self.status is None:
             return ""
-        return f"{STATUS_GLYPHS.get(self.status, '?')} {self.status}"
+        return f"{_glyph(self.status)} {self.status}"
 
     @property
     def summary(self) -> str:
@@ -134,8 +134,12 @@ class KrForecast(Struct, frozen=True):
         if self.value is None or self.status is None:
             return ""
         if self.kind in ("maintain_above", "maintain_below"):
-            return f"→ {STATUS_GLYPHS.get(self.status, '?')} {self.status}"
-        return f"→ {self.progress_display} {STATUS_GLYPHS.get(self.status, '?')}"
+            return f"→ {_glyph(self.status)} {self.status}"
+        return f"→ {self.progress_display} {_glyph(self.status)}"
+
+
+def _glyph(status: str) -> str:
+    return STATUS_GLYPHS.get(status, "?")
 
 
 def _estimate(value: float, most: int = 2) -> str:
@@ -200,7 +204,7 @@ class ObjectiveForecastView(Struct, frozen=True):
 
     @property
     def compact(self) -> str:
-        return f"→ {self.progress_display} {STATUS_GLYPHS.get(self.status, '?')}"
+        return f"→ {self.progress_display} {_glyph(self.status)}"
 
 
 def objective_forecast_view(found: ObjectiveForecast | None) -> ObjectiveForecastView | None:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from msgspec import Struct
+from msgspec.structs import replace
 
 from kpitui import timeutil
 from kpitui.engine.board import KrView, ObjectiveView
@@ -45,8 +46,8 @@ from kpitui.engine.forecast_view import (
     objective_forecast_view,
 )
 from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource
-from kpitui.engine.okr import kr_metric_value, kr_share
-from kpitui.spec.models import KeyResult, Objective
+from kpitui.engine.okr import OkrEvaluator, kr_metric_value, kr_share
+from kpitui.spec.models import Dashboard, KeyResult, Objective
 from kpitui.store.api import Bucket, Checkin
 from kpitui.timeutil import Period, TimeRange
 from kpitui.vocabulary import FLOW_AGGS
@@ -224,3 +225,31 @@ def okr_forecasts(
     for spec_objective, view in zip(objectives, views, strict=True):
         objective(spec_objective, view)
     return OkrForecasts(krs, rolled)
+
+
+def with_forecasts(
+    views: Sequence[ObjectiveView], forecasts: OkrForecasts
+) -> tuple[ObjectiveView, ...]:
+    """The OKR tree with each node's forecast in it."""
+
+    def objective(view: ObjectiveView) -> ObjectiveView:
+        return replace(
+            view,
+            key_results=tuple(
+                replace(kr, forecast=forecasts.key_results.get(kr.id)) for kr in view.key_results
+            ),
+            children=tuple(objective(child) for child in view.children),
+            forecast=forecasts.objectives.get(view.id),
+        )
+
+    return tuple(objective(view) for view in views)
+
+
+def evaluate_okrs_forecast(
+    spec: Dashboard, source: MetricSource, as_of: int, period: Period
+) -> tuple[ObjectiveView, ...]:
+    """The board's OKR tree (`okr.evaluate_okrs`) with its forecasts."""
+    evaluator = OkrEvaluator(spec, source, as_of, period)
+    views = evaluator.objectives()
+    found = okr_forecasts(spec.okrs, views, source, period, as_of, evaluator.checkins)
+    return with_forecasts(views, found)

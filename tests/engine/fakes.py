@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
-from kpitui.store.api import Bucket, Checkin, LastPoint, OutOfScale, Series, SeriesStats
+from kpitui.store.api import Annotation, Bucket, Checkin, LastPoint, OutOfScale, Series, SeriesStats
 
 DAY = 86400
 
@@ -22,6 +22,7 @@ class FakeReader:
     def __init__(self, points: Iterable[tuple] = (), checkins: Iterable[Checkin] = ()) -> None:
         self._points: dict[tuple[str, tuple[tuple[str, str], ...]], dict[int, float]] = {}
         self._checkins: list[Checkin] = list(checkins)
+        self._annotations: list[Annotation] = []
         self.calls: Counter[str] = Counter()
         self.fail: Exception | None = None
         self.fail_metrics: set[str] = set()
@@ -216,6 +217,18 @@ class FakeReader:
         self._call("checkins")
         found = [c for c in self._checkins if c.kr_id == kr_id and (at is None or c.ts <= at)]
         return sorted(found, key=lambda c: c.ts)
+
+    def annotations(self, lo, hi, metrics=None):
+        self._call("annotations")
+        wanted = None if metrics is None else set(metrics)
+        found = [a for a in self._annotations if lo <= a.ts <= hi]
+        found = [a for a in found if wanted is None or not a.metrics or wanted & set(a.metrics)]
+        return sorted(found, key=lambda a: (a.ts, a.id))
+
+    def add_annotation(self, ts: int, text: str, metrics=(), labels=None) -> None:
+        self._annotations.append(
+            Annotation(len(self._annotations) + 1, ts, text, tuple(metrics), labels or {})
+        )
 
     def close(self) -> None:
         pass

@@ -142,10 +142,12 @@ def test_worked_example_a_refresh_asks_only_for_the_current_buckets(store):
     write_points(db, [("a", {"plan": "pro"}, AS_OF + 60, 5.0)])
     recording.asked.clear()
     board = evaluate(spec, recording, AS_OF + 60)
-    # Then each bucketed question starts at the bucket holding now: nothing older is re-read
+    # Then each bucketed question starts at the bucket holding now (for a chart's
+    # comparison line, holding the same moment of its earlier span): nothing older is re-read
     assert recording.asked
+    earlier = {AS_OF + 60 - c.window.seconds for c in spec.charts}
     for metric, lo, hi, size in recording.asked:
-        assert hi == AS_OF + 60 and hi - size < lo <= hi, (metric, lo, size)
+        assert hi in {AS_OF + 60, *earlier} and hi - size < lo <= hi, (metric, lo, size)
     # And the board is the one a fresh reader computes
     assert board == evaluate(spec, Uncached(reader), AS_OF + 60)
 
@@ -170,8 +172,10 @@ def test_a_sparkline_and_a_chart_on_one_query_ask_for_the_open_bucket_once(store
     # When the board refreshes a minute later
     recording.asked.clear()
     board = evaluate(spec, recording, AS_OF + 60)
-    # Then the current day was asked for once, and both show it
-    assert [(metric, size) for metric, _, _, size in recording.asked] == [("b", DAY)]
+    # Then the current day was asked for once, and both show it (the chart's comparison
+    # line asks for the same moment 14 days before, its own open bucket)
+    asked = [(metric, hi, size) for metric, _, hi, size in recording.asked]
+    assert asked == [("b", AS_OF + 60, DAY), ("b", AS_OF + 60 - 14 * DAY, DAY)]
     assert board.kpi("b").spark[-1] == board.charts[0].series[0].points[-1][1]
 
 

@@ -94,6 +94,7 @@ class RefLine(Struct, frozen=True):
 class ChartSeries(Struct, frozen=True):
     name: str  # metric name, or the label value when split
     points: tuple[tuple[int, float], ...]  # (bucket start, value), oldest first
+    dashed: bool = False  # a projection (a forecast), not measured values
 
 
 class ChartView(Struct, frozen=True):

@@ -24,8 +24,8 @@ The method (docs/spec.md, "Forecasts"):
   already over.
 
 An objective's forecast rolls its children's up as its progress does: the weighted mean
-of their projected progress, a child without a forecast counting its current progress;
-its status is its worst child's projected status.
+of their projected progress, a child without a forecast counting its current progress
+(it is taken to stay where it is); its status is its worst child's projected status.
 """
 
 from __future__ import annotations
@@ -243,16 +243,20 @@ def rollup_forecast(
     parts: Sequence[tuple[Forecast | ObjectiveForecast | None, float | None, float]],
 ) -> ObjectiveForecast | None:
     """An objective's forecast from its children's: (forecast or None, current progress,
-    weight) each. None when no child has a forecast."""
-    forecast_parts = [f for f, _, _ in parts if f is not None]
-    if not forecast_parts:
+    weight) each. A child without a forecast (a milestone, one with too little data) is
+    taken to stay where it is: its current progress, `achieved` only if that is 1 already.
+    None when no child has a forecast."""
+    if not any(f is not None for f, _, _ in parts):
         return None
     shares: list[tuple[float | None, float]] = []
+    statuses: list[str] = []
     for forecast, current, weight in parts:
         if forecast is not None:
             shares.append((kr_share(forecast.progress), weight))
-        else:
+            statuses.append(forecast.status)
+        elif current is not None:
             shares.append((current, weight))
+            statuses.append("achieved" if current >= 1 else "missed")
     progress = weighted_progress(shares)
-    status = max((f.status for f in forecast_parts), key=lambda s: STATUS_RANK[s])
-    return ObjectiveForecast(progress=0.0 if progress is None else progress, status=status)
+    status = max(statuses, key=lambda s: STATUS_RANK[s])
+    return ObjectiveForecast(progress=0.0 if progress is None else progress, status=status)  # type: ignore[arg-type]

@@ -197,14 +197,7 @@ def okr_forecasts(
     rolled: dict[str, ObjectiveForecastView | None] = {}
 
     def key_result(kr: KeyResult, view: KrView) -> Forecast | NoForecast:
-        if view.error is not None:
-            return NoForecast("no forecast: its value could not be read")
-        try:
-            found = forecast_key_result(
-                kr, view.kind, view.start, view.current, source, period, as_of, checkins(kr.id)
-            )
-        except EVALUATION_FAILURES as exc:
-            found = NoForecast(f"no forecast: {exc or exc.__class__.__name__}")
+        found = _found(kr, view, source, period, as_of, checkins)
         krs[kr.id] = kr_forecast_view(
             found, view.kind, view.target, period.tz, view.format, view.currency, view.decimals
         )
@@ -225,6 +218,39 @@ def okr_forecasts(
     for spec_objective, view in zip(objectives, views, strict=True):
         objective(spec_objective, view)
     return OkrForecasts(krs, rolled)
+
+
+def _found(
+    kr: KeyResult,
+    view: KrView,
+    source: MetricSource,
+    period: Period,
+    as_of: int,
+    checkins: Callable[[str], Sequence[Checkin]],
+) -> Forecast | NoForecast:
+    if view.error is not None:
+        return NoForecast("no forecast: its value could not be read")
+    try:
+        return forecast_key_result(
+            kr, view.kind, view.start, view.current, source, period, as_of, checkins(kr.id)
+        )
+    except EVALUATION_FAILURES as exc:
+        return NoForecast(f"no forecast: {exc or exc.__class__.__name__}")
+
+
+def kr_forecast(
+    kr: KeyResult,
+    view: KrView,
+    source: MetricSource,
+    period: Period,
+    as_of: int,
+    evaluator: OkrEvaluator,
+) -> KrForecast:
+    """One key result's forecast view (its detail), as `okr_forecasts` gives the board's."""
+    found = _found(kr, view, source, period, as_of, evaluator.checkins)
+    return kr_forecast_view(
+        found, view.kind, view.target, period.tz, view.format, view.currency, view.decimals
+    )
 
 
 def with_forecasts(

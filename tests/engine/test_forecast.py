@@ -161,6 +161,12 @@ def test_objective_rolls_projections_up_like_progress():
     assert f == ObjectiveForecast(pytest.approx(0.85), "missed")
     # And with no forecast below it, an objective has none
     assert rollup_forecast([(None, 0.5, 1)]) is None
+    # And a milestone not done (no forecast) stays undone: the objective misses with it
+    ahead = rollup_forecast([(achieved, 0.8, 1), (None, 0.0, 1)])
+    assert ahead == ObjectiveForecast(0.5, "missed")
+    assert rollup_forecast([(achieved, 0.8, 1), (None, 1.0, 1)]) == ObjectiveForecast(
+        1.0, "achieved"
+    )
 
 
 # -- as shown -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from kpitui import timeutil
 from kpitui.engine.detail import KrDetail, kr_detail
+from kpitui.engine.forecast_view import KrForecast, ObjectiveForecastView
 from kpitui.engine.format import format_progress, format_value
 from kpitui.tui.screens.detail_base import (
     DetailBody,
@@ -225,8 +226,9 @@ class KrDetailScreen(DetailScreen):
 
     def _facts(self, detail: KrDetail) -> Table:
         grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True, style=self._style("heading"))
-        grid.add_column(no_wrap=True)
+        # The names keep their width; a long value (the forecast) wraps instead.
+        grid.add_column(no_wrap=True, style=self._style("heading"), min_width=10)
+        grid.add_column()
         kr = detail.kr
         if kr is not None:
             grid.add_row("Current", self._fmt(kr.current, detail))
@@ -243,6 +245,17 @@ class KrDetailScreen(DetailScreen):
         grid.add_row("Status", status_label(detail.status))
         if kr is not None and kr.confidence:
             grid.add_row("Confidence", status_label(kr.confidence))
+        forecast = detail.forecast
+        if isinstance(forecast, KrForecast):
+            if forecast.has_forecast:
+                grid.add_row("Forecast", Text(f"{forecast.summary} · {forecast.status_label}"))
+                grid.add_row("Pace", Text(forecast.pace_display))
+            elif kr is not None and kr.kind != "milestone":
+                grid.add_row("Forecast", Text(forecast.note or "none", style=self._style("muted")))
+        elif isinstance(forecast, ObjectiveForecastView):
+            line = Text(f"{forecast.progress_display} at the period's end · ")
+            line.append_text(status_label(forecast.status))
+            grid.add_row("Forecast", line)
         return grid
 
     def _about(self, detail: KrDetail) -> Any:

@@ -144,9 +144,26 @@ def has_points(view: ChartView) -> bool:
     return any(series.points for series in view.series)
 
 
-def plot_data(view: ChartView) -> tuple[object, ...]:
+def plot_data(view: ChartView, comparison: bool = False) -> tuple[object, ...]:
     """What the plot is drawn from: a change here, and only here, rebuilds it."""
-    return (view.series, view.ref_lines, view.y_min, view.y_max, view.format, view.error)
+    marks = tuple(a.ts for a in view.annotations)
+    compared = view.comparison if comparison else ()
+    return (
+        view.series, view.ref_lines, view.y_min, view.y_max, view.format, view.error,
+        compared, marks,
+    )  # fmt: skip
+
+
+def dimmed(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A series' colour for its comparison line: halfway to grey."""
+    return tuple(round(c * 0.5 + 128 * 0.5) for c in rgb)  # type: ignore[return-value]
+
+
+DASHED_MARKER = "╌"
+"""A projection (a forecast) is drawn dashed: told apart from measured lines without colour."""
+COMPARISON_MARKER = "·"
+"""The comparison line is dotted where the current one is solid: told apart in mono too."""
+ANNOTATION_COLOR = (150, 150, 150)
 
 
 def y_range(view: ChartView) -> tuple[float, float]:
@@ -184,11 +201,19 @@ class ChartCanvas(PlotextPlot):
     """
 
     def __init__(
-        self, view: ChartView, *, tz: tzinfo, compact: bool = False, id: str | None = None
+        self,
+        view: ChartView,
+        *,
+        tz: tzinfo,
+        compact: bool = False,
+        comparison: bool = False,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.view = view
         """The chart drawn; change it with `show`."""
+        self.comparison = comparison
+        """Whether the comparison lines are drawn (`c`); change it with `show`."""
         self.tz = tz
         """The dashboard's timezone: the time axis is labelled in it."""
         self.compact = compact
@@ -198,10 +223,13 @@ class ChartCanvas(PlotextPlot):
         self._built_key: tuple[object, ...] | None = None
         self._built: Content = Content("")
 
-    def show(self, view: ChartView, compact: bool) -> None:
+    def show(self, view: ChartView, compact: bool, comparison: bool | None = None) -> None:
         """Draw `view`; repaints (and so rebuilds) only when what is drawn changed."""
-        changed = compact != self.compact or plot_data(view) != plot_data(self.view)
-        self.view, self.compact = view, compact
+        comparison = self.comparison if comparison is None else comparison
+        changed = compact != self.compact or plot_data(view, comparison) != plot_data(
+            self.view, self.comparison
+        )
+        self.view, self.compact, self.comparison = view, compact, comparison
         if changed:
             self.refresh()
 
@@ -217,7 +245,7 @@ class ChartCanvas(PlotextPlot):
         if self.theme != wanted_theme:
             self.set_reactive(PlotextPlot.theme, wanted_theme)  # we are repainting already
         theme_name = "clear" if mono else self._get_plotext_theme_name(self.app.theme)
-        key = (width, height, plot_data(view), theme_name, self.compact)
+        key = (width, height, plot_data(view, self.comparison), theme_name, self.compact)
         if key != self._built_key:
             try:
                 self._built = self._build(width, height, theme_name, mono)
@@ -242,17 +270,32 @@ class ChartCanvas(PlotextPlot):
             self._ensure_theme(theme_name)
         # Set before plotting: the text backgrounds are drawn in the theme's canvas colour.
         plt.theme(theme_name)
+        compared = view.comparison if self.comparison else ()
         xs = [ts for series in view.series for ts, _ in series.points]
         x_lo, x_hi = min(xs), max(xs)
-        y_lo, y_hi = y_range(view)
+        # The comparison lines share the y axis, so both fit on it.
+        y_lo, y_hi = y_range(msgspec.structs.replace(view, series=(*view.series, *compared)))
+
+        # Drawn first, under the current lines.
+        for index, series in enumerate(compared):
+            if not series.points:
+                continue
+            rgb = SERIES_COLORS[index % len(SERIES_COLORS)]
+            plt.plot(
+                [ts for ts, _ in series.points],
+                [value for _, value in series.points],
+                marker=COMPARISON_MARKER,
+                color=None if mono else dimmed(rgb),
+            )
 
         for index, series in enumerate(view.series):
             if not series.points:
                 continue
+            marker = MONO_MARKERS[index % len(MONO_MARKERS)] if mono else "braille"
             plt.plot(
                 [ts for ts, _ in series.points],
                 [value for _, value in series.points],
-                marker=MONO_MARKERS[index % len(MONO_MARKERS)] if mono else "braille",
+                marker=DASHED_MARKER if series.dashed else marker,
                 color=None if mono else SERIES_COLORS[index % len(SERIES_COLORS)],
             )
         labelled_rows: list[int] = []
@@ -269,6 +312,10 @@ class ChartCanvas(PlotextPlot):
             labelled_rows.append(row)
             plt.text(ref.name, x=x_hi, y=ref.value, alignment="right", color=color)
 
+        for annotation in view.annotations:
+            if x_lo <= annotation.ts <= x_hi:
+                # A release or an incident: a vertical rule at its time.
+                plt.vertical_line(annotation.ts, color=None if mono else ANNOTATION_COLOR)
         plt.xlim(x_lo, x_hi if x_hi > x_lo else x_lo + 1)
         plt.ylim(y_lo, y_hi)
         x_count = max(2, min(8, width // (16 if self.compact else 12)))

@@ -22,10 +22,13 @@ from textual.widgets import Static
 from kpitui.engine.board import ChartView
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_canvas import (
+    COMPARISON_MARKER,
+    DASHED_MARKER,
     MONO_MARKERS,
     SERIES_COLORS,
     ChartCanvas,
     axis_label,
+    dimmed,
     has_points,
     no_color_wanted,
 )
@@ -44,11 +47,19 @@ class ChartPanel(Widget, can_focus=True):
             id="chart_panel.drill_down",
             tooltip="Open this chart full size",
         ),
+        Binding(
+            "c",
+            "toggle_comparison",
+            "Compare",
+            id="chart_panel.compare",
+            tooltip="Show or hide the comparison line (the same series over an earlier span)",
+        ),
     ]
     """
     | Key(s) | Description |
     | :- | :- |
     | enter | Open the chart's detail screen (posts `ChartPanel.DrillDown`). |
+    | c | Show or hide the comparison lines (`comparison`). |
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -114,6 +125,9 @@ class ChartPanel(Widget, can_focus=True):
     compact: reactive[bool] = reactive(False)
     """Small panel: no legend line, fewer ticks."""
 
+    comparison: reactive[bool] = reactive(False)
+    """Whether the comparison lines (dotted, dimmer, named in the legend) are drawn."""
+
     class DrillDown(Message):
         """Posted when Enter is pressed on a chart: open it full size.
 
@@ -159,7 +173,9 @@ class ChartPanel(Widget, can_focus=True):
         yield Static(id="legend", markup=False)
         # The canvas builds the chart when it is painted, at its real size, and again
         # only when its size, data, theme or compactness changed: no replot here.
-        self._canvas = ChartCanvas(self.view, tz=self.tz, compact=self.compact, id="plot")
+        self._canvas = ChartCanvas(
+            self.view, tz=self.tz, compact=self.compact, comparison=self.comparison, id="plot"
+        )
         yield self._canvas
         yield Static(id="message", markup=False)
 
@@ -175,6 +191,12 @@ class ChartPanel(Widget, can_focus=True):
         self.set_class(compact, "-compact")
         if self._canvas is not None:
             self._canvas.show(self.view, compact)
+
+    def watch_comparison(self, comparison: bool) -> None:
+        if self._canvas is not None:
+            self._canvas.show(self.view, self.compact, comparison)
+        if self.is_mounted:
+            self._show_legend()
 
     # -- updates ---------------------------------------------------------------------
 
@@ -210,13 +232,32 @@ class ChartPanel(Widget, can_focus=True):
         for index, series in enumerate(view.series):
             if index:
                 legend.append("  ")
-            if mono:
+            if series.dashed:
+                r, g, b = SERIES_COLORS[index % len(SERIES_COLORS)]
+                legend.append(f"{DASHED_MARKER * 2} ", style="" if mono else f"rgb({r},{g},{b})")
+            elif mono:
                 mark = "⣀⣀" if index == 0 else MONO_MARKERS[index % len(MONO_MARKERS)] * 2
                 legend.append(f"{mark} ")
             else:
                 r, g, b = SERIES_COLORS[index % len(SERIES_COLORS)]
                 legend.append("━━ ", style=f"rgb({r},{g},{b})")
             legend.append_text(safe_text(series.name, style=names))
+        if self.comparison:
+            # One entry: each dotted line is its series' over the earlier span.
+            legend.append("  ")
+            if view.comparison_label and view.comparison:
+                r, g, b = dimmed(SERIES_COLORS[0])
+                legend.append(
+                    f"{COMPARISON_MARKER * 2} ", style="" if mono else f"rgb({r},{g},{b})"
+                )
+                legend.append_text(safe_text(view.comparison_label, style=names))
+            else:
+                legend.append("(nothing to compare with)")
+        if view.annotations:
+            latest = view.annotations[-1]
+            more = f" +{len(view.annotations) - 1}" if len(view.annotations) > 1 else ""
+            legend.append("  │ ")
+            legend.append_text(safe_text(f"{latest.text}{more}", style=names))
         for ref in view.ref_lines:
             style = self.get_component_rich_style(f"chart-panel--ref-{ref.name}", partial=True)
             if legend:
@@ -229,3 +270,6 @@ class ChartPanel(Widget, can_focus=True):
 
     def action_drill_down(self) -> None:
         self.post_message(self.DrillDown(self, self.view.id))
+
+    def action_toggle_comparison(self) -> None:
+        self.comparison = not self.comparison

@@ -1,5 +1,5 @@
 """The OKR tree's labels: a line per node (title, progress bar, percent, status, and
-the marks after it: a check-in due, the owner, a check-in's confidence) in columns that
+the marks after it: a check-in due, the owner, a check-in's confidence, the forecast) in columns that
 line up across depths and fit the tree's width.
 
 No widget here: the tree passes its views, sizes and styles in, so a label is built the
@@ -90,7 +90,8 @@ def _plain(_component: str) -> Style:
 
 
 def marks(view: View, short: bool, style: StyleOf = _plain) -> list[Text]:
-    """What follows the status: the due mark, the owner, a check-in's confidence."""
+    """What follows the status: the due mark, the owner, a check-in's confidence, the
+    forecast."""
     found: list[Text] = []
     if isinstance(view, KrView) and view.checkin_due:
         found.append(Text(DUE_MARK, style("due"), end=""))
@@ -105,6 +106,13 @@ def marks(view: View, short: bool, style: StyleOf = _plain) -> list[Text]:
         else:
             mark = Text(f"conf: {confidence.replace('_', ' ')}", style("muted"), end="")
         found.append(mark)
+    forecast = view.forecast
+    if forecast is not None and forecast.compact:
+        # `→ 92% ✖`: where the pace ends, its glyph coloured like that status.
+        head, _, glyph = forecast.compact.rpartition(" ")
+        ahead = Text(f"{head} ", style("muted"), end="")
+        ahead.append(glyph, style(f"status-{forecast.status}"))
+        found.append(ahead)
     return found
 
 

@@ -348,8 +348,12 @@ class OkrTree(Tree[NodeKey]):
         return parent.add(label, key, before=before, expand=True)
 
     def _show_expected(self) -> None:
-        """Explain the mark in the bars: where progress should be by now."""
-        subtitle = Text(f"│ expected {format_progress(self.expected)} by now", end="")
+        """Explain the mark in the bars (where progress should be by now) and the arrow
+        after the status (where the pace ends)."""
+        subtitle = Text(
+            f"│ expected {format_progress(self.expected)} by now · → forecast at period end",
+            end="",
+        )
         if self.border_subtitle != subtitle.markup:
             self.border_subtitle = subtitle
 

@@ -23,6 +23,7 @@ from textual.widgets import ContentSwitcher, Footer
 from kpitui import timeutil
 from kpitui.engine.alerts import StateChange, settled_states, severity, state_changes
 from kpitui.engine.board import Board
+from kpitui.engine.ranges import next_board_range
 from kpitui.store.name import StoreName, held_name
 from kpitui.timeutil import Clock
 from kpitui.tui.board_view import BoardPage, page_title
@@ -39,7 +40,7 @@ from kpitui.tui.widgets.kpi_card import KpiCard
 from kpitui.tui.widgets.okr_tree import OkrTree
 
 # Actions of the board itself, off on every other screen.
-BOARD_ONLY_ACTIONS = frozenset({"page", "move", "toggle_pause", "acknowledge"})
+BOARD_ONLY_ACTIONS = frozenset({"page", "move", "toggle_pause", "acknowledge", "chart_range"})
 
 
 def _page_bindings() -> list[Binding]:
@@ -109,6 +110,14 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             tooltip="Acknowledge the newest alert: its card stops flashing",
         ),
         Binding("q", "quit", "Quit", id="kpitui.quit", tooltip="Quit kpitui"),
+        Binding(
+            "t",
+            "chart_range",
+            "Chart range",
+            show=False,
+            id="kpitui.chart_range",
+            tooltip="Show the board's charts over 7d, 30d, 90d, 1y, or their own windows",
+        ),
         *_page_bindings(),
         *_move_bindings(),
     ]
@@ -353,6 +362,8 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         if pages:
             index = min(self._page_index, len(pages) - 1)
             page = f"{index + 1}/{len(pages)} {page_title(pages[index], index)}"
+            if self.board is not None and self.board.chart_range:
+                page += f" · charts {self.board.chart_range}"
         else:
             page = "loading…"
         moment = timeutil.format_time(self.board.as_of, self.tz) if self.board else ""
@@ -381,6 +392,13 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         return True
 
     def action_refresh_now(self) -> None:
+        self.poll_now(force=True)
+
+    def action_chart_range(self) -> None:
+        """The next range of the board's charts (on screen only, never in the spec)."""
+        self._poller.chart_range = next_board_range(self._poller.chart_range)
+        shown = self._poller.chart_range or "their own windows"
+        self.notify(f"Charts over {shown}", timeout=2)
         self.poll_now(force=True)
 
     def action_toggle_pause(self) -> None:

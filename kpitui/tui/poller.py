@@ -103,6 +103,8 @@ class Poller:
         self._spec_signature = _file_signature(Path(loaded.path))
         self._evaluated_minute: int | None = None
         self._lock = threading.Lock()
+        self.chart_range: str | None = None
+        """The board's range for its charts (`t`); None: each chart's own window."""
         if first_read is not None:
             # The board on screen shows the store at this version (or later): the first
             # poll has nothing to do unless the store or the minute moved on since.
@@ -159,7 +161,8 @@ class Poller:
             )
             if not changed:
                 return PollResult(spec_errors=spec_errors)
-            board = self._evaluate(self.loaded.dashboard, self._reader, as_of)
+            ranged = {"chart_range": self.chart_range} if self.chart_range else {}
+            board = self._evaluate(self.loaded.dashboard, self._reader, as_of, **ranged)
         self._unreachable_since = None
         self._data_version = version
         self._evaluated_minute = minute

@@ -169,7 +169,9 @@ class DetailChart(ChartPanel):
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action != "drill_down"
+        if action == "drill_down":
+            return False
+        return super().check_action(action, parameters)
 
     def action_step(self, step: int) -> None:
         step_focus(self, step)

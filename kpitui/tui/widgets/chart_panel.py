@@ -204,9 +204,12 @@ class ChartPanel(Widget, can_focus=True):
         """Show `view`; the chart is rebuilt only when its plotted data changed."""
         if view == self.view:
             return
+        comparable = self.view.comparison_label is not None
         self.view = view
         if not self.is_mounted:
             return
+        if comparable != (view.comparison_label is not None):
+            self.refresh_bindings()  # `c` comes and goes with something to compare with
         self._show_frame(view)
         if self._canvas is not None:
             self._canvas.show(view, self.compact)
@@ -270,6 +273,13 @@ class ChartPanel(Widget, can_focus=True):
 
     def action_drill_down(self) -> None:
         self.post_message(self.DrillDown(self, self.view.id))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_comparison":
+            # A chart with nothing to compare with leaves `c` to the screen (the KPI
+            # detail's "clear filter") and out of the footer.
+            return self.view.comparison_label is not None
+        return True
 
     def action_toggle_comparison(self) -> None:
         self.comparison = not self.comparison

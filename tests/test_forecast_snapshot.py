@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kpitui.cli import main
+from kpitui.sample_data import generate as sample
 from kpitui.timeutil import parse_time
-from sample_data import generate as sample
 
 AS_OF = "2026-12-07T12:00:00Z"
 ROOT = Path(__file__).parent.parent

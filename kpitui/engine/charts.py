@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from kpitui import timeutil
 from kpitui.engine.annotations import annotations_in
 from kpitui.engine.board import ChartSeries, ChartView, KpiView, RefLine
 from kpitui.engine.comparison import chart_comparison, compared_series, comparison_series
-from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource, capped_bucket
+from kpitui.engine.kpi import (
+    EVALUATION_FAILURES,
+    MetricSource,
+    bucket_grid,
+    capped_bucket,
+    metric_row,
+)
 from kpitui.spec.models import Chart, Kpi
 from kpitui.timeutil import Window, span_label
 from kpitui.vocabulary import FLOW_AGGS
@@ -74,20 +79,23 @@ def evaluate_chart(
     spec_kpis: Sequence[Kpi],
     as_of: int,
     tz: tzinfo,
+    zone: str = "UTC",
     *,
     window: Window | None = None,
     bucket: int | None = None,
     window_label: str | None = None,
 ) -> ChartView:
-    """The chart at as-of: over its spec's window and bucket, or over `window` (the
-    board's range, a detail's range key, shown as `window_label`) and `bucket`."""
+    """The chart at `as_of`: each line bucketed as a sparkline is (`kpi.place_buckets`),
+    over its spec's window and bucket, or over `window` (the board's range, a detail's
+    range key, shown as `window_label`) and `bucket`."""
     shown = window or chart.window
     rng = shown.range(as_of, tz)
     bucket = capped_bucket(rng, bucket or chart.bucket.seconds)
-    rng = timeutil.bucket_aligned(rng, bucket, tz)
+    rng = bucket_grid(rng, bucket, tz)
     reference = reference_kpi(chart, kpis, spec_kpis)
     fmt = _chart_format(chart, source, kpis)
     opens = reference or chart_kpi(chart, kpis)
+    last_start = rng.lo + (rng.hi - rng.lo) // bucket * bucket
     comparison = chart_comparison(
         chart.compare or _kpi_compare(opens, spec_kpis), shown, rng, as_of, tz
     )
@@ -104,6 +112,9 @@ def evaluate_chart(
         "y_min": chart.y_min,
         "y_max": chart.y_max,
         "format": fmt,
+        "lo": rng.lo,
+        "hi": last_start,
+        "zone": zone,
     }
     try:
         series: list[ChartSeries] = []
@@ -113,14 +124,32 @@ def evaluate_chart(
                 split = source.buckets_by_label(
                     metric, chart.labels, chart.agg, rng, bucket, chart.split_by
                 )
-                for value, points in sorted(split.items()):
-                    series.append(ChartSeries(_line_name(chart, metric, value), tuple(points)))
+                for value, found in sorted(split.items()):
+                    labels = {**chart.labels, chart.split_by: value} if value else chart.labels
+                    row = metric_row(
+                        source, metric, labels, chart.agg, rng, bucket, as_of, dict(found)
+                    )
+                    series.append(
+                        ChartSeries(
+                            _line_name(chart, metric, value),
+                            row.points,
+                            tuple(sorted(labels.items())),
+                        )
+                    )
             else:
-                points = source.buckets(metric, chart.labels, chart.agg, rng, bucket)
-                series.append(ChartSeries(metric, tuple(points)))
+                row = metric_row(source, metric, chart.labels, chart.agg, rng, bucket, as_of)
+                labels_shown = tuple(sorted(chart.labels.items()))
+                series.append(ChartSeries(metric, row.points, labels_shown))
             if comparison is not None:
                 for group, earlier in compared_series(
-                    source, metric, chart.labels, chart.agg, rng, bucket, comparison, chart.split_by
+                    source,
+                    metric,
+                    chart.labels,
+                    chart.agg,
+                    rng,
+                    bucket,
+                    comparison,
+                    chart.split_by,
                 ):
                     name = _line_name(chart, metric, group) if chart.split_by else metric
                     compared.append(comparison_series(name, earlier, comparison))

@@ -14,6 +14,8 @@ from kpitui.engine.detail_kpi import (
 )
 from kpitui.engine.evaluate import prepare, read_snapshot
 from kpitui.engine.kpi import MetricSource, evaluate_kpi
+from kpitui.engine.spacing import usual_spacing
+from kpitui.spec.formula import stored_operands
 from kpitui.spec.models import Dashboard
 from kpitui.store.api import StoreReader
 from kpitui.timeutil import Window
@@ -39,12 +41,14 @@ def chart_detail(
         raise DetailNotFound(f"there is no chart {chart_id!r} in the spec")
     with read_snapshot(reader) as snapshot:
         prepared = prepare(spec)
+        zone = spec.timezone or "local"
         source = MetricSource(snapshot, spec.metrics, prepared.formulas)
+        stored = stored_operands(chart.metrics, source.formula)
+        series_stats = snapshot.stats()
         if range_key == "own":
             window = chart.window  # its spec's window, in another bucket
         elif range_key == "all":
-            firsts = [first_point_ts(source, m, chart.labels) for m in chart.metrics]
-            first = min((f for f in firsts if f is not None), default=None)
+            first = first_point_ts(series_stats, stored, chart.labels)
             days = EMPTY_ALL_DAYS if first is None else max(1, -(-(as_of - first + 1) // DAY))
             window = Window(f"{days}d")
         elif range_key in RANGE_SECONDS:
@@ -52,10 +56,13 @@ def chart_detail(
         else:
             raise DetailNotFound(f"unknown range {range_key!r}: use 7d, 30d, 90d, 1y or all")
         span = window.range(as_of, prepared.tz).seconds
-        size = usable_bucket(bucket, span) if bucket else auto_bucket(span)
+        if bucket:
+            size = usable_bucket(bucket, span)
+        else:  # never finer than the metrics' usual spacing, as the KPI detail picks
+            size = auto_bucket(span, usual_spacing(series_stats, stored, chart.labels))
         # The KPIs on the chart's metrics: its reference lines, format and `k`.
         on_chart = [k for k in spec.kpis if k.metric in chart.metrics]
-        kpis = tuple(evaluate_kpi(k, source, as_of, prepared.tz) for k in on_chart)
+        kpis = tuple(evaluate_kpi(k, source, as_of, prepared.tz, zone) for k in on_chart)
         return evaluate_chart(
             chart,
             source,
@@ -63,6 +70,7 @@ def chart_detail(
             spec.kpis,
             as_of,
             prepared.tz,
+            zone,
             window=window,
             bucket=size,
             window_label=None if range_key == "own" else range_key,

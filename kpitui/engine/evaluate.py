@@ -16,17 +16,24 @@ from typing import NoReturn
 from msgspec import Struct
 
 from kpitui import timeutil
-from kpitui.engine.annotations import board_annotations
-from kpitui.engine.board import Board, PageView
+from kpitui.engine.annotations import AnnotationView, board_annotations
+from kpitui.engine.board import MISSING, Board, PageView, StateChange
 from kpitui.engine.cache import refreshing
 from kpitui.engine.charts import evaluate_chart
-from kpitui.engine.kpi import STORE_FAILURES, Formula, MetricSource, evaluate_kpi
+from kpitui.engine.kpi import (
+    EVALUATION_FAILURES,
+    STORE_FAILURES,
+    Formula,
+    MetricSource,
+    evaluate_kpi,
+)
 from kpitui.engine.layout import board_order, board_pages
 from kpitui.engine.okr import okr_period
 from kpitui.engine.okr_forecast import evaluate_okrs_forecast
 from kpitui.engine.ranges import range_bucket, range_window
 from kpitui.spec.models import Dashboard
 from kpitui.store.api import StoreReader
+from kpitui.timeutil import Window
 
 
 class _Prepared(Struct, frozen=True):
@@ -35,6 +42,11 @@ class _Prepared(Struct, frozen=True):
     pages: tuple[PageView, ...]
     tz: tzinfo
 
+
+ALERT_HISTORY = 50
+"""Alerts of the store's history a board carries, newest first."""
+# Read more than that: with --as-of in the past, the newest events are after it.
+_HISTORY_READ = 1000
 
 _PREPARED: dict[int, _Prepared] = {}
 _PREPARED_MAX = 8  # the live board alternates between at most a couple of specs
@@ -59,7 +71,7 @@ def prepare(spec: Dashboard) -> _Prepared:
     found = _PREPARED.get(id(spec))
     if found is not None and found.spec is spec:
         return found
-    tz = timeutil.resolve_timezone(spec.timezone)
+    tz = timeutil.zone(spec.timezone)
     prepared = _Prepared(spec, _parse_formulas(spec), board_pages(spec), tz)
     if len(_PREPARED) >= _PREPARED_MAX:
         # The poller and detail workers may both get here: the oldest may be gone.
@@ -123,7 +135,8 @@ def _evaluate(
     prepared = prepare(spec)
     tz = prepared.tz
     source = MetricSource(reader, spec.metrics, prepared.formulas)
-    kpis = tuple(evaluate_kpi(kpi, source, as_of, tz) for kpi in board_order(spec.kpis))
+    zone = spec.timezone or "local"
+    kpis = tuple(evaluate_kpi(kpi, source, as_of, tz, zone) for kpi in board_order(spec.kpis))
     ranged: dict[str, object] = {}
     if chart_range is not None:
         ranged = {
@@ -132,19 +145,16 @@ def _evaluate(
             "window_label": chart_range,
         }
     charts = tuple(
-        evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz, **ranged)  # type: ignore[arg-type]
+        evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz, zone, **ranged)  # type: ignore[arg-type]
         for chart in spec.charts
     )
     period = okr_period(spec, as_of, tz)
-    try:
-        window = range_window(chart_range) if chart_range else None
-        annotations = board_annotations(spec, reader, as_of, tz, window)
-    except STORE_FAILURES:
-        annotations = ()  # each chart says why it has no data; the list is only extra
+    window = range_window(chart_range) if chart_range else None
+    alerts, annotations = _history(spec, reader, as_of, tz, zone, window)
     return Board(
         title=spec.title,
         as_of=as_of,
-        timezone=spec.timezone or "local",
+        timezone=zone,
         period_start=period.start_ts,
         period_end=period.end_ts,
         period_label=period.label(),
@@ -153,6 +163,43 @@ def _evaluate(
         charts=charts,
         okrs=evaluate_okrs_forecast(spec, source, as_of, period),
         pages=prepared.pages,
+        refresh_seconds=spec.refresh.seconds,
+        bell=spec.alerts.bell,
+        alerts=alerts,
         annotations=annotations,
         chart_range=chart_range,
     )
+
+
+def _history(
+    spec: Dashboard,
+    reader: StoreReader,
+    as_of: int,
+    tz: tzinfo,
+    zone: str,
+    chart_window: Window | None,
+) -> tuple[tuple[StateChange, ...], tuple[AnnotationView, ...]]:
+    """The store's alert history up to as-of (newest first, the last ALERT_HISTORY) and
+    its marks inside the board's windows (`annotations.board_annotations`: on the
+    metrics it shows, or on every chart); none when the store cannot say."""
+    try:
+        events = reader.alert_events(None, _HISTORY_READ)
+        marks = board_annotations(spec, reader, as_of, tz, chart_window)
+    except EVALUATION_FAILURES:
+        return (), ()
+    alerts = tuple(
+        StateChange(
+            e.ts,
+            e.subject_id,
+            e.title,
+            e.from_state or "",
+            e.to_state,
+            value=e.value,
+            display=e.display or MISSING,
+            zone=zone,
+            subject=e.subject_kind,
+        )
+        for e in events
+        if e.ts <= as_of
+    )
+    return alerts[:ALERT_HISTORY], marks

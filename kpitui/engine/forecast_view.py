@@ -51,6 +51,11 @@ class KrForecast(Struct, frozen=True):
     def has_forecast(self) -> bool:
         return self.value is not None
 
+    @property
+    def target_at_iso(self) -> str | None:
+        """When the line reaches or crosses the target, ISO 8601 UTC; None: not before the end."""
+        return None if self.target_at is None else timeutil.iso_utc(self.target_at)
+
     def show(self, value: float | None) -> str:
         return format_value(value, self.format, currency=self.currency, decimals=self.decimals)
 
@@ -205,6 +210,11 @@ class ObjectiveForecastView(Struct, frozen=True):
     @property
     def compact(self) -> str:
         return f"→ {self.progress_display} {_glyph(self.status)}"
+
+    @property
+    def words(self) -> str:
+        """For the objective's detail: `92% at the period's end · ✖ missed`."""
+        return f"{self.progress_display} at the period's end · {_glyph(self.status)} {self.status}"
 
 
 def objective_forecast_view(found: ObjectiveForecast | None) -> ObjectiveForecastView | None:

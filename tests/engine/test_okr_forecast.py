@@ -185,9 +185,9 @@ def q4_sample(tmp_path_factory):
     """The sample store to the last hour of 2026-Q4 (Berlin), read through its spec."""
     from pathlib import Path
 
+    from kpitui.sample_data import generate as sample
     from kpitui.spec import load_dashboard
     from kpitui.timeutil import parse_time
-    from sample_data import generate as sample
 
     path = tmp_path_factory.mktemp("q4") / "metrics.db"
     sample.generate(path, end=parse_time("2026-12-31T22:00:00Z"))

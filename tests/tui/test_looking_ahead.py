@@ -105,14 +105,18 @@ async def test_chart_detail_ranges_buckets_and_jumping_to_a_mark(tmp_path: Path)
         screen = app.screen
         assert isinstance(screen, ChartDetailScreen)
         assert screen.view.window == "180d"
-        # When 1 is pressed: the chart over 7 days, in hours as the KPI detail picks
+        # When 1 is pressed: the chart over 7 days, in days as the KPI detail picks for
+        # daily points (never finer than the metric's spacing)
         await pilot.press("1")
         await settle(pilot)
         assert screen.loads == 1
-        assert (screen.view.window, screen.view.bucket) == ("7d", 6 * 3600)
-        assert "7d window · 6h buckets" in screen_text(app)
-        # And ] makes the buckets coarser, [ finer again
+        assert (screen.view.window, screen.view.bucket) == ("7d", DAY)
+        assert "7d window · 1d buckets" in screen_text(app)
+        # And ] makes the buckets coarser, [ finer again, and finer still if asked
         await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert screen.view.bucket == 7 * DAY
+        await pilot.press("left_square_bracket")
         await settle(pilot)
         assert screen.view.bucket == DAY
         await pilot.press("left_square_bracket")

@@ -22,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from kpitui.engine.annotations import AnnotationView
@@ -33,6 +33,7 @@ from kpitui.engine.detail_kpi import RANGE_SECONDS
 from kpitui.tui.screens.detail_base import empty_chart
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
+from kpitui.tui.widgets.key_footer import KeyFooter
 
 
 class ChartDetailScreen(Screen[None]):
@@ -103,7 +104,7 @@ class ChartDetailScreen(Screen[None]):
     DEFAULT_CSS = """
     ChartDetailScreen {
         #cd-head { height: 1; background: $panel; padding: 0 1; }
-        #cd-name { width: 1fr; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+        #cd-name { width: 1fr; min-width: 20; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
         #cd-kpi { width: auto; max-width: 50%; margin-left: 2; color: $foreground-muted;
                   text-wrap: nowrap; text-overflow: ellipsis; }
         #cd-sub { height: 1; padding: 0 1; color: $foreground-muted;
@@ -148,11 +149,11 @@ class ChartDetailScreen(Screen[None]):
             yield Static(id="cd-kpi", markup=False)
         yield Static(id="cd-sub", markup=False)
         yield Static(id="cd-problem", markup=False)
-        chart = ChartPanel(empty_chart(self.chart_id, self.chart_id), tz=self.app.tz, id="cd-chart")
+        chart = ChartPanel(empty_chart(self.chart_id, self.chart_id), id="cd-chart")
         chart.can_focus = False  # nothing to do in it; Enter must not drill again
         yield chart
         yield Static(id="cd-marks", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show_board(getattr(self.app, "board", None))

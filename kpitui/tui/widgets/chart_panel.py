@@ -8,7 +8,6 @@ size, the theme or compactness changed — never on a refresh that changed nothi
 
 from __future__ import annotations
 
-from datetime import tzinfo
 from typing import ClassVar
 
 from rich.text import Text
@@ -24,10 +23,9 @@ from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_canvas import (
     COMPARISON_MARKER,
     DASHED_MARKER,
-    MONO_MARKERS,
+    LEGEND_MARKS,
     SERIES_COLORS,
     ChartCanvas,
-    axis_label,
     dimmed,
     has_points,
     no_color_wanted,
@@ -149,7 +147,6 @@ class ChartPanel(Widget, can_focus=True):
         self,
         view: ChartView,
         *,
-        tz: tzinfo,
         id: str | None = None,
         compact: bool = False,
         name: str | None = None,
@@ -158,8 +155,6 @@ class ChartPanel(Widget, can_focus=True):
         super().__init__(id=id, name=name, classes=classes)
         self.view = view
         """The chart shown (read it; change it with `update_view`)."""
-        self.tz = tz
-        """The dashboard's timezone: the time axis is labelled in it."""
         self.set_reactive(ChartPanel.compact, compact)
         self.set_class(compact, "-compact")
         self._canvas: ChartCanvas | None = None
@@ -174,7 +169,7 @@ class ChartPanel(Widget, can_focus=True):
         # The canvas builds the chart when it is painted, at its real size, and again
         # only when its size, data, theme or compactness changed: no replot here.
         self._canvas = ChartCanvas(
-            self.view, tz=self.tz, compact=self.compact, comparison=self.comparison, id="plot"
+            self.view, compact=self.compact, comparison=self.comparison, id="plot"
         )
         yield self._canvas
         yield Static(id="message", markup=False)
@@ -235,15 +230,14 @@ class ChartPanel(Widget, can_focus=True):
         for index, series in enumerate(view.series):
             if index:
                 legend.append("  ")
-            if series.dashed:
-                r, g, b = SERIES_COLORS[index % len(SERIES_COLORS)]
-                legend.append(f"{DASHED_MARKER * 2} ", style="" if mono else f"rgb({r},{g},{b})")
-            elif mono:
-                mark = "⣀⣀" if index == 0 else MONO_MARKERS[index % len(MONO_MARKERS)] * 2
+            # The series' own marker, in its colour: told apart without colour too; a
+            # projection dashed.
+            mark = DASHED_MARKER * 2 if series.dashed else LEGEND_MARKS[index % len(LEGEND_MARKS)]
+            if mono:
                 legend.append(f"{mark} ")
             else:
                 r, g, b = SERIES_COLORS[index % len(SERIES_COLORS)]
-                legend.append("━━ ", style=f"rgb({r},{g},{b})")
+                legend.append(f"{mark} ", style=f"rgb({r},{g},{b})")
             legend.append_text(safe_text(series.name, style=names))
         if self.comparison:
             # One entry: each dotted line is its series' over the earlier span.
@@ -256,17 +250,15 @@ class ChartPanel(Widget, can_focus=True):
                 legend.append_text(safe_text(view.comparison_label, style=names))
             else:
                 legend.append("(nothing to compare with)")
-        if view.annotations:
-            latest = view.annotations[-1]
-            more = f" +{len(view.annotations) - 1}" if len(view.annotations) > 1 else ""
+        if view.marks_legend is not None:
             legend.append("  │ ")
-            legend.append_text(safe_text(f"{latest.text}{more}", style=names))
-        for ref in view.ref_lines:
+            legend.append_text(safe_text(view.marks_legend, style=names))
+        for ref, label in view.ref_labels:
             style = self.get_component_rich_style(f"chart-panel--ref-{ref.name}", partial=True)
             if legend:
                 legend.append("  ")
             legend.append(f"{REF_MARKS.get(ref.name, '─') * 2} {ref.name} ", style=style)
-            legend.append(axis_label(ref.value, view.format), style=style)
+            legend.append(label, style=style)
         return legend
 
     # -- actions ---------------------------------------------------------------------

@@ -183,3 +183,34 @@ async def test_the_okr_tree_shows_where_each_node_is_heading(tmp_path: Path):
         line = next(t for t in screen_text(app).splitlines() if "trial conversions" in t)
         assert kr.forecast.compact in line, line
         assert "→ forecast at period end" in screen_text(app)
+
+
+async def test_the_kpi_detail_draws_its_comparison_line_and_marks(tmp_path: Path):
+    # Given MRR (compared with the previous period) with a release 3 days ago
+    app = sample_with_marks(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_kpi_detail("mrr")
+        await settle(pilot)
+        screen = app.screen
+        chart = screen.query_one("#kd-chart", ChartPanel)
+        # Then its chart over 30 days holds the 30 days before, moved onto these
+        view = chart.view
+        assert view.comparison_label == "previous 30d"
+        [earlier] = view.comparison
+        assert [t for t, _ in earlier.points] == [t for t, _ in view.series[0].points]
+        # And the marks on mrr in range: the release, not the pricing change 40 days ago
+        assert [a.text for a in view.annotations] == ["v2.4 [b]released[/b]"]
+        assert "│ v2.4 [b]released[/b]" in str(chart.query_one("#legend").render())
+        # When the chart has focus and c is pressed, Then the dotted line is named
+        chart.focus()
+        await pilot.press("c")
+        await pilot.pause()
+        assert chart.comparison
+        assert "·· previous 30d" in str(chart.query_one("#legend").render())
+        # And with a label filter on, c clears the filter first (its old meaning)
+        screen.label_filter = ("plan", "pro")
+        screen.refresh_bindings()
+        await pilot.press("c")
+        await settle(pilot)
+        assert screen.label_filter is None and chart.comparison

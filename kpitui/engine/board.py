@@ -292,6 +292,18 @@ class ChartView(Struct, frozen=True):
         return time_ticks(lo, hi, count, self.zone)
 
     @property
+    def mark_starts(self) -> tuple[int, ...]:
+        """Where the annotations are drawn on the time axis: the start of the bucket each
+        falls in (a mark in the newest bucket lies past its start, the axis' end)."""
+        lo, hi = self.x_range
+        starts = []
+        for mark in self.annotations:
+            start = lo + (mark.ts - lo) // self.bucket * self.bucket if self.bucket else mark.ts
+            if lo <= start <= hi:
+                starts.append(start)
+        return tuple(starts)
+
+    @property
     def marks_legend(self) -> str | None:
         """The latest annotation on the chart, and how many more: `v2.4 released +1`."""
         if not self.annotations:

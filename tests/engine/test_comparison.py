@@ -161,3 +161,19 @@ def test_the_boards_annotations_are_those_in_its_windows_on_its_metrics(source):
     assert "pricing change" not in [
         a.text for a in board_annotations(bare, source.reader, AS_OF, UTC)
     ]
+
+
+def test_a_mark_is_drawn_at_the_start_of_its_bucket():
+    from kpitui.engine.annotations import AnnotationView
+    from kpitui.engine.board import ChartView
+
+    # Given weekly buckets from day 0 to the newest, day 21 (as-of lies in it, day 25)
+    def mark(day: float) -> AnnotationView:
+        return AnnotationView(1, int(day * DAY), "x", "2026", ())
+
+    view = ChartView(
+        id="c", title="c", window="28d", bucket=7 * DAY, series=(), lo=0, hi=21 * DAY,
+        annotations=(mark(3.5), mark(24), mark(-1)),
+    )  # fmt: skip
+    # Then a mark in the newest bucket is on the axis (at its start), one before it is not
+    assert view.mark_starts == (0, 21 * DAY)

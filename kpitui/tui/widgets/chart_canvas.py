@@ -108,7 +108,7 @@ def plot_data(view: ChartView, comparison: bool = False) -> tuple[object, ...]:
         view.hi,
         view.zone,
         compared,
-        tuple(a.ts for a in view.annotations),
+        view.mark_starts,
     )
 
 
@@ -246,10 +246,9 @@ class ChartCanvas(PlotextPlot):
             labelled_rows.append(row)
             plt.text(ref.name, x=x_hi, y=ref.value, alignment="right", color=color)
 
-        for annotation in view.annotations:
-            if x_lo <= annotation.ts <= x_hi:
-                # A release or an incident: a vertical rule at its time.
-                plt.vertical_line(annotation.ts, color=None if mono else ANNOTATION_COLOR)
+        for start in view.mark_starts:
+            # A release or an incident: a vertical rule at its bucket.
+            plt.vertical_line(start, color=None if mono else ANNOTATION_COLOR)
         plt.xlim(x_lo, x_hi if x_hi > x_lo else x_lo + 1)
         plt.ylim(y_lo, y_hi)
         x_count = max(2, min(8, width // (16 if self.compact else 12)))

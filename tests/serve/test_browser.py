@@ -4,7 +4,6 @@ see xterm_hook.js), the processes from /proc."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -12,47 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
-from tests.serve.served import CHROMIUM, SHOWN, make_board, need, wait_until
+from tests.serve.served import SHOWN, wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "serve-board.png"
 SAMPLE_AS_OF = 1_795_521_600  # 2026-11-24T12:00:00Z
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
-    need(
-        importlib.util.find_spec("playwright") is not None,
-        "Playwright's Python package is missing (pip install -e '.[test]')",
-    )
-    from tests.serve.browser import launched
-
-    with launched() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def tab(browser):
-    """`tab()` opens a new tab (a context of its own); all are closed afterwards."""
-    from tests.serve.browser import Tab
-
-    opened: list[Tab] = []
-
-    def open_tab(**options) -> Tab:
-        new = Tab(browser, **options)
-        opened.append(new)
-        return new
-
-    yield open_tab
-    for each in opened:
-        each.close()
-
-
-@pytest.fixture
-def board(tmp_path: Path) -> Path:
-    return make_board(tmp_path)
 
 
 def rows_holding(lines: list[str], *texts: str) -> list[int]:

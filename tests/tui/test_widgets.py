@@ -6,8 +6,9 @@ import re
 
 import msgspec
 import pytest
+from rich.cells import cell_len
 
-from kpitui.engine.board import STATE_GLYPHS, KrView
+from kpitui.engine.board import STATE_GLYPHS, KrView, ObjectiveView
 from kpitui.report import progress_bar as report_bar
 from kpitui.tui.screens.detail_base import progress_text
 from kpitui.tui.widgets import Alert, AlertsLog, OkrTree
@@ -441,3 +442,44 @@ def test_fixture_titles_are_hostile():
     # The fixtures must keep exercising the safety cases the tests above rely on.
     assert "\x1b" in ESC_KPI.title and MARKUP_TITLE == "[bold red]x[/]"
     assert {k.state for k in STATE_KPIS.values()} == set(STATE_GLYPHS)
+
+
+async def test_at_80_columns_titles_are_not_cut_beside_empty_columns():
+    # Given long titles, and one deep key result with a check-in due, an owner and a
+    # confidence (the busiest marks), in a tree 77 cells wide (an 80-column board)
+    long = "Mobile app launched (share of the launch plan done)"
+    busy = kr(
+        "busy",
+        "Hire 4 support leads",
+        owner="Priya",
+        confidence="on_track",
+        checkin_due=True,
+        status="at_risk",
+    )
+    objective = ObjectiveView(
+        id="o",
+        title="Grow revenue efficiently",
+        owner="Maya",
+        weight=1.0,
+        progress=0.5,
+        expected=EXPECTED,
+        status="off_track",
+        key_results=(kr("long", long, status="on_track"), busy),
+    )
+    tree = OkrTree((objective,), expected=EXPECTED)
+    tree.styles.scrollbar_size_vertical = 1  # as the board's stylesheet has it
+    async with Host(tree).run_test(size=(79, 10)) as pilot:
+        await pilot.pause()
+        lines = tree_lines(tree)
+        room = tree.size.width - tree.styles.scrollbar_size_vertical
+    assert room == 76
+    title_of_long = next(line for line in lines if line.startswith("Mobile"))
+    hire = next(line for line in lines if line.startswith("Hire"))
+    # Then titles take every cell the due mark and the owner leave (the confidence of the
+    # busiest row gives way first): 76 less bar and percent (17), status (11) and
+    # "  ⏰ due  @Priya  …" (19) leaves 29 for the title column, guides (3) included
+    assert re.match(rf"{re.escape(long[:25])}… [░│]{{10}} ", title_of_long), title_of_long
+    # And the busiest row keeps its due mark and its whole owner; the confidence that does
+    # not fit is dropped whole, not cut into the owner's name
+    assert hire.endswith("⏰ due  @Priya  …"), hire
+    assert cell_len(hire) + 3 <= room

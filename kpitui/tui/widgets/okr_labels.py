@@ -35,8 +35,6 @@ NARROW_WIDTH = 64
 """A tree narrower than this draws NARROW_BAR_CELLS-wide bars: titles need the room."""
 TITLE_MIN = 14
 """The title column never gets narrower than this."""
-TITLE_MAX = 48
-"""...nor wider than this."""
 TITLE_ROOMY = 24
 """The title column shrinks to this before the confidence is shortened (`✔ conf`)."""
 GAP = "  "
@@ -125,7 +123,9 @@ def measure_columns(
     depths and the marks after the status fit. The title column gives up its width
     first, down to `TITLE_ROOMY`; then the confidence is shortened to its glyph
     (`✔ conf`); then the bar to `NARROW_BAR_CELLS`; then the title shrinks on to
-    `TITLE_MIN`. What still does not fit is cut with `…` by `node_label`."""
+    `TITLE_MIN` — but no further than the due marks and owners need: a confidence
+    that does not fit then is left off (`  …`) instead. What still does not fit is cut
+    with `…` by `node_label`."""
     shown = list(views.values())
     # Padded to the widest status followed by marks: a status that ends its line
     # (an objective with no owner, `○ not started`) needs no column.
@@ -137,7 +137,7 @@ def measure_columns(
         (prefix_width(key) + cell_len(safe_plain(v.title)) for key, v in views.items()),
         default=TITLE_MIN,
     )
-    fits = max(TITLE_MIN, min(widest, TITLE_MAX))
+    fits = max(TITLE_MIN, widest)
     if not width:
         return Columns(fits, status, False, BAR_CELLS, width)
     bar = NARROW_BAR_CELLS if width < NARROW_WIDTH else BAR_CELLS
@@ -153,7 +153,22 @@ def measure_columns(
         if title_room(short, cells) >= min(fits, TITLE_ROOMY):
             break
     title = max(TITLE_MIN, min(fits, title_room(short, cells)))
+    if title < fits:
+        # Titles before the busiest node's confidence: room is kept for the due mark and
+        # the owner only, and a confidence that does not fit is left off at its row's
+        # end, rather than every title cut beside empty columns.
+        owners = max((_marks_but_confidence_width(v) for v in shown), default=0)
+        owner_room = room - (cells + 7 + status) - owners
+        title = max(title, min(fits, owner_room))
     return Columns(title, status, short, cells, width)
+
+
+def _marks_but_confidence_width(view: View) -> int:
+    # The marks with a short confidence left off: `  …` in its place.
+    width = marks_width(view, True)
+    if isinstance(view, KrView) and view.confidence:
+        width -= marks(view, True)[-1].cell_len - 1
+    return width
 
 
 def node_label(
@@ -182,6 +197,12 @@ def node_label(
     # Padded, never cut: a wider status (`○ not started`) ends its line.
     label.append_text(fit(status, max(columns.status, status.cell_len)))
     for mark in marks(view, columns.short_confidence, style):
+        if room is not None and label.cell_len + len(GAP) + mark.cell_len > room:
+            # A mark that does not fit is dropped whole, not cut into the one before it
+            # (`@Priy…` read as a cut name); `…` says something was left off.
+            if label.cell_len + len(GAP) + 1 <= room:
+                label.append(f"{GAP}…", style("muted"))
+            break
         label.append(GAP)
         label.append_text(mark)
     if isinstance(view, KrView) and view.error:

@@ -417,9 +417,9 @@ def test_json_of_an_overflowed_sum_is_null_not_infinity():
     # Given two points of 1e308 within the window: their sum overflows to infinity
     reader = FakeReader([("big", {}, AS_OF - HOUR * h, 1e308) for h in (1, 2)])
     board = board_of(reader, kpis=[{"metric": "big", "agg": "sum", "window": "1d"}])
-    # When written as JSON / Then it is valid JSON: the value null, the display ∞
+    # When written as JSON / Then it is valid JSON: no value, and the KPI's error
     kpi = json.loads(board_to_json_text(board), parse_constant=pytest.fail)["kpis"][0]
-    assert (kpi["value"], kpi["display"]) == (None, "∞")
+    assert (kpi["value"], kpi["state"]) == (None, "error")
 
 
 def test_json_text_escapes_bidi_overrides_and_line_separators(board):

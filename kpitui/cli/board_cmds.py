@@ -19,7 +19,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, missing_store
 from kpitui.errors import EXIT_OK, KpituiError, SpecErrors
-from kpitui.literal import json_text
+from kpitui.literal import json_text, quoted
 from kpitui.vocabulary import SURVEY_SCALES
 
 if TYPE_CHECKING:
@@ -149,12 +149,50 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
 
                 now = timeutil.SystemClock().now()
                 report.warnings.extend(pull_warnings(report.dashboard, loaded, reader, now))
+                report.warnings.extend(_delivery_warnings(report.dashboard, reader, loaded, now))
     finally:
         if reader is not None:
             reader.close()
     report.errors = sort_problems(report.errors)
     report.warnings = sort_problems(report.warnings)
     return report
+
+
+def _delivery_warnings(
+    dashboard: Dashboard, reader: StoreReader, loaded: LoadedYaml, as_of: int
+) -> list[KpituiError]:
+    """Warnings for notify targets the alert history says are not getting their alerts."""
+    from kpitui.alerting.health import delivery_health, health_message
+    from kpitui.spec.loader import SpecProblem
+
+    if not any(rule.notify for _, rule in _rules(dashboard)):
+        return []
+    try:
+        events = reader.alert_events(limit=500)
+    except KpituiError:
+        return []  # the board will show the failure; `check` is about the spec
+    tz = timeutil.resolve_timezone(dashboard.timezone)
+    found: list[KpituiError] = []
+    for health in delivery_health(dashboard, events, as_of):
+        line, col = loaded.source_map.value(health.path)
+        found.append(
+            SpecProblem(
+                health_message(health, tz),
+                path=health.path,
+                file=loaded.file,
+                line=line,
+                col=col,
+                hint="`kpitui watch` says why on its stderr",
+                severity="warning",
+            )
+        )
+    return found
+
+
+def _rules(dashboard: Dashboard):
+    from kpitui.spec.alert_rules import notify_paths
+
+    return notify_paths(dashboard)
 
 
 def _out_of_scale(
@@ -182,13 +220,13 @@ def _out_of_scale(
             total = counted.used + counted.ignored
             found.append(
                 SpecProblem(
-                    f"{counted.ignored} of {total} responses of {kpi.metric!r} in the {window} window "
+                    f"{counted.ignored} of {total} responses of {quoted(kpi.metric)} in the {window} window "
                     f"are outside the {kpi.agg} scale {_SCALES[kpi.agg]} and are left out",
                     path=path,
                     file=loaded.file,
                     line=line,
                     col=col,
-                    hint=f"check what writes {kpi.metric!r}",
+                    hint=f"check what writes {quoted(kpi.metric)}",
                     severity="warning",
                 )
             )
@@ -233,7 +271,7 @@ def _unmatched_labels(
             line, col = loaded.source_map.value((*path, "labels"))
             found.append(
                 SpecProblem(
-                    f"no series of {metric!r} has the labels {wanted}",
+                    f"no series of {quoted(metric)} has the labels {wanted}",
                     path=(*path, "labels"),
                     file=loaded.file,
                     line=line,

@@ -19,6 +19,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, as_of_arg, missing_store
 from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError, RuntimeFailure
+from kpitui.literal import quoted
 
 if TYPE_CHECKING:
     from kpitui.engine.board import Board, KpiView
@@ -101,7 +102,7 @@ def _size_arg(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a whole number") from None
     if not 10 <= value <= 1000:
         raise argparse.ArgumentTypeError(f"{value} is out of range: use 10..1000")
     return value
@@ -172,7 +173,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
         reader.close()
     if args.output:
         kept = (Path(args.spec), *StoreName.parse(store).files)
-        write_snapshot(Path(args.output), output, keep=kept)
+        write_output(Path(args.output), output, keep=kept)
     else:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
         sys.stdout.flush()
@@ -204,15 +205,17 @@ def fail_on_exit(board: Board, level: str | None) -> int:
     return EXIT_FAIL_ON
 
 
-def write_snapshot(path: Path, text: str, *, keep: tuple[Path, ...] = ()) -> None:
-    """Write the snapshot to `path` (through a symlink, to its target). A regular file
-    is written beside and renamed over, so readers never see half a file; anything
-    else (/dev/null, a FIFO) is written to as it is. The files in `keep` (the spec, the
+def write_output(
+    path: Path, text: str, *, keep: tuple[Path, ...] = (), what: str = "snapshot"
+) -> None:
+    """Write `text` (a snapshot, a digest: `what`) to `path`, through a symlink to its
+    target. A regular file is written beside and renamed over, so readers never see half
+    a file; anything else (/dev/null, a FIFO) is written to as it is. The files in `keep` (the spec, the
     store and its side files) are never overwritten, by any of their names."""
     target = Path(os.path.realpath(path))
     if any(target == Path(os.path.realpath(k)) or _same_file(target, k) for k in keep):
         raise InputError(
-            "will not overwrite the dashboard's own spec or store with a snapshot",
+            f"will not overwrite the dashboard's own spec or store with a {what}",
             file=str(path),
             hint="pass another file to --output",
         )
@@ -225,12 +228,12 @@ def write_snapshot(path: Path, text: str, *, keep: tuple[Path, ...] = ()) -> Non
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
             raise RuntimeFailure(
-                f"cannot write the snapshot: {(exc.strerror or str(exc)).lower()}",
+                f"cannot write the {what}: {(exc.strerror or str(exc)).lower()}",
                 file=str(path),
                 hint="free some space, or pass another file to --output",
             ) from None
         raise InputError(
-            f"cannot write the snapshot: {exc.strerror or exc}",
+            f"cannot write the {what}: {exc.strerror or exc}",
             file=str(path),
             hint="check that the directory exists and is writable",
         ) from None

@@ -17,10 +17,12 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from kpitui.errors import KpituiError
+from kpitui.literal import quoted
 from kpitui.spec.formula import Formula, FormulaError, parse_formula
 from kpitui.spec.loader import NodePath, Position, SourceMap, format_path
 from kpitui.spec.models import METRIC_NAME_RE, Dashboard, Kpi, Objective, percent_of
 from kpitui.spec.problems import Problems, did_you_mean, plain_number
+from kpitui.spec.validate_alerts import check_alerts
 from kpitui.spec.validate_layout import RESERVED_PANELS, check_layout
 from kpitui.spec.validate_okrs import check_objective, check_period
 from kpitui.spec.validate_pulls import check_pulls
@@ -122,7 +124,7 @@ class _Checker(Problems):
             if chart.split_by and len(chart.metrics) > 1:
                 self.error(
                     (*path, "split_by"),
-                    f"split_by draws one metric as a line per {chart.split_by!r} value, "
+                    f"split_by draws one metric as a line per {quoted(chart.split_by)} value, "
                     f"but this chart has {len(chart.metrics)} metrics",
                     "keep one metric, or drop split_by",
                 )
@@ -136,6 +138,7 @@ class _Checker(Problems):
             check_objective(self, objective, path)
         check_layout(self, d, self.objectives)
         check_pulls(self, d)
+        check_alerts(self, d)
         self.check_leading_indicator()
 
     def check_timezone(self) -> None:
@@ -163,7 +166,7 @@ class _Checker(Problems):
         hint = did_you_mean(name, _zone_names(), cutoff=0.7) or (
             "use an IANA name such as Europe/Paris, America/New_York or UTC"
         )
-        self.error(("timezone",), f"{name!r} is not an IANA time zone name", hint)
+        self.error(("timezone",), f"{quoted(name)} is not an IANA time zone name", hint)
 
     def check_ids(self) -> None:
         entries: list[tuple[str, str, NodePath]] = []
@@ -185,7 +188,7 @@ class _Checker(Problems):
             if ident in RESERVED_PANELS:
                 self.error(
                     where(path),
-                    f"the id {ident!r} is reserved for the layout panel {ident!r}",
+                    f"the id {quoted(ident)} is reserved for the layout panel {quoted(ident)}",
                     "choose another id",
                 )
                 continue
@@ -202,7 +205,7 @@ class _Checker(Problems):
                 }.get(kind, "an id defaults to a slug of the title; give this one its own `id:`")
             self.error(
                 where(path),
-                f"the id {ident!r} is already used by {other_kind} "
+                f"the id {quoted(ident)} is already used by {other_kind} "
                 f"{format_path(other)} (line {self.line_of(where(other))})",
                 hint,
             )
@@ -215,7 +218,7 @@ class _Checker(Problems):
             if self.known is not None and name in self.known:
                 self.warn(
                     path,
-                    f"derived metric {name!r} has the same name as a stored metric: "
+                    f"derived metric {quoted(name)} has the same name as a stored metric: "
                     "the formula is used",
                     at_key=True,
                 )
@@ -237,7 +240,7 @@ class _Checker(Problems):
 
     def bad_metric_name(self, path: NodePath, name: str, **where: object) -> None:
         hint = "use letters, digits, _ . : - and start with a letter or _"
-        self.error(path, f"{name!r} is not a metric name", hint, **where)
+        self.error(path, f"{quoted(name)} is not a metric name", hint, **where)
 
     def references(self) -> Iterator[tuple[NodePath, str, str, Position | None]]:
         """(path, metric name, what happens without points, exact position or None)."""
@@ -274,7 +277,10 @@ class _Checker(Problems):
             if len(parts) > 1 and all(p in options for p in parts):
                 hint = f"to subtract, put spaces around '-': {' - '.join(parts)}"
             self.warn(
-                path, f"metric {name!r} has no points in the store yet ({consequence})", hint, at=at
+                path,
+                f"metric {quoted(name)} has no points in the store yet ({consequence})",
+                hint,
+                at=at,
             )
 
     def check_kpi(self, kpi: Kpi, path: NodePath) -> None:
@@ -288,7 +294,7 @@ class _Checker(Problems):
             if isinstance(raw, str) and kpi.target is None:
                 self.error(
                     (*path, key),
-                    f"{raw!r} is a percentage of the target, but this KPI has no target",
+                    f"{quoted(raw)} is a percentage of the target, but this KPI has no target",
                     f"add `target:` or write {key} as a number",
                 )
                 continue
@@ -345,7 +351,7 @@ class _Checker(Problems):
             first = ("kpis", stars[0], "north_star")
             self.error(
                 ("kpis", i, "north_star"),
-                f"a second North Star: kpis[{stars[0]}] ({self.d.kpis[stars[0]].id!r}, "
+                f"a second North Star: kpis[{stars[0]}] ({quoted(self.d.kpis[stars[0]].id)}, "
                 f"line {self.line_of(first)}) is already one",
                 "a board has one North Star: keep `north_star: true` on one KPI",
             )

@@ -223,6 +223,54 @@ def test_rollup_rows_equal_their_points(write, db):
         )
 
 
+def _rollup_tables(db: Path) -> tuple[list, list]:
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        return tuple(
+            con.execute(f"SELECT * FROM {t} ORDER BY series_id, bucket").fetchall()
+            for t in ("rollup_hour", "rollup_day")
+        )
+
+
+def _truth(db: Path) -> tuple[list, list]:
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        return tuple(
+            con.execute(
+                f"SELECT series_id, ts - ts % {size}, count(*), sum(value), min(value),"
+                " max(value) FROM points GROUP BY 1, 2 ORDER BY 1, 2"
+            ).fetchall()
+            for size in (HOUR, DAY)
+        )
+
+
+@pytest.mark.parametrize("plan", ["dense", "chosen", "sparse"])
+def test_sparse_points_refresh_the_same_rollups(tmp_path, monkeypatch, plan):
+    # Given a series with a point every 10 hours over 100 days (most hours of its span
+    # empty), then a second batch over part of it: some points replaced, a dense hour
+    # added, and a series with an hour of points in the middle of an existing span
+    from kpitui.store.sqlite import writer
+
+    if plan != "chosen":
+        monkeypatch.setattr(writer, "_sparse", lambda *_: plan == "sparse")
+        monkeypatch.setattr(writer, "_DENSE_POINTS_PER_HOUR", 10**6 if plan == "sparse" else 2)
+    db, t0 = tmp_path / "m.db", 1_767_225_600
+    with open_writer(db) as w:
+        w.write_points([("m", {"s": str(i % 3)}, t0 + i * 36_000, float(i)) for i in range(240)])
+    with open_writer(db) as w:
+        w.write_points(
+            [("m", {"s": "0"}, t0 + i * 36_000, -1.0) for i in range(0, 240, 9)]
+            + [("m", {"s": "1"}, t0 + 50 * DAY + s, 2.5) for s in range(0, HOUR, 300)]
+            + [("n", {}, t0 + s * 7_000, float(s)) for s in range(300)]
+        )
+    with open_writer(db) as w:
+        w.write_points([("n", {}, t0 + 10 * DAY + s, 1.0) for s in range(0, HOUR, 60)])
+    # Then whichever plan refreshed them, every rollup row holds exactly its points
+    assert _rollup_tables(db) == _truth(db)
+
+
 @pytest.mark.parametrize("agg", ["sum", "avg", "count", "min", "max", "last"])
 def test_many_small_buckets_read_the_points_once(write, reader, monkeypatch, agg):
     # Given more buckets than the per-bucket plan is meant for

@@ -483,6 +483,7 @@ def test_run_with_a_broken_spec_exits_2_with_one_line_and_no_traceback(
     spec.write_text(SPEC.replace("agg: sum", "agg: total"), encoding="utf-8")
     started: list[bool] = []
     monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: started.append(True))
+    monkeypatch.setattr("kpitui.cli.app_cmds.need_terminal", lambda: None)  # no tty here
     # When the broken spec is run
     code = main(["run", str(spec)])
     err = capsys.readouterr().err
@@ -524,6 +525,7 @@ def test_run_starts_the_app_on_the_spec_and_its_store(tmp_path, monkeypatch):
     spec, store = make_world(tmp_path)
     seen: list[KpituiApp] = []
     monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: seen.append(self))
+    monkeypatch.setattr("kpitui.cli.app_cmds.need_terminal", lambda: None)  # no tty here
     # When run with --as-of
     assert main(["run", str(spec), "--as-of", "2026-11-01"]) == 0
     # Then the app got the spec, its store and the fixed as-of

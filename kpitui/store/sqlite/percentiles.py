@@ -25,7 +25,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kpitui.store.sqlite.queries import Selection
+    from kpitui.store.aggs import Selection
 
 PercentileHints = dict[Hashable, float]
 """Last answers by (series ids, percent, range shape); kept by the reader."""

@@ -13,46 +13,11 @@ returns (group, bucket index, value) rows; the reader turns them into the `api` 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
 
-from msgspec import Struct
-
+from kpitui.store.aggs import PERCENTILES, SURVEYS, Selection
 from kpitui.store.checks import DAY, HOUR
 from kpitui.store.sqlite.percentiles import PercentileHints, percentile_rows
 from kpitui.store.sqlite.schema import sql_floor
-
-ADDITIVE = frozenset({"sum", "count", "avg", "min", "max"})
-PERCENTILES = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}
-# (scale low, scale high, good low, good high, bad low, bad high)
-SURVEYS = {"nps": (0, 10, 9, 10, 0, 6), "csat": (1, 5, 4, 5, 0, -1)}
-AGGS = ADDITIVE | {"last"} | set(PERCENTILES) | set(SURVEYS)
-
-
-class Selection(Struct, frozen=True):
-    """The series a query reads and, for `*_by_label`, the group index of each."""
-
-    ids: tuple[int, ...]
-    groups: tuple[str, ...]
-    group_of: Mapping[int, int]
-
-    def id_list(self) -> str:
-        return ", ".join(str(i) for i in self.ids)  # ints from our own table: safe inline
-
-    def group_expr(self, column: str) -> str:
-        if len(self.groups) == 1:
-            return "0"
-        cases = " ".join(f"WHEN {sid} THEN {g}" for sid, g in self.group_of.items())
-        return f"CASE {column} {cases} END"
-
-    def ids_by_group(self) -> list[str]:
-        """The id list of each group, in group order."""
-        return [
-            ", ".join(str(sid) for sid in self.ids if self.group_of[sid] == g)
-            for g in range(len(self.groups))
-        ]
-
-    def values_list(self) -> str:
-        return ", ".join(f"({sid}, {self.group_of[sid]})" for sid in self.ids)
 
 
 def aggregate_rows(

@@ -21,6 +21,7 @@ import json
 import operator
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from itertools import islice, repeat
@@ -28,6 +29,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
+from kpitui.literal import quoted
 from kpitui.store.api import AlertEvent, PullState, Removal
 from kpitui.store.checks import (
     DAY,
@@ -47,7 +49,7 @@ from kpitui.store.checks import (
     floor_to,
 )
 from kpitui.store.name import StoreName
-from kpitui.store.sqlite import housekeeping, schema
+from kpitui.store.sqlite import files, housekeeping, schema
 
 BUSY_TIMEOUT = 5.0
 """Seconds a writer waits for another writer's lock before giving up (SPEC §2)."""
@@ -64,9 +66,9 @@ _INSERT_MANY = (
     + ", ".join(["(?, ?, ?)"] * _ROWS_PER_STATEMENT)
     + _UPSERT
 )
-# Above this many hours per touched series (a few points spread over centuries), group
-# the points themselves instead of walking every hour of the range.
-_DENSE_HOURS = 200_000
+# A series' span holding fewer points an hour than this is refreshed by grouping its
+# points (a sort): probing an hour of the span costs about what sorting two points does.
+_DENSE_POINTS_PER_HOUR = 2
 
 
 def open_writer(name: StoreName | str | Path, *, busy_timeout: float | None = None) -> Writer:
@@ -76,23 +78,29 @@ def open_writer(name: StoreName | str | Path, *, busy_timeout: float | None = No
     name = StoreName.parse(name)
     assert name.path is not None
     path = name.path
+    files.refuse_memory(path)
     if path.is_dir():
         raise InputError("is a directory, not a store file", file=str(path), hint="pass --db FILE")
     if not path.parent.is_dir():
         raise InputError(
-            f"cannot create the store: directory {str(path.parent)!r} does not exist",
+            f"cannot create the store: directory {quoted(str(path.parent))} does not exist",
             file=str(path),
             hint="create the directory or pass another --db",
         )
     created = not path.exists()
+    files.check_access(path, writing=True)
     with store_errors(path, busy_timeout):
-        con = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
+        con = sqlite3.connect(
+            files.file_uri(path), uri=True, isolation_level=None, timeout=busy_timeout
+        )
     writer = Writer(con, path, busy_timeout)
     writer.created = created
     try:
         writer._prepare()
     except BaseException:
         con.close()
+        if created:
+            files.discard_unmade(path)  # a store that could not be made leaves no file
         raise
     return writer
 
@@ -151,7 +159,7 @@ class Writer:
         if not path.exists() or wal.exists():
             return
         try:
-            with closing(sqlite3.connect(path)) as con:
+            with closing(sqlite3.connect(files.file_uri(path), uri=True)) as con:
                 used = con.execute("SELECT 1 FROM series LIMIT 1").fetchone() is not None
         except sqlite3.Error:
             return  # keep what cannot be read
@@ -187,13 +195,13 @@ class Writer:
         con.execute("PRAGMA synchronous = NORMAL")
         con.execute("PRAGMA cache_size = -65536")
         con.execute("PRAGMA temp_store = MEMORY")
-        if schema.read_version(con, self.path) < schema.SCHEMA_VERSION:
+        if schema.read_version(con, self.path) < schema.SCHEMA_VERSION or not schema.marked(con):
             con.execute("BEGIN IMMEDIATE")
             try:
                 schema.migrate(con, self.path)  # re-reads the version under the lock
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                schema.end_quietly(con)
                 raise
 
     # -- batches ---------------------------------------------------------------------
@@ -209,14 +217,13 @@ class Writer:
             yield batch
             with store_errors(self.file, self.busy_timeout):
                 if batch._dirty:
-                    _refresh_rollups(self._con, batch._dirty, batch.points)
+                    _refresh_rollups(self._con, batch._dirty, batch._counts)
                     _log_writes(self._con, batch._dirty)
                 elif batch._other:
                     _log_writes(self._con, {0: [0, 0]})
                 self._con.execute("COMMIT")
         except BaseException as exc:
-            if self._con.in_transaction:
-                self._con.execute("ROLLBACK")
+            schema.end_quietly(self._con)
             for key in batch._created:
                 self._series.pop(key, None)
             if isinstance(exc, sqlite3.Error):
@@ -390,6 +397,8 @@ class Batch:
         self._writer = writer
         self._con = writer._con
         self._dirty: dict[int, list[int]] = {}
+        self._counts: Counter[int] = Counter()
+        """Points given to `add` per series."""
         self._other = False  # wrote a check-in, annotation, alert event or pull state
         self._created: list[tuple[str, str]] = []
         self.points = 0
@@ -411,7 +420,7 @@ class Batch:
         except UnicodeEncodeError:
             # The callers check text where they can name its place; this is the last guard
             # against a lone surrogate, which SQLite cannot store.
-            raise InputError(f"{key!r} is not UTF-8 text", hint=TEXT_HINT) from None
+            raise InputError(f"{quoted(key)} is not UTF-8 text", hint=TEXT_HINT) from None
         if row is None:
             row = (
                 self._con.execute(
@@ -454,7 +463,13 @@ class Batch:
                 _INSERT_ONE, zip(ids[full:], times[full:], values[full:], strict=True)
             )
         changed = self._con.total_changes - before
-        touched = {series} if isinstance(series, int) else set(ids)
+        if isinstance(series, int):
+            touched = {series}
+            self._counts[series] += n
+        else:
+            counts = Counter(ids)
+            touched = set(counts)
+            self._counts.update(counts)
         self.points += n
         self.changed += changed
         self.series |= touched
@@ -515,18 +530,25 @@ FROM rollup_hour WHERE series_id = ? AND bucket >= ? AND bucket < ? GROUP BY b
 """
 
 
-def _refresh_rollups(con: sqlite3.Connection, dirty: Mapping[int, list[int]], points: int) -> None:
-    """Recompute the hour and day rollups of every bucket the batch touched."""
+def _refresh_rollups(
+    con: sqlite3.Connection, dirty: Mapping[int, list[int]], counts: Mapping[int, int]
+) -> None:
+    """Recompute the hour and day rollups of every bucket the batch touched.
+
+    Per series, the cheaper of two plans: probe every hour of the span written (a few
+    points or more an hour), or group the points the span holds by hour (sparser: a point
+    an hour, or one every few hours over a year, where most hours of the span are empty).
+    """
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS kpitui_dirty ("
         " series_id INTEGER NOT NULL, bucket INTEGER NOT NULL,"
         " PRIMARY KEY (series_id, bucket)) WITHOUT ROWID"
     )
-    limit = max(_DENSE_HOURS, 2 * points)
     dense = {}
     for sid, (lo, hi) in dirty.items():
         first, last = floor_to(lo, HOUR), floor_to(hi, HOUR)
-        if (last - first) // HOUR < limit:
+        wanted = _DENSE_POINTS_PER_HOUR * ((last - first) // HOUR + 1) - counts.get(sid, 0)
+        if wanted <= 0 or not _sparse(con, sid, lo, hi, wanted):
             dense[sid] = (first, last)
             continue
         day_first, day_last = floor_to(lo, DAY), floor_to(hi, DAY)
@@ -539,6 +561,17 @@ def _refresh_rollups(con: sqlite3.Connection, dirty: Mapping[int, list[int]], po
             _insert_pairs(con, "temp.kpitui_dirty", sid, buckets)
         con.execute(refresh)
     con.execute("DELETE FROM temp.kpitui_dirty")
+
+
+def _sparse(con: sqlite3.Connection, sid: int, lo: int, hi: int, fewer_than: int) -> bool:
+    """Whether series `sid` held fewer than `fewer_than` points in [lo, hi] before this
+    batch (its rollups are still those of before: they are refreshed after this question)."""
+    (held,) = con.execute(
+        "SELECT coalesce(sum(n), 0) FROM rollup_day WHERE series_id = ? AND bucket >= ?"
+        " AND bucket <= ?",
+        (sid, floor_to(lo, DAY), hi),
+    ).fetchone()
+    return held < fewer_than
 
 
 def _insert_pairs(con: sqlite3.Connection, table: str, sid: int, buckets: range) -> None:

@@ -18,11 +18,9 @@ from rich.text import Text
 from kpitui.engine.board import (
     BAR_CELLS,
     NARROW_BAR_CELLS,
-    STATUS_GLYPHS,
     KrView,
     ObjectiveView,
     expected_cell,
-    words,
 )
 from kpitui.tui.text import safe_plain, safe_text, status_label
 
@@ -97,13 +95,12 @@ def marks(view: View, short: bool, style: StyleOf = _plain) -> list[Text]:
     if view.owner:
         found.append(safe_text(f"@{view.owner}", style=style("owner")))
     if isinstance(view, KrView) and view.confidence:
-        confidence = safe_plain(view.confidence)
         if short:
             mark = Text(end="")
-            mark.append(STATUS_GLYPHS.get(confidence, "?"), style(f"status-{confidence}"))
+            mark.append(view.confidence_glyph or "?", style(f"status-{view.confidence}"))
             mark.append(" conf", style("muted"))
         else:
-            mark = Text(f"conf: {words(confidence)}", style("muted"), end="")
+            mark = safe_text(f"conf: {view.confidence_words}", style=style("muted"))
         found.append(mark)
     return found
 

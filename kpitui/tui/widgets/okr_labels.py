@@ -120,9 +120,8 @@ def measure_columns(
     depths and the marks after the status fit. The title column gives up its width
     first, down to `TITLE_ROOMY`; then the confidence is shortened to its glyph
     (`✔ conf`); then the bar to `NARROW_BAR_CELLS`; then the title shrinks on to
-    `TITLE_MIN` — but no further than the due marks and owners need: a confidence
-    that does not fit then is left off (`  …`) instead. What still does not fit is cut
-    with `…` by `node_label`."""
+    `TITLE_MIN`; a title is never capped while there is room. What still does not
+    fit is cut by `node_label`: a mark left off whole (`  …`), an error with `…`."""
     shown = list(views.values())
     # Padded to the widest status followed by marks: a status that ends its line
     # (an objective with no owner, `○ not started`) needs no column.
@@ -149,23 +148,10 @@ def measure_columns(
     for short, cells in steps:
         if title_room(short, cells) >= min(fits, TITLE_ROOMY):
             break
+    # Every cell the busiest node's marks leave goes to the titles: a title is cut only
+    # where some row needs the columns to its right.
     title = max(TITLE_MIN, min(fits, title_room(short, cells)))
-    if title < fits:
-        # Titles before the busiest node's confidence: room is kept for the due mark and
-        # the owner only, and a confidence that does not fit is left off at its row's
-        # end, rather than every title cut beside empty columns.
-        owners = max((_marks_but_confidence_width(v) for v in shown), default=0)
-        owner_room = room - (cells + 7 + status) - owners
-        title = max(title, min(fits, owner_room))
     return Columns(title, status, short, cells, width)
-
-
-def _marks_but_confidence_width(view: View) -> int:
-    # The marks with a short confidence left off: `  …` in its place.
-    width = marks_width(view, True)
-    if isinstance(view, KrView) and view.confidence:
-        width -= marks(view, True)[-1].cell_len - 1
-    return width
 
 
 def node_label(

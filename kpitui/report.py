@@ -255,8 +255,8 @@ def _kr_line(kr: KrView, depth: int) -> str:
         parts.append(f"{literal(kr.current_display)} / {literal(kr.target_display)}")
     if kr.owner:
         parts.append(f"@{literal(kr.owner)}")
-    if kr.confidence:
-        parts.append(f"confidence: {literal(kr.confidence)}")
+    if kr.confidence_label:
+        parts.append(f"confidence: {literal(kr.confidence_label)}")
     if kr.checkin_due:
         parts.append("check-in due")
     if kr.error:

@@ -442,7 +442,16 @@ class KrView(_Progress, Struct, frozen=True):
 
     @property
     def confidence_label(self) -> str | None:
+        """`▲ at risk`: glyph and words of the newest check-in's confidence."""
         return None if self.confidence is None else status_label(self.confidence)
+
+    @property
+    def confidence_glyph(self) -> str | None:
+        return None if self.confidence is None else STATUS_GLYPHS.get(self.confidence, "?")
+
+    @property
+    def confidence_words(self) -> str | None:
+        return None if self.confidence is None else words(self.confidence)
 
     @property
     def kind_words(self) -> str:

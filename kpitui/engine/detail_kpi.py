@@ -206,6 +206,13 @@ class KpiDetail(Struct, frozen=True):
         return f"vs {self.compare_label}: {self.kpi.delta_display}"
 
     @property
+    def head_delta(self) -> str:
+        """The change as the detail's header says it: `▲ +12 (+4.0%) vs previous 7d`."""
+        if self.compare_label is None or self.kpi.delta_display == "n/a":
+            return self.kpi.delta_display
+        return f"{self.kpi.delta_display} vs {self.compare_label}"
+
+    @property
     def now_then(self) -> str:
         return f"now {self.kpi.display} · then {self.kpi.previous_display}"
 

@@ -26,7 +26,6 @@ import os
 import stat
 import threading
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -216,8 +215,8 @@ class Poller:
             now = self.clock.now()
             if self._unreachable_since is None:
                 self._unreachable_since = now
-            tz = timeutil.resolve_timezone(self.loaded.dashboard.timezone)
-            since = datetime.fromtimestamp(self._unreachable_since, tz).strftime("%H:%M")
+            tz = timeutil.zone(self.loaded.dashboard.timezone)
+            since = timeutil.format_clock(int(self._unreachable_since), tz)
             return f"store unreachable since {since}, retrying ({_reason(exc)})"
         self._unreachable_since = None
         return _reason(exc)

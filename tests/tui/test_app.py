@@ -661,6 +661,53 @@ async def test_at_60x20_the_footer_keeps_quit_and_keys_and_the_detail_its_name(t
         assert "q Quit" in footer and "? Keys" in footer, footer
 
 
+async def test_a_detail_narrowed_to_60_columns_keeps_quit_and_keys_in_its_footer(tmp_path: Path):
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given a KPI's detail open at 80 columns
+        await pilot.press("enter")
+        await settle(pilot)
+        # When the terminal narrows to 60x20 / Then the footer drops the palette's key
+        # and still offers quit and help (it kept `^p palette` and cut `q Quit` to `q Qui`)
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+        footer = footer_line(app)
+        assert "q Quit" in footer and "? Keys" in footer, footer
+        assert "palette" not in footer, footer
+        # And widened again, the palette's key is back
+        await pilot.resize_terminal(100, 24)
+        await settle(pilot)
+        assert "palette" in footer_line(app)
+
+
+async def test_a_detail_header_gives_up_its_comparison_words_before_the_kpis_name(
+    tmp_path: Path,
+):
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given the North Star's detail (Monthly recurring revenue) at 80 columns
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen.detail
+        narrow = screen_text(app).splitlines()[0]
+        await pilot.resize_terminal(140, 24)
+        await settle(pilot)
+        wide = screen_text(app).splitlines()[0]
+    # Then the name is whole and the change whole, without a cut `vs a day…` (the name
+    # was cut to `Monthly recurring r…` and the words after the change to `vs`)
+    assert f"KPI · {detail.kpi.title} " in narrow, narrow
+    assert narrow.rstrip().endswith(detail.kpi.delta_display), narrow
+    # And where there is room, the header says what the change is against
+    assert wide.rstrip().endswith(detail.head_delta), wide
+    assert detail.head_delta == f"{detail.kpi.delta_display} vs {detail.compare_label}"
+
+
 async def test_help_at_80_columns_fills_the_width_and_lists_quit_once(tmp_path: Path):
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

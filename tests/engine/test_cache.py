@@ -208,6 +208,60 @@ def test_a_new_series_joins_the_kept_query(store):
     assert board == evaluate(spec, Uncached(reader), AS_OF)
 
 
+def test_two_writers_committing_in_reverse_order_leave_no_stale_bucket_on_postgresql(pg_url):
+    """A token that is a growing id (the write log's, or a transaction id) would miss
+    writer A here: A took the smaller log id, B the larger, and B committed first."""
+    import threading
+
+    from kpitui.store.postgres.writer import PgBatch
+
+    write_points(pg_url, history())
+    reader = open_reader(pg_url)
+    try:
+        spec = make_spec(**spec_data())
+        before = evaluate(spec, reader, AS_OF)
+        logged, go, failed = threading.Event(), threading.Event(), []
+        finish = PgBatch._finish
+
+        def finish_then_wait(batch):
+            finish(batch)  # A's write-log row is in, not yet committed
+            if threading.current_thread().name == "A":
+                logged.set()
+                go.wait(30)
+
+        def writer_a():
+            try:
+                write_points(pg_url, [("a", {"plan": "pro"}, AS_OF - 5 * DAY, 1_000_000.0)])
+            except BaseException as exc:
+                failed.append(exc)
+                logged.set()
+
+        PgBatch._finish = finish_then_wait
+        try:
+            a = threading.Thread(target=writer_a, name="A")
+            a.start()
+            assert logged.wait(30) and not failed
+            # Given writer A's backfill into a closed bucket of `a`, logged but not
+            # committed, when writer B backfills `b` and commits first
+            write_points(pg_url, [("b", {}, AS_OF - 4 * DAY, 500.0)])
+            middle = evaluate(spec, reader, AS_OF)
+            assert middle.kpi("b").spark != before.kpi("b").spark
+            assert middle.kpi("a").spark == before.kpi("a").spark
+            # And A commits afterwards
+            go.set()
+            a.join(30)
+        finally:
+            PgBatch._finish = finish
+            go.set()
+        assert not failed
+        # Then the next refresh shows A's point too: the same board as a fresh read
+        after = evaluate(spec, reader, AS_OF)
+        assert after.kpi("a").spark != before.kpi("a").spark
+        assert after == evaluate(spec, Uncached(reader), AS_OF)
+    finally:
+        reader.close()
+
+
 class CountingSeries(Recording):
     """The same reader, counting `series` questions (each its own read of the store)."""
 

@@ -83,7 +83,7 @@ def _chart_json(chart: ChartView) -> dict[str, Any]:
 def _alert_json(alert: StateChange) -> dict[str, Any]:
     return {
         "time": alert.at_iso,
-        "kpi": alert.kpi_id,
+        alert.kind: alert.kpi_id,
         "from": alert.old_state,
         "to": alert.new_state,
         "value": _num(alert.value),

@@ -1,4 +1,6 @@
-"""Alerts: the KPI state changes between one Board and the next.
+"""Alerts: the KPI state changes between one Board and the next, and the shared history
+`kpitui watch` keeps in the store (`history`), which a board shows instead when there is
+one.
 
 An alert fires on a change of state only (SPEC §4), never on every refresh, and never
 for the first board (there is nothing to change from). `error` is not a business state:
@@ -11,15 +13,27 @@ Pure functions over frozen data: no Textual, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from kpitui.engine.board import Board, StateChange
+from kpitui.store.api import AlertEvent
 
 # States that say nothing about the business, only that we could not tell.
 _UNSETTLED = frozenset({"error"})
 
 
-__all__ = ["StateChange", "board_changes", "settled_states", "severity", "state_changes"]
+__all__ = [
+    "StateChange",
+    "board_changes",
+    "history",
+    "settled_states",
+    "severity",
+    "start_changes",
+    "state_changes",
+]
+HISTORY_SHOWN = 200
+"""The newest events of the store's alert history a board carries."""
+_BAD_AT_START = frozenset({"warn", "crit"})
 
 
 def settled_states(board: Board, previous: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -75,8 +89,47 @@ def board_changes(old: Board | None, new: Board) -> list[StateChange]:
 
 def severity(change: StateChange) -> str:
     """The notification severity of a change: `error` into crit, `warning` into warn."""
-    if change.new_state == "crit":
+    if change.new_state in ("crit", "off_track", "missed"):
         return "error"
-    if change.new_state in ("warn", "stale", "no_data"):
+    if change.new_state in ("warn", "stale", "no_data", "at_risk"):
         return "warning"
     return "information"
+
+
+def start_changes(board: Board) -> list[StateChange]:
+    """The first board's KPIs already at warn or crit, each as an alert "at start": a KPI
+    critical when the board opens is told once, not only when it next changes."""
+    return [
+        StateChange(
+            board.as_of,
+            kpi.id,
+            kpi.title,
+            None,
+            kpi.state,
+            value=kpi.value,
+            display=kpi.display,
+            zone=board.timezone,
+        )
+        for kpi in board.kpis
+        if kpi.state in _BAD_AT_START
+    ]
+
+
+def history(events: Iterable[AlertEvent], zone: str, as_of: int) -> tuple[StateChange, ...]:
+    """The store's alert events at or before `as_of` as alerts, newest first."""
+    return tuple(
+        StateChange(
+            event.ts,
+            event.subject_id,
+            event.title,
+            event.from_state,
+            event.to_state,
+            value=event.value,
+            display=event.display or "—",
+            zone=zone,
+            kind=event.subject_kind,
+            event_id=event.id,
+        )
+        for event in events
+        if event.ts <= as_of
+    )

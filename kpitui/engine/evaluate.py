@@ -16,7 +16,8 @@ from typing import NoReturn
 from msgspec import Struct
 
 from kpitui import timeutil
-from kpitui.engine.board import Board, PageView
+from kpitui.engine.alerts import HISTORY_SHOWN, history
+from kpitui.engine.board import Board, PageView, StateChange
 from kpitui.engine.cache import refreshing
 from kpitui.engine.charts import evaluate_chart
 from kpitui.engine.kpi import STORE_FAILURES, Formula, MetricSource, evaluate_kpi
@@ -133,4 +134,15 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
         pages=prepared.pages,
         refresh_seconds=spec.refresh.seconds,
         bell=spec.alerts.bell,
+        alerts=_history(reader, zone, as_of),
     )
+
+
+def _history(reader: StoreReader, zone: str, as_of: int) -> tuple[StateChange, ...]:
+    """The shared alert history, or none when the store cannot say (a failing store is
+    the cards' to show; the board's own alerts stand in)."""
+    try:
+        events = reader.alert_events(limit=HISTORY_SHOWN)
+    except STORE_FAILURES:
+        return ()
+    return history(events, zone, as_of)

@@ -217,5 +217,9 @@ class FakeReader:
         found = [c for c in self._checkins if c.kr_id == kr_id and (at is None or c.ts <= at)]
         return sorted(found, key=lambda c: c.ts)
 
+    def alert_events(self, since=None, limit=200):
+        """The alert history: none (a board without a watcher)."""
+        return []
+
     def close(self) -> None:
         pass

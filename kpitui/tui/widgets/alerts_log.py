@@ -1,4 +1,5 @@
-"""The alerts log: KPI state changes, newest first, with their time and acknowledgement."""
+"""The alerts log: KPI (and key result) state changes, newest first, with their time and
+acknowledgement."""
 
 from __future__ import annotations
 
@@ -23,6 +24,21 @@ ACK_MARK = "  ✓ ack"
 
 Alert = StateChange
 """An alert is a KPI's state change, as the engine found it."""
+
+
+# A key result's status in the colours of the KPI state it reads as.
+_STATUS_LEVELS = {
+    "on_track": "ok",
+    "achieved": "ok",
+    "not_started": "neutral",
+    "at_risk": "warn",
+    "off_track": "crit",
+    "missed": "crit",
+}
+
+
+def _level(state: str) -> str:
+    return _STATUS_LEVELS.get(state, state)
 
 
 class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
@@ -131,6 +147,18 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
             self._resize()
         self.refresh()
 
+    def set_alerts(self, alerts: list[tuple[Alert, bool]]) -> None:
+        """Show these (alert, acknowledged) pairs, newest first, in place of the log's."""
+        alerts = alerts[:MAX_ALERTS]
+        pairs = [a for a, _ in alerts], [acked for _, acked in alerts]
+        if pairs == (self._alerts, self._acknowledged):
+            return  # nothing changed: nothing to draw
+        self._alerts, self._acknowledged = pairs
+        if self.is_mounted:
+            self._widest = max((self._width(i) for i in range(len(self._alerts))), default=0)
+            self._resize()
+        self.refresh()
+
     def acknowledge_latest(self) -> Alert | None:
         """Acknowledge the newest alert not yet acknowledged; None when there is none."""
         for index, acknowledged in enumerate(self._acknowledged):
@@ -168,13 +196,19 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         line.append("▶ " if index == fresh else "  ")
         line.append(alert.time_display, self._style("time"))
         line.append(" ")
-        line.append(alert.glyph, self._style(f"state-{new}"))
+        line.append(alert.glyph, self._style(f"state-{_level(new)}"))
         line.append(" ")
         line.append_text(safe_text(alert.title))
         line.append("  ")
-        line.append(state_word(old), self._style(f"state-{old}"))
-        line.append(" → ")
-        line.append(state_word(new), self._style(f"state-{new}"))
+        if alert.repeat:
+            line.append("still ")
+        else:
+            if old is None:
+                line.append("at start")
+            else:
+                line.append(state_word(old), self._style(f"state-{_level(old)}"))
+            line.append(" → ")
+        line.append(state_word(new), self._style(f"state-{_level(new)}"))
         if self._acknowledged[index]:
             line.append(ACK_MARK, self._style("ack"))
         return line

@@ -1,0 +1,151 @@
+"""The board shows the team's alert history (what `kpitui watch` writes into the store):
+the same on every screen, surviving restarts, with acknowledgements the viewer's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kpitui.alerting.delivery import Deliveries
+from kpitui.alerting.watcher import Watcher
+from kpitui.spec import load_dashboard
+from kpitui.store import open_reader, open_writer
+from kpitui.store.api import AlertEvent
+from kpitui.timeutil import FixedClock
+from kpitui.tui.app import KpituiApp
+from kpitui.tui.widgets.kpi_card import KpiCard
+from tests.tui.snapshot_apps.app_world import AS_OF, make_world, settle, write_points
+
+
+class Watching:
+    """A watcher process beside the board (no targets in this spec: only history)."""
+
+    def __init__(self, spec: Path, store: Path) -> None:
+        self.reader, self.writer, self.deliveries = (
+            open_reader(store),
+            open_writer(store),
+            Deliveries(),
+        )
+        self.watcher = Watcher(
+            load_dashboard(spec), self.reader, self.writer, self.deliveries, say=lambda _: None
+        )
+
+    def tick(self, at: int) -> None:
+        self.watcher.tick(at)
+
+    def close(self) -> None:
+        self.deliveries.close()
+        self.writer.close()
+        self.reader.close()
+
+
+def watch_once(spec: Path, store: Path, at: int) -> None:
+    watching = Watching(spec, store)
+    try:
+        watching.tick(at)
+    finally:
+        watching.close()
+
+
+def board(spec: Path, store: Path) -> KpituiApp:
+    return KpituiApp(load_dashboard(spec), store_path=store, clock=FixedClock(AS_OF))
+
+
+def lines(app: KpituiApp) -> list[tuple[str, str | None, str, bool]]:
+    log = app.query_one("#p0-alerts-alerts")
+    return [
+        (a.kpi_id, a.old_state, a.new_state, log.is_acknowledged(i))
+        for i, a in enumerate(log.alerts)
+    ]
+
+
+async def test_history_written_by_watch_shows_on_a_board_opened_afterwards(tmp_path: Path):
+    # Given a watcher that ran an hour before the board opens (activation at warn)
+    spec, store = make_world(tmp_path)
+    watching = Watching(spec, store)
+    watching.tick(AS_OF - 3600)
+    app = board(spec, store)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        # Then the log shows the watcher's history (a key result's too), not a session
+        # alert of its own
+        assert lines(app) == [
+            ("ship-billing-v2", None, "off_track", False),
+            ("activation", None, "warn", False),
+        ]
+        assert app.query_one("#p0-alerts-alerts").alerts[0].event_id > 0
+        # And the card is marked new, without a toast for what is history
+        assert app.query_one("#p0-kpi-activation", KpiCard).alerted
+        assert list(app._notifications) == []
+        # When the watcher writes a new change (churn → crit) while the board is open
+        write_points(store, [("churn", {}, AS_OF, 0.06)])
+        watching.tick(AS_OF)
+        watching.close()
+        app.poll_now(force=True)
+        await settle(pilot)
+        # Then it is announced once (with its key result's), and heads the log
+        assert ("churn", "ok", "crit", False) in lines(app)[:2]
+        assert sorted(n.message for n in app._notifications) == [
+            "Churn: ✔ ok → ✖ crit",
+            "Keep churn low: ✔ on track → ✖ off track",
+        ]
+        assert app.query_one("#p0-kpi-churn", KpiCard).alerted
+
+
+async def test_acknowledgements_survive_a_restart_and_stay_the_viewers_own(tmp_path: Path):
+    spec, store = make_world(tmp_path)
+    watch_once(spec, store, AS_OF - 3600)
+    # Given activation's alert acknowledged with `a` on its card, on one board
+    app = board(spec, store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.focus_panel(app.query_one("#p0-kpi-activation", KpiCard))
+        await pilot.press("a")
+        await pilot.pause()
+        assert [acked for *_, acked in lines(app)] == [False, True]
+    # When the board is opened again
+    again = board(spec, store)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # Then it is still acknowledged, and the card carries no "new" mark
+        assert lines(again) == [
+            ("ship-billing-v2", None, "off_track", False),
+            ("activation", None, "warn", True),
+        ]
+        assert not again.query_one("#p0-kpi-activation", KpiCard).alerted
+    # And the store holds nothing of it (the board never writes the store)
+    reader = open_reader(store)
+    try:
+        assert [e.delivered for e in reader.alert_events()] == [(), ()]
+    finally:
+        reader.close()
+
+
+async def test_a_new_alert_of_an_acknowledged_kpi_is_new_again(tmp_path: Path):
+    spec, store = make_world(tmp_path)
+    with open_writer(store) as writer:
+        writer.write_alert_events(
+            [AlertEvent(AS_OF - 600, "kpi", "churn", "Churn", "ok", "warn", 0.04, "4.0%")]
+        )
+    app = board(spec, store)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        assert [acked for *_, acked in lines(app)] == [True]
+        # When churn goes warn → crit in the same second as another alert was written
+        with open_writer(store) as writer:
+            writer.write_alert_events(
+                [
+                    AlertEvent(AS_OF - 600, "kpi", "churn", "Churn", "warn", "crit", 0.06, "6%"),
+                    AlertEvent(AS_OF - 590, "kpi", "churn", "Churn", "crit", "crit", 0.06, "6%"),
+                ]
+            )
+        app.poll_now(force=True)
+        await settle(pilot)
+        # Then both are new; their one KPI gets one toast, the newest
+        assert [(new, acked) for _, _, new, acked in lines(app)] == [
+            ("crit", False),
+            ("crit", False),
+            ("warn", True),
+        ]
+        assert [n.message for n in app._notifications] == ["Churn: still ✖ crit"]

@@ -7,13 +7,12 @@ escaped (`\\x1b`) so a report can never send escape sequences to a terminal.
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
+from kpitui.engine.annotations import AnnotationView
 from kpitui.engine.board import (
     BAR_CELLS,
     Board,
@@ -23,7 +22,7 @@ from kpitui.engine.board import (
     ObjectiveView,
     StateChange,
 )
-from kpitui.literal import UNSAFE, literal
+from kpitui.literal import json_text, literal
 
 TITLE_CAP = 36  # longer titles push their row's columns right instead of being cut
 
@@ -83,12 +82,16 @@ def _chart_json(chart: ChartView) -> dict[str, Any]:
 def _alert_json(alert: StateChange) -> dict[str, Any]:
     return {
         "time": alert.at_iso,
-        alert.kind: alert.kpi_id,
-        "from": alert.old_state,
+        alert.subject: alert.kpi_id,
+        "from": alert.old_state or None,
         "to": alert.new_state,
         "value": _num(alert.value),
         "display": alert.display,
     }
+
+
+def _annotation_json(mark: AnnotationView) -> dict[str, Any]:
+    return {"id": mark.id, "time": mark.time_iso, "text": mark.text, "metrics": list(mark.metrics)}
 
 
 def _kr_json(kr: KrView) -> dict[str, Any]:
@@ -136,22 +139,13 @@ def board_to_json(board: Board) -> dict[str, Any]:
         },
         "charts": [_chart_json(chart) for chart in board.charts],
         "alerts": [_alert_json(alert) for alert in board.alerts],
-        "annotations": list(board.annotations),
+        "annotations": [_annotation_json(mark) for mark in board.annotations],
     }
 
 
 def board_to_json_text(board: Board) -> str:
-    """The JSON document, with every control character escaped (C1 and DEL included,
-    which `json.dumps` leaves raw when it keeps emoji readable)."""
-    text = json.dumps(board_to_json(board), ensure_ascii=False, indent=2, allow_nan=False)
-    return UNSAFE.sub(_json_escape, text) + "\n"
-
-
-def _json_escape(match: re.Match[str]) -> str:
-    # Outside strings JSON has only spaces and the indent's newlines; inside, json.dumps
-    # escaped C0 controls already: what is left is shown as a \u escape.
-    char = match.group()
-    return char if char == "\n" else f"\\u{ord(char):04x}"
+    """The JSON document, escaped by the one rule of every JSON output (`json_text`)."""
+    return json_text(board_to_json(board))
 
 
 # -- text -----------------------------------------------------------------------------

@@ -37,6 +37,8 @@ _SETTINGS = (
     "full_page_writes=off",
     "max_connections=120",
     "listen_addresses=127.0.0.1",
+    # No background transactions: a test that counts what a reader reads sees only ours.
+    "autovacuum=off",
 )
 
 

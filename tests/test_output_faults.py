@@ -173,3 +173,20 @@ def test_a_snapshot_file_on_a_full_disk_is_a_runtime_failure(board_dir, capsys):
         "kpitui: /dev/full: cannot write the snapshot: no space left on device"
         " (free some space, or pass another file to --output)\n"
     )
+
+
+@pytest.mark.parametrize("name", ["dashboard.yaml", "metrics.db", "metrics.db-wal"])
+@pytest.mark.parametrize("command", [["snapshot", "--as-of", AS_OF], ["digest"]])
+def test_an_output_file_is_never_one_of_the_dashboards_own(command, name, board_dir, capsys):
+    # Given a writer holding the store open (its -wal holds the last commits)
+    with open_writer(board_dir / "metrics.db") as writer:
+        writer.write_points([("signups", {}, 1795000100, 6.0)])
+        kept = {p: (board_dir / p).read_bytes() for p in ("dashboard.yaml", "metrics.db-wal")}
+        # When -o names the spec, the store or one of its side files
+        code = main([*command, "-o", name])
+        after = {p: (board_dir / p).read_bytes() for p in kept}
+    # Then it is refused in one line, and none of them changed
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "will not overwrite the dashboard's own spec or store" in err
+    assert after == kept

@@ -417,9 +417,9 @@ def test_json_of_an_overflowed_sum_is_null_not_infinity():
     # Given two points of 1e308 within the window: their sum overflows to infinity
     reader = FakeReader([("big", {}, AS_OF - HOUR * h, 1e308) for h in (1, 2)])
     board = board_of(reader, kpis=[{"metric": "big", "agg": "sum", "window": "1d"}])
-    # When written as JSON / Then it is valid JSON: the value null, the display ∞
+    # When written as JSON / Then it is valid JSON: no value, and the KPI's error
     kpi = json.loads(board_to_json_text(board), parse_constant=pytest.fail)["kpis"][0]
-    assert (kpi["value"], kpi["display"]) == (None, "∞")
+    assert (kpi["value"], kpi["state"]) == (None, "error")
 
 
 def test_json_text_escapes_bidi_overrides_and_line_separators(board):
@@ -430,3 +430,32 @@ def test_json_text_escapes_bidi_overrides_and_line_separators(board):
     # Then neither reaches the output raw, and the JSON reads back unchanged
     assert "\u202e" not in text and "\u2028" not in text
     assert json.loads(text)["title"] == "A\u202eB\u2028C"
+
+
+def test_json_carries_the_stores_alert_history_and_the_marks_in_the_boards_windows():
+    from kpitui.store.api import AlertEvent
+
+    # Given a store with two alerts before as-of and one after it, and marks inside and
+    # outside the 30-day trend of a KPI
+    reader = FakeReader([("mrr", {}, AS_OF - HOUR, 1050)])
+    reader.add_alert_event(AlertEvent(AS_OF - 2 * DAY, "kpi", "mrr", "MRR", None, "ok", 900.0))
+    reader.add_alert_event(
+        AlertEvent(AS_OF - DAY, "kr", "calls", "Calls", "on_track", "at_risk", 3.0, "3")
+    )
+    reader.add_alert_event(AlertEvent(AS_OF + HOUR, "kpi", "mrr", "MRR", "ok", "warn"))
+    reader.add_annotation(AS_OF - 3 * DAY, "v2 [bold]release[/]", ("mrr",))
+    reader.add_annotation(AS_OF - 90 * DAY, "too old")
+    board = board_of(reader, kpis=[{"metric": "mrr"}])
+    data = board_to_json(board)
+    # Then the alerts up to as-of, newest first, each naming its KPI or key result
+    assert data["alerts"] == [
+        {"time": "2026-11-23T12:00:00Z", "kr": "calls", "from": "on_track", "to": "at_risk",
+         "value": 3.0, "display": "3"},
+        {"time": "2026-11-22T12:00:00Z", "kpi": "mrr", "from": None, "to": "ok",
+         "value": 900.0, "display": "—"},
+    ]  # fmt: skip
+    # And the marks inside the board's windows, text as written
+    assert data["annotations"] == [
+        {"id": 1, "time": "2026-11-21T12:00:00Z", "text": "v2 [bold]release[/]",
+         "metrics": ["mrr"]},
+    ]  # fmt: skip

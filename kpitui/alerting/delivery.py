@@ -10,7 +10,6 @@ and records in the store: the workers never touch the store themselves.
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import signal
@@ -27,6 +26,7 @@ from msgspec import Struct
 
 from kpitui import __version__
 from kpitui.alerting.payload import alert_env, slack_message
+from kpitui.literal import json_text
 from kpitui.spec.alert_rules import command_words, label, webhook_of
 from kpitui.spec.models import Target
 
@@ -80,7 +80,7 @@ class CommandSender:
         self.timeout = target.timeout.seconds
 
     def send(self, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        body = json_text(payload, indent=None).encode()
         env = {**os.environ, **alert_env(payload)}
         with tempfile.TemporaryFile() as stderr:
             try:
@@ -151,7 +151,7 @@ class WebhookSender:
         message = slack_message(payload) if self.hook.format == "slack" else payload
         request = urllib.request.Request(
             self.url(),
-            data=json.dumps(message, ensure_ascii=False).encode(),
+            data=json_text(message, indent=None).encode(),
             headers={"Content-Type": "application/json", "User-Agent": f"kpitui/{__version__}"},
             method="POST",
         )

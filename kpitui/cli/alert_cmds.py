@@ -12,7 +12,7 @@ from pathlib import Path
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, as_of_arg, missing_store
-from kpitui.errors import EXIT_OK, EXIT_RUNTIME, KpituiError, StoreError
+from kpitui.errors import EXIT_OK, EXIT_RUNTIME, StoreError
 from kpitui.literal import literal
 from kpitui.store.name import StoreName, held_name
 
@@ -194,12 +194,9 @@ def run_digest(args: argparse.Namespace) -> int:
         reader.close()
     text = render(digest, args.format)
     if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise KpituiError(
-                f"cannot write: {exc.strerror}", file=args.output, hint="choose another -o FILE"
-            ) from None
+        from kpitui.cli.snapshot_cmd import write_output
+
+        write_output(Path(args.output), text, keep=(Path(args.spec), *name.files), what="digest")
         return EXIT_OK
     sys.stdout.write(text)
     return EXIT_OK

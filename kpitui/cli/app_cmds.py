@@ -65,9 +65,11 @@ def register(subparsers: Any) -> None:
         "demo",
         help="open the sample dashboard with a simulated live feed",
         description=(
-            "Build the sample store (from sample_data/) if it is missing, start a feed\n"
-            "that writes new points every couple of seconds through the normal writer,\n"
-            f"and open ./{DEFAULT_SPEC} on it. The feed stops when you quit."
+            "Build the sample store if it is missing, start a feed that writes new points\n"
+            "every couple of seconds through the normal writer, and open the sample board\n"
+            f"on it: ./{DEFAULT_SPEC} when there is one, else the board installed with\n"
+            "kpitui on ./kpitui-demo.db (a store of its own: the demo never writes into\n"
+            "your metrics.db). The feed stops when you quit."
         ),
         epilog=(
             "examples:\n"
@@ -174,18 +176,19 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from kpitui.demo import LiveFeed, ensure_sample_store
+    from kpitui.demo import DEMO_SPEC, DEMO_STORE, LiveFeed, ensure_sample_store
 
     spec_path = Path(DEFAULT_SPEC)
-    if not spec_path.is_file():
-        raise InputError(
-            f"./{DEFAULT_SPEC} not found",
-            hint="run `kpitui demo` from the kpitui repository (make run)",
-        )
+    own_spec = spec_path.is_file()
     clock = SystemClock()
-    loaded = load_spec(spec_path)
+    loaded = load_spec(spec_path if own_spec else DEMO_SPEC)
     need_terminal()  # before the sample store is built for nothing
-    store_path = held_name(StoreName.parse(args.db)) if args.db else loaded.store_path
+    if args.db:
+        store_path = held_name(StoreName.parse(args.db))
+    elif own_spec:
+        store_path = loaded.store_path
+    else:
+        store_path = held_name(StoreName.parse(str(Path.cwd() / DEMO_STORE)))
     ensure_sample_store(store_path, clock)
     loaded, store_path, read, board, app_class = load_for_app(loaded, str(store_path), clock.now())
     feed = LiveFeed(store_path, clock=clock)

@@ -1,6 +1,5 @@
-"""Alerts: the KPI state changes between one Board and the next, and the shared history
-`kpitui watch` keeps in the store (`history`), which a board shows instead when there is
-one.
+"""Alerts: the KPI state changes between one Board and the next (a board's own session
+alerts, shown when the store holds no history `kpitui watch` keeps).
 
 An alert fires on a change of state only (SPEC §4), never on every refresh, and never
 for the first board (there is nothing to change from). `error` is not a business state:
@@ -13,10 +12,9 @@ Pure functions over frozen data: no Textual, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from kpitui.engine.board import Board, StateChange
-from kpitui.store.api import AlertEvent
 
 # States that say nothing about the business, only that we could not tell.
 _UNSETTLED = frozenset({"error"})
@@ -25,14 +23,11 @@ _UNSETTLED = frozenset({"error"})
 __all__ = [
     "StateChange",
     "board_changes",
-    "history",
     "settled_states",
     "severity",
     "start_changes",
     "state_changes",
 ]
-HISTORY_SHOWN = 200
-"""The newest events of the store's alert history a board carries."""
 _BAD_AT_START = frozenset({"warn", "crit"})
 
 
@@ -104,7 +99,7 @@ def start_changes(board: Board) -> list[StateChange]:
             board.as_of,
             kpi.id,
             kpi.title,
-            None,
+            "",
             kpi.state,
             value=kpi.value,
             display=kpi.display,
@@ -113,23 +108,3 @@ def start_changes(board: Board) -> list[StateChange]:
         for kpi in board.kpis
         if kpi.state in _BAD_AT_START
     ]
-
-
-def history(events: Iterable[AlertEvent], zone: str, as_of: int) -> tuple[StateChange, ...]:
-    """The store's alert events at or before `as_of` as alerts, newest first."""
-    return tuple(
-        StateChange(
-            event.ts,
-            event.subject_id,
-            event.title,
-            event.from_state,
-            event.to_state,
-            value=event.value,
-            display=event.display or "—",
-            zone=zone,
-            kind=event.subject_kind,
-            event_id=event.id,
-        )
-        for event in events
-        if event.ts <= as_of
-    )

@@ -16,6 +16,7 @@ from typing import Literal
 from msgspec import Struct
 
 from kpitui import timeutil
+from kpitui.engine.annotations import AnnotationView
 from kpitui.engine.format import (
     MISSING,
     filled_cells,
@@ -440,25 +441,25 @@ _SEVERITY: dict[str, int] = {
 
 
 class StateChange(Struct, frozen=True):
-    """An alert: a KPI (or, from the store's history, a key result) moved from one state
+    """An alert: a KPI (or, in the store's history, a key result) moved from one state
     to another at `at`. From the history `kpitui watch` keeps, `event_id` is the store's
     id; the board's own session alerts have 0."""
 
     at: int
-    kpi_id: str  # the KPI's id, or the key result's when `kind` is "kr"
+    kpi_id: str  # the KPI's id, or the key result's when `subject` is "kr"
     title: str
-    old_state: str | None  # None: the state found at start
+    old_state: str  # "" : at start (nothing known before)
     new_state: str
     value: float | None = None  # the KPI's value then
     display: str = MISSING
     zone: str = "UTC"
-    kind: Literal["kpi", "kr"] = "kpi"
+    subject: Literal["kpi", "kr"] = "kpi"
     event_id: int = 0
 
     @property
-    def subject(self) -> tuple[str, str]:
-        """("kpi", id) or ("kr", id)."""
-        return (self.kind, self.kpi_id)
+    def key(self) -> tuple[str, str]:
+        """("kpi", id) or ("kr", id): whose alert it is."""
+        return (self.subject, self.kpi_id)
 
     @property
     def repeat(self) -> bool:
@@ -489,7 +490,7 @@ class StateChange(Struct, frozen=True):
         """`ok → crit`, `at start → crit`, `still crit`."""
         if self.repeat:
             return f"still {words(self.new_state)}"
-        old = "at start" if self.old_state is None else words(self.old_state)
+        old = words(self.old_state) if self.old_state else "at start"
         return f"{old} → {words(self.new_state)}"
 
     @property
@@ -497,11 +498,11 @@ class StateChange(Struct, frozen=True):
         """`MRR: ✔ ok → ✖ crit` (the notification)."""
         if self.repeat:
             return f"{self.title}: still {self._label(self.new_state)}"
-        old = "at start" if self.old_state is None else self._label(self.old_state)
+        old = self._label(self.old_state) if self.old_state else "at start"
         return f"{self.title}: {old} → {self._label(self.new_state)}"
 
     def _label(self, state: str) -> str:
-        return state_label(state) if self.kind == "kpi" else status_label(state)
+        return state_label(state) if self.subject == "kpi" else status_label(state)
 
 
 class Panel(Struct, frozen=True):
@@ -528,8 +529,8 @@ class Board(Struct, frozen=True):
     pages: tuple[PageView, ...]
     refresh_seconds: int = 5
     bell: bool = False  # ring the terminal bell on a new alert
-    alerts: tuple[StateChange, ...] = ()  # newest first: what the engine knows of (none yet)
-    annotations: tuple[object, ...] = ()  # marks on the charts (none yet)
+    alerts: tuple[StateChange, ...] = ()  # the store's alert history to as-of, newest first
+    annotations: tuple[AnnotationView, ...] = ()  # the marks inside the board's windows
 
     @property
     def as_of_iso(self) -> str:

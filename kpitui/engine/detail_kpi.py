@@ -31,9 +31,10 @@ from kpitui.engine.kpi import (
     previous_range,
 )
 from kpitui.engine.okr import OkrEvaluator, okr_period
+from kpitui.engine.spacing import coarsest_needed, usual_spacing
 from kpitui.spec.formula import stored_operands
 from kpitui.spec.models import Dashboard, Kpi, Objective
-from kpitui.store.api import OutOfScale, StoreReader
+from kpitui.store.api import OutOfScale, SeriesStats, StoreReader
 from kpitui.timeutil import TimeRange, span_label
 from kpitui.vocabulary import ADDITIVE_AGGS, FLOW_AGGS
 
@@ -164,13 +165,14 @@ class KpiDetail(Struct, frozen=True):
 
     @property
     def range_words(self) -> str:
-        """`the last 30d`, `all data`."""
-        return "all data" if self.range_key == "all" else f"the last {self.range_key}"
+        """`last 30d`, `all data`."""
+        return "all data" if self.range_key == "all" else f"last {self.range_key}"
 
     @property
     def stats_heading(self) -> str:
-        """`sum per 1d bucket, the last 30d`: what min, max, avg and last run over."""
-        return f"{self.kpi.agg} per {self.chart.bucket_label} bucket, {self.range_words}"
+        """`sum per 1d · last 30d`: what min, max, avg and last run over (each a bucket
+        of the chart above)."""
+        return f"{self.kpi.agg} per {self.chart.bucket_label} · {self.range_words}"
 
     @property
     def stats_rows(self) -> tuple[tuple[str, str], ...]:
@@ -239,10 +241,13 @@ class KpiDetail(Struct, frozen=True):
 # -- ranges and buckets ----------------------------------------------------------------
 
 
-def auto_bucket(span: int) -> int:
-    """The finest ladder bucket giving at most AUTO_MAX_POINTS points over `span`."""
+def auto_bucket(span: int, spacing: int | None = None) -> int:
+    """The finest ladder bucket giving at most AUTO_MAX_POINTS points over `span` and
+    not finer than the metric's usual `spacing` of points (daily points in 6h buckets
+    would draw three empty buckets a day)."""
+    floor = coarsest_needed(BUCKET_LADDER, spacing) or BUCKET_LADDER[0]
     for bucket in BUCKET_LADDER:
-        if -(-span // bucket) <= AUTO_MAX_POINTS:
+        if bucket >= floor and -(-span // bucket) <= AUTO_MAX_POINTS:
             return bucket
     return max(BUCKET_LADDER[-1], -(-span // AUTO_MAX_POINTS))
 
@@ -266,13 +271,14 @@ def step_bucket(current: int, direction: int) -> int:
     return coarser[0] if coarser else max(current, BUCKET_LADDER[-1])
 
 
-def first_point_ts(source: MetricSource, metric: str, labels: Mapping[str, str]) -> int | None:
-    """The oldest point of the selected series (for derived metrics: of any operand)."""
-    stored = stored_operands([metric], source.formula)
+def first_point_ts(
+    stats: Sequence[SeriesStats], stored: set[str], labels: Mapping[str, str]
+) -> int | None:
+    """The oldest point of the selected series of the `stored` metrics."""
     want = set(labels.items())
     firsts = [
         s.first_ts
-        for s in source.reader.stats()  # one question, however many operands
+        for s in stats
         if s.series.metric in stored and want <= set(s.series.labels.items())
     ]
     return min(firsts) if firsts else None
@@ -356,9 +362,15 @@ def _kpi_detail(
     chart_base = {"id": f"kpi-{kpi.id}", "window": range_key, "format": view.format, "zone": zone}
     error = None
     try:
-        first = first_point_ts(source, kpi.metric, labels) if range_key == "all" else None
+        stored = stored_operands([kpi.metric], source.formula)
+        series_stats = reader.stats()  # one question, however many operands
+        first = first_point_ts(series_stats, stored, labels) if range_key == "all" else None
+        spacing = usual_spacing(series_stats, stored, labels)
         rng = range_of(range_key, as_of, first)
-        chosen = auto_bucket(rng.seconds) if bucket is None else usable_bucket(bucket, rng.seconds)
+        if bucket is None:
+            chosen = auto_bucket(rng.seconds, spacing)
+        else:
+            chosen = usable_bucket(bucket, rng.seconds)
         chart_rng = timeutil.bucket_aligned(rng, chosen, tz, widen=True)
         row = metric_row(source, kpi.metric, labels, kpi.agg, chart_rng, chosen, as_of)
         name = kpi.metric if label_filter is None else f"{label_filter[0]}={label_filter[1]}"
@@ -381,7 +393,16 @@ def _kpi_detail(
         breakdowns = (
             ()
             if derived
-            else label_breakdowns(reader, source, kpi, view, as_of, tz, chart_rng, chosen)
+            else label_breakdowns(
+                reader,
+                source,
+                kpi,
+                view,
+                as_of,
+                tz,
+                chart_rng,
+                max(chosen, coarsest_needed(BUCKET_LADDER, spacing) or 0),
+            )
         )
         out_of_scale = None
         if kpi.agg in ("nps", "csat") and not derived:

@@ -7,6 +7,7 @@ conversion rate is a ratio of sums, never a mean of ratios.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Protocol
@@ -17,6 +18,7 @@ from kpitui import timeutil
 from kpitui.engine.board import KpiView, State
 from kpitui.engine.format import format_delta, format_value
 from kpitui.errors import KpituiError
+from kpitui.spec.formula import TooLarge
 from kpitui.spec.models import DerivedMetric, Kpi, percent_of
 from kpitui.store.api import StoreReader
 from kpitui.timeutil import TimeRange
@@ -41,7 +43,15 @@ class FormulaProblem(ValueError):
 
 
 # Everything that turns one KPI, chart or key result into `error` instead of raising.
-EVALUATION_FAILURES: tuple[type[BaseException], ...] = (*STORE_FAILURES, FormulaProblem)
+EVALUATION_FAILURES: tuple[type[BaseException], ...] = (*STORE_FAILURES, FormulaProblem, TooLarge)
+
+
+def finite(value: float | None, metric: str, agg: str) -> float | None:
+    """`value`, unless a sum (or an average of one) overflowed: that is no number to
+    show or judge against a target, but an error with its reason."""
+    if value is not None and not math.isfinite(value):
+        raise TooLarge(f"the {agg} of {metric} is too large for a number (beyond ±1.8e308)")
+    return value
 
 
 class Reading(Struct, frozen=True):
@@ -120,9 +130,14 @@ class MetricSource:
         if found is None:
             if rng is None:
                 point = self.reader.last(metric, labels, at)
-                found = Reading(None, None) if point is None else Reading(point.value, point.ts)
+                found = (
+                    Reading(None, None)
+                    if point is None
+                    else Reading(finite(point.value, metric, "last"), point.ts)
+                )
             else:
-                found = Reading(self.reader.aggregate(metric, labels, agg, rng.lo, rng.hi), None)
+                value = self.reader.aggregate(metric, labels, agg, rng.lo, rng.hi)
+                found = Reading(finite(value, metric, agg), None)
             self._reads[key] = found
         if want_time and rng is not None and found.value is not None and found.newest is None:
             newest = self.reader.last_ts_in(metric, labels, rng.lo, rng.hi)
@@ -183,7 +198,9 @@ class MetricSource:
                 found = self.reader.buckets_by_label(
                     metric, labels, agg, rng.lo, rng.hi, bucket, by
                 )
-            return {k: [(b.start, b.value) for b in v] for k, v in found.items()}
+            return {
+                k: [(b.start, finite(b.value, metric, agg)) for b in v] for k, v in found.items()
+            }
         if metric in _seen:
             raise FormulaProblem(f"derived metric {metric!r} refers to itself")
         per_operand = {

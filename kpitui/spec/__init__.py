@@ -21,6 +21,7 @@ import msgspec
 from msgspec import Struct, field
 
 from kpitui.errors import KpituiError, SpecErrors
+from kpitui.literal import quoted
 from kpitui.spec import models
 from kpitui.spec.loader import (
     LoadedYaml,
@@ -226,7 +227,7 @@ def _collect(value: object, tp: object, path: NodePath, found: list[_Found]) -> 
                 # Said of the mapping that lacks the key, at the mapping's first line.
                 kind = _KIND_NAMES.get(base.__name__, "this")
                 found.append(
-                    _Found(path, f"missing required key {name!r}", f"{kind} needs `{name}:`")
+                    _Found(path, f"missing required key {quoted(name)}", f"{kind} needs `{name}:`")
                 )
     elif origin is list and isinstance(value, list):
         (item_type,) = typing.get_args(base)
@@ -264,7 +265,7 @@ def _unknown_key(key: str, model: type) -> tuple[str, str | None]:
     names = [f.encode_name for f in msgspec.structs.fields(model)]
     hint = did_you_mean(key, names)
     if hint is None and _SYNONYMS.get(key.lower()) in names:
-        hint = f"did you mean {_SYNONYMS[key.lower()]!r}?"
+        hint = f"did you mean {quoted(_SYNONYMS[key.lower()])}?"
     if hint is not None:
         return "unknown key", hint
     kind = _KIND_NAMES.get(model.__name__, model.__name__)
@@ -281,7 +282,10 @@ def _leaf(value: object, tp: object, error: str, path: NodePath = ()) -> tuple[s
         return error.split(" - at `")[0], None  # the decoder's own message
     if last in ("warn", "crit"):
         if isinstance(value, str):
-            return f'{value!r} is neither a number nor a percentage of target like "90%"', None
+            return (
+                f'{quoted(value)} is neither a number nor a percentage of target like "90%"',
+                None,
+            )
         return f'expected a number or a percentage of target like "90%", got {shown}', None
     if typing.get_origin(base) is typing.Literal:
         options = [str(option) for option in typing.get_args(base)]

@@ -21,6 +21,7 @@ from msgspec import Meta, field
 from msgspec.structs import force_setattr
 
 from kpitui import timeutil, vocabulary
+from kpitui.literal import quoted
 from kpitui.spec.problems import show_value
 from kpitui.timeutil import Duration, Window, _Value
 from kpitui.vocabulary import Agg
@@ -158,7 +159,7 @@ def _labels(value: object) -> dict[str, str]:
     nested = next((k for k, v in value.items() if isinstance(v, dict | list)), None)
     if nested is not None:
         raise ValueError(
-            f"label {nested!r} is {show_value(value[nested])}: a label filter matches one "
+            f"label {quoted(nested)} is {show_value(value[nested])}: a label filter matches one "
             "value (write a KPI per value, or a chart with split_by)"
         )
     return {

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from kpitui.literal import quoted
 from kpitui.spec.alert_rules import command_words, notify_paths, webhook_of
 from kpitui.spec.sources import ENV_NAME_RE
 
@@ -74,7 +75,7 @@ def _check_command(problems: Problems, path: tuple, target: Target, base: Path |
         if not found.is_file():
             problems.warn(
                 path,
-                f"the script {script!r} does not exist",
+                f"the script {quoted(script)} does not exist",
                 "a relative path is taken from the spec's folder",
             )
     if "/" in program:
@@ -84,19 +85,19 @@ def _check_command(problems: Problems, path: tuple, target: Target, base: Path |
         if not found.is_file():
             problems.warn(
                 path,
-                f"the program {program!r} does not exist",
+                f"the program {quoted(program)} does not exist",
                 "a relative path is taken from the spec's folder",
             )
         elif not os.access(found, os.X_OK):
             problems.warn(
                 path,
-                f"the program {program!r} is not executable",
+                f"the program {quoted(program)} is not executable",
                 f"chmod +x it, or run it through its interpreter: python3 {program}",
             )
     elif shutil.which(program) is None:
         problems.warn(
             path,
-            f"no program {program!r} on this machine's PATH",
+            f"no program {quoted(program)} on this machine's PATH",
             "the command runs without a shell, where `kpitui watch` runs",
         )
 
@@ -136,7 +137,7 @@ def _check_webhook(problems: Problems, path: tuple, target: Target) -> None:
     if not ENV_NAME_RE.match(name):
         problems.error(
             env_path,
-            f"{name!r} is not an environment variable name",
+            f"{quoted(name)} is not an environment variable name",
             "use letters, digits and _, e.g. SLACK_URL",
         )
     elif name not in os.environ:
@@ -153,10 +154,10 @@ def url_problem(url: str) -> str | None:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018  (raises ValueError for a port that is no number)
     except ValueError as exc:
-        return f"{url!r} is not a URL: {exc}"
+        return f"{quoted(url)} is not a URL: {exc}"
     if parts.scheme not in ("http", "https"):
         shown = f"{parts.scheme}://" if parts.scheme else "no scheme"
         return f"a webhook URL must be http:// or https://, not {shown}"
     if not parts.hostname:
-        return f"{url!r} names no host"
+        return f"{quoted(url)} names no host"
     return None

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from msgspec import Struct
 
 from kpitui.errors import StoreError
+from kpitui.literal import quoted
 from kpitui.store.api import Bucket, Series
 from kpitui.store.checks import json_labels
 
@@ -91,7 +92,7 @@ class SeriesIndex:
 def check_agg(agg: str, bucket: int | None) -> None:
     if agg not in AGGS:
         raise StoreError(
-            f"unknown aggregation {agg!r}", hint="use one of " + ", ".join(sorted(AGGS))
+            f"unknown aggregation {quoted(agg)}", hint="use one of " + ", ".join(sorted(AGGS))
         )
     if bucket is not None and bucket <= 0:
         raise StoreError(f"bucket must be a positive number of seconds, not {bucket}")

@@ -147,8 +147,9 @@ class OutOfScale(Struct, frozen=True):
     ignored: int
 
 
-ChangeToken = tuple[int, int]
-"""Where a reader's `changes_since` left off; opaque to callers."""
+ChangeToken = tuple[int, int | str]
+"""Where a reader's `changes_since` left off; opaque to callers (SQLite: a write-log id,
+PostgreSQL: a snapshot)."""
 
 
 class StoreReader(Protocol):

@@ -87,7 +87,7 @@ class BoardAlerts:
     def _is_acked(self, alert: StateChange) -> bool:
         if not (self.live and alert.event_id):
             return False
-        return self.acks.is_acked(alert.subject, alert.at, alert.event_id)
+        return self.acks.is_acked(alert.key, alert.at, alert.event_id)
 
     def _show_alerts(self) -> None:
         """Every alerts log and card as `_alerts` says."""
@@ -98,7 +98,7 @@ class BoardAlerts:
             self._mark_cards(self.query(KpiCard))  # type: ignore[attr-defined]
 
     def _mark_cards(self, cards: Any) -> None:
-        unacknowledged = {a.kpi_id for a, acked in self._alerts if not acked and a.kind == "kpi"}
+        unacknowledged = {a.kpi_id for a, acked in self._alerts if not acked and a.subject == "kpi"}
         for card in cards:
             if card.view.id in unacknowledged:
                 card.alerted = True
@@ -109,8 +109,8 @@ class BoardAlerts:
         """Flash, toast and ring for alerts just raised (oldest first)."""
         newest: dict[Subject, StateChange] = {}
         for alert in alerts:
-            newest[alert.subject] = alert
-            if alert.kind == "kpi" and not self._is_acked(alert):
+            newest[alert.key] = alert
+            if alert.subject == "kpi" and not self._is_acked(alert):
                 for page in self._pages():  # type: ignore[attr-defined]
                     for card in page.widgets_for("kpi", alert.kpi_id):
                         card.flash()
@@ -120,7 +120,7 @@ class BoardAlerts:
                 self._unnotify(old)  # type: ignore[attr-defined]
             toast = Notification(
                 safe_plain(alert.summary),
-                "KPI state changed" if alert.kind == "kpi" else "Key result status changed",
+                "KPI state changed" if alert.subject == "kpi" else "Key result status changed",
                 severity(alert),  # type: ignore[arg-type]
                 markup=False,
             )
@@ -150,9 +150,9 @@ class BoardAlerts:
         focused = self.screen.focused  # type: ignore[attr-defined]
         open_ = [a for a, acked in reversed(self._alerts) if not acked]  # newest first
         subject = ("kpi", focused.view.id) if isinstance(focused, KpiCard) else None
-        if not any(a.subject == subject for a in open_) and open_:
-            subject = open_[0].subject
-        mine = [a for a in open_ if a.subject == subject]
+        if not any(a.key == subject for a in open_) and open_:
+            subject = open_[0].key
+        mine = [a for a in open_ if a.key == subject]
         if not mine:
             self.notify("No alert to acknowledge.", timeout=2)  # type: ignore[attr-defined]
             return
@@ -164,7 +164,7 @@ class BoardAlerts:
         for alert, acked in self._alerts:
             if not acked:
                 mark = (alert.at, alert.event_id)
-                newest[alert.subject] = max(mark, newest.get(alert.subject, mark))
+                newest[alert.key] = max(mark, newest.get(alert.key, mark))
         if not newest:
             self.notify("No alert to acknowledge.", timeout=2)  # type: ignore[attr-defined]
             return
@@ -177,7 +177,7 @@ class BoardAlerts:
             self.acks.ack(history)
         for entry in self._alerts:
             alert = entry[0]
-            if alert.subject in newest and (alert.at, alert.event_id) <= newest[alert.subject]:
+            if alert.key in newest and (alert.at, alert.event_id) <= newest[alert.key]:
                 entry[1] = True
         for subject in newest:
             toast = self._toasts.pop(subject, None)

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 
 from kpitui.engine.board import Board
 from kpitui.store.name import StoreName, held_name
@@ -34,6 +34,7 @@ from kpitui.tui.poller import FirstRead, Poller
 from kpitui.tui.text import safe_plain
 from kpitui.tui.widgets.alerts_log import AlertsLog
 from kpitui.tui.widgets.chart_panel import ChartPanel
+from kpitui.tui.widgets.key_footer import KeyFooter
 from kpitui.tui.widgets.kpi_card import KpiCard
 from kpitui.tui.widgets.okr_tree import OkrTree
 
@@ -90,6 +91,8 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
             id="kpitui.help",
             tooltip="Show every key",
         ),
+        # Quit right after Keys: a narrow footer cuts the bindings at its right end.
+        Binding("q", "quit", "Quit", id="kpitui.quit", tooltip="Quit kpitui"),
         Binding(
             "r",
             "refresh_now",
@@ -115,7 +118,6 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
             id="kpitui.acknowledge_all",
             tooltip="Acknowledge every alert",
         ),
-        Binding("q", "quit", "Quit", id="kpitui.quit", tooltip="Quit kpitui"),
         *_page_bindings(),
         *_move_bindings(),
     ]
@@ -138,6 +140,7 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         board: Board | None = None,
         live: bool = True,
         first_read: FirstRead | None = None,
+        page: int = 0,
     ) -> None:
         super().__init__()
         self.loaded = loaded
@@ -163,7 +166,7 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         self._spec_errors: tuple[str, ...] = ()
         self._failure: str | None = None
         self._feed_error: str | None = None
-        self._page_index = 0
+        self._page_index = page  # the page shown first (from 0)
         # Page index -> dom id of the panel that had focus when the page was left, so
         # 1→2→1 comes back to the same panel.
         self._page_focus: dict[int, str] = {}
@@ -192,8 +195,9 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         # A board evaluated before the app started is composed with the screen, so the
         # first frame drawn already holds its values.
         pages = self._make_pages(self._initial_board) if self._initial_board else []
-        yield ContentSwitcher(*pages, id="pages", initial="page-0" if pages else None)
-        yield Footer()
+        shown = f"page-{self._page_index}" if pages else None
+        yield ContentSwitcher(*pages, id="pages", initial=shown)
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         self._dashboard = self.screen

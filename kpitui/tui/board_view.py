@@ -211,6 +211,13 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         # page's, less the scrollbar gutter it keeps.
         self.reflow(self.scrollable_content_region.width)
         self.fit_to_height()
+        # Rows reflowed to another height move the focused panel: keep it in sight.
+        self.call_after_refresh(self._reveal_focused)
+
+    def _reveal_focused(self) -> None:
+        focused = self.screen.focused if self.is_attached else None
+        if focused is not None and self in focused.ancestors:
+            self.scroll_to_widget(focused, animate=False)
 
     def fit_to_height(self) -> None:
         """Give the lines a page does not use to its charts and alerts log, so a page

@@ -149,6 +149,38 @@ def test_auto_bucket_keeps_the_chart_under_120_points():
     assert auto_bucket(2 * DAY) == HOUR
 
 
+def test_auto_bucket_is_never_finer_than_the_points():
+    # Given daily, weekly and a cron's drifting daily points / Then the bucket holds one
+    assert auto_bucket(7 * DAY, spacing=DAY) == DAY
+    assert auto_bucket(30 * DAY, spacing=DAY - 600) == DAY  # a few minutes early: daily
+    assert auto_bucket(90 * DAY, spacing=7 * DAY) == 7 * DAY
+    assert auto_bucket(30 * DAY, spacing=HOUR) == 6 * HOUR  # the 120-point cap rules
+    assert auto_bucket(2 * DAY, spacing=None) == HOUR
+
+
+def test_usual_spacing_is_the_median_series_gap_of_the_coarsest_metric():
+    from kpitui.engine.spacing import usual_spacing
+    from kpitui.store.api import Series, SeriesStats
+
+    def stats(metric, labels, count, span):
+        return SeriesStats(Series(0, metric, labels), count, AS_OF - span, AS_OF)
+
+    found = [
+        stats("signups", {"plan": "free"}, 31, 30 * DAY),  # daily
+        stats("signups", {"plan": "pro"}, 5, 28 * DAY),  # weekly
+        stats("signups", {"plan": "team"}, 31, 30 * DAY),  # daily
+        stats("visits", {}, 721, 30 * DAY),  # hourly
+        stats("single", {}, 1, 0),  # one point: no spacing
+    ]
+    # Then the median of signups' series is daily, of pro alone weekly; a ratio is as
+    # coarse as its coarsest operand; one point says nothing
+    assert usual_spacing(found, {"signups"}, {}) == DAY
+    assert usual_spacing(found, {"signups"}, {"plan": "pro"}) == 7 * DAY
+    assert usual_spacing(found, {"signups", "visits"}, {}) == DAY
+    assert usual_spacing(found, {"visits"}, {}) == HOUR
+    assert usual_spacing(found, {"single"}, {}) is None
+
+
 def test_step_bucket_walks_the_ladder():
     assert step_bucket(6 * HOUR, -1) == HOUR
     assert step_bucket(HOUR, -1) == HOUR  # the finest stays
@@ -165,21 +197,28 @@ def test_stats_run_over_the_charts_buckets(reader_of):
     points = signup_points()
     reader = reader_of(points)
     spec = spec_of(kpis=[SIGNUPS_KPI])
-    # When the detail is read over 7d (6h buckets) and over 30d in daily buckets
+    # When the detail is read over 7d (its automatic bucket), over 30d in daily buckets
+    # and over 7d in 6h buckets, finer than the points
     week = kpi_detail(spec, reader, "signups", AS_OF, "7d")
     month = kpi_detail(spec, reader, "signups", AS_OF, "30d", bucket=DAY)
+    fine = kpi_detail(spec, reader, "signups", AS_OF, "7d", bucket=6 * HOUR)
     # Then min/max/avg/last are of the buckets the chart draws, not of single points
-    assert week.error is None
-    assert stats_dict(week.stats) == pytest.approx(independent_bucket_stats(points, 7, 6 * HOUR))
+    assert week.error is None and week.bucket == DAY  # never finer than daily points
+    assert stats_dict(week.stats) == pytest.approx(independent_bucket_stats(points, 7, DAY))
     assert stats_dict(month.stats) == pytest.approx(independent_bucket_stats(points, 30, DAY))
-    # Worked example: 29 six-hour buckets, one a day holding that day's 100 + 11d signups
-    # (d = 1..7: 111..177), the others 0 — today's too, its 14:00 point is still to come
+    assert stats_dict(fine.stats) == pytest.approx(independent_bucket_stats(points, 7, 6 * HOUR))
+    # Worked example: 8 daily buckets (Nov 17..24), each holding that day's 100 + 11d
+    # signups (d = 7..1: 177..111), today's 0: its 14:00 point is still to come
     s = week.stats
-    assert (s.last, s.min, s.max, s.total, s.points, s.buckets) == (0, 0, 177, 1008, 14, 29)
-    assert s.avg == pytest.approx(1008 / 29)
+    assert (s.last, s.min, s.max, s.total, s.points, s.buckets) == (0, 0, 177, 1008, 14, 8)
+    assert s.avg == pytest.approx(1008 / 8)
     assert s.min <= s.last <= s.max
+    # In 6h buckets: 29, one a day holding the day's signups, the others 0
+    f = fine.stats
+    assert (f.last, f.min, f.max, f.buckets) == (0, 0, 177, 29)
     # And the block says so, beside the KPI's own number and window
-    assert week.stats_heading == "sum per 6h bucket, the last 7d"
+    assert week.stats_heading == "sum per 1d · last 7d"
+    assert fine.stats_heading == "sum per 6h · last 7d"
     assert dict(week.stats_rows)["sum of the range"] == "1,008"
     assert week.kpi_words == "1,008 = sum over 7d"
 
@@ -251,7 +290,7 @@ def test_all_range_starts_at_the_first_point(reader_of):
     assert detail.range.lo == first
     assert detail.stats.points == len(points)
     assert detail.stats.total == pytest.approx(sum(v for *_, v in points))
-    assert detail.stats_heading == "sum per 1d bucket, all data"
+    assert detail.stats_heading == "sum per 1d · all data"
 
 
 def test_last_point_time_and_age(reader_of):
@@ -296,7 +335,7 @@ def test_label_filter_narrows_chart_and_stats(reader_of):
         spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "7d", label_filter=("plan", "pro")
     )
     # Then the stats are pro's alone, the chart is named after the filter
-    expected = independent_bucket_stats(points, 7, 6 * HOUR, plan="pro")
+    expected = independent_bucket_stats(points, 7, DAY, plan="pro")
     assert stats_dict(detail.stats) == pytest.approx(expected)
     assert detail.chart.series[0].name == "plan=pro"
     assert sum(v for _, v in detail.chart.series[0].points if v is not None) == 280
@@ -775,3 +814,22 @@ def test_objective_history_counts_a_kr_without_data_as_the_board_does(reader_of)
     # And the sum KR's own line starts at 0 on day 1, before its first signup
     sums = kr_detail(spec, reader, "kr", "s", AS_OF).history.series[0].points
     assert sums[0] == (Q4_START + DAY - 1, 0.0)
+
+
+def test_the_detail_chart_and_its_stats_keep_a_gap_as_a_gap(reader_of):
+    # Given latency on days 9, 8, 7 and 3, 2, 1 before as-of, none between, in a real store
+    points = [("latency", {}, AS_OF - d * DAY, 200.0 + d) for d in (9, 8, 7, 3, 2, 1)]
+    reader = reader_of(points)
+    spec = spec_of(kpis=[{"metric": "latency", "agg": "avg", "window": "7d"}])
+    # When its detail is read over 30d in daily buckets
+    detail = kpi_detail(spec, reader, "latency", AS_OF, "30d", bucket=DAY)
+    values = [v for _, v in detail.chart.series[0].points]
+    # Then the days before the first point, between the runs and today are gaps, and the
+    # line is drawn in two runs
+    assert values[-10:] == [209, 208, 207, None, None, None, 203, 202, 201, None]
+    assert all(v is None for v in values[:-10])
+    assert [len(run) for run in detail.chart.series[0].segments()] == [3, 3]
+    # And the stats are of the six days with a value; last is the newest day's
+    s = detail.stats
+    assert (s.last, s.min, s.max, s.buckets) == (201, 201, 209, 6)
+    assert s.avg == pytest.approx(sum(200 + d for d in (9, 8, 7, 3, 2, 1)) / 6)

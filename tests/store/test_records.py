@@ -13,6 +13,8 @@ from kpitui.store.sqlite import schema
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_annotations_with_and_without_metrics(db, reader):
     with open_writer(db) as w:
@@ -119,6 +121,7 @@ def test_delete_checkin_by_id(db, reader):
     assert [(c.id, c.value) for c in reader().checkins("a")] == [(kept, 1.5)]
 
 
+@pytest.mark.sqlite_only
 def test_a_version_2_store_keeps_its_checkins_through_the_migration(db, reader):
     # Given a store at schema version 2 with check-ins (the old WITHOUT ROWID table)
     with sqlite3.connect(db) as con:

@@ -50,7 +50,7 @@ def board(spec: Path, store: Path) -> KpituiApp:
     return KpituiApp(load_dashboard(spec), store_path=store, clock=FixedClock(AS_OF))
 
 
-def lines(app: KpituiApp) -> list[tuple[str, str | None, str, bool]]:
+def lines(app: KpituiApp) -> list[tuple[str, str, str, bool]]:
     log = app.query_one("#p0-alerts-alerts")
     return [
         (a.kpi_id, a.old_state, a.new_state, log.is_acknowledged(i))
@@ -69,8 +69,8 @@ async def test_history_written_by_watch_shows_on_a_board_opened_afterwards(tmp_p
         # Then the log shows the watcher's history (a key result's too), not a session
         # alert of its own
         assert lines(app) == [
-            ("ship-billing-v2", None, "off_track", False),
-            ("activation", None, "warn", False),
+            ("ship-billing-v2", "", "off_track", False),
+            ("activation", "", "warn", False),
         ]
         assert app.query_one("#p0-alerts-alerts").alerts[0].event_id > 0
         # And the card is marked new, without a toast for what is history
@@ -108,8 +108,8 @@ async def test_acknowledgements_survive_a_restart_and_stay_the_viewers_own(tmp_p
         await settle(pilot)
         # Then it is still acknowledged, and the card carries no "new" mark
         assert lines(again) == [
-            ("ship-billing-v2", None, "off_track", False),
-            ("activation", None, "warn", True),
+            ("ship-billing-v2", "", "off_track", False),
+            ("activation", "", "warn", True),
         ]
         assert not again.query_one("#p0-kpi-activation", KpiCard).alerted
     # And the store holds nothing of it (the board never writes the store)

@@ -43,7 +43,7 @@ def screen_text(app) -> str:
     return console.export_text()
 
 
-def independent_stats(days: int, plan: str | None = None, bucket: int = 6 * HOUR) -> dict:
+def independent_stats(days: int, plan: str | None = None, bucket: int = DAY) -> dict:
     """Stats of the world's signups chart over the last `days` days, from the raw points:
     min/max/avg/last of its buckets on the UTC grid (the first widened back to its
     boundary, an empty bucket 0: signups are a flow), the total and the points of the
@@ -134,17 +134,18 @@ async def test_bucket_keys_step_through_the_ladder(store):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         screen = app.screen
-        # Given 30 days in automatic 6h buckets
-        assert (screen.detail.bucket, screen.detail.bucket_auto) == (6 * HOUR, True)
-        # When ] is pressed / Then daily buckets: one chart point per day of the range,
-        # today's (no signups yet) 0 in its place
-        await pilot.press("right_square_bracket")
-        await settle(pilot)
-        assert (screen.detail.bucket, screen.detail.bucket_auto) == (DAY, False)
+        # Given 30 days of daily points in automatic buckets: daily, never finer than
+        # the points (6h buckets would hold 3 empty ones a day), one chart point per day
+        # of the range, today's (no signups yet) 0 in its place
+        assert (screen.detail.bucket, screen.detail.bucket_auto) == (DAY, True)
         points = screen.detail.chart.series[0].points
         assert len(points) == 31 and points[-1][1] == 0
-        # And [ twice goes down to hourly buckets, never below
-        await pilot.press("left_square_bracket", "left_square_bracket")
+        # When ] is pressed / Then weekly buckets
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert (screen.detail.bucket, screen.detail.bucket_auto) == (7 * DAY, False)
+        # And [ three times goes down to hourly buckets (finer when asked for), never below
+        await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
         await settle(pilot)
         assert screen.detail.bucket == BUCKET_LADDER[0] == HOUR
         await pilot.press("left_square_bracket")
@@ -690,4 +691,4 @@ async def test_a_score_kpi_states_no_sum(store):
         assert any(line.split()[:1] == ["avg"] for line in lines)
         assert not any(line.split()[:1] == ["sum"] for line in lines)
         assert app.screen.detail.stats.total is None
-        assert any("p90 per 6h bucket, the last 30d" in line for line in lines)
+        assert any("p90 per 1d · last 30d" in line for line in lines)

@@ -29,6 +29,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
+from kpitui.literal import quoted
 from kpitui.store.api import AlertEvent, PullState, Removal
 from kpitui.store.checks import (
     DAY,
@@ -82,7 +83,7 @@ def open_writer(name: StoreName | str | Path, *, busy_timeout: float | None = No
         raise InputError("is a directory, not a store file", file=str(path), hint="pass --db FILE")
     if not path.parent.is_dir():
         raise InputError(
-            f"cannot create the store: directory {str(path.parent)!r} does not exist",
+            f"cannot create the store: directory {quoted(str(path.parent))} does not exist",
             file=str(path),
             hint="create the directory or pass another --db",
         )
@@ -419,7 +420,7 @@ class Batch:
         except UnicodeEncodeError:
             # The callers check text where they can name its place; this is the last guard
             # against a lone surrogate, which SQLite cannot store.
-            raise InputError(f"{key!r} is not UTF-8 text", hint=TEXT_HINT) from None
+            raise InputError(f"{quoted(key)} is not UTF-8 text", hint=TEXT_HINT) from None
         if row is None:
             row = (
                 self._con.execute(

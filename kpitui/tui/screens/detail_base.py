@@ -46,7 +46,11 @@ def spark_text(values: Sequence[float | None], width: int = SPARK_WIDTH) -> str:
     top = len(SPARK_BLOCKS) - 1
     middle = SPARK_BLOCKS[len(SPARK_BLOCKS) // 2 - 1]
     return "".join(
-        " " if v is None else middle if hi == lo else SPARK_BLOCKS[round((v - lo) / (hi - lo) * top)]
+        " "
+        if v is None
+        else middle
+        if hi == lo
+        else SPARK_BLOCKS[round((v - lo) / (hi - lo) * top)]
         for v in cells
     )
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from kpitui.engine.detail import (
     BUCKET_NAMES,
@@ -39,6 +39,7 @@ from kpitui.tui.screens.detail_base import (
 )
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
+from kpitui.tui.widgets.key_footer import KeyFooter
 
 # -- the KPI detail ---------------------------------------------------------------------
 
@@ -141,7 +142,9 @@ class KpiDetailScreen(DetailScreen):
         & > .kpi-detail--heading { text-style: bold; color: $text-primary; }
 
         #kd-head { height: 1; background: $panel; padding: 0 1; }
-        #kd-name { width: 1fr; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+        /* The name keeps 20 cells on a narrow screen: the delta after it is cut instead. */
+        #kd-name { width: 1fr; min-width: 20; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+        #kd-delta { text-wrap: nowrap; text-overflow: ellipsis; }
         #kd-state { width: auto; margin-left: 2; text-style: bold; }
         #kd-value { width: auto; margin-left: 2; text-style: bold; }
         #kd-delta { width: auto; margin-left: 2; }
@@ -211,9 +214,7 @@ class KpiDetailScreen(DetailScreen):
         yield Static(id="kd-range", markup=False)
         yield Static(id="detail-problem", markup=False)
         with DetailBody(id="kd-body"):
-            yield DetailChart(
-                empty_chart(f"kpi-{self.kpi_id}", self.kpi_id), id="kd-chart"
-            )
+            yield DetailChart(empty_chart(f"kpi-{self.kpi_id}", self.kpi_id), id="kd-chart")
             with Horizontal(id="kd-info"):
                 with Vertical(id="kd-stats-box"):
                     yield Static(id="kd-stats-heading", markup=False)
@@ -229,7 +230,7 @@ class KpiDetailScreen(DetailScreen):
                 markup=False,
             )
             yield DetailTable(id="kd-krs", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         breakdown = self.query_one("#kd-breakdown", DataTable)

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from kpitui.engine.detail import KrDetail, kr_detail
 from kpitui.tui.screens.detail_base import (
@@ -29,6 +29,7 @@ from kpitui.tui.screens.detail_base import (
 )
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
+from kpitui.tui.widgets.key_footer import KeyFooter
 
 
 class KrDetailScreen(DetailScreen):
@@ -58,7 +59,7 @@ class KrDetailScreen(DetailScreen):
         & > .kr-detail--muted { color: $foreground-muted; }
 
         #kr-head { height: 1; background: $panel; padding: 0 1; }
-        #kr-name { width: 1fr; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+        #kr-name { width: 1fr; min-width: 20; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
         #kr-status { width: auto; margin-left: 2; text-style: bold; }
         #kr-progress { width: auto; margin-left: 2; text-style: bold; }
         #kr-gap { width: auto; margin-left: 2; }
@@ -137,13 +138,11 @@ class KrDetailScreen(DetailScreen):
                 markup=False,
             )
             yield DetailTable(id="kr-children", cursor_type="row")
-            yield DetailChart(
-                empty_chart(f"kr-metric-{self.node_id}", "metric"), id="kr-metric"
-            )
+            yield DetailChart(empty_chart(f"kr-metric-{self.node_id}", "metric"), id="kr-metric")
             yield Static("Check-ins", id="kr-checkins-heading", classes="kr-heading", markup=False)
             yield Static("No check-ins yet.", id="kr-no-checkins", markup=False)
             yield DetailTable(id="kr-checkins", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_class(self.kind == "objective", "-objective")

@@ -203,10 +203,10 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         if alert.repeat:
             line.append("still ")
         else:
-            if old is None:
-                line.append("at start")
-            else:
+            if old:
                 line.append(state_word(old), self._style(f"state-{_level(old)}"))
+            else:
+                line.append("at start")
             line.append(" → ")
         line.append(state_word(new), self._style(f"state-{_level(new)}"))
         if self._acknowledged[index]:

@@ -123,9 +123,7 @@ class ChartCanvas(PlotextPlot):
     }
     """
 
-    def __init__(
-        self, view: ChartView, *, compact: bool = False, id: str | None = None
-    ) -> None:
+    def __init__(self, view: ChartView, *, compact: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.view = view
         """The chart drawn; change it with `show`."""

@@ -531,6 +531,8 @@ class Board(Struct, frozen=True):
     bell: bool = False  # ring the terminal bell on a new alert
     alerts: tuple[StateChange, ...] = ()  # the store's alert history to as-of, newest first
     annotations: tuple[AnnotationView, ...] = ()  # the marks inside the board's windows
+    undelivered: tuple[str, ...] = ()
+    """Notify targets the history says are not getting their alerts, one line each."""
 
     @property
     def as_of_iso(self) -> str:

@@ -20,6 +20,7 @@ from kpitui.engine.annotations import AnnotationView, annotations_in
 from kpitui.engine.board import MISSING, Board, ChartView, KpiView, PageView, StateChange
 from kpitui.engine.cache import refreshing
 from kpitui.engine.charts import evaluate_chart
+from kpitui.engine.deliveries import delivery_health, health_message
 from kpitui.engine.kpi import (
     EVALUATION_FAILURES,
     STORE_FAILURES,
@@ -30,7 +31,7 @@ from kpitui.engine.kpi import (
 from kpitui.engine.layout import board_order, board_pages
 from kpitui.engine.okr import evaluate_okrs, okr_period
 from kpitui.spec.models import Dashboard
-from kpitui.store.api import StoreReader
+from kpitui.store.api import AlertEvent, StoreReader
 
 
 class _Prepared(Struct, frozen=True):
@@ -131,7 +132,7 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
         evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz, zone) for chart in spec.charts
     )
     period = okr_period(spec, as_of, tz)
-    alerts, annotations = _history(reader, kpis, charts, as_of, tz, zone)
+    events, annotations = _history(reader, kpis, charts, as_of, tz)
     return Board(
         title=spec.title,
         as_of=as_of,
@@ -146,8 +147,9 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
         pages=prepared.pages,
         refresh_seconds=spec.refresh.seconds,
         bell=spec.alerts.bell,
-        alerts=alerts,
+        alerts=_alerts(events, as_of, zone),
         annotations=annotations,
+        undelivered=_undelivered(spec, events, as_of, tz),
     )
 
 
@@ -157,17 +159,21 @@ def _history(
     charts: tuple[ChartView, ...],
     as_of: int,
     tz: tzinfo,
-    zone: str,
-) -> tuple[tuple[StateChange, ...], tuple[AnnotationView, ...]]:
-    """The store's alert history up to as-of (newest first, the last ALERT_HISTORY) and
-    its marks inside the board's charts and trends; none when the store cannot say."""
+) -> tuple[list[AlertEvent], tuple[AnnotationView, ...]]:
+    """The store's alert history (its newest events) and its marks inside the board's
+    charts and trends; none when the store cannot say."""
     starts = [c.lo for c in charts if c.lo is not None]
     starts += [k.spark_starts[0] for k in kpis if k.spark_starts]
     try:
-        events = reader.alert_events(None, _HISTORY_READ)
+        events = list(reader.alert_events(None, _HISTORY_READ))
         marks = annotations_in(reader, min(starts), as_of, None, tz) if starts else ()
     except EVALUATION_FAILURES:
-        return (), ()
+        return [], ()
+    return events, marks
+
+
+def _alerts(events: list[AlertEvent], as_of: int, zone: str) -> tuple[StateChange, ...]:
+    """The alert history up to as-of as alerts, newest first, the last ALERT_HISTORY."""
     alerts = tuple(
         StateChange(
             e.ts,
@@ -184,4 +190,11 @@ def _history(
         for e in events
         if e.ts <= as_of
     )
-    return alerts[:ALERT_HISTORY], marks
+    return alerts[:ALERT_HISTORY]
+
+
+def _undelivered(spec: Dashboard, events: list[AlertEvent], as_of: int, tz: tzinfo) -> tuple:
+    """One line per notify target whose newest alerts did not reach it."""
+    if not events:
+        return ()  # no watcher: nothing was to be delivered
+    return tuple(f"alerts: {health_message(h, tz)}" for h in delivery_health(spec, events, as_of))

@@ -13,7 +13,17 @@ from kpitui.store.api import AlertEvent
 from kpitui.timeutil import FixedClock
 from kpitui.tui.app import KpituiApp
 from kpitui.tui.widgets.kpi_card import KpiCard
-from tests.tui.snapshot_apps.app_world import AS_OF, make_world, settle, write_points
+from tests.tui.snapshot_apps.app_world import (
+    AS_OF,
+    SPEC,
+    make_world,
+    screen_text,
+    settle,
+    write_points,
+)
+from tests.webhook_server import hook
+
+__all__ = ["hook"]  # the fixture: a real webhook server on loopback
 
 
 class Watching:
@@ -23,10 +33,15 @@ class Watching:
         self.reader, self.writer, self.deliveries = (
             open_reader(store),
             open_writer(store),
-            Deliveries(),
+            Deliveries(attempts=1, backoff=0.01),
         )
         self.watcher = Watcher(
-            load_dashboard(spec), self.reader, self.writer, self.deliveries, say=lambda _: None
+            load_dashboard(spec),
+            self.reader,
+            self.writer,
+            self.deliveries,
+            say=lambda _: None,
+            complain=lambda _: None,
         )
 
     def tick(self, at: int) -> None:
@@ -149,3 +164,44 @@ async def test_a_new_alert_of_an_acknowledged_kpi_is_new_again(tmp_path: Path):
             ("warn", True),
         ]
         assert [n.message for n in app._notifications] == ["Churn: still ✖ crit"]
+
+
+async def test_a_target_the_history_says_missed_its_alerts_is_in_the_header(tmp_path, hook):
+    # Given a webhook answering 500 to the watcher that ran an hour before the board opens
+    hook.answers = [500]
+    spec, store = make_world(tmp_path, SPEC + f"alerts:\n  notify:\n    - webhook: {hook.url}\n")
+    watching = Watching(spec, store)
+    try:
+        watching.tick(AS_OF - 3600)
+        assert watching.deliveries.wait_idle(10)
+        watching.watcher.collect()
+    finally:
+        watching.close()
+    assert len(hook.requests) == 2  # activation at warn and the key result off track
+    app = board(spec, store)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        # Then the header says there is a problem, and the line under it which target
+        problems = app.query_one("ProblemsLine").lines
+        (problem,) = problems
+        origin = hook.url.removesuffix("/hook")
+        assert problem.startswith(f"alerts: the last 2 alerts did not reach webhook: {origin} #")
+        assert problem.endswith(" (newest 2026-11-24 11:00)")
+        assert "/hook" not in problem  # a webhook's path is its secret: never shown
+        assert "⚠ see below" in screen_text(app)
+
+
+async def test_a_target_that_got_its_alerts_is_not_a_problem(tmp_path, hook):
+    spec, store = make_world(tmp_path, SPEC + f"alerts:\n  notify:\n    - webhook: {hook.url}\n")
+    watching = Watching(spec, store)
+    try:
+        watching.tick(AS_OF - 3600)
+        assert watching.deliveries.wait_idle(10)
+        watching.watcher.collect()
+    finally:
+        watching.close()
+    app = board(spec, store)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        assert app.query_one("ProblemsLine").lines == ()
+        assert len(lines(app)) == 2

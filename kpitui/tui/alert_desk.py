@@ -7,8 +7,8 @@ own session's state changes, and on its first board the KPIs already at warn or 
 ("at start").
 
 Acknowledging is the viewer's own (`kpitui.acks`, in the XDG state directory): `a`
-acknowledges the focused KPI's alerts (the newest alert's, when no card has focus), `A`
-every alert. A card's "new" mark clears when its newest alert is acknowledged. Alerts of
+acknowledges the focused KPI's alerts (the cursor's line's in the alerts log; the newest
+alert's, when neither has focus), `A` every alert. A card's "new" mark clears when its newest alert is acknowledged. Alerts of
 one KPI in one refresh make one toast, and a KPI's new toast replaces its old one.
 """
 
@@ -145,11 +145,16 @@ class BoardAlerts:
     # -- acknowledging -------------------------------------------------------------------
 
     def action_acknowledge(self) -> None:
-        """Acknowledge the focused KPI's alerts (when it has none: the newest alert's KPI
-        or key result), all of them up to its newest."""
+        """Acknowledge the focused KPI's alerts (in the alerts log: those of the line under
+        the cursor; when it has none, the newest alert's KPI or key result), all of them
+        up to its newest."""
         focused = self.screen.focused  # type: ignore[attr-defined]
         open_ = [a for a, acked in reversed(self._alerts) if not acked]  # newest first
-        subject = ("kpi", focused.view.id) if isinstance(focused, KpiCard) else None
+        subject = None
+        if isinstance(focused, KpiCard):
+            subject = ("kpi", focused.view.id)
+        elif isinstance(focused, AlertsLog) and focused.alerts:
+            subject = focused.alerts[focused.cursor].key
         if not any(a.key == subject for a in open_) and open_:
             subject = open_[0].key
         mine = [a for a in open_ if a.key == subject]

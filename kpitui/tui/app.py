@@ -362,6 +362,8 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         focused = self.screen.focused
         if isinstance(focused, OkrTree) and self._move_in_tree(focused, direction):
             return
+        if isinstance(focused, AlertsLog) and self._move_in_log(focused, direction):
+            return
         page = self.current_page()
         if page is None:
             return
@@ -404,6 +406,18 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         else:
             tree.action_collapse_or_parent()
         return True
+
+    @staticmethod
+    def _move_in_log(log: AlertsLog, direction: Direction) -> bool:
+        """In the alerts log ↑/↓ move its cursor; past its first (last) line focus moves
+        on, as in the OKR tree."""
+        if direction == "up" and not log.on_first_line:
+            log.move_cursor(-1)
+            return True
+        if direction == "down" and not log.on_last_line:
+            log.move_cursor(1)
+            return True
+        return False
 
     def action_help(self) -> None:
         from kpitui.tui.screens.help import HelpScreen, help_sections

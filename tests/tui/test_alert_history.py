@@ -205,3 +205,44 @@ async def test_a_target_that_got_its_alerts_is_not_a_problem(tmp_path, hook):
         await settle(pilot)
         assert app.query_one("ProblemsLine").lines == ()
         assert len(lines(app)) == 2
+
+
+async def test_enter_on_a_log_line_opens_its_kpi_or_key_result(tmp_path: Path):
+    from kpitui.tui.screens.kpi_detail import KpiDetailScreen
+    from kpitui.tui.screens.kr_detail import KrDetailScreen
+    from kpitui.tui.widgets.alerts_log import AlertsLog
+
+    spec, store = make_world(tmp_path)
+    watch_once(spec, store, AS_OF - 3600)
+    app = board(spec, store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # Given the alerts log focused: its cursor on the newest line (the key result's)
+        log = app.query_one("#p0-alerts-alerts", AlertsLog)
+        app.focus_panel(log)
+        await pilot.pause()
+        assert log.cursor == 0
+        # When ↓ moves the cursor to activation's line and a is pressed
+        await pilot.press("down", "a")
+        await pilot.pause()
+        # Then the cursor's line is acknowledged, not the other
+        assert app.focused is log and log.cursor == 1
+        assert [acked for *_, acked in lines(app)] == [False, True]
+        # And Enter opens activation's detail
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, KpiDetailScreen) and app.screen.kpi_id == "activation"
+        # And back on the board, ↑ and Enter open the key result's
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.focused is log
+        await pilot.press("up", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, KrDetailScreen)
+        assert (app.screen.kind, app.screen.node_id) == ("kr", "ship-billing-v2")
+        await pilot.press("escape")
+        await settle(pilot)
+        # And ↑ on the first line leaves the log for the panel above
+        await pilot.press("up")
+        await pilot.pause()
+        assert app.focused is not log

@@ -14,6 +14,7 @@ one KPI in one refresh make one toast, and a KPI's new toast replaces its old on
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.notifications import Notification, Notify
@@ -34,6 +35,14 @@ from kpitui.tui.widgets.kpi_card import KpiCard
 Subject = tuple[str, str]
 
 
+def _store_key(store: object) -> str:
+    """How acknowledgements name a store: a SQLite file by its absolute path (two
+    folders' `metrics.db` are two stores), a URL as shown (its password masked)."""
+    if isinstance(store, Path):
+        return str(store.absolute())
+    return str(store)
+
+
 class BoardAlerts:
     """Mixed into `KpituiApp` (an `App`)."""
 
@@ -51,7 +60,7 @@ class BoardAlerts:
     @property
     def acks(self) -> Acks:
         if self._acks is None:
-            self._acks = Acks(str(self.store_path))  # a path, or a URL as shown (masked)
+            self._acks = Acks(_store_key(self.store_path))
         return self._acks
 
     # -- taking a board's alerts ---------------------------------------------------------

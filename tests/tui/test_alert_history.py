@@ -3,6 +3,8 @@ the same on every screen, surviving restarts, with acknowledgements the viewer's
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 from kpitui.alerting.delivery import Deliveries
@@ -246,3 +248,35 @@ async def test_enter_on_a_log_line_opens_its_kpi_or_key_result(tmp_path: Path):
         await pilot.press("up")
         await pilot.pause()
         assert app.focused is not log
+
+
+async def test_two_folders_metrics_db_keep_their_own_acknowledgements(tmp_path, monkeypatch):
+    # Given two projects, each with a metrics.db named relative to where kpitui runs
+    for name in ("growth", "billing"):
+        (tmp_path / name).mkdir()
+        spec, store = make_world(tmp_path / name)
+        watch_once(spec, store, AS_OF - 3600)
+    # When everything is acknowledged in the growth folder
+    monkeypatch.chdir(tmp_path / "growth")
+    growth = KpituiApp(
+        load_dashboard(Path("dashboard.yaml")),
+        store_path=Path("metrics.db"),
+        clock=FixedClock(AS_OF),
+    )
+    async with growth.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+    # Then the billing folder's board still has its alerts to acknowledge
+    monkeypatch.chdir(tmp_path / "billing")
+    billing = KpituiApp(
+        load_dashboard(Path("dashboard.yaml")),
+        store_path=Path("metrics.db"),
+        clock=FixedClock(AS_OF),
+    )
+    async with billing.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert [acked for *_, acked in lines(billing)] == [False, False]
+    # And the acknowledgements name the growth store by its whole path
+    kept = json.loads((Path(os.environ["XDG_STATE_HOME"]) / "kpitui" / "acks.json").read_text())
+    assert list(kept["stores"]) == [str(tmp_path / "growth" / "metrics.db")]

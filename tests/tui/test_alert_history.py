@@ -111,6 +111,12 @@ async def test_history_written_by_watch_shows_on_a_board_opened_afterwards(tmp_p
 async def test_acknowledgements_survive_a_restart_and_stay_the_viewers_own(tmp_path: Path):
     spec, store = make_world(tmp_path)
     watch_once(spec, store, AS_OF - 3600)
+    wal = store.with_name(store.name + "-wal")
+
+    def written() -> tuple[bytes, bytes]:
+        return store.read_bytes(), wal.read_bytes() if wal.exists() else b""
+
+    before = written()
     # Given activation's alert acknowledged with `a` on its card, on one board
     app = board(spec, store)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -130,6 +136,7 @@ async def test_acknowledgements_survive_a_restart_and_stay_the_viewers_own(tmp_p
         ]
         assert not again.query_one("#p0-kpi-activation", KpiCard).alerted
     # And the store holds nothing of it (the board never writes the store)
+    assert written() == before
     reader = open_reader(store)
     try:
         assert [e.delivered for e in reader.alert_events()] == [(), ()]

@@ -234,7 +234,7 @@ async def test_a_cards_mark_clears_when_its_alert_is_acknowledged_whatever_came_
     tmp_path: Path,
 ):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         # Given churn ok → warn, then warn → crit: two alerts for one card
         for value in (0.04, 0.06):
@@ -247,6 +247,11 @@ async def test_a_cards_mark_clears_when_its_alert_is_acknowledged_whatever_came_
             ("churn", "warn", "crit"),
         ]
         assert card(app, "churn").has_class("-alerted")
+        # And churn's two alerts are one toast, the newest, not a stack
+        assert sorted(str(n.message) for n in app._notifications) == [
+            "Activation: at start → ▲ warn",
+            "Churn: ▲ warn → ✖ crit",
+        ]
         # When churn's card has focus and a is pressed once
         app.focus_panel(card(app, "churn"))
         await pilot.press("a")

@@ -488,7 +488,8 @@ _SEVERITY: dict[str, int] = {
 
 class StateChange(Struct, frozen=True):
     """An alert: a KPI (or, in the store's history, a key result) moved from one state
-    to another at `at`."""
+    to another at `at`. From the history `kpitui watch` keeps, `event_id` is the store's
+    id; the board's own session alerts have 0."""
 
     at: int
     kpi_id: str  # the KPI's id, or the key result's when `subject` is "kr"
@@ -499,6 +500,17 @@ class StateChange(Struct, frozen=True):
     display: str = MISSING
     zone: str = "UTC"
     subject: Literal["kpi", "kr"] = "kpi"
+    event_id: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """("kpi", id) or ("kr", id): whose alert it is."""
+        return (self.subject, self.kpi_id)
+
+    @property
+    def repeat(self) -> bool:
+        """A reminder that the state still holds (`repeat:`), not a change."""
+        return self.old_state == self.new_state
 
     @property
     def worsened(self) -> bool:
@@ -506,8 +518,10 @@ class StateChange(Struct, frozen=True):
 
     @property
     def time_display(self) -> str:
-        """`10:42:00` in the board's zone."""
-        return timeutil.to_local(self.at, timeutil.zone(self.zone)).strftime("%H:%M:%S")
+        """`10:42:00` in the board's zone; `12-05 10:42` for one of the store's history,
+        which spans days."""
+        shown = "%m-%d %H:%M" if self.event_id else "%H:%M:%S"
+        return timeutil.to_local(self.at, timeutil.zone(self.zone)).strftime(shown)
 
     @property
     def at_iso(self) -> str:
@@ -515,17 +529,26 @@ class StateChange(Struct, frozen=True):
 
     @property
     def glyph(self) -> str:
-        return STATE_GLYPHS.get(self.new_state, "?")
+        return STATE_GLYPHS.get(self.new_state) or STATUS_GLYPHS.get(self.new_state, "?")
 
     @property
     def words(self) -> str:
-        """`ok → crit`."""
-        return f"{words(self.old_state)} → {words(self.new_state)}"
+        """`ok → crit`, `at start → crit`, `still crit`."""
+        if self.repeat:
+            return f"still {words(self.new_state)}"
+        old = words(self.old_state) if self.old_state else "at start"
+        return f"{old} → {words(self.new_state)}"
 
     @property
     def summary(self) -> str:
         """`MRR: ✔ ok → ✖ crit` (the notification)."""
-        return f"{self.title}: {state_label(self.old_state)} → {state_label(self.new_state)}"
+        if self.repeat:
+            return f"{self.title}: still {self._label(self.new_state)}"
+        old = self._label(self.old_state) if self.old_state else "at start"
+        return f"{self.title}: {old} → {self._label(self.new_state)}"
+
+    def _label(self, state: str) -> str:
+        return state_label(state) if self.subject == "kpi" else status_label(state)
 
 
 class Panel(Struct, frozen=True):
@@ -555,6 +578,8 @@ class Board(Struct, frozen=True):
     alerts: tuple[StateChange, ...] = ()  # the store's alert history to as-of, newest first
     annotations: tuple[AnnotationView, ...] = ()  # the marks inside the board's windows
     chart_range: str | None = None  # the board's range for its charts (`t`); None: the spec's
+    undelivered: tuple[str, ...] = ()
+    """Notify targets the history says are not getting their alerts, one line each."""
 
     @property
     def as_of_iso(self) -> str:

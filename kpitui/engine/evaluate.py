@@ -20,6 +20,7 @@ from kpitui.engine.annotations import AnnotationView, board_annotations
 from kpitui.engine.board import MISSING, Board, PageView, StateChange
 from kpitui.engine.cache import refreshing
 from kpitui.engine.charts import evaluate_chart
+from kpitui.engine.deliveries import delivery_health, health_message
 from kpitui.engine.kpi import (
     EVALUATION_FAILURES,
     STORE_FAILURES,
@@ -32,7 +33,7 @@ from kpitui.engine.okr import okr_period
 from kpitui.engine.okr_forecast import evaluate_okrs_forecast
 from kpitui.engine.ranges import range_bucket, range_window
 from kpitui.spec.models import Dashboard
-from kpitui.store.api import StoreReader
+from kpitui.store.api import AlertEvent, StoreReader
 from kpitui.timeutil import Window
 
 
@@ -150,7 +151,7 @@ def _evaluate(
     )
     period = okr_period(spec, as_of, tz)
     window = range_window(chart_range) if chart_range else None
-    alerts, annotations = _history(spec, reader, as_of, tz, zone, window)
+    events, annotations = _history(spec, reader, as_of, tz, window)
     return Board(
         title=spec.title,
         as_of=as_of,
@@ -165,9 +166,10 @@ def _evaluate(
         pages=prepared.pages,
         refresh_seconds=spec.refresh.seconds,
         bell=spec.alerts.bell,
-        alerts=alerts,
+        alerts=_alerts(events, as_of, zone),
         annotations=annotations,
         chart_range=chart_range,
+        undelivered=_undelivered(spec, events, as_of, tz),
     )
 
 
@@ -176,17 +178,21 @@ def _history(
     reader: StoreReader,
     as_of: int,
     tz: tzinfo,
-    zone: str,
     chart_window: Window | None,
-) -> tuple[tuple[StateChange, ...], tuple[AnnotationView, ...]]:
-    """The store's alert history up to as-of (newest first, the last ALERT_HISTORY) and
-    its marks inside the board's windows (`annotations.board_annotations`: on the
-    metrics it shows, or on every chart); none when the store cannot say."""
+) -> tuple[list[AlertEvent], tuple[AnnotationView, ...]]:
+    """The store's alert history (its newest events) and its marks inside the board's
+    windows (`annotations.board_annotations`: on the metrics it shows, or on every
+    chart); none when the store cannot say."""
     try:
-        events = reader.alert_events(None, _HISTORY_READ)
+        events = list(reader.alert_events(None, _HISTORY_READ))
         marks = board_annotations(spec, reader, as_of, tz, chart_window)
     except EVALUATION_FAILURES:
-        return (), ()
+        return [], ()
+    return events, marks
+
+
+def _alerts(events: list[AlertEvent], as_of: int, zone: str) -> tuple[StateChange, ...]:
+    """The alert history up to as-of as alerts, newest first, the last ALERT_HISTORY."""
     alerts = tuple(
         StateChange(
             e.ts,
@@ -198,8 +204,16 @@ def _history(
             display=e.display or MISSING,
             zone=zone,
             subject=e.subject_kind,
+            event_id=e.id,
         )
         for e in events
         if e.ts <= as_of
     )
-    return alerts[:ALERT_HISTORY], marks
+    return alerts[:ALERT_HISTORY]
+
+
+def _undelivered(spec: Dashboard, events: list[AlertEvent], as_of: int, tz: tzinfo) -> tuple:
+    """One line per notify target whose newest alerts did not reach it."""
+    if not events:
+        return ()  # no watcher: nothing was to be delivered
+    return tuple(f"alerts: {health_message(h, tz)}" for h in delivery_health(spec, events, as_of))

@@ -165,4 +165,7 @@ class LiveUpdates:
             lines.extend(self._spec_errors)
         if self._failure:
             lines.append(f"refresh failed: {self._failure}")
+        board = getattr(self, "board", None)
+        if board is not None and self.live:
+            lines.extend(board.undelivered)
         return tuple(lines)

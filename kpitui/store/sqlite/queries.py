@@ -19,7 +19,9 @@ from msgspec import Struct
 
 from kpitui.store.checks import DAY, HOUR
 from kpitui.store.sqlite.percentiles import PercentileHints, percentile_rows
+from kpitui.store.sqlite.rank_windows import RankWindows
 from kpitui.store.sqlite.schema import sql_floor
+from kpitui.store.sqlite.surveys import SurveyDays, score
 
 ADDITIVE = frozenset({"sum", "count", "avg", "min", "max"})
 PERCENTILES = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}
@@ -65,6 +67,8 @@ def aggregate_rows(
     *,
     bucketed: bool = False,
     hints: PercentileHints | None = None,
+    surveys: SurveyDays | None = None,
+    windows: RankWindows | None = None,
 ) -> list[tuple[int, int, float | None]]:
     """(group, bucket index, value) rows for points with lo <= ts < end, read by the
     cheapest plan for `agg` and the number of buckets.
@@ -90,8 +94,12 @@ def aggregate_rows(
         def counts() -> list[tuple[int, int, float | None]]:
             return aggregate_rows(con, sel, "count", lo, end, size, bucketed=bucketed)
 
-        return percentile_rows(con, sel, PERCENTILES[agg], lo, size, end, counts, hints)
+        return percentile_rows(con, sel, PERCENTILES[agg], lo, size, end, counts, hints, windows)
     if agg in SURVEYS:
+        if surveys is not None and size >= end - lo:
+            kept = surveys.rows(con, sel, agg, SURVEYS[agg], lo, end)
+            if kept is not None:
+                return kept
         return _survey_rows(con, sel, agg, lo, size, end)
     if many:
         return _additive_scan_rows(con, sel, agg, lo, size, end)
@@ -295,6 +303,5 @@ GROUP BY g, k"""
     out = []
     for g, k, used, good, bad in con.execute(sql, {"lo": lo, "b": size, "end": end}):
         if used:
-            # NPS: % promoters (9–10) minus % detractors (0–6); CSAT: share of 4–5.
-            out.append((g, k, 100.0 * (good - bad) / used if agg == "nps" else good / used))
+            out.append((g, k, score(agg, used, good, bad)))
     return out

@@ -22,13 +22,13 @@ run: $(STAMP)
 	$(BIN)/kpitui demo
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m ruff check kpitui tests benchmarks sample_data
+	$(BIN)/python -m ruff check kpitui tests benchmarks
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 lint: $(TEST_STAMP)
-	$(BIN)/python -m ruff check kpitui tests benchmarks sample_data
-	$(BIN)/python -m ruff format --check kpitui tests benchmarks sample_data
+	$(BIN)/python -m ruff check kpitui tests benchmarks
+	$(BIN)/python -m ruff format --check kpitui tests benchmarks
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_store.py

@@ -13,6 +13,12 @@ and on the largest store:
 
     .venv/bin/python benchmarks/bench_app.py                  # the full run (~6 min)
     .venv/bin/python benchmarks/bench_app.py --points 1000000 --idle-seconds 10
+    .venv/bin/python benchmarks/bench_app.py --db both --points 10000000   # SQLite, then PostgreSQL
+
+`--db postgresql` (or `both`: each size on SQLite, then on PostgreSQL, in the same run)
+puts the stores in databases of a throwaway PostgreSQL server it starts itself (see
+`bench_store.pg_bench_server`); `--db postgresql://…` uses that server, a new database
+per size (the role must be allowed to create databases).
 """
 
 from __future__ import annotations
@@ -68,7 +74,7 @@ okrs:
 """
 
 
-def build_store(path: Path, points: int, end: int) -> float:
+def build_store(path: Path | str, points: int, end: int) -> float:
     per_series = points // (len(METRICS) * len(SHARDS))
     step = DAYS * 86400 // per_series
     start = end - per_series * step
@@ -86,7 +92,7 @@ def build_store(path: Path, points: int, end: int) -> float:
     return time.perf_counter() - began
 
 
-def reeval_times(spec_path: Path, db: Path, as_of: int) -> tuple[float, float, float, Board]:
+def reeval_times(spec_path: Path, db: Path | str, as_of: int) -> tuple[float, float, float, Board]:
     """(first, best, median) seconds of one full evaluate, and the last Board. After the
     first, each round is what a live refresh does: another program wrote one point, and
     as-of moved on."""
@@ -119,7 +125,7 @@ def expected_values(board: Board) -> list[bytes]:
 
 
 def first_screen(
-    spec_path: Path, db: Path, needles: list[bytes], rounds: int = 5
+    spec_path: Path, db: Path | str, needles: list[bytes], rounds: int = 5
 ) -> tuple[list[float], float, PtyApp]:
     """Seconds to the first screen of `rounds` starts, the RSS after the last, and the
     last app, left running."""
@@ -154,7 +160,7 @@ def bare_first_screen(rounds: int = 5) -> list[float]:
     return times
 
 
-def idle_cpu(app: PtyApp, seconds: float, writer_db: Path | None) -> float:
+def idle_cpu(app: PtyApp, seconds: float, writer_db: Path | str | None) -> float:
     stop = threading.Event()
 
     def feed() -> None:
@@ -174,7 +180,7 @@ def idle_cpu(app: PtyApp, seconds: float, writer_db: Path | None) -> float:
     return 100.0 * (cpu1 - cpu0) / (t1 - t0)
 
 
-def bytes_per_refresh(app: PtyApp, db: Path) -> tuple[int, int]:
+def bytes_per_refresh(app: PtyApp, db: Path | str) -> tuple[int, int]:
     """Bytes written per 1 s refresh with nothing new (averaged over 6), then the bytes
     for the refresh after one point that changes a KPI's value."""
     app.pump(8.0)  # settle: start-up notifications time out
@@ -199,8 +205,33 @@ def main() -> int:
         help="comma-separated store sizes (default: %(default)s)",
     )
     parser.add_argument("--idle-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--db",
+        default="sqlite",
+        metavar="BACKEND",
+        help="sqlite (default), postgresql, both, or a postgresql:// URL of a server",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.points.split(",")]
+    backends = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    server = None
+    if any(b == "postgresql" for b in backends):
+        from benchmarks.bench_store import pg_bench_server
+
+        server = pg_bench_server()
+
+    def new_store(backend: str, tmp: str, n: int) -> Path | str:
+        if backend == "sqlite":
+            return Path(tmp) / f"bench{n}.db"
+        if server is not None:
+            return server.new_database(f"bench{n}")
+        import psycopg
+
+        name = f"kpitui_bench_{n}_{int(time.time())}"
+        with psycopg.connect(backend, autocommit=True) as con:
+            con.execute(f'CREATE DATABASE "{name}"')
+        return backend.rstrip("/").rsplit("/", 1)[0] + "/" + name
+
     compile_bytecode()
     bare = bare_first_screen()
     print(
@@ -209,35 +240,42 @@ def main() -> int:
         f"{len(bare)} here (SPEC §5: about 0.25 s where the bars were set)\n"
     )
     print(
-        f"{'points':>12} {'build s':>8} {'first screen best / median s':>29} "
+        f"{'store':>10} {'points':>12} {'build s':>8} {'first screen best / median s':>29} "
         f"{'first eval ms':>14} "
         f"{'refresh best ms':>16} {'refresh median ms':>18} {'RSS MB':>7}"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        for n, size in enumerate(sizes):
+        runs = [(size, backend) for size in sizes for backend in backends]
+        for n, (size, backend) in enumerate(runs):
             spec_path = Path(tmp) / f"dash{n}.yaml"
-            db = Path(tmp) / f"bench{n}.db"
-            spec_path.write_text(SPEC.replace("bench.db", db.name))
+            db = new_store(backend, tmp, n)
+            spec_path.write_text(SPEC.replace("bench.db", f"bench{n}.db"))
             end = int(time.time())
             build = build_store(db, size, end)
             first, best, median, board = reeval_times(spec_path, db, end)
             needles = expected_values(board)
             starts, rss, app = first_screen(spec_path, db, needles)
             shown = f"{min(starts):.3f} / {statistics.median(starts):.3f}"
+            kind = "sqlite" if isinstance(db, Path) else "postgresql"
             print(
-                f"{size:>12,} {build:>8.1f} {shown:>29} {first * 1000:>14.1f} "
+                f"{kind:>10} {size:>12,} {build:>8.1f} {shown:>29} {first * 1000:>14.1f} "
                 f"{best * 1000:>16.2f} {median * 1000:>18.2f} {rss:>7.1f}",
                 flush=True,
             )
-            if n == len(sizes) - 1:
+            if size == sizes[-1]:
                 quiet, changed = bytes_per_refresh(app, db)
                 idle = idle_cpu(app, args.idle_seconds, None)
                 live = idle_cpu(app, args.idle_seconds, db)
-                print(f"\nidle CPU, no new data ({args.idle_seconds:.0f} s): {idle:.2f}% of a core")
-                print(f"idle CPU, one point/s ({args.idle_seconds:.0f} s):  {live:.2f}% of a core")
-                print(f"bytes to the terminal per refresh, nothing changed: {quiet}")
-                print(f"bytes to the terminal for a refresh where one KPI changed: {changed}")
+                print(f"\n{kind}, {size:,} points:")
+                print(f"  idle CPU, no new data ({args.idle_seconds:.0f} s): {idle:.2f}% of a core")
+                print(
+                    f"  idle CPU, one point/s ({args.idle_seconds:.0f} s):  {live:.2f}% of a core"
+                )
+                print(f"  bytes to the terminal per refresh, nothing changed: {quiet}")
+                print(f"  bytes to the terminal for a refresh where one KPI changed: {changed}\n")
             app.close()
+    if server is not None:
+        server.destroy()
     return 0
 
 

@@ -8,6 +8,11 @@ reader query a panel makes on the resulting store (bar: a few ms).
     python benchmarks/bench_store.py                 # 10M points (~1 minute, ~600 MB temp)
     python benchmarks/bench_store.py --points 1000000
     python benchmarks/bench_store.py --keep /tmp/kpi  # keep the CSV and the store
+    python benchmarks/bench_store.py --db postgresql  # on a throwaway PostgreSQL server
+    python benchmarks/bench_store.py --db postgresql://me@db/bench  # on that (empty) database
+
+`--db postgresql` starts its own server (initdb + pg_ctl in the temp directory, on a free
+loopback port; see `pg_bench_server`), with durability off as the tests run it.
 
 Windows end at the newest point; `lo = hi - window + 1` as the engine computes them
 (so bucket grids are *not* aligned to UTC days), plus one aligned variant for contrast.
@@ -29,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kpitui.store import open_reader
+from kpitui.store.name import is_url
 
 DAY = 86400
 METRICS = 10
@@ -53,7 +59,24 @@ def write_csv(path: Path, points: int, seed: int = 1) -> None:
                 out.writelines(rows)
 
 
-def time_import(csv_path: Path, db: Path, points: int) -> tuple[float, str]:
+def pg_bench_server():
+    """A throwaway PostgreSQL server sized for a 10M-point store (the tests' fixture)."""
+    from tests.pg_server import start_server
+
+    return start_server(settings=("shared_buffers=256MB", "max_wal_size=4GB", "work_mem=32MB"))
+
+
+def store_size(db: Path | str) -> float:
+    """MB the store takes: the SQLite file, or the PostgreSQL database."""
+    if isinstance(db, str):
+        import psycopg
+
+        with psycopg.connect(db) as con:
+            return con.execute("SELECT pg_database_size(current_database())").fetchone()[0] / 1e6
+    return db.stat().st_size / 1e6
+
+
+def time_import(csv_path: Path, db: Path | str, points: int) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "kpitui", "import", str(csv_path), "--db", str(db)],
@@ -78,7 +101,7 @@ def time_query(fn: Callable[[], object], repeat: int) -> tuple[float, float, obj
     return statistics.median(runs) * 1000, min(runs) * 1000, result
 
 
-def reader_queries(db: Path) -> list[tuple[str, Callable[[], object]]]:
+def reader_queries(db: Path | str) -> list[tuple[str, Callable[[], object]]]:
     r = open_reader(db)
     hi = max(s.last_ts for s in r.stats())
     m, one = "m0", {"region": "eu"}
@@ -132,14 +155,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=20, help="runs per query (default 20)")
     parser.add_argument("--keep", metavar="DIR", help="write the CSV and store here and keep them")
+    parser.add_argument(
+        "--db",
+        default="sqlite",
+        metavar="STORE",
+        help="sqlite (default), postgresql (a throwaway server), or a postgresql:// URL",
+    )
     args = parser.parse_args(argv)
 
+    server = None
     with tempfile.TemporaryDirectory(prefix="kpitui-bench-") as tmp:
         where = Path(args.keep or tmp)
         where.mkdir(parents=True, exist_ok=True)
-        csv_path, db = where / "points.csv", where / "bench.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        csv_path = where / "points.csv"
+        db: Path | str = where / "bench.db"
+        if args.db == "postgresql":
+            server = pg_bench_server()
+            db = server.new_database("bench")
+        elif is_url(args.db):
+            db = args.db
+        if isinstance(db, Path):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
         print(f"writing {args.points:,} points over 50 series to {csv_path} …", flush=True)
         started = time.perf_counter()
         write_csv(csv_path, args.points)
@@ -152,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\nkpitui import: {seconds:.2f} s wall (process start to exit) = {rate:,.0f} points/s  [{verdict}]"
         )
         print(f"  {said}")
-        print(f"  store: {db.stat().st_size / 1e6:,.0f} MB")
+        print(f"  store: {store_size(db):,.0f} MB")
 
         print(
             f"\nreader queries on metric m0 (5 series × {args.points // 50:,} points), median of {args.repeat}:"
@@ -168,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:34s} {median:7.2f} ms {best:7.2f} ms  {shown}")
         if args.keep:
             print(f"\nkept {csv_path} and {db}")
+        if server is not None:
+            server.destroy()
     return 0
 
 

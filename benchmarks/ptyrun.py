@@ -18,7 +18,7 @@ from pathlib import Path
 class PtyApp:
     """A child process on a pty of a fixed size; collects every byte it writes."""
 
-    def __init__(self, argv: list[str], *, width: int = 160, height: int = 48, env=None):
+    def __init__(self, argv: list[str], *, width: int = 160, height: int = 48, env=None, cwd=None):
         self.master, slave = pty.openpty()
         ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
         child_env = {
@@ -38,6 +38,7 @@ class PtyApp:
             env=child_env,
             start_new_session=True,
             close_fds=True,
+            cwd=cwd,
         )
         os.close(slave)
         self.output = bytearray()

@@ -3,12 +3,11 @@
 The feed is a plain thread that writes a few points every couple of seconds through the
 normal writer (`kpitui.store.open_writer`), exactly as a cron job or ETL script would:
 the dashboard sees them through its usual poll, nothing is special-cased. The sample
-data itself (what is written) lives in `sample_data/generate.py`.
+data itself (what is written) lives in `kpitui/sample_data/generate.py`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 import threading
@@ -17,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from kpitui.errors import InputError, KpituiError
+from kpitui.errors import KpituiError
 from kpitui.store import StoreName, open_reader
 from kpitui.timeutil import Clock, SystemClock
 
@@ -26,25 +25,20 @@ FEED_INTERVAL = 2.0
 FEED_SEED = 11
 
 
+DEMO_SPEC = Path(__file__).resolve().parent / "sample_data" / "dashboard.yaml"
+"""The sample board, installed with the package: what `kpitui demo` opens in a folder
+without a `dashboard.yaml` of its own."""
+
+DEMO_STORE = "kpitui-demo.db"
+"""The sample store `kpitui demo` builds beside the user when it opens `DEMO_SPEC`: a
+name of its own, so the demo never writes its sample points into a real `metrics.db`."""
+
+
 def sample_data_module() -> ModuleType:
-    """`sample_data/generate.py` of the kpitui checkout (it is not an installed package:
-    the console script's sys.path does not hold the repository)."""
-    candidates = [
-        Path(__file__).resolve().parent.parent / "sample_data" / "generate.py",
-        Path.cwd() / "sample_data" / "generate.py",
-    ]
-    for path in candidates:
-        if path.is_file():
-            spec = importlib.util.spec_from_file_location("kpitui_sample_data", path)
-            if spec is None or spec.loader is None:
-                continue
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module
-    raise InputError(
-        "sample_data/generate.py not found",
-        hint="run `kpitui demo` from the kpitui repository",
-    )
+    """`kpitui.sample_data.generate`, imported on first use (the demo's data and feed)."""
+    from kpitui.sample_data import generate
+
+    return generate
 
 
 def ensure_sample_store(store: Path | StoreName, clock: Clock) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from msgspec import Struct
 
-from kpitui.literal import literal
+from kpitui.literal import literal, shortened
 
 EXIT_OK = 0
 EXIT_RUNTIME = 1
@@ -51,8 +51,11 @@ class KpituiError(Exception):
         # Messages quote the user's files (a spec's store name, a CSV cell): printed, a
         # control character in them must not reach the terminal raw.
         where = literal(self.location)
-        text = f"{where}: {literal(self.message)}" if where else literal(self.message)
-        return f"{text} ({literal(self.hint)})" if self.hint else text
+        # Values are quoted short where messages are made (`quoted`); a message that
+        # carries someone else's text (a database's) is kept short here.
+        message = literal(shortened(self.message))
+        text = f"{where}: {message}" if where else message
+        return f"{text} ({literal(shortened(self.hint))})" if self.hint else text
 
 
 class InputError(KpituiError):

@@ -7,26 +7,23 @@ escaped (`\\x1b`) so a report can never send escape sequences to a terminal.
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from kpitui import timeutil
+from kpitui.engine.annotations import AnnotationView
 from kpitui.engine.board import (
-    STATE_GLYPHS,
-    STATUS_GLYPHS,
+    BAR_CELLS,
     Board,
+    ChartView,
     KpiView,
     KrView,
     ObjectiveView,
+    StateChange,
 )
-from kpitui.engine.format import filled_cells, format_progress, format_value
-from kpitui.literal import UNSAFE, literal
+from kpitui.literal import json_text, literal
 
-BAR_CELLS = 10
 TITLE_CAP = 36  # longer titles push their row's columns right instead of being cut
 
 # -- JSON -----------------------------------------------------------------------------
@@ -37,6 +34,10 @@ def _num(value: float | None) -> float | None:
     175161.19999999998 (12 significant digits are far beyond any KPI's precision).
     JSON has no infinity: a sum that overflowed is null here, `∞` in its display."""
     return None if value is None or not math.isfinite(value) else float(f"{value:.12g}")
+
+
+def _buckets_json(buckets: tuple[tuple[str, float | None], ...]) -> list[dict[str, Any]]:
+    return [{"start": start, "value": _num(value)} for start, value in buckets]
 
 
 def _kpi_json(kpi: KpiView) -> dict[str, Any]:
@@ -51,8 +52,46 @@ def _kpi_json(kpi: KpiView) -> dict[str, Any]:
         "previous": _num(kpi.previous),
         "delta": _num(kpi.delta),
         "delta_pct": _num(kpi.delta_pct),
-        "last_at": None if kpi.last_at is None else timeutil.iso_utc(kpi.last_at),
+        "last_at": kpi.last_at_iso,
+        "direction": kpi.direction,
+        "warn": _num(kpi.warn),
+        "crit": _num(kpi.crit),
+        "agg": kpi.agg,
+        "window": kpi.window,
+        "format": kpi.format,
+        "stale": kpi.stale,
+        "indicator": kpi.indicator,
+        "north_star": kpi.north_star,
+        "spark": _buckets_json(kpi.spark_buckets),
     }
+
+
+def _chart_json(chart: ChartView) -> dict[str, Any]:
+    return {
+        "id": chart.id,
+        "title": chart.title,
+        "agg": chart.agg,
+        "bucket": chart.bucket_label,
+        "series": [
+            {"name": s.name, "labels": dict(s.labels), "buckets": _buckets_json(s.buckets_iso)}
+            for s in chart.series
+        ],
+    }
+
+
+def _alert_json(alert: StateChange) -> dict[str, Any]:
+    return {
+        "time": alert.at_iso,
+        alert.subject: alert.kpi_id,
+        "from": alert.old_state or None,
+        "to": alert.new_state,
+        "value": _num(alert.value),
+        "display": alert.display,
+    }
+
+
+def _annotation_json(mark: AnnotationView) -> dict[str, Any]:
+    return {"id": mark.id, "time": mark.time_iso, "text": mark.text, "metrics": list(mark.metrics)}
 
 
 def _kr_json(kr: KrView) -> dict[str, Any]:
@@ -85,27 +124,28 @@ def _objective_json(objective: ObjectiveView) -> dict[str, Any]:
 
 
 def board_to_json(board: Board) -> dict[str, Any]:
-    """Exactly the keys of SPEC §1: a contract scripts rely on."""
+    """The keys of SPEC §1 (a contract scripts rely on: keys are added, never taken away),
+    each documented in docs/spec.md."""
     return {
         "title": board.title,
-        "as_of": timeutil.iso_utc(board.as_of),
+        "as_of": board.as_of_iso,
         "kpis": [_kpi_json(kpi) for kpi in board.kpis],
         "okrs": [_objective_json(objective) for objective in board.okrs],
+        "period": {
+            "id": board.period_label,
+            "start": board.period_start_iso,
+            "end": board.period_end_iso,
+            "elapsed": _num(board.expected),
+        },
+        "charts": [_chart_json(chart) for chart in board.charts],
+        "alerts": [_alert_json(alert) for alert in board.alerts],
+        "annotations": [_annotation_json(mark) for mark in board.annotations],
     }
 
 
 def board_to_json_text(board: Board) -> str:
-    """The JSON document, with every control character escaped (C1 and DEL included,
-    which `json.dumps` leaves raw when it keeps emoji readable)."""
-    text = json.dumps(board_to_json(board), ensure_ascii=False, indent=2, allow_nan=False)
-    return UNSAFE.sub(_json_escape, text) + "\n"
-
-
-def _json_escape(match: re.Match[str]) -> str:
-    # Outside strings JSON has only spaces and the indent's newlines; inside, json.dumps
-    # escaped C0 controls already: what is left is shown as a \u escape.
-    char = match.group()
-    return char if char == "\n" else f"\\u{ord(char):04x}"
+    """The JSON document, escaped by the one rule of every JSON output (`json_text`)."""
+    return json_text(board_to_json(board))
 
 
 # -- text -----------------------------------------------------------------------------
@@ -126,21 +166,17 @@ def pad(text: str, width: int, *, right: bool = False) -> str:
     return gap + text if right else text + gap
 
 
-def progress_bar(progress: float | None, cells: int = BAR_CELLS) -> str:
-    """`[#####-----]  45%` in ASCII, so it survives any mail client or terminal."""
-    if progress is None:
-        return f"[{'.' * cells}]    —"
-    filled = filled_cells(progress, cells)
-    return f"[{'#' * filled}{'-' * (cells - filled)}] {format_progress(progress):>4}"
-
-
-def _timezone_label(board: Board) -> str:
-    return "local time" if board.timezone == "local" else board.timezone
+def progress_bar(node: KrView | ObjectiveView) -> str:
+    """`[#####-----]  45%` in ASCII, so it survives any mail client or terminal: the
+    node's own bar cells and percent."""
+    filled = node.bar_cells
+    if filled is None:
+        return f"[{'.' * BAR_CELLS}]    —"
+    return f"[{'#' * filled}{'-' * (BAR_CELLS - filled)}] {node.progress_display:>4}"
 
 
 def _header(board: Board, width: int) -> list[str]:
-    tz = timeutil.resolve_timezone(None if board.timezone == "local" else board.timezone)
-    as_of = f"as of {timeutil.format_time(board.as_of, tz)} ({_timezone_label(board)})"
+    as_of = f"as of {board.as_of_display} ({board.timezone_label})"
     title = literal(board.title)
     room = width - cell_width(title) - cell_width(as_of)
     if room >= 2:
@@ -158,7 +194,7 @@ def _kpi_cells(kpi: KpiView) -> list[str]:
         note = f"error: {literal(kpi.error or 'query failed')}"
     title = literal(kpi.title) + (" ★" if kpi.north_star else "")
     return [
-        f"{STATE_GLYPHS.get(kpi.state, '?')} {kpi.state}",
+        kpi.state_label,
         title,
         literal(kpi.display),
         kpi.delta_display,
@@ -188,23 +224,11 @@ def _kpi_table(board: Board) -> list[str]:
     return lines
 
 
-def _kr_value(value: float, kr: KrView) -> str:
-    """A KR number as the engine says it is shown (its metric's KPI or derived metric);
-    a manual KR's count plainly."""
-    if kr.metric is not None:
-        return format_value(value, kr.format, currency=kr.currency, decimals=kr.decimals)
-    if abs(value) >= 100 or float(value).is_integer():
-        return format_value(round(value))
-    return f"{value:.3g}" if abs(value) < 1 else f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
 def _kr_line(kr: KrView, depth: int) -> str:
     indent = "  " * depth
-    status = f"{STATUS_GLYPHS.get(kr.status, '?')} {kr.status}"
-    bar = progress_bar(kr.progress_raw if kr.progress is not None else None)
-    parts = [f"{indent}{bar}  {pad(status, 13)} {literal(kr.title)}"]
+    parts = [f"{indent}{progress_bar(kr)}  {pad(kr.status_label, 13)} {literal(kr.title)}"]
     if kr.current is not None and kr.target is not None and kr.kind != "milestone":
-        parts.append(f"{_kr_value(kr.current, kr)} / {_kr_value(kr.target, kr)}")
+        parts.append(f"{literal(kr.current_display)} / {literal(kr.target_display)}")
     if kr.owner:
         parts.append(f"@{literal(kr.owner)}")
     if kr.confidence:
@@ -218,10 +242,8 @@ def _kr_line(kr: KrView, depth: int) -> str:
 
 def _objective_lines(objective: ObjectiveView, depth: int) -> Iterator[str]:
     indent = "  " * depth
-    status = f"{STATUS_GLYPHS.get(objective.status, '?')} {objective.status}"
-    line = (
-        f"{indent}{progress_bar(objective.progress)}  {pad(status, 13)} {literal(objective.title)}"
-    )
+    status = objective.status_label
+    line = f"{indent}{progress_bar(objective)}  {pad(status, 13)} {literal(objective.title)}"
     if objective.owner:
         line += f"  ·  @{literal(objective.owner)}"
     yield line
@@ -236,8 +258,10 @@ def board_to_text(board: Board, width: int = 100) -> str:
     lines = _header(board, width)
     lines += ["", "KPIs", *_kpi_table(board)]
     if board.okrs:
-        expected = round(board.expected * 100)
-        lines += ["", f"OKRs  {board.period_label}  ({expected}% of the period elapsed)"]
+        lines += [
+            "",
+            f"OKRs  {board.period_label}  ({board.expected_display} of the period elapsed)",
+        ]
         for objective in board.okrs:
             lines.extend("  " + line for line in _objective_lines(objective, 0))
     errors = [c for c in board.charts if c.error]

@@ -11,6 +11,7 @@ and nothing parses "7d" again.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -21,6 +22,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from msgspec import Struct
+
+from kpitui.literal import quoted
 
 CALENDAR_WINDOWS: dict[str, tuple[str, int]] = {
     "mtd": ("month", 1),
@@ -63,14 +66,14 @@ def parse_time(text: str | int | float | date | datetime) -> int:
     Raises ValueError with a message fit to show the user.
     """
     if isinstance(text, bool):
-        raise ValueError(f"{text!r} is not a time")
+        raise ValueError(f"{quoted(text)} is not a time")
     if isinstance(text, int | float):
         try:
             finite = math.isfinite(text)
         except OverflowError:  # an integer too big for a float
-            raise ValueError(f"time {text!r} is out of range") from None
+            raise ValueError(f"time {quoted(text)} is out of range") from None
         if not finite:
-            raise ValueError(f"{text!r} is not a time")
+            raise ValueError(f"{quoted(text)} is not a time")
         return math.floor(text)
     if isinstance(text, datetime):
         dt = text if text.tzinfo else text.replace(tzinfo=UTC)
@@ -84,16 +87,21 @@ def parse_time(text: str | int | float | date | datetime) -> int:
         try:
             return parse_time(date.fromisoformat(raw))
         except ValueError:
-            raise ValueError(f"{raw!r} is not a date: write it as YYYYMMDD or 2026-11-01") from None
+            raise ValueError(
+                f"{quoted(raw)} is not a date: write it as YYYYMMDD or 2026-11-01"
+            ) from None
     if _EPOCH_RE.match(raw):
-        return parse_time(float(raw))
+        seconds = float(raw)
+        if not math.isfinite(seconds):  # more digits than a float holds: not "inf"
+            raise ValueError(f"time {quoted(raw)} is out of range")
+        return parse_time(seconds)
     try:
         if len(raw) == 10:
             return parse_time(date.fromisoformat(raw))
         return parse_time(datetime.fromisoformat(raw))
     except ValueError:
         raise ValueError(
-            f"{raw!r} is not a time: use ISO 8601 (2026-11-24T09:30:00Z), a date "
+            f"{quoted(raw)} is not a time: use ISO 8601 (2026-11-24T09:30:00Z), a date "
             "(2026-11-24) or epoch seconds"
         ) from None
 
@@ -107,17 +115,17 @@ def parse_duration(text: str) -> int:
     raw = str(text).strip().lower()
     if not _DURATION_RE.match(raw):
         raise ValueError(
-            f"{text!r} is not a duration: use a number and a unit, e.g. 30s, 15m, 12h, 7d, 2w"
+            f"{quoted(text)} is not a duration: use a number and a unit, e.g. 30s, 15m, 12h, 7d, 2w"
         )
     seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART_RE.findall(raw))
     if seconds <= 0:
-        raise ValueError(f"{text!r} is not a positive duration")
+        raise ValueError(f"{quoted(text)} is not a positive duration")
     if seconds < 1:
-        raise ValueError(f"{text!r} is shorter than a second: durations are whole seconds")
+        raise ValueError(f"{quoted(text)} is shorter than a second: durations are whole seconds")
     if seconds > MAX_DURATION:
         # Windows reach back from as-of: centuries would leave the calendar (and SQLite's
         # integers) behind.
-        raise ValueError(f"{text!r} is longer than 100 years: use at most 36500d")
+        raise ValueError(f"{quoted(text)} is longer than 100 years: use at most 36500d")
     return int(seconds)
 
 
@@ -197,7 +205,7 @@ class Window(_Value):
 
     def __init__(self, text: str) -> None:
         if not isinstance(text, str):
-            raise ValueError(f"{text!r} is not a window: {WINDOW_HINT}")
+            raise ValueError(f"{quoted(text)} is not a window: {WINDOW_HINT}")
         written = text.strip().lower()
         calendar = written if written in CALENDAR_WINDOWS else None
         seconds = None
@@ -207,7 +215,7 @@ class Window(_Value):
             except ValueError as exc:
                 if "is not a duration" not in str(exc):
                     raise  # too long, too short: that message says more
-                raise ValueError(f"{text!r} is not a window: {WINDOW_HINT}") from None
+                raise ValueError(f"{quoted(text)} is not a window: {WINDOW_HINT}") from None
         object.__setattr__(self, "text", written)
         object.__setattr__(self, "calendar", calendar)
         object.__setattr__(self, "seconds", seconds)
@@ -265,10 +273,10 @@ def parse_quarter(text: str) -> tuple[date, date]:
     """`2026-Q4` → (first day, last day) of that quarter, both inclusive."""
     m = _QUARTER_RE.match(str(text).strip())
     if not m:
-        raise ValueError(f"{text!r} is not a quarter: write it as 2026-Q4")
+        raise ValueError(f"{quoted(text)} is not a quarter: write it as 2026-Q4")
     year, q = int(m.group(1)), int(m.group(2))
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValueError(f"{text!r} is out of range: use a year from 1971 to 9998")
+        raise ValueError(f"{quoted(text)} is out of range: use a year from 1971 to 9998")
     start = date(year, 3 * q - 2, 1)
     end = _add_months(start, 3) - timedelta(days=1)
     return start, end
@@ -297,6 +305,19 @@ def resolve_timezone(name: str | None) -> tzinfo:
     return UTC
 
 
+def zone(name: str | None) -> tzinfo:
+    """The zone a board is shown in, by the name the Board carries: an IANA name, or
+    "local" / None for the machine's own (read again each time: `TZ` may change)."""
+    if name in (None, "", "local"):
+        return resolve_timezone(None)
+    return _named_zone(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _named_zone(name: str) -> tzinfo:
+    return resolve_timezone(name)
+
+
 def to_local(ts: int, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(ts, tz)
 
@@ -309,6 +330,7 @@ def format_time(ts: int, tz: tzinfo, *, seconds: bool = False) -> str:
     return to_local(ts, tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+@functools.lru_cache(maxsize=4096)  # bucket starts come back on every refresh
 def iso_utc(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 

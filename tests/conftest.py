@@ -1,8 +1,11 @@
-"""Shared by every test: the developer's environment must not change what is drawn."""
+"""Shared by every test: the developer's environment must not change what is drawn, and
+a real throwaway PostgreSQL server for the tests that need one (see `pg_server`)."""
 
 from __future__ import annotations
 
 import pytest
+
+from tests.pg_server import pg_cluster, pg_server, pg_url  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

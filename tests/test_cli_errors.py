@@ -153,6 +153,7 @@ def test_an_empty_store_key_means_the_default_store_for_every_command(
     spec = _board_with_store(tmp_path, '""')
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: None)
+    monkeypatch.setattr("kpitui.cli.app_cmds.need_terminal", lambda: None)  # no tty here
     # When any command reads the spec / Then it uses that metrics.db, as `check` always did
     assert (
         main([command, str(spec), "--as-of", "2026-10-01"][: 2 if command == "check" else 4]) == 0
@@ -188,6 +189,7 @@ def test_run_and_snapshot_parse_the_spec_once(tmp_path, monkeypatch, capsys):
     real = kpitui.spec.read_yaml
     monkeypatch.setattr(kpitui.spec, "read_yaml", lambda *a: reads.append(a) or real(*a))
     monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: None)
+    monkeypatch.setattr("kpitui.cli.app_cmds.need_terminal", lambda: None)  # no tty here
     # When the dashboard is opened, and a snapshot taken, without --db
     assert main(["run", str(spec)]) == 0
     assert main(["snapshot", str(spec), "--format", "json"]) == 0

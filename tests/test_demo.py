@@ -108,17 +108,48 @@ def test_an_interrupted_sample_build_leaves_no_store(tmp_path: Path, monkeypatch
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_sample_data_module_is_found_from_the_package():
+def test_the_sample_data_module_ships_in_the_package():
     module = demo.sample_data_module()
     assert callable(module.generate) and callable(module.feed_step)
+    assert Path(module.__file__).parent == Path(demo.__file__).parent / "sample_data"
 
 
-def test_demo_outside_the_repository_says_where_to_run_it(tmp_path, monkeypatch, capsys):
+def test_the_packaged_sample_board_is_the_repositorys(tmp_path):
+    repo = Path(__file__).resolve().parents[1]
+    assert demo.DEMO_SPEC.read_text() == (repo / "dashboard.yaml").read_text()
+
+
+def test_demo_in_an_empty_folder_opens_the_packaged_board_on_a_store_of_its_own(
+    tmp_path, monkeypatch
+):
     from kpitui.cli import main
+    from kpitui.tui.app import KpituiApp
 
+    # Given an empty folder (no dashboard.yaml, no sample_data/)
     monkeypatch.chdir(tmp_path)
-    assert main(["demo"]) == 2
-    assert "dashboard.yaml" in capsys.readouterr().err
+    seen: list[KpituiApp] = []
+    monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: seen.append(self))
+    monkeypatch.setattr("kpitui.cli.app_cmds.need_terminal", lambda: None)  # no tty here
+    monkeypatch.setattr(demo, "sample_data_module", lambda: _small_sample())
+    # When the demo starts
+    assert main(["demo"]) == 0
+    # Then it built ./kpitui-demo.db and opened the installed sample board on it
+    (app,) = seen
+    assert app.store_path == tmp_path / "kpitui-demo.db"
+    assert (tmp_path / "kpitui-demo.db").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
+        "kpitui-demo.db"
+    ]
+
+
+def _small_sample():
+    """The real sample generator over 20 days instead of 400, for speed."""
+    from kpitui.sample_data import generate as real
+
+    def generate(path, end):
+        return real.generate(path, end=end, days=20)
+
+    return types.SimpleNamespace(generate=generate, feed_step=real.feed_step)
 
 
 def test_demo_builds_the_store_runs_the_app_with_the_feed_and_stops_it(tmp_path, monkeypatch):
@@ -130,6 +161,7 @@ def test_demo_builds_the_store_runs_the_app_with_the_feed_and_stops_it(tmp_path,
     (tmp_path / "dashboard.yaml").write_text((repo / "dashboard.yaml").read_text())
     seen: list[KpituiApp] = []
     monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: seen.append(self))
+    monkeypatch.setattr("kpitui.cli.app_cmds.need_terminal", lambda: None)  # no tty here
     assert main(["demo", "--db", str(tmp_path / "demo.db")]) == 0
     (app,) = seen
     assert (tmp_path / "demo.db").is_file()

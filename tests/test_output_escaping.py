@@ -54,10 +54,13 @@ def hostile_store(tmp_path, monkeypatch):
     with open_writer(tmp_path / "metrics.db") as writer:
         writer.write_points([("signups", {"src": HOSTILE_STORED}, 1795000000, 5.0)])
         writer.write_checkin("pricing", 1795000000, 4, "on_track", HOSTILE_STORED)
+        writer.write_annotation(1795000000, HOSTILE_STORED)
     return tmp_path
 
 
-@pytest.mark.parametrize("argv", [["metrics", "--json"], ["checkins", "--json"]])
+@pytest.mark.parametrize(
+    "argv", [["metrics", "--json"], ["checkins", "--json"], ["annotations", "--json"]]
+)
 def test_store_json_outputs_escape_as_the_snapshot_does(argv, hostile_store, capsys):
     # Given a label value and a check-in note holding control and bidi characters
     # When a store command prints JSON

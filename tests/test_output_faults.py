@@ -44,6 +44,9 @@ COMMANDS = [
     ["metrics", "--json"],
     ["checkins"],
     ["checkins", "--json"],
+    ["annotate", "release 2.0", "--at", AS_OF],
+    ["annotations"],
+    ["annotations", "--json"],
     ["record", "signups", "3", "--at", AS_OF],
     ["checkin", "pricing", "5", "--at", AS_OF],
     ["import", "points.csv"],
@@ -133,7 +136,9 @@ def _kpitui(
 
 @pytest.mark.skipif(not DEV_FULL.exists(), reason="needs /dev/full (Linux)")
 @pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "PYTHONUNBUFFERED"])
-@pytest.mark.parametrize("argv", [["--help"], ["metrics", "--json"]], ids=IDS[15:16] + IDS[5:6])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["metrics", "--json"]], ids=["--help", "metrics --json"]
+)
 def test_a_real_process_with_stdout_on_a_full_disk_says_it_once(argv, unbuffered, board_dir):
     # Given a kpitui process whose stdout is /dev/full
     with DEV_FULL.open("w") as full:
@@ -143,7 +148,9 @@ def test_a_real_process_with_stdout_on_a_full_disk_says_it_once(argv, unbuffered
     assert done.stderr == "kpitui: cannot write the output: no space left on device\n"
 
 
-@pytest.mark.parametrize("argv", [["--help"], COMMANDS[1]], ids=IDS[15:16] + IDS[1:2])
+@pytest.mark.parametrize(
+    "argv", [["--help"], COMMANDS[1]], ids=["--help", "snapshot --format json"]
+)
 def test_a_real_process_whose_reader_went_away_exits_quietly(argv, board_dir):
     # Given `kpitui … | (exit)`: the reader closed before the write
     read_end, write_end = os.pipe()
@@ -166,3 +173,20 @@ def test_a_snapshot_file_on_a_full_disk_is_a_runtime_failure(board_dir, capsys):
         "kpitui: /dev/full: cannot write the snapshot: no space left on device"
         " (free some space, or pass another file to --output)\n"
     )
+
+
+@pytest.mark.parametrize("name", ["dashboard.yaml", "metrics.db", "metrics.db-wal"])
+@pytest.mark.parametrize("command", [["snapshot", "--as-of", AS_OF], ["digest"]])
+def test_an_output_file_is_never_one_of_the_dashboards_own(command, name, board_dir, capsys):
+    # Given a writer holding the store open (its -wal holds the last commits)
+    with open_writer(board_dir / "metrics.db") as writer:
+        writer.write_points([("signups", {}, 1795000100, 6.0)])
+        kept = {p: (board_dir / p).read_bytes() for p in ("dashboard.yaml", "metrics.db-wal")}
+        # When -o names the spec, the store or one of its side files
+        code = main([*command, "-o", name])
+        after = {p: (board_dir / p).read_bytes() for p in kept}
+    # Then it is refused in one line, and none of them changed
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "will not overwrite the dashboard's own spec or store" in err
+    assert after == kept

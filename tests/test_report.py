@@ -17,7 +17,21 @@ from kpitui.report import (
 from tests.engine.conftest import AS_OF, DAY, HOUR, board_of
 from tests.engine.fakes import FakeReader
 
-KPI_KEYS = {
+ADDED_KPI_KEYS = {
+    "direction",
+    "warn",
+    "crit",
+    "agg",
+    "window",
+    "format",
+    "stale",
+    "indicator",
+    "north_star",
+    "spark",
+}
+"""Keys SPEC §1 adds for a KPI (every earlier key stays)."""
+TOP_KEYS = {"title", "as_of", "kpis", "okrs", "period", "charts", "alerts", "annotations"}
+KPI_KEYS = ADDED_KPI_KEYS | {
     "id",
     "title",
     "metric",
@@ -126,7 +140,7 @@ def test_json_has_exactly_the_spec_keys(board):
     # When the board is turned into JSON
     data = board_to_json(board)
     # Then every object has exactly the keys SPEC §1 lists
-    assert set(data) == {"title", "as_of", "kpis", "okrs"}
+    assert set(data) == TOP_KEYS
     assert all(set(kpi) == KPI_KEYS for kpi in data["kpis"])
     objective = data["okrs"][0]
     assert set(objective) == OBJECTIVE_KEYS
@@ -153,6 +167,16 @@ def test_json_values(board):
         "delta": 50.0,
         "delta_pct": 0.05,
         "last_at": "2026-11-24T11:00:00Z",
+        "direction": "up",
+        "warn": 1080.0,
+        "crit": 960.0,
+        "agg": "last",
+        "window": None,
+        "format": "currency",
+        "stale": False,
+        "indicator": None,
+        "north_star": True,
+        "spark": mrr["spark"],
     }
     assert (signups["value"], signups["previous"], signups["delta_pct"]) == (40, 50, -0.2)
     assert (churn["state"], churn["previous"]) == ("stale", None)
@@ -168,7 +192,18 @@ def test_json_values(board):
         "delta": None,
         "delta_pct": None,
         "last_at": None,
+        "direction": "up",
+        "warn": None,
+        "crit": None,
+        "agg": "last",
+        "window": None,
+        "format": "number",
+        "stale": False,
+        "indicator": None,
+        "north_star": False,
+        "spark": [],
     }
+    assert churn["stale"] is True and signups["window"] == "7d"
     objective = data["okrs"][0]
     mrr_kr, ship = objective["key_results"]
     assert (mrr_kr["progress_raw"], mrr_kr["current"], mrr_kr["kind"]) == (
@@ -213,7 +248,7 @@ def test_text_header_and_kpi_table(board):
     churn = next(line for line in lines if " churn " in line)
     assert "◌ stale" in churn and "3h ago (was crit)" in churn
     nothing = next(line for line in lines if "nothing" in line)
-    assert "∅ no_data" in nothing and "—" in nothing and "n/a" in nothing
+    assert "∅ no data" in nothing and "—" in nothing and "n/a" in nothing
 
 
 def test_text_columns_are_aligned(board):
@@ -240,9 +275,9 @@ def test_text_okr_tree(board):
     indent = lambda line: len(line) - len(line.lstrip())  # noqa: E731
     assert indent(objective) < indent(kr) < indent(child_kr)
     assert "@Ana" in objective
-    assert "[#---------]   5%" in kr and "✖ off_track" in kr
+    assert "[#---------]   5%" in kr and "✖ off track" in kr
     assert "[####------]  40%" in ship and "check-in due" in ship and "confidence: at_risk" in ship
-    assert "[##########] 100%" in child_kr and "✔ on_track" in child_kr
+    assert "[##########] 100%" in child_kr and "✔ on track" in child_kr
 
 
 def test_text_never_prints_control_characters(board):
@@ -257,9 +292,16 @@ def test_text_never_prints_control_characters(board):
 
 def test_literal_and_progress_bar():
     assert literal("a\tb\x1bc✔ [x] $ 🚀 中文") == "a\\tb\\x1bc✔ [x] $ 🚀 中文"
-    assert progress_bar(0.45) == "[#####-----]  45%"
-    assert progress_bar(1.25) == "[##########] 125%"
-    assert progress_bar(None) == "[..........]    —"
+    assert progress_bar(_node(0.45)) == "[#####-----]  45%"
+    assert progress_bar(_node(1.0, 1.25)) == "[##########] 125%"
+    assert progress_bar(_node(None, None)) == "[..........]    —"
+
+
+def _node(progress, raw=None):
+    from kpitui.engine.board import KrView
+
+    raw = progress if raw is None else raw
+    return KrView("k", "K", None, "increase", None, 0.0, 1.0, raw, raw, progress, "on_track")
 
 
 def test_text_of_an_empty_board():
@@ -289,8 +331,8 @@ def test_report_and_tree_show_the_same_percent_for_a_half_percent():
     from kpitui.tui.widgets.okr_labels import percent_text
 
     # Then the text report and the TUI tree both say 13% (they had said 13% and 12%)
-    assert progress_bar(0.125).endswith(" 13%")
-    assert percent_text(0.125) == " 13%"
+    assert progress_bar(_node(0.125)).endswith(" 13%")
+    assert percent_text(_node(0.125)) == " 13%"
 
 
 def test_key_result_values_take_the_units_of_their_metric_in_the_report():
@@ -375,9 +417,9 @@ def test_json_of_an_overflowed_sum_is_null_not_infinity():
     # Given two points of 1e308 within the window: their sum overflows to infinity
     reader = FakeReader([("big", {}, AS_OF - HOUR * h, 1e308) for h in (1, 2)])
     board = board_of(reader, kpis=[{"metric": "big", "agg": "sum", "window": "1d"}])
-    # When written as JSON / Then it is valid JSON: the value null, the display ∞
+    # When written as JSON / Then it is valid JSON: no value, and the KPI's error
     kpi = json.loads(board_to_json_text(board), parse_constant=pytest.fail)["kpis"][0]
-    assert (kpi["value"], kpi["display"]) == (None, "∞")
+    assert (kpi["value"], kpi["state"]) == (None, "error")
 
 
 def test_json_text_escapes_bidi_overrides_and_line_separators(board):
@@ -388,3 +430,32 @@ def test_json_text_escapes_bidi_overrides_and_line_separators(board):
     # Then neither reaches the output raw, and the JSON reads back unchanged
     assert "\u202e" not in text and "\u2028" not in text
     assert json.loads(text)["title"] == "A\u202eB\u2028C"
+
+
+def test_json_carries_the_stores_alert_history_and_the_marks_in_the_boards_windows():
+    from kpitui.store.api import AlertEvent
+
+    # Given a store with two alerts before as-of and one after it, and marks inside and
+    # outside the 30-day trend of a KPI
+    reader = FakeReader([("mrr", {}, AS_OF - HOUR, 1050)])
+    reader.add_alert_event(AlertEvent(AS_OF - 2 * DAY, "kpi", "mrr", "MRR", None, "ok", 900.0))
+    reader.add_alert_event(
+        AlertEvent(AS_OF - DAY, "kr", "calls", "Calls", "on_track", "at_risk", 3.0, "3")
+    )
+    reader.add_alert_event(AlertEvent(AS_OF + HOUR, "kpi", "mrr", "MRR", "ok", "warn"))
+    reader.add_annotation(AS_OF - 3 * DAY, "v2 [bold]release[/]", ("mrr",))
+    reader.add_annotation(AS_OF - 90 * DAY, "too old")
+    board = board_of(reader, kpis=[{"metric": "mrr"}])
+    data = board_to_json(board)
+    # Then the alerts up to as-of, newest first, each naming its KPI or key result
+    assert data["alerts"] == [
+        {"time": "2026-11-23T12:00:00Z", "kr": "calls", "from": "on_track", "to": "at_risk",
+         "value": 3.0, "display": "3"},
+        {"time": "2026-11-22T12:00:00Z", "kpi": "mrr", "from": None, "to": "ok",
+         "value": 900.0, "display": "—"},
+    ]  # fmt: skip
+    # And the marks inside the board's windows, text as written
+    assert data["annotations"] == [
+        {"id": 1, "time": "2026-11-21T12:00:00Z", "text": "v2 [bold]release[/]",
+         "metrics": ["mrr"]},
+    ]  # fmt: skip

@@ -350,7 +350,7 @@ def test_svg_is_rendered_by_the_tui(board_dir, capsys, monkeypatch):
 
     seen = {}
 
-    def fake_render(loaded, board, store_path, as_of, width, height):
+    def fake_render(loaded, board, store_path, as_of, width, height, page=1):
         from kpitui.store import open_reader
 
         reader = open_reader(store_path)
@@ -424,6 +424,49 @@ def test_svg_of_the_real_screen(board_dir, capsys):
     # Then an SVG of the screen is written
     svg = (board_dir / "board.svg").read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<svg") and "MRR" in svg
+
+
+def svg_rows(svg: str) -> list[str]:
+    """The text of each row of an SVG screenshot, top first (rows without text left out)."""
+    import html
+    import re
+
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, text in re.findall(
+        r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg
+    ):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(text).replace("\xa0", " ")))
+    return ["".join(t for _, t in sorted(parts)) for _, parts in sorted(rows.items())]
+
+
+def test_svg_draws_the_page_asked_for_as_tall_as_it_needs_without_footer_or_focus(
+    board_dir, capsys
+):
+    # Given a board of two pages: the KPIs, and the OKR tree alone
+    spec = board_dir / "dashboard.yaml"
+    spec.write_text(
+        spec.read_text()
+        + "layout:\n  pages:\n    - title: KPIs\n      rows: [[mrr, signups], [conversion, churn_rate]]\n"
+        "    - title: Goals\n      rows: [[okrs]]\n",
+        encoding="utf-8",
+    )
+    # When page 2 is drawn with no height given
+    assert snapshot("--format", "svg", "--as-of", AS_OF, "--page", "2", "-o", "p2.svg") == 0
+    svg = (board_dir / "p2.svg").read_text(encoding="utf-8")
+    rows = svg_rows(svg)
+    # Then it is page 2, its tree whole, and nothing below it: no key footer, no empty
+    # screen under the last panel
+    assert "2/2 Goals" in rows[0]
+    assert any("Ship new pricing" in row for row in rows)
+    assert not any("Quit" in row or "Keys" in row for row in rows)
+    assert rows[-1].startswith("╰")
+    # And a page the board does not have is one line and exit 2, as --page without svg
+    assert snapshot("--format", "svg", "--as-of", AS_OF, "--page", "3") == 2
+    assert capsys.readouterr().err.strip() == (
+        "kpitui: dashboard.yaml: --page 3: the board has 2 pages (use --page 1..2)"
+    )
+    assert snapshot("--as-of", AS_OF, "--page", "2") == 2
+    assert "--page draws one page of the screen" in capsys.readouterr().err
 
 
 def test_svg_is_valid_xml_when_the_title_holds_an_escape(board_dir, capsys):

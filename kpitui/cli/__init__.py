@@ -19,7 +19,7 @@ from typing import IO, NoReturn
 
 from kpitui import __version__
 from kpitui.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, KpituiError
-from kpitui.literal import literal
+from kpitui.literal import literal, shortened
 
 COMMANDS = (
     "run",
@@ -35,9 +35,13 @@ COMMANDS = (
     "annotations",
     "store",
     "sync",
+    "init",
+    "watch",
+    "digest",
     "delete",
     "rename",
     "prune",
+    "serve",
 )
 
 
@@ -49,7 +53,8 @@ class Parser(argparse.ArgumentParser):
     """Argument mistakes get one line, like every other user mistake, not a usage block."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+        # argparse quotes the refused value whole: a 1 MB argument stays one short line.
+        self.exit(2, f"{self.prog}: {shortened(message)} (see `{self.prog} --help`)\n")
 
     def _print_message(self, message: str, file: IO[str] | None = None) -> None:
         # argparse drops an OSError here; --help on a full disk must say it failed.
@@ -59,10 +64,13 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from kpitui.cli import (
+        alert_cmds,
         annotate_cmds,
         app_cmds,
         board_cmds,
         housekeeping_cmds,
+        init_cmd,
+        serve_cmd,
         store_cmds,
         sync_cmd,
     )
@@ -75,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  kpitui demo                      open the live demo dashboard\n"
             "  kpitui dashboard.yaml            open a dashboard\n"
             "  kpitui record signups 42         write one point\n"
-            "  kpitui snapshot --format text    print the board once\n\n"
+            "  kpitui snapshot --format text    print the board once\n"
+            "  kpitui serve                     the live board in a browser\n\n"
             "Run `kpitui COMMAND --help` for each command."
         ),
         formatter_class=HelpFormatter,
@@ -86,8 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     board_cmds.register(sub)
     store_cmds.register(sub)
     sync_cmd.register(sub)
+    init_cmd.register(sub)
+    alert_cmds.register(sub)
     housekeeping_cmds.register(sub)
     annotate_cmds.register(sub)
+    serve_cmd.register(sub)
     return parser
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import sys
 
 from kpitui import timeutil
@@ -23,7 +22,7 @@ from kpitui.cli.common import (
 )
 from kpitui.cli.store_cmds import parse_labels, writing
 from kpitui.errors import InputError, KpituiError
-from kpitui.literal import literal
+from kpitui.literal import json_text, literal, quoted
 from kpitui.store import StoreName, open_reader
 from kpitui.store.api import Annotation
 from kpitui.store.checks import MAX_TS, METRIC_NAME_HINT, MIN_TS, is_metric_name
@@ -91,7 +90,9 @@ def run_annotate(args: argparse.Namespace) -> int:
         raise InputError("TEXT is empty", hint='say what happened, e.g. "v2.4 released"')
     for metric in args.metric:
         if not is_metric_name(metric.strip()):
-            raise InputError(f"--metric {metric!r} is not a metric name", hint=METRIC_NAME_HINT)
+            raise InputError(
+                f"--metric {quoted(metric)} is not a metric name", hint=METRIC_NAME_HINT
+            )
     labels = parse_labels(args.label)
     at = args.at if args.at is not None else timeutil.SystemClock().now()
     chosen = chosen_store(args.db, args.spec)
@@ -199,7 +200,7 @@ def run_annotations(args: argparse.Namespace) -> int:
         return _delete(args, name)
     rows = [_row(a) for a in _all(name, [m.strip() for m in args.metric])]
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        sys.stdout.write(json_text(rows))
         return 0
     if not rows:
         print(f"no annotations in {literal(name)} yet: write one with `kpitui annotate`")

@@ -8,6 +8,8 @@ command exits with its code, never leaving a half-drawn full-screen app behind.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,9 +65,11 @@ def register(subparsers: Any) -> None:
         "demo",
         help="open the sample dashboard with a simulated live feed",
         description=(
-            "Build the sample store (from sample_data/) if it is missing, start a feed\n"
-            "that writes new points every couple of seconds through the normal writer,\n"
-            f"and open ./{DEFAULT_SPEC} on it. The feed stops when you quit."
+            "Build the sample store if it is missing, start a feed that writes new points\n"
+            "every couple of seconds through the normal writer, and open the sample board\n"
+            f"on it: ./{DEFAULT_SPEC} when there is one, else the board installed with\n"
+            "kpitui on ./kpitui-demo.db (a store of its own: the demo never writes into\n"
+            "your metrics.db). The feed stops when you quit."
         ),
         epilog=(
             "examples:\n"
@@ -128,31 +132,63 @@ def load_for_app(
     return loaded, store_path, read, board, KpituiApp
 
 
+def need_terminal() -> None:
+    """The live board reads its keys from a terminal on standard input. Without one
+    (`< /dev/null`, cron, a session whose input died) Textual's input thread would read
+    end-of-input and select again at once, burning a core for as long as it ran.
+    `kpitui serve` is no exception to make: textual-serve runs the app over pipes with
+    its own driver, named in TEXTUAL_DRIVER, which reads no terminal."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return
+    stdin = sys.__stdin__
+    if stdin is None or stdin.closed or not stdin.isatty():
+        raise InputError(
+            "standard input is not a terminal: the live board reads its keys from one",
+            hint="run it in a terminal, or print the board once with `kpitui snapshot`",
+        )
+
+
+def on_terminal(app: KpituiApp) -> KpituiApp:
+    """`app` with kpitui's terminal driver, unless another is named (textual-serve's)."""
+    if not os.environ.get("TEXTUAL_DRIVER") and sys.platform != "win32":
+        from kpitui.tui.terminal_driver import HangupAwareDriver
+
+        app.driver_class = HangupAwareDriver
+    return app
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     clock = SystemClock()
     as_of = args.as_of if args.as_of is not None else clock.now()
     loaded, store_path, read, board, app_class = load_for_app(
         load_spec(Path(args.spec)), args.db, as_of
     )
+    try:
+        need_terminal()  # after the spec and the store: their problems are said first
+    except InputError:
+        read.reader.close()
+        raise
     app = app_class(
         loaded, store_path=store_path, clock=clock, as_of=args.as_of, board=board, first_read=read
     )
-    app.run()
+    on_terminal(app).run()
     return app.return_code or 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from kpitui.demo import LiveFeed, ensure_sample_store
+    from kpitui.demo import DEMO_SPEC, DEMO_STORE, LiveFeed, ensure_sample_store
 
     spec_path = Path(DEFAULT_SPEC)
-    if not spec_path.is_file():
-        raise InputError(
-            f"./{DEFAULT_SPEC} not found",
-            hint="run `kpitui demo` from the kpitui repository (make run)",
-        )
+    own_spec = spec_path.is_file()
     clock = SystemClock()
-    loaded = load_spec(spec_path)
-    store_path = held_name(StoreName.parse(args.db)) if args.db else loaded.store_path
+    loaded = load_spec(spec_path if own_spec else DEMO_SPEC)
+    need_terminal()  # before the sample store is built for nothing
+    if args.db:
+        store_path = held_name(StoreName.parse(args.db))
+    elif own_spec:
+        store_path = loaded.store_path
+    else:
+        store_path = held_name(StoreName.parse(str(Path.cwd() / DEMO_STORE)))
     ensure_sample_store(store_path, clock)
     loaded, store_path, read, board, app_class = load_for_app(loaded, str(store_path), clock.now())
     feed = LiveFeed(store_path, clock=clock)
@@ -160,7 +196,7 @@ def run_demo(args: argparse.Namespace) -> int:
         loaded, store_path=store_path, clock=clock, feed=feed, board=board, first_read=read
     )
     try:
-        app.run()
+        on_terminal(app).run()
     finally:
         feed.stop()
     return app.return_code or 0

@@ -19,7 +19,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, missing_store
 from kpitui.errors import EXIT_OK, KpituiError, SpecErrors
-from kpitui.literal import json_text
+from kpitui.literal import json_text, quoted
 from kpitui.vocabulary import SURVEY_SCALES
 
 if TYPE_CHECKING:
@@ -144,16 +144,55 @@ def check_spec(spec_path: Path, *, file: str, db: str | None = None) -> CheckRep
             if reader is not None and known is not None:
                 report.warnings.extend(_out_of_scale(report.dashboard, reader, loaded, known))
                 report.warnings.extend(_unmatched_labels(report.dashboard, reader, loaded, known))
+                report.warnings.extend(_finer_than_points(report.dashboard, reader, loaded, known))
                 from kpitui.cli.sync_cmd import pull_warnings
 
                 now = timeutil.SystemClock().now()
                 report.warnings.extend(pull_warnings(report.dashboard, loaded, reader, now))
+                report.warnings.extend(_delivery_warnings(report.dashboard, reader, loaded, now))
     finally:
         if reader is not None:
             reader.close()
     report.errors = sort_problems(report.errors)
     report.warnings = sort_problems(report.warnings)
     return report
+
+
+def _delivery_warnings(
+    dashboard: Dashboard, reader: StoreReader, loaded: LoadedYaml, as_of: int
+) -> list[KpituiError]:
+    """Warnings for notify targets the alert history says are not getting their alerts."""
+    from kpitui.alerting.health import delivery_health, health_message
+    from kpitui.spec.loader import SpecProblem
+
+    if not any(rule.notify for _, rule in _rules(dashboard)):
+        return []
+    try:
+        events = reader.alert_events(limit=500)
+    except KpituiError:
+        return []  # the board will show the failure; `check` is about the spec
+    tz = timeutil.resolve_timezone(dashboard.timezone)
+    found: list[KpituiError] = []
+    for health in delivery_health(dashboard, events, as_of):
+        line, col = loaded.source_map.value(health.path)
+        found.append(
+            SpecProblem(
+                health_message(health, tz),
+                path=health.path,
+                file=loaded.file,
+                line=line,
+                col=col,
+                hint="`kpitui watch` says why on its stderr",
+                severity="warning",
+            )
+        )
+    return found
+
+
+def _rules(dashboard: Dashboard):
+    from kpitui.spec.alert_rules import notify_paths
+
+    return notify_paths(dashboard)
 
 
 def _out_of_scale(
@@ -181,13 +220,13 @@ def _out_of_scale(
             total = counted.used + counted.ignored
             found.append(
                 SpecProblem(
-                    f"{counted.ignored} of {total} responses of {kpi.metric!r} in the {window} window "
+                    f"{counted.ignored} of {total} responses of {quoted(kpi.metric)} in the {window} window "
                     f"are outside the {kpi.agg} scale {_SCALES[kpi.agg]} and are left out",
                     path=path,
                     file=loaded.file,
                     line=line,
                     col=col,
-                    hint=f"check what writes {kpi.metric!r}",
+                    hint=f"check what writes {quoted(kpi.metric)}",
                     severity="warning",
                 )
             )
@@ -232,7 +271,7 @@ def _unmatched_labels(
             line, col = loaded.source_map.value((*path, "labels"))
             found.append(
                 SpecProblem(
-                    f"no series of {metric!r} has the labels {wanted}",
+                    f"no series of {quoted(metric)} has the labels {wanted}",
                     path=(*path, "labels"),
                     file=loaded.file,
                     line=line,
@@ -243,6 +282,86 @@ def _unmatched_labels(
                 )
             )
     return found
+
+
+def _finer_than_points(
+    dashboard: Dashboard, reader: StoreReader, loaded: LoadedYaml, known: set[str]
+) -> list[KpituiError]:
+    """Warnings for a KPI window, sparkline bucket or chart bucket finer than the usual
+    spacing of its metric's points: weekly points in a 7d window make a value that jumps
+    as one point enters or leaves it; in daily buckets, six days of seven are empty."""
+    from kpitui.engine.spacing import TOLERANCE, finer_than_spacing, usual_spacing
+    from kpitui.spec.formula import parse_formula, stored_operands
+    from kpitui.spec.loader import SpecProblem
+
+    def formula_of(name: str) -> Formula | None:
+        derived = dashboard.metrics.get(name)
+        return None if derived is None else parse_formula(derived.formula)
+
+    try:
+        stats = reader.stats()
+    except KpituiError:
+        return []  # the board will show the failure; `check` is about the spec
+    found: list[KpituiError] = []
+
+    def warn(path: tuple, detail: str, hint: str) -> None:
+        line, col = loaded.source_map.value(path)
+        found.append(
+            SpecProblem(
+                detail,
+                path=path,
+                file=loaded.file,
+                line=line,
+                col=col,
+                hint=hint,
+                severity="warning",
+            )
+        )
+
+    def every(spacing: int) -> str:
+        return f"one every {_span(spacing)}"
+
+    for i, kpi in enumerate(dashboard.kpis):
+        stored = stored_operands([kpi.metric], formula_of) & known
+        spacing = usual_spacing(stats, stored, kpi.labels)
+        if spacing is None:
+            continue
+        window = kpi.effective_window
+        seconds = None if window is None else window.seconds
+        if seconds is not None and seconds < 2 * spacing * TOLERANCE:
+            warn(
+                ("kpis", i, "window"),
+                f"the {window} window holds about one point of {kpi.metric!r} "
+                f"({every(spacing)}): its {kpi.agg} jumps as a point enters or leaves it",
+                f"use a window of at least {_span(2 * spacing)}",
+            )
+        bucket = kpi.effective_spark.bucket.seconds
+        if finer_than_spacing(bucket, spacing):
+            warn(
+                ("kpis", i, "spark", "bucket"),
+                f"the sparkline's {_span(bucket)} buckets are finer than the "
+                f"points of {kpi.metric!r} ({every(spacing)}): most of them are empty",
+                f"use `spark: {{bucket: {_span(spacing)}}}`",
+            )
+    for i, chart in enumerate(dashboard.charts):
+        stored = stored_operands(chart.metrics, formula_of) & known
+        spacing = usual_spacing(stats, stored, chart.labels)
+        if spacing is not None and finer_than_spacing(chart.bucket.seconds, spacing):
+            warn(
+                ("charts", i, "bucket"),
+                f"the chart's {chart.bucket} buckets are finer than the points of "
+                f"{', '.join(map(repr, sorted(stored)))} ({every(spacing)}): most of them are empty",
+                f"use `bucket: {_span(spacing)}`",
+            )
+    return found
+
+
+def _span(seconds: float) -> str:
+    """A spacing as a user writes it, rounded: `7d`, `6h`, `15m`, `30s`."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{round(seconds / size)}{unit}"
+    return f"{max(1, round(seconds))}s"
 
 
 def _plural(n: int, word: str) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from msgspec import Struct
 
 from kpitui.errors import InputError
-from kpitui.literal import literal
+from kpitui.literal import literal, quoted
 from kpitui.store.checks import is_text
 from kpitui.store.name import StoreName, env_store
 from kpitui.store.times import EARLIEST, LATEST, TimeProblem, point_time
@@ -69,7 +69,7 @@ def as_of_arg(text: str) -> int:
     moment = time_arg(text)
     if not _AS_OF_EARLIEST <= moment <= _AS_OF_LATEST:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is out of range: use a time from 1971-01-02 to 9998-12-30"
+            f"{quoted(text)} is out of range: use a time from 1971-01-02 to 9998-12-30"
         )
     return moment
 

@@ -15,7 +15,7 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_db_option, check_text_arguments, chosen_store, time_arg
 from kpitui.errors import InputError
-from kpitui.literal import literal
+from kpitui.literal import literal, quoted
 from kpitui.store import StoreName, open_reader, open_writer
 from kpitui.store.api import Removal, StoreWriter
 
@@ -193,7 +193,7 @@ def run_rename(args: argparse.Namespace) -> int:
         found = writer.rename_metric(args.metric, args.new, dry_run=dry)
         if not found.series:
             raise InputError(
-                f"no metric {args.metric.strip()!r} in the store",
+                f"no metric {quoted(args.metric.strip())} in the store",
                 hint="`kpitui metrics` lists them",
             )
         return found

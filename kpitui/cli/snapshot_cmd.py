@@ -19,12 +19,13 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_spec_arguments, as_of_arg, missing_store
 from kpitui.errors import EXIT_FAIL_ON, EXIT_OK, InputError, RuntimeFailure
+from kpitui.literal import quoted
 
 if TYPE_CHECKING:
     from kpitui.engine.board import Board, KpiView
 
 DEFAULT_TEXT_WIDTH = 100
-DEFAULT_SVG_SIZE = (120, 40)
+DEFAULT_SVG_SIZE = (120, None)  # no height: as tall as the page drawn needs
 # How bad each state is for --fail-on; a stale KPI counts by the band of its last value,
 # so a feed that stops while a KPI is critical does not silence the alert.
 _SEVERITY = {"warn": 1, "crit": 2}
@@ -46,7 +47,7 @@ def register_snapshot(sub: argparse._SubParsersAction) -> None:
             "  kpitui snapshot                              the board of ./dashboard.yaml\n"
             "  kpitui snapshot --format json | jq '.kpis[] | {id, state}'\n"
             "  kpitui snapshot --as-of 2026-12-31T23:59:59Z -o q4-review.txt\n"
-            "  kpitui snapshot --format svg --width 120 --height 40 -o board.svg\n"
+            "  kpitui snapshot --format svg --page 2 -o board.svg   page 2, as tall as it needs\n"
             "  kpitui snapshot --fail-on crit > /dev/null || mail -s 'KPI alert' pm@acme.io"
         ),
         formatter_class=HelpFormatter,
@@ -74,7 +75,13 @@ def register_snapshot(sub: argparse._SubParsersAction) -> None:
         "--height",
         type=_size_arg,
         metavar="H",
-        help=f"rows of the svg screen (default {DEFAULT_SVG_SIZE[1]})",
+        help="rows of the svg screen (default: as many as the page needs)",
+    )
+    parser.add_argument(
+        "--page",
+        type=_page_arg,
+        metavar="N",
+        help="svg: the page of the layout to draw, from 1 (default 1)",
     )
     parser.add_argument(
         "-o",
@@ -95,9 +102,19 @@ def _size_arg(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a whole number") from None
     if not 10 <= value <= 1000:
         raise argparse.ArgumentTypeError(f"{value} is out of range: use 10..1000")
+    return value
+
+
+def _page_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a page number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a page: pages count from 1")
     return value
 
 
@@ -115,15 +132,34 @@ def run_snapshot(args: argparse.Namespace) -> int:
     problem = missing_store(store, args.db, args.spec, loaded.source_map)
     if problem is not None:
         raise problem
+    if args.page is not None and args.format != "svg":
+        raise InputError(
+            f"--page draws one page of the screen, and --format {args.format} prints the "
+            "whole board",
+            hint="drop --page, or add --format svg",
+        )
     reader = open_reader(store)
     try:
         board = evaluate(loaded.dashboard, reader, as_of)
         if args.format == "svg":
             from kpitui.tui.snapshot import render_svg
 
-            width, height = DEFAULT_SVG_SIZE
+            page = args.page or 1
+            if page > len(board.pages):
+                pages = len(board.pages)
+                raise InputError(
+                    f"--page {page}: the board has {pages} page{'s' if pages != 1 else ''}",
+                    file=args.spec,
+                    hint=f"use --page 1..{pages}",
+                )
             output = render_svg(
-                loaded, board, store, as_of, args.width or width, args.height or height
+                loaded,
+                board,
+                store,
+                as_of,
+                args.width or DEFAULT_SVG_SIZE[0],
+                args.height,
+                page=page,
             )
         elif args.format == "json":
             from kpitui.report import board_to_json_text
@@ -137,7 +173,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
         reader.close()
     if args.output:
         kept = (Path(args.spec), *StoreName.parse(store).files)
-        write_snapshot(Path(args.output), output, keep=kept)
+        write_output(Path(args.output), output, keep=kept)
     else:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
         sys.stdout.flush()
@@ -169,15 +205,17 @@ def fail_on_exit(board: Board, level: str | None) -> int:
     return EXIT_FAIL_ON
 
 
-def write_snapshot(path: Path, text: str, *, keep: tuple[Path, ...] = ()) -> None:
-    """Write the snapshot to `path` (through a symlink, to its target). A regular file
-    is written beside and renamed over, so readers never see half a file; anything
-    else (/dev/null, a FIFO) is written to as it is. The files in `keep` (the spec, the
+def write_output(
+    path: Path, text: str, *, keep: tuple[Path, ...] = (), what: str = "snapshot"
+) -> None:
+    """Write `text` (a snapshot, a digest: `what`) to `path`, through a symlink to its
+    target. A regular file is written beside and renamed over, so readers never see half
+    a file; anything else (/dev/null, a FIFO) is written to as it is. The files in `keep` (the spec, the
     store and its side files) are never overwritten, by any of their names."""
     target = Path(os.path.realpath(path))
     if any(target == Path(os.path.realpath(k)) or _same_file(target, k) for k in keep):
         raise InputError(
-            "will not overwrite the dashboard's own spec or store with a snapshot",
+            f"will not overwrite the dashboard's own spec or store with a {what}",
             file=str(path),
             hint="pass another file to --output",
         )
@@ -190,12 +228,12 @@ def write_snapshot(path: Path, text: str, *, keep: tuple[Path, ...] = ()) -> Non
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
             raise RuntimeFailure(
-                f"cannot write the snapshot: {(exc.strerror or str(exc)).lower()}",
+                f"cannot write the {what}: {(exc.strerror or str(exc)).lower()}",
                 file=str(path),
                 hint="free some space, or pass another file to --output",
             ) from None
         raise InputError(
-            f"cannot write the snapshot: {exc.strerror or exc}",
+            f"cannot write the {what}: {exc.strerror or exc}",
             file=str(path),
             hint="check that the directory exists and is writable",
         ) from None

@@ -15,8 +15,8 @@ from kpitui import timeutil
 from kpitui.cli import HelpFormatter
 from kpitui.cli.common import add_db_option, chosen_store, number_text
 from kpitui.errors import InputError
-from kpitui.literal import json_text, literal
-from kpitui.store import StoreName, open_reader, open_writer
+from kpitui.literal import json_text, literal, quoted
+from kpitui.store import StoreName, grant_statements, open_reader, open_writer
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -113,7 +113,7 @@ def _delete_checkin(args: argparse.Namespace, name: StoreName) -> int:
     finally:
         reader.close()
     if not found:
-        of = f" of {kr_id!r}" if kr_id else ""
+        of = f" of {quoted(kr_id)}" if kr_id else ""
         raise InputError(
             f"no check-in {args.delete}{of} in {name.display}",
             hint="`kpitui checkins` lists them with their ids",
@@ -206,9 +206,7 @@ def run_store_init(args: argparse.Namespace) -> int:
     what = "created the schema of" if created else "the schema is up to date in"
     print(f"{what} {literal(name)}", file=sys.stderr if args.grants else sys.stdout)
     if args.grants:
-        from kpitui.store.postgres.admin import grant_statements
-
-        print(grant_statements(args.writer, args.reader))
+        print(grant_statements(name, args.writer, args.reader))
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Commands on the metric store: `record`, `import`, `checkin` (write) and `metrics` (read).
+"""Commands on the metric store: `record`, `checkin` (write) and `metrics` (read); `import`
+is in `import_cmd`.
 
 The writing commands create the store when it does not exist yet; `metrics` only reads
 it. Each prints one short line saying what it did, so a cron log reads well.
@@ -26,11 +27,10 @@ from kpitui.cli.common import (
     time_arg,
 )
 from kpitui.errors import InputError, KpituiError
-from kpitui.literal import json_text, literal
+from kpitui.literal import json_text, literal, quoted
 from kpitui.store import open_reader, open_writer
 from kpitui.store.api import SeriesStats, StoreWriter
 from kpitui.store.checks import CONFIDENCES, METRIC_NAME_HINT, is_metric_name
-from kpitui.store.importers import DIRECTORY_HINT, FORMATS, detect_format, import_file
 
 _MAX_LABEL_VALUES = 6
 # argparse takes an argument starting with "-" for an option unless it matches its own
@@ -41,10 +41,10 @@ _NEGATIVE_NUMBER = re.compile(r"-\.?\d|-(?:inf|nan)", re.IGNORECASE)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from kpitui.cli import store_admin
+    from kpitui.cli import import_cmd, store_admin
 
     _register_record(sub)
-    _register_import(sub)
+    import_cmd.register(sub, _parser)
     _register_checkin(sub)
     _register_metrics(sub)
     store_admin.register(sub)
@@ -118,9 +118,11 @@ def parse_labels(pairs: Sequence[str]) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise InputError(f"--label {pair!r} is not KEY=VALUE", hint="e.g. --label plan=pro")
+            raise InputError(
+                f"--label {quoted(pair)} is not KEY=VALUE", hint="e.g. --label plan=pro"
+            )
         if key in labels:
-            raise InputError(f"--label {key!r} is given twice")
+            raise InputError(f"--label {quoted(key)} is given twice")
         if value.strip():
             labels[key] = value.strip()  # "region= eu" is region=eu, as in a CSV cell
     return labels
@@ -130,10 +132,10 @@ def parse_value(text: str, what: str = "VALUE") -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InputError(f"{what} {text!r} is not a number") from None
+        raise InputError(f"{what} {quoted(text)} is not a number") from None
     if not math.isfinite(value):
         raise InputError(
-            f"{what} {text!r} is not a finite number", hint="NaN and infinity are not stored"
+            f"{what} {quoted(text)} is not a finite number", hint="NaN and infinity are not stored"
         )
     return value
 
@@ -149,7 +151,7 @@ def run_record(args: argparse.Namespace) -> int:
     check_text_arguments(("METRIC", args.metric), *(("--label", pair) for pair in args.label))
     metric = args.metric.strip()
     if not is_metric_name(metric):
-        raise InputError(f"{args.metric!r} is not a metric name", hint=METRIC_NAME_HINT)
+        raise InputError(f"{quoted(args.metric)} is not a metric name", hint=METRIC_NAME_HINT)
     value = parse_value(args.value)
     labels = parse_labels(args.label)
     at = args.at if args.at is not None else timeutil.SystemClock().now()
@@ -159,79 +161,6 @@ def run_record(args: argparse.Namespace) -> int:
     print(
         f"recorded {series_name(metric, labels)} = {number_text(value)}"
         f" at {timeutil.iso_utc(at)} in {literal(chosen.name)}"
-    )
-    return 0
-
-
-# -- import ---------------------------------------------------------------------------
-
-
-def _register_import(sub: argparse._SubParsersAction) -> None:
-    parser = _parser(
-        sub,
-        "import",
-        "bulk-load points from CSV, JSON Lines or JSON",
-        "Load points from a file in one transaction: any bad line stops the import with its\n"
-        "line number, and nothing of the file is written. Re-importing a file changes nothing.\n\n"
-        "  long CSV     header metric,time,value and any label columns (an empty cell: no label)\n"
-        "  --wide CSV   a time column and one column per metric (a spreadsheet export)\n"
-        '  JSON Lines   one {"metric", "time", "value", "labels": {...}} object per line\n'
-        "  JSON         an array of those objects\n\n"
-        "The format comes from the extension (.csv, .jsonl/.ndjson, .json) unless --format is\n"
-        "given; FILE - reads stdin (CSV unless --format). Times: ISO 8601, dates or epoch\n"
-        "seconds, mixed freely (no zone means UTC). Creates the store if it does not exist yet.",
-        "  kpitui import signups.csv\n"
-        "  kpitui import latency.csv --metric page_latency_ms     (columns time,value,region)\n"
-        "  kpitui import export.csv --wide                        (columns date,mrr,dau,mau)\n"
-        "  kpitui import events.ndjson\n"
-        "  etl.sh | kpitui import - --format jsonl",
-    )
-    parser.add_argument("file", metavar="FILE", help="the file to load, or - for stdin")
-    parser.add_argument(
-        "--metric",
-        metavar="NAME",
-        help="the metric of every row, when the file has no metric column",
-    )
-    parser.add_argument(
-        "--wide", action="store_true", help="a time column and one column per metric"
-    )
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        dest="fmt",
-        help="the input format (default: from the extension)",
-    )
-    add_db_option(parser)
-    parser.set_defaults(func=run_import)
-
-
-def run_import(args: argparse.Namespace) -> int:
-    source = args.file
-    check_text_arguments(("--metric", args.metric))
-    detect_format(source, args.fmt)  # a bad name fails before the store is touched
-    if source != "-":
-        if not Path(source).exists():
-            raise InputError("no such file", file=source, hint="check the path")
-        if Path(source).is_dir():
-            raise InputError("is a directory, not a file", file=source, hint=DIRECTORY_HINT)
-    chosen = chosen_store(args.db, args.spec)
-    writer = open_writer(chosen.name)
-    try:
-        result = import_file(writer, source, metric=args.metric, wide=args.wide, fmt=args.fmt)
-    except (KpituiError, KeyboardInterrupt):
-        # A failed or interrupted import leaves no trace, not even an empty store.
-        writer.discard_if_unused()
-        raise
-    finally:
-        writer.close()
-    if writer.created:
-        print(f"kpitui: {created_store_note(chosen)}", file=sys.stderr)
-    unchanged = result.points - result.changed
-    note = f"; {unchanged:,} already stored" if unchanged else ""
-    print(
-        f"imported {result.points:,} points into {result.series:,} series"
-        f" from {literal(result.source)}"
-        f" ({result.seconds:.2f} s{note})"
     )
     return 0
 
@@ -311,7 +240,7 @@ def check_kr_id(kr_id: str, spec: Path) -> None:
         if close
         else ("use a key-result id from the spec, or pass --any-id to record it anyway")
     )
-    raise InputError(f"{kr_id!r} is not a key result of this spec", file=str(spec), hint=hint)
+    raise InputError(f"{quoted(kr_id)} is not a key result of this spec", file=str(spec), hint=hint)
 
 
 # -- metrics --------------------------------------------------------------------------

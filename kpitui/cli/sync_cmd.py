@@ -138,6 +138,7 @@ class _Bar:
         if not self._tty or total <= 1:
             return
         if self._progress is None:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
             self._progress = Progress(
@@ -146,7 +147,13 @@ class _Bar:
                 MofNCompleteColumn(),
                 "days",
                 TimeRemainingColumn(),
+                # On stderr, the terminal it checked: stdout may be a log file.
+                console=Console(stderr=True, highlight=False),
                 transient=True,
+                # Each pull's line goes to stdout: drawn above the bar when stdout is this
+                # terminal too, left alone when it is a pipe or a log.
+                redirect_stdout=sys.stdout.isatty(),
+                redirect_stderr=False,
             )
             self._progress.start()
         task = self._tasks.get(pull_id)

@@ -13,37 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from msgspec import Struct
-
-from kpitui.engine.board import Board
+from kpitui.engine.board import Board, StateChange
 
 # States that say nothing about the business, only that we could not tell.
 _UNSETTLED = frozenset({"error"})
 
 
-class StateChange(Struct, frozen=True):
-    """A KPI moved from one state to another at `at` (the new board's as-of)."""
-
-    at: int
-    kpi_id: str
-    title: str
-    old_state: str
-    new_state: str
-
-    @property
-    def worsened(self) -> bool:
-        return _SEVERITY.get(self.new_state, 0) > _SEVERITY.get(self.old_state, 0)
-
-
-# How loud a state is, for the notification's severity and `worsened`.
-_SEVERITY: dict[str, int] = {
-    "ok": 0,
-    "neutral": 0,
-    "no_data": 1,
-    "stale": 1,
-    "warn": 2,
-    "crit": 3,
-}
+__all__ = ["StateChange", "board_changes", "settled_states", "severity", "state_changes"]
 
 
 def settled_states(board: Board, previous: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -77,7 +53,18 @@ def state_changes(previous: Mapping[str, str] | None, board: Board) -> list[Stat
             continue
         old = previous[kpi.id]
         if old != kpi.state:
-            changes.append(StateChange(board.as_of, kpi.id, kpi.title, old, kpi.state))
+            changes.append(
+                StateChange(
+                    board.as_of,
+                    kpi.id,
+                    kpi.title,
+                    old,
+                    kpi.state,
+                    value=kpi.value,
+                    display=kpi.display,
+                    zone=board.timezone,
+                )
+            )
     return changes
 
 

@@ -28,6 +28,10 @@ class AnnotationView(Struct, frozen=True):
     labels: tuple[tuple[str, str], ...] = ()
     kind: AnnotationKind = "annotation"
 
+    @property
+    def time_iso(self) -> str:
+        return timeutil.iso_utc(self.ts)
+
 
 def annotation_view(a: Annotation, tz: tzinfo) -> AnnotationView:
     return AnnotationView(

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from kpitui import timeutil
 from kpitui.engine.board import ChartSeries, ChartView, KpiView, RefLine
-from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource, capped_bucket
+from kpitui.engine.kpi import (
+    EVALUATION_FAILURES,
+    MetricSource,
+    bucket_grid,
+    capped_bucket,
+    metric_row,
+)
 from kpitui.spec.models import Chart, Kpi
 from kpitui.timeutil import Window, span_label
 from kpitui.vocabulary import FLOW_AGGS
@@ -72,13 +77,16 @@ def evaluate_chart(
     spec_kpis: Sequence[Kpi],
     as_of: int,
     tz: tzinfo,
+    zone: str = "UTC",
 ) -> ChartView:
+    """The chart at `as_of`: each line bucketed as a sparkline is (`kpi.place_buckets`)."""
     rng = chart.window.range(as_of, tz)
     bucket = capped_bucket(rng, chart.bucket.seconds)
-    rng = timeutil.bucket_aligned(rng, bucket, tz)
+    rng = bucket_grid(rng, bucket, tz)
     reference = reference_kpi(chart, kpis, spec_kpis)
     fmt = _chart_format(chart, source, kpis)
     opens = reference or chart_kpi(chart, kpis)
+    last_start = rng.lo + (rng.hi - rng.lo) // bucket * bucket
     base = {
         "id": chart.id,
         "title": chart.title or chart.id,
@@ -92,6 +100,9 @@ def evaluate_chart(
         "y_min": chart.y_min,
         "y_max": chart.y_max,
         "format": fmt,
+        "lo": rng.lo,
+        "hi": last_start,
+        "zone": zone,
     }
     try:
         series: list[ChartSeries] = []
@@ -100,14 +111,19 @@ def evaluate_chart(
                 split = source.buckets_by_label(
                     metric, chart.labels, chart.agg, rng, bucket, chart.split_by
                 )
-                for value, points in sorted(split.items()):
+                for value, found in sorted(split.items()):
                     name = value or f"(no {chart.split_by})"
                     if len(chart.metrics) > 1:
                         name = f"{metric} {name}"
-                    series.append(ChartSeries(name, tuple(points)))
+                    labels = {**chart.labels, chart.split_by: value} if value else chart.labels
+                    row = metric_row(
+                        source, metric, labels, chart.agg, rng, bucket, as_of, dict(found)
+                    )
+                    series.append(ChartSeries(name, row.points, tuple(sorted(labels.items()))))
             else:
-                points = source.buckets(metric, chart.labels, chart.agg, rng, bucket)
-                series.append(ChartSeries(metric, tuple(points)))
+                row = metric_row(source, metric, chart.labels, chart.agg, rng, bucket, as_of)
+                labels_shown = tuple(sorted(chart.labels.items()))
+                series.append(ChartSeries(metric, row.points, labels_shown))
     except EVALUATION_FAILURES as exc:
         return ChartView(**base, series=(), error=str(exc) or exc.__class__.__name__)
     return ChartView(**base, series=tuple(series))

@@ -7,7 +7,9 @@ detail never disagrees with the card or tree node it was opened from.
 
 from kpitui.engine.detail_kpi import (
     BUCKET_LADDER,
+    BUCKET_NAMES,
     RANGE_KEYS,
+    RANGE_WORDS,
     Breakdown,
     DetailNotFound,
     KpiDetail,
@@ -19,12 +21,22 @@ from kpitui.engine.detail_kpi import (
     kpi_detail,
     step_bucket,
 )
-from kpitui.engine.detail_okr import KrDetail, NodeKind, NodeRow, day_grid, kr_detail
+from kpitui.engine.detail_okr import (
+    CheckinRow,
+    KrDetail,
+    NodeKind,
+    NodeRow,
+    day_grid,
+    kr_detail,
+)
 
 __all__ = [
     "BUCKET_LADDER",
+    "BUCKET_NAMES",
     "RANGE_KEYS",
+    "RANGE_WORDS",
     "Breakdown",
+    "CheckinRow",
     "DetailNotFound",
     "KpiDetail",
     "KrDetail",

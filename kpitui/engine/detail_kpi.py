@@ -15,23 +15,28 @@ from typing import Literal
 from msgspec import Struct
 
 from kpitui import timeutil
-from kpitui.engine.board import ChartSeries, ChartView, KpiView, KrStatus
+from kpitui.engine.board import ChartSeries, ChartView, KpiView, KrStatus, _Progress
 from kpitui.engine.charts import ref_lines, same_span
 from kpitui.engine.evaluate import prepare, read_snapshot
+from kpitui.engine.format import format_delta, format_share
 from kpitui.engine.kpi import (
     EVALUATION_FAILURES,
     MetricSource,
     change,
     current_range,
+    delta_good,
     evaluate_kpi,
+    metric_row,
+    place_buckets,
     previous_range,
 )
 from kpitui.engine.okr import OkrEvaluator, okr_period
+from kpitui.engine.spacing import coarsest_needed, usual_spacing
 from kpitui.spec.formula import stored_operands
 from kpitui.spec.models import Dashboard, Kpi, Objective
-from kpitui.store.api import OutOfScale, StoreReader
+from kpitui.store.api import OutOfScale, SeriesStats, StoreReader
 from kpitui.timeutil import TimeRange, span_label
-from kpitui.vocabulary import ADDITIVE_AGGS, FLOW_AGGS, SCORE_AGGS
+from kpitui.vocabulary import ADDITIVE_AGGS, FLOW_AGGS
 
 HOUR = 3600
 DAY = 86400
@@ -39,11 +44,20 @@ DAY = 86400
 RangeKey = Literal["7d", "30d", "90d", "1y", "all"]
 RANGE_KEYS: tuple[RangeKey, ...] = ("7d", "30d", "90d", "1y", "all")
 RANGE_SECONDS: dict[str, int] = {"7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY, "1y": 365 * DAY}
+RANGE_WORDS: dict[str, str] = {
+    "7d": "the last 7 days",
+    "30d": "the last 30 days",
+    "90d": "the last 90 days",
+    "1y": "the last year",
+    "all": "everything stored",
+}
 # `all` with no point to start from shows the last 30 days.
 EMPTY_ALL_SECONDS = 30 * DAY
 
 # The bucket sizes `[` and `]` step through.
 BUCKET_LADDER: tuple[int, ...] = (HOUR, 6 * HOUR, DAY, 7 * DAY, 30 * DAY)
+BUCKET_NAMES = " ".join(span_label(bucket) for bucket in BUCKET_LADDER)
+"""`1h 6h 1d 7d 30d`: the buckets by the names the screen shows them with."""
 # An automatic bucket keeps the chart readable; a chosen one may be finer, up to a cap
 # that still plots quickly.
 AUTO_MAX_POINTS = 120
@@ -57,20 +71,18 @@ class DetailNotFound(LookupError):
 
 
 class RangeStats(Struct, frozen=True):
-    """Stats over the chart's range.
-
-    `basis` says what min/max/avg run over: the stored `points`, or the chart's `buckets`
-    (derived metrics, scores such as NPS or p90, and stock metrics summed over several
-    series, whose single points are not the value the user reads).
-    """
+    """Stats of what the chart shows: min / max / avg / last of its buckets (each the
+    KPI's agg over one bucket), so `last` always lies in [min, max]. `total` is the
+    KPI's flow over the whole range (sum, count; None for other aggs), `points` the
+    stored points in it (None for a derived metric)."""
 
     last: float | None
     min: float | None
     max: float | None
     avg: float | None
-    sum: float | None
-    count: int
-    basis: Literal["points", "buckets"] = "points"
+    total: float | None
+    points: int | None
+    buckets: int  # buckets with a value
 
 
 class LabelRow(Struct, frozen=True):
@@ -83,7 +95,15 @@ class LabelRow(Struct, frozen=True):
     previous: float | None
     delta: float | None
     delta_pct: float | None
-    spark: tuple[float, ...]
+    spark: tuple[float | None, ...]  # None: a bucket without data
+    current_display: str = ""
+    share_display: str = ""
+    delta_display: str = ""
+    delta_good: bool | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.key}={self.value}" if self.value else f"{self.key} (none)"
 
 
 class Breakdown(Struct, frozen=True):
@@ -91,7 +111,7 @@ class Breakdown(Struct, frozen=True):
     rows: tuple[LabelRow, ...]  # biggest current value first
 
 
-class KrUse(Struct, frozen=True):
+class KrUse(_Progress, Struct, frozen=True):
     """A key result measured on the KPI's metric."""
 
     id: str
@@ -102,6 +122,10 @@ class KrUse(Struct, frozen=True):
     progress_raw: float | None
     status: KrStatus
     error: str | None = None
+
+    @property
+    def shown_progress(self) -> float | None:
+        return self.progress_raw if self.progress is not None else None
 
 
 class KpiDetail(Struct, frozen=True):
@@ -139,14 +163,91 @@ class KpiDetail(Struct, frozen=True):
     def description(self) -> str | None:
         return self.kpi.description
 
+    @property
+    def range_words(self) -> str:
+        """`last 30d`, `all data`."""
+        return "all data" if self.range_key == "all" else f"last {self.range_key}"
+
+    @property
+    def stats_heading(self) -> str:
+        """`sum per 1d · last 30d`: what min, max, avg and last run over (each a bucket
+        of the chart above)."""
+        return f"{self.kpi.agg} per {self.chart.bucket_label} · {self.range_words}"
+
+    @property
+    def stats_rows(self) -> tuple[tuple[str, str], ...]:
+        """(name, value) of the stats block, in the KPI's format."""
+        s, show = self.stats, self.kpi.show
+        rows = [(name, show(getattr(s, name))) for name in ("last", "min", "max", "avg")]
+        if s.total is not None:
+            rows.append((f"{self.kpi.agg} of the range", show(s.total)))
+        if s.points is not None:
+            rows.append(("points", f"{s.points:,}"))
+        return tuple(rows)
+
+    @property
+    def kpi_words(self) -> str:
+        """What the KPI's own number is, and over which window: `1,045 = sum over 7d`."""
+        return f"{self.kpi.display} = {self.kpi.reads}"
+
+    @property
+    def compare_words(self) -> str | None:
+        """`vs previous 7d: ▲ +12 (+4.0%)`; None when the KPI does not compare."""
+        if self.compare_label is None:
+            return None
+        return f"vs {self.compare_label}: {self.kpi.delta_display}"
+
+    @property
+    def now_then(self) -> str:
+        return f"now {self.kpi.display} · then {self.kpi.previous_display}"
+
+    @property
+    def targets_words(self) -> str:
+        """`50,000 · warn 45,000 · crit 40,000`, or `none`."""
+        view = self.kpi
+        parts = [(name, view.show(getattr(view, name))) for name in ("target", "warn", "crit")]
+        shown = [
+            f"{'' if name == 'target' else name + ' '}{text}"
+            for (name, text), value in zip(parts, (view.target, view.warn, view.crit), strict=True)
+            if value is not None
+        ]
+        return " · ".join(shown) if shown else "none"
+
+    @property
+    def last_at_display(self) -> str | None:
+        if self.last_at is None:
+            return None
+        return timeutil.format_time(self.last_at, timeutil.zone(self.kpi.zone))
+
+    @property
+    def age_display(self) -> str:
+        return timeutil.format_age(self.age or 0)
+
+    @property
+    def out_of_scale_words(self) -> str | None:
+        oos = self.out_of_scale
+        if oos is None or not oos.ignored:
+            return None
+        return (
+            f"Off scale: {oos.ignored:,} of {oos.used + oos.ignored:,} answers "
+            f"left out of {self.kpi.agg}"
+        )
+
+    @property
+    def breakdown_window(self) -> str:
+        return self.kpi.window or "the latest points"
+
 
 # -- ranges and buckets ----------------------------------------------------------------
 
 
-def auto_bucket(span: int) -> int:
-    """The finest ladder bucket giving at most AUTO_MAX_POINTS points over `span`."""
+def auto_bucket(span: int, spacing: int | None = None) -> int:
+    """The finest ladder bucket giving at most AUTO_MAX_POINTS points over `span` and
+    not finer than the metric's usual `spacing` of points (daily points in 6h buckets
+    would draw three empty buckets a day)."""
+    floor = coarsest_needed(BUCKET_LADDER, spacing) or BUCKET_LADDER[0]
     for bucket in BUCKET_LADDER:
-        if -(-span // bucket) <= AUTO_MAX_POINTS:
+        if bucket >= floor and -(-span // bucket) <= AUTO_MAX_POINTS:
             return bucket
     return max(BUCKET_LADDER[-1], -(-span // AUTO_MAX_POINTS))
 
@@ -170,13 +271,14 @@ def step_bucket(current: int, direction: int) -> int:
     return coarser[0] if coarser else max(current, BUCKET_LADDER[-1])
 
 
-def first_point_ts(source: MetricSource, metric: str, labels: Mapping[str, str]) -> int | None:
-    """The oldest point of the selected series (for derived metrics: of any operand)."""
-    stored = stored_operands([metric], source.formula)
+def first_point_ts(
+    stats: Sequence[SeriesStats], stored: set[str], labels: Mapping[str, str]
+) -> int | None:
+    """The oldest point of the selected series of the `stored` metrics."""
     want = set(labels.items())
     firsts = [
         s.first_ts
-        for s in source.reader.stats()  # one question, however many operands
+        for s in stats
         if s.series.metric in stored and want <= set(s.series.labels.items())
     ]
     return min(firsts) if firsts else None
@@ -244,7 +346,8 @@ def _kpi_detail(
     prepared = prepare(spec)  # the zone and formulas the board was evaluated with
     tz = prepared.tz
     source = MetricSource(reader, spec.metrics, prepared.formulas)
-    view = evaluate_kpi(kpi, source, as_of, tz)
+    zone = spec.timezone or "local"
+    view = evaluate_kpi(kpi, source, as_of, tz, zone)
     derived = kpi.metric in spec.metrics
     labels = dict(kpi.labels)
     if label_filter is not None:
@@ -256,14 +359,20 @@ def _kpi_detail(
         "formula": spec.metrics[kpi.metric].formula if derived else None,
         "compare_label": compare_label(kpi),
     }
-    chart_base = {"id": f"kpi-{kpi.id}", "window": range_key, "format": view.format}
+    chart_base = {"id": f"kpi-{kpi.id}", "window": range_key, "format": view.format, "zone": zone}
     error = None
     try:
-        first = first_point_ts(source, kpi.metric, labels) if range_key == "all" else None
+        stored = stored_operands([kpi.metric], source.formula)
+        series_stats = reader.stats()  # one question, however many operands
+        first = first_point_ts(series_stats, stored, labels) if range_key == "all" else None
+        spacing = usual_spacing(series_stats, stored, labels)
         rng = range_of(range_key, as_of, first)
-        chosen = auto_bucket(rng.seconds) if bucket is None else usable_bucket(bucket, rng.seconds)
+        if bucket is None:
+            chosen = auto_bucket(rng.seconds, spacing)
+        else:
+            chosen = usable_bucket(bucket, rng.seconds)
         chart_rng = timeutil.bucket_aligned(rng, chosen, tz, widen=True)
-        points = source.buckets(kpi.metric, labels, kpi.agg, chart_rng, chosen)
+        row = metric_row(source, kpi.metric, labels, kpi.agg, chart_rng, chosen, as_of)
         name = kpi.metric if label_filter is None else f"{label_filter[0]}={label_filter[1]}"
         chart = ChartView(
             **chart_base,
@@ -271,15 +380,30 @@ def _kpi_detail(
             bucket=chosen,
             bucket_label=span_label(chosen),
             agg=kpi.agg,
-            series=(ChartSeries(name, tuple(points)),),
+            series=(ChartSeries(name, row.points, tuple(sorted(labels.items()))),),
             ref_lines=chart_ref_lines(kpi, view, derived, chosen),
+            lo=row.starts[0] if row.starts else None,
+            hi=row.starts[-1] if row.starts else None,
         )
-        stats = range_stats(reader, source, kpi, labels, rng, points, derived)
+        stats = range_stats(source, kpi, labels, rng, row.values, derived)
         if label_filter is None and view.window is None and view.state != "error":
             latest = view.last_at  # the board asked the very same question
         else:
             latest = source.read(kpi.metric, labels, "last", None, as_of).newest
-        breakdowns = () if derived else label_breakdowns(reader, kpi, as_of, tz, chart_rng, chosen)
+        breakdowns = (
+            ()
+            if derived
+            else label_breakdowns(
+                reader,
+                source,
+                kpi,
+                view,
+                as_of,
+                tz,
+                chart_rng,
+                max(chosen, coarsest_needed(BUCKET_LADDER, spacing) or 0),
+            )
+        )
         out_of_scale = None
         if kpi.agg in ("nps", "csat") and not derived:
             out_of_scale = reader.out_of_scale(kpi.metric, labels, kpi.agg, rng.lo, rng.hi)
@@ -298,7 +422,7 @@ def _kpi_detail(
             ref_lines=ref_lines(view),
             error=error,
         )
-        stats = RangeStats(None, None, None, None, None, 0)
+        stats = RangeStats(None, None, None, None, None, None, 0)
         latest, breakdowns, out_of_scale, uses = None, (), None, ()
     return KpiDetail(
         **base,
@@ -329,61 +453,49 @@ def chart_ref_lines(kpi: Kpi, view: KpiView, derived: bool, bucket: int) -> tupl
 
 
 def range_stats(
-    reader: StoreReader,
     source: MetricSource,
     kpi: Kpi,
     labels: Mapping[str, str],
     rng: TimeRange,
-    points: Sequence[tuple[int, float]],
+    buckets: Sequence[float | None],
     derived: bool,
 ) -> RangeStats:
-    """last/min/max/avg/sum/count over `rng` (see RangeStats for what they run over)."""
-    # `sum` of a derived metric combines the operands' sums: a ratio of sums, never a
-    # sum of ratios (SPEC §3 derived metrics). Summed survey answers or latencies mean
-    # nothing: no sum for those.
-    total = (
-        None
-        if kpi.agg in SCORE_AGGS
-        else source.read(kpi.metric, labels, "sum", rng, rng.hi, want_time=False).value
-    )
-    # An NPS of 33 beside "min 2, max 10" (single answers) reads as nonsense: scores,
-    # like ratios and stocks over several series, are stated over the chart's buckets.
-    by_bucket = (
-        derived
-        or kpi.agg in SCORE_AGGS
-        or (kpi.agg == "last" and len(reader.series(kpi.metric, labels)) > 1)
-    )
-    if by_bucket:
-        in_range = [v for _, v in points]
-        if not in_range:
-            return RangeStats(None, None, None, None, total, 0, "buckets")
-        return RangeStats(
-            last=in_range[-1],
-            min=min(in_range),
-            max=max(in_range),
-            avg=sum(in_range) / len(in_range),
-            sum=total,
-            count=len(in_range),
-            basis="buckets",
-        )
-
-    def agg(name: str) -> float | None:
-        # Through the source: the KPI's own agg over the same range is already known.
-        return source.read(kpi.metric, labels, name, rng, rng.hi, want_time=False).value
-
-    count = agg("count")
+    """min / max / avg / last of the chart's `buckets` (an empty flow bucket is 0 there,
+    a gap is left out), the flow's total over `rng`, and the points in it."""
+    known = [v for v in buckets if v is not None]
+    # A derived flow's total combines the operands' totals: a ratio of sums, never a
+    # sum of ratios (SPEC §3 derived metrics).
+    total = None
+    if kpi.agg in FLOW_AGGS:
+        total = source.read(kpi.metric, labels, kpi.agg, rng, rng.hi, want_time=False).value
+        if total is None:
+            total = source.empty_value(kpi.metric, kpi.agg)
+    points = None
+    if not derived:
+        count = source.read(kpi.metric, labels, "count", rng, rng.hi, want_time=False).value
+        points = int(count or 0)
+    if not known:
+        return RangeStats(None, None, None, None, total, points, 0)
     return RangeStats(
-        last=agg("last"),
-        min=agg("min"),
-        max=agg("max"),
-        avg=agg("avg"),
-        sum=total,
-        count=int(count or 0),
+        last=known[-1],
+        min=min(known),
+        max=max(known),
+        avg=sum(known) / len(known),
+        total=total,
+        points=points,
+        buckets=len(known),
     )
 
 
 def label_breakdowns(
-    reader: StoreReader, kpi: Kpi, as_of: int, tz: tzinfo, chart_rng: TimeRange, bucket: int
+    reader: StoreReader,
+    source: MetricSource,
+    kpi: Kpi,
+    view: KpiView,
+    as_of: int,
+    tz: tzinfo,
+    chart_rng: TimeRange,
+    bucket: int,
 ) -> tuple[Breakdown, ...]:
     """One table per label key the KPI's series carry (keys the KPI pins are left out)."""
     keys = sorted(
@@ -398,32 +510,40 @@ def label_breakdowns(
         BUCKET_LADDER[-1],
     )
     spark_bucket = max(spark_bucket, bucket)
+    spark_rng = timeutil.bucket_aligned(chart_rng, spark_bucket, tz, widen=True)
+    empty = source.empty_value(kpi.metric, kpi.agg)
     found = []
     for key in keys:
         now = _by_label(reader, kpi, current, as_of, key)
         before = {} if where is None else _by_label(reader, kpi, where[0], where[1], key)
         sparks = reader.buckets_by_label(
-            kpi.metric, kpi.labels, kpi.agg, chart_rng.lo, chart_rng.hi, spark_bucket, key
+            kpi.metric, kpi.labels, kpi.agg, spark_rng.lo, spark_rng.hi, spark_bucket, key
         )
         total = sum(now.values())
         rows = []
         for value in sorted(set(now) | set(sparks), key=lambda v: (-(now.get(v) or 0.0), v)):
             cur, prev = now.get(value), before.get(value)
             delta, delta_pct = change(cur, prev)
+            share = cur / total if kpi.agg in ADDITIVE_AGGS and cur is not None and total else None
+            spark = place_buckets(
+                {b.start: b.value for b in sparks.get(value, ())}, spark_rng, spark_bucket, empty
+            )
             rows.append(
                 LabelRow(
                     key=key,
                     value=value,
                     current=cur,
-                    share=(
-                        cur / total
-                        if kpi.agg in ADDITIVE_AGGS and cur is not None and total
-                        else None
-                    ),
+                    share=share,
                     previous=prev,
                     delta=delta,
                     delta_pct=delta_pct,
-                    spark=tuple(b.value for b in sparks.get(value, ())),
+                    spark=spark.values,
+                    current_display=view.show(cur),
+                    share_display=format_share(share),
+                    delta_display=format_delta(
+                        cur, prev, view.format, currency=view.currency, decimals=view.decimals
+                    ),
+                    delta_good=delta_good(delta, kpi.direction),
                 )
             )
         found.append(Breakdown(key, tuple(rows)))

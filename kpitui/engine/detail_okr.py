@@ -16,9 +16,19 @@ from typing import Any, Literal
 from msgspec import Struct
 
 from kpitui import timeutil
-from kpitui.engine.board import ChartSeries, ChartView, KrStatus, KrView, ObjectiveView, RefLine
+from kpitui.engine.board import (
+    ChartSeries,
+    ChartView,
+    KrStatus,
+    KrView,
+    ObjectiveView,
+    RefLine,
+    _Progress,
+    status_label,
+)
 from kpitui.engine.detail_kpi import DetailNotFound
 from kpitui.engine.evaluate import prepare, read_snapshot
+from kpitui.engine.format import format_progress, format_value, gap_words
 from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource
 from kpitui.engine.okr import (
     OkrEvaluator,
@@ -43,7 +53,7 @@ MAX_SAMPLES = 31
 NodeKind = Literal["kr", "objective"]
 
 
-class NodeRow(Struct, frozen=True):
+class NodeRow(_Progress, Struct, frozen=True):
     """A key result or child objective listed on an objective's detail."""
 
     kind: NodeKind
@@ -56,6 +66,24 @@ class NodeRow(Struct, frozen=True):
     confidence: str | None = None
     checkin_due: bool = False
     error: str | None = None
+
+    @property
+    def shown_progress(self) -> float | None:
+        return self.progress_raw if self.progress is not None else None
+
+    @property
+    def kind_label(self) -> str:
+        return "KR" if self.kind == "kr" else "obj"
+
+
+class CheckinRow(Struct, frozen=True):
+    """A check-in as the detail lists it."""
+
+    ts: int
+    time_display: str
+    value_display: str
+    confidence_label: str | None
+    note: str
 
 
 class KrDetail(Struct, frozen=True):
@@ -82,6 +110,59 @@ class KrDetail(Struct, frozen=True):
     currency: str | None = None
     decimals: int | None = None
     error: str | None = None
+    zone: str = "UTC"
+
+    def show(self, value: float | None) -> str:
+        return format_value(value, self.format, currency=self.currency, decimals=self.decimals)
+
+    @property
+    def progress_display(self) -> str:
+        """As is: 125% for a target beaten."""
+        return format_progress(self.progress_raw)
+
+    @property
+    def counted_display(self) -> str:
+        """Clamped to 0..100%, as the objective counts it."""
+        return format_progress(self.progress)
+
+    @property
+    def expected_display(self) -> str:
+        return format_progress(self.expected)
+
+    @property
+    def gap_display(self) -> str:
+        """`12 pts behind expected`, `1 pt ahead of expected`."""
+        return gap_words(self.gap)
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+    @property
+    def as_of_display(self) -> str:
+        return timeutil.format_time(self.as_of, timeutil.zone(self.zone))
+
+    @property
+    def period_words(self) -> str:
+        """`period 2026-Q4 · expected 60% at 2026-11-24 10:30`."""
+        return (
+            f"period {self.period_label} · expected {self.expected_display} at {self.as_of_display}"
+        )
+
+    @property
+    def checkin_rows(self) -> tuple[CheckinRow, ...]:
+        """The check-ins, newest first, as shown."""
+        tz = timeutil.zone(self.zone)
+        return tuple(
+            CheckinRow(
+                ts=c.ts,
+                time_display=timeutil.format_time(c.ts, tz),
+                value_display=self.show(c.value),
+                confidence_label=None if c.confidence is None else status_label(c.confidence),
+                note=c.note or "",
+            )
+            for c in self.checkins
+        )
 
 
 # -- the grid ----------------------------------------------------------------------
@@ -245,10 +326,17 @@ class _History:
 
 
 def history_chart(
-    node_id: str, grid: Sequence[int], progress: Sequence[float | None], period: Period
+    node_id: str,
+    grid: Sequence[int],
+    progress: Sequence[float | None],
+    period: Period,
+    zone: str = "UTC",
 ) -> ChartView:
-    points = tuple((t, p) for t, p in zip(grid, progress, strict=True) if p is not None)
-    values = [p for _, p in points]
+    """Progress at the end of each day so far (a day without a value is a gap), against
+    the expected line from 0 at the period's start to 1 at its end."""
+    known = any(p is not None for p in progress)
+    points = tuple(zip(grid, progress, strict=True)) if known else ()
+    values = [p for _, p in points if p is not None]
     return ChartView(
         id=f"history-{node_id}",
         title="progress vs expected",
@@ -262,6 +350,9 @@ def history_chart(
         y_min=min([0.0, *values]),
         y_max=max([1.0, *values]),
         format="percent",
+        lo=period.start_ts,
+        hi=period.end_ts,
+        zone=zone,
     )
 
 
@@ -287,6 +378,7 @@ def _kr_detail(
     history = _History(evaluator, grid)
     expected = period.expected_progress(as_of)
     node_kind: NodeKind = "objective" if kr is None else "kr"
+    zone = spec.timezone or "local"
 
     def detail(
         node: Objective | KeyResult,
@@ -311,7 +403,8 @@ def _kr_detail(
             progress_raw=progress_raw,
             status=status,
             gap=None if progress is None else expected - progress,
-            history=history_chart(node.id, grid, history_progress, period),
+            history=history_chart(node.id, grid, history_progress, period, zone),
+            zone=zone,
             **rest,
         )
 
@@ -326,7 +419,7 @@ def _kr_detail(
             progress = history.kr_raw(kr)
             checkins = tuple(reversed(evaluator.checkins(kr.id)))
             if not kr.manual:
-                metric_chart = _value_chart(kr, grid, history.values[kr.id], fmt[0])
+                metric_chart = _value_chart(kr, grid, history.values[kr.id], fmt[0], period, zone)
         except EVALUATION_FAILURES as exc:
             error = error or str(exc) or exc.__class__.__name__
         return detail(
@@ -382,7 +475,12 @@ def _kr_detail(
 
 
 def _value_chart(
-    kr: KeyResult, grid: Sequence[int], values: Sequence[float | None], fmt: str
+    kr: KeyResult,
+    grid: Sequence[int],
+    values: Sequence[float | None],
+    fmt: str,
+    period: Period,
+    zone: str,
 ) -> ChartView:
     assert kr.metric is not None
     reads = "latest value" if kr.agg == "last" else f"{kr.agg} since the period start"
@@ -393,9 +491,14 @@ def _value_chart(
         bucket=DAY,
         series=(
             ChartSeries(
-                kr.metric, tuple((t, v) for t, v in zip(grid, values, strict=True) if v is not None)
+                kr.metric,
+                tuple(zip(grid, values, strict=True)) if any(v is not None for v in values) else (),
+                tuple(sorted(kr.labels.items())),
             ),
         ),
         ref_lines=() if kr.target is None else (RefLine("target", kr.target),),
         format=fmt,
+        lo=grid[0] if grid else None,
+        hi=grid[-1] if grid else None,
+        zone=zone,
     )

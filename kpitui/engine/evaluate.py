@@ -16,10 +16,17 @@ from typing import NoReturn
 from msgspec import Struct
 
 from kpitui import timeutil
-from kpitui.engine.board import Board, PageView
+from kpitui.engine.annotations import AnnotationView, annotations_in
+from kpitui.engine.board import MISSING, Board, ChartView, KpiView, PageView, StateChange
 from kpitui.engine.cache import refreshing
 from kpitui.engine.charts import evaluate_chart
-from kpitui.engine.kpi import STORE_FAILURES, Formula, MetricSource, evaluate_kpi
+from kpitui.engine.kpi import (
+    EVALUATION_FAILURES,
+    STORE_FAILURES,
+    Formula,
+    MetricSource,
+    evaluate_kpi,
+)
 from kpitui.engine.layout import board_order, board_pages
 from kpitui.engine.okr import evaluate_okrs, okr_period
 from kpitui.spec.models import Dashboard
@@ -32,6 +39,11 @@ class _Prepared(Struct, frozen=True):
     pages: tuple[PageView, ...]
     tz: tzinfo
 
+
+ALERT_HISTORY = 50
+"""Alerts of the store's history a board carries, newest first."""
+# Read more than that: with --as-of in the past, the newest events are after it.
+_HISTORY_READ = 1000
 
 _PREPARED: dict[int, _Prepared] = {}
 _PREPARED_MAX = 8  # the live board alternates between at most a couple of specs
@@ -56,7 +68,7 @@ def prepare(spec: Dashboard) -> _Prepared:
     found = _PREPARED.get(id(spec))
     if found is not None and found.spec is spec:
         return found
-    tz = timeutil.resolve_timezone(spec.timezone)
+    tz = timeutil.zone(spec.timezone)
     prepared = _Prepared(spec, _parse_formulas(spec), board_pages(spec), tz)
     if len(_PREPARED) >= _PREPARED_MAX:
         # The poller and detail workers may both get here: the oldest may be gone.
@@ -113,15 +125,17 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
     prepared = prepare(spec)
     tz = prepared.tz
     source = MetricSource(reader, spec.metrics, prepared.formulas)
-    kpis = tuple(evaluate_kpi(kpi, source, as_of, tz) for kpi in board_order(spec.kpis))
+    zone = spec.timezone or "local"
+    kpis = tuple(evaluate_kpi(kpi, source, as_of, tz, zone) for kpi in board_order(spec.kpis))
     charts = tuple(
-        evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz) for chart in spec.charts
+        evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz, zone) for chart in spec.charts
     )
     period = okr_period(spec, as_of, tz)
+    alerts, annotations = _history(reader, kpis, charts, as_of, tz, zone)
     return Board(
         title=spec.title,
         as_of=as_of,
-        timezone=spec.timezone or "local",
+        timezone=zone,
         period_start=period.start_ts,
         period_end=period.end_ts,
         period_label=period.label(),
@@ -130,4 +144,43 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
         charts=charts,
         okrs=evaluate_okrs(spec, source, as_of, period),
         pages=prepared.pages,
+        refresh_seconds=spec.refresh.seconds,
+        bell=spec.alerts.bell,
+        alerts=alerts,
+        annotations=annotations,
     )
+
+
+def _history(
+    reader: StoreReader,
+    kpis: tuple[KpiView, ...],
+    charts: tuple[ChartView, ...],
+    as_of: int,
+    tz: tzinfo,
+    zone: str,
+) -> tuple[tuple[StateChange, ...], tuple[AnnotationView, ...]]:
+    """The store's alert history up to as-of (newest first, the last ALERT_HISTORY) and
+    its marks inside the board's charts and trends; none when the store cannot say."""
+    starts = [c.lo for c in charts if c.lo is not None]
+    starts += [k.spark_starts[0] for k in kpis if k.spark_starts]
+    try:
+        events = reader.alert_events(None, _HISTORY_READ)
+        marks = annotations_in(reader, min(starts), as_of, None, tz) if starts else ()
+    except EVALUATION_FAILURES:
+        return (), ()
+    alerts = tuple(
+        StateChange(
+            e.ts,
+            e.subject_id,
+            e.title,
+            e.from_state or "",
+            e.to_state,
+            value=e.value,
+            display=e.display or MISSING,
+            zone=zone,
+            subject=e.subject_kind,
+        )
+        for e in events
+        if e.ts <= as_of
+    )
+    return alerts[:ALERT_HISTORY], marks

@@ -19,6 +19,7 @@ CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 _DEFAULT_DECIMALS = {"number": 2, "percent": 1, "currency": 2, "compact": 1, "duration": 1}
 
 _COMPACT_UNITS = (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3))
+_DURATION_UNITS = (("d", 86400), ("h", 3600), ("m", 60))
 
 
 def format_value(
@@ -103,9 +104,10 @@ def _duration(value: float, decimals: int | None) -> str:
         if float(text) < 60:
             return f"{sign if float(text) else ''}{text}s"
     whole = round(seconds)
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
+    (_, day), (_, hour), (_, minute) = _DURATION_UNITS
+    days, rest = divmod(whole, day)
+    hours, rest = divmod(rest, hour)
+    minutes, secs = divmod(rest, minute)
     if days:
         return f"{sign}{days}d {hours:02d}h"
     if hours:
@@ -184,3 +186,40 @@ def format_progress(progress: float | None) -> str:
     """A progress fraction as whole percent, half up (`0.125` → `13%`; 1.25 → `125%`,
     over-achievement as is), `—` when unknown: one rounding for every face of the board."""
     return "—" if progress is None else format_value(progress, "percent", decimals=0)
+
+
+def format_tick(value: float, fmt: str) -> str:
+    """A short axis label in a chart's format, 3 significant digits: `12K`, `2.1%`, `2h`."""
+    if fmt == "percent":
+        shown = value * 100
+        return f"{shown:.0f}%" if abs(shown - round(shown)) < 1e-9 else f"{shown:.1f}%"
+    if fmt == "duration":
+        seconds = abs(value)
+        sign = "-" if value < 0 else ""
+        for unit, size in _DURATION_UNITS:
+            if seconds >= size:
+                return f"{sign}{seconds / size:.3g}{unit}"
+        return f"{sign}{seconds:.3g}s"
+    magnitude = abs(value)
+    for suffix, size in _COMPACT_UNITS:
+        if magnitude >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}" if magnitude < 1000 else f"{value:.0f}"
+
+
+def format_share(share: float | None) -> str:
+    """A share of a total, 1 decimal: `0.123` → `12.3%`; empty when there is none."""
+    return "" if share is None else format_value(share, "percent")
+
+
+def gap_words(gap: float | None) -> str:
+    """expected - progress in points: `12 pts behind expected`, `1 pt ahead of expected`."""
+    if gap is None:
+        return "no progress to compare"
+    points = round(gap * 100)
+    if points == 0:
+        return "right on the expected line"
+    unit = "pt" if abs(points) == 1 else "pts"
+    if points > 0:
+        return f"{points} {unit} behind expected"
+    return f"{-points} {unit} ahead of expected"

@@ -7,6 +7,7 @@ conversion rate is a ratio of sums, never a mean of ratios.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Protocol
@@ -17,6 +18,7 @@ from kpitui import timeutil
 from kpitui.engine.board import KpiView, State
 from kpitui.engine.format import format_delta, format_value
 from kpitui.errors import KpituiError
+from kpitui.spec.formula import TooLarge
 from kpitui.spec.models import DerivedMetric, Kpi, percent_of
 from kpitui.store.api import StoreReader
 from kpitui.timeutil import TimeRange
@@ -41,7 +43,15 @@ class FormulaProblem(ValueError):
 
 
 # Everything that turns one KPI, chart or key result into `error` instead of raising.
-EVALUATION_FAILURES: tuple[type[BaseException], ...] = (*STORE_FAILURES, FormulaProblem)
+EVALUATION_FAILURES: tuple[type[BaseException], ...] = (*STORE_FAILURES, FormulaProblem, TooLarge)
+
+
+def finite(value: float | None, metric: str, agg: str) -> float | None:
+    """`value`, unless a sum (or an average of one) overflowed: that is no number to
+    show or judge against a target, but an error with its reason."""
+    if value is not None and not math.isfinite(value):
+        raise TooLarge(f"the {agg} of {metric} is too large for a number (beyond ±1.8e308)")
+    return value
 
 
 class Reading(Struct, frozen=True):
@@ -120,9 +130,14 @@ class MetricSource:
         if found is None:
             if rng is None:
                 point = self.reader.last(metric, labels, at)
-                found = Reading(None, None) if point is None else Reading(point.value, point.ts)
+                found = (
+                    Reading(None, None)
+                    if point is None
+                    else Reading(finite(point.value, metric, "last"), point.ts)
+                )
             else:
-                found = Reading(self.reader.aggregate(metric, labels, agg, rng.lo, rng.hi), None)
+                value = self.reader.aggregate(metric, labels, agg, rng.lo, rng.hi)
+                found = Reading(finite(value, metric, agg), None)
             self._reads[key] = found
         if want_time and rng is not None and found.value is not None and found.newest is None:
             newest = self.reader.last_ts_in(metric, labels, rng.lo, rng.hi)
@@ -183,7 +198,9 @@ class MetricSource:
                 found = self.reader.buckets_by_label(
                     metric, labels, agg, rng.lo, rng.hi, bucket, by
                 )
-            return {k: [(b.start, b.value) for b in v] for k, v in found.items()}
+            return {
+                k: [(b.start, finite(b.value, metric, agg)) for b in v] for k, v in found.items()
+            }
         if metric in _seen:
             raise FormulaProblem(f"derived metric {metric!r} refers to itself")
         per_operand = {
@@ -309,32 +326,82 @@ def previous_range(kpi: Kpi, as_of: int, tz: tzinfo) -> tuple[TimeRange | None, 
     return timeutil.offset_range(window.range(as_of, tz), offset), as_of - offset
 
 
-def spark_values(
-    kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo
-) -> tuple[float | None, ...]:
-    """The trend under the number: a value per bucket of the spark window, oldest first.
+class BucketRow(Struct, frozen=True):
+    """A metric bucketed over a range: a value per bucket, every bucket in its place."""
 
-    Every bucket has its place, so old data never looks current: an empty one is 0 for a
-    flow and a gap (None) otherwise, and a `last` (carried from point to point) stops
-    at the bucket of the newest point. No data at all is no trend: ().
-    """
+    starts: tuple[int, ...]
+    values: tuple[float | None, ...]
+    bucket: int
+
+    @property
+    def points(self) -> tuple[tuple[int, float | None], ...]:
+        return tuple(zip(self.starts, self.values, strict=True))
+
+
+def bucket_grid(rng: TimeRange, bucket: int, tz: tzinfo, *, widen: bool = False) -> TimeRange:
+    """`rng` on the local bucket grid (see `timeutil.bucket_aligned`)."""
+    return timeutil.bucket_aligned(rng, bucket, tz, widen=widen)
+
+
+def place_buckets(
+    found: Mapping[int, float],
+    rng: TimeRange,
+    bucket: int,
+    empty: float | None,
+    newest: int | None = None,
+) -> BucketRow:
+    """Every bucket of `rng` in its place, so old data never looks current: a bucket with
+    no points is `empty` (0 for a flow, None — a gap — otherwise), and a `last` line
+    (carried from point to point) stops at the bucket of its `newest` point. Nothing
+    found at all is no line: every bucket None. The one rule of sparklines and charts."""
+    starts = tuple(range(rng.lo, rng.hi + 1, bucket))
+    if not found:
+        return BucketRow(starts, (None,) * len(starts), bucket)
+    end = rng.hi if newest is None else min(rng.hi, newest)
+    values = tuple(found.get(start, empty) if start <= end else None for start in starts)
+    return BucketRow(starts, values, bucket)
+
+
+def metric_row(
+    source: MetricSource,
+    metric: str,
+    labels: Mapping[str, str],
+    agg: str,
+    rng: TimeRange,
+    bucket: int,
+    at: int,
+    found: Mapping[int, float] | None = None,
+) -> BucketRow:
+    """`metric` bucketed over `rng` (already on the bucket grid) by `place_buckets`;
+    `found`: its buckets when already read (a split chart reads them all at once)."""
+    if found is None:
+        found = dict(source.buckets(metric, labels, agg, rng, bucket))
+    newest = None
+    if agg == "last" and found:
+        newest = source.read(metric, labels, "last", None, at).newest
+    return place_buckets(found, rng, bucket, source.empty_value(metric, agg), newest)
+
+
+def spark_row(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> BucketRow:
+    """The trend under the number: the KPI's agg per bucket of its spark window."""
     spark = kpi.effective_spark
     rng = spark.window.range(as_of, tz)
     size = capped_bucket(rng, spark.bucket.seconds)
-    rng = timeutil.bucket_aligned(rng, size, tz)
-    found = dict(source.buckets(kpi.metric, kpi.labels, kpi.agg, rng, size))
-    if not found:
-        return ()
-    empty = source.empty_value(kpi.metric, kpi.agg)
-    end = rng.hi
-    if kpi.agg == "last":
-        newest = source.read(kpi.metric, kpi.labels, "last", None, as_of).newest
-        end = rng.hi if newest is None else min(rng.hi, newest)
-    starts = range(rng.lo, rng.hi + 1, size)
-    return tuple(found.get(start, empty) if start <= end else None for start in starts)
+    rng = bucket_grid(rng, size, tz)
+    return metric_row(source, kpi.metric, kpi.labels, kpi.agg, rng, size, as_of)
 
 
-def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiView:
+def spark_values(
+    kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo
+) -> tuple[float | None, ...]:
+    """The trend's values, oldest first; no data at all is no trend: ()."""
+    row = spark_row(kpi, source, as_of, tz)
+    return row.values if any(v is not None for v in row.values) else ()
+
+
+def evaluate_kpi(
+    kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo, zone: str = "UTC"
+) -> KpiView:
     """The KpiView of `kpi` at `as_of`; a failing store query gives state `error`."""
     shown = presentation(kpi, source.derived)
     target = kpi.target
@@ -363,6 +430,7 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
         "description": shown.description,
         "formula": source.derived[kpi.metric].formula if kpi.metric in source.derived else None,
         "labels": tuple(sorted(kpi.labels.items())),
+        "zone": zone,
     }
     try:
         current = source.read(kpi.metric, kpi.labels, kpi.agg, current_range(kpi, as_of, tz), as_of)
@@ -371,7 +439,7 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
         if where is not None:
             rng, at = where
             previous = source.read(kpi.metric, kpi.labels, kpi.agg, rng, at, want_time=False).value
-        spark = spark_values(kpi, source, as_of, tz)
+        spark = spark_row(kpi, source, as_of, tz)
     except EVALUATION_FAILURES as exc:
         reason = str(exc) or exc.__class__.__name__
         return KpiView(
@@ -401,5 +469,7 @@ def evaluate_kpi(kpi: Kpi, source: MetricSource, as_of: int, tz: tzinfo) -> KpiV
         delta_good=delta_good(delta, kpi.direction),
         last_at=current.newest,
         age_display=None if age is None else timeutil.format_age(age),
-        spark=spark,
+        spark=spark.values if any(v is not None for v in spark.values) else (),
+        spark_starts=spark.starts,
+        spark_bucket=timeutil.span_label(spark.bucket),
     )

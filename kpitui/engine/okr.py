@@ -231,6 +231,7 @@ class OkrEvaluator:
             format=fmt,
             currency=currency,
             decimals=decimals,
+            zone=self.spec.timezone or "local",
         )
 
     def _checkin_due(self, kr: KeyResult, last_checkin_at: int | None) -> bool:

@@ -21,6 +21,7 @@ import msgspec
 from msgspec import Struct, field
 
 from kpitui.errors import KpituiError, SpecErrors
+from kpitui.literal import quoted
 from kpitui.spec import models
 from kpitui.spec.loader import (
     LoadedYaml,
@@ -134,6 +135,9 @@ _KIND_NAMES = {
     "Layout": "layout",
     "Spark": "spark",
     "Source": "a source",
+    "AlertRule": "an alert rule",
+    "Target": "a notify target",
+    "Webhook": "a webhook",
     "Pull": "a pull",
 }
 # Words people reach for that are not the key's name.
@@ -164,6 +168,14 @@ _SYNONYMS = {
     "source_url": "url",
     "interval": "every",
     "sql": "query",
+    "alerts": "alert",
+    "after": "for",
+    "hold": "for",
+    "every": "repeat",
+    "targets": "notify",
+    "url": "webhook",
+    "cmd": "command",
+    "run": "command",
 }
 
 
@@ -199,7 +211,8 @@ def _collect(value: object, tp: object, path: NodePath, found: list[_Found]) -> 
     base, _ = _base(tp)
     origin = typing.get_origin(base)
     if isinstance(base, type) and issubclass(base, msgspec.Struct) and isinstance(value, dict):
-        fields = {f.name: f for f in msgspec.structs.fields(base)}
+        # Keys as written in YAML (`for:` is the field `hold`).
+        fields = {f.encode_name: f for f in msgspec.structs.fields(base)}
         for key, item in value.items():
             if key in fields:
                 _collect(item, fields[key].type, (*path, key), found)
@@ -214,7 +227,7 @@ def _collect(value: object, tp: object, path: NodePath, found: list[_Found]) -> 
                 # Said of the mapping that lacks the key, at the mapping's first line.
                 kind = _KIND_NAMES.get(base.__name__, "this")
                 found.append(
-                    _Found(path, f"missing required key {name!r}", f"{kind} needs `{name}:`")
+                    _Found(path, f"missing required key {quoted(name)}", f"{kind} needs `{name}:`")
                 )
     elif origin is list and isinstance(value, list):
         (item_type,) = typing.get_args(base)
@@ -249,10 +262,10 @@ def _base(tp: object) -> tuple[object, tuple]:
 
 
 def _unknown_key(key: str, model: type) -> tuple[str, str | None]:
-    names = [f.name for f in msgspec.structs.fields(model)]
+    names = [f.encode_name for f in msgspec.structs.fields(model)]
     hint = did_you_mean(key, names)
     if hint is None and _SYNONYMS.get(key.lower()) in names:
-        hint = f"did you mean {_SYNONYMS[key.lower()]!r}?"
+        hint = f"did you mean {quoted(_SYNONYMS[key.lower()])}?"
     if hint is not None:
         return "unknown key", hint
     kind = _KIND_NAMES.get(model.__name__, model.__name__)
@@ -269,7 +282,10 @@ def _leaf(value: object, tp: object, error: str, path: NodePath = ()) -> tuple[s
         return error.split(" - at `")[0], None  # the decoder's own message
     if last in ("warn", "crit"):
         if isinstance(value, str):
-            return f'{value!r} is neither a number nor a percentage of target like "90%"', None
+            return (
+                f'{quoted(value)} is neither a number nor a percentage of target like "90%"',
+                None,
+            )
         return f'expected a number or a percentage of target like "90%", got {shown}', None
     if typing.get_origin(base) is typing.Literal:
         options = [str(option) for option in typing.get_args(base)]

@@ -23,11 +23,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from kpitui.literal import quoted
 from kpitui.vocabulary import METRIC_NAME
 
 _NAME_RE = re.compile(METRIC_NAME)
 _NUMBER_RE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
 _OPERATORS = "+-*/"
+
+
+class TooLarge(ArithmeticError):
+    """A value beyond the largest float (±1.8e308): an overflowed sum or formula."""
 
 
 class HasNames(Protocol):
@@ -156,10 +161,12 @@ class Formula:
         return found
 
     def evaluate(self, values: Mapping[str, float | None]) -> float | None:
-        """The value, or None when an operand has none or a division is by zero."""
+        """The value, or None when an operand has none or a division is by zero.
+        TooLarge when the arithmetic leaves the floats (1e200 * 1e200): no number
+        then, and no "no value" either — the caller says what happened."""
         result = _evaluate(self.root, values)
-        if result is None or not math.isfinite(result):
-            return None
+        if result is not None and not math.isfinite(result):
+            raise TooLarge(f"{self} is too large for a number (beyond ±1.8e308)")
         return result
 
     def __str__(self) -> str:
@@ -193,7 +200,7 @@ def _tokenize(text: str) -> Iterator[_Token]:
             end = m.end()
             if end < len(text) and (text[end].isalpha() or text[end] == "_"):
                 raise FormulaError(
-                    f"{text[i : end + 1]!r} is neither a number nor a metric name "
+                    f"{quoted(text[i : end + 1])} is neither a number nor a metric name "
                     "(metric names start with a letter or _)",
                     i + 1,
                 )
@@ -206,7 +213,7 @@ def _tokenize(text: str) -> Iterator[_Token]:
             i = m.end()
             continue
         raise FormulaError(
-            f"unexpected character {ch!r}: a formula holds numbers, metric names, "
+            f"unexpected character {quoted(ch)}: a formula holds numbers, metric names, "
             "+ - * / and parentheses",
             i + 1,
         )
@@ -323,7 +330,7 @@ def _describe(token: _Token) -> str:
     if token.kind == "end":
         return "end of formula"
     if token.kind == "name":
-        return f"metric name {token.text!r}"
+        return f"metric name {quoted(token.text)}"
     if token.kind == "number":
         return f"number {token.text}"
     return repr(token.text)
@@ -332,7 +339,7 @@ def _describe(token: _Token) -> str:
 def parse_formula(text: str) -> Formula:
     """Parse a formula; raises `FormulaError` (a ValueError) naming the 1-based column."""
     if not isinstance(text, str):
-        raise FormulaError(f"a formula is text, got {text!r}", 1)
+        raise FormulaError(f"a formula is text, got {quoted(text)}", 1)
     return Formula(text, _Parser(text).parse())
 
 

@@ -18,6 +18,7 @@ from msgspec import Struct, field
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kpitui.errors import InputError, KpituiError
+from kpitui.literal import quoted
 
 NodePath = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -42,7 +43,7 @@ def format_path(path: NodePath) -> str:
         elif _PLAIN_KEY_RE.match(part):
             text += f".{part}" if text else part
         else:
-            text += f"[{part!r}]"
+            text += f"[{quoted(part)}]"
     return text
 
 
@@ -399,7 +400,7 @@ def parse_yaml(text: str, file: str) -> LoadedYaml:
             )
         if not isinstance(node, MappingNode):
             line, col = _pos(node)
-            found = "a list" if isinstance(node, SequenceNode) else f"the text {node.value!r}"
+            found = "a list" if isinstance(node, SequenceNode) else f"the text {quoted(node.value)}"
             raise InputError(
                 f"the top level must be a mapping of keys (title:, kpis:, ...), found {found}",
                 file=file,

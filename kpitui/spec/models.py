@@ -21,6 +21,7 @@ from msgspec import Meta, field
 from msgspec.structs import force_setattr
 
 from kpitui import timeutil, vocabulary
+from kpitui.literal import quoted
 from kpitui.spec.problems import show_value
 from kpitui.timeutil import Duration, Window, _Value
 from kpitui.vocabulary import Agg
@@ -113,6 +114,23 @@ def _duration(value: object) -> Duration:
     return Duration(value)
 
 
+class Hold(_Value):
+    """How long a state must hold before it alerts (`for:`): a duration, or 0 (at once,
+    to override a board's `for:` on one KPI)."""
+
+    __slots__ = ("seconds",)
+    seconds: int
+
+    def __init__(self, text: str | int) -> None:
+        if text == 0 or (isinstance(text, str) and re.fullmatch(r"\s*0+\s*[smhdw]?\s*", text)):
+            seconds, shown = 0, "0s"
+        else:
+            duration = _duration(text)
+            seconds, shown = duration.seconds, duration.text
+        object.__setattr__(self, "text", shown)
+        object.__setattr__(self, "seconds", seconds)
+
+
 def _window(value: object) -> Window:
     if not isinstance(value, str):
         raise ValueError(f"{show_value(value)} is not a window: {timeutil.WINDOW_HINT}")
@@ -141,7 +159,7 @@ def _labels(value: object) -> dict[str, str]:
     nested = next((k for k, v in value.items() if isinstance(v, dict | list)), None)
     if nested is not None:
         raise ValueError(
-            f"label {nested!r} is {show_value(value[nested])}: a label filter matches one "
+            f"label {quoted(nested)} is {show_value(value[nested])}: a label filter matches one "
             "value (write a KPI per value, or a chart with split_by)"
         )
     return {
@@ -152,6 +170,7 @@ def _labels(value: object) -> dict[str, str]:
 
 _DECODERS: dict[type, Callable[[object], Any]] = {
     Duration: _duration,
+    Hold: Hold,
     Window: _window,
     Compare: Compare,
     Quarter: Quarter,
@@ -228,6 +247,50 @@ def _default_ids(model: Any, source: str) -> None:
         force_setattr(model, "title", model.id)
 
 
+AlertOn = Literal["warn", "crit", "recover", "no_data", "stale"]
+"""The changes an alert rule fires on: into warn, crit, no_data or stale, or back to ok."""
+DEFAULT_ALERT_ON: tuple[AlertOn, ...] = ("warn", "crit", "recover")
+WebhookFormat = Literal["json", "slack"]
+DEFAULT_TARGET_TIMEOUT = Duration("10s")
+
+
+class Webhook(Model, kw_only=True):
+    """Where a webhook posts: `url`, or `url_env` (the environment variable holding the
+    URL, so a secret URL never sits in the spec), and the body's `format`."""
+
+    url: str | None = None
+    url_env: str | None = None
+    format: WebhookFormat = "json"
+
+
+class Target(Model, kw_only=True):
+    """One place an alert goes: a `command` (run without a shell, in the spec's folder,
+    the alert as JSON on stdin) or a `webhook` (a URL, or a Webhook mapping)."""
+
+    command: str | None = None
+    webhook: str | Webhook | None = None
+    timeout: Duration = DEFAULT_TARGET_TIMEOUT
+    """How long one delivery attempt may take."""
+
+
+class AlertRule(Model, kw_only=True):
+    """When a KPI's (or key result's) change of state is an alert, and who is told.
+    A field left out takes the board's `alerts:` value (see `spec.alert_rules`)."""
+
+    hold: Hold | None = field(default=None, name="for")
+    """How long a new state must hold before it fires (`for:`)."""
+    on: list[AlertOn] | None = None
+    repeat: Duration | None = None
+    """Re-notify this often while the state stays bad."""
+    notify: list[Target] | None = None
+
+
+class Alerts(AlertRule, kw_only=True):
+    """The board's `alerts:`: the default rule of every KPI and key result, and the bell."""
+
+    bell: bool = False
+
+
 class Kpi(Model, kw_only=True):
     id: str = ""
     title: str = ""
@@ -248,6 +311,7 @@ class Kpi(Model, kw_only=True):
     indicator: Indicator | None = None
     north_star: bool = False
     description: str | None = None
+    alert: AlertRule | None = None
 
     def __post_init__(self) -> None:
         _default_ids(self, self.metric)
@@ -310,6 +374,7 @@ class KeyResult(Model, kw_only=True):
     done: bool | None = None
     weight: Weight = 1.0
     checkin_every: Duration | None = None
+    alert: AlertRule | None = None
 
     def __post_init__(self) -> None:
         _default_ids(self, slug(self.title))
@@ -352,10 +417,6 @@ class PeriodSpec(Model):
         if self.start and self.end:
             return self.start, self.end
         return None
-
-
-class Alerts(Model):
-    bell: bool = False
 
 
 class Page(Model):

@@ -10,12 +10,13 @@ from datetime import date
 from typing import Any
 
 from kpitui.errors import KpituiError
+from kpitui.literal import quoted
 from kpitui.spec.loader import NodePath, Position, SourceMap, SpecProblem
 
 
 def did_you_mean(word: str, options: object, cutoff: float = 0.6) -> str | None:
     match = difflib.get_close_matches(word, list(options), n=1, cutoff=cutoff)  # type: ignore[call-overload]
-    return f"did you mean {match[0]!r}?" if match else None
+    return f"did you mean {quoted(match[0])}?" if match else None
 
 
 _SHOWN = 60

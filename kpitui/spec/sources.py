@@ -13,6 +13,8 @@ from typing import Literal
 
 from msgspec import Struct
 
+from kpitui.literal import quoted
+
 Engine = Literal["postgresql", "sqlite", "duckdb"]
 ENGINES: tuple[Engine, ...] = ("postgresql", "sqlite", "duckdb")
 
@@ -50,7 +52,7 @@ def source_target(url: str, base: Path | None = None) -> SourceTarget:
                 text = text[2:]
             break
     if not text:
-        raise ValueError(f"{url!r} names no file: {URL_HINT}")
+        raise ValueError(f"{quoted(url)} names no file: {URL_HINT}")
     if "://" in text:
         scheme = text.split("://", 1)[0]
         raise ValueError(f"{scheme}:// is not a database kpitui reads: {URL_HINT}")
@@ -62,7 +64,7 @@ def source_target(url: str, base: Path | None = None) -> SourceTarget:
         elif suffix in _DUCKDB_SUFFIXES:
             engine = "duckdb"
         else:
-            raise ValueError(f"cannot tell which database {url!r} is: {URL_HINT}")
+            raise ValueError(f"cannot tell which database {quoted(url)} is: {URL_HINT}")
     if base is not None and not path.is_absolute():
         path = base / path
     return SourceTarget(engine, path=path)

@@ -17,10 +17,12 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from kpitui.errors import KpituiError
+from kpitui.literal import quoted
 from kpitui.spec.formula import Formula, FormulaError, parse_formula
 from kpitui.spec.loader import NodePath, Position, SourceMap, format_path
 from kpitui.spec.models import METRIC_NAME_RE, Dashboard, Kpi, Objective, percent_of
 from kpitui.spec.problems import Problems, did_you_mean, plain_number
+from kpitui.spec.validate_alerts import check_alerts
 from kpitui.spec.validate_layout import RESERVED_PANELS, check_layout
 from kpitui.spec.validate_okrs import check_objective, check_period
 from kpitui.spec.validate_pulls import check_pulls
@@ -29,6 +31,32 @@ from kpitui.spec.validate_pulls import check_pulls
 @functools.cache
 def _zone_names() -> tuple[str, ...]:
     return tuple(sorted(available_timezones()))
+
+
+# Where the clock of a common abbreviation is kept (a suggestion, not a rule).
+_PLACES = {
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "EST5EDT": "America/New_York",
+    "CST6CDT": "America/Chicago",
+    "MST": "America/Denver",
+    "MST7MDT": "America/Denver",
+    "PST8PDT": "America/Los_Angeles",
+    "HST": "Pacific/Honolulu",
+    "CET": "Europe/Berlin",
+    "MET": "Europe/Berlin",
+    "EET": "Europe/Athens",
+    "WET": "Europe/Lisbon",
+    "GMT": "Europe/London (or UTC)",
+}
+
+
+def is_region_city(name: str) -> bool:
+    """`Europe/Berlin`, `America/Argentina/Salta` or UTC itself; not `EST`, `CET` or an
+    `Etc/GMT+5` offset."""
+    if name in ("UTC", "Etc/UTC"):
+        return True
+    return "/" in name and not name.startswith("Etc/")
 
 
 def walk_objectives(
@@ -90,12 +118,13 @@ class _Checker(Problems):
         for i, kpi in enumerate(d.kpis):
             self.check_kpi(kpi, ("kpis", i))
         self.check_north_star()
+        self.check_currencies()
         for i, chart in enumerate(d.charts):
             path: NodePath = ("charts", i)
             if chart.split_by and len(chart.metrics) > 1:
                 self.error(
                     (*path, "split_by"),
-                    f"split_by draws one metric as a line per {chart.split_by!r} value, "
+                    f"split_by draws one metric as a line per {quoted(chart.split_by)} value, "
                     f"but this chart has {len(chart.metrics)} metrics",
                     "keep one metric, or drop split_by",
                 )
@@ -109,6 +138,7 @@ class _Checker(Problems):
             check_objective(self, objective, path)
         check_layout(self, d, self.objectives)
         check_pulls(self, d)
+        check_alerts(self, d)
         self.check_leading_indicator()
 
     def check_timezone(self) -> None:
@@ -117,13 +147,26 @@ class _Checker(Problems):
             return
         try:
             ZoneInfo(name)
-            return
         except (ZoneInfoNotFoundError, ValueError, OSError):
             pass
+        else:
+            if not is_region_city(name):
+                place = _PLACES.get(name.upper())
+                self.warn(
+                    ("timezone",),
+                    f"{name!r} is not a Region/City zone: an abbreviation or a fixed offset "
+                    "names no place, so its clock may not follow that place's daylight "
+                    "saving time",
+                    f"did you mean {place}?"
+                    if place
+                    else "write the place whose clock the board follows, such as "
+                    "America/New_York or Europe/Berlin (or UTC)",
+                )
+            return
         hint = did_you_mean(name, _zone_names(), cutoff=0.7) or (
             "use an IANA name such as Europe/Paris, America/New_York or UTC"
         )
-        self.error(("timezone",), f"{name!r} is not an IANA time zone name", hint)
+        self.error(("timezone",), f"{quoted(name)} is not an IANA time zone name", hint)
 
     def check_ids(self) -> None:
         entries: list[tuple[str, str, NodePath]] = []
@@ -145,7 +188,7 @@ class _Checker(Problems):
             if ident in RESERVED_PANELS:
                 self.error(
                     where(path),
-                    f"the id {ident!r} is reserved for the layout panel {ident!r}",
+                    f"the id {quoted(ident)} is reserved for the layout panel {quoted(ident)}",
                     "choose another id",
                 )
                 continue
@@ -162,7 +205,7 @@ class _Checker(Problems):
                 }.get(kind, "an id defaults to a slug of the title; give this one its own `id:`")
             self.error(
                 where(path),
-                f"the id {ident!r} is already used by {other_kind} "
+                f"the id {quoted(ident)} is already used by {other_kind} "
                 f"{format_path(other)} (line {self.line_of(where(other))})",
                 hint,
             )
@@ -175,7 +218,7 @@ class _Checker(Problems):
             if self.known is not None and name in self.known:
                 self.warn(
                     path,
-                    f"derived metric {name!r} has the same name as a stored metric: "
+                    f"derived metric {quoted(name)} has the same name as a stored metric: "
                     "the formula is used",
                     at_key=True,
                 )
@@ -197,7 +240,7 @@ class _Checker(Problems):
 
     def bad_metric_name(self, path: NodePath, name: str, **where: object) -> None:
         hint = "use letters, digits, _ . : - and start with a letter or _"
-        self.error(path, f"{name!r} is not a metric name", hint, **where)
+        self.error(path, f"{quoted(name)} is not a metric name", hint, **where)
 
     def references(self) -> Iterator[tuple[NodePath, str, str, Position | None]]:
         """(path, metric name, what happens without points, exact position or None)."""
@@ -234,7 +277,10 @@ class _Checker(Problems):
             if len(parts) > 1 and all(p in options for p in parts):
                 hint = f"to subtract, put spaces around '-': {' - '.join(parts)}"
             self.warn(
-                path, f"metric {name!r} has no points in the store yet ({consequence})", hint, at=at
+                path,
+                f"metric {quoted(name)} has no points in the store yet ({consequence})",
+                hint,
+                at=at,
             )
 
     def check_kpi(self, kpi: Kpi, path: NodePath) -> None:
@@ -248,7 +294,7 @@ class _Checker(Problems):
             if isinstance(raw, str) and kpi.target is None:
                 self.error(
                     (*path, key),
-                    f"{raw!r} is a percentage of the target, but this KPI has no target",
+                    f"{quoted(raw)} is a percentage of the target, but this KPI has no target",
                     f"add `target:` or write {key} as a number",
                 )
                 continue
@@ -287,13 +333,25 @@ class _Checker(Problems):
                 hint,
             )
 
+    def check_currencies(self) -> None:
+        hint = "add `currency: USD` (or EUR, GBP, JPY, any ISO 4217 code)"
+        detail = "format: currency without `currency:` shows its values with no currency sign"
+        for name, metric in self.d.metrics.items():
+            if metric.format == "currency" and not metric.currency:
+                self.warn(("metrics", name, "format"), detail, hint)
+        for i, kpi in enumerate(self.d.kpis):
+            derived = self.d.metrics.get(kpi.metric)
+            currency = kpi.currency or (derived.currency if derived else None)
+            if kpi.format == "currency" and not currency:
+                self.warn(("kpis", i, "format"), detail, hint)
+
     def check_north_star(self) -> None:
         stars = [i for i, k in enumerate(self.d.kpis) if k.north_star]
         for i in stars[1:]:
             first = ("kpis", stars[0], "north_star")
             self.error(
                 ("kpis", i, "north_star"),
-                f"a second North Star: kpis[{stars[0]}] ({self.d.kpis[stars[0]].id!r}, "
+                f"a second North Star: kpis[{stars[0]}] ({quoted(self.d.kpis[stars[0]].id)}, "
                 f"line {self.line_of(first)}) is already one",
                 "a board has one North Star: keep `north_star: true` on one KPI",
             )

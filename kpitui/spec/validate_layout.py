@@ -5,6 +5,7 @@ more KPIs than a PM can focus on.
 
 from __future__ import annotations
 
+from kpitui.literal import quoted
 from kpitui.spec.loader import NodePath
 from kpitui.spec.models import Dashboard, Objective, Page
 from kpitui.spec.problems import Problems, did_you_mean
@@ -31,7 +32,7 @@ def check_layout(
             if kpi.id not in placed:
                 problems.warn(
                     ("kpis", i),
-                    f"KPI {kpi.id!r} is on no page of the layout",
+                    f"KPI {quoted(kpi.id)} is on no page of the layout",
                     "add its id to a row, or drop it",
                 )
 
@@ -55,17 +56,19 @@ def check_page(
             here = (*path, "rows", j, k)
             if panel not in panels and panel not in RESERVED_PANELS:
                 hint = (
-                    f"key results show inside their objective: use {kr_owner[panel]!r}"
+                    f"key results show inside their objective: use {quoted(kr_owner[panel])}"
                     if panel in kr_owner
                     else did_you_mean(panel, panels | set(RESERVED_PANELS))
                 )
                 problems.error(
-                    here, f"{panel!r} is not a KPI, chart or objective id, nor okrs or alerts", hint
+                    here,
+                    f"{quoted(panel)} is not a KPI, chart or objective id, nor okrs or alerts",
+                    hint,
                 )
             elif panel in row_of:
                 problems.error(
                     here,
-                    f"{panel!r} is already on this page (row {row_of[panel] + 1})",
+                    f"{quoted(panel)} is already on this page (row {row_of[panel] + 1})",
                     "a panel appears once per page",
                 )
             else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from kpitui.literal import quoted
 from kpitui.spec.loader import NodePath
 from kpitui.spec.models import Dashboard, KeyResult, Objective
 from kpitui.spec.problems import Problems, plain_number
@@ -32,7 +33,7 @@ def check_objective(problems: Problems, objective: Objective, path: NodePath) ->
     if not objective.key_results and not objective.children:
         problems.warn(
             path,
-            f"objective {objective.id!r} has no key results nor child "
+            f"objective {quoted(objective.id)} has no key results nor child "
             "objectives: its progress stays empty",
         )
     for j, kr in enumerate(objective.key_results):
@@ -87,6 +88,6 @@ def check_key_result(problems: Problems, kr: KeyResult, path: NodePath) -> None:
     if kr.checkin_every is not None and kr.metric is not None:
         problems.warn(
             (*path, "checkin_every"),
-            f"checkin_every is for manual key results; this one reads metric {kr.metric!r}",
+            f"checkin_every is for manual key results; this one reads metric {quoted(kr.metric)}",
             "drop checkin_every",
         )

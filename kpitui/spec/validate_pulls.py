@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kpitui.literal import quoted
 from kpitui.spec.problems import did_you_mean
 from kpitui.spec.sources import ENV_NAME_RE, PARAMETERS, query_parameters, source_target
 from kpitui.vocabulary import METRIC_NAME_HINT, is_metric_name
@@ -43,13 +44,13 @@ def check_pulls(problems: Problems, d: Dashboard) -> None:
                 if target.path is not None and not target.path.exists() and base is not None:
                     problems.warn(
                         (*path, "url"),
-                        f"the {target.engine} file {str(target.path)!r} does not exist yet",
+                        f"the {target.engine} file {quoted(str(target.path))} does not exist yet",
                         "a relative path is taken from the spec's folder",
                     )
         if source.url_env is not None and not ENV_NAME_RE.match(source.url_env):
             problems.error(
                 (*path, "url_env"),
-                f"{source.url_env!r} is not an environment variable name",
+                f"{quoted(source.url_env)} is not an environment variable name",
                 "use letters, digits and _, e.g. APP_DB_URL",
             )
     seen: dict[str, int] = {}
@@ -62,17 +63,17 @@ def check_pulls(problems: Problems, d: Dashboard) -> None:
                 else "define it under `sources:`"
             )
             problems.error(
-                (*path, "source"), f"no source named {pull.source!r} under `sources:`", hint
+                (*path, "source"), f"no source named {quoted(pull.source)} under `sources:`", hint
             )
         if not is_metric_name(pull.metric):
             problems.error(
-                (*path, "metric"), f"{pull.metric!r} is not a metric name", METRIC_NAME_HINT
+                (*path, "metric"), f"{quoted(pull.metric)} is not a metric name", METRIC_NAME_HINT
             )
         where = (*path, "id") if problems.written((*path, "id")) else path
         if pull.id in seen:
             problems.error(
                 where,
-                f"the pull id {pull.id!r} is already used by pull[{seen[pull.id]}]",
+                f"the pull id {quoted(pull.id)} is already used by pull[{seen[pull.id]}]",
                 "a pull's id defaults to its metric: give one of them its own `id:`",
             )
         else:

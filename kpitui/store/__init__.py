@@ -15,7 +15,7 @@ import os
 from kpitui.store.api import StoreReader, StoreWriter
 from kpitui.store.name import StoreName
 
-__all__ = ["StoreName", "init_store", "open_reader", "open_writer"]
+__all__ = ["StoreName", "grant_statements", "init_store", "open_reader", "open_writer"]
 
 StoreLike = str | os.PathLike[str] | StoreName
 
@@ -49,3 +49,11 @@ def init_store(name: StoreLike) -> bool:
     """Create (or migrate) the store's schema; True when it was created just now."""
     with open_writer(name) as writer:
         return writer.created
+
+
+def grant_statements(name: StoreName, writer: str, reader: str) -> str:
+    """The GRANTs that let role `writer` write the PostgreSQL store `name` and role
+    `reader` only read it."""
+    from kpitui.store.postgres.admin import grant_statements as grants
+
+    return grants(name, writer, reader)

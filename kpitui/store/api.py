@@ -147,8 +147,9 @@ class OutOfScale(Struct, frozen=True):
     ignored: int
 
 
-ChangeToken = tuple[int, int]
-"""Where a reader's `changes_since` left off; opaque to callers."""
+ChangeToken = tuple[int, int | str]
+"""Where a reader's `changes_since` left off; opaque to callers (SQLite: a write-log id,
+PostgreSQL: a snapshot)."""
 
 
 class StoreReader(Protocol):
@@ -237,6 +238,10 @@ class StoreReader(Protocol):
 
     def alert_events(self, since: int | None = None, limit: int = 200) -> list[AlertEvent]:
         """The alert history at or after `since`, newest first, at most `limit`."""
+
+    def last_alert_events(self) -> list[AlertEvent]:
+        """The newest event of every subject (by time, then id), in no set order: where
+        `kpitui watch` resumes from."""
 
     def pull_states(self) -> dict[str, PullState]: ...
 

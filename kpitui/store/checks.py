@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 
 from kpitui.errors import InputError
+from kpitui.literal import quoted
 from kpitui.store.api import AlertEvent, PullState
 from kpitui.store.times import TimeProblem, point_time
 
@@ -71,7 +72,7 @@ def checked_series(metric: object, labels: object, where: str) -> tuple[str, dic
     if isinstance(metric, str):
         metric = metric.strip()  # names and labels lose surrounding spaces in every writer
     if not is_metric_name(metric):
-        raise InputError(f"{where}: {metric!r} is not a metric name", hint=METRIC_NAME_HINT)
+        raise InputError(f"{where}: {quoted(metric)} is not a metric name", hint=METRIC_NAME_HINT)
     assert isinstance(metric, str)
     return metric, checked_labels(labels, where)
 
@@ -88,27 +89,29 @@ def checked_labels(labels: object, where: str) -> dict[str, str]:
         if value is None:
             continue
         if not isinstance(value, str):
-            raise InputError(f"{where}: label {key!r} must be text, not {value!r}")
+            raise InputError(f"{where}: label {quoted(key)} must be text, not {quoted(value)}")
         key, value = key.strip(), value.strip()
         if not value:
             continue  # an empty label is no label
         if key in clean:
-            raise InputError(f"{where}: label {key!r} is given twice")
+            raise InputError(f"{where}: label {quoted(key)} is given twice")
         if not is_text(key):
-            raise InputError(f"{where}: label name {key!r} is not UTF-8 text", hint=TEXT_HINT)
+            raise InputError(f"{where}: label name {quoted(key)} is not UTF-8 text", hint=TEXT_HINT)
         if not is_text(value):
-            raise InputError(f"{where}: label {key!r}: {value!r} is not UTF-8 text", hint=TEXT_HINT)
+            raise InputError(
+                f"{where}: label {quoted(key)}: {quoted(value)} is not UTF-8 text", hint=TEXT_HINT
+            )
         clean[key] = value
     return clean
 
 
 def checked_ts(ts: object, where: str) -> int:
     if isinstance(ts, bool):
-        raise InputError(f"{where}: {ts!r} is not a time")
+        raise InputError(f"{where}: {quoted(ts)} is not a time")
     try:
         value = operator.index(ts)  # type: ignore[arg-type]
     except TypeError:
-        raise InputError(f"{where}: time must be whole epoch seconds, not {ts!r}") from None
+        raise InputError(f"{where}: time must be whole epoch seconds, not {quoted(ts)}") from None
     try:
         return point_time(value)
     except TimeProblem as exc:
@@ -117,17 +120,17 @@ def checked_ts(ts: object, where: str) -> int:
 
 def checked_value(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{where}: {value!r} is not a number", hint=NUMBER_HINT)
+        raise InputError(f"{where}: {quoted(value)} is not a number", hint=NUMBER_HINT)
     number = float(value)
     if not math.isfinite(number):
-        raise InputError(f"{where}: {value!r} is not a finite number", hint=FINITE_HINT)
+        raise InputError(f"{where}: {quoted(value)} is not a finite number", hint=FINITE_HINT)
     return number
 
 
 def checked_text(value: object, what: str, *, empty: bool = False) -> str:
     """Text a user gave (a note, an annotation): UTF-8, and not empty unless `empty`."""
     if not isinstance(value, str):
-        raise InputError(f"{what} must be text, not {value!r}")
+        raise InputError(f"{what} must be text, not {quoted(value)}")
     if not is_text(value):
         raise InputError(f"{what} is not UTF-8 text", hint=TEXT_HINT)
     if not empty and not value.strip():
@@ -143,10 +146,10 @@ def checked_checkin(
         raise InputError("the key-result id is empty", hint="use the KR id from the spec")
     kr_id = kr_id.strip()
     if not is_text(kr_id):
-        raise InputError(f"the key-result id {kr_id!r} is not UTF-8 text", hint=TEXT_HINT)
+        raise InputError(f"the key-result id {quoted(kr_id)} is not UTF-8 text", hint=TEXT_HINT)
     if confidence is not None and confidence not in CONFIDENCES:
         raise InputError(
-            f"unknown confidence {confidence!r}", hint="use one of " + ", ".join(CONFIDENCES)
+            f"unknown confidence {quoted(confidence)}", hint="use one of " + ", ".join(CONFIDENCES)
         )
     if note is not None and not is_text(note):
         raise InputError("the note must be UTF-8 text", hint=TEXT_HINT)
@@ -168,7 +171,9 @@ def checked_annotation(
     for metric in metrics or ():  # type: ignore[attr-defined]
         name = metric.strip() if isinstance(metric, str) else metric
         if not is_metric_name(name):
-            raise InputError(f"annotation: {metric!r} is not a metric name", hint=METRIC_NAME_HINT)
+            raise InputError(
+                f"annotation: {quoted(metric)} is not a metric name", hint=METRIC_NAME_HINT
+            )
         if name not in names:
             names.append(name)
     return at, body, tuple(names), checked_labels(labels, "annotation")
@@ -178,7 +183,7 @@ def checked_event(event: AlertEvent) -> tuple[object, ...]:
     """An alert event's row: (ts, subject_kind, subject_id, title, from_state, to_state,
     value, display, delivered as JSON), the column order both backends insert."""
     if event.subject_kind not in ALERT_SUBJECTS:
-        raise InputError(f"alert event: unknown subject kind {event.subject_kind!r}")
+        raise InputError(f"alert event: unknown subject kind {quoted(event.subject_kind)}")
     checked_text(event.subject_id, "alert event: the subject id")
     checked_text(event.title, "alert event: the title", empty=True)
     checked_text(event.to_state, "alert event: the new state")

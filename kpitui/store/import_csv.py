@@ -17,18 +17,32 @@ import csv
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, repeat
 from typing import IO
 
+from msgspec import Struct
+
 from kpitui.errors import InputError
+from kpitui.literal import quoted
 from kpitui.store.api import WriteBatch
-from kpitui.store.checks import FINITE_HINT, METRIC_NAME_HINT, NUMBER_HINT, is_metric_name
+from kpitui.store.checks import FINITE_HINT, METRIC_NAME_HINT, is_metric_name
+from kpitui.store.csv_options import (
+    CsvOptions,
+    NumberForm,
+    find_time_column,
+    no_time_column,
+    number_hint,
+    sniff_separator,
+)
+from kpitui.store.csv_quotes import field_past_limit, kept_lines, quote_hint
 from kpitui.store.times import EARLIEST, LATEST, TimeProblem, point_time
 
-_TIME_COLUMNS = ("time", "timestamp", "date", "ts")
 _BLOCK = 1 << 19  # characters the fast path reads at a time
 _CHUNK = 50_000  # rows per `batch.add` once in the csv module: memory stays flat
+
+PLAIN = CsvOptions()
+"""No flags: the separator read off the header, numbers as 1234.5."""
 
 LONG_HEADER_HINT = "a long CSV has a header with metric,time,value and any label columns"
 
@@ -39,7 +53,7 @@ LONG_HEADER_HINT = "a long CSV has a header with metric,time,value and any label
 _DATE_DIGITS = (10_000_000, 100_000_000)
 
 
-def _times(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> list[int]:
+def times_of(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> list[int]:
     try:
         out = list(map(int, cells))  # the common case: epoch seconds
         # 8-digit numbers are YYYYMMDD dates (as epochs they fall in 1970–1973).
@@ -63,22 +77,25 @@ def _times(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> li
         i = next(i for i, t in enumerate(out) if not EARLIEST <= t <= LATEST)
         try:
             point_time(cells[i])
-            raise TimeProblem(f"time {cells[i]!r} is out of range")  # not reached
+            raise TimeProblem(f"time {quoted(cells[i])} is out of range")  # not reached
         except TimeProblem as exc:
             raise InputError(exc.message, file=file, line=line_of(i), hint=exc.hint) from None
     return out
 
 
-def _values(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> list[float]:
+def values_of(
+    cells: Sequence[str], file: str, line_of: Callable[[int], int], numbers: NumberForm
+) -> list[float]:
+    convert = float if numbers.plain else numbers
     try:
-        out = list(map(float, cells))
+        out = list(map(convert, cells))
     except ValueError:
         for i, cell in enumerate(cells):
             try:
-                float(cell)
+                convert(cell)
             except ValueError:
                 if cell.strip():
-                    what, hint = f"{cell!r} is not a number", NUMBER_HINT
+                    what, hint = f"{quoted(cell)} is not a number", number_hint(cell, numbers)
                 else:
                     what, hint = "the value is empty", "fill it in, or delete the row"
                 raise InputError(what, file=file, line=line_of(i), hint=hint) from None
@@ -87,7 +104,7 @@ def _values(cells: Sequence[str], file: str, line_of: Callable[[int], int]) -> l
         for i, value in enumerate(out):
             if not math.isfinite(value):
                 raise InputError(
-                    f"{cells[i]!r} is not a finite number",
+                    f"{quoted(cells[i])} is not a finite number",
                     file=file,
                     line=line_of(i),
                     hint=FINITE_HINT,
@@ -102,11 +119,14 @@ def _check_metrics(cells: Sequence[str], file: str, line_of: Callable[[int], int
     if bad:
         i = min(cells.index(name) for name in bad)
         raise InputError(
-            f"{cells[i]!r} is not a metric name", file=file, line=line_of(i), hint=METRIC_NAME_HINT
+            f"{quoted(cells[i])} is not a metric name",
+            file=file,
+            line=line_of(i),
+            hint=METRIC_NAME_HINT,
         )
 
 
-class _SeriesIds:
+class SeriesIds:
     """(metric, label cells…) → series id, creating series on first sight."""
 
     def __init__(self, batch: WriteBatch, label_names: Sequence[str]) -> None:
@@ -136,45 +156,53 @@ class _SeriesIds:
 # -- long CSV -------------------------------------------------------------------------
 
 
-def _header(stream: IO[str], file: str) -> list[str]:
+class Header(Struct, frozen=True):
+    """A CSV file's first line: its column names and the separator between them."""
+
+    names: list[str]
+    sep: str
+
+
+def read_header(stream: IO[str], file: str, options: CsvOptions, what: str) -> Header:
     first = stream.readline()
     if not first.strip():
         raise InputError(
-            "the file is empty or starts with a blank line",
-            file=file,
-            line=1,
-            hint=LONG_HEADER_HINT,
+            "the file is empty or starts with a blank line", file=file, line=1, hint=what
         )
     _refuse_json(first, file)
-    names = [name.strip() for name in next(csv.reader([first]))]
+    sep = options.sep or sniff_separator(first, file)
+    try:
+        names = [name.strip() for name in next(csv.reader([first], delimiter=sep))]
+    except csv.Error as exc:
+        if "field limit" not in str(exc):
+            raise InputError(f"bad CSV header: {exc}", file=file, line=1) from None
+        raise InputError(
+            f"a column name is longer than {csv.field_size_limit():,} characters",
+            file=file,
+            line=1,
+            hint="the first line names the columns, e.g. metric,time,value,plan",
+        ) from None
     for i, name in enumerate(names, 1):
         if not name:
             raise InputError(
                 f"column {i} of the header has no name",
                 file=file,
                 line=1,
-                hint="name it, or delete the column",
+                hint="name it, or delete the column"
+                if len(names) > 1 or options.sep
+                else "is the separator , ; or tab? pass --sep",
             )
     seen = set()
     for name in names:
         if name.lower() in seen:
             raise InputError(
-                f"column {name!r} appears twice in the header",
+                f"column {quoted(name)} appears twice in the header",
                 file=file,
                 line=1,
                 hint="rename or delete one of them",
             )
         seen.add(name.lower())
-    times = [name for name in names if name.lower() in _TIME_COLUMNS]
-    if len(times) > 1:
-        # The second would silently become a label (or, in a wide file, a metric).
-        raise InputError(
-            f"the header has two time columns, {times[0]!r} and {times[1]!r}",
-            file=file,
-            line=1,
-            hint="keep one (rename or drop the other)",
-        )
-    return names
+    return Header(names, sep)
 
 
 def _refuse_json(first: str, file: str) -> None:
@@ -204,18 +232,31 @@ def _find(names: Sequence[str], *wanted: str) -> int | None:
     return None
 
 
-def read_long_csv(batch: WriteBatch, file: str, stream: IO[str], metric: str | None) -> None:
-    names = _header(stream, file)
+def read_long_csv(
+    batch: WriteBatch,
+    file: str,
+    stream: IO[str],
+    metric: str | None,
+    options: CsvOptions = PLAIN,
+) -> None:
+    if options.label_columns:
+        raise InputError(
+            "--label-column is for --wide files: every column of a long file but metric,"
+            " time and value is a label already",
+            file=file,
+            hint="drop --label-column",
+        )
+    header = read_header(stream, file, options, LONG_HEADER_HINT)
+    names, sep = header.names, header.sep
     m_col, t_col, v_col = (
         _find(names, "metric"),
-        _find(names, *_TIME_COLUMNS),
+        find_time_column(names, options, file),
         _find(names, "value"),
     )
-    if t_col is None or v_col is None:
-        missing = " and ".join(n for n, c in (("time", t_col), ("value", v_col)) if c is None)
-        raise InputError(
-            f"the header has no {missing} column", file=file, line=1, hint=LONG_HEADER_HINT
-        )
+    if t_col is None:
+        raise no_time_column(file, "a long CSV has metric,time,value and any label columns")
+    if v_col is None:
+        raise InputError("the header has no value column", file=file, line=1, hint=LONG_HEADER_HINT)
     if m_col is None and metric is None:
         raise InputError(
             "the header has no metric column",
@@ -230,8 +271,9 @@ def read_long_csv(batch: WriteBatch, file: str, stream: IO[str], metric: str | N
             line=1,
             hint="drop --metric",
         )
+    numbers = NumberForm(options)
     label_cols = [i for i in range(len(names)) if i not in (m_col, t_col, v_col)]
-    series_ids = _SeriesIds(batch, [names[i] for i in label_cols])
+    series_ids = SeriesIds(batch, [names[i] for i in label_cols])
     ncols = len(names)
 
     def write(columns: Sequence[Sequence[str]], line_of: Callable[[int], int]) -> None:
@@ -241,27 +283,19 @@ def read_long_csv(batch: WriteBatch, file: str, stream: IO[str], metric: str | N
         else:
             metrics = columns[m_col]
             _check_metrics(metrics, file, line_of)
-        times = _times(columns[t_col], file, line_of)
-        values = _values(columns[v_col], file, line_of)
+        times = times_of(columns[t_col], file, line_of)
+        values = values_of(columns[v_col], file, line_of, numbers)
         batch.add(series_ids(metrics, [columns[i] for i in label_cols]), times, values)
 
     line = 2
-    rest = ""
-    while True:
-        block = stream.read(_BLOCK)
-        text = rest + block
-        cut = text.rfind("\n") + 1 if block else len(text)
-        text, rest = text[:cut], text[cut:]
-        if not text:
-            if block:
-                continue
-            return
-        flat = _fast_split(text, ncols)
+    blocks = _LineBlocks(stream)
+    for text in blocks:
+        flat = _fast_split(text, ncols, sep)
         if flat is None:
             # `rest` is the start of a line whose end is still in the stream: complete it,
             # or the csv module would see one record as two lines.
-            lines = chain(io.StringIO(text + rest + stream.readline(), newline=""), stream)
-            return _read_csv_rows(lines, file, line, ncols, write)
+            lines = chain(io.StringIO(text + blocks.rest + stream.readline(), newline=""), stream)
+            return read_csv_rows(lines, file, line, ncols, write, sep)
         n = len(flat) // ncols
         columns = [flat[i::ncols] for i in range(ncols)]
         try:
@@ -278,7 +312,30 @@ def read_long_csv(batch: WriteBatch, file: str, stream: IO[str], metric: str | N
         line += n
 
 
-def _fast_split(text: str, ncols: int) -> list[str] | None:
+class _LineBlocks:
+    """The stream in blocks of whole lines, about _BLOCK characters each (a longer line
+    is one block, gathered in parts rather than re-copied on every read); `rest` is
+    what was read past the last block's end."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream, self.rest = stream, ""
+
+    def __iter__(self) -> Iterator[str]:
+        pending: list[str] = []
+        while block := self.stream.read(_BLOCK):
+            cut = block.rfind("\n") + 1
+            if not cut:
+                pending.append(block)
+                continue
+            pending.append(block[:cut])
+            self.rest = block[cut:]
+            yield "".join(pending)
+            pending, self.rest = [self.rest], ""
+        if tail := "".join(pending):
+            yield tail
+
+
+def _fast_split(text: str, ncols: int, sep: str) -> list[str] | None:
     """All cells of a block of plain lines, row after row; None if the block needs the
     csv module (quotes, blank lines, stray carriage returns, ragged rows)."""
     if '"' in text:
@@ -290,9 +347,9 @@ def _fast_split(text: str, ncols: int) -> list[str] | None:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    if set(map(str.count, lines, repeat(","))) != {ncols - 1}:
+    if set(map(str.count, lines, repeat(sep))) != {ncols - 1}:
         return None
-    flat = text.replace("\n", ",").split(",")
+    flat = text.replace("\n", sep).split(sep)
     if text.endswith("\n"):
         flat.pop()
     return flat
@@ -311,19 +368,22 @@ def _kept_rows(columns: Sequence[Sequence[str]]) -> list[int] | None:
     return [j for j in range(len(columns[0])) if j not in blank]
 
 
-def _read_csv_rows(
+def read_csv_rows(
     lines: Iterable[str],
     file: str,
     first_line: int,
     ncols: int,
     write: Callable[[Sequence[Sequence[str]], Callable[[int], int]], None],
+    sep: str,
 ) -> None:
-    reader = csv.reader(lines, strict=True)
+    record: list[str] = []  # the lines of the record being read, for a field-limit error
+    reader = csv.reader(kept_lines(lines, record), delimiter=sep, strict=True)
     rows: list[list[str]] = []
     starts: list[int] = []
     done = 0
     try:
         for row in reader:
+            record.clear()
             start, done = first_line + done, reader.line_num
             if not row or (_is_blank(row[0]) and all(map(_is_blank, row))):
                 continue  # a blank line, or a spreadsheet's empty row (",,")
@@ -342,53 +402,11 @@ def _read_csv_rows(
                 write([list(c) for c in zip(*rows, strict=True)], starts.__getitem__)
                 rows, starts = [], []
     except csv.Error as exc:
+        start = first_line + done
+        if "field limit" in str(exc):
+            raise field_past_limit(file, start, record, lines) from None
         raise InputError(
-            f"bad CSV: {exc}", file=file, line=first_line + done, hint=_quote_hint(str(exc))
+            f"bad CSV: {exc}", file=file, line=start, hint=quote_hint(str(exc))
         ) from None
     if rows:
         write([list(c) for c in zip(*rows, strict=True)], starts.__getitem__)
-
-
-def _quote_hint(error: str) -> str:
-    """What to do about a `csv.Error`: with strict=True, each is a quote problem."""
-    if "expected after" in error:
-        return 'a quote inside a quoted cell is written twice: "say ""hi"""'
-    if "end of data" in error or "field limit" in error:
-        return "a quote opened on this line is never closed: close it"
-    return "check the quotes on this line"
-
-
-# -- wide CSV -------------------------------------------------------------------------
-
-
-def read_wide_csv(batch: WriteBatch, file: str, stream: IO[str]) -> None:
-    names = _header(stream, file)
-    t_col = _find(names, *_TIME_COLUMNS)
-    if t_col is None:
-        raise InputError(
-            "the header has no time column",
-            file=file,
-            line=1,
-            hint="a wide CSV has a time column and one column per metric",
-        )
-    metric_cols = [i for i in range(len(names)) if i != t_col]
-    if not metric_cols:
-        raise InputError("the header names no metric columns", file=file, line=1)
-    for i in metric_cols:
-        if not is_metric_name(names[i]):
-            raise InputError(
-                f"column {names[i]!r} is not a metric name",
-                file=file,
-                line=1,
-                hint=METRIC_NAME_HINT,
-            )
-
-    def write(columns: Sequence[Sequence[str]], line_of: Callable[[int], int]) -> None:
-        times = _times(columns[t_col], file, line_of)
-        for i in metric_cols:
-            cells = columns[i]
-            kept = [j for j, cell in enumerate(cells) if cell.strip()]  # an empty cell: no point
-            values = _values([cells[j] for j in kept], file, lambda k, kept=kept: line_of(kept[k]))
-            batch.add(batch.series_id(names[i]), [times[j] for j in kept], values)
-
-    _read_csv_rows(stream, file, 2, len(names), write)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO
 
 from kpitui.errors import InputError
+from kpitui.literal import quoted
 from kpitui.store.api import WriteBatch
 from kpitui.store.checks import (
     FINITE_HINT,
@@ -22,6 +23,7 @@ from kpitui.store.checks import (
     is_metric_name,
     is_text,
 )
+from kpitui.store.csv_options import number_hint
 from kpitui.store.times import TimeProblem, point_time
 
 _CHUNK = 50_000  # points per `batch.add`: memory stays flat
@@ -153,7 +155,7 @@ def _record(
     unknown = sorted(set(record) - _JSON_KEYS)
     if unknown:
         raise bad(
-            f"unknown key {unknown[0]!r}",
+            f"unknown key {quoted(unknown[0])}",
             'a point has "metric", "time", "value" and optional "labels": {...}',
         )
     if default is not None and "metric" in record:
@@ -164,7 +166,7 @@ def _record(
     if name is None:
         raise bad('no "metric"', "add one, or name the metric with --metric NAME")
     if not is_metric_name(name):
-        raise bad(f"{name!r} is not a metric name", METRIC_NAME_HINT)
+        raise bad(f"{quoted(name)} is not a metric name", METRIC_NAME_HINT)
     if "time" not in record or "value" not in record:
         raise bad('no "time"' if "time" not in record else 'no "value"')
     try:
@@ -177,11 +179,12 @@ def _record(
             raise ValueError
         value = float(raw_value)
     except ValueError:
-        raise bad(f"{raw_value!r} is not a number", NUMBER_HINT) from None
+        hint = number_hint(raw_value) if isinstance(raw_value, str) else NUMBER_HINT
+        raise bad(f"{quoted(raw_value)} is not a number", hint) from None
     except OverflowError:  # an integer too big for a float: as infinite as 1e999
         value = math.inf
     if not math.isfinite(value):
-        raise bad(f"{raw_value!r} is not a finite number", FINITE_HINT)
+        raise bad(f"{quoted(raw_value)} is not a finite number", FINITE_HINT)
     labels = record.get("labels") or {}
     if not isinstance(labels, dict):
         raise bad('"labels" must be an object of names to values')
@@ -194,15 +197,15 @@ def _record(
         if label is None:
             continue
         if isinstance(label, bool) or not isinstance(label, str | int):
-            raise bad(f"label {key!r} must be text, not {label!r}")
+            raise bad(f"label {quoted(key)} must be text, not {quoted(label)}")
         if not is_text(key):
-            raise bad(f"label name {key!r} is not Unicode text", SURROGATE_HINT)
+            raise bad(f"label name {quoted(key)} is not Unicode text", SURROGATE_HINT)
         if isinstance(label, str) and not is_text(label):
-            raise bad(f"label {key!r}: {label!r} is not Unicode text", SURROGATE_HINT)
+            raise bad(f"label {quoted(key)}: {quoted(label)} is not Unicode text", SURROGATE_HINT)
         key, text = key.strip(), str(label).strip()
         if not text:
             continue  # an empty label is no label
         if key in clean:
-            raise bad(f"label {key!r} is given twice", "keep one")
+            raise bad(f"label {quoted(key)} is given twice", "keep one")
         clean[key] = text
     return batch.series_id(name, clean), ts, value

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from kpitui.literal import quoted
 from kpitui.timeutil import FIRST_YEAR, LAST_YEAR, parse_time
 
 EARLIEST = parse_time(f"{FIRST_YEAR}-01-01")
@@ -38,7 +39,7 @@ def point_time(raw: object) -> int:
     """Epoch seconds of `raw` (text, or epoch seconds as a number); TimeProblem when it
     is no time or lies outside EARLIEST..LATEST."""
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise TimeProblem(f"{raw!r} is not a time", FORMS_HINT)
+        raise TimeProblem(f"{quoted(raw)} is not a time", FORMS_HINT)
     if isinstance(raw, str) and not raw.strip():
         raise TimeProblem(
             "empty time", "every point needs one: " + FORMS_HINT.removeprefix("write ")
@@ -49,15 +50,15 @@ def point_time(raw: object) -> int:
     if year is not None and _YEAR.match(year):
         # As epoch seconds a bare year is a moment of January 1970: surely not meant.
         raise TimeProblem(
-            f"{year!r} is a year, not a time",
+            f"{quoted(year)} is a year, not a time",
             f"write a date such as {year}-01-01, or epoch seconds",
         )
     if isinstance(raw, int) and not EARLIEST <= raw <= LATEST:
-        raise TimeProblem(f"time {raw!r} is out of range", RANGE_HINT)  # exact, however big
+        raise TimeProblem(f"time {quoted(raw)} is out of range", RANGE_HINT)  # exact, however big
     try:
         ts = parse_time(raw)
     except ValueError as exc:
         raise TimeProblem(str(exc)) from None
     if not EARLIEST <= ts <= LATEST:
-        raise TimeProblem(f"time {raw!r} is out of range", RANGE_HINT)
+        raise TimeProblem(f"time {quoted(raw)} is out of range", RANGE_HINT)
     return ts

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from kpitui.errors import InputError
+from kpitui.literal import quoted
 from kpitui.store.times import TimeProblem, point_time
 from kpitui.timeutil import parse_time
 
@@ -37,7 +38,7 @@ class Columns:
         twice = sorted({n for n in lowered if lowered.count(n) > 1})
         if twice:
             raise InputError(
-                f"the query returns the column {twice[0]!r} twice",
+                f"the query returns the column {quoted(twice[0])} twice",
                 hint="give each column its own name with AS",
             )
         self.time = lowered.index(TIME_COLUMN)
@@ -57,7 +58,7 @@ def row_time(raw: object, row: int) -> int:
     except TimeProblem as exc:
         raise InputError(f"row {row}: {exc.message}", hint=exc.hint) from None
     except (ValueError, OverflowError, OSError) as exc:
-        raise InputError(f"row {row}: time {raw!r} is out of range ({exc})") from None
+        raise InputError(f"row {row}: time {quoted(raw)} is out of range ({exc})") from None
 
 
 def row_value(raw: object, row: int) -> float:
@@ -68,12 +69,12 @@ def row_value(raw: object, row: int) -> float:
         )
     if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
         raise InputError(
-            f"row {row}: value {raw!r} is not a number ({type(raw).__name__})",
+            f"row {row}: value {quoted(raw)} is not a number ({type(raw).__name__})",
             hint="CAST it to a number in the query",
         )
     value = float(raw)
     if not math.isfinite(value):
-        raise InputError(f"row {row}: value {raw!r} is not a finite number")
+        raise InputError(f"row {row}: value {quoted(raw)} is not a finite number")
     return value
 
 

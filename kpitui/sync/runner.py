@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from msgspec import Struct
 
 from kpitui.errors import InputError, KpituiError
+from kpitui.literal import quoted
 from kpitui.spec import LoadedSpec
 from kpitui.spec.models import Pull
 from kpitui.store.api import PullState, StoreReader, StoreWriter
@@ -117,7 +118,7 @@ class Runner:
                 {p.metric for p in self.dashboard.pull} | {p.id for p in self.dashboard.pull}
             )
             raise InputError(
-                f"--only {only!r}: no pull of that metric or id in the spec",
+                f"--only {quoted(only)}: no pull of that metric or id in the spec",
                 file=self.loaded.file,
                 hint=did_you_mean(only, names) or f"pulls: {', '.join(names) or 'none'}",
             )
@@ -161,7 +162,7 @@ class Runner:
         if failure is not None:
             error = self._at_pull(failure, pull, index)
             said = f"{failure.message} ({failure.hint})" if failure.hint else failure.message
-            failure_text = f"source {pull.source!r}: {said}"
+            failure_text = f"source {quoted(pull.source)}: {said}"
         self.writer.set_pull_state(_next_state(pull.id, state, now, high, failure_text))
         return PullResult(
             pull.id, pull.metric, start, now, rows, changed, time.perf_counter() - started, error
@@ -186,7 +187,7 @@ class Runner:
                 key = tuple(sorted(labels.items()))
                 sid = ids.get(key)
                 if sid is None:
-                    clean = checked_labels(labels, f"pull {pull.id!r}")
+                    clean = checked_labels(labels, f"pull {quoted(pull.id)}")
                     sid = ids[key] = batch.series_id(pull.metric, clean)
                 series.append(sid)
             batch.add(series, [t for _, t, _ in found], [v for _, _, v in found])
@@ -197,7 +198,7 @@ class Runner:
         line, col = self.loaded.position(("pull", index))
         where = f" ({exc.location})" if exc.location.file else ""
         error = type(exc)(
-            f"pull {pull.id!r} from source {pull.source!r}{where}: {exc.message}",
+            f"pull {quoted(pull.id)} from source {quoted(pull.source)}{where}: {exc.message}",
             file=self.loaded.file or str(self.loaded.path),
             line=line,
             col=col,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kpitui.errors import InputError, RuntimeFailure
+from kpitui.literal import quoted
 from kpitui.spec.models import Source
 from kpitui.spec.sources import SourceTarget, source_target
 from kpitui.store.name import mask_password
@@ -64,7 +65,7 @@ def source_url(name: str, source: Source, environ: os._Environ[str] | dict[str, 
     value = environ.get(source.url_env, "").strip()
     if not value:
         raise SourceDown(
-            f"source {name!r}: the environment variable {source.url_env} is not set",
+            f"source {quoted(name)}: the environment variable {source.url_env} is not set",
             hint=f"export {source.url_env}=postgresql://… (or a database file) before `kpitui sync`",
         )
     return value
@@ -81,7 +82,7 @@ def open_source(
     try:
         target = source_target(url, base)
     except ValueError as exc:
-        raise SourceDown(f"source {name!r}: {exc}") from None
+        raise SourceDown(f"source {quoted(name)}: {exc}") from None
     return _open(target, source)
 
 
@@ -115,7 +116,7 @@ def _existing(target: SourceTarget) -> Path:
     if not target.path.is_file():
         what = "is not a file" if target.path.exists() else "no such file"
         raise SourceDown(
-            f"{target.engine} source {str(target.path)!r}: {what}",
+            f"{target.engine} source {quoted(str(target.path))}: {what}",
             hint="a relative path is taken from the spec's folder",
         )
     return target.path

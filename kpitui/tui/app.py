@@ -18,9 +18,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 
-from kpitui import timeutil
 from kpitui.engine.alerts import StateChange, settled_states, severity, state_changes
 from kpitui.engine.board import Board
 from kpitui.store.name import StoreName, held_name
@@ -32,9 +31,10 @@ from kpitui.tui.jumps import BoardJumps
 from kpitui.tui.live import LiveUpdates
 from kpitui.tui.navigation import Direction, nearest
 from kpitui.tui.poller import FirstRead, Poller
-from kpitui.tui.text import safe_plain, state_label
+from kpitui.tui.text import safe_plain
 from kpitui.tui.widgets.alerts_log import MAX_ALERTS, AlertsLog
 from kpitui.tui.widgets.chart_panel import ChartPanel
+from kpitui.tui.widgets.key_footer import KeyFooter
 from kpitui.tui.widgets.kpi_card import KpiCard
 from kpitui.tui.widgets.okr_tree import OkrTree
 
@@ -91,6 +91,8 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             id="kpitui.help",
             tooltip="Show every key",
         ),
+        # Quit right after Keys: a narrow footer cuts the bindings at its right end.
+        Binding("q", "quit", "Quit", id="kpitui.quit", tooltip="Quit kpitui"),
         Binding(
             "r",
             "refresh_now",
@@ -108,7 +110,6 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             id="kpitui.acknowledge",
             tooltip="Acknowledge the newest alert: its card stops flashing",
         ),
-        Binding("q", "quit", "Quit", id="kpitui.quit", tooltip="Quit kpitui"),
         *_page_bindings(),
         *_move_bindings(),
     ]
@@ -131,6 +132,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         board: Board | None = None,
         live: bool = True,
         first_read: FirstRead | None = None,
+        page: int = 0,
     ) -> None:
         super().__init__()
         self.loaded = loaded
@@ -143,7 +145,6 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         self.feed = feed
         self.live = live
         self.paused = False
-        self.tz = timeutil.resolve_timezone(loaded.dashboard.timezone)
         self.title = safe_plain(loaded.dashboard.title)
         self._initial_board = board
         self._poller = Poller(
@@ -158,11 +159,11 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         self._spec_errors: tuple[str, ...] = ()
         self._failure: str | None = None
         self._feed_error: str | None = None
-        self._page_index = 0
+        self._page_index = page  # the page shown first (from 0)
         # Page index -> dom id of the panel that had focus when the page was left, so
         # 1→2→1 comes back to the same panel.
         self._page_focus: dict[int, str] = {}
-        self.refresh_seconds = loaded.dashboard.refresh.seconds
+        self.refresh_seconds = loaded.dashboard.refresh.seconds  # until a board says
 
     # -- the API drill-down screens use ---------------------------------------------------
 
@@ -187,8 +188,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         # A board evaluated before the app started is composed with the screen, so the
         # first frame drawn already holds its values.
         pages = self._make_pages(self._initial_board) if self._initial_board else []
-        yield ContentSwitcher(*pages, id="pages", initial="page-0" if pages else None)
-        yield Footer()
+        shown = f"page-{self._page_index}" if pages else None
+        yield ContentSwitcher(*pages, id="pages", initial=shown)
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         self._dashboard = self.screen
@@ -248,7 +250,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         shown (the index kept across rebuilds) is built now; the others when first shown."""
         self._page_index = min(self._page_index, max(0, len(board.pages) - 1))
         pages = [
-            BoardPage(page, i, board, self.tz, id=f"page-{i}", built=i == self._page_index)
+            BoardPage(page, i, board, id=f"page-{i}", built=i == self._page_index)
             for i, page in enumerate(board.pages)
         ]
         width = self._page_width()
@@ -335,13 +337,12 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
                     log.add_alert(change)
         for change in changes:
             self.notify(
-                f"{safe_plain(change.title)}: {state_text(change.old_state)} → "
-                f"{state_text(change.new_state)}",
+                safe_plain(change.summary),
                 title="KPI state changed",
                 severity=severity(change),
                 markup=False,
             )
-        if self.loaded.dashboard.alerts.bell:
+        if self.board is not None and self.board.bell:
             self.bell()
 
     # -- the header ---------------------------------------------------------------------------
@@ -355,7 +356,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             page = f"{index + 1}/{len(pages)} {page_title(pages[index], index)}"
         else:
             page = "loading…"
-        moment = timeutil.format_time(self.board.as_of, self.tz) if self.board else ""
+        moment = self.board.as_of_display if self.board else ""
         as_of = f"as of {moment}" if moment else ""
         if not self.live:
             marker = "■ snapshot"
@@ -469,8 +470,3 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         # On a drill-down, `?` lists that screen's keys first.
         screen = None if self.screen is self._dashboard else self.screen
         self.push_screen(HelpScreen(help_sections(self, panels, screen)))
-
-
-def state_text(state: str) -> str:
-    """`✖ crit`: a state reads by its glyph and word, without colour."""
-    return state_label(state).plain

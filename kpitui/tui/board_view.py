@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import tzinfo
 from typing import ClassVar
 
 from textual import events
@@ -115,14 +114,12 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         page: PageView,
         page_index: int,
         board: Board,
-        tz: tzinfo,
         *,
         id: str,
         built: bool = True,
     ) -> None:
         self.page = page
         self.page_index = page_index
-        self._tz = tz
         # dom id -> (panel, the view it shows) so a refresh updates only what changed,
         # and dom id -> its widget (a panel just built is not in the DOM until its row
         # has mounted, so it is not found by a query yet).
@@ -171,13 +168,13 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         self._shown[dom_id] = (panel, view)
         widget: Widget
         if panel.kind == "kpi":
-            widget = KpiCard(view, tz=self._tz, id=dom_id)
+            widget = KpiCard(view, id=dom_id)
         elif panel.kind == "chart":
-            widget = ChartPanel(view, tz=self._tz, id=dom_id)
+            widget = ChartPanel(view, id=dom_id)
         elif panel.kind in ("objective", "okrs"):
             widget = OkrTree(view, expected=board.expected, id=dom_id)
         else:
-            widget = AlertsLog(tz=self._tz, id=dom_id)
+            widget = AlertsLog(id=dom_id)
         # Not mounted yet: styled once when it mounts (an update now restyles it twice).
         widget.add_class("panel", f"-{panel.kind}", update=False)
         self._widgets[dom_id] = widget
@@ -214,6 +211,13 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         # page's, less the scrollbar gutter it keeps.
         self.reflow(self.scrollable_content_region.width)
         self.fit_to_height()
+        # Rows reflowed to another height move the focused panel: keep it in sight.
+        self.call_after_refresh(self._reveal_focused)
+
+    def _reveal_focused(self) -> None:
+        focused = self.screen.focused if self.is_attached else None
+        if focused is not None and self in focused.ancestors:
+            self.scroll_to_widget(focused, animate=False)
 
     def fit_to_height(self) -> None:
         """Give the lines a page does not use to its charts and alerts log, so a page

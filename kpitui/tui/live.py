@@ -18,7 +18,6 @@ from textual import work
 from textual.message import Message
 from textual.worker import Worker
 
-from kpitui import timeutil
 from kpitui.tui.poller import PollResult
 from kpitui.tui.text import safe_plain
 
@@ -31,7 +30,6 @@ class LiveUpdates:
     refresh_seconds: int
     loaded: Any
     board: Any
-    tz: Any
     _poller: Any
     _poll_timer: Any
     _polling: bool
@@ -137,13 +135,12 @@ class LiveUpdates:
         if reloaded:
             self.loaded = result.loaded
             self.store_path = self._poller.store_path  # follows an edited `store:`
-            self.tz = timeutil.resolve_timezone(self.loaded.dashboard.timezone)
-            self.refresh_seconds = self.loaded.dashboard.refresh.seconds
             self.notify(
                 f"Reloaded {safe_plain(Path(self.loaded.path).name)}", title="Spec", markup=False
             )
             self._notify_warnings()
         if result.board is not None:
+            self.refresh_seconds = result.board.refresh_seconds
             await self._apply_board(result.board)
         self._update_header()
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -63,13 +64,13 @@ class FirstRead(Struct, frozen=True):
     as_of: int
 
 
-def _file_signature(path: Path) -> tuple[int, int, int] | None:
-    """What tells us a file was replaced or edited: inode, size, mtime."""
+def _file_signature(path: Path) -> tuple[int, int, int, int] | None:
+    """What tells us a file was replaced or edited: inode, size, mtime, and its type."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, stat.S_IFMT(st.st_mode))
 
 
 class Poller:
@@ -174,6 +175,10 @@ class Poller:
         if signature == self._spec_signature:
             return None, None
         self._spec_signature = signature
+        if signature is not None and signature[3] != stat.S_IFREG:
+            # A FIFO would block the open until someone writes to it, a device may never
+            # end: the poll never opens what is not a plain file.
+            return (f"{path}: not a regular file any more (a FIFO, a device or a folder)",), None
         try:
             loaded = self._load_dashboard(path)
         except SpecErrors as exc:

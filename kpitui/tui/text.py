@@ -14,7 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from kpitui.engine.board import STATE_GLYPHS, STATUS_GLYPHS
+from kpitui.engine import board
 from kpitui.literal import literal
 
 
@@ -33,23 +33,18 @@ def safe_text(s: object, style: str = "") -> Text:
 
 
 def state_word(state: str) -> str:
-    """A KPI state as the word shown on screen: `no_data` → `no data`."""
-    return state.replace("_", " ")
+    """A KPI state as the word shown on screen: `no_data` → `no data` (the engine's)."""
+    return board.words(state)
 
 
 def state_label(state: str, style: str = "") -> Text:
-    """Glyph and word of a KPI state (`✖ crit`): it reads without colour."""
-    return Text(f"{STATE_GLYPHS.get(state, '?')} {state_word(state)}", style=style, end="")
-
-
-def status_word(status: str) -> str:
-    """A key-result status as the words shown on screen: `off_track` → `off track`."""
-    return status.replace("_", " ")
+    """Glyph and word of a KPI state (`✖ crit`), as the engine words it."""
+    return Text(board.state_label(state), style=style, end="")
 
 
 def status_label(status: str, style: str = "") -> Text:
-    """Glyph and words of an OKR status (`▲ at risk`)."""
-    return Text(f"{STATUS_GLYPHS.get(status, '?')} {status_word(status)}", style=style, end="")
+    """Glyph and words of an OKR status (`▲ at risk`), as the engine words it."""
+    return Text(board.status_label(status), style=style, end="")
 
 
 def update_static(widget: Static, content: Any) -> None:

@@ -11,7 +11,16 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
-from kpitui.store.api import Bucket, Checkin, LastPoint, OutOfScale, Series, SeriesStats
+from kpitui.store.api import (
+    AlertEvent,
+    Annotation,
+    Bucket,
+    Checkin,
+    LastPoint,
+    OutOfScale,
+    Series,
+    SeriesStats,
+)
 
 DAY = 86400
 
@@ -22,6 +31,8 @@ class FakeReader:
     def __init__(self, points: Iterable[tuple] = (), checkins: Iterable[Checkin] = ()) -> None:
         self._points: dict[tuple[str, tuple[tuple[str, str], ...]], dict[int, float]] = {}
         self._checkins: list[Checkin] = list(checkins)
+        self._annotations: list[Annotation] = []
+        self._alert_events: list[AlertEvent] = []
         self.calls: Counter[str] = Counter()
         self.fail: Exception | None = None
         self.fail_metrics: set[str] = set()
@@ -36,6 +47,12 @@ class FakeReader:
 
     def add_checkin(self, kr_id: str, ts: int, value: float, confidence=None, note=None) -> None:
         self._checkins.append(Checkin(kr_id, ts, value, confidence, note))
+
+    def add_annotation(self, ts: int, text: str, metrics: tuple[str, ...] = ()) -> None:
+        self._annotations.append(Annotation(len(self._annotations) + 1, ts, text, metrics))
+
+    def add_alert_event(self, event: AlertEvent) -> None:
+        self._alert_events.append(event)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -216,6 +233,21 @@ class FakeReader:
         self._call("checkins")
         found = [c for c in self._checkins if c.kr_id == kr_id and (at is None or c.ts <= at)]
         return sorted(found, key=lambda c: c.ts)
+
+    def annotations(self, lo, hi, metrics=None):
+        self._call("annotations")
+        wanted = None if metrics is None else set(metrics)
+        found = [
+            a
+            for a in self._annotations
+            if lo <= a.ts <= hi and (wanted is None or not a.metrics or wanted & set(a.metrics))
+        ]
+        return sorted(found, key=lambda a: a.ts)
+
+    def alert_events(self, since=None, limit=200):
+        self._call("alert_events")
+        found = [e for e in self._alert_events if since is None or e.ts >= since]
+        return sorted(found, key=lambda e: -e.ts)[:limit]
 
     def close(self) -> None:
         pass

@@ -67,7 +67,7 @@ def test_a_change_of_state_is_one_alert_at_the_new_as_of():
     # When diffed
     changes = board_changes(old, new)
     # Then one alert, stamped with the new board's as-of, in the new board's words
-    assert changes == [StateChange(160, "mrr", "MRR", "ok", "crit")]
+    assert changes == [StateChange(160, "mrr", "MRR", "ok", "crit", value=1.0, display="1")]
     assert changes[0].worsened
     assert severity(changes[0]) == "error"
 

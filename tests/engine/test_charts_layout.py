@@ -240,3 +240,81 @@ def test_chart_format_comes_from_a_kpi_on_its_metric():
     )
     assert board.chart("churn").format == "percent"
     assert board.chart("churn").ref_lines == ()
+
+
+# -- charts bucket as sparklines do (docs/spec.md `spark`) -------------------------------
+
+
+def _gappy_reader() -> FakeReader:
+    """Latency and signups on days 9, 8, 7 and 3, 2, 1 before as-of (none on 6, 5, 4);
+    a weekly active-users count for the last four weeks; stock MRR on days 9 and 3."""
+    reader = FakeReader()
+    for d in (9, 8, 7, 3, 2, 1):
+        reader.add("latency", {}, AS_OF - d * DAY, 200 + d)
+        reader.add("signups", {}, AS_OF - d * DAY, 10)
+    for w in range(4):
+        reader.add("wau", {}, AS_OF - 2 * HOUR - w * 7 * DAY, 100 + w)
+    for d in (9, 3):
+        reader.add("mrr", {}, AS_OF - d * DAY, 1000 + d)
+    return reader
+
+
+def _chart_values(metric: str, agg: str, window: str):
+    board = board_of(
+        _gappy_reader(),
+        charts=[{"id": "c", "metrics": [metric], "window": window, "bucket": "1d", "agg": agg}],
+    )
+    chart = board.chart("c")
+    return chart, [v for _, v in chart.series[0].points]
+
+
+def test_a_chart_keeps_a_gap_of_days_as_a_gap_drawn_apart():
+    # Given latency with no points on days 6..4 / When charted as avg per day over 10d
+    chart, values = _chart_values("latency", "avg", "10d")
+    # Then every day keeps its place (Nov 15..24): the empty days are gaps, and today,
+    # with no point yet, too
+    assert values == [209, 208, 207, None, None, None, 203, 202, 201, None]
+    # And the line is drawn in two runs, never joined across the gap
+    runs = [[v for _, v in run] for run in chart.series[0].segments()]
+    assert runs == [[209, 208, 207], [203, 202, 201]]
+
+
+def test_an_empty_bucket_of_a_flow_chart_is_zero():
+    # Given the same days of signups / When charted as sum per day
+    _, values = _chart_values("signups", "sum", "10d")
+    # Then the days without signups are 0 (nothing happened), today's too
+    assert values == [10, 10, 10, 0, 0, 0, 10, 10, 10, 0]
+
+
+def test_weekly_data_in_daily_buckets_is_one_value_a_week():
+    # Given a weekly count / When charted as avg per day over 28d
+    chart, values = _chart_values("wau", "avg", "28d")
+    # Then one day in seven has a value and the others are gaps, not the weekly value
+    # repeated (nor a line joining the weeks as if every day had one)
+    known = [(i, v) for i, v in enumerate(values) if v is not None]
+    assert known == [(6, 103), (13, 102), (20, 101), (27, 100)]
+    assert [len(run) for run in chart.series[0].segments()] == [1, 1, 1, 1]
+    # And as a sum, the six days between are 0
+    _, sums = _chart_values("wau", "sum", "28d")
+    assert [v for v in sums[6:] if v] == [103, 102, 101, 100] and sums[7:13] == [0] * 6
+
+
+def test_a_series_starting_mid_range_starts_mid_chart():
+    # Given weekly data for 22 days / When charted over 28d
+    chart, values = _chart_values("wau", "avg", "28d")
+    # Then the time axis is the whole window, from its first day, and the days before
+    # the first point are gaps (for a flow, 0: nothing happened)
+    lo, hi = chart.x_range
+    assert (hi - lo) // DAY == 27 and lo == chart.series[0].points[0][0]
+    assert values[:6] == [None] * 6
+    _, sums = _chart_values("wau", "sum", "28d")
+    assert sums[:6] == [0] * 6  # a flow's empty bucket is 0 wherever it is
+
+
+def test_a_last_chart_is_carried_between_points_and_stops_at_the_newest():
+    # Given stock MRR written on days 9 and 3 / When charted as last per day
+    _, values = _chart_values("mrr", "last", "10d")
+    # Then nothing before the first point, each value held until the next point (the
+    # stock still is that), and nothing after the newest point: old data never looks
+    # current
+    assert values == [1009, 1009, 1009, 1009, 1009, 1009, 1003, None, None, None]

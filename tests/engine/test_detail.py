@@ -112,7 +112,29 @@ def independent_stats(points, days, plan=None):
 
 
 def stats_dict(stats):
-    return {k: getattr(stats, k) for k in ("last", "min", "max", "avg", "sum", "count")}
+    return {k: getattr(stats, k) for k in ("last", "min", "max", "avg", "total", "points")}
+
+
+def independent_bucket_stats(points, days, bucket, plan=None):
+    """The stats of a sum KPI's chart, computed apart from the engine: the range's
+    buckets on the UTC grid (the first one widened back to its boundary), an empty bucket
+    0; the total and the points count over the range itself."""
+    lo = AS_OF - days * DAY + 1
+    grid_lo = lo - lo % bucket
+    chosen = in_range(points, grid_lo, AS_OF, plan)
+    sums = [
+        sum(v for ts, v in chosen if start <= ts < start + bucket)
+        for start in range(grid_lo, AS_OF + 1, bucket)
+    ]
+    in_rng = [v for ts, v in chosen if ts >= lo]
+    return {
+        "last": sums[-1],
+        "min": min(sums),
+        "max": max(sums),
+        "avg": sum(sums) / len(sums),
+        "total": sum(in_rng),
+        "points": len(in_rng),
+    }
 
 
 # -- buckets ---------------------------------------------------------------------------
@@ -127,6 +149,38 @@ def test_auto_bucket_keeps_the_chart_under_120_points():
     assert auto_bucket(2 * DAY) == HOUR
 
 
+def test_auto_bucket_is_never_finer_than_the_points():
+    # Given daily, weekly and a cron's drifting daily points / Then the bucket holds one
+    assert auto_bucket(7 * DAY, spacing=DAY) == DAY
+    assert auto_bucket(30 * DAY, spacing=DAY - 600) == DAY  # a few minutes early: daily
+    assert auto_bucket(90 * DAY, spacing=7 * DAY) == 7 * DAY
+    assert auto_bucket(30 * DAY, spacing=HOUR) == 6 * HOUR  # the 120-point cap rules
+    assert auto_bucket(2 * DAY, spacing=None) == HOUR
+
+
+def test_usual_spacing_is_the_median_series_gap_of_the_coarsest_metric():
+    from kpitui.engine.spacing import usual_spacing
+    from kpitui.store.api import Series, SeriesStats
+
+    def stats(metric, labels, count, span):
+        return SeriesStats(Series(0, metric, labels), count, AS_OF - span, AS_OF)
+
+    found = [
+        stats("signups", {"plan": "free"}, 31, 30 * DAY),  # daily
+        stats("signups", {"plan": "pro"}, 5, 28 * DAY),  # weekly
+        stats("signups", {"plan": "team"}, 31, 30 * DAY),  # daily
+        stats("visits", {}, 721, 30 * DAY),  # hourly
+        stats("single", {}, 1, 0),  # one point: no spacing
+    ]
+    # Then the median of signups' series is daily, of pro alone weekly; a ratio is as
+    # coarse as its coarsest operand; one point says nothing
+    assert usual_spacing(found, {"signups"}, {}) == DAY
+    assert usual_spacing(found, {"signups"}, {"plan": "pro"}) == 7 * DAY
+    assert usual_spacing(found, {"signups", "visits"}, {}) == DAY
+    assert usual_spacing(found, {"visits"}, {}) == HOUR
+    assert usual_spacing(found, {"single"}, {}) is None
+
+
 def test_step_bucket_walks_the_ladder():
     assert step_bucket(6 * HOUR, -1) == HOUR
     assert step_bucket(HOUR, -1) == HOUR  # the finest stays
@@ -138,22 +192,35 @@ def test_step_bucket_walks_the_ladder():
 # -- KPI detail: stats over ranges ---------------------------------------------------------
 
 
-def test_stats_over_7d_and_30d_match_the_points(reader_of):
-    # Given 40 days of signups for two plans
+def test_stats_run_over_the_charts_buckets(reader_of):
+    # Given 40 days of signups for two plans, one point a day at 14:00
     points = signup_points()
     reader = reader_of(points)
     spec = spec_of(kpis=[SIGNUPS_KPI])
-    # When the detail is read over 7d and over 30d
+    # When the detail is read over 7d (its automatic bucket), over 30d in daily buckets
+    # and over 7d in 6h buckets, finer than the points
     week = kpi_detail(spec, reader, "signups", AS_OF, "7d")
-    month = kpi_detail(spec, reader, "signups", AS_OF, "30d")
-    # Then the stats equal what the points say
-    assert week.error is None
-    assert stats_dict(week.stats) == pytest.approx(independent_stats(points, 7))
-    assert stats_dict(month.stats) == pytest.approx(independent_stats(points, 30))
-    # Worked example: 7d holds days 1..7: free 728 + pro 280 = 1008
-    assert week.stats.sum == 1008
-    assert week.stats.count == 14
-    assert week.stats.basis == "points"
+    month = kpi_detail(spec, reader, "signups", AS_OF, "30d", bucket=DAY)
+    fine = kpi_detail(spec, reader, "signups", AS_OF, "7d", bucket=6 * HOUR)
+    # Then min/max/avg/last are of the buckets the chart draws, not of single points
+    assert week.error is None and week.bucket == DAY  # never finer than daily points
+    assert stats_dict(week.stats) == pytest.approx(independent_bucket_stats(points, 7, DAY))
+    assert stats_dict(month.stats) == pytest.approx(independent_bucket_stats(points, 30, DAY))
+    assert stats_dict(fine.stats) == pytest.approx(independent_bucket_stats(points, 7, 6 * HOUR))
+    # Worked example: 8 daily buckets (Nov 17..24), each holding that day's 100 + 11d
+    # signups (d = 7..1: 177..111), today's 0: its 14:00 point is still to come
+    s = week.stats
+    assert (s.last, s.min, s.max, s.total, s.points, s.buckets) == (0, 0, 177, 1008, 14, 8)
+    assert s.avg == pytest.approx(1008 / 8)
+    assert s.min <= s.last <= s.max
+    # In 6h buckets: 29, one a day holding the day's signups, the others 0
+    f = fine.stats
+    assert (f.last, f.min, f.max, f.buckets) == (0, 0, 177, 29)
+    # And the block says so, beside the KPI's own number and window
+    assert week.stats_heading == "sum per 1d · last 7d"
+    assert fine.stats_heading == "sum per 6h · last 7d"
+    assert dict(week.stats_rows)["sum of the range"] == "1,008"
+    assert week.kpi_words == "1,008 = sum over 7d"
 
 
 def test_the_comparison_is_the_boards(reader_of):
@@ -182,7 +249,9 @@ def test_chart_buckets_the_range(reader_of):
     for _, _, ts, v in points:
         if ts > AS_OF - 30 * DAY:
             by_day[ts - ts % DAY] = by_day.get(ts - ts % DAY, 0) + v
-    assert dict(series.points) == pytest.approx(by_day)
+    assert {t: v for t, v in series.points if v} == pytest.approx(by_day)
+    # Every day keeps its place: today, with no point yet, is 0 (a flow), not left out
+    assert len(series.points) == 31 and series.points[-1][1] == 0
     # And a weekly target is not drawn over daily sums: no point could be compared with it
     assert detail.chart.ref_lines == ()
 
@@ -219,8 +288,9 @@ def test_all_range_starts_at_the_first_point(reader_of):
     detail = kpi_detail(spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "all")
     first = min(ts for _, _, ts, _ in points)
     assert detail.range.lo == first
-    assert detail.stats.count == len(points)
-    assert detail.stats.sum == pytest.approx(sum(v for *_, v in points))
+    assert detail.stats.points == len(points)
+    assert detail.stats.total == pytest.approx(sum(v for *_, v in points))
+    assert detail.stats_heading == "sum per 1d · all data"
 
 
 def test_last_point_time_and_age(reader_of):
@@ -251,7 +321,10 @@ def test_label_breakdown_shares_and_deltas(reader_of):
     assert pro.delta == -490
     # And each row has a small trend over the chart's range: 30d in daily buckets
     assert 30 <= len(free.spark) <= 31
-    assert free.spark[-1] == 101  # yesterday's free signups
+    assert free.spark[-2:] == (101, 0)  # yesterday's free signups; none yet today
+    # And the shown texts come with it, in the KPI's format
+    assert (free.current_display, free.share_display) == ("728", "72.2%")
+    assert free.delta_display == "▼ -49 (-6.3%)" and free.delta_good is False
 
 
 def test_label_filter_narrows_chart_and_stats(reader_of):
@@ -262,9 +335,10 @@ def test_label_filter_narrows_chart_and_stats(reader_of):
         spec_of(kpis=[SIGNUPS_KPI]), reader, "signups", AS_OF, "7d", label_filter=("plan", "pro")
     )
     # Then the stats are pro's alone, the chart is named after the filter
-    assert stats_dict(detail.stats) == pytest.approx(independent_stats(points, 7, plan="pro"))
+    expected = independent_bucket_stats(points, 7, DAY, plan="pro")
+    assert stats_dict(detail.stats) == pytest.approx(expected)
     assert detail.chart.series[0].name == "plan=pro"
-    assert sum(v for _, v in detail.chart.series[0].points) == 280
+    assert sum(v for _, v in detail.chart.series[0].points if v is not None) == 280
     # And the KPI value and the breakdown are still the whole KPI's
     assert detail.kpi.value == 1008
     assert len(detail.breakdowns[0].rows) == 2
@@ -298,9 +372,9 @@ def test_metric_without_points(reader_of, points, range_key):
     spec = spec_of(kpis=[{"id": "mau", "metric": "mau", "target": 10}])
     detail = kpi_detail(spec, reader, "mau", AS_OF, range_key)
     assert detail.error is None
-    assert detail.stats.count == 0
+    assert detail.stats.points == 0
     assert detail.stats.last is None and detail.stats.min is None and detail.stats.avg is None
-    assert detail.chart.series[0].points == ()
+    assert not detail.chart.has_points
     assert detail.last_at is None and detail.age is None
     assert detail.breakdowns == ()
     assert detail.kpi.state == "no_data"
@@ -312,10 +386,10 @@ def test_metric_with_one_point(reader_of):
     for range_key in ("7d", "all"):
         detail = kpi_detail(spec, reader, "mau", AS_OF, range_key)
         s = detail.stats
-        assert (s.last, s.min, s.max, s.avg, s.sum, s.count) == (42, 42, 42, 42, 42, 1)
-        # The chart carries the one value forward from its bucket to now
-        points = detail.chart.series[0].points
-        assert {v for _, v in points} == {42} and points[0][0] <= AS_OF - 3 * DAY
+        assert (s.last, s.min, s.max, s.avg, s.total, s.points) == (42, 42, 42, 42, None, 1)
+        # The chart carries the one value forward from its bucket to now, a gap before it
+        known = detail.chart.series[0].known
+        assert {v for _, v in known} == {42} and known[0][0] <= AS_OF - 3 * DAY
         assert detail.age == 3 * DAY
     # And over "all" the range still covers a sensible span
     assert kpi_detail(spec, reader, "mau", AS_OF, "all").range.hi == AS_OF
@@ -333,7 +407,6 @@ def test_stock_metric_over_several_series_uses_the_totals(reader_of):
         spec_of(kpis=[{"id": "mrr", "metric": "mrr"}]), reader, "mrr", AS_OF, "7d", bucket=DAY
     )
     # Then the stats run over the daily totals: every day sums to 6000
-    assert detail.stats.basis == "buckets"
     assert detail.stats.min == detail.stats.max == detail.stats.last == 6000
     assert detail.kpi.value == 6000
     # And the breakdown shares add up the plans' latest values
@@ -357,10 +430,11 @@ def test_derived_metric_charts_the_formula_per_bucket(reader_of):
     # When the detail is read with daily buckets
     detail = kpi_detail(spec, reader, "conv", AS_OF, "7d", bucket=DAY)
     # Then each bucket is that day's ratio, the total is a ratio of sums
-    assert sorted(v for _, v in detail.chart.series[0].points) == pytest.approx([0.05, 0.15, 0.2])
-    assert detail.stats.sum == pytest.approx(45 / 350)
+    known = sorted(v for _, v in detail.chart.series[0].known)
+    assert known == pytest.approx([0.05, 0.15, 0.2])
+    assert detail.stats.total == pytest.approx(45 / 350)
     assert detail.stats.min == pytest.approx(0.05) and detail.stats.max == pytest.approx(0.2)
-    assert detail.stats.basis == "buckets"
+    assert detail.stats.points is None  # points of which operand? none are claimed
     assert detail.formula == "signups / visits"
     assert detail.format == "percent"
     assert detail.kpi.value == pytest.approx(45 / 350)
@@ -374,10 +448,10 @@ def test_score_stats_run_over_buckets_of_the_score(reader_of):
     spec = spec_of(kpis=[{"id": "nps", "metric": "nps", "agg": "nps", "window": "7d"}])
     # When the detail is read with daily buckets
     stats = kpi_detail(spec, reader, "nps", AS_OF, "7d", bucket=DAY).stats
-    # Then min/max/avg are of the daily NPS (100 and 0), not of single answers; no sum
-    assert stats.basis == "buckets"
+    # Then min/max/avg are of the daily NPS (100 and 0), not of single answers; no sum,
+    # and the days without answers are gaps, not 0
     assert (stats.min, stats.max, stats.avg, stats.last) == (0, 100, 50, 0)
-    assert (stats.sum, stats.count) == (None, 2)
+    assert (stats.total, stats.points, stats.buckets) == (None, 8, 2)
 
 
 def test_nps_counts_out_of_scale_answers(reader_of):
@@ -740,3 +814,22 @@ def test_objective_history_counts_a_kr_without_data_as_the_board_does(reader_of)
     # And the sum KR's own line starts at 0 on day 1, before its first signup
     sums = kr_detail(spec, reader, "kr", "s", AS_OF).history.series[0].points
     assert sums[0] == (Q4_START + DAY - 1, 0.0)
+
+
+def test_the_detail_chart_and_its_stats_keep_a_gap_as_a_gap(reader_of):
+    # Given latency on days 9, 8, 7 and 3, 2, 1 before as-of, none between, in a real store
+    points = [("latency", {}, AS_OF - d * DAY, 200.0 + d) for d in (9, 8, 7, 3, 2, 1)]
+    reader = reader_of(points)
+    spec = spec_of(kpis=[{"metric": "latency", "agg": "avg", "window": "7d"}])
+    # When its detail is read over 30d in daily buckets
+    detail = kpi_detail(spec, reader, "latency", AS_OF, "30d", bucket=DAY)
+    values = [v for _, v in detail.chart.series[0].points]
+    # Then the days before the first point, between the runs and today are gaps, and the
+    # line is drawn in two runs
+    assert values[-10:] == [209, 208, 207, None, None, None, 203, 202, 201, None]
+    assert all(v is None for v in values[:-10])
+    assert [len(run) for run in detail.chart.series[0].segments()] == [3, 3]
+    # And the stats are of the six days with a value; last is the newest day's
+    s = detail.stats
+    assert (s.last, s.min, s.max, s.buckets) == (201, 201, 209, 6)
+    assert s.avg == pytest.approx(sum(200 + d for d in (9, 8, 7, 3, 2, 1)) / 6)

@@ -1,4 +1,5 @@
-"""The engine over a real SQLite store gives the same Board as over the in-memory fake."""
+"""The engine over a real store (SQLite, and PostgreSQL where `both` says so) gives the
+same Board as over the in-memory fake."""
 
 from __future__ import annotations
 
@@ -121,16 +122,30 @@ def _points() -> list[tuple]:
     return points
 
 
-@pytest.fixture
-def both(tmp_path):
+def _fake_and_real(name):
+    from kpitui.store import open_reader, open_writer
+
     points = _points()
     fake = FakeReader(points)
     fake.add_checkin("pricing", AS_OF - 9 * DAY, 4, "at_risk")
-    path = tmp_path / "metrics.db"
-    with store.open_writer(path) as writer:
+    with open_writer(name) as writer:
         writer.write_points(points)
         writer.write_checkin("pricing", AS_OF - 9 * DAY, 4, "at_risk")
-    real = reader_module.open_reader(path)
+    return fake, open_reader(name)
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def both(request, tmp_path):
+    """(the fake, a real store) with the same points, on each backend."""
+    name = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    fake, real = _fake_and_real(name or tmp_path / "metrics.db")
+    yield fake, real
+    real.close()
+
+
+@pytest.fixture
+def both_sqlite(tmp_path):
+    fake, real = _fake_and_real(tmp_path / "metrics.db")
     yield fake, real
     real.close()
 
@@ -200,8 +215,8 @@ def test_a_board_agrees_with_itself_while_a_writer_commits(tmp_path):
     real.close()
 
 
-def test_a_board_over_a_vanished_store_shows_why_on_each_panel(both, tmp_path):
-    _, real = both
+def test_a_board_over_a_vanished_store_shows_why_on_each_panel(both_sqlite, tmp_path):
+    _, real = both_sqlite
     (tmp_path / "metrics.db").unlink()
     board = evaluate(make_spec(**SPEC), real, AS_OF)  # does not raise
     assert {k.state for k in board.kpis} == {"error"}

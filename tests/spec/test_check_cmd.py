@@ -262,3 +262,36 @@ def test_help_has_a_description_and_examples(capsys):
     assert caught.value.code == 0
     assert "Validate a dashboard spec" in out
     assert "kpitui check --json" in out
+
+
+def test_a_window_or_bucket_finer_than_the_points_is_a_warning(board, capsys):
+    # Given weekly signups (8 weeks), a 7d sum over them with daily spark buckets, a
+    # chart of them in daily buckets, and MRR hourly (which 1d buckets suit)
+    now = int(time.time())
+    weekly = [("signups", {}, now - 3600 - w * 7 * 86400, 100.0) for w in range(8)]
+    hourly = [("mrr", {"plan": "pro"}, now - h * 3600, 1450.0) for h in range(48)]
+    (board / "metrics.db").unlink()
+    make_store(board / "metrics.db", [*weekly, *hourly])
+    spec = SPEC.replace("metrics: [mrr]", "metrics: [signups]\n    bucket: 1d")
+    (board / "dashboard.yaml").write_text(spec, encoding="utf-8")
+    # When checked
+    code, _, err = run(capsys)
+    # Then the window, the spark bucket and the chart bucket are warned about, exit 0
+    assert code == 0
+    assert err.splitlines() == [
+        "dashboard.yaml:7:5: warning: kpis[1].spark.bucket: the sparkline's 1d buckets are "
+        "finer than the points of 'signups' (one every 7d): most of them are empty "
+        "(use `spark: {bucket: 7d}`)",
+        "dashboard.yaml:9:13: warning: kpis[1].window: the 7d window holds about one point "
+        "of 'signups' (one every 7d): its sum jumps as a point enters or leaves it "
+        "(use a window of at least 14d)",
+        "dashboard.yaml:14:13: warning: charts[0].bucket: the chart's 1d buckets are finer "
+        "than the points of 'signups' (one every 7d): most of them are empty "
+        "(use `bucket: 7d`)",
+    ]
+    # And daily points in the same spec are quiet
+    daily = [("signups", {}, now - 3600 - d * 86400, 100.0) for d in range(30)]
+    (board / "metrics.db").unlink()
+    make_store(board / "metrics.db", [*daily, *hourly])
+    code, _, err = run(capsys)
+    assert (code, err) == (0, "")

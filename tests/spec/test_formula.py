@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kpitui.spec.formula import FormulaError, parse_formula, stored_operands
+from kpitui.spec.formula import FormulaError, TooLarge, parse_formula, stored_operands
 
 
 @pytest.mark.parametrize(
@@ -134,9 +134,10 @@ def test_import_call_fails_at_the_parenthesis():
     assert "expected an operator" in caught.value.reason
 
 
-def test_huge_results_have_no_value():
-    # Given a product that overflows to infinity / Then no value rather than inf
-    assert parse_formula("a * a").evaluate({"a": 1e200}) is None
+def test_a_result_too_large_for_a_number_is_said_so():
+    # Given a product that overflows to infinity / Then neither inf nor "no value"
+    with pytest.raises(TooLarge, match="too large for a number"):
+        parse_formula("a * a").evaluate({"a": 1e200})
 
 
 @pytest.mark.parametrize(

@@ -269,3 +269,38 @@ def test_store_warnings_added_later_match_a_load_with_the_store(specs):
     expected = specs.warnings(text, known)
     assert [str(w) for w in later.warnings] == expected
     assert len(expected) == 4
+
+
+def test_an_abbreviated_timezone_is_a_warning_naming_a_place(specs):
+    # Given zones an IANA database accepts but that name no place / Then a warning each,
+    # with the place when the abbreviation has a usual one
+    for name, hint in (
+        ("EST", "did you mean America/New_York?"),
+        ("CET", "did you mean Europe/Berlin?"),
+        ("Etc/GMT+5", "write the place whose clock the board follows, such as "),
+    ):
+        warnings = specs.warnings(GOOD.replace("Europe/Paris", name))
+        assert len(warnings) == 1, name
+        assert warnings[0].startswith(
+            f"dashboard.yaml:2:11: warning: timezone: {name!r} is not a Region/City zone"
+        )
+        assert hint in warnings[0]
+    # And Region/City names and UTC stay quiet
+    for name in ("America/Argentina/Salta", "UTC", "Etc/UTC"):
+        assert specs.warnings(GOOD.replace("Europe/Paris", name)) == [], name
+
+
+def test_currency_format_without_a_currency_is_a_warning(specs):
+    # Given a KPI and a derived metric in currency format with no currency code
+    text = GOOD.replace("    currency: USD\n", "").replace(
+        "stickiness: {formula: dau / mau}",
+        "stickiness: {formula: dau / mau}\n  arpu: {formula: mrr / customers, format: currency}",
+    )
+    warnings = specs.warnings(text)
+    # Then a warning at each `format:`
+    detail = "format: currency without `currency:` shows its values with no currency sign"
+    assert [w.split(" (add")[0] for w in warnings] == [
+        f"dashboard.yaml:8:44: warning: metrics.arpu.format: {detail}",
+        f"dashboard.yaml:14:13: warning: kpis[0].format: {detail}",
+    ]
+    assert "add `currency: USD`" in warnings[0]

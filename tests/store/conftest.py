@@ -1,4 +1,10 @@
-"""Fixtures for the store tests: a temporary store, the CLI, and a brute-force oracle."""
+"""Fixtures for the store tests: a temporary store, the CLI, and a brute-force oracle.
+
+`db` is a new, empty store. In a module marked `both_backends` every test that uses it
+runs twice, on a SQLite file and on a PostgreSQL database of the session's throwaway
+server (`tests/pg_server.py`); a test marked `sqlite_only` (it looks inside the file)
+runs on SQLite alone. Elsewhere `db` is a SQLite file.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +20,45 @@ from kpitui.store import open_reader, open_writer
 Point = tuple[str, dict[str, str], int, float]
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db" not in metafunc.fixturenames:
+        return
+    both = metafunc.definition.get_closest_marker("both_backends") is not None
+    only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+    metafunc.parametrize("db", BACKENDS if both and not only else ("sqlite",), indirect=True)
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """A store not created yet: a SQLite file's Path, or a PostgreSQL database's URL."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("pg_url")
     return tmp_path / "metrics.db"
+
+
+def is_pg(db: Path | str) -> bool:
+    return isinstance(db, str) and db.startswith("postgresql://")
+
+
+def sql(db: Path | str, query: str, params: tuple = ()) -> list[tuple]:
+    """Rows of a query straight into the store's tables (SQLite `?` placeholders; the
+    PostgreSQL tables are in schema kpitui)."""
+    if is_pg(db):
+        import psycopg
+
+        with psycopg.connect(str(db)) as con:
+            con.execute("SET search_path = kpitui")
+            cur = con.execute(query.replace("?", "%s"), params)
+            return cur.fetchall() if cur.description else []
+    con = sqlite3.connect(db)
+    try:
+        with con:
+            return con.execute(query, params).fetchall()
+    finally:
+        con.close()
 
 
 @pytest.fixture
@@ -70,8 +112,15 @@ def cli(cli_raw) -> Callable[..., tuple[int, str, str]]:
     return run
 
 
-def count_points(db: Path) -> int:
+def count_points(db: Path | str) -> int:
     """Points in the store; 0 when a failed import into a new store left none behind."""
+    if is_pg(db):
+        import psycopg
+
+        with psycopg.connect(str(db)) as con:
+            if con.execute("SELECT to_regclass('kpitui.points')").fetchone()[0] is None:
+                return 0
+            return con.execute("SELECT count(*) FROM kpitui.points").fetchone()[0]
     if not Path(db).exists():
         return 0
     with sqlite3.connect(db) as con:

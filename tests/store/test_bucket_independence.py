@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ HOUR, DAY = 3600, 86400
 T0 = 1_790_000_000 - 1_790_000_000 % DAY  # a UTC midnight: rollup-aligned buckets too
 
 
+@pytest.mark.both_backends
 def test_worked_example_float_sums_in_the_open_bucket(db, write, reader):
     # Given today (a UTC day) with a closed hour holding 1e16 and, in the current
     # partial hour, two points of 1.0 (1e16 + 1 rounds back to 1e16; 1e16 + 2 does not)

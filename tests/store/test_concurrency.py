@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from kpitui.store import open_reader, open_writer
 
 T0 = 1_767_225_600
 BATCHES = 40
+
+pytestmark = pytest.mark.both_backends
 
 
 def test_reader_sees_whole_batches_only(db, write):

@@ -17,8 +17,11 @@ HOUR, DAY = 3600, 86400
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> str:
+@pytest.fixture(params=("sqlite", "postgresql"))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new store on each backend."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_url")
     return str(tmp_path / "metrics.db")
 
 

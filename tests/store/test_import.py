@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from kpitui.literal import quoted
 from kpitui.store import import_csv, open_reader
 from tests.store.conftest import count_points
 
@@ -523,8 +524,8 @@ def test_json_integers_too_big_for_a_float_are_input_errors(tmp_path, db, cli):
     # Given JSON Lines whose time, then value, is an integer beyond any float
     huge = 10**400
     cases = [
-        ({"metric": "x", "time": huge, "value": 1}, f"time {huge} is out of range"),
-        ({"metric": "x", "time": T0, "value": huge}, f"{huge} is not a finite number"),
+        ({"metric": "x", "time": huge, "value": 1}, f"time {quoted(huge)} is out of range"),
+        ({"metric": "x", "time": T0, "value": huge}, f"{quoted(huge)} is not a finite number"),
     ]
     for record, message in cases:
         src = tmp_path / "big.jsonl"
@@ -699,7 +700,7 @@ def test_a_failed_import_keeps_a_new_store_another_writer_used(
 ):
     # Given no store yet, and another writer that creates it and commits a point just
     # after the import looked (two cron jobs started at the same moment)
-    from kpitui.cli import store_cmds
+    from kpitui.cli import import_cmd as store_cmds
     from kpitui.store import open_writer
 
     others = []

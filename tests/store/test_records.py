@@ -13,6 +13,8 @@ from kpitui.store.sqlite import schema
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_annotations_with_and_without_metrics(db, reader):
     with open_writer(db) as w:
@@ -82,6 +84,18 @@ def test_alert_events_are_idempotent_and_newest_first(db, reader):
     assert len(r.alert_events(limit=1)) == 1
 
 
+def test_last_alert_events_is_the_newest_event_of_each_subject(db, reader):
+    # Given churn warn → crit → ok, a key result at risk, and two events in one second
+    with open_writer(db) as w:
+        w.write_alert_events([event(T0, "warn"), event(T0 + 60, "crit", frm="warn")])
+        w.write_alert_events([event(T0 + 120, "ok", frm="crit")])
+        w.write_alert_events([event(T0 + 30, "at_risk", kind="kr", subject="launch")])
+        w.write_alert_events([event(T0 + 30, "off_track", kind="kr", subject="launch")])
+    # Then each subject's newest (the later id within one second)
+    last = {(e.subject_kind, e.subject_id): e.to_state for e in reader().last_alert_events()}
+    assert last == {("kpi", "churn"): "ok", ("kr", "launch"): "off_track"}
+
+
 def test_pull_state_is_replaced_per_pull(db, reader):
     with open_writer(db) as w:
         w.set_pull_state(PullState("billing", last_success=T0, high_water=T0 - 60))
@@ -107,6 +121,7 @@ def test_delete_checkin_by_id(db, reader):
     assert [(c.id, c.value) for c in reader().checkins("a")] == [(kept, 1.5)]
 
 
+@pytest.mark.sqlite_only
 def test_a_version_2_store_keeps_its_checkins_through_the_migration(db, reader):
     # Given a store at schema version 2 with check-ins (the old WITHOUT ROWID table)
     with sqlite3.connect(db) as con:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
+from kpitui.sample_data import generate as sample
 from kpitui.store import open_reader, open_writer
-from sample_data import generate as sample
 
 END = 1_795_000_000  # 2026-11-18T09:46:40Z
 DAY = 86400

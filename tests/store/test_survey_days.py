@@ -9,6 +9,7 @@ import pytest
 
 from kpitui.store import open_reader, open_writer
 
+pytestmark = pytest.mark.both_backends
 DAY = 86400
 T0 = 1_767_225_600  # 2026-01-01, a UTC midnight
 
@@ -28,16 +29,15 @@ def brute(points: dict, agg: str, lo: int, hi: int, shard: str | None = None) ->
     return good / len(used)
 
 
-def write(db: Path, points: dict, rows: list[tuple[str, int, float]], metric: str) -> None:
+def write(db: Path | str, points: dict, rows: list[tuple[str, int, float]], metric: str) -> None:
     with open_writer(db) as writer:
         writer.write_points([(metric, {"shard": s}, ts, v) for s, ts, v in rows])
     points.update({(s, ts): v for s, ts, v in rows})
 
 
 @pytest.mark.parametrize("agg", ["nps", "csat"])
-def test_kept_days_follow_every_write(tmp_path, agg):
+def test_kept_days_follow_every_write(db, agg):
     # Given 30 days of answers in two series, read once over a 20-day window
-    db = tmp_path / "m.db"
     points: dict = {}
     rows = [("ab"[i % 2], T0 + i * 3_000, float(i * 7 % 11)) for i in range(30 * DAY // 3_000)]
     write(db, points, rows, agg)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import sqlite3
 
+import pytest
+
 from kpitui.store import open_reader, open_writer
 from kpitui.store.sqlite import schema
+from tests.store.conftest import sql
 
 T0 = 1_790_000_000
 HOUR = 3600
@@ -14,15 +17,11 @@ DAY = 86400
 
 
 def log_rows(db) -> list[tuple[int, int, int]]:
-    with sqlite3.connect(db) as con:
-        return con.execute("SELECT series_id, lo, hi FROM write_log ORDER BY id").fetchall()
+    return sql(db, "SELECT series_id, lo, hi FROM write_log ORDER BY id")
 
 
 def series_id(db, metric: str, labels: str = "{}") -> int:
-    with sqlite3.connect(db) as con:
-        return con.execute(
-            "SELECT id FROM series WHERE metric = ? AND labels = ?", (metric, labels)
-        ).fetchone()[0]
+    return sql(db, "SELECT id FROM series WHERE metric = ? AND labels = ?", (metric, labels))[0][0]
 
 
 def make_v1_store(db, write) -> None:
@@ -37,6 +36,7 @@ def make_v1_store(db, write) -> None:
         con.execute("PRAGMA user_version = 1")
 
 
+@pytest.mark.both_backends
 def test_each_batch_logs_one_row_per_series_it_changed(db, write):
     # Given two series written in one batch, then one series in another
     write([("a", {}, T0, 1.0), ("a", {}, T0 + 50, 2.0), ("b", {"x": "1"}, T0 + 10, 3.0)])
@@ -47,6 +47,7 @@ def test_each_batch_logs_one_row_per_series_it_changed(db, write):
     assert log_rows(db) == [(a, T0, T0 + 50), (b, T0, T0 + 50), (a, T0 + 99, T0 + 99)]
 
 
+@pytest.mark.both_backends
 def test_a_batch_that_changes_nothing_logs_nothing(db, write):
     # Given points written once
     write([("a", {}, T0, 1.0)])
@@ -66,6 +67,7 @@ def test_the_log_keeps_only_the_newest_rows(db, write, monkeypatch):
     assert [lo for _, lo, _ in log_rows(db)] == [T0 + 2, T0 + 3, T0 + 4]
 
 
+@pytest.mark.both_backends
 def test_changes_since_reports_series_and_oldest_time_written(db, write, reader):
     write([("a", {}, T0, 1.0)])
     r = reader()

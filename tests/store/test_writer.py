@@ -12,11 +12,14 @@ from kpitui.errors import InputError, StoreError, StoreLockedError
 from kpitui.store import open_reader, open_writer
 from kpitui.store.checks import canonical_labels
 from kpitui.store.sqlite import schema
-from tests.store.conftest import count_points
+from tests.store.conftest import count_points, is_pg, sql
 
 T0 = 1_767_225_600
 
+pytestmark = pytest.mark.both_backends
 
+
+@pytest.mark.sqlite_only
 def test_a_new_store_is_versioned_and_in_wal_mode(db, write):
     write([("signups", {}, T0, 1.0)])
     with sqlite3.connect(db) as con:
@@ -29,9 +32,8 @@ def test_a_new_store_is_versioned_and_in_wal_mode(db, write):
 def test_labels_are_canonical_json(db, write):
     # Given the same labels in two orders
     write([("m", {"b": "2", "a": "1"}, T0, 1.0), ("m", {"a": "1", "b": "2"}, T0 + 1, 2.0)])
-    with sqlite3.connect(db) as con:
-        # Then they are one series, stored with sorted keys
-        assert con.execute("SELECT labels FROM series").fetchall() == [('{"a":"1","b":"2"}',)]
+    # Then they are one series, stored with sorted keys
+    assert sql(db, "SELECT labels FROM series") == [('{"a":"1","b":"2"}',)]
     assert canonical_labels({"é": "ü"}) == '{"é":"ü"}'
 
 
@@ -87,8 +89,7 @@ def test_check_ins_that_are_not_utf8_text_write_nothing(db):
             writer.write_checkin("kr\udcff", T0, 0.5)
         with pytest.raises(InputError, match="the note must be UTF-8 text"):
             writer.write_checkin("kr", T0, 0.5, None, "caf\udce9")
-    with sqlite3.connect(db) as con:
-        assert con.execute("SELECT count(*) FROM checkins").fetchone()[0] == 0
+    assert sql(db, "SELECT count(*) FROM checkins") == [(0,)]
 
 
 def test_a_batch_refuses_a_series_that_is_not_utf8_text(db):
@@ -108,11 +109,10 @@ def test_names_and_labels_lose_surrounding_spaces(db, write):
     write([(" m ", {" plan ": " pro "}, T0, 1.0), ("m", {"plan": "pro"}, T0 + 1, 2.0)])
     write([("m", {"plan": "  ", "region": None}, T0 + 2, 3.0)])
     # Then it is one series; a label of only spaces is no label
-    with sqlite3.connect(db) as con:
-        assert con.execute("SELECT metric, labels FROM series ORDER BY id").fetchall() == [
-            ("m", '{"plan":"pro"}'),
-            ("m", "{}"),
-        ]
+    assert sql(db, "SELECT metric, labels FROM series ORDER BY id") == [
+        ("m", '{"plan":"pro"}'),
+        ("m", "{}"),
+    ]
     # And a label named twice once stripped is refused
     with pytest.raises(InputError, match="point 1: label 'plan' is given twice"):
         write([("m", {"plan": "a", "plan ": "b"}, T0, 1.0)])
@@ -122,8 +122,7 @@ def test_empty_labels_mean_no_label(db, write):
     write(
         [("m", {"plan": ""}, T0, 1.0), ("m", {"plan": None}, T0 + 1, 1.0), ("m", {}, T0 + 2, 1.0)]
     )
-    with sqlite3.connect(db) as con:
-        assert con.execute("SELECT count(*) FROM series").fetchone()[0] == 1
+    assert sql(db, "SELECT count(*) FROM series") == [(1,)]
 
 
 def test_an_error_inside_a_batch_rolls_everything_back(db):
@@ -179,6 +178,7 @@ def test_a_foreign_sqlite_database_is_left_alone(tmp_path):
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # untouched
 
 
+@pytest.mark.sqlite_only
 def test_a_newer_schema_is_refused_by_writers_and_readers(db, write):
     write([("m", {}, T0, 1.0)])
     with sqlite3.connect(db) as con:
@@ -190,6 +190,7 @@ def test_a_newer_schema_is_refused_by_writers_and_readers(db, write):
         assert str(db) in str(caught.value)
 
 
+@pytest.mark.sqlite_only
 def test_readers_do_not_migrate_writers_do(db, write, monkeypatch):
     # Given a store at the current version and a kpitui one version ahead that cannot
     # read it any more
@@ -230,6 +231,7 @@ def test_a_missing_directory_or_a_directory_is_bad_input(tmp_path):
         open_reader(tmp_path)
 
 
+@pytest.mark.sqlite_only
 def test_a_writer_waits_then_gives_up_on_a_locked_store(db, write):
     write([("m", {}, T0, 1.0)])
     # Given another connection holding the write lock
@@ -258,6 +260,9 @@ def test_a_writer_waits_then_gives_up_on_a_locked_store(db, write):
 def test_the_writer_is_a_context_manager_that_closes(db):
     with open_writer(db) as writer:
         writer.write_points([])
+    if is_pg(db):
+        assert writer._con.closed
+        return
     with pytest.raises(sqlite3.ProgrammingError):
         writer._con.execute("SELECT 1")
 

@@ -1,3 +1,4 @@
-"""Fixtures of the sync tests (see `sources`)."""
+"""Fixtures of the sync tests (see `sources`; the PostgreSQL server is the session's
+shared one, `tests/pg_server.py`)."""
 
-from tests.sync.sources import pg_server, pg_url, source  # noqa: F401
+from tests.sync.sources import source  # noqa: F401

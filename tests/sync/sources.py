@@ -1,95 +1,20 @@
-"""Sources for the sync tests: a real SQLite file, a real DuckDB file and a real,
-throwaway PostgreSQL server (initdb'd in a temp folder, on a free loopback port, gone
-after the session). A missing server or driver skips its tests with the reason, except
-under CI=true, where it fails them."""
+"""Sources for the sync tests: a real SQLite file, a real DuckDB file and a database on
+the session's throwaway PostgreSQL server (`tests/pg_server.py`). A missing server or
+driver skips its tests with the reason, except under CI=true, where it fails them."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import sqlite3
-import subprocess
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from glob import glob
 from pathlib import Path
 
 import pytest
 
+from tests.pg_server import unavailable
+
 DAY = 86400
 NOW = 1_765_000_000 - 1_765_000_000 % DAY + 12 * 3600  # noon UTC
 PLANS = ("free", "pro")
-
-
-def unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must run this test: {reason}")
-    pytest.skip(reason)
-
-
-def _binary(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
-    """The URL (without a database) of a PostgreSQL server of this session."""
-    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        unavailable("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        unavailable("psycopg is not installed")
-    root = Path(tempfile.mkdtemp(prefix="kpitui-sync-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root: run the server as `postgres`
-        import pwd
-
-        entry = pwd.getpwnam("postgres")
-        os.chown(root, entry.pw_uid, entry.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = root / "data", _free_port()
-
-    def run(*args: str) -> None:
-        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=60)
-
-    run(initdb, "-D", str(data), "-A", "trust", "-U", "kpitui", "--no-sync", "-E", "UTF8")
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    run(pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start")
-    try:
-        yield f"postgresql://kpitui@127.0.0.1:{port}"
-    finally:
-        subprocess.run(
-            [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            timeout=60,
-        )
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def pg_url(pg_server: str, request: pytest.FixtureRequest) -> str:
-    """A new, empty database on the session's server."""
-    import psycopg
-
-    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
-    with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        con.execute(f'CREATE DATABASE "{name}"')
-    return f"{pg_server}/{name}"
 
 
 def signup_rows(days: int = 10, end: int = NOW) -> list[tuple[int, str]]:

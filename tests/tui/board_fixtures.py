@@ -61,6 +61,7 @@ def kpi(
         "display": display,
         "state": state,
         "band": band if band is not None else state,
+        "zone": "Europe/Berlin",
     }
     base.update(fields)
     return KpiView(**base)  # type: ignore[arg-type]
@@ -303,6 +304,7 @@ REVENUE_CHART = ChartView(
     ref_lines=(RefLine("target", 50000.0), RefLine("warn", 48500.0), RefLine("crit", 45000.0)),
     y_min=0.0,
     format="currency",
+    zone="Europe/Berlin",
 )
 
 SIGNUPS_CHART = ChartView(
@@ -312,6 +314,7 @@ SIGNUPS_CHART = ChartView(
     bucket=DAY,
     series=(ChartSeries("signups", _daily(180, 2)),),
     ref_lines=(RefLine("target", 200.0),),
+    zone="Europe/Berlin",
 )
 
 EMPTY_CHART = ChartView(id="empty", title="Refunds", window="7d", bucket=3600, series=())
@@ -344,6 +347,7 @@ def kr(kr_id: str, title: str, **fields: object) -> KrView:
         "progress_raw": 0.0,
         "progress": 0.0,
         "status": "off_track",
+        "zone": "Europe/Berlin",
     }
     base.update(fields)
     return KrView(**base)  # type: ignore[arg-type]

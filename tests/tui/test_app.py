@@ -483,6 +483,7 @@ def test_run_with_a_broken_spec_exits_2_with_one_line_and_no_traceback(
     spec.write_text(SPEC.replace("agg: sum", "agg: total"), encoding="utf-8")
     started: list[bool] = []
     monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: started.append(True))
+    monkeypatch.setattr("kpitui.cli.app_cmds.need_terminal", lambda: None)  # no tty here
     # When the broken spec is run
     code = main(["run", str(spec)])
     err = capsys.readouterr().err
@@ -524,6 +525,7 @@ def test_run_starts_the_app_on_the_spec_and_its_store(tmp_path, monkeypatch):
     spec, store = make_world(tmp_path)
     seen: list[KpituiApp] = []
     monkeypatch.setattr(KpituiApp, "run", lambda self, **kw: seen.append(self))
+    monkeypatch.setattr("kpitui.cli.app_cmds.need_terminal", lambda: None)  # no tty here
     # When run with --as-of
     assert main(["run", str(spec), "--as-of", "2026-11-01"]) == 0
     # Then the app got the spec, its store and the fixed as-of
@@ -636,6 +638,27 @@ async def test_detail_footers_fit_80_columns_without_board_only_keys(tmp_path: P
         for words in ("esc Back", "? Keys", "r Refresh", "q Quit"):
             assert words in footer, footer
         assert "Pause" not in footer and "Ack" not in footer
+
+
+async def test_at_60x20_the_footer_keeps_quit_and_keys_and_the_detail_its_name(tmp_path: Path):
+    from kpitui.tui.screens.kpi_detail import KpiDetailScreen
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        # Given the board at 60x20 / Then its footer still offers quit and help
+        footer = footer_line(app)
+        assert "q Quit" in footer and "? Keys" in footer, footer
+        # When the first card's detail is open / Then its header keeps the KPI's name
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, KpiDetailScreen)
+        head = screen_text(app).splitlines()[0]
+        title = app.screen.detail.kpi.title
+        assert f"KPI · {title[:12]}" in head, head
+        footer = footer_line(app)
+        assert "q Quit" in footer and "? Keys" in footer, footer
 
 
 async def test_help_at_80_columns_fills_the_width_and_lists_quit_once(tmp_path: Path):
@@ -893,3 +916,43 @@ async def test_okr_tree_marks_are_readable_at_80_and_100_columns(tmp_path: Path,
         hire = tree.node_for("kr", "hire-support-leads").label.plain
         words = {"{glyph} conf": "▲ conf", "conf: {words}": "conf: at risk"}[confidence]
         assert f"✖ off track  ⏰ due  @Priya  {words}" in hire, hire
+
+
+async def test_the_help_screen_is_not_covered_by_toasts(tmp_path: Path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given a toast on the board
+        app.notify("MRR: ✔ ok → ✖ crit", timeout=30)
+        await pilot.pause()
+        assert len(app._notifications) == 1
+        # When the keys are shown / Then no toast lies over them
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert len(app._notifications) == 0
+
+
+async def test_after_a_resize_the_focused_panel_is_scrolled_into_view(tmp_path: Path):
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        # Given the last panel of the page focused on a large terminal
+        page = app.current_page()
+        last = page.panel_widgets()[-1]
+        app.focus_panel(last)
+        await settle(pilot)
+        assert app.focused is last
+        # When the terminal shrinks to 80x24, the rows reflowing to one or two columns
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        await pilot.pause()
+        # Then the focused panel is still on screen
+        shown = page.region
+        assert app.focused is last
+        assert last.region.y < shown.bottom and last.region.bottom > shown.y, (
+            last.region,
+            shown,
+        )

@@ -8,15 +8,10 @@ from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from kpitui.engine.board import ChartSeries
+from kpitui.engine.board import ChartSeries, nice_ticks, time_ticks
+from kpitui.engine.format import format_tick as axis_label
 from kpitui.tui.widgets import ChartPanel
-from kpitui.tui.widgets.chart_canvas import (
-    ChartCanvas,
-    axis_label,
-    nice_ticks,
-    time_ticks,
-    y_range,
-)
+from kpitui.tui.widgets.chart_canvas import ChartCanvas
 from tests.tui.board_fixtures import (
     AS_OF,
     EMPTY_CHART,
@@ -25,7 +20,6 @@ from tests.tui.board_fixtures import (
     MARKUP_TITLE,
     REVENUE_CHART,
     SIGNUPS_CHART,
-    TZ,
 )
 from tests.tui.widget_host import Host, screen_has_raw_escape, screen_text
 
@@ -37,7 +31,7 @@ def test_data_beyond_the_one_bound_written_gets_the_datas_axis(bound):
     # Given signups (tens a day) under a y_min above them, or over a y_max below them
     view = msgspec.structs.replace(SIGNUPS_CHART, **bound)
     # Then the axis is the data's, not an empty range that draws nothing
-    lo, hi = y_range(view)
+    lo, hi = view.y_range
     values = [v for series in view.series for _, v in series.points]
     assert lo < hi and lo <= min(values) and max(values) <= hi
 
@@ -52,7 +46,7 @@ def test_nice_ticks_and_labels():
 
 def test_time_ticks_are_in_the_dashboard_timezone():
     # Given a one-day span ending at 09:30 UTC (10:30 in Berlin)
-    positions, labels = time_ticks(AS_OF - 86400, AS_OF, 3, TZ)
+    positions, labels = zip(*time_ticks(AS_OF - 86400, AS_OF, 3, "Europe/Berlin"), strict=True)
     # Then the labels are Berlin hours
     assert positions[-1] == AS_OF
     assert labels[-1] == "10:30"
@@ -60,7 +54,7 @@ def test_time_ticks_are_in_the_dashboard_timezone():
 
 async def test_chart_with_no_points_says_no_data():
     # Given a chart without any point
-    app = Host(ChartPanel(EMPTY_CHART, tz=TZ))
+    app = Host(ChartPanel(EMPTY_CHART))
     async with app.run_test(size=(50, 14)) as pilot:
         await pilot.pause()
         text = screen_text(app)
@@ -73,7 +67,7 @@ async def test_chart_with_no_points_says_no_data():
 
 async def test_chart_shows_its_error():
     # Given a chart whose query failed
-    app = Host(ChartPanel(ERROR_CHART, tz=TZ))
+    app = Host(ChartPanel(ERROR_CHART))
     async with app.run_test(size=(60, 14)) as pilot:
         await pilot.pause()
         text = screen_text(app)
@@ -83,7 +77,7 @@ async def test_chart_shows_its_error():
 
 async def test_chart_draws_series_legend_and_time_axis():
     # Given the revenue chart split by plan, one plan named `[/]`
-    panel = ChartPanel(REVENUE_CHART, tz=TZ)
+    panel = ChartPanel(REVENUE_CHART)
     app = Host(panel)
     async with app.run_test(size=(100, 24)) as pilot:
         await pilot.pause()
@@ -102,7 +96,7 @@ async def test_chart_draws_series_legend_and_time_axis():
 
 async def test_chart_replots_only_when_data_changed():
     # Given a chart on screen
-    panel = ChartPanel(SIGNUPS_CHART, tz=TZ)
+    panel = ChartPanel(SIGNUPS_CHART)
     app = Host(panel)
     async with app.run_test(size=(80, 20)) as pilot:
         await pilot.pause()
@@ -127,7 +121,7 @@ async def test_chart_replots_only_when_data_changed():
 
 async def test_chart_title_markup_is_literal():
     # Given a chart titled with markup
-    app = Host(ChartPanel(SIGNUPS_CHART, tz=TZ))
+    app = Host(ChartPanel(SIGNUPS_CHART))
     async with app.run_test(size=(80, 20)) as pilot:
         await pilot.pause()
         text = screen_text(app)
@@ -137,7 +131,7 @@ async def test_chart_title_markup_is_literal():
 
 async def test_chart_enter_posts_drill_down():
     # Given a focused chart
-    panel = ChartPanel(SIGNUPS_CHART, tz=TZ, compact=True)
+    panel = ChartPanel(SIGNUPS_CHART, compact=True)
     app = Host(panel)
     async with app.run_test(size=(60, 16)) as pilot:
         panel.focus()
@@ -155,7 +149,7 @@ async def test_chart_enter_posts_drill_down():
 async def test_chart_without_colour_uses_the_clear_theme(monkeypatch):
     # Given NO_COLOR in the environment
     monkeypatch.setenv("NO_COLOR", "1")
-    panel = ChartPanel(REVENUE_CHART, tz=TZ)
+    panel = ChartPanel(REVENUE_CHART)
     app = Host(panel)
     async with app.run_test(size=(80, 20)) as pilot:
         await pilot.pause()
@@ -190,7 +184,7 @@ def built_with(panel: ChartPanel) -> tuple[object, ...]:
 
 async def test_first_paint_builds_the_chart_once_at_its_final_size():
     # Given a chart panel mounted in a 100×24 terminal
-    panel = ChartPanel(SIGNUPS_CHART, tz=TZ)
+    panel = ChartPanel(SIGNUPS_CHART)
     app = Host(panel)
     async with app.run_test(size=(100, 24)) as pilot:
         await pilot.pause()
@@ -208,7 +202,7 @@ async def test_first_paint_builds_the_chart_once_at_its_final_size():
 
 async def test_resizing_the_terminal_rebuilds_once_at_the_new_size():
     # Given a chart built at 80×20
-    panel = ChartPanel(REVENUE_CHART, tz=TZ)
+    panel = ChartPanel(REVENUE_CHART)
     app = Host(panel)
     async with app.run_test(size=(80, 20)) as pilot:
         await pilot.pause()
@@ -226,7 +220,7 @@ async def test_resizing_the_terminal_rebuilds_once_at_the_new_size():
 
 async def test_a_refresh_that_changes_nothing_plotted_builds_nothing():
     # Given a chart on screen, built once
-    panel = ChartPanel(SIGNUPS_CHART, tz=TZ)
+    panel = ChartPanel(SIGNUPS_CHART)
     app = Host(panel)
     async with app.run_test(size=(80, 20)) as pilot:
         await pilot.pause()
@@ -246,7 +240,7 @@ async def test_a_refresh_that_changes_nothing_plotted_builds_nothing():
 
 async def test_compact_rebuilds_once_without_reference_names():
     # Given a chart with its target named on the plot
-    panel = ChartPanel(SIGNUPS_CHART, tz=TZ)
+    panel = ChartPanel(SIGNUPS_CHART)
     app = Host(panel)
     async with app.run_test(size=(80, 20)) as pilot:
         await pilot.pause()
@@ -263,7 +257,7 @@ async def test_compact_rebuilds_once_without_reference_names():
 
 async def test_a_theme_change_rebuilds_once_on_the_new_canvas_colour():
     # Given a chart drawn in the dark theme
-    panel = ChartPanel(REVENUE_CHART, tz=TZ)
+    panel = ChartPanel(REVENUE_CHART)
     app = Host(panel)
     async with app.run_test(size=(80, 20)) as pilot:
         await pilot.pause()
@@ -303,7 +297,7 @@ async def test_values_too_large_to_plot_say_so_instead_of_crashing():
         ref_lines=(),
         y_min=None,
     )
-    panel = ChartPanel(view, tz=TZ)
+    panel = ChartPanel(view)
     app = Host(panel)
     async with app.run_test(size=(100, 24)) as pilot:
         await pilot.pause()
@@ -319,7 +313,7 @@ async def test_a_span_beyond_the_float_range_says_so_instead_of_crashing():
         ref_lines=(),
         y_min=None,
     )
-    app = Host(ChartPanel(view, tz=TZ))
+    app = Host(ChartPanel(view))
     async with app.run_test(size=(100, 24)) as pilot:
         await pilot.pause()
         assert "values too large to plot" in screen_text(app)
@@ -327,7 +321,7 @@ async def test_a_span_beyond_the_float_range_says_so_instead_of_crashing():
 
 async def test_new_data_with_the_same_legend_does_not_redo_the_legend(monkeypatch):
     # Given a chart on screen
-    panel = ChartPanel(REVENUE_CHART, tz=TZ)
+    panel = ChartPanel(REVENUE_CHART)
     app = Host(panel)
     async with app.run_test(size=(100, 24)) as pilot:
         await pilot.pause()

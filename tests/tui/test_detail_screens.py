@@ -43,32 +43,38 @@ def screen_text(app) -> str:
     return console.export_text()
 
 
-def independent_stats(days: int, plan: str | None = None) -> dict[str, float]:
-    """Stats of the world's signups over the last `days` days, from the raw points."""
+def independent_stats(days: int, plan: str | None = None, bucket: int = DAY) -> dict:
+    """Stats of the world's signups chart over the last `days` days, from the raw points:
+    min/max/avg/last of its buckets on the UTC grid (the first widened back to its
+    boundary, an empty bucket 0: signups are a flow), the total and the points of the
+    range itself."""
     lo = AS_OF - days * DAY + 1
+    grid_lo = lo - lo % bucket
     chosen = [
-        (labels["plan"], ts, v)
+        (ts, v)
         for metric, labels, ts, v in signup_points()
-        if metric == "signups" and lo <= ts <= AS_OF and labels["plan"] == (plan or labels["plan"])
+        if metric == "signups"
+        and grid_lo <= ts <= AS_OF
+        and labels["plan"] == (plan or labels["plan"])
     ]
-    values = [v for _, _, v in chosen]
-    lasts: dict[str, tuple[int, float]] = {}
-    for name, ts, v in chosen:
-        if name not in lasts or ts > lasts[name][0]:
-            lasts[name] = (ts, v)
+    sums = [
+        sum(v for ts, v in chosen if start <= ts < start + bucket)
+        for start in range(grid_lo, AS_OF + 1, bucket)
+    ]
+    in_range = [v for ts, v in chosen if ts >= lo]
     return {
-        "last": sum(v for _, v in lasts.values()),
-        "min": min(values),
-        "max": max(values),
-        "avg": sum(values) / len(values),
-        "sum": sum(values),
-        "count": len(values),
+        "last": sums[-1],
+        "min": min(sums),
+        "max": max(sums),
+        "avg": sum(sums) / len(sums),
+        "total": sum(in_range),
+        "points": len(in_range),
     }
 
 
 def shown_stats(screen: KpiDetailScreen) -> dict[str, float]:
     s = screen.detail.stats
-    return {k: getattr(s, k) for k in ("last", "min", "max", "avg", "sum", "count")}
+    return {k: getattr(s, k) for k in ("last", "min", "max", "avg", "total", "points")}
 
 
 @pytest.fixture
@@ -93,19 +99,19 @@ async def test_range_keys_change_the_stats(store):
         assert screen.detail.range_key == "30d"
         assert shown_stats(screen) == pytest.approx(independent_stats(30))
         # Worked example: 30 days of free (3,465), pro (4,650) and team (1,267.5)
-        assert screen.detail.stats.sum == pytest.approx(9382.5)
+        assert screen.detail.stats.total == pytest.approx(9382.5)
         assert "9,382.50" in screen_text(app)
         # When 1 is pressed / Then the stats are the last 7 days'
         await pilot.press("1")
         await settle(pilot)
         assert screen.detail.range_key == "7d"
         assert shown_stats(screen) == pytest.approx(independent_stats(7))
-        assert screen.detail.stats.sum == pytest.approx(728 + 280 + 336)
+        assert screen.detail.stats.total == pytest.approx(728 + 280 + 336)
         assert "1,344" in screen_text(app)
         # And 3 (90 days) covers all 60 days written, 2 goes back to 30 days
         await pilot.press("3")
         await settle(pilot)
-        assert screen.detail.stats.count == 180
+        assert screen.detail.stats.points == 180
         await pilot.press("2")
         await settle(pilot)
         assert shown_stats(screen) == pytest.approx(independent_stats(30))
@@ -128,15 +134,18 @@ async def test_bucket_keys_step_through_the_ladder(store):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         screen = app.screen
-        # Given 30 days in automatic 6h buckets
-        assert (screen.detail.bucket, screen.detail.bucket_auto) == (6 * HOUR, True)
-        # When ] is pressed / Then daily buckets: one chart point per day with data
+        # Given 30 days of daily points in automatic buckets: daily, never finer than
+        # the points (6h buckets would hold 3 empty ones a day), one chart point per day
+        # of the range, today's (no signups yet) 0 in its place
+        assert (screen.detail.bucket, screen.detail.bucket_auto) == (DAY, True)
+        points = screen.detail.chart.series[0].points
+        assert len(points) == 31 and points[-1][1] == 0
+        # When ] is pressed / Then weekly buckets
         await pilot.press("right_square_bracket")
         await settle(pilot)
-        assert (screen.detail.bucket, screen.detail.bucket_auto) == (DAY, False)
-        assert len(screen.detail.chart.series[0].points) == 30
-        # And [ twice goes down to hourly buckets, never below
-        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert (screen.detail.bucket, screen.detail.bucket_auto) == (7 * DAY, False)
+        # And [ three times goes down to hourly buckets (finer when asked for), never below
+        await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
         await settle(pilot)
         assert screen.detail.bucket == BUCKET_LADDER[0] == HOUR
         await pilot.press("left_square_bracket")
@@ -365,9 +374,9 @@ async def test_awkward_metrics_render_without_error(store, kpi_id, value):
             await settle(pilot)
             assert screen.error is None
         if kpi_id == "single":
-            assert screen.detail.stats.count == 1 and screen.detail.stats.max == 42
+            assert screen.detail.stats.points == 1 and screen.detail.stats.max == 42
         else:
-            assert screen.detail.stats.count == 0
+            assert screen.detail.stats.points == 0
             assert "no data" in screen_text(app)
 
 
@@ -681,4 +690,5 @@ async def test_a_score_kpi_states_no_sum(store):
         # Then min/max/avg are stated over buckets, and there is no row of summed points
         assert any(line.split()[:1] == ["avg"] for line in lines)
         assert not any(line.split()[:1] == ["sum"] for line in lines)
-        assert app.screen.detail.stats.basis == "buckets"
+        assert app.screen.detail.stats.total is None
+        assert any("p90 per 1d · last 30d" in line for line in lines)

@@ -7,8 +7,9 @@ import re
 import msgspec
 import pytest
 
-from kpitui.engine.board import STATE_GLYPHS
+from kpitui.engine.board import STATE_GLYPHS, KrView
 from kpitui.report import progress_bar as report_bar
+from kpitui.tui.screens.detail_base import progress_text
 from kpitui.tui.widgets import Alert, AlertsLog, OkrTree
 from kpitui.tui.widgets.okr_labels import percent_text, progress_bar
 from tests.tui.board_fixtures import (
@@ -26,7 +27,6 @@ from tests.tui.board_fixtures import (
     OBJ_REVENUE,
     OBJECTIVES,
     STATE_KPIS,
-    TZ,
     kr,
 )
 from tests.tui.widget_host import (
@@ -40,21 +40,32 @@ from tests.tui.widget_host import (
 # -- OKR tree ----------------------------------------------------------------------------
 
 
+def node(progress: float | None, raw: float | None = None) -> KrView:
+    """A key result at `progress` (clamped) and `raw` (as is, default: the same)."""
+    return kr("k", "K", progress=progress, progress_raw=progress if raw is None else raw)
+
+
 def test_progress_bar_and_percent():
     # Given 62% done while 60% of the period elapsed
-    assert progress_bar(0.62, 0.6) == "██████░░░░"
+    assert progress_bar(node(0.62), 0.6) == "██████░░░░"
     # Given 20% done while 60% elapsed: the expected cell is marked
-    assert progress_bar(0.2, 0.6) == "██░░░│░░░░"
+    assert progress_bar(node(0.2), 0.6) == "██░░░│░░░░"
     # Then over-achievement shows its raw percent; nothing measured shows a dash
-    assert percent_text(1.25) == "125%"
-    assert percent_text(0.4125) == " 41%"
-    assert percent_text(None) == "   —"
+    assert percent_text(node(1.0, 1.25)) == "125%"
+    assert percent_text(node(0.4125)) == " 41%"
+    assert percent_text(node(None, None)) == "   —"
 
 
 @pytest.mark.parametrize(("progress", "cells"), [(0.25, 3), (0.45, 5), (0.65, 7), (0.85, 9)])
-def test_a_bar_half_way_rounds_up_as_its_percent_and_the_report_do(progress, cells):
-    assert progress_bar(progress, None).count("█") == cells
-    assert report_bar(progress).count("#") == cells
+def test_a_bar_half_way_rounds_up_alike_in_the_tree_the_details_and_the_report(progress, cells):
+    # Given a key result exactly half way into a bar cell
+    view = node(progress)
+    # Then the tree, the detail tables and the text report fill the same cells, half up
+    # as its percent rounds (the details had rounded half to even: 0.25 → 2 cells)
+    assert progress_bar(view, None).count("█") == cells
+    assert progress_text(view).plain.count("█") == cells
+    assert report_bar(view).count("#") == cells
+    assert view.bar_cells == cells
 
 
 def tree_lines(tree: OkrTree) -> list[str]:
@@ -296,12 +307,12 @@ async def test_tree_expanded_ids_round_trip():
 def alert(
     minutes_ago: int, title: str = "Logo churn", old: str = "warn", new: str = "crit"
 ) -> Alert:
-    return Alert(AS_OF - 60 * minutes_ago, "churn", title, old, new)
+    return Alert(AS_OF - 60 * minutes_ago, "churn", title, old, new, zone="Europe/Berlin")
 
 
 async def test_alerts_newest_first_with_local_time():
     # Given three alerts added oldest first
-    log = AlertsLog(tz=TZ)
+    log = AlertsLog()
     app = Host(log)
     async with app.run_test(size=(60, 10)) as pilot:
         log.add_alert(alert(30, "MRR", "ok", "warn"))
@@ -321,7 +332,7 @@ async def test_alerts_newest_first_with_local_time():
 
 async def test_acknowledge_marks_newest_unacknowledged():
     # Given two alerts
-    log = AlertsLog(tz=TZ)
+    log = AlertsLog()
     app = Host(log)
     async with app.run_test(size=(60, 10)) as pilot:
         older, newer = alert(20), alert(10, "MRR")
@@ -344,7 +355,7 @@ async def test_acknowledge_marks_newest_unacknowledged():
 
 async def test_an_acknowledged_line_can_be_scrolled_to_its_mark():
     # Given a log narrower than its one line, acknowledged after it was added
-    log = AlertsLog(tz=TZ)
+    log = AlertsLog()
     app = Host(log)
     async with app.run_test(size=(40, 6)) as pilot:
         log.add_alert(alert(10, "Monthly recurring revenue"))
@@ -359,7 +370,7 @@ async def test_an_acknowledged_line_can_be_scrolled_to_its_mark():
 async def test_replaying_two_hundred_alerts_draws_each_line_a_bounded_number_of_times(
     monkeypatch,
 ):
-    log = AlertsLog(tz=TZ)
+    log = AlertsLog()
     app = Host(log)
     async with app.run_test(size=(60, 10)) as pilot:
         drawn: list[int] = []
@@ -374,7 +385,7 @@ async def test_replaying_two_hundred_alerts_draws_each_line_a_bounded_number_of_
 
 
 async def test_alerts_log_keeps_two_hundred():
-    log = AlertsLog(tz=TZ)
+    log = AlertsLog()
     app = Host(log)
     async with app.run_test(size=(60, 10)) as pilot:
         # When 205 alerts arrive
@@ -388,7 +399,7 @@ async def test_alerts_log_keeps_two_hundred():
 
 
 async def test_empty_alerts_log_says_so():
-    log = AlertsLog(tz=TZ)
+    log = AlertsLog()
     app = Host(log)
     async with app.run_test(size=(60, 6)) as pilot:
         await pilot.pause()

@@ -11,7 +11,6 @@ from textual.widget import Widget
 
 from kpitui.engine.board import KpiView
 from kpitui.tui.widgets import ChartPanel, KpiCard, OkrTree
-from tests.tui.board_fixtures import TZ
 
 SNAPSHOT_APPS = Path(__file__).parent / "snapshot_apps"
 
@@ -48,7 +47,7 @@ class Host(App[None]):
 
 
 def card(view: KpiView) -> KpiCard:
-    return KpiCard(view, tz=TZ, id=f"kpi-{view.id}")
+    return KpiCard(view, id=f"kpi-{view.id}")
 
 
 def count_refreshes(widget: Widget, monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Mapping
 
 from kpitui.errors import InputError
+from kpitui.literal import quoted
 from kpitui.store.api import Removal
 from kpitui.store.checks import DAY, HOUR, MAX_TS, MIN_TS, floor_to, json_labels
 from kpitui.store.sqlite import schema
@@ -128,7 +129,7 @@ def rename_metric(con: sqlite3.Connection, old: str, new: str, dry_run: bool) ->
         return found
     if con.execute("SELECT 1 FROM series WHERE metric = ? LIMIT 1", (new,)).fetchone():
         raise InputError(
-            f"the store already has a metric {new!r}",
+            f"the store already has a metric {quoted(new)}",
             hint=f"pick another name, or `kpitui delete {new}` first",
         )
     if dry_run:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kpitui.store.sqlite.queries import Selection
+    from kpitui.store.aggs import Selection
     from kpitui.store.sqlite.rank_windows import RankWindows
 
 PercentileHints = dict[Hashable, float]

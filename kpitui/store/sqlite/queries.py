@@ -4,7 +4,9 @@ Speed on big stores comes from the hour/day rollups (see `schema`): sum, count, 
 and max over a window read whole days and hours from the rollups and raw points only at
 the edges; bucketed series do the same per bucket (see `_additive_rows`). `last` seeks the
 newest point of each series instead of scanning. Survey scores and percentiles need every
-response, so they read raw points (percentiles with bounded sorts: see `percentiles`).
+response, so they read raw points (percentiles with bounded sorts: see `percentiles`);
+over a long window a live board asks for again, the reader keeps what closed between
+refreshes (`surveys`, `rank_windows`) and only the window's edges are read as points.
 
 Every function here runs inside the reader's read snapshot (`SqliteReader._read`) and
 returns (group, bucket index, value) rows; the reader turns them into the `api` types.
@@ -13,48 +15,13 @@ returns (group, bucket index, value) rows; the reader turns them into the `api` 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
 
-from msgspec import Struct
-
+from kpitui.store.aggs import PERCENTILES, SURVEYS, Selection
 from kpitui.store.checks import DAY, HOUR
 from kpitui.store.sqlite.percentiles import PercentileHints, percentile_rows
 from kpitui.store.sqlite.rank_windows import RankWindows
 from kpitui.store.sqlite.schema import sql_floor
 from kpitui.store.sqlite.surveys import SurveyDays, score
-
-ADDITIVE = frozenset({"sum", "count", "avg", "min", "max"})
-PERCENTILES = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}
-# (scale low, scale high, good low, good high, bad low, bad high)
-SURVEYS = {"nps": (0, 10, 9, 10, 0, 6), "csat": (1, 5, 4, 5, 0, -1)}
-AGGS = ADDITIVE | {"last"} | set(PERCENTILES) | set(SURVEYS)
-
-
-class Selection(Struct, frozen=True):
-    """The series a query reads and, for `*_by_label`, the group index of each."""
-
-    ids: tuple[int, ...]
-    groups: tuple[str, ...]
-    group_of: Mapping[int, int]
-
-    def id_list(self) -> str:
-        return ", ".join(str(i) for i in self.ids)  # ints from our own table: safe inline
-
-    def group_expr(self, column: str) -> str:
-        if len(self.groups) == 1:
-            return "0"
-        cases = " ".join(f"WHEN {sid} THEN {g}" for sid, g in self.group_of.items())
-        return f"CASE {column} {cases} END"
-
-    def ids_by_group(self) -> list[str]:
-        """The id list of each group, in group order."""
-        return [
-            ", ".join(str(sid) for sid in self.ids if self.group_of[sid] == g)
-            for g in range(len(self.groups))
-        ]
-
-    def values_list(self) -> str:
-        return ", ".join(f"({sid}, {self.group_of[sid]})" for sid in self.ids)
 
 
 def aggregate_rows(

@@ -24,6 +24,14 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
+from kpitui.store.aggs import (
+    PERCENTILES,
+    SURVEYS,
+    Selection,
+    SeriesIndex,
+    as_buckets,
+    check_agg,
+)
 from kpitui.store.api import (
     AggName,
     AlertEvent,
@@ -39,16 +47,9 @@ from kpitui.store.api import (
 )
 from kpitui.store.checks import MIN_TS, json_labels
 from kpitui.store.name import StoreName
-from kpitui.store.sqlite import schema
+from kpitui.store.sqlite import files, schema
 from kpitui.store.sqlite.percentiles import PercentileHints
-from kpitui.store.sqlite.queries import (
-    AGGS,
-    PERCENTILES,
-    SURVEYS,
-    Selection,
-    aggregate_rows,
-    last_rows,
-)
+from kpitui.store.sqlite.queries import aggregate_rows, last_rows
 from kpitui.store.sqlite.rank_windows import RankWindows
 from kpitui.store.sqlite.surveys import SurveyDays
 
@@ -65,6 +66,7 @@ def open_reader(name: StoreName | str | Path) -> SqliteReader:
     name = StoreName.parse(name)
     assert name.path is not None
     path = name.path
+    files.refuse_memory(path)
     if not path.exists():
         raise InputError(
             "no store here",
@@ -73,6 +75,7 @@ def open_reader(name: StoreName | str | Path) -> SqliteReader:
         )
     if path.is_dir():
         raise InputError("is a directory, not a store file", file=str(path), hint="pass --db FILE")
+    files.check_access(path, writing=False)
     return SqliteReader(path)
 
 
@@ -86,6 +89,8 @@ class SqliteReader:
         self._lock = threading.RLock()
         self._con: sqlite3.Connection | None = None
         self._inode: tuple[int, int] | None = None
+        self._immutable = False  # read without side files (see `files`)
+        self._file_stat: tuple[int, int] | None = None  # (mtime_ns, size) when opened
         self._version: int | None = None
         self._changes = 0  # what data_version() returns: bumped on every change seen
         self._generation = 0  # bumped per connection: change tokens of another file are void
@@ -94,8 +99,7 @@ class SqliteReader:
         self._rank_windows = RankWindows()
         self._kept_token: ChangeToken | None = None  # the write log as those two saw it
         self._kept_seen = -1  # the data_version they were last brought up to
-        self._by_id: dict[int, Series] = {}
-        self._by_metric: dict[str, list[Series]] = {}
+        self._index = SeriesIndex()
         self._snapshot: sqlite3.Connection | None = None  # the connection, inside snapshot()
         self._connect()
 
@@ -103,7 +107,10 @@ class SqliteReader:
 
     def _connect(self) -> None:
         stat = os.stat(self._file)
-        uri = self._file.resolve().as_uri() + "?mode=ro"
+        immutable = files.read_immutable(self._file, stat)
+        uri = files.file_uri(
+            self._file.resolve(), mode="ro", **({"immutable": "1"} if immutable else {})
+        )
         try:
             con = sqlite3.connect(
                 uri,
@@ -137,6 +144,8 @@ class SqliteReader:
         if self._con is not None:
             self._con.close()
         self._con, self._inode, self._version = con, (stat.st_dev, stat.st_ino), None
+        self._immutable = immutable
+        self._file_stat = (stat.st_mtime_ns, stat.st_size)
         self._generation += 1
         self._percentile_hints = {}
 
@@ -162,9 +171,12 @@ class SqliteReader:
             self._snapshot = self._begin()
             try:
                 yield
-            finally:
+            except BaseException:
                 con, self._snapshot = self._snapshot, None
-                self._end(con)
+                schema.end_quietly(con)  # the error that stopped the read is the one to say
+                raise
+            con, self._snapshot = self._snapshot, None
+            self._end(con)
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         """Run `query` in a read snapshot (the caller's, or one of its own), with the
@@ -189,8 +201,15 @@ class SqliteReader:
                 f"{self.path} is missing: the store file is gone",
                 hint="was it moved or deleted?",
             ) from None
-        if (stat.st_dev, stat.st_ino) != self._inode:
-            self._connect()  # replaced by a new file (e.g. a rebuilt sample store)
+        if (
+            (stat.st_dev, stat.st_ino) != self._inode  # replaced (e.g. a rebuilt sample store)
+            or (stat.st_mtime_ns, stat.st_size) != self._file_stat  # written over in place
+            or (self._immutable and files.shared_memory_files_exist(self._file))
+        ):
+            # A new connection sees what the file holds now: a store copied over it, its
+            # pages corrupted, a writer's checkpoint, or (read immutable so far) a writer
+            # that opened it and whose commits are in its side files.
+            self._connect()
         con = self._con
         assert con is not None
         try:
@@ -204,7 +223,7 @@ class SqliteReader:
                     self._version = version
                     self._changes += 1
             except BaseException:
-                con.execute("COMMIT")
+                schema.end_quietly(con)
                 raise
         except sqlite3.Error as exc:
             raise self._error(exc) from None
@@ -212,42 +231,23 @@ class SqliteReader:
 
     def _end(self, con: sqlite3.Connection) -> None:
         try:
-            con.execute("COMMIT")
+            if con.in_transaction:
+                con.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._error(exc) from None
 
     def _load_series(self, con: sqlite3.Connection) -> None:
-        by_id: dict[int, Series] = {}
-        by_metric: dict[str, list[Series]] = {}
-        for sid, metric, labels in con.execute(
-            "SELECT id, metric, labels FROM series ORDER BY metric, labels"
-        ):
-            series = Series(sid, metric, json_labels(labels))
-            by_id[sid] = series
-            by_metric.setdefault(metric, []).append(series)
-        self._by_id, self._by_metric = by_id, by_metric
+        self._index.load(
+            con.execute("SELECT id, metric, labels FROM series ORDER BY metric, labels")
+        )
 
     def _matching(self, metric: str, labels: Mapping[str, str] | None) -> list[Series]:
-        wanted = (labels or {}).items()
-        return [
-            s
-            for s in self._by_metric.get(metric, ())
-            if all(s.labels.get(k) == v for k, v in wanted)
-        ]
+        return self._index.matching(metric, labels)
 
     def _selection(
         self, metric: str, labels: Mapping[str, str] | None, by: str | None = None
     ) -> Selection | None:
-        found = self._matching(metric, labels)
-        if not found:
-            return None
-        if by is None:
-            return Selection(tuple(s.id for s in found), ("",), {s.id: 0 for s in found})
-        groups = tuple(sorted({s.labels.get(by, "") for s in found}))
-        index = {value: i for i, value in enumerate(groups)}
-        return Selection(
-            tuple(s.id for s in found), groups, {s.id: index[s.labels.get(by, "")] for s in found}
-        )
+        return self._index.selection(metric, labels, by)
 
     # -- the StoreReader interface ---------------------------------------------------
 
@@ -255,7 +255,7 @@ class SqliteReader:
         return self._read(lambda con: self._changes)
 
     def metric_names(self) -> set[str]:
-        return self._read(lambda con: set(self._by_metric))
+        return self._read(lambda con: set(self._index.by_metric))
 
     def series(self, metric: str, labels: Mapping[str, str] | None = None) -> list[Series]:
         return self._read(lambda con: self._matching(metric, labels))
@@ -292,7 +292,7 @@ class SqliteReader:
         bucket: int,
     ) -> list[Bucket]:
         found = self._grouped(metric, labels, agg, lo, hi, bucket, None)
-        return _as_buckets(found.get("", {}), lo, bucket)
+        return as_buckets(found.get("", {}), lo, bucket)
 
     def buckets_by_label(
         self,
@@ -305,7 +305,7 @@ class SqliteReader:
         by: str,
     ) -> dict[str, list[Bucket]]:
         found = self._grouped(metric, labels, agg, lo, hi, bucket, by)
-        return {group: _as_buckets(values, lo, bucket) for group, values in found.items()}
+        return {group: as_buckets(values, lo, bucket) for group, values in found.items()}
 
     def last_ts_in(
         self, metric: str, labels: Mapping[str, str] | None, lo: int, hi: int
@@ -375,9 +375,9 @@ class SqliteReader:
                 " FROM series s ORDER BY s.metric, s.labels"
             )
             return [
-                SeriesStats(self._by_id[sid], count, first, last)
+                SeriesStats(self._index.by_id[sid], count, first, last)
                 for sid, count, first, last in con.execute(sql)
-                if count and sid in self._by_id
+                if count and sid in self._index.by_id
             ]
 
         return self._read(query)
@@ -436,6 +436,24 @@ class SqliteReader:
 
         return self._read(query)
 
+    def last_alert_events(self) -> list[AlertEvent]:
+        def query(con: sqlite3.Connection) -> list[AlertEvent]:
+            if not self._has_v3(con):
+                return []
+            # The UNIQUE (subject_kind, subject_id, ts, to_state) index answers the inner
+            # query: one index probe per subject.
+            rows = con.execute(
+                "SELECT ts, subject_kind, subject_id, title, from_state, to_state, value,"
+                " display, delivered, id FROM alert_events AS a WHERE id = ("
+                " SELECT b.id FROM alert_events AS b WHERE b.subject_kind = a.subject_kind"
+                " AND b.subject_id = a.subject_id ORDER BY b.ts DESC, b.id DESC LIMIT 1)"
+            )
+            return [
+                AlertEvent(*row[:8], delivered=tuple(json.loads(row[8])), id=row[9]) for row in rows
+            ]
+
+        return self._read(query)
+
     def pull_states(self) -> dict[str, PullState]:
         def query(con: sqlite3.Connection) -> dict[str, PullState]:
             if not self._has_v3(con):
@@ -474,12 +492,7 @@ class SqliteReader:
     ) -> dict[str, dict[int, float]]:
         """{group: {bucket index: value}}; one group "" unless `by`, one bucket 0 unless
         `bucket`."""
-        if agg not in AGGS:
-            raise StoreError(
-                f"unknown aggregation {agg!r}", hint="use one of " + ", ".join(sorted(AGGS))
-            )
-        if bucket is not None and bucket <= 0:
-            raise StoreError(f"bucket must be a positive number of seconds, not {bucket}")
+        check_agg(agg, bucket)
 
         def query(con: sqlite3.Connection) -> dict[str, dict[int, float]]:
             sel = self._selection(metric, labels, by)
@@ -522,7 +535,3 @@ class SqliteReader:
 class Kept(NamedTuple):
     surveys: SurveyDays
     windows: RankWindows
-
-
-def _as_buckets(values: Mapping[int, float], lo: int, size: int) -> list[Bucket]:
-    return [Bucket(lo + k * size, values[k]) for k in sorted(values)]

@@ -27,13 +27,18 @@ Tables:
   state; `delivered` a JSON list of targets) and `pull_state` (one row per `sync` pull).
   Writes to these add a `write_log` row with series 0, which `changes_since` leaves out.
 
-`PRAGMA user_version` holds the schema version. Only writers migrate; a reader refuses a
+`PRAGMA user_version` holds the schema version, `PRAGMA application_id` kpitui's mark
+(`APPLICATION_ID`), so another program's database is never taken for a store, whatever
+its version. Only writers migrate (and mark); a reader refuses a
 store it does not understand rather than guessing. A reader still reads stores from
 MIN_READ_VERSION on: version 1 only lacks the write log, which a reader can do without.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
 import sqlite3
 
 from kpitui.errors import StoreError, StoreLockedError
@@ -45,6 +50,10 @@ WRITE_LOG_VERSION = 2
 """The first version with `write_log`."""
 ANNOTATIONS_VERSION = 3
 """The first version with annotations, alert events, pull state and check-in ids."""
+
+APPLICATION_ID = 0x6B706974
+"""`PRAGMA application_id` of every kpitui store ("kpit"): a SQLite database without it
+is another program's, whatever its `user_version`, and is never touched."""
 
 WRITE_LOG_ROWS = 10_000
 """How many of the newest write-log rows a writer keeps."""
@@ -158,6 +167,16 @@ KPITUI_TABLES = frozenset(
 )
 
 
+_V1_TABLES = frozenset({"series", "points", "rollup_hour", "rollup_day", "checkins"})
+UNMARKED_TABLES = {
+    1: _V1_TABLES,
+    2: _V1_TABLES | {"write_log"},
+    3: _V1_TABLES | {"write_log", "annotations", "alert_events", "pull_state"},
+}
+"""The tables of the stores kpitui made before it marked them, by schema version: such a
+store is kpitui's though unmarked, and the next writer marks it."""
+
+
 def sql_floor(expr: str, size: int) -> str:
     """`floor_to` in SQL, where `%` truncates toward zero for negative numbers."""
     return f"({expr} - ((({expr}) % {size}) + {size}) % {size})"
@@ -171,6 +190,21 @@ def user_tables(con: sqlite3.Connection) -> set[str]:
 
 
 _READONLY_DIRECTORY = 1544  # SQLITE_READONLY_DIRECTORY: no sqlite3 constant before 3.12
+# A read-only connection that finds a hot journal (or a WAL needing recovery) beside the
+# store: a writer stopped halfway through a transaction, and only a writer can undo it.
+_LEFT_MIDWAY = {776: "-journal", 264: "-wal"}  # SQLITE_READONLY_ROLLBACK, _RECOVERY
+_FULL_BELOW = 1 << 20
+"""Free bytes under which an I/O error on the store's disk is said as a full disk."""
+
+
+def disk_full(path: str) -> bool:
+    """Whether the disk holding `path` has (next to) no space left for this user."""
+    try:
+        fs = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return False
+    free = fs.f_bfree if os.geteuid() == 0 else fs.f_bavail
+    return free * fs.f_frsize < _FULL_BELOW
 
 
 def sqlite_error(
@@ -179,8 +213,26 @@ def sqlite_error(
     """One line naming the file for an sqlite3 error, for readers and writers alike;
     `locked` is what each says when another connection holds the store."""
     code = getattr(exc, "sqlite_errorcode", None)
+    doing = "write" if writing else "read"
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
         return locked
+    primary = None if code is None else code & 0xFF
+    if primary == sqlite3.SQLITE_FULL or (
+        primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN) and disk_full(path)
+    ):
+        return StoreError(
+            f"cannot {doing} the store: the disk is full",
+            file=path,
+            hint="free some space on the disk that holds it",
+        )
+    if code in _LEFT_MIDWAY:
+        journal = os.path.basename(path) + _LEFT_MIDWAY[code]
+        return StoreError(
+            "the store was left halfway through a write by a writer that stopped"
+            f" (its journal {journal} is beside it)",
+            file=path,
+            hint=f"run `kpitui store init {shlex.quote(path)}` as its owner to roll that write back",
+        )
     if code == sqlite3.SQLITE_NOTADB:
         return StoreError(
             "not a kpitui store: the file is not a SQLite database",
@@ -189,7 +241,6 @@ def sqlite_error(
         )
     if code == sqlite3.SQLITE_CORRUPT:
         return StoreError("the store is corrupt", file=path, hint="restore it from a backup")
-    doing = "write" if writing else "read"
     if code == _READONLY_DIRECTORY or (code == sqlite3.SQLITE_READONLY and not writing):
         # A WAL store is used through its -shm (and a writer's -wal) file, made in the
         # store's folder: a folder the user cannot write stops readers and writers.
@@ -211,18 +262,37 @@ def newer_schema_error(path: str, version: int) -> StoreError:
     )
 
 
+def _foreign_error(path: str) -> StoreError:
+    return StoreError(
+        "not a kpitui store: a SQLite database of another program",
+        file=path,
+        hint="pass --db with a kpitui store, or a new file name",
+    )
+
+
+def marked(con: sqlite3.Connection) -> bool:
+    """Whether the store carries kpitui's mark (`APPLICATION_ID`)."""
+    return con.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
 def stored_version(con: sqlite3.Connection, path: str) -> int:
-    """The store's schema version; StoreError when it is newer than ours or foreign."""
+    """The store's schema version: 0 for an empty database (a store to create).
+    StoreError when it is newer than ours, or not a kpitui store: neither marked as
+    kpitui's nor a store kpitui made before it marked them."""
     version = con.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise newer_schema_error(path, version)
-    if version == 0 and user_tables(con):
-        raise StoreError(
-            "not a kpitui store: a SQLite database with other tables",
-            file=path,
-            hint="pass --db with a kpitui store, or a new file name",
-        )
-    return version
+    mark = con.execute("PRAGMA application_id").fetchone()[0]
+    if mark == APPLICATION_ID:
+        if version > SCHEMA_VERSION:
+            raise newer_schema_error(path, version)
+        return version
+    if mark != 0:
+        raise _foreign_error(path)
+    tables = user_tables(con)
+    if version == 0 and not tables:
+        return 0
+    if version in UNMARKED_TABLES and tables >= UNMARKED_TABLES[version]:
+        return version
+    raise _foreign_error(path)
 
 
 def read_version(con: sqlite3.Connection, path: str) -> int:
@@ -230,15 +300,29 @@ def read_version(con: sqlite3.Connection, path: str) -> int:
     the same moment is seen either before or after, never halfway."""
     con.execute("BEGIN")
     try:
-        return stored_version(con, path)
-    finally:
-        con.execute("COMMIT")
+        version = stored_version(con, path)
+    except BaseException:
+        end_quietly(con)
+        raise
+    con.execute("COMMIT")
+    return version
+
+
+def end_quietly(con: sqlite3.Connection) -> None:
+    """Roll back what an error interrupted, without hiding that error: SQLite may have
+    rolled back already (a full disk), and a failing COMMIT or ROLLBACK would then say
+    "no transaction is active" instead of what went wrong."""
+    with contextlib.suppress(sqlite3.Error):
+        if con.in_transaction:
+            con.execute("ROLLBACK")
 
 
 def migrate(con: sqlite3.Connection, path: str) -> None:
-    """Bring the store to SCHEMA_VERSION. Call inside a write transaction (writers only)."""
+    """Bring the store to SCHEMA_VERSION and mark it as kpitui's. Call inside a write
+    transaction (writers only)."""
     version = stored_version(con, path)
     for target in range(version + 1, SCHEMA_VERSION + 1):
         for statement in MIGRATIONS[target]:
             con.execute(statement)
         con.execute(f"PRAGMA user_version = {target}")
+    con.execute(f"PRAGMA application_id = {APPLICATION_ID}")

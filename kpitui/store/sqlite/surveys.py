@@ -21,7 +21,7 @@ from kpitui.store.checks import DAY
 from kpitui.store.sqlite.schema import sql_floor
 
 if TYPE_CHECKING:
-    from kpitui.store.sqlite.queries import Selection
+    from kpitui.store.aggs import Selection
 
 Counts = tuple[int, int, int]
 """(answers on the scale, good answers, bad answers)."""

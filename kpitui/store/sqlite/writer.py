@@ -29,6 +29,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
+from kpitui.literal import quoted
 from kpitui.store.api import AlertEvent, PullState, Removal
 from kpitui.store.checks import (
     DAY,
@@ -48,7 +49,7 @@ from kpitui.store.checks import (
     floor_to,
 )
 from kpitui.store.name import StoreName
-from kpitui.store.sqlite import housekeeping, schema
+from kpitui.store.sqlite import files, housekeeping, schema
 
 BUSY_TIMEOUT = 5.0
 """Seconds a writer waits for another writer's lock before giving up (SPEC §2)."""
@@ -77,23 +78,29 @@ def open_writer(name: StoreName | str | Path, *, busy_timeout: float | None = No
     name = StoreName.parse(name)
     assert name.path is not None
     path = name.path
+    files.refuse_memory(path)
     if path.is_dir():
         raise InputError("is a directory, not a store file", file=str(path), hint="pass --db FILE")
     if not path.parent.is_dir():
         raise InputError(
-            f"cannot create the store: directory {str(path.parent)!r} does not exist",
+            f"cannot create the store: directory {quoted(str(path.parent))} does not exist",
             file=str(path),
             hint="create the directory or pass another --db",
         )
     created = not path.exists()
+    files.check_access(path, writing=True)
     with store_errors(path, busy_timeout):
-        con = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
+        con = sqlite3.connect(
+            files.file_uri(path), uri=True, isolation_level=None, timeout=busy_timeout
+        )
     writer = Writer(con, path, busy_timeout)
     writer.created = created
     try:
         writer._prepare()
     except BaseException:
         con.close()
+        if created:
+            files.discard_unmade(path)  # a store that could not be made leaves no file
         raise
     return writer
 
@@ -152,7 +159,7 @@ class Writer:
         if not path.exists() or wal.exists():
             return
         try:
-            with closing(sqlite3.connect(path)) as con:
+            with closing(sqlite3.connect(files.file_uri(path), uri=True)) as con:
                 used = con.execute("SELECT 1 FROM series LIMIT 1").fetchone() is not None
         except sqlite3.Error:
             return  # keep what cannot be read
@@ -188,13 +195,13 @@ class Writer:
         con.execute("PRAGMA synchronous = NORMAL")
         con.execute("PRAGMA cache_size = -65536")
         con.execute("PRAGMA temp_store = MEMORY")
-        if schema.read_version(con, self.path) < schema.SCHEMA_VERSION:
+        if schema.read_version(con, self.path) < schema.SCHEMA_VERSION or not schema.marked(con):
             con.execute("BEGIN IMMEDIATE")
             try:
                 schema.migrate(con, self.path)  # re-reads the version under the lock
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                schema.end_quietly(con)
                 raise
 
     # -- batches ---------------------------------------------------------------------
@@ -216,8 +223,7 @@ class Writer:
                     _log_writes(self._con, {0: [0, 0]})
                 self._con.execute("COMMIT")
         except BaseException as exc:
-            if self._con.in_transaction:
-                self._con.execute("ROLLBACK")
+            schema.end_quietly(self._con)
             for key in batch._created:
                 self._series.pop(key, None)
             if isinstance(exc, sqlite3.Error):
@@ -414,7 +420,7 @@ class Batch:
         except UnicodeEncodeError:
             # The callers check text where they can name its place; this is the last guard
             # against a lone surrogate, which SQLite cannot store.
-            raise InputError(f"{key!r} is not UTF-8 text", hint=TEXT_HINT) from None
+            raise InputError(f"{quoted(key)} is not UTF-8 text", hint=TEXT_HINT) from None
         if row is None:
             row = (
                 self._con.execute(

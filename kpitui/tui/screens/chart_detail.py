@@ -17,12 +17,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kpitui.engine.board import Board, ChartView, KpiView
 from kpitui.tui.screens.detail_base import empty_chart
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
+from kpitui.tui.widgets.key_footer import KeyFooter
 
 
 class ChartDetailScreen(Screen[None]):
@@ -44,7 +45,7 @@ class ChartDetailScreen(Screen[None]):
     DEFAULT_CSS = """
     ChartDetailScreen {
         #cd-head { height: 1; background: $panel; padding: 0 1; }
-        #cd-name { width: 1fr; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+        #cd-name { width: 1fr; min-width: 20; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
         #cd-kpi { width: auto; max-width: 50%; margin-left: 2; color: $foreground-muted;
                   text-wrap: nowrap; text-overflow: ellipsis; }
         #cd-sub { height: 1; padding: 0 1; color: $foreground-muted;
@@ -69,10 +70,10 @@ class ChartDetailScreen(Screen[None]):
             yield Static(id="cd-kpi", markup=False)
         yield Static(id="cd-sub", markup=False)
         yield Static(id="cd-problem", markup=False)
-        chart = ChartPanel(empty_chart(self.chart_id, self.chart_id), tz=self.app.tz, id="cd-chart")
+        chart = ChartPanel(empty_chart(self.chart_id, self.chart_id), id="cd-chart")
         chart.can_focus = False  # nothing to do in it; Enter must not drill again
         yield chart
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show_board(getattr(self.app, "board", None))

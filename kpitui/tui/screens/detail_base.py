@@ -22,56 +22,46 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from kpitui.engine.board import ChartView
+from kpitui.engine.board import BAR_CELLS, ChartView
 from kpitui.engine.detail import DetailNotFound
-from kpitui.engine.format import format_progress
 from kpitui.tui.text import safe_text, update_static
+from kpitui.tui.widgets.card_lines import SPARK_BARS as SPARK_BLOCKS
+from kpitui.tui.widgets.card_lines import column_peaks
 from kpitui.tui.widgets.chart_panel import ChartPanel
 
-SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 12
-BAR_WIDTH = 10
 
 
 # -- text helpers shared with the key-result screen --------------------------------------
 
 
-def spark_text(values: Sequence[float], width: int = SPARK_WIDTH) -> str:
-    """A trend as block characters (`▁▂▃▅▇`), averaged down to at most `width` cells."""
-    if not values:
+def spark_text(values: Sequence[float | None], width: int = SPARK_WIDTH) -> str:
+    """A trend as block characters (`▁▂▃▅▇`) in at most `width` cells, by the cards'
+    rule (`column_peaks`); a gap is a blank cell."""
+    cells = column_peaks(values, width)
+    known = [v for v in cells if v is not None]
+    if not known:
         return ""
-    if len(values) > width:
-        size = len(values) / width
-        values = [
-            sum(chunk) / len(chunk)
-            for i in range(width)
-            if (chunk := values[int(i * size) : max(int(i * size) + 1, int((i + 1) * size))])
-        ]
-    lo, hi = min(values), max(values)
-    if hi == lo:
-        return SPARK_BLOCKS[len(SPARK_BLOCKS) // 2 - 1] * len(values)
+    lo, hi = min(known), max(known)
     top = len(SPARK_BLOCKS) - 1
-    return "".join(SPARK_BLOCKS[round((v - lo) / (hi - lo) * top)] for v in values)
+    middle = SPARK_BLOCKS[len(SPARK_BLOCKS) // 2 - 1]
+    return "".join(
+        " "
+        if v is None
+        else middle
+        if hi == lo
+        else SPARK_BLOCKS[round((v - lo) / (hi - lo) * top)]
+        for v in cells
+    )
 
 
-def progress_text(raw: float | None, width: int = BAR_WIDTH) -> Text:
-    """`██████░░░░  62%`: the bar clamped to 0..1, the percent as is (125% stays 125%)."""
-    if raw is None:
-        return Text("░" * width + "    —", end="")
-    filled = round(min(1.0, max(0.0, raw)) * width)
-    return Text(f"{'█' * filled}{'░' * (width - filled)} {format_progress(raw):>5}", end="")
-
-
-def gap_words(gap: float | None) -> str:
-    """expected - progress in points: `12 pts behind`, `5 pts ahead`, `on the line`."""
-    if gap is None:
-        return "no progress to compare"
-    points = round(gap * 100)
-    if points > 0:
-        return f"{points} pts behind expected"
-    if points < 0:
-        return f"{-points} pts ahead of expected"
-    return "right on the expected line"
+def progress_text(node: Any) -> Text:
+    """`██████░░░░  62%`: the node's own bar cells (clamped) and percent (as is: 125%)."""
+    filled = node.bar_cells
+    if filled is None:
+        return Text("░" * BAR_CELLS + "    —", end="")
+    bar = "█" * filled + "░" * (BAR_CELLS - filled)
+    return Text(f"{bar} {node.progress_display:>5}", end="")
 
 
 def empty_chart(chart_id: str, title: str) -> ChartView:

@@ -150,6 +150,11 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.sections = sections
 
+    def on_mount(self) -> None:
+        # Toasts sit above every screen: over this one they hide the keys being read.
+        # What they said stays in the alerts log and the header.
+        self.app.clear_notifications()
+
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = "Keys"

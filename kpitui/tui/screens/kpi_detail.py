@@ -13,18 +13,20 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Static
 
-from kpitui import timeutil
 from kpitui.engine.detail import (
+    BUCKET_NAMES,
+    RANGE_WORDS,
     KpiDetail,
     LabelRow,
     kpi_detail,
     step_bucket,
 )
-from kpitui.engine.format import format_delta, format_value
-from kpitui.engine.kpi import delta_good
+from kpitui.engine.detail import (
+    RANGE_KEYS as RANGE_NAMES,
+)
 from kpitui.tui.screens.detail_base import (
     DetailBody,
     DetailChart,
@@ -35,18 +37,14 @@ from kpitui.tui.screens.detail_base import (
     spark_text,
     sync_table,
 )
-from kpitui.tui.text import safe_text, state_label, status_label, update_static
+from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
-from kpitui.vocabulary import SCORE_AGGS
+from kpitui.tui.widgets.key_footer import KeyFooter
 
 # -- the KPI detail ---------------------------------------------------------------------
 
-RANGE_KEYS: tuple[tuple[str, str, str], ...] = (
-    ("1", "7d", "the last 7 days"),
-    ("2", "30d", "the last 30 days"),
-    ("3", "90d", "the last 90 days"),
-    ("4", "1y", "the last year"),
-    ("0", "all", "everything stored"),
+RANGE_KEYS: tuple[tuple[str, str, str], ...] = tuple(
+    (key, name, RANGE_WORDS[name]) for key, name in zip("12340", RANGE_NAMES, strict=True)
 )
 SORTS: tuple[str, ...] = ("value", "share", "delta", "label")
 
@@ -90,7 +88,7 @@ class KpiDetailScreen(DetailScreen):
             "Finer",
             key_display="[",
             id="kpi_detail.finer",
-            tooltip="Smaller chart buckets (1h 6h 1d 7d 30d)",
+            tooltip=f"Smaller chart buckets ({BUCKET_NAMES})",
             group=Binding.Group("bucket"),
         ),
         Binding(
@@ -99,7 +97,7 @@ class KpiDetailScreen(DetailScreen):
             "Coarser",
             key_display="]",
             id="kpi_detail.coarser",
-            tooltip="Bigger chart buckets (1h 6h 1d 7d 30d)",
+            tooltip=f"Bigger chart buckets ({BUCKET_NAMES})",
             group=Binding.Group("bucket"),
         ),
         # The breakdown's heading and the range line say these where they apply.
@@ -144,7 +142,9 @@ class KpiDetailScreen(DetailScreen):
         & > .kpi-detail--heading { text-style: bold; color: $text-primary; }
 
         #kd-head { height: 1; background: $panel; padding: 0 1; }
-        #kd-name { width: 1fr; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+        /* The name keeps 20 cells on a narrow screen: the delta after it is cut instead. */
+        #kd-name { width: 1fr; min-width: 20; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+        #kd-delta { text-wrap: nowrap; text-overflow: ellipsis; }
         #kd-state { width: auto; margin-left: 2; text-style: bold; }
         #kd-value { width: auto; margin-left: 2; text-style: bold; }
         #kd-delta { width: auto; margin-left: 2; }
@@ -162,7 +162,10 @@ class KpiDetailScreen(DetailScreen):
         #kd-body { height: 1fr; scrollbar-size-vertical: 1; }
         #kd-chart { height: 50vh; min-height: 9; }
         #kd-info { height: auto; }
-        #kd-stats { width: 1fr; min-width: 30; height: auto; padding: 0 1; }
+        #kd-stats-box { width: 1fr; min-width: 30; height: auto; padding: 0 1; }
+        #kd-stats-box > Static { height: auto; }
+        #kd-stats-heading { color: $text-primary; text-style: bold; }
+        #kd-stats-kpi { color: $foreground-muted; }
         #kd-about { width: 2fr; height: auto; padding: 0 1; }
         .kd-heading { height: 1; padding: 0 1; margin-top: 1; text-style: bold;
                       color: $text-primary;
@@ -211,11 +214,12 @@ class KpiDetailScreen(DetailScreen):
         yield Static(id="kd-range", markup=False)
         yield Static(id="detail-problem", markup=False)
         with DetailBody(id="kd-body"):
-            yield DetailChart(
-                empty_chart(f"kpi-{self.kpi_id}", self.kpi_id), tz=self.app.tz, id="kd-chart"
-            )
+            yield DetailChart(empty_chart(f"kpi-{self.kpi_id}", self.kpi_id), id="kd-chart")
             with Horizontal(id="kd-info"):
-                yield Static(id="kd-stats", markup=False)
+                with Vertical(id="kd-stats-box"):
+                    yield Static(id="kd-stats-heading", markup=False)
+                    yield Static(id="kd-stats", markup=False)
+                    yield Static(id="kd-stats-kpi", markup=False)
                 yield Static(id="kd-about", markup=False)
             yield Static(id="kd-breakdown-heading", classes="kd-heading", markup=False)
             yield DetailTable(id="kd-breakdown", cursor_type="row", zebra_stripes=True)
@@ -226,7 +230,7 @@ class KpiDetailScreen(DetailScreen):
                 markup=False,
             )
             yield DetailTable(id="kd-krs", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         breakdown = self.query_one("#kd-breakdown", DataTable)
@@ -257,7 +261,10 @@ class KpiDetailScreen(DetailScreen):
         chart.update_view(detail.chart)
         self._show_head(detail.kpi, detail)
         self._show_range(detail)
+        # What the stats run over (the chart's buckets) above them, the KPI's number below.
+        update_static(self.query_one("#kd-stats-heading", Static), Text(detail.stats_heading))
         update_static(self.query_one("#kd-stats", Static), self._stats(detail))
+        update_static(self.query_one("#kd-stats-kpi", Static), safe_text(f"KPI {detail.kpi_words}"))
         update_static(self.query_one("#kd-about", Static), self._about(detail))
         self._show_breakdown(detail)
         self._show_key_results(detail)
@@ -270,14 +277,6 @@ class KpiDetailScreen(DetailScreen):
 
     # -- presenting ------------------------------------------------------------------
 
-    def _fmt(self, value: float | None, detail: KpiDetail | None = None) -> str:
-        detail = detail or self.detail
-        if detail is None:
-            return format_value(value)
-        return format_value(
-            value, detail.format, currency=detail.currency, decimals=detail.decimals
-        )
-
     def _style(self, name: str) -> Any:
         return self.get_component_rich_style(f"kpi-detail--{name}", partial=True)
 
@@ -285,7 +284,7 @@ class KpiDetailScreen(DetailScreen):
         update_static(self.query_one("#kd-name", Static), safe_text(f"KPI · {view.title}"))
         state = self.query_one("#kd-state", Static)
         state.set_classes(f"-state-{view.state}")
-        update_static(state, state_label(view.state))
+        update_static(state, Text(view.state_label, end=""))
         value = view.display
         if view.state == "stale" and view.age_display:
             value = f"{value} ({view.age_display})"
@@ -316,25 +315,14 @@ class KpiDetailScreen(DetailScreen):
         update_static(self.query_one("#kd-range", Static), line)
 
     def _stats(self, detail: KpiDetail) -> Table:
-        s = detail.stats
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
-        basis = "points" if s.basis == "points" else f"{detail.chart.bucket_label} buckets"
-        grid.add_row(
-            Text(f"Over {detail.range_key}", style=self._style("heading")),
-            Text(f"of {basis}", style=self._style("muted")),
-        )
         if detail.label_filter is not None:
             key, value = detail.label_filter
             grid.add_row(Text("only", style=self._style("muted")), safe_text(f"{key}={value}"))
-        # A stock (MRR, MAU) summed over time means nothing, nor do summed survey answers
-        # or latencies (the engine gives no sum for those): their sum is left out.
-        summed = detail.kpi.agg != "last" and detail.kpi.agg not in SCORE_AGGS
-        names = ("last", "min", "max", "avg", "sum") if summed else ("last", "min", "max", "avg")
-        for name in names:
-            grid.add_row(name, self._fmt(getattr(s, name), detail))
-        grid.add_row("count", f"{s.count:,}")
+        for name, shown in detail.stats_rows:
+            grid.add_row(name, safe_text(shown))
         return grid
 
     def _about(self, detail: KpiDetail) -> Text:
@@ -343,7 +331,7 @@ class KpiDetailScreen(DetailScreen):
         lines: list[Text] = []
         compare = Text(end="")
         compare.append("Comparison ", style=heading)
-        if detail.compare_label is None:
+        if detail.compare_words is None:
             compare.append("none", style=muted)
         else:
             style = (
@@ -353,41 +341,29 @@ class KpiDetailScreen(DetailScreen):
                 if view.delta_good is False
                 else muted
             )
-            compare.append(f"vs {detail.compare_label}: ")
-            compare.append_text(safe_text(view.delta_display, style=style))
+            compare.append_text(safe_text(detail.compare_words, style=style))
         lines.append(compare)
-        if detail.compare_label is not None:
-            lines.append(
-                Text(
-                    f"  now {view.display} · then {self._fmt(view.previous, detail)}",
-                    style=muted,
-                    end="",
-                )
-            )
-        lines.append(self._targets(detail))
+        if detail.compare_words is not None:
+            lines.append(Text(f"  {detail.now_then}", style=muted, end=""))
+        targets = Text(end="")
+        targets.append("Target ", style=heading)
+        none = detail.targets_words == "none"
+        targets.append(detail.targets_words, style=muted if none else "")
+        lines.append(targets)
         last = Text(end="")
         last.append("Last point ", style=heading)
-        if detail.last_at is None:
+        if detail.last_at_display is None:
             last.append("none at or before as-of", style=muted)
         else:
-            last.append(timeutil.format_time(detail.last_at, self.app.tz))
-            last.append(f" · {timeutil.format_age(detail.age or 0)}", style=muted)
+            last.append(detail.last_at_display)
+            last.append(f" · {detail.age_display}", style=muted)
         lines.append(last)
         how = Text(end="")
         how.append("Reads ", style=heading)
-        what = "the latest point" if view.window is None else f"{view.agg} over {view.window}"
-        how.append(f"{what} · higher is {'better' if view.direction == 'up' else 'worse'}")
+        how.append(f"{view.reads} · {view.direction_words}")
         lines.append(how)
-        if detail.out_of_scale is not None and detail.out_of_scale.ignored:
-            oos = detail.out_of_scale
-            lines.append(
-                Text(
-                    f"Off scale: {oos.ignored:,} of {oos.used + oos.ignored:,} answers "
-                    f"left out of {view.agg}",
-                    style=self._style("bad"),
-                    end="",
-                )
-            )
+        if detail.out_of_scale_words is not None:
+            lines.append(Text(detail.out_of_scale_words, style=self._style("bad"), end=""))
         if detail.formula:
             formula = Text(end="")
             formula.append("Formula ", style=heading)
@@ -399,21 +375,6 @@ class KpiDetailScreen(DetailScreen):
             lines.append(safe_text(f"⚠ {detail.error}", style=self._style("bad")))
         return Text("\n", end="").join(lines)
 
-    def _targets(self, detail: KpiDetail) -> Text:
-        view = detail.kpi
-        line = Text(end="")
-        line.append("Target ", style=self._style("heading"))
-        parts = [(name, getattr(view, name)) for name in ("target", "warn", "crit")]
-        shown = [
-            f"{'' if name == 'target' else name + ' '}{self._fmt(value, detail)}"
-            for name, value in parts
-            if value is not None
-        ]
-        line.append(
-            " · ".join(shown) if shown else "none", style="" if shown else self._style("muted")
-        )
-        return line
-
     # -- the breakdown ---------------------------------------------------------------
 
     def _show_breakdown(self, detail: KpiDetail) -> None:
@@ -423,7 +384,7 @@ class KpiDetailScreen(DetailScreen):
         heading = Text(end="", no_wrap=True)
         heading.append_text(safe_text(f"By {keys}" if keys else "By label"))
         heading.append(
-            f" · over {detail.kpi.window or 'the latest points'} · sorted by "
+            f" · over {detail.breakdown_window} · sorted by "
             f"{self.sort_by} (s) · Enter filters the chart",
             style=self._style("muted"),
         )
@@ -441,11 +402,10 @@ class KpiDetailScreen(DetailScreen):
         filtered = self.label_filter == (row.key, row.value)
         label = Text("● " if filtered else "  ", end="", style="bold")
         label.append_text(self._label_text(row))
-        value = Text(self._fmt(row.current, detail), justify="right", end="")
-        share = Text(
-            "" if row.share is None else f"{row.share * 100:.1f}%", justify="right", end=""
-        )
-        good = delta_good(row.delta, detail.kpi.direction)
+        value = safe_text(row.current_display)
+        value.justify = "right"
+        share = Text(row.share_display, justify="right", end="")
+        good = row.delta_good
         style = (
             self._style("good")
             if good is True
@@ -453,17 +413,7 @@ class KpiDetailScreen(DetailScreen):
             if good is False
             else self._style("muted")
         )
-        delta = Text(
-            format_delta(
-                row.current,
-                row.previous,
-                detail.format,
-                currency=detail.currency,
-                decimals=detail.decimals,
-            ),
-            style=style,
-            end="",
-        )
+        delta = safe_text(row.delta_display, style=style)
         trend = Text(spark_text(row.spark), end="")
         return label, value, share, delta, trend
 
@@ -502,7 +452,7 @@ class KpiDetailScreen(DetailScreen):
     @staticmethod
     def _label_text(row: LabelRow) -> Text:
         """A breakdown row's label; the sort finds rows by it, so it is built here only."""
-        return safe_text(f"{row.key}={row.value}" if row.value else f"{row.key} (none)")
+        return safe_text(row.label)
 
     # -- key results ------------------------------------------------------------------
 
@@ -510,13 +460,13 @@ class KpiDetailScreen(DetailScreen):
         self.set_class(bool(detail.key_results), "-has-krs")
         rows = {}
         for kr in detail.key_results:
-            status = status_label(kr.status)
+            status = Text(kr.status_label, end="")
             if kr.error:
                 status = Text("⚠ error", end="")
             rows[kr.id] = (
                 safe_text(kr.title),
                 safe_text(kr.objective_title),
-                progress_text(kr.progress_raw),
+                progress_text(kr),
                 status,
             )
         sync_table(self.query_one("#kd-krs", DataTable), rows, [key for key, _ in self.KR_COLUMNS])

@@ -15,31 +15,21 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
-from kpitui import timeutil
 from kpitui.engine.detail import KrDetail, kr_detail
-from kpitui.engine.format import format_progress, format_value
 from kpitui.tui.screens.detail_base import (
     DetailBody,
     DetailChart,
     DetailScreen,
     DetailTable,
     empty_chart,
-    gap_words,
     progress_text,
     sync_table,
 )
-from kpitui.tui.text import safe_text, status_label, update_static
+from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
-
-KIND_WORDS = {
-    "increase": "increase to target",
-    "decrease": "decrease to target",
-    "maintain_above": "stay at or above target",
-    "maintain_below": "stay at or below target",
-    "milestone": "milestone (done or not)",
-}
+from kpitui.tui.widgets.key_footer import KeyFooter
 
 
 class KrDetailScreen(DetailScreen):
@@ -69,7 +59,7 @@ class KrDetailScreen(DetailScreen):
         & > .kr-detail--muted { color: $foreground-muted; }
 
         #kr-head { height: 1; background: $panel; padding: 0 1; }
-        #kr-name { width: 1fr; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+        #kr-name { width: 1fr; min-width: 20; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
         #kr-status { width: auto; margin-left: 2; text-style: bold; }
         #kr-progress { width: auto; margin-left: 2; text-style: bold; }
         #kr-gap { width: auto; margin-left: 2; }
@@ -136,7 +126,6 @@ class KrDetailScreen(DetailScreen):
         with DetailBody(id="kr-body"):
             yield DetailChart(
                 empty_chart(f"history-{self.node_id}", "progress vs expected"),
-                tz=self.app.tz,
                 id="kr-history",
             )
             with Horizontal(id="kr-info"):
@@ -149,13 +138,11 @@ class KrDetailScreen(DetailScreen):
                 markup=False,
             )
             yield DetailTable(id="kr-children", cursor_type="row")
-            yield DetailChart(
-                empty_chart(f"kr-metric-{self.node_id}", "metric"), tz=self.app.tz, id="kr-metric"
-            )
+            yield DetailChart(empty_chart(f"kr-metric-{self.node_id}", "metric"), id="kr-metric")
             yield Static("Check-ins", id="kr-checkins-heading", classes="kr-heading", markup=False)
             yield Static("No check-ins yet.", id="kr-no-checkins", markup=False)
             yield DetailTable(id="kr-checkins", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_class(self.kind == "objective", "-objective")
@@ -196,11 +183,6 @@ class KrDetailScreen(DetailScreen):
 
     # -- presenting ------------------------------------------------------------------
 
-    def _fmt(self, value: float | None, detail: KrDetail) -> str:
-        return format_value(
-            value, detail.format, currency=detail.currency, decimals=detail.decimals
-        )
-
     def _style(self, name: str) -> Any:
         return self.get_component_rich_style(f"kr-detail--{name}", partial=True)
 
@@ -209,18 +191,13 @@ class KrDetailScreen(DetailScreen):
         update_static(self.query_one("#kr-name", Static), safe_text(f"{what} · {detail.title}"))
         status = self.query_one("#kr-status", Static)
         status.set_classes(f"-status-{detail.status}")
-        update_static(status, status_label(detail.status))
-        update_static(
-            self.query_one("#kr-progress", Static), Text(format_progress(detail.progress_raw))
-        )
-        update_static(self.query_one("#kr-gap", Static), Text(gap_words(detail.gap)))
+        update_static(status, Text(detail.status_label, end=""))
+        update_static(self.query_one("#kr-progress", Static), Text(detail.progress_display))
+        update_static(self.query_one("#kr-gap", Static), Text(detail.gap_display))
         sub = Text(end="", no_wrap=True)
         if detail.owner:
             sub.append_text(safe_text(f"owner {detail.owner} · "))
-        sub.append(
-            f"period {detail.period_label} · expected {format_progress(detail.expected)} "
-            f"at {timeutil.format_time(detail.as_of, self.app.tz)}"
-        )
+        sub.append(detail.period_words)
         update_static(self.query_one("#kr-sub", Static), sub)
 
     def _facts(self, detail: KrDetail) -> Table:
@@ -229,20 +206,17 @@ class KrDetailScreen(DetailScreen):
         grid.add_column(no_wrap=True)
         kr = detail.kr
         if kr is not None:
-            grid.add_row("Current", self._fmt(kr.current, detail))
-            grid.add_row("Start", self._fmt(kr.start, detail))
-            grid.add_row("Target", self._fmt(kr.target, detail))
+            grid.add_row("Current", safe_text(kr.current_display))
+            grid.add_row("Start", safe_text(kr.start_display))
+            grid.add_row("Target", safe_text(kr.target_display))
         grid.add_row(
-            "Progress",
-            Text(
-                f"{format_progress(detail.progress_raw)} raw · {format_progress(detail.progress)} counted"
-            ),
+            "Progress", Text(f"{detail.progress_display} raw · {detail.counted_display} counted")
         )
-        grid.add_row("Expected", format_progress(detail.expected))
-        grid.add_row("Gap", gap_words(detail.gap))
-        grid.add_row("Status", status_label(detail.status))
-        if kr is not None and kr.confidence:
-            grid.add_row("Confidence", status_label(kr.confidence))
+        grid.add_row("Expected", detail.expected_display)
+        grid.add_row("Gap", detail.gap_display)
+        grid.add_row("Status", detail.status_label)
+        if kr is not None and kr.confidence_label:
+            grid.add_row("Confidence", safe_text(kr.confidence_label))
         return grid
 
     def _about(self, detail: KrDetail) -> Any:
@@ -251,15 +225,15 @@ class KrDetailScreen(DetailScreen):
         grid.add_column()
         kr = detail.kr
         if kr is not None:
-            grid.add_row("Kind", KIND_WORDS.get(kr.kind, kr.kind))
+            grid.add_row("Kind", kr.kind_words)
             if kr.metric:
                 grid.add_row("Metric", safe_text(kr.metric))
             else:
                 grid.add_row("Measured", "by check-ins")
             if kr.checkin_due:
                 grid.add_row("Check-in", Text("due", style="bold reverse"))
-            elif kr.last_checkin_at is not None:
-                grid.add_row("Last check-in", timeutil.format_time(kr.last_checkin_at, self.app.tz))
+            elif kr.last_checkin_display is not None:
+                grid.add_row("Last check-in", kr.last_checkin_display)
             grid.add_row("Weight", f"{kr.weight:g}")
             if kr.error:
                 grid.add_row("Error", safe_text(kr.error))
@@ -275,13 +249,15 @@ class KrDetailScreen(DetailScreen):
     def _show_checkins(self, detail: KrDetail) -> None:
         self.set_class(not detail.checkins, "-no-checkins")
         rows = {}
-        for checkin in detail.checkins:
-            confidence = status_label(checkin.confidence) if checkin.confidence else Text("—")
+        for checkin in detail.checkin_rows:
+            confidence = safe_text(checkin.confidence_label or "—")
+            value = safe_text(checkin.value_display)
+            value.justify = "right"
             rows[str(checkin.ts)] = (
-                Text(timeutil.format_time(checkin.ts, self.app.tz), end=""),
-                Text(self._fmt(checkin.value, detail), justify="right", end=""),
+                Text(checkin.time_display, end=""),
+                value,
                 confidence,
-                safe_text(checkin.note or ""),
+                safe_text(checkin.note),
             )
         table = self.query_one("#kr-checkins", DataTable)
         sync_table(table, rows, [key for key, _ in self.CHECKIN_COLUMNS])
@@ -293,11 +269,11 @@ class KrDetailScreen(DetailScreen):
     def _show_children(self, detail: KrDetail) -> None:
         rows = {}
         for child in detail.children:
-            status = Text("⚠ error", end="") if child.error else status_label(child.status)
+            status = Text("⚠ error" if child.error else child.status_label, end="")
             rows[f"{child.kind}:{child.id}"] = (
-                Text("KR" if child.kind == "kr" else "obj", end=""),
+                Text(child.kind_label, end=""),
                 safe_text(child.title),
-                progress_text(child.progress_raw),
+                progress_text(child),
                 status,
                 safe_text(child.owner or ""),
             )

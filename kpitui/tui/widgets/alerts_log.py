@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
 from typing import ClassVar
 
 from rich.style import Style
@@ -12,8 +11,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from kpitui.engine.alerts import StateChange
-from kpitui.engine.board import STATE_GLYPHS
+from kpitui.engine.board import StateChange
 from kpitui.tui.text import safe_text, state_word
 
 MAX_ALERTS = 200
@@ -101,13 +99,11 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
     def __init__(
         self,
         *,
-        tz: tzinfo | None = None,
         id: str | None = None,
         name: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, name=name, classes=classes)
-        self.tz = tz or UTC  # the dashboard's; a new zone rebuilds the pages
         self._alerts: list[Alert] = []  # newest first
         self._acknowledged: list[bool] = []
         self._widest = 0  # cells of the widest line
@@ -170,10 +166,9 @@ class AlertsLog(ScrollView, can_focus=True, inherit_bindings=False):
         old, new = alert.old_state, alert.new_state
         line = Text(no_wrap=True, end="")
         line.append("▶ " if index == fresh else "  ")
-        at = datetime.fromtimestamp(alert.at, self.tz).strftime("%H:%M:%S")
-        line.append(at, self._style("time"))
+        line.append(alert.time_display, self._style("time"))
         line.append(" ")
-        line.append(STATE_GLYPHS.get(new, "?"), self._style(f"state-{new}"))
+        line.append(alert.glyph, self._style(f"state-{new}"))
         line.append(" ")
         line.append_text(safe_text(alert.title))
         line.append("  ")

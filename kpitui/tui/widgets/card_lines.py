@@ -269,6 +269,19 @@ def _shared_prefix(sequences: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 
+def column_peaks(data: Sequence[float | None], width: int) -> list[float | None]:
+    """What each of `width` columns of a sparkline shows: the largest of the buckets it
+    covers (None when they are all gaps); with no more buckets than columns, one column
+    per bucket. The one rule of every sparkline on screen (cards and detail tables)."""
+    n = len(data)
+    if n <= width:
+        return list(data)
+    return [
+        max((v for v in data[n * b // width : n * (b + 1) // width] if v is not None), default=None)
+        for b in range(width)
+    ]
+
+
 def draw_spark(
     data: Sequence[float | None], width: int, height: int, low: Color, high: Color, base: Style
 ) -> list[Strip]:
@@ -299,10 +312,7 @@ def draw_spark(
         lowest, highest = min(known), max(known)
         # In halves: from -1e308 to 1e308 is beyond the float range (exact otherwise).
         extent = highest / 2 - lowest / 2 or 1
-        buckets = [data[n * b // width : n * (b + 1) // width] for b in range(width)]
-        peaks = [
-            max((v for v in bucket if v is not None), default=None) for bucket in buckets if bucket
-        ]
+        peaks = column_peaks(data, width)
         eighths = len(SPARK_BARS) * height - 1
         styles: dict[object, Style] = {}
         step, index = len(peaks) / width, 0.0

@@ -1,5 +1,8 @@
 """The plot inside a chart panel: a plotext line chart drawn only when it is painted.
 
+It draws what the `ChartView` says: every bucket in its place on the time axis, a line
+cut at each gap (`ChartSeries.segments`), the ticks and labels the view gives.
+
 Building a plotext chart (and reading its ANSI output back) is the costly part of a
 chart, so the canvas builds it in `render()` — at the size it is about to be painted
 at — and keeps the result. It is built again only when something it is drawn from
@@ -8,12 +11,9 @@ changed: its size, the plotted data, the theme (or colours turned off), compactn
 
 from __future__ import annotations
 
-import math
 import os
 import re
-from datetime import datetime, tzinfo
 
-import msgspec
 from plotext._dict import themes as plotext_themes
 from rich.ansi import AnsiDecoder
 from rich.style import Style
@@ -34,8 +34,11 @@ SERIES_COLORS: tuple[tuple[int, int, int], ...] = (
     (230, 90, 170),
     (150, 150, 150),
 )
-# Without colour, series differ by their marker instead.
-MONO_MARKERS: tuple[str, ...] = ("braille", "•", "x", "+", "o", "*")
+# Series differ by their marker as well as their colour, so they are told apart on a
+# monochrome terminal and by a colour-blind reader too.
+SERIES_MARKERS: tuple[str, ...] = ("braille", "•", "x", "+", "o", "*")
+LEGEND_MARKS: tuple[str, ...] = ("⣀⣀", "••", "xx", "++", "oo", "**")
+MONO_MARKERS = SERIES_MARKERS
 REF_COLORS: dict[str, tuple[int, int, int]] = {
     "target": (60, 180, 75),
     "warn": (230, 190, 20),
@@ -46,59 +49,6 @@ REF_COLORS: dict[str, tuple[int, int, int]] = {
 def no_color_wanted(app_no_color: bool) -> bool:
     """True when colours are off: the app saw NO_COLOR, or the environment says so now."""
     return app_no_color or "NO_COLOR" in os.environ
-
-
-def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
-    """About `count` round tick values (1, 2, 5 × 10^k steps) covering lo..hi."""
-    if not math.isfinite(lo) or not math.isfinite(hi):
-        return []
-    if hi <= lo:
-        return [lo]
-    raw = (hi - lo) / max(1, count)
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.ceil(lo / step) * step
-    ticks = []
-    value = first
-    while value <= hi + step * 1e-9:
-        ticks.append(round(value, 10))
-        value += step
-    return ticks
-
-
-def axis_label(value: float, fmt: str) -> str:
-    """A short tick label in the chart's format: `12K`, `2.1%`, `2h`."""
-    if fmt == "percent":
-        shown = value * 100
-        return f"{shown:.0f}%" if abs(shown - round(shown)) < 1e-9 else f"{shown:.1f}%"
-    if fmt == "duration":
-        seconds = abs(value)
-        sign = "-" if value < 0 else ""
-        for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-            if seconds >= size:
-                return f"{sign}{seconds / size:.3g}{unit}"
-        return f"{sign}{seconds:.3g}s"
-    magnitude = abs(value)
-    for suffix, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if magnitude >= size:
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:.3g}" if magnitude < 1000 else f"{value:.0f}"
-
-
-def time_ticks(lo: int, hi: int, count: int, tz: tzinfo) -> tuple[list[int], list[str]]:
-    """Evenly spread x ticks over lo..hi, labelled in `tz` with a resolution fit to the span."""
-    span = hi - lo
-    if span <= 2 * 86400:
-        form = "%H:%M"
-    elif span <= 300 * 86400:
-        form = "%b %d"
-    else:
-        form = "%Y-%m"
-    if span <= 0 or count < 2:
-        return [lo], [datetime.fromtimestamp(lo, tz).strftime(form)]
-    positions = [round(lo + span * i / (count - 1)) for i in range(count)]
-    labels = [datetime.fromtimestamp(p, tz).strftime(form) for p in positions]
-    return positions, labels
 
 
 _SGR = re.compile("\x1b\\[([0-9;]*)m")
@@ -141,31 +91,21 @@ def ansi_text(ansi: str) -> Text:
 
 
 def has_points(view: ChartView) -> bool:
-    return any(series.points for series in view.series)
+    return view.has_points
 
 
 def plot_data(view: ChartView) -> tuple[object, ...]:
     """What the plot is drawn from: a change here, and only here, rebuilds it."""
-    return (view.series, view.ref_lines, view.y_min, view.y_max, view.format, view.error)
-
-
-def y_range(view: ChartView) -> tuple[float, float]:
-    """The y axis: the spec's bounds, else the data and reference lines with 5% air."""
-    ys = [value for series in view.series for _, value in series.points]
-    refs = [ref.value for ref in view.ref_lines]
-    y_lo = view.y_min if view.y_min is not None else min([*ys, *refs])
-    y_hi = view.y_max if view.y_max is not None else max([*ys, *refs])
-    if y_hi <= y_lo and (view.y_min is None) != (view.y_max is None):
-        # Every value lies beyond the one bound written: draw them (a churn chart capped
-        # at y_max: 0.1 went blank exactly when churn spiked).
-        return y_range(msgspec.structs.replace(view, y_min=None, y_max=None))
-    if y_hi <= y_lo:
-        pad = abs(y_lo) * 0.1 or 1.0
-        return y_lo - pad, y_hi + pad
-    pad = (y_hi - y_lo) * 0.05
     return (
-        y_lo if view.y_min is not None else y_lo - pad,
-        y_hi if view.y_max is not None else y_hi + pad,
+        view.series,
+        view.ref_lines,
+        view.y_min,
+        view.y_max,
+        view.format,
+        view.error,
+        view.lo,
+        view.hi,
+        view.zone,
     )
 
 
@@ -183,14 +123,10 @@ class ChartCanvas(PlotextPlot):
     }
     """
 
-    def __init__(
-        self, view: ChartView, *, tz: tzinfo, compact: bool = False, id: str | None = None
-    ) -> None:
+    def __init__(self, view: ChartView, *, compact: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.view = view
         """The chart drawn; change it with `show`."""
-        self.tz = tz
-        """The dashboard's timezone: the time axis is labelled in it."""
         self.compact = compact
         """Fewer ticks and no reference-line names; change it with `show`."""
         self.builds = 0
@@ -242,22 +178,23 @@ class ChartCanvas(PlotextPlot):
             self._ensure_theme(theme_name)
         # Set before plotting: the text backgrounds are drawn in the theme's canvas colour.
         plt.theme(theme_name)
-        xs = [ts for series in view.series for ts, _ in series.points]
-        x_lo, x_hi = min(xs), max(xs)
-        y_lo, y_hi = y_range(view)
+        x_lo, x_hi = view.x_range
+        y_lo, y_hi = view.y_range
 
         for index, series in enumerate(view.series):
-            if not series.points:
-                continue
-            plt.plot(
-                [ts for ts, _ in series.points],
-                [value for _, value in series.points],
-                marker=MONO_MARKERS[index % len(MONO_MARKERS)] if mono else "braille",
-                color=None if mono else SERIES_COLORS[index % len(SERIES_COLORS)],
-            )
+            marker = SERIES_MARKERS[index % len(SERIES_MARKERS)]
+            color = None if mono else SERIES_COLORS[index % len(SERIES_COLORS)]
+            # A gap is drawn as one: the line is cut there, never joined across it.
+            for segment in series.segments():
+                plt.plot(
+                    [ts for ts, _ in segment],
+                    [value for _, value in segment],
+                    marker=marker,
+                    color=color,
+                )
         labelled_rows: list[int] = []
         canvas_rows = max(1, height - 3)  # less the frame and the time labels
-        for ref in view.ref_lines:
+        for ref, _label in view.ref_labels:
             if not y_lo <= ref.value <= y_hi:
                 continue
             color = None if mono else REF_COLORS.get(ref.name)
@@ -272,11 +209,11 @@ class ChartCanvas(PlotextPlot):
         plt.xlim(x_lo, x_hi if x_hi > x_lo else x_lo + 1)
         plt.ylim(y_lo, y_hi)
         x_count = max(2, min(8, width // (16 if self.compact else 12)))
-        positions, labels = time_ticks(x_lo, x_hi, x_count, self.tz)
-        plt.xticks(positions, labels)
+        x_ticks = view.time_ticks(x_count)
+        plt.xticks([t for t, _ in x_ticks], [label for _, label in x_ticks])
         y_count = max(2, min(6, height // 3))
-        y_ticks = [t for t in nice_ticks(y_lo, y_hi, y_count) if y_lo <= t <= y_hi]
-        plt.yticks(y_ticks, [axis_label(t, view.format) for t in y_ticks])
+        y_ticks = view.value_ticks(y_count)
+        plt.yticks([t for t, _ in y_ticks], [label for _, label in y_ticks])
         plt.frame(True)
 
         return Content.from_rich_text(ansi_text(plt.build()), console=self.app.console)

@@ -8,7 +8,6 @@ size, the theme or compactness changed — never on a refresh that changed nothi
 
 from __future__ import annotations
 
-from datetime import tzinfo
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,10 +21,9 @@ from textual.widgets import Static
 from kpitui.engine.board import ChartView
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_canvas import (
-    MONO_MARKERS,
+    LEGEND_MARKS,
     SERIES_COLORS,
     ChartCanvas,
-    axis_label,
     has_points,
     no_color_wanted,
 )
@@ -135,7 +133,6 @@ class ChartPanel(Widget, can_focus=True):
         self,
         view: ChartView,
         *,
-        tz: tzinfo,
         id: str | None = None,
         compact: bool = False,
         name: str | None = None,
@@ -144,8 +141,6 @@ class ChartPanel(Widget, can_focus=True):
         super().__init__(id=id, name=name, classes=classes)
         self.view = view
         """The chart shown (read it; change it with `update_view`)."""
-        self.tz = tz
-        """The dashboard's timezone: the time axis is labelled in it."""
         self.set_reactive(ChartPanel.compact, compact)
         self.set_class(compact, "-compact")
         self._canvas: ChartCanvas | None = None
@@ -159,7 +154,7 @@ class ChartPanel(Widget, can_focus=True):
         yield Static(id="legend", markup=False)
         # The canvas builds the chart when it is painted, at its real size, and again
         # only when its size, data, theme or compactness changed: no replot here.
-        self._canvas = ChartCanvas(self.view, tz=self.tz, compact=self.compact, id="plot")
+        self._canvas = ChartCanvas(self.view, compact=self.compact, id="plot")
         yield self._canvas
         yield Static(id="message", markup=False)
 
@@ -210,19 +205,20 @@ class ChartPanel(Widget, can_focus=True):
         for index, series in enumerate(view.series):
             if index:
                 legend.append("  ")
+            # The series' own marker, in its colour: told apart without colour too.
+            mark = LEGEND_MARKS[index % len(LEGEND_MARKS)]
             if mono:
-                mark = "⣀⣀" if index == 0 else MONO_MARKERS[index % len(MONO_MARKERS)] * 2
                 legend.append(f"{mark} ")
             else:
                 r, g, b = SERIES_COLORS[index % len(SERIES_COLORS)]
-                legend.append("━━ ", style=f"rgb({r},{g},{b})")
+                legend.append(f"{mark} ", style=f"rgb({r},{g},{b})")
             legend.append_text(safe_text(series.name, style=names))
-        for ref in view.ref_lines:
+        for ref, label in view.ref_labels:
             style = self.get_component_rich_style(f"chart-panel--ref-{ref.name}", partial=True)
             if legend:
                 legend.append("  ")
             legend.append(f"{REF_MARKS.get(ref.name, '─') * 2} {ref.name} ", style=style)
-            legend.append(axis_label(ref.value, view.format), style=style)
+            legend.append(label, style=style)
         return legend
 
     # -- actions ---------------------------------------------------------------------

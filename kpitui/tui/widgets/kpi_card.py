@@ -13,7 +13,6 @@ them.
 
 from __future__ import annotations
 
-from datetime import tzinfo
 from typing import ClassVar
 
 from rich.style import Style
@@ -27,7 +26,6 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from kpitui.engine.board import STATE_GLYPHS, KpiView
-from kpitui.timeutil import format_time
 from kpitui.tui.text import safe_text
 from kpitui.tui.widgets.card_lines import (
     DELTA_BAD,
@@ -221,7 +219,6 @@ class KpiCard(Widget, can_focus=True):
         self,
         view: KpiView,
         *,
-        tz: tzinfo,
         id: str | None = None,
         name: str | None = None,
         classes: str | None = None,
@@ -229,8 +226,6 @@ class KpiCard(Widget, can_focus=True):
         super().__init__(id=id, name=name, classes=classes)
         self.view = view
         """The KPI shown (read it; change it with `update_view`)."""
-        self.tz = tz
-        """The dashboard's timezone, for the time of the last point."""
         self._flash_timer: Timer | None = None
         self._flash_ticks = 0
         # What is on screen: the width laid out for and its lines, and each line drawn.
@@ -397,8 +392,8 @@ class KpiCard(Widget, can_focus=True):
         lines = [safe_text(view.title, "bold")]
         if view.description:
             lines.append(safe_text(view.description))
-        if view.last_at is not None:
-            lines.append(Text(f"last point {format_time(view.last_at, self.tz)}", end=""))
+        if view.last_at_display is not None:
+            lines.append(Text(f"last point {view.last_at_display}", end=""))
         if view.error:
             lines.append(safe_text(f"error: {view.error}"))
         return Text("\n", end="").join(lines)

@@ -8,7 +8,6 @@ same way for any width, and the layout can be reasoned about apart from Textual.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Hashable, Mapping
 from typing import NamedTuple
 
@@ -16,8 +15,15 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-from kpitui.engine.board import STATUS_GLYPHS, KrView, ObjectiveView
-from kpitui.engine.format import filled_cells, format_progress
+from kpitui.engine.board import (
+    BAR_CELLS,
+    NARROW_BAR_CELLS,
+    STATUS_GLYPHS,
+    KrView,
+    ObjectiveView,
+    expected_cell,
+    words,
+)
 from kpitui.tui.text import safe_plain, safe_text, status_label
 
 View = ObjectiveView | KrView
@@ -25,11 +31,8 @@ StyleOf = Callable[[str], Style]
 """The style of a part of a label, by its component name (`owner`, `status-on_track`)."""
 
 
-BAR_CELLS = 10
-"""Cells of a progress bar."""
-NARROW_BAR_CELLS = 5
-"""Cells of a progress bar in a tree narrower than `NARROW_WIDTH`: titles need the room."""
 NARROW_WIDTH = 64
+"""A tree narrower than this draws NARROW_BAR_CELLS-wide bars: titles need the room."""
 TITLE_MIN = 14
 """The title column never gets narrower than this."""
 TITLE_MAX = 48
@@ -57,22 +60,21 @@ class Columns(NamedTuple):
     """The tree's width these columns were measured for."""
 
 
-def percent_text(progress: float | None) -> str:
-    """`0.62` → ` 62%`; `1.25` → `125%` (over-achievement shown as is); None → `   —`."""
-    return f"{format_progress(progress):>4}"
+def percent_text(view: View) -> str:
+    """The node's percent in 4 cells: ` 62%`, `125%` (over-achievement as is), `   —`."""
+    return f"{view.progress_display:>4}"
 
 
-def progress_bar(progress: float | None, expected: float | None, cells: int = BAR_CELLS) -> str:
-    """`███████░░░`; the cell where the expected progress falls is marked `│` when empty."""
-    if progress is None:
+def progress_bar(view: View, expected: float | None, cells: int = BAR_CELLS) -> str:
+    """`███████░░░` from the node's bar cells; the cell where the expected progress falls
+    is marked `│` when empty."""
+    filled = view.bar_cells if cells == BAR_CELLS else view.narrow_bar_cells
+    if filled is None:
         return "·" * cells
-    filled = filled_cells(progress, cells)
     bar = ["█"] * filled + ["░"] * (cells - filled)
-    if expected is not None and 0 < expected < 1:
-        # The last cell the expected progress reaches into.
-        mark = max(0, math.ceil(expected * cells) - 1)
-        if mark >= filled:
-            bar[mark] = "│"
+    mark = expected_cell(expected, cells)
+    if mark is not None and mark >= filled:
+        bar[mark] = "│"
     return "".join(bar)
 
 
@@ -103,7 +105,7 @@ def marks(view: View, short: bool, style: StyleOf = _plain) -> list[Text]:
             mark.append(STATUS_GLYPHS.get(confidence, "?"), style(f"status-{confidence}"))
             mark.append(" conf", style("muted"))
         else:
-            mark = Text(f"conf: {confidence.replace('_', ' ')}", style("muted"), end="")
+            mark = Text(f"conf: {words(confidence)}", style("muted"), end="")
         found.append(mark)
     return found
 
@@ -171,12 +173,11 @@ def node_label(
         fit(safe_text(view.title, style=Style() if is_kr else style("objective")), title_width)
     )
     label.append(" ")
-    shown = view.progress_raw if isinstance(view, KrView) else view.progress
-    bar = progress_bar(view.progress, expected, columns.bar)
+    bar = progress_bar(view, expected, columns.bar)
     filled = len(bar.rstrip("░│·"))
     label.append(bar[:filled], style("bar-done"))
     label.append(bar[filled:], style("bar-todo"))
-    label.append(f" {percent_text(shown)} ")
+    label.append(f" {percent_text(view)} ")
     status = status_label(view.status, style=style(f"status-{view.status}"))
     # Padded, never cut: a wider status (`○ not started`) ends its line.
     label.append_text(fit(status, max(columns.status, status.cell_len)))

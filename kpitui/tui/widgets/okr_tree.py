@@ -17,10 +17,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from kpitui.engine.board import KrView, ObjectiveView
-from kpitui.engine.format import format_progress
+from kpitui.engine.board import BAR_CELLS, KrView, ObjectiveView, expected_words
 from kpitui.tui.widgets.okr_labels import (
-    BAR_CELLS,
     TITLE_MIN,
     Columns,
     measure_columns,
@@ -349,7 +347,7 @@ class OkrTree(Tree[NodeKey]):
 
     def _show_expected(self) -> None:
         """Explain the mark in the bars: where progress should be by now."""
-        subtitle = Text(f"│ expected {format_progress(self.expected)} by now", end="")
+        subtitle = Text(expected_words(self.expected), end="")
         if self.border_subtitle != subtitle.markup:
             self.border_subtitle = subtitle
 

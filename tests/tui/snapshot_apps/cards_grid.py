@@ -15,7 +15,7 @@ from textual.events import Resize
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from kpitui.tui.widgets import KpiCard
-from tests.tui.board_fixtures import ALL_KPIS, TZ
+from tests.tui.board_fixtures import ALL_KPIS
 
 
 class CardsGridApp(App[None]):
@@ -34,10 +34,10 @@ class CardsGridApp(App[None]):
     def compose(self) -> ComposeResult:
         north_star, *others = ALL_KPIS
         with VerticalScroll():
-            yield KpiCard(north_star, tz=TZ, id=f"kpi-{north_star.id}")
+            yield KpiCard(north_star, id=f"kpi-{north_star.id}")
             with Grid():
                 for view in others:
-                    yield KpiCard(view, tz=TZ, id=f"kpi-{view.id}")
+                    yield KpiCard(view, id=f"kpi-{view.id}")
 
     def on_mount(self) -> None:
         self.query_one(KpiCard).focus()  # show the focused look: inverse title, description

@@ -21,7 +21,6 @@ from tests.tui.board_fixtures import (
     MARKUP_TITLE,
     OBJECTIVES,
     REVENUE_CHART,
-    TZ,
     WARN_KPI,
 )
 
@@ -39,10 +38,10 @@ class PanelsApp(App[None]):
 
     def compose(self) -> ComposeResult:
         with Grid():
-            yield ChartPanel(REVENUE_CHART, tz=TZ, id="chart-revenue")
-            yield ChartPanel(EMPTY_CHART, tz=TZ, id="chart-empty")
+            yield ChartPanel(REVENUE_CHART, id="chart-revenue")
+            yield ChartPanel(EMPTY_CHART, id="chart-empty")
             yield OkrTree(OBJECTIVES, expected=EXPECTED, id="okrs")
-            yield AlertsLog(tz=TZ, id="alerts")
+            yield AlertsLog(id="alerts")
 
     def on_mount(self) -> None:
         log = self.query_one(AlertsLog)

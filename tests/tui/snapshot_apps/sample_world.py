@@ -2,7 +2,7 @@
 
 QA found most layout bugs on this board, with its tall North Star card and rows of
 different lengths, so tests replay them here. The spec is copied next to a store built by
-`sample_data.generate` for 60 days ending at `AS_OF`; the app gets a `FixedClock` and a
+`kpitui.sample_data.generate` for 60 days ending at `AS_OF`; the app gets a `FixedClock` and a
 refresh of one hour, so only the polls a test asks for ever run.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from kpitui.sample_data.generate import generate
 from kpitui.spec import load_dashboard
 from kpitui.timeutil import FixedClock, parse_time
 from kpitui.tui.app import KpituiApp
-from sample_data.generate import generate
 
 REPO = Path(__file__).resolve().parents[3]
 AS_OF = parse_time("2026-11-24T12:00:00Z")

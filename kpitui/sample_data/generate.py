@@ -1,6 +1,6 @@
 """The sample store of `kpitui demo`: ~400 days of a SaaS product's metrics.
 
-Run it by hand with `python -m sample_data.generate out.db [--end TIME] [--days N]`.
+Run it by hand with `python -m kpitui.sample_data.generate out.db [--end TIME] [--days N]`.
 Everything is written through `kpitui.store.open_writer`, exactly like `kpitui import`.
 The data is deterministic for a seed and an end time (`random.Random(seed)`), with
 trends, weekly (and, for hourly flows, daily) seasonality and noise.
@@ -230,9 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     from kpitui.timeutil import parse_time
 
     parser = argparse.ArgumentParser(
-        prog="python -m sample_data.generate",
+        prog="python -m kpitui.sample_data.generate",
         description="Write the kpitui sample store (about 400 days of SaaS metrics).",
-        epilog="example: python -m sample_data.generate metrics.db --end 2026-11-24",
+        epilog="example: python -m kpitui.sample_data.generate metrics.db --end 2026-11-24",
     )
     parser.add_argument("path", help="the store to write (created if missing)")
     parser.add_argument("--end", help="the last moment of the data (default: now)")

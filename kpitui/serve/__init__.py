@@ -1,0 +1,2 @@
+"""`kpitui serve`: the live board in a browser, one `kpitui run` per tab, through
+textual-serve (`server`), behind a token and origin gate (`gate`)."""

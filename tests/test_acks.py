@@ -1,0 +1,59 @@
+"""The viewer's acknowledgements: in the XDG state directory, per store, surviving a
+restart, and never a crash over an unreadable or unwritable file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kpitui.acks import Acks, state_dir
+
+MRR = ("kpi", "mrr")
+CHURN = ("kpi", "churn")
+
+
+def test_the_state_directory_follows_xdg(tmp_path):
+    assert state_dir({"XDG_STATE_HOME": str(tmp_path)}) == tmp_path / "kpitui"
+    # A relative XDG_STATE_HOME is invalid by the spec: the default is used
+    assert state_dir({"XDG_STATE_HOME": "rel"}) == Path.home() / ".local/state/kpitui"
+
+
+def test_an_ack_covers_older_alerts_not_newer_ones_and_survives_a_restart(tmp_path):
+    # Given MRR's alert at 200 acknowledged
+    path = tmp_path / "acks.json"
+    acks = Acks("/srv/metrics.db", path)
+    assert acks.ack({MRR: 200}) is True
+    assert acks.save() is None
+    # When the board starts again
+    again = Acks("/srv/metrics.db", path)
+    # Then alerts at or before 200 are acknowledged, a newer one is new, churn untouched
+    assert again.is_acked(MRR, 100) and again.is_acked(MRR, 200)
+    assert not again.is_acked(MRR, 201)
+    assert not again.is_acked(CHURN, 50)
+    # And acknowledging an older time changes nothing
+    assert again.ack({MRR: 150}) is False
+
+
+def test_each_store_has_its_own_acks(tmp_path):
+    path = tmp_path / "acks.json"
+    team = Acks("postgresql://db/kpis", path)
+    team.ack({MRR: 500})
+    team.save()
+    mine = Acks("metrics.db", path)
+    mine.ack({CHURN: 10})
+    mine.save()
+    assert Acks("postgresql://db/kpis", path).is_acked(MRR, 500)
+    assert not Acks("metrics.db", path).is_acked(MRR, 500)
+    assert Acks("metrics.db", path).is_acked(CHURN, 10)
+
+
+def test_an_unreadable_file_is_empty_and_an_unwritable_one_is_said(tmp_path):
+    path = tmp_path / "acks.json"
+    path.write_text("{not json", encoding="utf-8")
+    acks = Acks("metrics.db", path)
+    assert acks.acked_until(MRR) is None
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    stuck = Acks("metrics.db", blocked / "acks.json")
+    stuck.ack({MRR: 1})
+    said = stuck.save()
+    assert said is not None and said.startswith(f"cannot keep acknowledgements in {blocked}")

@@ -111,6 +111,8 @@ class RankWindows:
     def _move(con: sqlite3.Connection, kept: KeptWindow, first: int, last: int) -> bool:
         """Take out the hours that left the window and put in those that entered; False
         when a value to take out is not there (the kept values no longer match)."""
+        if (first, last) == (kept.first, kept.last):
+            return True  # the same whole hours: the usual refresh, nothing to copy
         left: list[float] = []
         entered: list[float] = []
         for a, z, into in (

@@ -9,6 +9,7 @@ reader query a panel makes on the resulting store (bar: a few ms).
     python benchmarks/bench_store.py --points 1000000
     python benchmarks/bench_store.py --keep /tmp/kpi  # keep the CSV and the store
     python benchmarks/bench_store.py --db postgresql  # on a throwaway PostgreSQL server
+    python benchmarks/bench_store.py --db both        # the same CSV into SQLite, then PostgreSQL
     python benchmarks/bench_store.py --db postgresql://me@db/bench  # on that (empty) database
 
 `--db postgresql` starts its own server (initdb + pg_ctl in the temp directory, on a free
@@ -146,6 +147,31 @@ def reader_queries(db: Path | str) -> list[tuple[str, Callable[[], object]]]:
     ]
 
 
+def measure(csv_path: Path, db: Path | str, points: int, repeat: int) -> None:
+    """Import the CSV into the store `db`, then time the reader's queries on it."""
+    kind = "PostgreSQL" if isinstance(db, str) else "SQLite"
+    seconds, said = time_import(csv_path, db, points)
+    rate = points / seconds
+    verdict = "ok" if rate >= 400_000 else "BELOW the 400,000/s bar"
+    print(
+        f"\n{kind}: kpitui import: {seconds:.2f} s wall (process start to exit)"
+        f" = {rate:,.0f} points/s  [{verdict}]"
+    )
+    print(f"  {said}")
+    print(f"  store: {store_size(db):,.0f} MB")
+    print(
+        f"\n{kind}: reader queries on metric m0 (5 series × {points // 50:,} points),"
+        f" median of {repeat}:"
+    )
+    print(f"  {'query':34s} {'median':>9s} {'best':>9s}  result")
+    for name, fn in reader_queries(db):
+        median, best, result = time_query(fn, repeat)
+        shown = (
+            f"{len(result)} buckets/rows" if isinstance(result, list | dict) else repr(result)[:40]
+        )
+        print(f"  {name:34s} {median:7.2f} ms {best:7.2f} ms  {shown}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -159,52 +185,34 @@ def main(argv: list[str] | None = None) -> int:
         "--db",
         default="sqlite",
         metavar="STORE",
-        help="sqlite (default), postgresql (a throwaway server), or a postgresql:// URL",
+        help="sqlite (default), postgresql (a throwaway server), both (the same CSV into"
+        " each, in one run), or a postgresql:// URL",
     )
     args = parser.parse_args(argv)
 
+    backends = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     server = None
     with tempfile.TemporaryDirectory(prefix="kpitui-bench-") as tmp:
         where = Path(args.keep or tmp)
         where.mkdir(parents=True, exist_ok=True)
         csv_path = where / "points.csv"
-        db: Path | str = where / "bench.db"
-        if args.db == "postgresql":
-            server = pg_bench_server()
-            db = server.new_database("bench")
-        elif is_url(args.db):
-            db = args.db
-        if isinstance(db, Path):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{db}{suffix}").unlink(missing_ok=True)
         print(f"writing {args.points:,} points over 50 series to {csv_path} …", flush=True)
         started = time.perf_counter()
         write_csv(csv_path, args.points)
         print(f"  {time.perf_counter() - started:.1f} s, {csv_path.stat().st_size / 1e6:,.0f} MB")
-
-        seconds, said = time_import(csv_path, db, args.points)
-        rate = args.points / seconds
-        verdict = "ok" if rate >= 400_000 else "BELOW the 400,000/s bar"
-        print(
-            f"\nkpitui import: {seconds:.2f} s wall (process start to exit) = {rate:,.0f} points/s  [{verdict}]"
-        )
-        print(f"  {said}")
-        print(f"  store: {store_size(db):,.0f} MB")
-
-        print(
-            f"\nreader queries on metric m0 (5 series × {args.points // 50:,} points), median of {args.repeat}:"
-        )
-        print(f"  {'query':34s} {'median':>9s} {'best':>9s}  result")
-        for name, fn in reader_queries(db):
-            median, best, result = time_query(fn, args.repeat)
-            shown = (
-                f"{len(result)} buckets/rows"
-                if isinstance(result, list | dict)
-                else repr(result)[:40]
-            )
-            print(f"  {name:34s} {median:7.2f} ms {best:7.2f} ms  {shown}")
-        if args.keep:
-            print(f"\nkept {csv_path} and {db}")
+        for backend in backends:
+            db: Path | str = where / "bench.db"
+            if backend == "postgresql":
+                server = server or pg_bench_server()
+                db = server.new_database("bench")
+            elif is_url(backend):
+                db = backend
+            if isinstance(db, Path):
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+            measure(csv_path, db, args.points, args.repeat)
+            if args.keep:
+                print(f"\nkept {csv_path} and {db}")
         if server is not None:
             server.destroy()
     return 0

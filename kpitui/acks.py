@@ -3,9 +3,10 @@ directory (`$XDG_STATE_HOME/kpitui/acks.json`, else `~/.local/state/kpitui/`), n
 the store — the dashboard never writes the store, and one person's `a` must not silence
 the alert on a colleague's screen.
 
-An acknowledgement is per KPI or key result and per store: "seen up to time T". An
-alert of that subject at or before T is acknowledged, a newer one is not, so a card's
-"new" mark clears when its newest alert is acknowledged, whatever older alerts it had.
+An acknowledgement is per KPI or key result and per store: "seen up to this alert" (its
+time, and its id in the store's history for alerts within one second). An alert of that
+subject up to there is acknowledged, a newer one is not, so a card's "new" mark clears
+when its newest alert is acknowledged, whatever older alerts it had.
 A file that cannot be read is taken as empty; one that cannot be written is said by
 `save` (the board notifies and carries on).
 """
@@ -20,6 +21,8 @@ from pathlib import Path
 
 Subject = tuple[str, str]
 """("kpi", id) or ("kr", id)."""
+Mark = tuple[int, int]
+"""(time, event id) of the newest alert acknowledged."""
 
 _VERSION = 1
 _MAX_STORES = 50
@@ -38,6 +41,12 @@ def _key(subject: Subject) -> str:
     return f"{subject[0]}:{subject[1]}"
 
 
+def _mark(value: object) -> Mark | None:
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return (value[0], value[1])
+    return None
+
+
 class Acks:
     """The acknowledgements of one store (`store`: how it is named, e.g. its path)."""
 
@@ -45,9 +54,9 @@ class Acks:
         self.store = store
         self.path = path if path is not None else state_dir() / "acks.json"
         self._all = self._read()
-        self._mine: dict[str, int] = dict(self._all.get(store, {}))
+        self._mine: dict[str, Mark] = dict(self._all.get(store, {}))
 
-    def _read(self) -> dict[str, dict[str, int]]:
+    def _read(self) -> dict[str, dict[str, Mark]]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -56,26 +65,28 @@ class Acks:
         if not isinstance(stores, dict):
             return {}
         return {
-            str(store): {str(k): int(v) for k, v in acks.items() if isinstance(v, int)}
+            str(store): {str(k): _mark(v) for k, v in acks.items() if _mark(v) is not None}
             for store, acks in stores.items()
             if isinstance(acks, dict)
-        }
+        }  # type: ignore[misc]
 
-    def acked_until(self, subject: Subject) -> int | None:
+    def acked_until(self, subject: Subject) -> Mark | None:
         return self._mine.get(_key(subject))
 
-    def is_acked(self, subject: Subject, ts: int) -> bool:
-        """Whether an alert of `subject` at `ts` has been acknowledged."""
+    def is_acked(self, subject: Subject, ts: int, event_id: int = 0) -> bool:
+        """Whether the alert of `subject` at `ts` (`event_id`: its id in the history)
+        has been acknowledged."""
         until = self.acked_until(subject)
-        return until is not None and ts <= until
+        return until is not None and (ts, event_id) <= until
 
-    def ack(self, newest: Mapping[Subject, int]) -> bool:
-        """Acknowledge each subject's alerts up to its time; True when anything changed."""
+    def ack(self, newest: Mapping[Subject, Mark]) -> bool:
+        """Acknowledge each subject's alerts up to (time, event id); True when anything
+        changed."""
         changed = False
-        for subject, ts in newest.items():
+        for subject, mark in newest.items():
             key = _key(subject)
-            if self._mine.get(key, -1) < ts:
-                self._mine[key] = int(ts)
+            if self._mine.get(key, (-1, -1)) < mark:
+                self._mine[key] = (int(mark[0]), int(mark[1]))
                 changed = True
         return changed
 

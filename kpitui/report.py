@@ -22,6 +22,7 @@ from kpitui.engine.board import (
     ObjectiveView,
     StateChange,
 )
+from kpitui.engine.forecast_view import KrForecast
 from kpitui.literal import json_text, literal
 
 TITLE_CAP = 36  # longer titles push their row's columns right instead of being cut
@@ -107,6 +108,26 @@ def _kr_json(kr: KrView) -> dict[str, Any]:
         "status": kr.status,
         "confidence": kr.confidence,
         "checkin_due": kr.checkin_due,
+        **_forecast_json(kr.forecast),
+    }
+
+
+def _forecast_json(forecast: KrForecast | None) -> dict[str, Any]:
+    """`forecast` (null without one) and `forecast_note`, why there is none."""
+    if forecast is None or not forecast.has_forecast:
+        return {"forecast": None, "forecast_note": None if forecast is None else forecast.note}
+    return {
+        "forecast": {
+            "value": _num(forecast.value),
+            "progress": _num(forecast.progress),
+            "progress_raw": _num(forecast.progress_raw),
+            "status": forecast.status,
+            "pace_needed": _num(forecast.pace_needed),
+            "pace_now": _num(forecast.pace_now),
+            "days": forecast.days,
+            "target_at": forecast.target_at_iso,
+        },
+        "forecast_note": None,
     }
 
 
@@ -120,6 +141,9 @@ def _objective_json(objective: ObjectiveView) -> dict[str, Any]:
         "status": objective.status,
         "key_results": [_kr_json(kr) for kr in objective.key_results],
         "children": [_objective_json(child) for child in objective.children],
+        "forecast": None
+        if objective.forecast is None
+        else {"progress": _num(objective.forecast.progress), "status": objective.forecast.status},
     }
 
 
@@ -231,13 +255,27 @@ def _kr_line(kr: KrView, depth: int) -> str:
         parts.append(f"{literal(kr.current_display)} / {literal(kr.target_display)}")
     if kr.owner:
         parts.append(f"@{literal(kr.owner)}")
-    if kr.confidence:
-        parts.append(f"confidence: {literal(kr.confidence)}")
+    if kr.confidence_label:
+        parts.append(f"confidence: {literal(kr.confidence_label)}")
     if kr.checkin_due:
         parts.append("check-in due")
     if kr.error:
         parts.append(f"error: {literal(kr.error)}")
     return "  ·  ".join(parts)
+
+
+def _forecast_line(kr: KrView, depth: int) -> str | None:
+    """`forecast: on pace for 1,800 / 2,000 · 90% ✖ missed · needs +23.3/day, doing
+    +20/day`, under its key result; None for a milestone (never forecast)."""
+    forecast = kr.forecast
+    if forecast is None or kr.kind == "milestone":
+        return None
+    # Under the title, past the bar and the status.
+    indent = "  " * depth + " " * (BAR_CELLS + 7 + 2 + 14)
+    if not forecast.has_forecast:
+        return f"{indent}forecast: {forecast.note}"
+    parts = [f"forecast: {forecast.summary} {forecast.status_label}", forecast.pace_display]
+    return indent + "  ·  ".join(p for p in parts if p)
 
 
 def _objective_lines(objective: ObjectiveView, depth: int) -> Iterator[str]:
@@ -246,9 +284,14 @@ def _objective_lines(objective: ObjectiveView, depth: int) -> Iterator[str]:
     line = f"{indent}{progress_bar(objective)}  {pad(status, 13)} {literal(objective.title)}"
     if objective.owner:
         line += f"  ·  @{literal(objective.owner)}"
+    if objective.forecast is not None:
+        line += f"  ·  forecast {objective.forecast.compact}"
     yield line
     for kr in objective.key_results:
         yield _kr_line(kr, depth + 1)
+        forecast = _forecast_line(kr, depth + 1)
+        if forecast is not None:
+            yield forecast
     for child in objective.children:
         yield from _objective_lines(child, depth + 1)
 
@@ -264,8 +307,16 @@ def board_to_text(board: Board, width: int = 100) -> str:
         ]
         for objective in board.okrs:
             lines.extend("  " + line for line in _objective_lines(objective, 0))
+    if board.annotations:
+        lines += ["", "Annotations"]
+        lines += [_annotation_line(a) for a in board.annotations]
     errors = [c for c in board.charts if c.error]
     if errors:
         lines += ["", "Charts"]
         lines += [f"  ⚠ {literal(c.title)}: error: {literal(c.error or '')}" for c in errors]
     return "\n".join(lines) + "\n"
+
+
+def _annotation_line(annotation: AnnotationView) -> str:
+    on = ", ".join(annotation.metrics) or "every chart"
+    return f"  {annotation.time_display}  {literal(annotation.text)}  ({literal(on)})"

@@ -330,6 +330,11 @@ def format_time(ts: int, tz: tzinfo, *, seconds: bool = False) -> str:
     return to_local(ts, tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+def format_clock(ts: int, tz: tzinfo) -> str:
+    """The time of day only, `14:14`: a moment of today, such as since when."""
+    return to_local(ts, tz).strftime("%H:%M")
+
+
 @functools.lru_cache(maxsize=4096)  # bucket starts come back on every refresh
 def iso_utc(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")

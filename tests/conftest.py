@@ -13,3 +13,10 @@ def _colour_as_by_default(monkeypatch):
     # NO_COLOR in the developer's shell would turn every colour test into a mono one;
     # the no-colour tests set it themselves.
     monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _state_in_a_temporary_home(monkeypatch, tmp_path_factory):
+    # The board keeps acknowledgements in the user's XDG state directory: a test's
+    # must never land in (or read from) the developer's own.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))

@@ -21,25 +21,27 @@ def test_an_ack_covers_older_alerts_not_newer_ones_and_survives_a_restart(tmp_pa
     # Given MRR's alert at 200 acknowledged
     path = tmp_path / "acks.json"
     acks = Acks("/srv/metrics.db", path)
-    assert acks.ack({MRR: 200}) is True
+    assert acks.ack({MRR: (200, 7)}) is True
     assert acks.save() is None
     # When the board starts again
     again = Acks("/srv/metrics.db", path)
     # Then alerts at or before 200 are acknowledged, a newer one is new, churn untouched
-    assert again.is_acked(MRR, 100) and again.is_acked(MRR, 200)
-    assert not again.is_acked(MRR, 201)
+    assert again.is_acked(MRR, 100, 3) and again.is_acked(MRR, 200, 7)
+    assert not again.is_acked(MRR, 201, 8)
+    # And one in the same second, written after it, is new too
+    assert not again.is_acked(MRR, 200, 8)
     assert not again.is_acked(CHURN, 50)
-    # And acknowledging an older time changes nothing
-    assert again.ack({MRR: 150}) is False
+    # And acknowledging an older alert changes nothing
+    assert again.ack({MRR: (150, 5)}) is False
 
 
 def test_each_store_has_its_own_acks(tmp_path):
     path = tmp_path / "acks.json"
     team = Acks("postgresql://db/kpis", path)
-    team.ack({MRR: 500})
+    team.ack({MRR: (500, 1)})
     team.save()
     mine = Acks("metrics.db", path)
-    mine.ack({CHURN: 10})
+    mine.ack({CHURN: (10, 2)})
     mine.save()
     assert Acks("postgresql://db/kpis", path).is_acked(MRR, 500)
     assert not Acks("metrics.db", path).is_acked(MRR, 500)
@@ -54,6 +56,6 @@ def test_an_unreadable_file_is_empty_and_an_unwritable_one_is_said(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("")
     stuck = Acks("metrics.db", blocked / "acks.json")
-    stuck.ack({MRR: 1})
+    stuck.ack({MRR: (1, 1)})
     said = stuck.save()
     assert said is not None and said.startswith(f"cannot keep acknowledgements in {blocked}")

@@ -54,7 +54,7 @@ def hostile_store(tmp_path, monkeypatch):
     with open_writer(tmp_path / "metrics.db") as writer:
         writer.write_points([("signups", {"src": HOSTILE_STORED}, 1795000000, 5.0)])
         writer.write_checkin("pricing", 1795000000, 4, "on_track", HOSTILE_STORED)
-        writer.write_annotation(1795000000, HOSTILE_STORED)
+        writer.write_annotation(1795000000, HOSTILE_STORED, ["signups"])
     return tmp_path
 
 
@@ -62,7 +62,8 @@ def hostile_store(tmp_path, monkeypatch):
     "argv", [["metrics", "--json"], ["checkins", "--json"], ["annotations", "--json"]]
 )
 def test_store_json_outputs_escape_as_the_snapshot_does(argv, hostile_store, capsys):
-    # Given a label value and a check-in note holding control and bidi characters
+    # Given a label value, a check-in note and an annotation holding control and bidi
+    # characters
     # When a store command prints JSON
     assert main(argv) == 0
     out = capsys.readouterr().out
@@ -96,5 +97,12 @@ def test_metrics_text_escapes_a_metric_name_another_program_stored(hostile_store
     assert main(["metrics"]) == 0
     out = capsys.readouterr().out
     # Then the name is shown escaped, as every text output shows such text
+    assert _raw_unsafe(out) == []
+    assert "a\\x1b[31mred\\x9b2J\\x7f\\u202eevil" in out
+
+
+def test_annotations_text_escapes_the_annotation(hostile_store, capsys):
+    assert main(["annotations"]) == 0
+    out = capsys.readouterr().out
     assert _raw_unsafe(out) == []
     assert "a\\x1b[31mred\\x9b2J\\x7f\\u202eevil" in out

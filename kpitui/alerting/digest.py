@@ -20,6 +20,7 @@ from msgspec import Struct
 
 from kpitui import timeutil
 from kpitui.engine.board import Board, KpiView, iter_objectives
+from kpitui.engine.forecast_view import KrForecast
 from kpitui.engine.format import format_delta, format_progress
 from kpitui.spec.models import Dashboard
 from kpitui.store.api import AlertEvent, StoreReader
@@ -67,6 +68,8 @@ class KrLine(Struct, frozen=True):
     expected: str
     gap_points: int
     """Expected minus progress, in percentage points (25: a quarter behind)."""
+    forecast: str = ""
+    """Where it is heading: `on pace for 120 / 200 · 40% ✖ missed`; "" without a forecast."""
 
 
 class CheckinLine(Struct, frozen=True):
@@ -204,10 +207,17 @@ def _key_results(board: Board) -> tuple[KrLine, ...]:
                     progress=format_progress(kr.progress),
                     expected=format_progress(board.expected),
                     gap_points=round((board.expected - progress) * 100),
+                    forecast=_forecast_words(kr.forecast),
                 )
             )
     found.sort(key=lambda line: (_OFF_TRACK.index(line.status), -line.gap_points))
     return tuple(found)
+
+
+def _forecast_words(forecast: KrForecast | None) -> str:
+    if forecast is None or not forecast.has_forecast:
+        return ""
+    return f"{forecast.summary} {forecast.status_label}"
 
 
 def _checkins_due(board: Board, as_of: int) -> tuple[CheckinLine, ...]:

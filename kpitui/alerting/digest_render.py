@@ -86,6 +86,7 @@ def to_text(d: Digest) -> str:
                 k.status,
                 f"{k.progress} done, {k.expected} expected",
                 f"{k.gap_points} pts behind",
+                k.forecast,
             ]
             for k in d.key_results
         ],
@@ -153,6 +154,7 @@ def to_markdown(d: Digest) -> str:
             + (f" ({_md(k.owner)})" if k.owner else "")
             + f": {_md(k.status)}, {_md(k.progress)} done, {_md(k.expected)} expected,"
             f" {k.gap_points} pts behind"
+            + (f"; {_md(k.forecast)}" if k.forecast else "")
             for k in d.key_results
         ],
         "Every key result is on track.",
@@ -267,6 +269,7 @@ def to_html(d: Digest) -> str:
                 _h(k.owner or ""),
                 _h(f"{k.progress} done, {k.expected} expected"),
                 _h(f"{k.gap_points} pts behind"),
+                _h(k.forecast),
             ]
             for k in d.key_results
         ],

@@ -162,7 +162,7 @@ def _delivery_warnings(
     dashboard: Dashboard, reader: StoreReader, loaded: LoadedYaml, as_of: int
 ) -> list[KpituiError]:
     """Warnings for notify targets the alert history says are not getting their alerts."""
-    from kpitui.alerting.health import delivery_health, health_message
+    from kpitui.engine.deliveries import delivery_health, health_message
     from kpitui.spec.loader import SpecProblem
 
     if not any(rule.notify for _, rule in _rules(dashboard)):

@@ -241,6 +241,7 @@ class _progress:
     def __enter__(self) -> Any:
         if not sys.stderr.isatty():
             return None
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         self._bar = Progress(
@@ -248,6 +249,8 @@ class _progress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
+            # On stderr, the terminal it checked: stdout (the count) may be a file.
+            console=Console(stderr=True, highlight=False),
             transient=True,
         )
         self._bar.__enter__()

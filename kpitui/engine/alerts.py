@@ -1,4 +1,5 @@
-"""Alerts: the KPI state changes between one Board and the next.
+"""Alerts: the KPI state changes between one Board and the next (a board's own session
+alerts, shown when the store holds no history `kpitui watch` keeps).
 
 An alert fires on a change of state only (SPEC §4), never on every refresh, and never
 for the first board (there is nothing to change from). `error` is not a business state:
@@ -19,7 +20,15 @@ from kpitui.engine.board import Board, StateChange
 _UNSETTLED = frozenset({"error"})
 
 
-__all__ = ["StateChange", "board_changes", "settled_states", "severity", "state_changes"]
+__all__ = [
+    "StateChange",
+    "board_changes",
+    "settled_states",
+    "severity",
+    "start_changes",
+    "state_changes",
+]
+_BAD_AT_START = frozenset({"warn", "crit"})
 
 
 def settled_states(board: Board, previous: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -75,8 +84,27 @@ def board_changes(old: Board | None, new: Board) -> list[StateChange]:
 
 def severity(change: StateChange) -> str:
     """The notification severity of a change: `error` into crit, `warning` into warn."""
-    if change.new_state == "crit":
+    if change.new_state in ("crit", "off_track", "missed"):
         return "error"
-    if change.new_state in ("warn", "stale", "no_data"):
+    if change.new_state in ("warn", "stale", "no_data", "at_risk"):
         return "warning"
     return "information"
+
+
+def start_changes(board: Board) -> list[StateChange]:
+    """The first board's KPIs already at warn or crit, each as an alert "at start": a KPI
+    critical when the board opens is told once, not only when it next changes."""
+    return [
+        StateChange(
+            board.as_of,
+            kpi.id,
+            kpi.title,
+            "",
+            kpi.state,
+            value=kpi.value,
+            display=kpi.display,
+            zone=board.timezone,
+        )
+        for kpi in board.kpis
+        if kpi.state in _BAD_AT_START
+    ]

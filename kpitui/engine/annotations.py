@@ -14,7 +14,9 @@ from typing import Literal
 from msgspec import Struct
 
 from kpitui import timeutil
+from kpitui.spec.models import Dashboard
 from kpitui.store.api import Annotation, Checkin, StoreReader
+from kpitui.timeutil import TimeRange, Window
 
 AnnotationKind = Literal["annotation", "checkin"]
 
@@ -85,3 +87,42 @@ def nearest(annotations: Sequence[AnnotationView], ts: int, step: int) -> Annota
     if step > 0:
         return next((a for a in annotations if a.ts > ts), None)
     return next((a for a in reversed(annotations) if a.ts < ts), None)
+
+
+def board_span(
+    spec: Dashboard, as_of: int, tz: tzinfo, chart_window: Window | None = None
+) -> TimeRange:
+    """The span of the board's windows at as-of: from the earliest start of a KPI's
+    window, a sparkline's or a chart's (`chart_window` standing in for every chart's when
+    the board's range is set) to as-of."""
+    windows: list[Window] = []
+    for kpi in spec.kpis:
+        if kpi.effective_window is not None:
+            windows.append(kpi.effective_window)
+        windows.append(kpi.effective_spark.window)
+    windows += [chart_window or chart.window for chart in spec.charts]
+    lo = min((w.range(as_of, tz).lo for w in windows), default=as_of)
+    return TimeRange(lo, as_of)
+
+
+def board_metrics(spec: Dashboard) -> set[str]:
+    """The metrics the board shows: its KPIs', charts' and key results'."""
+    from kpitui.spec.validate import walk_objectives
+
+    names = {kpi.metric for kpi in spec.kpis}
+    names |= {metric for chart in spec.charts for metric in chart.metrics}
+    for objective, _ in walk_objectives(spec.okrs):
+        names |= {kr.metric for kr in objective.key_results if kr.metric}
+    return names
+
+
+def board_annotations(
+    spec: Dashboard,
+    reader: StoreReader,
+    as_of: int,
+    tz: tzinfo,
+    chart_window: Window | None = None,
+) -> tuple[AnnotationView, ...]:
+    """The annotations in the board's windows on its metrics (or on every chart)."""
+    span = board_span(spec, as_of, tz, chart_window)
+    return annotations_in(reader, span.lo, span.hi, board_metrics(spec), tz)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from msgspec import Struct
 
@@ -24,6 +24,11 @@ from kpitui.engine.format import (
     format_tick,
     format_value,
 )
+
+if TYPE_CHECKING:
+    # Views of their own module, which builds on this one; a field's type is only read
+    # by type checkers (msgspec needs it for decoding, which no Board goes through).
+    from kpitui.engine.forecast_view import KrForecast, ObjectiveForecastView
 
 State = Literal["error", "no_data", "stale", "crit", "warn", "ok", "neutral"]
 KrStatus = Literal["not_started", "on_track", "at_risk", "off_track", "achieved", "missed"]
@@ -202,6 +207,7 @@ class ChartSeries(Struct, frozen=True):
     name: str  # metric name, or the label value when split
     points: tuple[tuple[int, float | None], ...]  # (bucket start, value or None: a gap)
     labels: tuple[tuple[str, str], ...] = ()  # the label values this line is of
+    dashed: bool = False  # a projection (a forecast), not measured values
 
     @property
     def buckets_iso(self) -> tuple[tuple[str, float | None], ...]:
@@ -242,6 +248,10 @@ class ChartView(Struct, frozen=True):
     y_max: float | None = None
     format: str = "number"
     error: str | None = None
+    comparison: tuple[ChartSeries, ...] = ()
+    """The same lines over the comparison span, moved onto this one (`c` shows them)."""
+    comparison_label: str | None = None  # the legend's name for it: "last week"
+    annotations: tuple[AnnotationView, ...] = ()  # the marks on its time axis
     lo: int | None = None  # the time axis: the range's first bucket start…
     hi: int | None = None  # …and its last (None: from the series)
     zone: str = "UTC"  # the board's timezone name: the time axis is labelled in it
@@ -261,13 +271,18 @@ class ChartView(Struct, frozen=True):
     @property
     def y_range(self) -> tuple[float, float]:
         """The value axis: the spec's bounds, else the data and reference lines with 5% air."""
-        ys = [v for s in self.series for _, v in s.points if v is not None]
+        return self.value_range()
+
+    def value_range(self, comparison: bool = False) -> tuple[float, float]:
+        """The value axis, holding the comparison lines too when they are drawn (`c`)."""
+        lines = (*self.series, *self.comparison) if comparison else self.series
+        ys = [v for s in lines for _, v in s.points if v is not None]
         refs = [ref.value for ref in self.ref_lines]
         return _y_range([*ys, *refs], self.y_min, self.y_max)
 
-    def value_ticks(self, count: int) -> tuple[tuple[float, str], ...]:
+    def value_ticks(self, count: int, comparison: bool = False) -> tuple[tuple[float, str], ...]:
         """About `count` round values (1, 2, 5 × 10^k steps) on the value axis, labelled."""
-        lo, hi = self.y_range
+        lo, hi = self.value_range(comparison)
         return tuple((t, format_tick(t, self.format)) for t in nice_ticks(lo, hi, count))
 
     def time_ticks(self, count: int) -> tuple[tuple[int, str], ...]:
@@ -275,6 +290,26 @@ class ChartView(Struct, frozen=True):
         a resolution fit to the span (`14:00`, `Nov 24`, `2026-11`)."""
         lo, hi = self.x_range
         return time_ticks(lo, hi, count, self.zone)
+
+    @property
+    def mark_starts(self) -> tuple[int, ...]:
+        """Where the annotations are drawn on the time axis: the start of the bucket each
+        falls in (a mark in the newest bucket lies past its start, the axis' end)."""
+        lo, hi = self.x_range
+        starts = []
+        for mark in self.annotations:
+            start = lo + (mark.ts - lo) // self.bucket * self.bucket if self.bucket else mark.ts
+            if lo <= start <= hi:
+                starts.append(start)
+        return tuple(starts)
+
+    @property
+    def marks_legend(self) -> str | None:
+        """The latest annotation on the chart, and how many more: `v2.4 released +1`."""
+        if not self.annotations:
+            return None
+        more = len(self.annotations) - 1
+        return f"{self.annotations[-1].text}{f' +{more}' if more else ''}"
 
     @property
     def ref_labels(self) -> tuple[tuple[RefLine, str], ...]:
@@ -381,6 +416,7 @@ class KrView(_Progress, Struct, frozen=True):
     format: str = "number"
     currency: str | None = None
     decimals: int | None = None
+    forecast: KrForecast | None = None  # where it is heading (or why no forecast)
     zone: str = "UTC"
 
     def show(self, value: float | None) -> str:
@@ -406,7 +442,16 @@ class KrView(_Progress, Struct, frozen=True):
 
     @property
     def confidence_label(self) -> str | None:
+        """`▲ at risk`: glyph and words of the newest check-in's confidence."""
         return None if self.confidence is None else status_label(self.confidence)
+
+    @property
+    def confidence_glyph(self) -> str | None:
+        return None if self.confidence is None else STATUS_GLYPHS.get(self.confidence, "?")
+
+    @property
+    def confidence_words(self) -> str | None:
+        return None if self.confidence is None else words(self.confidence)
 
     @property
     def kind_words(self) -> str:
@@ -427,6 +472,7 @@ class ObjectiveView(_Progress, Struct, frozen=True):
     status: KrStatus
     key_results: tuple[KrView, ...] = ()
     children: tuple[ObjectiveView, ...] = ()
+    forecast: ObjectiveForecastView | None = None  # None: nothing below it is forecast
 
 
 # How loud a state is, for an alert's severity and `worsened`.
@@ -442,7 +488,8 @@ _SEVERITY: dict[str, int] = {
 
 class StateChange(Struct, frozen=True):
     """An alert: a KPI (or, in the store's history, a key result) moved from one state
-    to another at `at`."""
+    to another at `at`. From the history `kpitui watch` keeps, `event_id` is the store's
+    id; the board's own session alerts have 0."""
 
     at: int
     kpi_id: str  # the KPI's id, or the key result's when `subject` is "kr"
@@ -453,6 +500,17 @@ class StateChange(Struct, frozen=True):
     display: str = MISSING
     zone: str = "UTC"
     subject: Literal["kpi", "kr"] = "kpi"
+    event_id: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """("kpi", id) or ("kr", id): whose alert it is."""
+        return (self.subject, self.kpi_id)
+
+    @property
+    def repeat(self) -> bool:
+        """A reminder that the state still holds (`repeat:`), not a change."""
+        return self.old_state == self.new_state
 
     @property
     def worsened(self) -> bool:
@@ -460,8 +518,10 @@ class StateChange(Struct, frozen=True):
 
     @property
     def time_display(self) -> str:
-        """`10:42:00` in the board's zone."""
-        return timeutil.to_local(self.at, timeutil.zone(self.zone)).strftime("%H:%M:%S")
+        """`10:42:00` in the board's zone; `12-05 10:42` for one of the store's history,
+        which spans days."""
+        shown = "%m-%d %H:%M" if self.event_id else "%H:%M:%S"
+        return timeutil.to_local(self.at, timeutil.zone(self.zone)).strftime(shown)
 
     @property
     def at_iso(self) -> str:
@@ -469,17 +529,26 @@ class StateChange(Struct, frozen=True):
 
     @property
     def glyph(self) -> str:
-        return STATE_GLYPHS.get(self.new_state, "?")
+        return STATE_GLYPHS.get(self.new_state) or STATUS_GLYPHS.get(self.new_state, "?")
 
     @property
     def words(self) -> str:
-        """`ok → crit`."""
-        return f"{words(self.old_state)} → {words(self.new_state)}"
+        """`ok → crit`, `at start → crit`, `still crit`."""
+        if self.repeat:
+            return f"still {words(self.new_state)}"
+        old = words(self.old_state) if self.old_state else "at start"
+        return f"{old} → {words(self.new_state)}"
 
     @property
     def summary(self) -> str:
         """`MRR: ✔ ok → ✖ crit` (the notification)."""
-        return f"{self.title}: {state_label(self.old_state)} → {state_label(self.new_state)}"
+        if self.repeat:
+            return f"{self.title}: still {self._label(self.new_state)}"
+        old = self._label(self.old_state) if self.old_state else "at start"
+        return f"{self.title}: {old} → {self._label(self.new_state)}"
+
+    def _label(self, state: str) -> str:
+        return state_label(state) if self.subject == "kpi" else status_label(state)
 
 
 class Panel(Struct, frozen=True):
@@ -508,6 +577,9 @@ class Board(Struct, frozen=True):
     bell: bool = False  # ring the terminal bell on a new alert
     alerts: tuple[StateChange, ...] = ()  # the store's alert history to as-of, newest first
     annotations: tuple[AnnotationView, ...] = ()  # the marks inside the board's windows
+    chart_range: str | None = None  # the board's range for its charts (`t`); None: the spec's
+    undelivered: tuple[str, ...] = ()
+    """Notify targets the history says are not getting their alerts, one line each."""
 
     @property
     def as_of_iso(self) -> str:

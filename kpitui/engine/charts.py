@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
+from kpitui.engine.annotations import annotations_in
 from kpitui.engine.board import ChartSeries, ChartView, KpiView, RefLine
+from kpitui.engine.comparison import chart_comparison, compared_series, comparison_series
 from kpitui.engine.kpi import (
     EVALUATION_FAILURES,
     MetricSource,
@@ -78,19 +80,29 @@ def evaluate_chart(
     as_of: int,
     tz: tzinfo,
     zone: str = "UTC",
+    *,
+    window: Window | None = None,
+    bucket: int | None = None,
+    window_label: str | None = None,
 ) -> ChartView:
-    """The chart at `as_of`: each line bucketed as a sparkline is (`kpi.place_buckets`)."""
-    rng = chart.window.range(as_of, tz)
-    bucket = capped_bucket(rng, chart.bucket.seconds)
+    """The chart at `as_of`: each line bucketed as a sparkline is (`kpi.place_buckets`),
+    over its spec's window and bucket, or over `window` (the board's range, a detail's
+    range key, shown as `window_label`) and `bucket`."""
+    shown = window or chart.window
+    rng = shown.range(as_of, tz)
+    bucket = capped_bucket(rng, bucket or chart.bucket.seconds)
     rng = bucket_grid(rng, bucket, tz)
     reference = reference_kpi(chart, kpis, spec_kpis)
     fmt = _chart_format(chart, source, kpis)
     opens = reference or chart_kpi(chart, kpis)
     last_start = rng.lo + (rng.hi - rng.lo) // bucket * bucket
+    comparison = chart_comparison(
+        chart.compare or _kpi_compare(opens, spec_kpis), shown, rng, as_of, tz
+    )
     base = {
         "id": chart.id,
         "title": chart.title or chart.id,
-        "window": chart.window.label,
+        "window": window_label or shown.label,
         "bucket": bucket,
         "bucket_label": span_label(bucket),
         "agg": chart.agg,
@@ -106,27 +118,64 @@ def evaluate_chart(
     }
     try:
         series: list[ChartSeries] = []
+        compared: list[ChartSeries] = []
         for metric in chart.metrics:
             if chart.split_by:
                 split = source.buckets_by_label(
                     metric, chart.labels, chart.agg, rng, bucket, chart.split_by
                 )
                 for value, found in sorted(split.items()):
-                    name = value or f"(no {chart.split_by})"
-                    if len(chart.metrics) > 1:
-                        name = f"{metric} {name}"
                     labels = {**chart.labels, chart.split_by: value} if value else chart.labels
                     row = metric_row(
                         source, metric, labels, chart.agg, rng, bucket, as_of, dict(found)
                     )
-                    series.append(ChartSeries(name, row.points, tuple(sorted(labels.items()))))
+                    series.append(
+                        ChartSeries(
+                            _line_name(chart, metric, value),
+                            row.points,
+                            tuple(sorted(labels.items())),
+                        )
+                    )
             else:
                 row = metric_row(source, metric, chart.labels, chart.agg, rng, bucket, as_of)
                 labels_shown = tuple(sorted(chart.labels.items()))
                 series.append(ChartSeries(metric, row.points, labels_shown))
+            if comparison is not None:
+                for group, earlier in compared_series(
+                    source,
+                    metric,
+                    chart.labels,
+                    chart.agg,
+                    rng,
+                    bucket,
+                    comparison,
+                    chart.split_by,
+                ):
+                    name = _line_name(chart, metric, group) if chart.split_by else metric
+                    compared.append(comparison_series(name, earlier, comparison))
+        marks = annotations_in(source.reader, rng.lo, rng.hi, chart.metrics, tz)
     except EVALUATION_FAILURES as exc:
         return ChartView(**base, series=(), error=str(exc) or exc.__class__.__name__)
-    return ChartView(**base, series=tuple(series))
+    return ChartView(
+        **base,
+        series=tuple(series),
+        comparison=tuple(compared),
+        comparison_label=None if comparison is None else comparison.label,
+        annotations=marks,
+    )
+
+
+def _line_name(chart: Chart, metric: str, value: str) -> str:
+    """A split chart's line: the label value (with its metric when there are several)."""
+    name = value or f"(no {chart.split_by})"
+    return f"{metric} {name}" if len(chart.metrics) > 1 else name
+
+
+def _kpi_compare(kpi: KpiView | None, spec_kpis: Sequence[Kpi]) -> object | None:
+    """The `compare:` of the KPI a chart opens, which its comparison line follows."""
+    if kpi is None:
+        return None
+    return next((k.compare for k in spec_kpis if k.id == kpi.id), None)
 
 
 def _chart_format(chart: Chart, source: MetricSource, kpis: Sequence[KpiView]) -> str:

@@ -9,14 +9,13 @@ calendar range such as `qtd`, from the start of the previous quarter); `none` dr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import tzinfo
 
 from msgspec import Struct
 
 from kpitui import timeutil
 from kpitui.engine.board import ChartSeries
-from kpitui.engine.kpi import MetricSource
+from kpitui.engine.kpi import BucketRow, MetricSource, place_buckets
 from kpitui.timeutil import TimeRange, Window, span_label
 
 DAY = 86400
@@ -71,25 +70,33 @@ def compared_series(
     bucket: int,
     comparison: Comparison,
     split_by: str | None = None,
-) -> list[tuple[str, tuple[tuple[int, float], ...]]]:
+) -> list[tuple[str, tuple[tuple[int, float | None], ...]]]:
     """(group, points) of `metric` over `rng` moved back by the comparison's offset, each
     bucket's start moved forward again onto the current range; group "" unless split.
     Buckets are read on the same grid shifted, so bucket k of both lines is the same
-    span of its own window."""
+    span of its own window, and placed as the chart's own are (`kpi.place_buckets`: an
+    empty flow bucket 0, any other a gap; a `last` line is not cut at its newest point,
+    which the current span's data lies after). A line with nothing in the earlier span
+    is left out."""
     earlier = timeutil.offset_range(rng, comparison.offset)
+    empty = source.empty_value(metric, agg)
+    rows: list[tuple[str, BucketRow]] = []
     if split_by:
         split = source.buckets_by_label(metric, labels, agg, earlier, bucket, split_by)
-        groups: Sequence[tuple[str, list[tuple[int, float]]]] = sorted(split.items())
+        for group, found in sorted(split.items()):
+            rows.append((group, place_buckets(dict(found), earlier, bucket, empty)))
     else:
-        groups = [("", source.buckets(metric, labels, agg, earlier, bucket))]
+        found = source.buckets(metric, labels, agg, earlier, bucket)
+        rows.append(("", place_buckets(dict(found), earlier, bucket, empty)))
     return [
-        (group, tuple((start + comparison.offset, value) for start, value in points))
-        for group, points in groups
+        (group, tuple((start + comparison.offset, value) for start, value in row.points))
+        for group, row in rows
+        if any(value is not None for value in row.values)
     ]
 
 
 def comparison_series(
-    name: str, points: tuple[tuple[int, float], ...], comparison: Comparison
+    name: str, points: tuple[tuple[int, float | None], ...], comparison: Comparison
 ) -> ChartSeries:
     """The compared line as a chart series: its name says which span it is."""
     return ChartSeries(f"{name} · {comparison.label}", points)

@@ -13,10 +13,18 @@ from datetime import tzinfo
 from typing import Literal
 
 from msgspec import Struct
+from msgspec.structs import replace
 
 from kpitui import timeutil
+from kpitui.engine.annotations import annotations_in
 from kpitui.engine.board import ChartSeries, ChartView, KpiView, KrStatus, _Progress
 from kpitui.engine.charts import ref_lines, same_span
+from kpitui.engine.comparison import (
+    Comparison,
+    chart_comparison,
+    compared_series,
+    comparison_series,
+)
 from kpitui.engine.evaluate import prepare, read_snapshot
 from kpitui.engine.format import format_delta, format_share
 from kpitui.engine.kpi import (
@@ -198,6 +206,13 @@ class KpiDetail(Struct, frozen=True):
         return f"vs {self.compare_label}: {self.kpi.delta_display}"
 
     @property
+    def head_delta(self) -> str:
+        """The change as the detail's header says it: `▲ +12 (+4.0%) vs previous 7d`."""
+        if self.compare_label is None or self.kpi.delta_display == "n/a":
+            return self.kpi.delta_display
+        return f"{self.kpi.delta_display} vs {self.compare_label}"
+
+    @property
     def now_then(self) -> str:
         return f"now {self.kpi.display} · then {self.kpi.previous_display}"
 
@@ -297,6 +312,44 @@ def range_of(range_key: str, as_of: int, first_ts: int | None) -> TimeRange:
 # -- the detail ----------------------------------------------------------------------
 
 
+def _looking_back(
+    chart: ChartView,
+    source: MetricSource,
+    kpi: Kpi,
+    labels: dict[str, str],
+    rng: TimeRange,
+    bucket: int,
+    as_of: int,
+    tz: tzinfo,
+    range_key: str,
+) -> ChartView:
+    """The detail's chart with the KPI's comparison line (`c` shows it: the same range
+    `compare:` earlier, moved onto this one) and the annotations on its metric in range."""
+    comparison: Comparison | None = None
+    if kpi.compare.offset is not None:
+        comparison = chart_comparison(kpi.compare, None, rng, as_of, tz)
+    elif not kpi.compare.none and range_key != "all":
+        # The range just before this one, on the same bucket grid.
+        span = -(-(rng.hi - rng.lo + 1) // bucket) * bucket
+        comparison = Comparison(span, f"previous {range_key}")
+    compared: tuple[ChartSeries, ...] = ()
+    if comparison is not None:
+        name = chart.series[0].name
+        compared = tuple(
+            comparison_series(name, points, comparison)
+            for _, points in compared_series(
+                source, kpi.metric, labels, kpi.agg, rng, bucket, comparison
+            )
+        )
+    marks = annotations_in(source.reader, rng.lo, rng.hi, [kpi.metric], tz)
+    return replace(
+        chart,
+        comparison=compared,
+        comparison_label=None if comparison is None else comparison.label,
+        annotations=marks,
+    )
+
+
 def find_kpi(spec: Dashboard, kpi_id: str) -> Kpi:
     for kpi in spec.kpis:
         if kpi.id == kpi_id:
@@ -385,6 +438,7 @@ def _kpi_detail(
             lo=row.starts[0] if row.starts else None,
             hi=row.starts[-1] if row.starts else None,
         )
+        chart = _looking_back(chart, source, kpi, labels, chart_rng, chosen, as_of, tz, range_key)
         stats = range_stats(source, kpi, labels, rng, row.values, derived)
         if label_filter is None and view.window is None and view.state != "error":
             latest = view.last_at  # the board asked the very same question

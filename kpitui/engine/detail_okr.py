@@ -10,12 +10,14 @@ buckets, such as percentiles and derived metrics).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any, Literal
 
 from msgspec import Struct
+from msgspec.structs import replace
 
 from kpitui import timeutil
+from kpitui.engine.annotations import AnnotationView, annotations_in, checkin_notes, merged
 from kpitui.engine.board import (
     ChartSeries,
     ChartView,
@@ -28,6 +30,7 @@ from kpitui.engine.board import (
 )
 from kpitui.engine.detail_kpi import DetailNotFound
 from kpitui.engine.evaluate import prepare, read_snapshot
+from kpitui.engine.forecast_view import KrForecast, ObjectiveForecastView
 from kpitui.engine.format import format_progress, format_value, gap_words
 from kpitui.engine.kpi import EVALUATION_FAILURES, MetricSource
 from kpitui.engine.okr import (
@@ -39,6 +42,7 @@ from kpitui.engine.okr import (
     okr_period,
     weighted_progress,
 )
+from kpitui.engine.okr_forecast import kr_forecast, okr_forecasts
 from kpitui.spec.models import Dashboard, KeyResult, Objective
 from kpitui.store.api import Checkin, StoreReader
 from kpitui.timeutil import Period, TimeRange
@@ -106,6 +110,8 @@ class KrDetail(Struct, frozen=True):
     children: tuple[NodeRow, ...] = ()
     checkins: tuple[Checkin, ...] = ()  # newest first
     metric_chart: ChartView | None = None  # the KR's value as it read over the period
+    forecast: KrForecast | ObjectiveForecastView | None = None  # where it is heading
+    annotations: tuple[AnnotationView, ...] = ()  # in the period: marks and check-in notes
     format: str = "number"  # of the KR's values: borrowed from a KPI on the same metric
     currency: str | None = None
     decimals: int | None = None
@@ -331,21 +337,27 @@ def history_chart(
     progress: Sequence[float | None],
     period: Period,
     zone: str = "UTC",
+    forecast: float | None = None,
 ) -> ChartView:
     """Progress at the end of each day so far (a day without a value is a gap), against
-    the expected line from 0 at the period's start to 1 at its end."""
+    the expected line from 0 at the period's start to 1 at its end; with `forecast` (the
+    projected progress at the period's end), a dashed line to it from the last value."""
     known = any(p is not None for p in progress)
     points = tuple(zip(grid, progress, strict=True)) if known else ()
     values = [p for _, p in points if p is not None]
+    series = [
+        ChartSeries("progress", points),
+        ChartSeries("expected", ((period.start_ts, 0.0), (period.end_ts, 1.0))),
+    ]
+    if forecast is not None and values:
+        values.append(forecast)
+        series.append(_projection(series[0], period.end_ts, forecast))
     return ChartView(
         id=f"history-{node_id}",
         title="progress vs expected",
         window="period",
         bucket=DAY,
-        series=(
-            ChartSeries("progress", points),
-            ChartSeries("expected", ((period.start_ts, 0.0), (period.end_ts, 1.0))),
-        ),
+        series=tuple(series),
         ref_lines=(RefLine("target", 1.0),),
         y_min=min([0.0, *values]),
         y_max=max([1.0, *values]),
@@ -379,6 +391,21 @@ def _kr_detail(
     expected = period.expected_progress(as_of)
     node_kind: NodeKind = "objective" if kr is None else "kr"
     zone = spec.timezone or "local"
+    # The node's forecast as the board has it, and the marks of the period on its charts.
+    node_forecast: KrForecast | ObjectiveForecastView | None
+    if kr is None:
+        forecasts = okr_forecasts(
+            [objective], [evaluator.objective(objective)], source, period, as_of, evaluator.checkins
+        )
+        node_forecast = forecasts.objectives.get(objective.id)
+    else:
+        node_forecast = kr_forecast(kr, evaluator.key_result(kr), source, period, as_of, evaluator)
+    projected = None
+    if isinstance(node_forecast, ObjectiveForecastView):
+        projected = node_forecast.progress
+    elif node_forecast is not None and node_forecast.has_forecast:
+        projected = node_forecast.progress_raw
+    marks = _period_marks(reader, kr, evaluator, period, as_of, tz)
 
     def detail(
         node: Objective | KeyResult,
@@ -389,6 +416,7 @@ def _kr_detail(
         **rest: Any,
     ) -> KrDetail:
         """The fields every node's detail has, and `rest`."""
+        chart = history_chart(node.id, grid, history_progress, period, zone, projected)
         return KrDetail(
             kind=node_kind,
             id=node.id,
@@ -403,13 +431,15 @@ def _kr_detail(
             progress_raw=progress_raw,
             status=status,
             gap=None if progress is None else expected - progress,
-            history=history_chart(node.id, grid, history_progress, period, zone),
+            history=replace(chart, annotations=marks),
+            forecast=node_forecast,
+            annotations=marks,
             zone=zone,
             **rest,
         )
 
     if kr is not None:
-        view = evaluator.key_result(kr)
+        view = replace(evaluator.key_result(kr), forecast=node_forecast)
         fmt = (view.format, view.currency, view.decimals)
         error = view.error
         progress: list[float | None] = []
@@ -420,6 +450,7 @@ def _kr_detail(
             checkins = tuple(reversed(evaluator.checkins(kr.id)))
             if not kr.manual:
                 metric_chart = _value_chart(kr, grid, history.values[kr.id], fmt[0], period, zone)
+                metric_chart = _with_projection(metric_chart, node_forecast, period, marks)
         except EVALUATION_FAILURES as exc:
             error = error or str(exc) or exc.__class__.__name__
         return detail(
@@ -502,3 +533,47 @@ def _value_chart(
         hi=grid[-1] if grid else None,
         zone=zone,
     )
+
+
+def _with_projection(
+    chart: ChartView,
+    forecast: KrForecast | ObjectiveForecastView | None,
+    period: Period,
+    marks: tuple[AnnotationView, ...],
+) -> ChartView:
+    """The value chart with the forecast's dashed line from the last value to the
+    period's end, and the period's marks."""
+    chart = replace(chart, annotations=marks)
+    if not isinstance(forecast, KrForecast) or forecast.value is None:
+        return chart
+    if not chart.series or not chart.series[0].known:
+        return chart
+    line = _projection(chart.series[0], period.end_ts, forecast.value)
+    return replace(chart, series=(*chart.series, line), hi=period.end_ts)
+
+
+def _projection(measured: ChartSeries, end: int, value: float) -> ChartSeries:
+    """The forecast's dashed line: from the last measured value to `value` at `end`."""
+    return ChartSeries("forecast", (measured.known[-1], (end, value)), dashed=True)
+
+
+def _period_marks(
+    reader: StoreReader,
+    kr: KeyResult | None,
+    evaluator: OkrEvaluator,
+    period: Period,
+    as_of: int,
+    tz: tzinfo,
+) -> tuple[AnnotationView, ...]:
+    """The annotations of the period so far on a key result's metric (every chart's for
+    a manual one or an objective), with a key result's check-in notes."""
+    hi = min(as_of, period.end_ts - 1)
+    metrics = [kr.metric] if kr is not None and kr.metric else None
+    try:
+        stored = annotations_in(reader, period.start_ts, hi, metrics, tz)
+        notes = checkin_notes(evaluator.checkins(kr.id), period.start_ts, hi, tz) if kr else ()
+    except EVALUATION_FAILURES:
+        return ()  # the detail's error says why; the marks are only extra
+    if metrics is None:
+        stored = tuple(a for a in stored if not a.metrics) if kr is not None else stored
+    return merged(stored, notes)

@@ -16,10 +16,11 @@ from typing import NoReturn
 from msgspec import Struct
 
 from kpitui import timeutil
-from kpitui.engine.annotations import AnnotationView, annotations_in
-from kpitui.engine.board import MISSING, Board, ChartView, KpiView, PageView, StateChange
+from kpitui.engine.annotations import AnnotationView, board_annotations
+from kpitui.engine.board import MISSING, Board, PageView, StateChange
 from kpitui.engine.cache import refreshing
 from kpitui.engine.charts import evaluate_chart
+from kpitui.engine.deliveries import delivery_health, health_message
 from kpitui.engine.kpi import (
     EVALUATION_FAILURES,
     STORE_FAILURES,
@@ -28,9 +29,12 @@ from kpitui.engine.kpi import (
     evaluate_kpi,
 )
 from kpitui.engine.layout import board_order, board_pages
-from kpitui.engine.okr import evaluate_okrs, okr_period
+from kpitui.engine.okr import okr_period
+from kpitui.engine.okr_forecast import evaluate_okrs_forecast
+from kpitui.engine.ranges import range_bucket, range_window
 from kpitui.spec.models import Dashboard
-from kpitui.store.api import StoreReader
+from kpitui.store.api import AlertEvent, StoreReader
+from kpitui.timeutil import Window
 
 
 class _Prepared(Struct, frozen=True):
@@ -77,15 +81,20 @@ def prepare(spec: Dashboard) -> _Prepared:
     return prepared
 
 
-def evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
+def evaluate(
+    spec: Dashboard, reader: StoreReader, as_of: int, *, chart_range: str | None = None
+) -> Board:
     """The Board of `spec` over `reader` at `as_of` (UTC epoch seconds). Never raises for
     store trouble: a failing query makes that KPI, chart or key result show the reason.
 
     Successive calls with the same reader (the live board) keep the closed buckets of
     sparklines and charts between them (see `cache`); the Board is the same as with a
-    fresh reader."""
+    fresh reader.
+
+    `chart_range` (`7d`, `30d`, `90d`, `1y`: the board's range, `t`) shows every chart
+    over that span instead of its own window."""
     with read_snapshot(reader) as snapshot, refreshing(snapshot) as cached:
-        return _evaluate(spec, cached, as_of)
+        return _evaluate(spec, cached, as_of, chart_range)
 
 
 @contextmanager
@@ -121,17 +130,28 @@ class _Unreadable:
         return fail
 
 
-def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
+def _evaluate(
+    spec: Dashboard, reader: StoreReader, as_of: int, chart_range: str | None = None
+) -> Board:
     prepared = prepare(spec)
     tz = prepared.tz
     source = MetricSource(reader, spec.metrics, prepared.formulas)
     zone = spec.timezone or "local"
     kpis = tuple(evaluate_kpi(kpi, source, as_of, tz, zone) for kpi in board_order(spec.kpis))
+    ranged: dict[str, object] = {}
+    if chart_range is not None:
+        ranged = {
+            "window": range_window(chart_range),
+            "bucket": range_bucket(chart_range),
+            "window_label": chart_range,
+        }
     charts = tuple(
-        evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz, zone) for chart in spec.charts
+        evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz, zone, **ranged)  # type: ignore[arg-type]
+        for chart in spec.charts
     )
     period = okr_period(spec, as_of, tz)
-    alerts, annotations = _history(reader, kpis, charts, as_of, tz, zone)
+    window = range_window(chart_range) if chart_range else None
+    events, annotations = _history(spec, reader, as_of, tz, window)
     return Board(
         title=spec.title,
         as_of=as_of,
@@ -142,32 +162,37 @@ def _evaluate(spec: Dashboard, reader: StoreReader, as_of: int) -> Board:
         expected=period.expected_progress(as_of),
         kpis=kpis,
         charts=charts,
-        okrs=evaluate_okrs(spec, source, as_of, period),
+        okrs=evaluate_okrs_forecast(spec, source, as_of, period),
         pages=prepared.pages,
         refresh_seconds=spec.refresh.seconds,
         bell=spec.alerts.bell,
-        alerts=alerts,
+        alerts=_alerts(events, as_of, zone),
         annotations=annotations,
+        chart_range=chart_range,
+        undelivered=_undelivered(spec, events, as_of, tz),
     )
 
 
 def _history(
+    spec: Dashboard,
     reader: StoreReader,
-    kpis: tuple[KpiView, ...],
-    charts: tuple[ChartView, ...],
     as_of: int,
     tz: tzinfo,
-    zone: str,
-) -> tuple[tuple[StateChange, ...], tuple[AnnotationView, ...]]:
-    """The store's alert history up to as-of (newest first, the last ALERT_HISTORY) and
-    its marks inside the board's charts and trends; none when the store cannot say."""
-    starts = [c.lo for c in charts if c.lo is not None]
-    starts += [k.spark_starts[0] for k in kpis if k.spark_starts]
+    chart_window: Window | None,
+) -> tuple[list[AlertEvent], tuple[AnnotationView, ...]]:
+    """The store's alert history (its newest events) and its marks inside the board's
+    windows (`annotations.board_annotations`: on the metrics it shows, or on every
+    chart); none when the store cannot say."""
     try:
-        events = reader.alert_events(None, _HISTORY_READ)
-        marks = annotations_in(reader, min(starts), as_of, None, tz) if starts else ()
+        events = list(reader.alert_events(None, _HISTORY_READ))
+        marks = board_annotations(spec, reader, as_of, tz, chart_window)
     except EVALUATION_FAILURES:
-        return (), ()
+        return [], ()
+    return events, marks
+
+
+def _alerts(events: list[AlertEvent], as_of: int, zone: str) -> tuple[StateChange, ...]:
+    """The alert history up to as-of as alerts, newest first, the last ALERT_HISTORY."""
     alerts = tuple(
         StateChange(
             e.ts,
@@ -179,8 +204,16 @@ def _history(
             display=e.display or MISSING,
             zone=zone,
             subject=e.subject_kind,
+            event_id=e.id,
         )
         for e in events
         if e.ts <= as_of
     )
-    return alerts[:ALERT_HISTORY], marks
+    return alerts[:ALERT_HISTORY]
+
+
+def _undelivered(spec: Dashboard, events: list[AlertEvent], as_of: int, tz: tzinfo) -> tuple:
+    """One line per notify target whose newest alerts did not reach it."""
+    if not events:
+        return ()  # no watcher: nothing was to be delivered
+    return tuple(f"alerts: {health_message(h, tz)}" for h in delivery_health(spec, events, as_of))

@@ -24,8 +24,8 @@ The method (docs/spec.md, "Forecasts"):
   already over.
 
 An objective's forecast rolls its children's up as its progress does: the weighted mean
-of their projected progress, a child without a forecast counting its current progress;
-its status is its worst child's projected status.
+of their projected progress, a child without a forecast counting its current progress
+(it is taken to stay where it is); its status is its worst child's projected status.
 """
 
 from __future__ import annotations
@@ -129,11 +129,61 @@ def forecast_kr(
     period_start: int,
     period_end: int,
 ) -> Forecast | NoForecast:
-    """Project a key result to `period_end` (the first second after the period).
+    """Project a key result whose value moves like a line (a stock, a running sum) to
+    `period_end` (the first second after the period): its current value plus its pace.
 
     `samples` are its values (time, value), oldest first, at most one per local day
     (see `last_per_day`); `days` is how many distinct days had data (for a flow, whose
     every day is a value, the days that had points). `current` is its value at as-of."""
+    refused = _refused(kind, target, current, days, as_of, period_start, period_end)
+    if refused is not None:
+        return refused
+    pace = weighted_pace(samples, as_of)
+    if pace is None or not math.isfinite(pace):
+        return NoForecast(f"not enough data (a forecast needs {MIN_DAYS} days)")
+    assert current is not None and target is not None
+    days_left = (period_end - as_of) / DAY
+    return _projected(
+        kind, start, target, current, current + pace * days_left, days, as_of, period_end
+    )
+
+
+def forecast_average(
+    kind: str,
+    start: float | None,
+    target: float | None,
+    current: float | None,
+    daily: Sequence[tuple[int, float]],
+    as_of: int,
+    period_start: int,
+    period_end: int,
+) -> Forecast | NoForecast:
+    """Project a key result that averages over the period so far (`avg`, `nps`, `csat`,
+    a percentile, a ratio of sums): the days left are taken to read like its recent days,
+    so its end value is the mean of what the period already holds and of that level, by
+    time: `(elapsed * current + left * level) / period`, where the level is the
+    recency-weighted mean of `daily` (each day's own value, oldest first)."""
+    refused = _refused(kind, target, current, len(daily), as_of, period_start, period_end)
+    if refused is not None:
+        return refused
+    assert current is not None and target is not None
+    weights = [recency_weight(ts, as_of) for ts, _ in daily]
+    level = sum(w * v for w, (_, v) in zip(weights, daily, strict=True)) / sum(weights)
+    elapsed, left = as_of - period_start, period_end - as_of
+    value = (elapsed * current + left * level) / (elapsed + left)
+    return _projected(kind, start, target, current, value, len(daily), as_of, period_end)
+
+
+def _refused(
+    kind: str,
+    target: float | None,
+    current: float | None,
+    days: int,
+    as_of: int,
+    period_start: int,
+    period_end: int,
+) -> NoForecast | None:
+    """Why there is no forecast, or None when there is one to make."""
     if kind == "milestone":
         return NoForecast("milestones are not forecast")
     if as_of < period_start:
@@ -145,11 +195,22 @@ def forecast_kr(
     if current is None or days < MIN_DAYS:
         have = f"{days} day" + ("" if days == 1 else "s")
         return NoForecast(f"not enough data ({have}; a forecast needs {MIN_DAYS})")
-    pace = weighted_pace(samples, as_of)
-    if pace is None or not math.isfinite(pace):
-        return NoForecast(f"not enough data (a forecast needs {MIN_DAYS} days)")
+    return None
+
+
+def _projected(
+    kind: str,
+    start: float | None,
+    target: float,
+    current: float,
+    value: float,
+    days: int,
+    as_of: int,
+    period_end: int,
+) -> Forecast:
+    """The forecast of a key result now at `current` and projected to `value`."""
     days_left = (period_end - as_of) / DAY
-    value = current + pace * days_left
+    pace = (value - current) / days_left
     raw, progress = kr_progress(kind, start, target, value, None)
     needed = None
     if kind in ("increase", "decrease"):
@@ -174,7 +235,7 @@ def _crossing(current: float, pace: float, target: float, as_of: int, end: int) 
         return None
     at = as_of + (target - current) / pace * DAY
     if as_of < at < end:
-        return math.ceil(at)
+        return round(at)
     return None
 
 
@@ -182,16 +243,20 @@ def rollup_forecast(
     parts: Sequence[tuple[Forecast | ObjectiveForecast | None, float | None, float]],
 ) -> ObjectiveForecast | None:
     """An objective's forecast from its children's: (forecast or None, current progress,
-    weight) each. None when no child has a forecast."""
-    forecast_parts = [f for f, _, _ in parts if f is not None]
-    if not forecast_parts:
+    weight) each. A child without a forecast (a milestone, one with too little data) is
+    taken to stay where it is: its current progress, `achieved` only if that is 1 already.
+    None when no child has a forecast."""
+    if not any(f is not None for f, _, _ in parts):
         return None
     shares: list[tuple[float | None, float]] = []
+    statuses: list[str] = []
     for forecast, current, weight in parts:
         if forecast is not None:
             shares.append((kr_share(forecast.progress), weight))
-        else:
+            statuses.append(forecast.status)
+        elif current is not None:
             shares.append((current, weight))
+            statuses.append("achieved" if current >= 1 else "missed")
     progress = weighted_progress(shares)
-    status = max((f.status for f in forecast_parts), key=lambda s: STATUS_RANK[s])
-    return ObjectiveForecast(progress=0.0 if progress is None else progress, status=status)
+    status = max(statuses, key=lambda s: STATUS_RANK[s])
+    return ObjectiveForecast(progress=0.0 if progress is None else progress, status=status)  # type: ignore[arg-type]

@@ -15,10 +15,17 @@ from msgspec import Struct
 from kpitui import timeutil
 from kpitui.engine.board import STATUS_GLYPHS
 from kpitui.engine.forecast import Forecast, NoForecast, ObjectiveForecast
-from kpitui.engine.format import format_progress, format_signed, format_value
+from kpitui.engine.format import (
+    _DEFAULT_DECIMALS,
+    format_progress,
+    format_signed,
+    format_value,
+)
 
-# A pace too small to read per day (churn moving 0.0001 a day) is said per week, or month.
+# A pace too small to read per day (churn moving 0.0001 a day) gets more decimals, or is
+# said per week, or per 30 days.
 _PACE_UNITS = ((1, "day"), (7, "week"), (30, "30 days"))
+_EXTRA_DECIMALS = (0, 1, 2)
 
 
 class KrForecast(Struct, frozen=True):
@@ -44,6 +51,11 @@ class KrForecast(Struct, frozen=True):
     def has_forecast(self) -> bool:
         return self.value is not None
 
+    @property
+    def target_at_iso(self) -> str | None:
+        """When the line reaches or crosses the target, ISO 8601 UTC; None: not before the end."""
+        return None if self.target_at is None else timeutil.iso_utc(self.target_at)
+
     def show(self, value: float | None) -> str:
         return format_value(value, self.format, currency=self.currency, decimals=self.decimals)
 
@@ -67,7 +79,7 @@ class KrForecast(Struct, frozen=True):
         """`★ achieved` / `✖ missed`: where the pace ends, read without colour."""
         if self.status is None:
             return ""
-        return f"{STATUS_GLYPHS.get(self.status, '?')} {self.status}"
+        return f"{_glyph(self.status)} {self.status}"
 
     @property
     def summary(self) -> str:
@@ -92,32 +104,33 @@ class KrForecast(Struct, frozen=True):
         if self.pace_now is None:
             return ""
         if self.pace_needed is None:
-            return f"moving {self.pace(self.pace_now)}"
-        unit_days, unit = self._unit(self.pace_needed, self.pace_now)
-        needed = self.pace(self.pace_needed, unit_days, unit)
-        return f"needs {needed}, doing {self.pace(self.pace_now, unit_days, unit)}"
+            return f"moving {self.paces(self.pace_now)[0]}"
+        if self.pace_needed == 0:
+            return f"target met, doing {self.paces(self.pace_now)[0]}"
+        needed, doing = self.paces(self.pace_needed, self.pace_now)
+        return f"needs {needed}, doing {doing}"
 
-    def pace(self, per_day: float, unit_days: int | None = None, unit: str | None = None) -> str:
-        """A pace in the key result's format: `+41/day`, `-0.07 pp/week`."""
-        if unit_days is None or unit is None:
-            unit_days, unit = self._unit(per_day)
-        if self._plain:
-            estimate = _estimate(abs(per_day * unit_days))
-            sign = (
-                "" if not any(c in "123456789" for c in estimate) else "-" if per_day < 0 else "+"
-            )
-            return f"{sign}{estimate}/{unit}"
-        signed = format_signed(
-            per_day * unit_days, self.format, currency=self.currency, decimals=self.decimals
-        )
-        return f"{signed}/{unit}"
+    def paces(self, *per_day: float) -> tuple[str, ...]:
+        """Paces in the key result's format, in one unit: `+41/day`, `-0.07 pp/week`.
 
-    def _unit(self, *paces: float) -> tuple[int, str]:
-        """The first unit in which every non-zero pace shows a digit other than 0."""
+        Per day when that reads, else with up to two more decimals, else per week, else
+        per 30 days; "reads" is: every pace that is not 0 shows a digit, and two paces
+        that differ by more than 5% do not show the same text."""
+        tried: tuple[str, ...] = ()
         for days, unit in _PACE_UNITS:
-            if all(p == 0 or _reads(self, p * days) for p in paces):
-                return days, unit
-        return _PACE_UNITS[-1]
+            for extra in _EXTRA_DECIMALS:
+                tried = tuple(f"{self._signed(p * days, extra)}/{unit}" for p in per_day)
+                if _readable(per_day, tried):
+                    return tried
+        return tried
+
+    def _signed(self, value: float, extra: int) -> str:
+        if self._plain:
+            text = _estimate(abs(value), 2 + extra)
+            return text if not _nonzero(text) else f"{'-' if value < 0 else '+'}{text}"
+        base = _DEFAULT_DECIMALS.get(self.format, 2) if self.decimals is None else self.decimals
+        decimals = base + extra if extra or self.decimals is not None else None
+        return format_signed(value, self.format, currency=self.currency, decimals=decimals)
 
     @property
     def compact(self) -> str:
@@ -126,24 +139,33 @@ class KrForecast(Struct, frozen=True):
         if self.value is None or self.status is None:
             return ""
         if self.kind in ("maintain_above", "maintain_below"):
-            return f"→ {STATUS_GLYPHS.get(self.status, '?')} {self.status}"
-        return f"→ {self.progress_display} {STATUS_GLYPHS.get(self.status, '?')}"
+            return f"→ {_glyph(self.status)} {self.status}"
+        return f"→ {self.progress_display} {_glyph(self.status)}"
 
 
-def _estimate(value: float) -> str:
-    """An estimate to 3 significant digits (at most 2 decimals): 1,830 · 23.3 · 20 · 0.52."""
+def _glyph(status: str) -> str:
+    return STATUS_GLYPHS.get(status, "?")
+
+
+def _estimate(value: float, most: int = 2) -> str:
+    """An estimate to 3 significant digits, at most `most` decimals: 1,830 · 23.3 · 20 · 0.52."""
     magnitude = abs(value)
-    decimals = 0 if magnitude < 1e-12 else min(2, max(0, 2 - math.floor(math.log10(magnitude))))
+    decimals = 0 if magnitude < 1e-12 else min(most, max(0, 2 - math.floor(math.log10(magnitude))))
     text = format_value(value, decimals=decimals)
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _reads(view: KrForecast, value: float) -> bool:
-    if view._plain:
-        text = _estimate(value)
-    else:
-        text = format_signed(value, view.format, currency=view.currency, decimals=view.decimals)
+def _nonzero(text: str) -> bool:
     return any(ch.isdigit() and ch != "0" for ch in text)
+
+
+def _readable(values: tuple[float, ...], texts: tuple[str, ...]) -> bool:
+    if any(v != 0 and not _nonzero(t) for v, t in zip(values, texts, strict=True)):
+        return False
+    if len(values) == 2 and texts[0] == texts[1]:
+        a, b = values
+        return abs(a - b) <= 0.05 * max(abs(a), abs(b))
+    return True
 
 
 def kr_forecast_view(
@@ -187,7 +209,12 @@ class ObjectiveForecastView(Struct, frozen=True):
 
     @property
     def compact(self) -> str:
-        return f"→ {self.progress_display} {STATUS_GLYPHS.get(self.status, '?')}"
+        return f"→ {self.progress_display} {_glyph(self.status)}"
+
+    @property
+    def words(self) -> str:
+        """For the objective's detail: `92% at the period's end · ✖ missed`."""
+        return f"{self.progress_display} at the period's end · {_glyph(self.status)} {self.status}"
 
 
 def objective_forecast_view(found: ObjectiveForecast | None) -> ObjectiveForecastView | None:

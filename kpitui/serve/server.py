@@ -7,7 +7,8 @@ through Textual's web driver. What kpitui adds, by subclassing it:
 - `BoardSession` starts `kpitui run` itself, without a shell and in a process group of
   its own (Ctrl+C in the server's terminal reaches the server, which ends every board
   in order), and kills a board that does not quit when asked.
-- `BoardServer` puts the `Gate` in front of every route, caps the live sessions,
+- `BoardServer` puts the `Gate` in front of every route, caps the live sessions (on
+  the socket: a tab over the cap gets the page, which says the board is full),
   serves kpitui's page template (no web font from a CDN; the socket's URL taken from
   the page's own address, so it works behind a proxy and a path prefix), and closes
   every session when it stops.
@@ -29,7 +30,7 @@ from aiohttp import WSCloseCode, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from kpitui.serve.gate import Gate, refuse
+from kpitui.serve.gate import Gate
 from kpitui.serve.token import TOKEN_ENV
 
 log = logging.getLogger("kpitui.serve")
@@ -40,6 +41,13 @@ HEARTBEAT = 15.0
 lid, a dropped network) misses the pong, and its session is closed."""
 QUIT_GRACE = 5.0
 """Seconds a board has to quit when asked before it is killed."""
+FULL = 4503
+"""The socket's close code for "every session is taken" (4000-4999 are the
+application's): the page shows the reason that comes with it."""
+CLOSE_GRACE = 1.0
+"""Seconds a socket that comes when every session is taken waits for one to close: a
+tab that reloads opens its new socket as its old one closes, the two in either order,
+and must not be turned away by its own session."""
 
 
 class BoardSession(AppService):
@@ -77,7 +85,7 @@ class BoardSession(AppService):
 
     async def stop(self) -> None:
         """Ask the board to quit, kill it (and its process group) if it has not within
-        `QUIT_GRACE`, and reap it."""
+        `QUIT_GRACE`, reap it, and close its pipes."""
         process = self._process
         stopping = asyncio.ensure_future(super().stop())
         done, _ = await asyncio.wait({stopping}, timeout=QUIT_GRACE)
@@ -90,6 +98,12 @@ class BoardSession(AppService):
             except TimeoutError:
                 self._kill()
                 await process.wait()
+        if process is not None:
+            # Its pipes now, not whenever the process object is collected (asyncio's
+            # Process has no close of its own; its transport does).
+            transport = getattr(process, "_transport", None)
+            if transport is not None:
+                transport.close()
 
     def _kill(self) -> None:
         if self._process is not None and self._process.returncode is None:
@@ -121,6 +135,9 @@ class BoardServer(Server):
         self.gate = Gate(token, port=port)
         self.max_sessions = max_sessions
         self.sessions: dict[str, tuple[BoardSession, web.WebSocketResponse]] = {}
+        self._closing: set[str] = set()
+        """Sessions whose socket has closed and whose board is stopping."""
+        self._changed = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -129,29 +146,52 @@ class BoardServer(Server):
         app.middlewares.append(self.gate.check)
         return app
 
+    def full_text(self) -> str:
+        """What a tab shows when every session is taken (a close reason: ≤ 123 bytes)."""
+        if self.max_sessions == 1:
+            return "The one session this board allows is in use."
+        return f"All {self.max_sessions} sessions this board allows are in use."
+
     def _full(self) -> bool:
         return len(self.sessions) >= self.max_sessions
 
-    def _full_page(self, request: web.Request) -> web.Response:
-        log.warning("refused a session: all %d are in use", self.max_sessions)
-        return refuse(
-            request,
-            503,
-            "Board full",
-            f"All {self.max_sessions} sessions of this board are in use. Close a tab that "
-            "shows it, or try again in a minute (a browser that went away frees its "
-            "session within half a minute).",
-        )
+    async def _room(self) -> bool:
+        """Whether another session may start: at once, or once a session that is closing
+        has ended (its board has `QUIT_GRACE` to stop), or one whose close is on its
+        way has (`CLOSE_GRACE`). No await between a True and the session's counting."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while self._full():
+            limit = QUIT_GRACE + CLOSE_GRACE if self._closing else CLOSE_GRACE
+            waited = loop.time() - started
+            if waited >= limit:
+                return False
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), limit - waited)
+        return True
 
-    async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
-        if self._full():
-            return self._full_page(request)
-        return await super().handle_index(request)
+    def _note(self, session_id: str, *, closing: bool) -> None:
+        """A session's socket has closed (`closing`), or its board has ended."""
+        if closing:
+            self._closing.add(session_id)
+        else:
+            self._closing.discard(session_id)
+            del self.sessions[session_id]
+            if not self.sessions:
+                self._idle.set()
+        self._changed.set()
 
     async def handle_websocket(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
-        if self._full():  # a page served before the last session was taken
-            return self._full_page(request)
         websocket = web.WebSocketResponse(heartbeat=HEARTBEAT)
+        if not await self._room():
+            # Said on the socket, not by refusing the page: a tab reloading sends its
+            # page's request before its old page (and socket) closes, so the page must
+            # load for the cap to count that tab's session as gone.
+            log.warning("refused a session: all %d are in use", self.max_sessions)
+            await websocket.prepare(request)
+            await websocket.close(code=FULL, message=self.full_text().encode("utf-8"))
+            return websocket
         session = BoardSession(
             self.argv,
             write_bytes=websocket.send_bytes,
@@ -180,10 +220,17 @@ class BoardServer(Server):
         except Exception as error:  # a message textual-serve could not read, a lost peer
             log.warning("session %s ended: %r", session.app_service_id[:8], error)
         finally:
-            await session.stop()
-            del self.sessions[session.app_service_id]
-            if not self.sessions:
-                self._idle.set()
+            self._note(session.app_service_id, closing=True)
+            # A handler cancelled on the way (aiohttp cancels those of lost connections
+            # when told to) still ends its board before it frees the session.
+            stopping = asyncio.ensure_future(session.stop())
+            try:
+                await asyncio.shield(stopping)
+            except asyncio.CancelledError:
+                await stopping
+                raise
+            finally:
+                self._note(session.app_service_id, closing=False)
             await websocket.close()
             log.info("session %s closed", session.app_service_id[:8])
         return websocket

@@ -20,10 +20,11 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
-from kpitui.engine.alerts import StateChange, settled_states, severity, state_changes
 from kpitui.engine.board import Board
+from kpitui.engine.ranges import next_board_range
 from kpitui.store.name import StoreName, held_name
 from kpitui.timeutil import Clock
+from kpitui.tui.alert_desk import BoardAlerts
 from kpitui.tui.board_view import BoardPage, page_title
 from kpitui.tui.commands import KpituiCommands
 from kpitui.tui.header import BoardHeader, ProblemsLine
@@ -32,14 +33,16 @@ from kpitui.tui.live import LiveUpdates
 from kpitui.tui.navigation import Direction, nearest
 from kpitui.tui.poller import FirstRead, Poller
 from kpitui.tui.text import safe_plain
-from kpitui.tui.widgets.alerts_log import MAX_ALERTS, AlertsLog
+from kpitui.tui.widgets.alerts_log import AlertsLog
 from kpitui.tui.widgets.chart_panel import ChartPanel
 from kpitui.tui.widgets.key_footer import KeyFooter
 from kpitui.tui.widgets.kpi_card import KpiCard
 from kpitui.tui.widgets.okr_tree import OkrTree
 
 # Actions of the board itself, off on every other screen.
-BOARD_ONLY_ACTIONS = frozenset({"page", "move", "toggle_pause", "acknowledge"})
+BOARD_ONLY_ACTIONS = frozenset(
+    {"page", "move", "toggle_pause", "acknowledge", "acknowledge_all", "chart_range"}
+)
 
 
 def _page_bindings() -> list[Binding]:
@@ -76,7 +79,7 @@ def _move_bindings() -> list[Binding]:
     ]
 
 
-class KpituiApp(LiveUpdates, BoardJumps, App[None]):
+class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
     """The kpitui dashboard."""
 
     CSS_PATH = "kpitui.tcss"
@@ -108,7 +111,23 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             "acknowledge",
             "Ack alert",
             id="kpitui.acknowledge",
-            tooltip="Acknowledge the newest alert: its card stops flashing",
+            tooltip="Acknowledge the focused KPI's alert, else the newest one",
+        ),
+        Binding(
+            "A",
+            "acknowledge_all",
+            "Ack all",
+            show=False,
+            id="kpitui.acknowledge_all",
+            tooltip="Acknowledge every alert",
+        ),
+        Binding(
+            "t",
+            "chart_range",
+            "Chart range",
+            show=False,
+            id="kpitui.chart_range",
+            tooltip="Show the board's charts over 7d, 30d, 90d, 1y, or their own windows",
         ),
         *_page_bindings(),
         *_move_bindings(),
@@ -153,8 +172,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         self._poll_timer: Timer | None = None
         self._polling = False
         self._force_pending = False
-        self._settled: dict[str, str] | None = None  # KPI states alerts are diffed against
-        self._alerts: list[list[Any]] = []  # [StateChange, acknowledged], newest last
+        self._init_alerts()
         self._store_error: str | None = None
         self._spec_errors: tuple[str, ...] = ()
         self._failure: str | None = None
@@ -198,7 +216,7 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         self._notify_warnings()
         if self._initial_board is not None:
             self.board = self._initial_board
-            self._settled = settled_states(self.board, None)
+            self.take_alerts(self.board)
             self._focus_first_panel()
         self._update_header()
         if self.live:
@@ -286,26 +304,6 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         else:
             self.call_after_refresh(self._focus_first_panel)
 
-    def restore_alerts(self, page: BoardPage | None) -> None:
-        """A page built after alerts were raised (a spec edit, a page first shown) shows
-        them: its alerts log replays the history the app kept, and its cards whose alert
-        is not acknowledged yet are marked."""
-        if page is None or not self._alerts:
-            return
-        panels = page.panel_widgets()
-        for log in panels:
-            if isinstance(log, AlertsLog):
-                for change, acked in self._alerts:
-                    log.add_alert(change, acknowledged=acked)
-        unacknowledged = {change.kpi_id for change, acked in self._alerts if not acked}
-        cards = [p for p in panels if isinstance(p, KpiCard) and p.view.id in unacknowledged]
-
-        def mark() -> None:
-            for card in cards:
-                card.alerted = True
-
-        self.call_after_refresh(mark)
-
     async def _apply_board(self, board: Board) -> None:
         old = self.board
         self.board = board
@@ -318,32 +316,9 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
             with self.batch_update():
                 for page in self._pages():
                     page.update_board(board)
-        changes = state_changes(self._settled, board)
-        self._settled = settled_states(board, self._settled)
-        if changes:
-            self._raise_alerts(changes)
+        self.take_alerts(board)
         for screen in self.screen_stack[1:]:
             screen.post_message(self.BoardRefreshed(board))
-
-    def _raise_alerts(self, changes: list[StateChange]) -> None:
-        self._alerts.extend([change, False] for change in changes)
-        del self._alerts[:-MAX_ALERTS]  # as many as an alerts log shows
-        with self.batch_update():
-            for change in changes:
-                for page in self._pages():
-                    for card in page.widgets_for("kpi", change.kpi_id):
-                        card.flash()
-                for log in self.query(AlertsLog):
-                    log.add_alert(change)
-        for change in changes:
-            self.notify(
-                safe_plain(change.summary),
-                title="KPI state changed",
-                severity=severity(change),
-                markup=False,
-            )
-        if self.board is not None and self.board.bell:
-            self.bell()
 
     # -- the header ---------------------------------------------------------------------------
 
@@ -354,6 +329,8 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         if pages:
             index = min(self._page_index, len(pages) - 1)
             page = f"{index + 1}/{len(pages)} {page_title(pages[index], index)}"
+            if self.board is not None and self.board.chart_range:
+                page += f" · charts {self.board.chart_range}"
         else:
             page = "loading…"
         moment = self.board.as_of_display if self.board else ""
@@ -384,6 +361,13 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
     def action_refresh_now(self) -> None:
         self.poll_now(force=True)
 
+    def action_chart_range(self) -> None:
+        """The next range of the board's charts (on screen only, never in the spec)."""
+        self._poller.chart_range = next_board_range(self._poller.chart_range)
+        shown = self._poller.chart_range or "their own windows"
+        self.notify(f"Charts over {shown}", timeout=2)
+        self.poll_now(force=True)
+
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
         self._update_header()
@@ -394,26 +378,11 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         else:
             self.poll_now()
 
-    def action_acknowledge(self) -> None:
-        """Acknowledge the newest alert not yet acknowledged (as the alerts log does)."""
-        entry = next((e for e in reversed(self._alerts) if not e[1]), None)
-        if entry is None:
-            self.notify("No alert to acknowledge.", timeout=2)
-            return
-        entry[1] = True
-        kpi_id = entry[0].kpi_id
-        # A card stays marked while its KPI has an alert not yet acknowledged (what a page
-        # built later shows too).
-        if not any(change.kpi_id == kpi_id and not acked for change, acked in self._alerts):
-            for page in self._pages():
-                for card in page.widgets_for("kpi", kpi_id):
-                    card.acknowledge()
-        for log in self.query(AlertsLog):
-            log.acknowledge_latest()
-
     def action_move(self, direction: Direction) -> None:
         focused = self.screen.focused
         if isinstance(focused, OkrTree) and self._move_in_tree(focused, direction):
+            return
+        if isinstance(focused, AlertsLog) and self._move_in_log(focused, direction):
             return
         page = self.current_page()
         if page is None:
@@ -457,6 +426,18 @@ class KpituiApp(LiveUpdates, BoardJumps, App[None]):
         else:
             tree.action_collapse_or_parent()
         return True
+
+    @staticmethod
+    def _move_in_log(log: AlertsLog, direction: Direction) -> bool:
+        """In the alerts log ↑/↓ move its cursor; past its first (last) line focus moves
+        on, as in the OKR tree."""
+        if direction == "up" and not log.on_first_line:
+            log.move_cursor(-1)
+            return True
+        if direction == "down" and not log.on_last_line:
+            log.move_cursor(1)
+            return True
+        return False
 
     def action_help(self) -> None:
         from kpitui.tui.screens.help import HelpScreen, help_sections

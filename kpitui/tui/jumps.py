@@ -15,6 +15,8 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
 from kpitui.engine.board import Board
+from kpitui.tui.text import safe_plain
+from kpitui.tui.widgets.alerts_log import AlertsLog
 from kpitui.tui.widgets.chart_panel import ChartPanel
 from kpitui.tui.widgets.kpi_card import KpiCard
 from kpitui.tui.widgets.okr_tree import OkrTree
@@ -130,6 +132,19 @@ class BoardJumps:
 
     def on_chart_panel_drill_down(self, message: ChartPanel.DrillDown) -> None:
         self.open_chart_detail(message.chart_id)
+
+    def on_alerts_log_open(self, message: AlertsLog.Open) -> None:
+        alert, board = message.alert, self.board
+        if board is not None and alert.subject == "kpi" and board.kpi(alert.kpi_id):
+            self.open_kpi_detail(alert.kpi_id)
+        elif board is not None and alert.subject == "kr" and board.key_result(alert.kpi_id):
+            self.open_kr_detail("kr", alert.kpi_id)
+        else:
+            self.notify(
+                safe_plain(f"{alert.title} is not on this dashboard any more."),
+                severity="warning",
+                timeout=3,
+            )
 
     def go_to(self, kind: str, panel_id: str) -> bool:
         """Show the page holding that panel and focus it (the palette's "Go to")."""

@@ -157,10 +157,15 @@ class LiveUpdates:
     def _problems(self) -> tuple[str, ...]:
         lines: list[str] = []
         if self._store_error:
-            lines.append(f"store: {self._store_error} — showing the last good board, retrying")
+            # An unreachable server's line says "retrying" itself, with since when.
+            again = "" if "retrying" in self._store_error else ", retrying"
+            lines.append(f"store: {self._store_error} — showing the last good board{again}")
         if self._spec_errors:
             lines.append("spec edit not applied (the last good board stays):")
             lines.extend(self._spec_errors)
         if self._failure:
             lines.append(f"refresh failed: {self._failure}")
+        board = getattr(self, "board", None)
+        if board is not None and self.live:
+            lines.extend(board.undelivered)
         return tuple(lines)

@@ -26,7 +26,6 @@ import os
 import stat
 import threading
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +103,8 @@ class Poller:
         self._spec_signature = _file_signature(Path(loaded.path))
         self._evaluated_minute: int | None = None
         self._lock = threading.Lock()
+        self.chart_range: str | None = None
+        """The board's range for its charts (`t`); None: each chart's own window."""
         if first_read is not None:
             # The board on screen shows the store at this version (or later): the first
             # poll has nothing to do unless the store or the minute moved on since.
@@ -160,7 +161,8 @@ class Poller:
             )
             if not changed:
                 return PollResult(spec_errors=spec_errors)
-            board = self._evaluate(self.loaded.dashboard, self._reader, as_of)
+            ranged = {"chart_range": self.chart_range} if self.chart_range else {}
+            board = self._evaluate(self.loaded.dashboard, self._reader, as_of, **ranged)
         self._unreachable_since = None
         self._data_version = version
         self._evaluated_minute = minute
@@ -213,8 +215,8 @@ class Poller:
             now = self.clock.now()
             if self._unreachable_since is None:
                 self._unreachable_since = now
-            tz = timeutil.resolve_timezone(self.loaded.dashboard.timezone)
-            since = datetime.fromtimestamp(self._unreachable_since, tz).strftime("%H:%M")
+            tz = timeutil.zone(self.loaded.dashboard.timezone)
+            since = timeutil.format_clock(int(self._unreachable_since), tz)
             return f"store unreachable since {since}, retrying ({_reason(exc)})"
         self._unreachable_since = None
         return _reason(exc)

@@ -172,7 +172,7 @@ def test_digest_text_is_the_review_in_one_page(folder, capsys):
 
         Key results behind (2)
           ✖  Customer calls  Priya  off_track  20% done, 65% expected  45 pts behind
-          ✖  MRR to 200      Maya   off_track  31% done, 65% expected  34 pts behind
+          ✖  MRR to 200      Maya   off_track  31% done, 65% expected  34 pts behind  on pace for -$2.73 / $200.00 · -1% ✖ missed
 
         Check-ins due (1)
           Customer calls  Priya  last check-in 20d ago
@@ -189,6 +189,8 @@ def test_digest_markdown_and_html_escape_what_the_spec_says(folder, capsys, tmp_
     assert code == 0
     assert out.startswith("## Growth \\<b\\>: the last 7d\n")
     assert "- ▲ **mrr** $62.00 (target $100.00), ▼ -$14.00 (-18.4%) worse: warn" in out
+    # And a key result behind says where it is heading (MRR falls $2 a day)
+    assert "34 pts behind; on pace for -$2.73 / $200.00 · -1% ✖ missed" in out
     target = tmp_path / "digest.html"
     code, out, _ = run(
         capsys, "digest", "--as-of", "2026-11-30T01:00:00Z", "--format", "html", "-o", str(target)

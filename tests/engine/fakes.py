@@ -48,8 +48,10 @@ class FakeReader:
     def add_checkin(self, kr_id: str, ts: int, value: float, confidence=None, note=None) -> None:
         self._checkins.append(Checkin(kr_id, ts, value, confidence, note))
 
-    def add_annotation(self, ts: int, text: str, metrics: tuple[str, ...] = ()) -> None:
-        self._annotations.append(Annotation(len(self._annotations) + 1, ts, text, metrics))
+    def add_annotation(self, ts: int, text: str, metrics=(), labels=None) -> None:
+        self._annotations.append(
+            Annotation(len(self._annotations) + 1, ts, text, tuple(metrics), labels or {})
+        )
 
     def add_alert_event(self, event: AlertEvent) -> None:
         self._alert_events.append(event)
@@ -242,7 +244,7 @@ class FakeReader:
             for a in self._annotations
             if lo <= a.ts <= hi and (wanted is None or not a.metrics or wanted & set(a.metrics))
         ]
-        return sorted(found, key=lambda a: a.ts)
+        return sorted(found, key=lambda a: (a.ts, a.id))
 
     def alert_events(self, since=None, limit=200):
         self._call("alert_events")

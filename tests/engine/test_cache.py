@@ -142,10 +142,12 @@ def test_worked_example_a_refresh_asks_only_for_the_current_buckets(store):
     write_points(db, [("a", {"plan": "pro"}, AS_OF + 60, 5.0)])
     recording.asked.clear()
     board = evaluate(spec, recording, AS_OF + 60)
-    # Then each bucketed question starts at the bucket holding now: nothing older is re-read
+    # Then each bucketed question starts at the bucket holding now (for a chart's
+    # comparison line, holding the same moment of its earlier span): nothing older is re-read
     assert recording.asked
+    earlier = {AS_OF + 60 - c.window.seconds for c in spec.charts}
     for metric, lo, hi, size in recording.asked:
-        assert hi == AS_OF + 60 and hi - size < lo <= hi, (metric, lo, size)
+        assert hi in {AS_OF + 60, *earlier} and hi - size < lo <= hi, (metric, lo, size)
     # And the board is the one a fresh reader computes
     assert board == evaluate(spec, Uncached(reader), AS_OF + 60)
 
@@ -170,8 +172,10 @@ def test_a_sparkline_and_a_chart_on_one_query_ask_for_the_open_bucket_once(store
     # When the board refreshes a minute later
     recording.asked.clear()
     board = evaluate(spec, recording, AS_OF + 60)
-    # Then the current day was asked for once, and both show it
-    assert [(metric, size) for metric, _, _, size in recording.asked] == [("b", DAY)]
+    # Then the current day was asked for once, and both show it (the chart's comparison
+    # line asks for the same moment 14 days before, its own open bucket)
+    asked = [(metric, hi, size) for metric, _, hi, size in recording.asked]
+    assert asked == [("b", AS_OF + 60, DAY), ("b", AS_OF + 60 - 14 * DAY, DAY)]
     assert board.kpi("b").spark[-1] == board.charts[0].series[0].points[-1][1]
 
 
@@ -202,6 +206,60 @@ def test_a_new_series_joins_the_kept_query(store):
     # Then the split chart gets its line and every total includes it
     assert "free" in [s.name for s in board.chart("split").series]
     assert board == evaluate(spec, Uncached(reader), AS_OF)
+
+
+def test_two_writers_committing_in_reverse_order_leave_no_stale_bucket_on_postgresql(pg_url):
+    """A token that is a growing id (the write log's, or a transaction id) would miss
+    writer A here: A took the smaller log id, B the larger, and B committed first."""
+    import threading
+
+    from kpitui.store.postgres.writer import PgBatch
+
+    write_points(pg_url, history())
+    reader = open_reader(pg_url)
+    try:
+        spec = make_spec(**spec_data())
+        before = evaluate(spec, reader, AS_OF)
+        logged, go, failed = threading.Event(), threading.Event(), []
+        finish = PgBatch._finish
+
+        def finish_then_wait(batch):
+            finish(batch)  # A's write-log row is in, not yet committed
+            if threading.current_thread().name == "A":
+                logged.set()
+                go.wait(30)
+
+        def writer_a():
+            try:
+                write_points(pg_url, [("a", {"plan": "pro"}, AS_OF - 5 * DAY, 1_000_000.0)])
+            except BaseException as exc:
+                failed.append(exc)
+                logged.set()
+
+        PgBatch._finish = finish_then_wait
+        try:
+            a = threading.Thread(target=writer_a, name="A")
+            a.start()
+            assert logged.wait(30) and not failed
+            # Given writer A's backfill into a closed bucket of `a`, logged but not
+            # committed, when writer B backfills `b` and commits first
+            write_points(pg_url, [("b", {}, AS_OF - 4 * DAY, 500.0)])
+            middle = evaluate(spec, reader, AS_OF)
+            assert middle.kpi("b").spark != before.kpi("b").spark
+            assert middle.kpi("a").spark == before.kpi("a").spark
+            # And A commits afterwards
+            go.set()
+            a.join(30)
+        finally:
+            PgBatch._finish = finish
+            go.set()
+        assert not failed
+        # Then the next refresh shows A's point too: the same board as a fresh read
+        after = evaluate(spec, reader, AS_OF)
+        assert after.kpi("a").spark != before.kpi("a").spark
+        assert after == evaluate(spec, Uncached(reader), AS_OF)
+    finally:
+        reader.close()
 
 
 class CountingSeries(Recording):

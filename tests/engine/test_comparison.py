@@ -133,3 +133,47 @@ def test_a_chart_says_its_own_compare():
     spec = convert({"charts": [{"metrics": ["signups"], "compare": "7d"}, {"metrics": ["x"]}]})
     assert spec.charts[0].compare == Compare("7d")
     assert spec.charts[1].compare is None
+
+
+def test_the_boards_annotations_are_those_in_its_windows_on_its_metrics(source):
+    from kpitui.engine.annotations import board_annotations, board_span
+    from kpitui.spec.models import convert
+
+    # Given a board of signups over 7 days with a 7-day trend, and a 7-day chart of mrr
+    spec = convert(
+        {
+            "timezone": "UTC",
+            "kpis": [
+                {"metric": "signups", "agg": "sum", "window": "7d", "spark": {"window": "7d"}}
+            ],
+            "charts": [{"metrics": ["mrr"], "window": "7d"}],
+        }
+    )
+    assert board_span(spec, AS_OF, UTC) == TimeRange(AS_OF - 7 * DAY + 1, AS_OF)
+    # Then the marks of the last 7 days: mrr's pricing change is 10 days old
+    got = board_annotations(spec, source.reader, AS_OF, UTC)
+    assert [a.text for a in got] == ["v2.4 [b]released[/b]", "ad campaign"]
+    # And a board range of 30d (`t`) on the charts reaches it
+    wider = board_annotations(spec, source.reader, AS_OF, UTC, Window("30d"))
+    assert [a.text for a in wider] == ["pricing change", "v2.4 [b]released[/b]", "ad campaign"]
+    # And a mark on a metric the board does not show is not the board's
+    bare = convert({"timezone": "UTC", "kpis": [{"metric": "signups", "window": "30d"}]})
+    assert "pricing change" not in [
+        a.text for a in board_annotations(bare, source.reader, AS_OF, UTC)
+    ]
+
+
+def test_a_mark_is_drawn_at_the_start_of_its_bucket():
+    from kpitui.engine.annotations import AnnotationView
+    from kpitui.engine.board import ChartView
+
+    # Given weekly buckets from day 0 to the newest, day 21 (as-of lies in it, day 25)
+    def mark(day: float) -> AnnotationView:
+        return AnnotationView(1, int(day * DAY), "x", "2026", ())
+
+    view = ChartView(
+        id="c", title="c", window="28d", bucket=7 * DAY, series=(), lo=0, hi=21 * DAY,
+        annotations=(mark(3.5), mark(24), mark(-1)),
+    )  # fmt: skip
+    # Then a mark in the newest bucket is on the axis (at its start), one before it is not
+    assert view.mark_starts == (0, 21 * DAY)

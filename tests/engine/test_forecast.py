@@ -138,6 +138,7 @@ def test_a_target_already_met_needs_no_more_pace():
     samples = days({1: 50.0, 2: 80.0, 3: 120.0})
     f = forecast_kr("increase", 0, 100, 120, samples, 3, 3 * DAY, 0, END)
     assert isinstance(f, Forecast) and f.pace_needed == 0.0 and f.status == "achieved"
+    assert shown(f, target=100.0).pace_display == "target met, doing +35.2/day"
 
 
 def test_last_value_of_each_local_day():
@@ -160,6 +161,12 @@ def test_objective_rolls_projections_up_like_progress():
     assert f == ObjectiveForecast(pytest.approx(0.85), "missed")
     # And with no forecast below it, an objective has none
     assert rollup_forecast([(None, 0.5, 1)]) is None
+    # And a milestone not done (no forecast) stays undone: the objective misses with it
+    ahead = rollup_forecast([(achieved, 0.8, 1), (None, 0.0, 1)])
+    assert ahead == ObjectiveForecast(0.5, "missed")
+    assert rollup_forecast([(achieved, 0.8, 1), (None, 1.0, 1)]) == ObjectiveForecast(
+        1.0, "achieved"
+    )
 
 
 # -- as shown -------------------------------------------------------------------------
@@ -182,15 +189,17 @@ def test_the_forecast_reads_as_pace_and_projection():
     assert view.compact == "→ 90% ✖"
 
 
-def test_a_pace_too_small_per_day_is_said_per_week():
+def test_a_pace_too_small_to_read_gets_decimals_then_a_longer_unit():
     # Given churn falling 0.0001 a day (0.01 pp), shown with 2 decimals of percent
     samples = days({d: 0.025 - 0.0001 * d for d in range(1, 21)})
     f = forecast_kr("decrease", 0.025, 0.018, 0.023, samples, 20, 20 * DAY, 0, END)
     view = shown(f, "decrease", 0.018, fmt="percent", decimals=2)
-    assert view.pace_display == "needs -0.01 pp/day, doing -0.01 pp/day"
+    # Then -0.01 pp for both would hide that one is 40% more: a decimal more tells them apart
+    assert view.pace_display == "needs -0.007 pp/day, doing -0.010 pp/day"
     assert view.summary == "on pace for 1.60% / 1.80% · 129%, reaching it on Mar 12"
-    coarse = shown(f, "decrease", 0.018, fmt="percent", decimals=1)
-    assert coarse.pace_display == "needs -0.1 pp/week, doing -0.1 pp/week"
+    # And at 0 decimals, where even two more show 0.00 pp a day, it is said per week
+    coarse = shown(f, "decrease", 0.018, fmt="percent", decimals=0)
+    assert coarse.pace_display == "needs -0.05 pp/week, doing -0.07 pp/week"
 
 
 def test_a_maintain_forecast_says_its_side():

@@ -1,8 +1,10 @@
-"""Fixtures of the `serve` tests: `kpitui serve` processes that never outlive a test."""
+"""Fixtures of the `serve` tests: `kpitui serve` processes that never outlive a test,
+Debian's Chromium, its tabs, and a board made in the test."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serve.served import ServedBoard
+from tests.serve.served import CHROMIUM, ServedBoard, make_board, need
 
 
 @pytest.fixture
@@ -32,3 +34,38 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., ServedBoard]]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
                 pytest.fail(f"board {pid} outlived its server")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    need(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
+    need(
+        importlib.util.find_spec("playwright") is not None,
+        "Playwright's Python package is missing (pip install -e '.[test]')",
+    )
+    from tests.serve.browser import launched
+
+    with launched() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def tab(browser):
+    """`tab()` opens a new tab (a context of its own); all are closed afterwards."""
+    from tests.serve.browser import Tab
+
+    opened: list[Tab] = []
+
+    def open_tab(**options) -> Tab:
+        new = Tab(browser, **options)
+        opened.append(new)
+        return new
+
+    yield open_tab
+    for each in opened:
+        each.close()
+
+
+@pytest.fixture
+def board(tmp_path: Path) -> Path:
+    return make_board(tmp_path)

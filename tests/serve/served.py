@@ -152,3 +152,24 @@ class ServedBoard:
             self.process.kill()
             self.process.wait()
             pytest.fail("kpitui serve did not stop within 30 s of Ctrl+C")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid`, children first."""
+    found, queue = [], [pid]
+    while queue:
+        children = child_pids(queue.pop(0))
+        found += children
+        queue += children
+    return found
+
+
+def environment_of(pid: int) -> dict[str, str]:
+    """The environment a process was started with."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    pairs = (entry.split(b"=", 1) for entry in raw.split(b"\0") if b"=" in entry)
+    return {key.decode(errors="replace"): value.decode(errors="replace") for key, value in pairs}
+
+
+def command_line_of(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]

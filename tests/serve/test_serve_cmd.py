@@ -31,7 +31,14 @@ def one_line_error(capsys) -> str:
 
 @pytest.mark.parametrize(
     "case",
-    ["missing spec", "invalid spec", "missing store", "not a store", "store is a folder"],
+    [
+        "missing spec",
+        "invalid spec",
+        "missing store",
+        "not a store",
+        "store is a folder",
+        "store unreachable",
+    ],
 )
 def test_a_board_run_could_not_open_is_refused_as_run_refuses_it(board, capsys, case):
     # Given a broken input
@@ -44,6 +51,8 @@ def test_a_board_run_could_not_open_is_refused_as_run_refuses_it(board, capsys, 
         "missing store": [str(board), "--db", "nope.db"],
         "not a store": [str(board), "--db", "junk.db"],
         "store is a folder": [str(board), "--db", str(folder)],
+        # port 1 on loopback: nothing listens there, refused at once
+        "store unreachable": [str(board), "--db", "postgresql://127.0.0.1:1/kpis"],
     }[case]
     # When `run` and `serve` are given it
     run_code = main(["run", *args])

@@ -201,53 +201,69 @@ async def test_a_state_change_flashes_logs_and_a_acknowledges_it(tmp_path: Path)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         log = app.query_one("#p0-alerts-alerts")
-        assert log.alerts == ()
+        # Activation, already at warn when the board opened, is told "at start"
+        assert [(a.kpi_id, a.old_state, a.new_state) for a in log.alerts] == [
+            ("activation", "", "warn")
+        ]
         # Given churn jumps to 6% (crit: at or above 5%)
         write_points(app.store_path, [("churn", {}, AS_OF, 0.06)])
         app.poll_now()
         await settle(pilot)
         # Then one alert: in the log, on the card, and as a notification
         assert [(a.kpi_id, a.old_state, a.new_state) for a in log.alerts] == [
-            ("churn", "ok", "crit")
+            ("churn", "ok", "crit"),
+            ("activation", "", "warn"),
         ]
         assert card(app, "churn").has_class("-alerted")
         assert any("Churn: ✔ ok → ✖ crit" in str(n.message) for n in app._notifications)
-        # When a is pressed
+        # When a is pressed (on MRR, which has no alert: the newest alert's KPI)
         await pilot.press("a")
         await pilot.pause()
-        # Then the log line is marked and the card stops flashing
-        assert log.is_acknowledged(0)
+        # Then the log line is marked and the card stops flashing; activation's is not
+        assert log.is_acknowledged(0) and not log.is_acknowledged(1)
         assert not card(app, "churn").has_class("-alerted")
         assert not card(app, "churn").flashing
+        assert card(app, "activation").has_class("-alerted")
         # And a poll with no change raises nothing new
         app.poll_now(force=True)
         await settle(pilot)
-        assert len(log.alerts) == 1
+        assert len(log.alerts) == 2
 
 
-async def test_a_card_stays_marked_until_every_alert_of_its_kpi_is_acknowledged(tmp_path: Path):
+async def test_a_cards_mark_clears_when_its_alert_is_acknowledged_whatever_came_before(
+    tmp_path: Path,
+):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         # Given churn ok → warn, then warn → crit: two alerts for one card
         for value in (0.04, 0.06):
             write_points(app.store_path, [("churn", {}, AS_OF, value)])
             app.poll_now(force=True)
             await settle(pilot)
-        assert [(c.old_state, c.new_state) for c, _ in app._alerts] == [
-            ("ok", "warn"),
-            ("warn", "crit"),
+        assert [(c.kpi_id, c.old_state, c.new_state) for c, _ in app._alerts] == [
+            ("activation", "", "warn"),
+            ("churn", "ok", "warn"),
+            ("churn", "warn", "crit"),
         ]
         assert card(app, "churn").has_class("-alerted")
-        # When a is pressed once (the newest alert is acknowledged)
+        # And churn's two alerts are one toast, the newest, not a stack
+        assert sorted(str(n.message) for n in app._notifications) == [
+            "Activation: at start → ▲ warn",
+            "Churn: ▲ warn → ✖ crit",
+        ]
+        # When churn's card has focus and a is pressed once
+        app.focus_panel(card(app, "churn"))
         await pilot.press("a")
         await pilot.pause()
-        # Then the card is still marked, as a page rebuilt now would mark it
-        assert card(app, "churn").has_class("-alerted")
-        # And the second a clears it
-        await pilot.press("a")
-        await pilot.pause()
+        # Then both of churn's alerts are acknowledged and its mark is gone
         assert not card(app, "churn").has_class("-alerted")
+        assert [acked for _, acked in app._alerts] == [False, True, True]
+        # And A acknowledges the rest
+        await pilot.press("A")
+        await pilot.pause()
+        assert not card(app, "activation").has_class("-alerted")
+        assert [acked for _, acked in app._alerts] == [True, True, True]
 
 
 async def test_the_bell_rings_on_an_alert_when_the_spec_asks(tmp_path: Path, monkeypatch):
@@ -256,10 +272,11 @@ async def test_the_bell_rings_on_an_alert_when_the_spec_asks(tmp_path: Path, mon
     monkeypatch.setattr(app, "bell", lambda: rings.append(1))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        assert rings == [1]  # activation, at warn when the board opened
         write_points(app.store_path, [("churn", {}, AS_OF, 0.06)])
         app.poll_now()
         await settle(pilot)
-        assert rings == [1]
+        assert rings == [1, 1]
 
 
 MARKUP_SPEC = SPEC.replace("title: Churn", "title: '[bold red]x[/]'").replace(
@@ -661,6 +678,53 @@ async def test_at_60x20_the_footer_keeps_quit_and_keys_and_the_detail_its_name(t
         assert "q Quit" in footer and "? Keys" in footer, footer
 
 
+async def test_a_detail_narrowed_to_60_columns_keeps_quit_and_keys_in_its_footer(tmp_path: Path):
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given a KPI's detail open at 80 columns
+        await pilot.press("enter")
+        await settle(pilot)
+        # When the terminal narrows to 60x20 / Then the footer drops the palette's key
+        # and still offers quit and help (it kept `^p palette` and cut `q Quit` to `q Qui`)
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+        footer = footer_line(app)
+        assert "q Quit" in footer and "? Keys" in footer, footer
+        assert "palette" not in footer, footer
+        # And widened again, the palette's key is back
+        await pilot.resize_terminal(100, 24)
+        await settle(pilot)
+        assert "palette" in footer_line(app)
+
+
+async def test_a_detail_header_gives_up_its_comparison_words_before_the_kpis_name(
+    tmp_path: Path,
+):
+    from tests.tui.snapshot_apps.sample_world import make_sample_app
+
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Given the North Star's detail (Monthly recurring revenue) at 80 columns
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen.detail
+        narrow = screen_text(app).splitlines()[0]
+        await pilot.resize_terminal(140, 24)
+        await settle(pilot)
+        wide = screen_text(app).splitlines()[0]
+    # Then the name is whole and the change whole, without a cut `vs a day…` (the name
+    # was cut to `Monthly recurring r…` and the words after the change to `vs`)
+    assert f"KPI · {detail.kpi.title} " in narrow, narrow
+    assert narrow.rstrip().endswith(detail.kpi.delta_display), narrow
+    # And where there is room, the header says what the change is against
+    assert wide.rstrip().endswith(detail.head_delta), wide
+    assert detail.head_delta == f"{detail.kpi.delta_display} vs {detail.compare_label}"
+
+
 async def test_help_at_80_columns_fills_the_width_and_lists_quit_once(tmp_path: Path):
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -760,7 +824,10 @@ async def test_a_page_not_shown_is_built_when_first_shown(tmp_path: Path):
         assert churn.view.display == "6.0%" and churn.alerted
         # And its alerts log holds the alert raised before it existed
         log = app.query_one("#p1-alerts-alerts")
-        assert [(a.kpi_id, a.new_state) for a in log.alerts] == [("churn", "crit")]
+        assert [(a.kpi_id, a.new_state) for a in log.alerts] == [
+            ("churn", "crit"),
+            ("activation", "warn"),  # at warn when the board opened
+        ]
         assert "6.0%" in screen_text(app)
 
 
@@ -799,6 +866,7 @@ async def test_a_page_built_later_replays_which_alerts_were_acknowledged(tmp_pat
         assert [(a.new_state, log.is_acknowledged(i)) for i, a in enumerate(log.alerts)] == [
             ("ok", False),
             ("crit", True),
+            ("warn", False),  # activation, at start
         ]
 
 
@@ -922,6 +990,7 @@ async def test_the_help_screen_is_not_covered_by_toasts(tmp_path: Path):
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        app.clear_notifications()  # activation's, at warn when the board opened
         # Given a toast on the board
         app.notify("MRR: ✔ ok → ✖ crit", timeout=30)
         await pilot.pause()

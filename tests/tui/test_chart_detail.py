@@ -15,6 +15,7 @@ from tests.tui.snapshot_apps.app_world import (
     make_app,
     screen_text,
     settle,
+    still,
     write_points,
 )
 from tests.tui.snapshot_apps.sample_world import make_sample_app
@@ -169,7 +170,7 @@ async def test_palette_opens_a_chart_detail_and_help_lists_its_keys(tmp_path: Pa
 
 def test_snapshot_chart_detail_100x30(snap_compare, tmp_path: Path):
     async def open_revenue(pilot) -> None:
-        await settle(pilot)
+        await still(pilot)
         await pilot.press("tab", "tab", "tab", "tab", "enter")
         await settle(pilot)
 

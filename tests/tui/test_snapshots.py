@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tui.snapshot_apps.app_world import AS_OF, make_app, settle, write_points
+from tests.tui.snapshot_apps.app_world import AS_OF, make_app, still, write_points
 
 
 def test_dashboard_at_80x24(snap_compare, tmp_path: Path):
-    assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=settle)
+    assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=still)
 
 
 def test_dashboard_at_160x48(snap_compare, tmp_path: Path):
-    assert snap_compare(make_app(tmp_path), terminal_size=(160, 48), run_before=settle)
+    assert snap_compare(make_app(tmp_path), terminal_size=(160, 48), run_before=still)
 
 
 def test_okr_page_at_120x30(snap_compare, tmp_path: Path):
     async def okr_page(pilot) -> None:
-        await settle(pilot)
+        await still(pilot)
         await pilot.press("2", "right")
 
     assert snap_compare(make_app(tmp_path), terminal_size=(120, 30), run_before=okr_page)
@@ -29,7 +29,7 @@ def test_okr_page_at_120x30(snap_compare, tmp_path: Path):
 
 def test_help_screen(snap_compare, tmp_path: Path):
     async def open_help(pilot) -> None:
-        await settle(pilot)
+        await still(pilot)
         await pilot.press("question_mark")
 
     assert snap_compare(make_app(tmp_path), terminal_size=(100, 40), run_before=open_help)
@@ -38,22 +38,17 @@ def test_help_screen(snap_compare, tmp_path: Path):
 def test_dashboard_with_no_color(snap_compare, tmp_path: Path, monkeypatch):
     # Given NO_COLOR, states still read by their glyphs and words
     monkeypatch.setenv("NO_COLOR", "1")
-    assert snap_compare(make_app(tmp_path), terminal_size=(100, 30), run_before=settle)
+    assert snap_compare(make_app(tmp_path), terminal_size=(100, 30), run_before=still)
 
 
 def test_an_alert_in_the_log_and_on_the_card(snap_compare, tmp_path: Path):
     app = make_app(tmp_path)
 
     async def crit_churn(pilot) -> None:
-        await settle(pilot)
+        await still(pilot)
         write_points(app.store_path, [("churn", {}, AS_OF, 0.06)])
         app.poll_now()
-        await settle(pilot)
-        # The flash blinks on a timer: stop it so the picture does not depend on when
-        # it was taken (the card stays marked until acknowledged).
-        for card in app.query("KpiCard"):
-            card._stop_timer()
-            card.remove_class("-flash")
+        await still(pilot, toasts=True)
 
     assert snap_compare(app, terminal_size=(160, 48), run_before=crit_churn)
 

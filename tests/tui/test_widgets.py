@@ -6,8 +6,9 @@ import re
 
 import msgspec
 import pytest
+from rich.cells import cell_len
 
-from kpitui.engine.board import STATE_GLYPHS, KrView
+from kpitui.engine.board import STATE_GLYPHS, KrView, ObjectiveView
 from kpitui.report import progress_bar as report_bar
 from kpitui.tui.screens.detail_base import progress_text
 from kpitui.tui.widgets import Alert, AlertsLog, OkrTree
@@ -439,3 +440,48 @@ def test_fixture_titles_are_hostile():
     # The fixtures must keep exercising the safety cases the tests above rely on.
     assert "\x1b" in ESC_KPI.title and MARKUP_TITLE == "[bold red]x[/]"
     assert {k.state for k in STATE_KPIS.values()} == set(STATE_GLYPHS)
+
+
+@pytest.mark.parametrize("width", [79, 160])
+async def test_titles_are_cut_only_where_a_row_needs_the_columns_to_their_right(width):
+    # Given long titles, and one key result with a check-in due, an owner and a
+    # confidence (the busiest marks), in a tree as wide as on an 80- or a 160-column board
+    long = "Mobile app launched (share of the launch plan done)"
+    busy = kr(
+        "busy",
+        "Hire 4 support leads",
+        owner="Priya",
+        confidence="at_risk",
+        checkin_due=True,
+        status="at_risk",
+    )
+    objective = ObjectiveView(
+        id="o",
+        title="Grow revenue efficiently",
+        owner="Maya",
+        weight=1.0,
+        progress=0.5,
+        expected=EXPECTED,
+        status="off_track",
+        key_results=(kr("long", long, status="on_track"), busy),
+    )
+    tree = OkrTree((objective,), expected=EXPECTED)
+    tree.styles.scrollbar_size_vertical = 1  # as the board's stylesheet has it
+    async with Host(tree).run_test(size=(width, 10)) as pilot:
+        await pilot.pause()
+        lines = tree_lines(tree)
+        room = tree.size.width - tree.styles.scrollbar_size_vertical
+        guides = tree._prefix_width(("kr", "busy"))
+    shown_long = next(line for line in lines if line.startswith("Mobile"))
+    hire = next(line for line in lines if line.startswith("Hire"))
+    # Then the busiest row keeps every mark whole
+    assert re.search(r"⏰ due  @Priya  (▲ conf|conf: at risk)$", hire), hire
+    if "…" in shown_long:
+        # And a title is cut only as far as that row reaches the right edge: no column
+        # is empty in every row beside a cut title
+        assert guides + cell_len(hire) == room, (room, lines)
+    else:
+        # And where there is room a title is whole (titles were capped at 48 cells,
+        # cut beside 60 empty columns at 160)
+        assert width == 160 and shown_long.startswith(long + " "), shown_long
+    assert ("…" in shown_long) == (width == 79)

@@ -4,7 +4,11 @@ It presents the board's own `ChartView` — the same series (a split chart keeps
 per label value), reference lines and window as the panel — at the size of the
 terminal, under a line naming the window, bucket and series, and follows every new
 board. A chart on one metric that a KPI reads also opens that KPI's detail (`k`).
-Nothing is queried here: the board already holds the chart.
+
+The range keys (`1` 7d … `4` 1y, `0` all; `[`/`]` the bucket) show it over another span:
+that chart is evaluated again in a thread worker (`engine.detail_chart`), on each new
+board too. The marks in range (annotations) are listed under it; `m` jumps to the next
+one: the chart zooms to the smallest range holding it, and the list marks it.
 """
 
 from __future__ import annotations
@@ -12,14 +16,20 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
+from kpitui.engine.annotations import AnnotationView
 from kpitui.engine.board import Board, ChartView, KpiView
+from kpitui.engine.detail import step_bucket
+from kpitui.engine.detail_chart import chart_detail
+from kpitui.engine.detail_kpi import RANGE_SECONDS
 from kpitui.tui.screens.detail_base import empty_chart
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
@@ -31,6 +41,55 @@ class ChartDetailScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="chart_detail.back", tooltip="Back to where you were"),
+        *[
+            Binding(
+                key,
+                f"range('{name}')",
+                name,
+                id=f"chart_detail.range_{name}",
+                tooltip=f"The chart over {name}",
+                group=Binding.Group("range"),
+            )
+            for key, name in (("1", "7d"), ("2", "30d"), ("3", "90d"), ("4", "1y"), ("0", "all"))
+        ],
+        Binding(
+            "left_square_bracket",
+            "bucket(-1)",
+            "Finer",
+            key_display="[",
+            show=False,
+            id="chart_detail.finer",
+            tooltip="Smaller chart buckets (1h 6h 1d 7d 30d)",
+            group=Binding.Group("bucket"),
+        ),
+        Binding(
+            "right_square_bracket",
+            "bucket(1)",
+            "Coarser",
+            key_display="]",
+            show=False,
+            id="chart_detail.coarser",
+            tooltip="Bigger chart buckets (1h 6h 1d 7d 30d)",
+            group=Binding.Group("bucket"),
+        ),
+        # The hints line under the chart says these (and `[`/`]`): in the footer they
+        # would push `k` and `q` off an 80-column screen.
+        Binding(
+            "c",
+            "compare",
+            "Compare",
+            show=False,
+            id="chart_detail.compare",
+            tooltip="Show or hide the comparison line",
+        ),
+        Binding(
+            "m",
+            "next_mark",
+            "Next mark",
+            show=False,
+            id="chart_detail.next_mark",
+            tooltip="Jump to the next annotation: the chart zooms to show it",
+        ),
         Binding(
             "k",
             "kpi_detail",
@@ -52,8 +111,19 @@ class ChartDetailScreen(Screen[None]):
                   text-wrap: nowrap; text-overflow: ellipsis; }
         #cd-problem { display: none; height: auto; padding: 0 1; color: $text-error; }
         #cd-chart { height: 1fr; }
+        #cd-marks { height: auto; max-height: 7; padding: 0 1; display: none; }
+        &.-marks #cd-marks { display: block; }
     }
     """
+
+    class Loaded(Message):
+        """The chart over the chosen range was evaluated (posted from the worker)."""
+
+        def __init__(self, request: int, view: ChartView | None, error: str | None) -> None:
+            super().__init__()
+            self.request = request
+            self.view = view
+            self.error = error
 
     def __init__(self, chart_id: str) -> None:
         super().__init__()
@@ -63,6 +133,15 @@ class ChartDetailScreen(Screen[None]):
         """The chart on screen; None until a board holding it was shown."""
         self.kpi: KpiView | None = None
         """The KPI `k` opens, or None (the key is then off)."""
+        self.range_key: str | None = None
+        """The range picked with 1-4/0; None: the chart's own window, as on the board."""
+        self.bucket: int | None = None
+        """The bucket picked with `[`/`]`; None: the range's own."""
+        self.mark: AnnotationView | None = None
+        """The annotation `m` jumped to, marked in the list."""
+        self.loads = 0
+        """Charts evaluated over a picked range and shown (tests read it)."""
+        self._request = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="cd-head"):
@@ -73,6 +152,7 @@ class ChartDetailScreen(Screen[None]):
         chart = ChartPanel(empty_chart(self.chart_id, self.chart_id), id="cd-chart")
         chart.can_focus = False  # nothing to do in it; Enter must not drill again
         yield chart
+        yield Static(id="cd-marks", markup=False)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -80,6 +160,8 @@ class ChartDetailScreen(Screen[None]):
 
     def on_kpitui_app_board_refreshed(self, message: Message) -> None:
         self.show_board(message.board)  # type: ignore[attr-defined]
+        if self.range_key is not None:
+            self.reload()
 
     def on_chart_panel_drill_down(self, message: Message) -> None:
         message.stop()  # already full size
@@ -107,13 +189,84 @@ class ChartDetailScreen(Screen[None]):
             self.query_one("#cd-kpi", Static),
             safe_text(f"KPI: {kpi.title}") if kpi is not None else Text(""),
         )
+        if self.range_key is not None:
+            return  # the picked range's chart comes from the worker
+        self._show_view(view)
+
+    def _show_view(self, view: ChartView) -> None:
         if view == self.view:
             return
         self.view = view
+        if self.mark is not None and all(a.id != self.mark.id for a in view.annotations):
+            self.mark = None
         with self.app.batch_update():
+            self._show_marks(view)
             update_static(self.query_one("#cd-name", Static), safe_text(f"Chart · {view.title}"))
             update_static(self.query_one("#cd-sub", Static), self._about(view))
             self.query_one("#cd-chart", ChartPanel).update_view(view)
+
+    def _show_marks(self, view: ChartView) -> None:
+        """The annotations in range, newest first; the one `m` jumped to marked `▸`."""
+        hints = ["[ ]: buckets"]
+        if view.comparison_label:
+            hints.append(f"c: compare with {view.comparison_label}")
+        if view.annotations:
+            hints.append(f"marks in range: {len(view.annotations)} (m: jump to the next)")
+        self.set_class(bool(hints), "-marks")
+        lines = Text(" · ".join(hints), style="dim", end="", no_wrap=True)
+        for mark in reversed(view.annotations):
+            lines.append("\n")
+            chosen = self.mark is not None and mark.id == self.mark.id and mark.ts == self.mark.ts
+            lines.append("▸ " if chosen else "│ ", style="bold" if chosen else "")
+            lines.append(f"{mark.time_display}  ", style="bold" if chosen else "dim")
+            lines.append_text(safe_text(mark.text, style="bold" if chosen else ""))
+        update_static(self.query_one("#cd-marks", Static), lines)
+
+    # -- the picked range -------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Evaluate the chart over the picked range (again: a new board arrived)."""
+        self._request += 1
+        app = self.app
+        self._load(
+            self._request,
+            app.open_reader,
+            app.loaded.dashboard,
+            app.as_of(),
+            self.range_key or "30d",
+            self.bucket,
+        )
+
+    @work(thread=True, exclusive=True, group="chart-detail", exit_on_error=False)
+    def _load(
+        self, request: int, open_reader, spec, as_of: int, range_key: str, bucket: int | None
+    ) -> None:
+        view, error = None, None
+        try:
+            reader = open_reader()
+        except Exception as exc:  # missing, locked or unreadable store: say why on screen
+            error = str(exc) or exc.__class__.__name__
+        else:
+            try:
+                view = chart_detail(spec, reader, self.chart_id, as_of, range_key, bucket)
+            except Exception as exc:  # never a traceback over the board
+                error = str(exc) or exc.__class__.__name__
+            finally:
+                reader.close()
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Loaded(request, view, error))
+
+    def on_chart_detail_screen_loaded(self, message: Loaded) -> None:
+        message.stop()
+        if message.request != self._request or self.range_key is None:
+            return
+        problem = self.query_one("#cd-problem", Static)
+        problem.display = message.error is not None
+        if message.error is not None:
+            update_static(problem, safe_text(f"⚠ {message.error}"))
+        if message.view is not None:
+            self.loads += 1
+            self._show_view(message.view)
 
     @staticmethod
     def _about(view: ChartView) -> Text:
@@ -141,9 +294,72 @@ class ChartDetailScreen(Screen[None]):
             return self.kpi is not None  # off, and out of the footer, without a KPI
         return True
 
+    def action_range(self, range_key: str) -> None:
+        if range_key == self.range_key:
+            return
+        self.range_key, self.bucket = range_key, None
+        self.reload()
+
+    def action_bucket(self, direction: int) -> None:
+        current = self.bucket or (self.view.bucket if self.view else None)
+        if current is None:
+            return
+        chosen = step_bucket(current, direction)
+        if chosen == current:
+            self.notify("No smaller bucket." if direction < 0 else "No bigger bucket.", timeout=2)
+            return
+        self.bucket = chosen
+        self.range_key = self.range_key or "own"
+        self.reload()
+
+    def action_compare(self) -> None:
+        chart = self.query_one("#cd-chart", ChartPanel)
+        if self.view is None or self.view.comparison_label is None:
+            self.notify("This chart has nothing to compare with.", timeout=2)
+            return
+        chart.comparison = not chart.comparison
+
+    def action_next_mark(self) -> None:
+        """The next annotation (older to newer, then round): zoom to the smallest range
+        that holds it, and mark it in the list."""
+        board = getattr(self.app, "board", None)
+        marks = list(board.annotations) if board is not None else []
+        if self.view is not None:
+            marks = sorted(
+                {(a.ts, a.id): a for a in (*marks, *self.view.annotations)}.values(),
+                key=lambda a: a.ts,
+            )
+        mine = [
+            a
+            for a in marks
+            if self.view is None or not a.metrics or set(a.metrics) & set(self._metrics())
+        ]
+        if not mine:
+            self.notify("No annotations on this chart.", timeout=2)
+            return
+        after = [a for a in mine if self.mark is None or a.ts > self.mark.ts]
+        self.mark = (after or mine)[0]
+        age = self.app.as_of() - self.mark.ts
+        wanted = next((name for name, span in _RANGES if age < span), "all")
+        self.notify(f"{self.mark.time_display}  {self.mark.text}", timeout=3, markup=False)
+        if wanted != self.range_key:
+            self.range_key, self.bucket = wanted, None
+            self.reload()
+        elif self.view is not None:
+            self._show_marks(self.view)
+
+    def _metrics(self) -> list[str]:
+        spec = self.app.loaded.dashboard
+        chart = next((c for c in spec.charts if c.id == self.chart_id), None)
+        return list(chart.metrics) if chart is not None else []
+
     def action_kpi_detail(self) -> None:
         if self.kpi is not None:
             self.app.open_kpi_detail(self.kpi.id)
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+_RANGES = tuple((name, RANGE_SECONDS[name]) for name in ("7d", "30d", "90d", "1y"))
+

@@ -159,7 +159,11 @@ class DetailChart(ChartPanel):
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action != "drill_down"
+        if action == "drill_down":
+            return False
+        if action == "toggle_comparison" and getattr(self.screen, "label_filter", None):
+            return False  # `c` clears the KPI detail's label filter first
+        return super().check_action(action, parameters)
 
     def action_step(self, step: int) -> None:
         step_focus(self, step)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -275,6 +276,10 @@ class KpiDetailScreen(DetailScreen):
         if error is not None:
             self.query_one("#kd-chart", ChartPanel).loading = False
 
+    def on_resize(self) -> None:
+        if self.detail is not None:
+            self._show_head(self.detail.kpi, self.detail)
+
     # -- presenting ------------------------------------------------------------------
 
     def _style(self, name: str) -> Any:
@@ -293,8 +298,13 @@ class KpiDetailScreen(DetailScreen):
         delta.set_class(view.delta_good is True, "-good")
         delta.set_class(view.delta_good is False, "-bad")
         words = view.delta_display
-        if detail is not None and detail.compare_label and view.delta_display != "n/a":
-            words = f"{words} vs {detail.compare_label}"
+        if detail is not None and detail.head_delta != words:
+            # What the change is against only where the KPI's name is still whole:
+            # the stats below say it too, the name nowhere else on the screen.
+            name = cell_len(f"KPI · {view.title}")
+            used = 2 + name + 2 + cell_len(view.state_label) + 2 + cell_len(value) + 2
+            if used + cell_len(detail.head_delta) <= self.size.width:
+                words = detail.head_delta
         update_static(delta, safe_text(words))
 
     def _show_range(self, detail: KpiDetail | None) -> None:

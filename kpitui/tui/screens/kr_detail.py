@@ -18,6 +18,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Static
 
 from kpitui.engine.detail import KrDetail, kr_detail
+from kpitui.engine.forecast_view import KrForecast, ObjectiveForecastView
 from kpitui.tui.screens.detail_base import (
     DetailBody,
     DetailChart,
@@ -202,8 +203,9 @@ class KrDetailScreen(DetailScreen):
 
     def _facts(self, detail: KrDetail) -> Table:
         grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True, style=self._style("heading"))
-        grid.add_column(no_wrap=True)
+        # The names keep their width; a long value (the forecast) wraps instead.
+        grid.add_column(no_wrap=True, style=self._style("heading"), min_width=10)
+        grid.add_column()
         kr = detail.kr
         if kr is not None:
             grid.add_row("Current", safe_text(kr.current_display))
@@ -217,6 +219,15 @@ class KrDetailScreen(DetailScreen):
         grid.add_row("Status", detail.status_label)
         if kr is not None and kr.confidence_label:
             grid.add_row("Confidence", safe_text(kr.confidence_label))
+        forecast = detail.forecast
+        if isinstance(forecast, KrForecast):
+            if forecast.has_forecast:
+                grid.add_row("Forecast", safe_text(f"{forecast.summary} · {forecast.status_label}"))
+                grid.add_row("Pace", safe_text(forecast.pace_display))
+            elif kr is not None and kr.kind != "milestone":
+                grid.add_row("Forecast", safe_text(forecast.note or "none", style=self._style("muted")))
+        elif isinstance(forecast, ObjectiveForecastView):
+            grid.add_row("Forecast", safe_text(forecast.words))
         return grid
 
     def _about(self, detail: KrDetail) -> Any:

@@ -94,8 +94,9 @@ def has_points(view: ChartView) -> bool:
     return view.has_points
 
 
-def plot_data(view: ChartView) -> tuple[object, ...]:
+def plot_data(view: ChartView, comparison: bool = False) -> tuple[object, ...]:
     """What the plot is drawn from: a change here, and only here, rebuilds it."""
+    compared = view.comparison if comparison else ()
     return (
         view.series,
         view.ref_lines,
@@ -106,7 +107,21 @@ def plot_data(view: ChartView) -> tuple[object, ...]:
         view.lo,
         view.hi,
         view.zone,
+        compared,
+        view.mark_starts,
     )
+
+
+def dimmed(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A series' colour for its comparison line: halfway to grey."""
+    return tuple(round(c * 0.5 + 128 * 0.5) for c in rgb)  # type: ignore[return-value]
+
+
+DASHED_MARKER = "╌"
+"""A projection (a forecast) is drawn dashed: told apart from measured lines without colour."""
+COMPARISON_MARKER = "·"
+"""The comparison line is dotted where the current one is solid: told apart in mono too."""
+ANNOTATION_COLOR = (150, 150, 150)
 
 
 class ChartCanvas(PlotextPlot):
@@ -123,10 +138,19 @@ class ChartCanvas(PlotextPlot):
     }
     """
 
-    def __init__(self, view: ChartView, *, compact: bool = False, id: str | None = None) -> None:
+    def __init__(
+        self,
+        view: ChartView,
+        *,
+        compact: bool = False,
+        comparison: bool = False,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.view = view
         """The chart drawn; change it with `show`."""
+        self.comparison = comparison
+        """Whether the comparison lines are drawn (`c`); change it with `show`."""
         self.compact = compact
         """Fewer ticks and no reference-line names; change it with `show`."""
         self.builds = 0
@@ -134,10 +158,13 @@ class ChartCanvas(PlotextPlot):
         self._built_key: tuple[object, ...] | None = None
         self._built: Content = Content("")
 
-    def show(self, view: ChartView, compact: bool) -> None:
+    def show(self, view: ChartView, compact: bool, comparison: bool | None = None) -> None:
         """Draw `view`; repaints (and so rebuilds) only when what is drawn changed."""
-        changed = compact != self.compact or plot_data(view) != plot_data(self.view)
-        self.view, self.compact = view, compact
+        comparison = self.comparison if comparison is None else comparison
+        changed = compact != self.compact or plot_data(view, comparison) != plot_data(
+            self.view, self.comparison
+        )
+        self.view, self.compact, self.comparison = view, compact, comparison
         if changed:
             self.refresh()
 
@@ -153,7 +180,7 @@ class ChartCanvas(PlotextPlot):
         if self.theme != wanted_theme:
             self.set_reactive(PlotextPlot.theme, wanted_theme)  # we are repainting already
         theme_name = "clear" if mono else self._get_plotext_theme_name(self.app.theme)
-        key = (width, height, plot_data(view), theme_name, self.compact)
+        key = (width, height, plot_data(view, self.comparison), theme_name, self.compact)
         if key != self._built_key:
             try:
                 self._built = self._build(width, height, theme_name, mono)
@@ -178,11 +205,24 @@ class ChartCanvas(PlotextPlot):
             self._ensure_theme(theme_name)
         # Set before plotting: the text backgrounds are drawn in the theme's canvas colour.
         plt.theme(theme_name)
+        compared = view.comparison if self.comparison else ()
         x_lo, x_hi = view.x_range
-        y_lo, y_hi = view.y_range
+        # The comparison lines share the value axis: both fit on it.
+        y_lo, y_hi = view.value_range(bool(compared))
+
+        # Drawn first, under the current lines; cut at their gaps as those are.
+        for index, series in enumerate(compared):
+            rgb = SERIES_COLORS[index % len(SERIES_COLORS)]
+            for segment in series.segments():
+                plt.plot(
+                    [ts for ts, _ in segment],
+                    [value for _, value in segment],
+                    marker=COMPARISON_MARKER,
+                    color=None if mono else dimmed(rgb),
+                )
 
         for index, series in enumerate(view.series):
-            marker = SERIES_MARKERS[index % len(SERIES_MARKERS)]
+            marker = DASHED_MARKER if series.dashed else SERIES_MARKERS[index % len(SERIES_MARKERS)]
             color = None if mono else SERIES_COLORS[index % len(SERIES_COLORS)]
             # A gap is drawn as one: the line is cut there, never joined across it.
             for segment in series.segments():
@@ -206,13 +246,16 @@ class ChartCanvas(PlotextPlot):
             labelled_rows.append(row)
             plt.text(ref.name, x=x_hi, y=ref.value, alignment="right", color=color)
 
+        for start in view.mark_starts:
+            # A release or an incident: a vertical rule at its bucket.
+            plt.vertical_line(start, color=None if mono else ANNOTATION_COLOR)
         plt.xlim(x_lo, x_hi if x_hi > x_lo else x_lo + 1)
         plt.ylim(y_lo, y_hi)
         x_count = max(2, min(8, width // (16 if self.compact else 12)))
         x_ticks = view.time_ticks(x_count)
         plt.xticks([t for t, _ in x_ticks], [label for _, label in x_ticks])
         y_count = max(2, min(6, height // 3))
-        y_ticks = view.value_ticks(y_count)
+        y_ticks = view.value_ticks(y_count, bool(compared))
         plt.yticks([t for t, _ in y_ticks], [label for _, label in y_ticks])
         plt.frame(True)
 

@@ -21,9 +21,12 @@ from textual.widgets import Static
 from kpitui.engine.board import ChartView
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_canvas import (
+    COMPARISON_MARKER,
+    DASHED_MARKER,
     LEGEND_MARKS,
     SERIES_COLORS,
     ChartCanvas,
+    dimmed,
     has_points,
     no_color_wanted,
 )
@@ -42,11 +45,19 @@ class ChartPanel(Widget, can_focus=True):
             id="chart_panel.drill_down",
             tooltip="Open this chart full size",
         ),
+        Binding(
+            "c",
+            "toggle_comparison",
+            "Compare",
+            id="chart_panel.compare",
+            tooltip="Show or hide the comparison line (the same series over an earlier span)",
+        ),
     ]
     """
     | Key(s) | Description |
     | :- | :- |
     | enter | Open the chart's detail screen (posts `ChartPanel.DrillDown`). |
+    | c | Show or hide the comparison lines (`comparison`). |
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -112,6 +123,9 @@ class ChartPanel(Widget, can_focus=True):
     compact: reactive[bool] = reactive(False)
     """Small panel: no legend line, fewer ticks."""
 
+    comparison: reactive[bool] = reactive(False)
+    """Whether the comparison lines (dotted, dimmer, named in the legend) are drawn."""
+
     class DrillDown(Message):
         """Posted when Enter is pressed on a chart: open it full size.
 
@@ -154,7 +168,9 @@ class ChartPanel(Widget, can_focus=True):
         yield Static(id="legend", markup=False)
         # The canvas builds the chart when it is painted, at its real size, and again
         # only when its size, data, theme or compactness changed: no replot here.
-        self._canvas = ChartCanvas(self.view, compact=self.compact, id="plot")
+        self._canvas = ChartCanvas(
+            self.view, compact=self.compact, comparison=self.comparison, id="plot"
+        )
         yield self._canvas
         yield Static(id="message", markup=False)
 
@@ -171,15 +187,24 @@ class ChartPanel(Widget, can_focus=True):
         if self._canvas is not None:
             self._canvas.show(self.view, compact)
 
+    def watch_comparison(self, comparison: bool) -> None:
+        if self._canvas is not None:
+            self._canvas.show(self.view, self.compact, comparison)
+        if self.is_mounted:
+            self._show_legend()
+
     # -- updates ---------------------------------------------------------------------
 
     def update_view(self, view: ChartView) -> None:
         """Show `view`; the chart is rebuilt only when its plotted data changed."""
         if view == self.view:
             return
+        comparable = self.view.comparison_label is not None
         self.view = view
         if not self.is_mounted:
             return
+        if comparable != (view.comparison_label is not None):
+            self.refresh_bindings()  # `c` comes and goes with something to compare with
         self._show_frame(view)
         if self._canvas is not None:
             self._canvas.show(view, self.compact)
@@ -205,14 +230,29 @@ class ChartPanel(Widget, can_focus=True):
         for index, series in enumerate(view.series):
             if index:
                 legend.append("  ")
-            # The series' own marker, in its colour: told apart without colour too.
-            mark = LEGEND_MARKS[index % len(LEGEND_MARKS)]
+            # The series' own marker, in its colour: told apart without colour too; a
+            # projection dashed.
+            mark = DASHED_MARKER * 2 if series.dashed else LEGEND_MARKS[index % len(LEGEND_MARKS)]
             if mono:
                 legend.append(f"{mark} ")
             else:
                 r, g, b = SERIES_COLORS[index % len(SERIES_COLORS)]
                 legend.append(f"{mark} ", style=f"rgb({r},{g},{b})")
             legend.append_text(safe_text(series.name, style=names))
+        if self.comparison:
+            # One entry: each dotted line is its series' over the earlier span.
+            legend.append("  ")
+            if view.comparison_label and view.comparison:
+                r, g, b = dimmed(SERIES_COLORS[0])
+                legend.append(
+                    f"{COMPARISON_MARKER * 2} ", style="" if mono else f"rgb({r},{g},{b})"
+                )
+                legend.append_text(safe_text(view.comparison_label, style=names))
+            else:
+                legend.append("(nothing to compare with)")
+        if view.marks_legend is not None:
+            legend.append("  │ ")
+            legend.append_text(safe_text(view.marks_legend, style=names))
         for ref, label in view.ref_labels:
             style = self.get_component_rich_style(f"chart-panel--ref-{ref.name}", partial=True)
             if legend:
@@ -225,3 +265,13 @@ class ChartPanel(Widget, can_focus=True):
 
     def action_drill_down(self) -> None:
         self.post_message(self.DrillDown(self, self.view.id))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_comparison":
+            # A chart with nothing to compare with leaves `c` to the screen (the KPI
+            # detail's "clear filter") and out of the footer.
+            return self.view.comparison_label is not None
+        return True
+
+    def action_toggle_comparison(self) -> None:
+        self.comparison = not self.comparison

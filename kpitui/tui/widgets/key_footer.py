@@ -18,4 +18,9 @@ class KeyFooter(Footer):
 
     def on_resize(self, event: events.Resize) -> None:
         self.compact = event.size.width < COMPACT_BELOW
-        self.show_command_palette = event.size.width >= PALETTE_FROM
+        palette = event.size.width >= PALETTE_FROM
+        if palette != self.show_command_palette:
+            self.show_command_palette = palette
+            # Footer composes its keys once: a footer narrowed after that kept the
+            # palette's key and cut `q Quit` at its right end.
+            self.refresh(recompose=True)

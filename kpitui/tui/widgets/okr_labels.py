@@ -1,5 +1,5 @@
 """The OKR tree's labels: a line per node (title, progress bar, percent, status, and
-the marks after it: a check-in due, the owner, a check-in's confidence) in columns that
+the marks after it: a check-in due, the owner, a check-in's confidence, the forecast) in columns that
 line up across depths and fit the tree's width.
 
 No widget here: the tree passes its views, sizes and styles in, so a label is built the
@@ -18,11 +18,9 @@ from rich.text import Text
 from kpitui.engine.board import (
     BAR_CELLS,
     NARROW_BAR_CELLS,
-    STATUS_GLYPHS,
     KrView,
     ObjectiveView,
     expected_cell,
-    words,
 )
 from kpitui.tui.text import safe_plain, safe_text, status_label
 
@@ -35,8 +33,6 @@ NARROW_WIDTH = 64
 """A tree narrower than this draws NARROW_BAR_CELLS-wide bars: titles need the room."""
 TITLE_MIN = 14
 """The title column never gets narrower than this."""
-TITLE_MAX = 48
-"""...nor wider than this."""
 TITLE_ROOMY = 24
 """The title column shrinks to this before the confidence is shortened (`✔ conf`)."""
 GAP = "  "
@@ -92,21 +88,28 @@ def _plain(_component: str) -> Style:
 
 
 def marks(view: View, short: bool, style: StyleOf = _plain) -> list[Text]:
-    """What follows the status: the due mark, the owner, a check-in's confidence."""
+    """What follows the status: the due mark, the owner, a check-in's confidence, the
+    forecast."""
     found: list[Text] = []
     if isinstance(view, KrView) and view.checkin_due:
         found.append(Text(DUE_MARK, style("due"), end=""))
     if view.owner:
         found.append(safe_text(f"@{view.owner}", style=style("owner")))
     if isinstance(view, KrView) and view.confidence:
-        confidence = safe_plain(view.confidence)
         if short:
             mark = Text(end="")
-            mark.append(STATUS_GLYPHS.get(confidence, "?"), style(f"status-{confidence}"))
+            mark.append(view.confidence_glyph or "?", style(f"status-{view.confidence}"))
             mark.append(" conf", style("muted"))
         else:
-            mark = Text(f"conf: {words(confidence)}", style("muted"), end="")
+            mark = safe_text(f"conf: {view.confidence_words}", style=style("muted"))
         found.append(mark)
+    forecast = view.forecast
+    if forecast is not None and forecast.compact:
+        # `→ 92% ✖`: where the pace ends, its glyph coloured like that status.
+        head, _, glyph = forecast.compact.rpartition(" ")
+        ahead = Text(f"{head} ", style("muted"), end="")
+        ahead.append(glyph, style(f"status-{forecast.status}"))
+        found.append(ahead)
     return found
 
 
@@ -125,7 +128,8 @@ def measure_columns(
     depths and the marks after the status fit. The title column gives up its width
     first, down to `TITLE_ROOMY`; then the confidence is shortened to its glyph
     (`✔ conf`); then the bar to `NARROW_BAR_CELLS`; then the title shrinks on to
-    `TITLE_MIN`. What still does not fit is cut with `…` by `node_label`."""
+    `TITLE_MIN`; a title is never capped while there is room. What still does not
+    fit is cut by `node_label`: a mark left off whole (`  …`), an error with `…`."""
     shown = list(views.values())
     # Padded to the widest status followed by marks: a status that ends its line
     # (an objective with no owner, `○ not started`) needs no column.
@@ -137,7 +141,7 @@ def measure_columns(
         (prefix_width(key) + cell_len(safe_plain(v.title)) for key, v in views.items()),
         default=TITLE_MIN,
     )
-    fits = max(TITLE_MIN, min(widest, TITLE_MAX))
+    fits = max(TITLE_MIN, widest)
     if not width:
         return Columns(fits, status, False, BAR_CELLS, width)
     bar = NARROW_BAR_CELLS if width < NARROW_WIDTH else BAR_CELLS
@@ -152,6 +156,8 @@ def measure_columns(
     for short, cells in steps:
         if title_room(short, cells) >= min(fits, TITLE_ROOMY):
             break
+    # Every cell the busiest node's marks leave goes to the titles: a title is cut only
+    # where some row needs the columns to its right.
     title = max(TITLE_MIN, min(fits, title_room(short, cells)))
     return Columns(title, status, short, cells, width)
 
@@ -182,6 +188,12 @@ def node_label(
     # Padded, never cut: a wider status (`○ not started`) ends its line.
     label.append_text(fit(status, max(columns.status, status.cell_len)))
     for mark in marks(view, columns.short_confidence, style):
+        if room is not None and label.cell_len + len(GAP) + mark.cell_len > room:
+            # A mark that does not fit is dropped whole, not cut into the one before it
+            # (`@Priy…` read as a cut name); `…` says something was left off.
+            if label.cell_len + len(GAP) + 1 <= room:
+                label.append(f"{GAP}…", style("muted"))
+            break
         label.append(GAP)
         label.append_text(mark)
     if isinstance(view, KrView) and view.error:

@@ -346,8 +346,9 @@ class OkrTree(Tree[NodeKey]):
         return parent.add(label, key, before=before, expand=True)
 
     def _show_expected(self) -> None:
-        """Explain the mark in the bars: where progress should be by now."""
-        subtitle = Text(expected_words(self.expected), end="")
+        """Explain the mark in the bars (where progress should be by now) and the arrow
+        after the status (where the pace ends)."""
+        subtitle = Text(f"{expected_words(self.expected)} · → forecast at period end", end="")
         if self.border_subtitle != subtitle.markup:
             self.border_subtitle = subtitle
 

@@ -141,6 +141,19 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
+async def still(pilot, toasts: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Settle, then hold the picture still for a snapshot: a card's flash blinks on a
+    timer (stopped; the card stays marked until acknowledged), and a toast (an alert "at
+    start") covers the board for a few seconds (cleared unless `toasts`)."""
+    await settle(pilot)
+    for card in pilot.app.query("KpiCard"):
+        card._stop_timer()
+        card.remove_class("-flash")
+    if not toasts:
+        pilot.app.clear_notifications()
+    await pilot.pause()
+
+
 def screen_text(app: KpituiApp) -> str:
     """What the terminal shows, as plain text (screens underneath a modal included)."""
     import io

@@ -1,12 +1,13 @@
 """Whether each notify target is getting its alerts, read from the store's alert history
-(the events and the targets each was delivered to): for `kpitui check`, so a webhook
-that has been failing for days is said where the spec names it, not only on the
-watcher's stderr.
+(the events and the targets each was delivered to): for `kpitui check` (at the target's
+line) and the board's problems line, so a webhook that has been failing for days is said
+where people look, not only on the watcher's stderr.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 
 from msgspec import Struct
 
@@ -61,7 +62,7 @@ def delivery_health(
     ]
 
 
-def health_message(health: TargetHealth, tz) -> str:
+def health_message(health: TargetHealth, tz: tzinfo) -> str:
     alerts = "the last alert" if health.missed == 1 else f"the last {health.missed} alerts"
     when = (
         f" (newest {timeutil.format_time(health.newest_missed, tz)})"

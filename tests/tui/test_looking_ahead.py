@@ -1,0 +1,216 @@
+"""Issue 20 on screen: forecasts in the OKR tree, `c` for a chart's comparison line,
+annotation marks, the chart detail's ranges and `m`, and the board's chart range `t`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kpitui.store import open_writer
+from kpitui.tui.header import BoardHeader
+from kpitui.tui.screens.chart_detail import ChartDetailScreen
+from kpitui.tui.widgets.chart_panel import ChartPanel
+from kpitui.tui.widgets.okr_tree import OkrTree
+from tests.tui.snapshot_apps.app_world import screen_text, settle
+from tests.tui.snapshot_apps.sample_world import AS_OF, make_sample_app
+
+DAY = 86400
+
+
+def annotate(tmp_path: Path, *marks: tuple[int, str, tuple[str, ...]]) -> None:
+    with open_writer(tmp_path / "metrics.db") as writer:
+        for ts, text, metrics in marks:
+            writer.write_annotation(ts, text, metrics)
+
+
+def sample_with_marks(tmp_path: Path):
+    app = make_sample_app(tmp_path)
+    annotate(
+        tmp_path,
+        (AS_OF - 3 * DAY, "v2.4 [b]released[/b]", ("mrr",)),
+        (AS_OF - 40 * DAY, "pricing change", ("mrr",)),
+        (AS_OF - 2 * DAY, "latency fix", ("page_latency_ms",)),
+    )
+    return app
+
+
+async def test_c_draws_the_comparison_line_named_in_the_legend(tmp_path: Path):
+    # Given the sample board at 160×48, focus on the latency chart (p90 over 7 days)
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert app.go_to("chart", "latency")
+        await settle(pilot)
+        panel = app.focused
+        assert isinstance(panel, ChartPanel) and not panel.comparison
+        view = panel.view
+        # The board holds the line of the 7 days before, moved onto this week
+        assert view.comparison_label == "previous 7d"
+        [earlier] = view.comparison
+        assert earlier.name == "page_latency_ms · previous 7d"
+        assert [t for t, _ in earlier.points] == [t for t, _ in view.series[0].points]
+        assert "c Compare" in screen_text(app).splitlines()[-1]
+        builds = panel.replots
+        # When c is pressed
+        await pilot.press("c")
+        await pilot.pause()
+        # Then the chart is drawn again with it, dotted, and the legend names it
+        assert panel.comparison and panel.replots == builds + 1
+        legend = str(panel.query_one("#legend").render())
+        assert "·· previous 7d" in legend
+        # And c again hides it
+        await pilot.press("c")
+        await pilot.pause()
+        assert not panel.comparison
+        assert "previous 7d" not in str(panel.query_one("#legend").render())
+
+
+async def test_a_chart_with_nothing_to_compare_leaves_c_off(tmp_path: Path):
+    # Given MRR by plan over 180 days, on a store holding 60: nothing 180 days earlier
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert app.go_to("chart", "mrr-by-plan")
+        await settle(pilot)
+        panel = app.focused
+        assert panel.view.comparison_label == "previous 180d" and panel.view.comparison == ()
+        # When c is pressed, Then it says there is nothing to compare with
+        await pilot.press("c")
+        await pilot.pause()
+        assert "(nothing to compare with)" in str(panel.query_one("#legend").render())
+
+
+async def test_annotations_are_marked_on_the_charts_of_their_metrics(tmp_path: Path):
+    # Given a release and a pricing change on mrr, a fix on latency
+    app = sample_with_marks(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        mrr = app.board.chart("mrr-by-plan")
+        # Then the MRR chart holds mrr's marks (both are within its 180 days), oldest first
+        assert [a.text for a in mrr.annotations] == ["pricing change", "v2.4 [b]released[/b]"]
+        # And its legend names the latest, as written: the markup is shown, not applied
+        assert app.go_to("chart", "mrr-by-plan")
+        await settle(pilot)
+        legend = str(app.focused.query_one("#legend").render())
+        assert "│ v2.4 [b]released[/b] +1" in legend
+        # And the board lists those in its windows for the snapshots
+        assert {a.text for a in app.board.annotations} >= {"v2.4 [b]released[/b]", "latency fix"}
+
+
+async def test_chart_detail_ranges_buckets_and_jumping_to_a_mark(tmp_path: Path):
+    app = sample_with_marks(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_chart_detail("mrr-by-plan")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ChartDetailScreen)
+        assert screen.view.window == "180d"
+        # When 1 is pressed: the chart over 7 days, in days as the KPI detail picks for
+        # daily points (never finer than the metric's spacing)
+        await pilot.press("1")
+        await settle(pilot)
+        assert screen.loads == 1
+        assert (screen.view.window, screen.view.bucket) == ("7d", DAY)
+        assert "7d window · 1d buckets" in screen_text(app)
+        # And ] makes the buckets coarser, [ finer again, and finer still if asked
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert screen.view.bucket == 7 * DAY
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert screen.view.bucket == DAY
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert screen.view.bucket == 6 * 3600
+        # And 0 shows everything the store holds (60 days of sample data)
+        await pilot.press("0")
+        await settle(pilot)
+        assert screen.view.window == "all"
+        first = min(t for s in screen.view.series for t, _ in s.points)
+        assert AS_OF - first >= 59 * DAY
+        # When m is pressed: the oldest mark, the pricing change 40 days ago, zoomed to 90d
+        await pilot.press("m")
+        await settle(pilot)
+        assert screen.mark is not None and screen.mark.text == "pricing change"
+        assert screen.view.window == "90d"
+        marks = str(screen.query_one("#cd-marks").render())
+        assert "▸ " in marks and "pricing change" in marks.split("▸ ")[1].splitlines()[0]
+        # And m again: the release 3 days ago, zoomed to 7d
+        await pilot.press("m")
+        await settle(pilot)
+        assert screen.mark.text == "v2.4 [b]released[/b]"
+        assert screen.view.window == "7d"
+        # And a new board keeps the picked range
+        app.poll_now(force=True)
+        await settle(pilot)
+        assert screen.view.window == "7d"
+
+
+async def test_t_cycles_the_boards_chart_range_shown_in_the_header(tmp_path: Path):
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert app.board.chart("mrr-by-plan").window == "180d"
+        # When t is pressed: every chart over 7 days, said in the header
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.board.chart_range == "7d"
+        assert {c.window for c in app.board.charts} == {"7d"}
+        header = str(app.query_one(BoardHeader).query_one("#header-status").render())
+        assert "charts 7d" in header
+        # And on through 30d, 90d, 1y back to each chart's own window
+        for expected in ("30d", "90d", "1y", None):
+            await pilot.press("t")
+            await settle(pilot)
+            assert app.board.chart_range == expected
+        assert app.board.chart("mrr-by-plan").window == "180d"
+        assert "charts" not in str(app.query_one(BoardHeader).query_one("#header-status").render())
+        # And the spec file is never written
+        assert "chart_range" not in (tmp_path / "dashboard.yaml").read_text(encoding="utf-8")
+
+
+async def test_the_okr_tree_shows_where_each_node_is_heading(tmp_path: Path):
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        tree = app.query_one(OkrTree)
+        assert tree is not None
+        kr = app.board.key_result("trial-conversions")
+        assert kr.forecast is not None and kr.forecast.has_forecast
+        # Then its line ends with its forecast's progress and status glyph
+        line = next(t for t in screen_text(app).splitlines() if "trial conversions" in t)
+        assert kr.forecast.compact in line, line
+        assert "→ forecast at period end" in screen_text(app)
+
+
+async def test_the_kpi_detail_draws_its_comparison_line_and_marks(tmp_path: Path):
+    # Given MRR (compared with the previous period) with a release 3 days ago
+    app = sample_with_marks(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_kpi_detail("mrr")
+        await settle(pilot)
+        screen = app.screen
+        chart = screen.query_one("#kd-chart", ChartPanel)
+        # Then its chart over 30 days holds the 30 days before, moved onto these
+        view = chart.view
+        assert view.comparison_label == "previous 30d"
+        [earlier] = view.comparison
+        assert [t for t, _ in earlier.points] == [t for t, _ in view.series[0].points]
+        # And the marks on mrr in range: the release, not the pricing change 40 days ago
+        assert [a.text for a in view.annotations] == ["v2.4 [b]released[/b]"]
+        assert "│ v2.4 [b]released[/b]" in str(chart.query_one("#legend").render())
+        # When the chart has focus and c is pressed, Then the dotted line is named
+        chart.focus()
+        await pilot.press("c")
+        await pilot.pause()
+        assert chart.comparison
+        assert "·· previous 30d" in str(chart.query_one("#legend").render())
+        # And with a label filter on, c clears the filter first (its old meaning)
+        screen.label_filter = ("plan", "pro")
+        screen.refresh_bindings()
+        await pilot.press("c")
+        await settle(pilot)
+        assert screen.label_filter is None and chart.comparison

@@ -208,8 +208,11 @@ def main() -> int:
             largest = n == len(sizes) - 1
             print(f"\n{size:,} points over {scale_data.SERIES:,} series", flush=True)
             if args.reuse:
-                with open_reader(store) as reader:
+                reader = open_reader(store)
+                try:
                     end = max(s.last_ts for s in reader.stats())
+                finally:
+                    reader.close()
             else:
                 end = int(time.time())
                 began = time.perf_counter()

@@ -22,7 +22,7 @@ from kpitui.cli.app_cmds import load_for_app, load_spec
 from kpitui.cli.common import add_spec_arguments, as_of_arg
 from kpitui.errors import InputError, KpituiError, RuntimeFailure
 from kpitui.literal import literal
-from kpitui.serve.gate import MIN_TOKEN_LENGTH, TOKEN_ENV, binds_loopback_only, new_token
+from kpitui.serve.token import MIN_TOKEN_LENGTH, TOKEN_ENV
 from kpitui.timeutil import SystemClock
 
 DEFAULT_HOST = "127.0.0.1"
@@ -133,6 +133,8 @@ def serve_dashboard(args: argparse.Namespace) -> int:
 def choose_token(given: str | None, from_env: str | None, *, loopback: bool) -> str | None:
     """The token browsers must bring: `--token`, else $KPITUI_SERVE_TOKEN, else none on
     loopback and a random one anywhere else. A short token is refused."""
+    from kpitui.serve.gate import new_token  # aiohttp: only for `serve` itself
+
     for name, token in (("--token", given), (TOKEN_ENV, from_env)):
         if token is None or (name == TOKEN_ENV and token == ""):
             continue
@@ -168,6 +170,8 @@ def board_url(host: str, port: int, token: str | None) -> str:
 
 
 def _loopback(host: str, port: int) -> bool:
+    from kpitui.serve.gate import binds_loopback_only
+
     try:
         return binds_loopback_only(host, port)
     except (OSError, UnicodeError):

@@ -28,10 +28,6 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp_jinja2
 from aiohttp import hdrs, web
 
-TOKEN_ENV = "KPITUI_SERVE_TOKEN"
-MIN_TOKEN_LENGTH = 16
-"""A shorter token could be guessed through the 401s: nothing here slows a guesser."""
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

@@ -30,7 +30,8 @@ from aiohttp import WSCloseCode, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from kpitui.serve.gate import TOKEN_ENV, Gate
+from kpitui.serve.gate import Gate
+from kpitui.serve.token import TOKEN_ENV
 
 log = logging.getLogger("kpitui.serve")
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from kpitui.serve.gate import TOKEN_ENV
+from kpitui.serve.token import TOKEN_ENV
 from tests.serve.served import (
     CHROMIUM,
     SHOWN,

@@ -12,7 +12,7 @@ import pytest
 from kpitui.cli import main
 from kpitui.cli.serve_cmd import board_argv, board_url, choose_token
 from kpitui.errors import InputError
-from kpitui.serve.gate import TOKEN_ENV
+from kpitui.serve.token import TOKEN_ENV
 from tests.serve.served import make_board
 
 

@@ -20,11 +20,14 @@ def interface(protocol: type) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("protocol, classes", [
-    (StoreReader, (SqliteReader, PgReader)),
-    (StoreWriter, (Writer, PgWriter)),
-    (WriteBatch, (Batch, PgBatch)),
-])
+@pytest.mark.parametrize(
+    "protocol, classes",
+    [
+        (StoreReader, (SqliteReader, PgReader)),
+        (StoreWriter, (Writer, PgWriter)),
+        (WriteBatch, (Batch, PgBatch)),
+    ],
+)
 def test_every_backend_has_every_method_of_the_interface(protocol, classes):
     wanted = interface(protocol)
     assert wanted, protocol

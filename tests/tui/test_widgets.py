@@ -58,9 +58,7 @@ def test_progress_bar_and_percent():
 
 
 @pytest.mark.parametrize(("progress", "cells"), [(0.25, 3), (0.45, 5), (0.65, 7), (0.85, 9)])
-def test_a_bar_half_way_rounds_up_alike_in_the_tree_the_details_and_the_report(
-    progress, cells
-):
+def test_a_bar_half_way_rounds_up_alike_in_the_tree_the_details_and_the_report(progress, cells):
     # Given a key result exactly half way into a bar cell
     view = node(progress)
     # Then the tree, the detail tables and the text report fill the same cells, half up

@@ -11,6 +11,8 @@ the range (rollups cannot answer it), but not a full sort of them:
   enough to pay for a statement each. A window function over all points sorts them all
   (`row_number() OVER (PARTITION BY … ORDER BY value)`): about ten times slower on 30
   daily buckets of 2,500 points, so it is kept for many small cells only;
+- a long window asked again and again (a KPI's p95 over 90 days on a live board) keeps
+  the sorted values of its whole hours between refreshes (`rank_windows`);
 - a range asked again (a sliding 7-day window, today's bucket growing) usually has the
   same answer as last time, or the next value up. With the last answer v as a hint, one
   scan counts the points above and equal to v and finds the smallest value above it;
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kpitui.store.aggs import Selection
+    from kpitui.store.sqlite.rank_windows import RankWindows
 
 PercentileHints = dict[Hashable, float]
 """Last answers by (series ids, percent, range shape); kept by the reader."""
@@ -53,12 +56,19 @@ def percentile_rows(
     end: int,
     counts: Counts,
     hints: PercentileHints | None,
+    windows: RankWindows | None = None,
 ) -> list[tuple[int, int, float | None]]:
     """(group, bucket index, value) for points with lo <= ts < end; `counts` gives
-    (group, bucket index, n) for the non-empty cells."""
+    (group, bucket index, n) for the non-empty cells. `windows`: the kept sorted values
+    of long windows (see `rank_windows`), for one value per group over the range."""
     cells = [(g, k, int(n)) for g, k, n in counts() if n]
     if not cells:
         return []
+    if windows is not None and size >= end - lo:
+        id_lists = sel.ids_by_group()
+        kept = [(g, windows.value(con, id_lists[g], percent, lo, end, n)) for g, _, n in cells]
+        if all(answered for _, (answered, _) in kept):
+            return [(g, 0, value) for g, (_, value) in kept if value is not None]
     single = len(cells) == 1 and size >= end - lo
     total = sum(n for _, _, n in cells)
     if not single and (

@@ -4,7 +4,9 @@ Speed on big stores comes from the hour/day rollups (see `schema`): sum, count, 
 and max over a window read whole days and hours from the rollups and raw points only at
 the edges; bucketed series do the same per bucket (see `_additive_rows`). `last` seeks the
 newest point of each series instead of scanning. Survey scores and percentiles need every
-response, so they read raw points (percentiles with bounded sorts: see `percentiles`).
+response, so they read raw points (percentiles with bounded sorts: see `percentiles`);
+over a long window a live board asks for again, the reader keeps what closed between
+refreshes (`surveys`, `rank_windows`) and only the window's edges are read as points.
 
 Every function here runs inside the reader's read snapshot (`SqliteReader._read`) and
 returns (group, bucket index, value) rows; the reader turns them into the `api` types.
@@ -17,7 +19,9 @@ import sqlite3
 from kpitui.store.aggs import PERCENTILES, SURVEYS, Selection
 from kpitui.store.checks import DAY, HOUR
 from kpitui.store.sqlite.percentiles import PercentileHints, percentile_rows
+from kpitui.store.sqlite.rank_windows import RankWindows
 from kpitui.store.sqlite.schema import sql_floor
+from kpitui.store.sqlite.surveys import SurveyDays, score
 
 
 def aggregate_rows(
@@ -30,6 +34,8 @@ def aggregate_rows(
     *,
     bucketed: bool = False,
     hints: PercentileHints | None = None,
+    surveys: SurveyDays | None = None,
+    windows: RankWindows | None = None,
 ) -> list[tuple[int, int, float | None]]:
     """(group, bucket index, value) rows for points with lo <= ts < end, read by the
     cheapest plan for `agg` and the number of buckets.
@@ -55,8 +61,12 @@ def aggregate_rows(
         def counts() -> list[tuple[int, int, float | None]]:
             return aggregate_rows(con, sel, "count", lo, end, size, bucketed=bucketed)
 
-        return percentile_rows(con, sel, PERCENTILES[agg], lo, size, end, counts, hints)
+        return percentile_rows(con, sel, PERCENTILES[agg], lo, size, end, counts, hints, windows)
     if agg in SURVEYS:
+        if surveys is not None and size >= end - lo:
+            kept = surveys.rows(con, sel, agg, SURVEYS[agg], lo, end)
+            if kept is not None:
+                return kept
         return _survey_rows(con, sel, agg, lo, size, end)
     if many:
         return _additive_scan_rows(con, sel, agg, lo, size, end)
@@ -260,6 +270,5 @@ GROUP BY g, k"""
     out = []
     for g, k, used, good, bad in con.execute(sql, {"lo": lo, "b": size, "end": end}):
         if used:
-            # NPS: % promoters (9–10) minus % detractors (0–6); CSAT: share of 4–5.
-            out.append((g, k, 100.0 * (good - bad) / used if agg == "nps" else good / used))
+            out.append((g, k, score(agg, used, good, bad)))
     return out

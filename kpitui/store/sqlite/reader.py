@@ -21,10 +21,17 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from kpitui.errors import InputError, StoreError, StoreLockedError
-from kpitui.store.aggs import SURVEYS, Selection, SeriesIndex, as_buckets, check_agg
+from kpitui.store.aggs import (
+    PERCENTILES,
+    SURVEYS,
+    Selection,
+    SeriesIndex,
+    as_buckets,
+    check_agg,
+)
 from kpitui.store.api import (
     AggName,
     AlertEvent,
@@ -43,6 +50,8 @@ from kpitui.store.name import StoreName
 from kpitui.store.sqlite import files, schema
 from kpitui.store.sqlite.percentiles import PercentileHints
 from kpitui.store.sqlite.queries import aggregate_rows, last_rows
+from kpitui.store.sqlite.rank_windows import RankWindows
+from kpitui.store.sqlite.surveys import SurveyDays
 
 READ_BUSY_TIMEOUT = 0.25
 """Seconds a query waits on a lock; WAL readers are only blocked in rare cases
@@ -86,6 +95,10 @@ class SqliteReader:
         self._changes = 0  # what data_version() returns: bumped on every change seen
         self._generation = 0  # bumped per connection: change tokens of another file are void
         self._percentile_hints: PercentileHints = {}
+        self._survey_days = SurveyDays()
+        self._rank_windows = RankWindows()
+        self._kept_token: ChangeToken | None = None  # the write log as those two saw it
+        self._kept_seen = -1  # the data_version they were last brought up to
         self._index = SeriesIndex()
         self._snapshot: sqlite3.Connection | None = None  # the connection, inside snapshot()
         self._connect()
@@ -224,7 +237,9 @@ class SqliteReader:
             raise self._error(exc) from None
 
     def _load_series(self, con: sqlite3.Connection) -> None:
-        self._index.load(con.execute("SELECT id, metric, labels FROM series ORDER BY metric, labels"))
+        self._index.load(
+            con.execute("SELECT id, metric, labels FROM series ORDER BY metric, labels")
+        )
 
     def _matching(self, metric: str, labels: Mapping[str, str] | None) -> list[Series]:
         return self._index.matching(metric, labels)
@@ -495,6 +510,8 @@ class SqliteReader:
                 size,
                 bucketed=bucket is not None,
                 hints=self._percentile_hints,
+                surveys=self._kept().surveys if agg in SURVEYS else None,
+                windows=self._kept().windows if agg in PERCENTILES else None,
             )
             for g, k, value in rows:
                 if value is not None:
@@ -502,3 +519,19 @@ class SqliteReader:
             return out
 
         return self._read(query)
+
+    def _kept(self) -> Kept:
+        """The survey days and percentile windows kept between reads, less what writers
+        changed since (inside a snapshot: the write log is read in the same state as
+        the points)."""
+        if self._kept_seen != self._changes:
+            self._kept_token, changed = self.changes_since(self._kept_token)
+            self._survey_days.forget(changed)
+            self._rank_windows.forget(changed)
+            self._kept_seen = self._changes
+        return Kept(self._survey_days, self._rank_windows)
+
+
+class Kept(NamedTuple):
+    surveys: SurveyDays
+    windows: RankWindows

@@ -131,6 +131,13 @@ class Watcher:
         for subject, event in last.items():
             if subject not in self.tracks:
                 self.tracks[subject] = Track(fired=event.to_state, fired_at=event.ts)
+        if last:
+            # A watcher ran here before, and it told every bad start: a subject it never
+            # told about started good, so a run from cron says "ok → crit", not "at start".
+            for subject in self.rules:
+                if subject not in self.tracks:
+                    good = "on_track" if subject[0] == "kr" else "ok"
+                    self.tracks[subject] = Track(fired=good, fired_at=None)
         # For each `for:` in use, the board that long ago: a state already there then
         # has held, as far as anyone can tell.
         holds = {

@@ -280,3 +280,28 @@ def test_a_reloaded_spec_keeps_what_was_told(scene):
     s.settle(w)
     # Then nothing is told twice, and the repeat counts from the first alert
     assert [(e[0] - T0, e[3]) for e in s.history()] == [(0, "crit"), (3600, "crit")]
+
+
+def test_a_kpi_that_started_good_is_told_from_ok_by_a_later_run(scene):
+    # Given a first run (cron, --once) with MRR crit and signups fine
+    s = scene()
+    s.spec_path.write_text(
+        SPEC.format(rule="for: 0s", url=s.hook.url)
+        + "  - id: signups\n    metric: signups\n    target: 100\n    warn: 80\n    crit: 50\n",
+        encoding="utf-8",
+    )
+    s.point(40, T0 - 600)
+    s.point(120, T0 - 600, metric="signups")
+    first = s.watcher()
+    first.tick(T0)
+    s.settle(first)
+    # When signups drop to crit before the next run
+    s.point(30, T0 + 3000, metric="signups")
+    second = s.watcher()
+    second.tick(T0 + 3600)
+    s.settle(second)
+    # Then it is told "ok → crit", not "at start" (the first run saw it ok)
+    assert [(b["kpi"], b["from"], b["to"]) for b in s.hook.bodies()] == [
+        ("mrr", None, "crit"),
+        ("signups", "ok", "crit"),
+    ]

@@ -194,10 +194,43 @@ async def test_a_target_the_history_says_missed_its_alerts_is_in_the_header(tmp_
         problems = app.query_one("ProblemsLine").lines
         (problem,) = problems
         origin = hook.url.removesuffix("/hook")
-        assert problem.startswith(f"alerts: the last 2 alerts did not reach webhook: {origin} #")
-        assert problem.endswith(" (newest 2026-11-24 11:00)")
+        assert problem.startswith(f"webhook: {origin} #")
+        assert problem.endswith(" failing since 11:00 (2 missed)")
         assert "/hook" not in problem  # a webhook's path is its secret: never shown
         assert "⚠ see below" in screen_text(app)
+
+
+async def test_a_failing_target_takes_one_row_of_an_80x24_screen(tmp_path, hook, monkeypatch):
+    # Given a webhook (named by an environment variable) that missed alerts since 11:00
+    hook.answers = [500]
+    monkeypatch.setenv("GROWTH_SLACK_HOOK_FOR_THE_TEAM_CHANNEL", hook.url)
+    target = "webhook: {url_env: GROWTH_SLACK_HOOK_FOR_THE_TEAM_CHANNEL, format: slack}"
+    spec, store = make_world(tmp_path, SPEC + f"alerts:\n  notify:\n    - {target}\n")
+    watching = Watching(spec, store)
+    try:
+        watching.tick(AS_OF - 3600)
+        assert watching.deliveries.wait_idle(10)
+        watching.watcher.collect()
+    finally:
+        watching.close()
+    app = board(spec, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Then the line under the header is one row, cut with an ellipsis, and keeps
+        # which target and since when
+        line = app.query_one("ProblemsLine")
+        assert line.region.height == 1
+        row = screen_text(app).splitlines()[line.region.y]
+        assert row.strip() == (
+            "⚠ webhook: $GROWTH_SLACK_HOOK_FOR_THE_TEA… failing since 11:00 (2 missed)"
+        )
+        assert (app.query_one("#header").region.y, line.region.y) == (0, 1)
+        assert app.query_one("#pages").region.y == 2
+        # And any problem too long for the row is cut, not wrapped
+        line.show_problems(("store: " + "x" * 200,))
+        await pilot.pause()
+        assert line.region.height == 1
+        assert screen_text(app).splitlines()[1].rstrip().endswith("…")
 
 
 async def test_a_target_that_got_its_alerts_is_not_a_problem(tmp_path, hook):

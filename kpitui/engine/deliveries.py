@@ -61,9 +61,7 @@ def delivery_health(
                 newest.setdefault(name, event.ts)
                 oldest[name] = event.ts
     return [
-        TargetHealth(
-            name, places.get(name, ("alerts",)), count, newest.get(name), oldest.get(name)
-        )
+        TargetHealth(name, places.get(name, ("alerts",)), count, newest.get(name), oldest.get(name))
         for name, count in streak.items()
     ]
 

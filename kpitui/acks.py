@@ -9,12 +9,18 @@ subject up to there is acknowledged, a newer one is not, so a card's "new" mark 
 when its newest alert is acknowledged, whatever older alerts it had.
 A file that cannot be read is taken as empty; one that cannot be written is said by
 `save` (the board notifies and carries on).
+
+Under `kpitui serve` every browser is its own viewer, though all its boards run as the
+server's user: the server names each browser with a cookie and hands that name to the
+board it starts (`VIEWER_ENV`), whose acknowledgements go to `viewers/<name>.json` in the
+same folder instead of the terminal user's `acks.json`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +29,10 @@ Subject = tuple[str, str]
 """("kpi", id) or ("kr", id)."""
 Mark = tuple[int, int]
 """(time, event id) of the newest alert acknowledged."""
+
+VIEWER_ENV = "KPITUI_VIEWER"
+"""The environment variable `kpitui serve` names a browser's viewer in."""
+_VIEWER_NAME = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 _VERSION = 1
 _MAX_STORES = 50
@@ -37,6 +47,21 @@ def state_dir(environ: Mapping[str, str] | None = None) -> Path:
     return root / "kpitui"
 
 
+def valid_viewer(name: object) -> bool:
+    """Whether `name` can name a viewer (it becomes a file name: letters, digits, `-`
+    and `_` only, 16 to 64 of them)."""
+    return isinstance(name, str) and _VIEWER_NAME.fullmatch(name) is not None
+
+
+def acks_path(viewer: str | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The file of the terminal user's acknowledgements, or of one served viewer's."""
+    if viewer is None:
+        return state_dir(environ) / "acks.json"
+    if not valid_viewer(viewer):
+        raise ValueError(f"not a viewer name: {viewer!r}")
+    return state_dir(environ) / "viewers" / f"{viewer}.json"
+
+
 def _key(subject: Subject) -> str:
     return f"{subject[0]}:{subject[1]}"
 
@@ -48,11 +73,12 @@ def _mark(value: object) -> Mark | None:
 
 
 class Acks:
-    """The acknowledgements of one store (`store`: how it is named, e.g. its path)."""
+    """The acknowledgements of one store (`store`: how it is named, e.g. its path), the
+    terminal user's or, with `viewer`, one served browser's."""
 
-    def __init__(self, store: str, path: Path | None = None) -> None:
+    def __init__(self, store: str, path: Path | None = None, *, viewer: str | None = None) -> None:
         self.store = store
-        self.path = path if path is not None else state_dir() / "acks.json"
+        self.path = path if path is not None else acks_path(viewer)
         self._all = self._read()
         self._mine: dict[str, Mark] = dict(self._all.get(store, {}))
 

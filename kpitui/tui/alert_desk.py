@@ -55,6 +55,7 @@ class BoardAlerts:
     board: Board | None
     store_path: Any
     live: bool
+    viewer: str | None
 
     def _init_alerts(self) -> None:
         self._settled: dict[str, str] | None = None  # KPI states session alerts diff against
@@ -68,7 +69,7 @@ class BoardAlerts:
     @property
     def acks(self) -> Acks:
         if self._acks is None:
-            self._acks = Acks(_store_key(self.store_path))
+            self._acks = Acks(_store_key(self.store_path), viewer=self.viewer)
         return self._acks
 
     # -- taking a board's alerts ---------------------------------------------------------

@@ -325,3 +325,37 @@ async def test_two_folders_metrics_db_keep_their_own_acknowledgements(tmp_path, 
     # And the acknowledgements name the growth store by its whole path
     kept = json.loads((Path(os.environ["XDG_STATE_HOME"]) / "kpitui" / "acks.json").read_text())
     assert list(kept["stores"]) == [str(tmp_path / "growth" / "metrics.db")]
+
+
+async def test_two_served_browsers_and_the_terminal_each_keep_their_own_acks(tmp_path):
+    # Given one store with the watcher's history, open in two browsers of one `serve`
+    spec, store = make_world(tmp_path)
+    watch_once(spec, store, AS_OF - 3600)
+    ana, bo = "ana-browser-0123456789", "bo-browser-0123456789a"
+
+    def served(viewer: str | None) -> KpituiApp:
+        return KpituiApp(
+            load_dashboard(spec), store_path=store, clock=FixedClock(AS_OF), viewer=viewer
+        )
+
+    # When Ana acknowledges everything
+    app = served(ana)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+    # Then Bo's board and the terminal user's still have them to acknowledge
+    for viewer in (bo, None):
+        other = served(viewer)
+        async with other.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert [acked for *_, acked in lines(other)] == [False, False]
+    # And Ana's are kept for her next visit, in her own file
+    again = served(ana)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert [acked for *_, acked in lines(again)] == [True, True]
+    state = Path(os.environ["XDG_STATE_HOME"]) / "kpitui"
+    assert sorted(p.relative_to(state).as_posix() for p in state.rglob("*.json")) == [
+        f"viewers/{ana}.json"
+    ]

@@ -219,7 +219,11 @@ class BoardAlerts:
 
     def _acknowledge(self, newest: dict[Subject, tuple[int, int]]) -> None:
         """Acknowledge, per subject, the alerts shown up to (time, event id)."""
-        history = {s: m for s, m in newest.items() if m[1]}
+        # Kept when there is a history: a mark at a session alert of the board's own
+        # (event id 0) acknowledges that subject's events up to its time, so its card
+        # stays clear after the next refresh and the next start. Without one, the
+        # session's acknowledgements are the session's.
+        history = {s: m for s, m in newest.items() if m[1] or self._history_seen}
         if history:
             self.acks.ack(history)
         for entry in (*self._alerts, *self._session):

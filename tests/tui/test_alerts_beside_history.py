@@ -124,3 +124,41 @@ async def test_a_flap_the_watcher_held_back_stays_on_the_board(tmp_path: Path):
             assert toasts(app) == ["Churn: ✖ crit → ✔ ok"]  # one toast line per KPI
     finally:
         watching.close()
+
+
+async def test_ack_on_a_card_clears_its_mark_over_its_history_and_its_own_line(tmp_path: Path):
+    from kpitui.store import open_writer
+    from kpitui.store.api import AlertEvent
+    from kpitui.tui.widgets.kpi_card import KpiCard
+
+    # Given the history's churn ok → warn, and this board seeing churn go crit itself
+    spec, store = make_world(tmp_path)
+    with open_writer(store) as writer:
+        writer.write_alert_events(
+            [AlertEvent(AS_OF - 600, "kpi", "churn", "Churn", "ok", "warn", 0.04, "4.0%")]
+        )
+    app = board(spec, store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        write_points(store, [("churn", {}, AS_OF, 0.06)])
+        app.poll_now(force=True)
+        await settle(pilot)
+        card = app.query_one("#p0-kpi-churn", KpiCard)
+        assert [(a.event_id > 0, acked) for a, acked in app._alerts if a.kpi_id == "churn"] == [
+            (True, False),
+            (False, False),
+        ]
+        # When `a` is pressed on churn's card, and the board refreshes
+        app.focus_panel(card)
+        await pilot.press("a")
+        await pilot.pause()
+        app.poll_now(force=True)
+        await settle(pilot)
+        # Then both of churn's lines stay acknowledged and the card's mark is gone
+        assert [acked for a, acked in app._alerts if a.kpi_id == "churn"] == [True, True]
+        assert not card.alerted
+    # And the history's line is still acknowledged after a restart
+    again = board(spec, store)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert ("churn", "ok", "warn", True) in lines(again)

@@ -281,3 +281,20 @@ def test_check_warns_about_a_target_the_history_says_missed_its_alerts(folder, h
     assert len(missed) == 1
     assert missed[0].startswith("dashboard.yaml:9:7: warning: alerts.notify[1]: the last 3 ")
     assert "alerts did not reach webhook: $GROWTH_HOOK (newest " in missed[0]
+
+
+def test_check_warns_of_a_url_variable_holding_no_url_without_printing_it(
+    folder, capsys, monkeypatch
+):
+    # Given the team's Slack URL pasted into the variable without its scheme
+    monkeypatch.setenv("GROWTH_HOOK", "hooks.slack.com/services/T0/B0/SeCrEt")
+    points(folder, [("mrr", {}, int(time.time()) - 60, 90.0)])
+    # When the spec is checked
+    code, out, err = run(capsys, "check")
+    # Then the variable's line warns, by its name, and the secret is printed nowhere
+    assert code == 0
+    assert (
+        "dashboard.yaml:9:26: warning: alerts.notify[1].webhook.url_env: the environment "
+        "variable GROWTH_HOOK does not hold an http(s) URL here"
+    ) in err
+    assert "SeCrEt" not in out + err and "hooks.slack" not in out + err

@@ -87,3 +87,17 @@ def test_the_board_run_by_serve_takes_its_viewer_from_the_environment(monkeypatc
     assert served_viewer() == "b" * 24
     monkeypatch.setenv(VIEWER_ENV, "../../x")
     assert served_viewer() is None
+
+
+def test_the_state_acknowledged_is_kept_and_an_older_file_still_reads(tmp_path):
+    path = tmp_path / "acks.json"
+    acks = Acks("metrics.db", path)
+    acks.ack({MRR: (200, 0)}, {MRR: "crit"})
+    acks.ack({CHURN: (100, 4)})
+    assert acks.save() is None
+    again = Acks("metrics.db", path)
+    assert (again.acked_state(MRR), again.acked_until(MRR)) == ("crit", (200, 0))
+    assert (again.acked_state(CHURN), again.acked_until(CHURN)) == (None, (100, 4))
+    # And a file of two-number marks (written before states were kept) reads as before
+    path.write_text('{"version": 1, "stores": {"metrics.db": {"kpi:mrr": [5, 1]}}}')
+    assert Acks("metrics.db", path).is_acked(MRR, 5, 1)

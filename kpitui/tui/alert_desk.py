@@ -88,7 +88,11 @@ class BoardAlerts:
         known = self._history_seen
         fresh = [a for a in history if known is not None and a.event_id not in known]
         self._history_seen = {a.event_id for a in history}
-        self._session.extend([c, False] for c in changes)
+        # A board's "at start" into the state this viewer acknowledged last (before a
+        # restart) was seen: it is kept acknowledged, and not announced.
+        seen = [bool(self.live and not c.old_state and self._acked_start(c)) for c in changes]
+        self._session.extend([c, acked] for c, acked in zip(changes, seen, strict=True))
+        changes = [c for c, acked in zip(changes, seen, strict=True) if not acked]
         del self._session[:-MAX_ALERTS]
         slack = session_slack(board.refresh_seconds)
         session = [a for a, _ in self._session]
@@ -125,6 +129,9 @@ class BoardAlerts:
             entries.append(((alert.at, 1, i), [own, flag]))
         entries.sort(key=lambda e: e[0])
         return [entry for _, entry in entries[-MAX_ALERTS:]]
+
+    def _acked_start(self, alert: StateChange) -> bool:
+        return self.acks.acked_state(alert.key) == alert.new_state
 
     def _is_acked(self, alert: StateChange) -> bool:
         if not (self.live and alert.event_id):
@@ -219,13 +226,15 @@ class BoardAlerts:
 
     def _acknowledge(self, newest: dict[Subject, tuple[int, int]]) -> None:
         """Acknowledge, per subject, the alerts shown up to (time, event id)."""
-        # Kept when there is a history: a mark at a session alert of the board's own
-        # (event id 0) acknowledges that subject's events up to its time, so its card
-        # stays clear after the next refresh and the next start. Without one, the
-        # session's acknowledgements are the session's.
-        history = {s: m for s, m in newest.items() if m[1] or self._history_seen}
-        if history:
-            self.acks.ack(history)
+        # Kept even for an alert of the board's own (event id 0): it acknowledges that
+        # subject's history up to its time, so the card stays clear after the next
+        # refresh, and its state, so the "at start" of the next run is seen already.
+        states = {
+            a.key: a.new_state
+            for a, _ in sorted(self._alerts, key=lambda e: (e[0].at, e[0].event_id))
+            if a.key in newest and (a.at, a.event_id) <= newest[a.key]
+        }
+        kept = self.live and self.acks.ack(newest, states)
         for entry in (*self._alerts, *self._session):
             alert = entry[0]
             if alert.key in newest and (alert.at, alert.event_id) <= newest[alert.key]:
@@ -235,7 +244,7 @@ class BoardAlerts:
             if toast is not None:
                 self._unnotify(toast)  # type: ignore[attr-defined]
         self._show_alerts()
-        problem = self.acks.save() if history else None
+        problem = self.acks.save() if kept else None
         if problem is not None:
             self.notify(  # type: ignore[attr-defined]
                 safe_plain(problem), title="Acknowledged for this session", severity="warning"

@@ -162,3 +162,31 @@ async def test_ack_on_a_card_clears_its_mark_over_its_history_and_its_own_line(t
     async with again.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert ("churn", "ok", "warn", True) in lines(again)
+
+
+async def test_with_no_watcher_an_acknowledged_start_stays_acknowledged_after_a_restart(
+    tmp_path: Path,
+):
+    from kpitui.tui.widgets.kpi_card import KpiCard
+
+    # Given no watcher, churn at warn and activation at warn when the board opens
+    spec, store = make_world(tmp_path)
+    write_points(store, [("churn", {}, AS_OF, 0.04)])
+    app = board(spec, store)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        # When both are acknowledged
+        await pilot.press("A")
+        await pilot.pause()
+    # And churn goes on to crit while the board is closed
+    write_points(store, [("churn", {}, AS_OF, 0.06)])
+    again = board(spec, store)
+    async with again.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        # Then activation, still at warn, is seen already: acknowledged, no mark, no toast
+        assert ("activation", "", "warn", True) in lines(again)
+        assert not again.query_one("#p0-kpi-activation", KpiCard).alerted
+        # And churn, now crit, is new
+        assert ("churn", "", "crit", False) in lines(again)
+        assert again.query_one("#p0-kpi-churn", KpiCard).alerted
+        assert toasts(again) == ["Churn: at start → ✖ crit"]

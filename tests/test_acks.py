@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kpitui.acks import Acks, state_dir
 
 MRR = ("kpi", "mrr")
@@ -59,3 +61,43 @@ def test_an_unreadable_file_is_empty_and_an_unwritable_one_is_said(tmp_path):
     stuck.ack({MRR: (1, 1)})
     said = stuck.save()
     assert said is not None and said.startswith(f"cannot keep acknowledgements in {blocked}")
+
+
+def test_a_served_viewer_has_a_file_of_its_own_and_a_bad_name_none(tmp_path):
+    from kpitui.acks import acks_path, valid_viewer
+
+    env = {"XDG_STATE_HOME": str(tmp_path)}
+    assert acks_path(None, env) == tmp_path / "kpitui" / "acks.json"
+    assert acks_path("Zx3_-abcdefghijklmn", env) == tmp_path / "kpitui" / "viewers" / (
+        "Zx3_-abcdefghijklmn.json"
+    )
+    for bad in ("../../etc/passwd-xxxxxxx", "short", "a" * 65, "", None, "ümlaut-abcdefghijkl"):
+        assert not valid_viewer(bad)
+    with pytest.raises(ValueError):
+        acks_path("../escape-the-folder-x", env)
+
+
+def test_the_board_run_by_serve_takes_its_viewer_from_the_environment(monkeypatch):
+    from kpitui.acks import VIEWER_ENV
+    from kpitui.cli.app_cmds import served_viewer
+
+    monkeypatch.delenv(VIEWER_ENV, raising=False)
+    assert served_viewer() is None  # a terminal: the user's own acks.json
+    monkeypatch.setenv(VIEWER_ENV, "b" * 24)
+    assert served_viewer() == "b" * 24
+    monkeypatch.setenv(VIEWER_ENV, "../../x")
+    assert served_viewer() is None
+
+
+def test_the_state_acknowledged_is_kept_and_an_older_file_still_reads(tmp_path):
+    path = tmp_path / "acks.json"
+    acks = Acks("metrics.db", path)
+    acks.ack({MRR: (200, 0)}, {MRR: "crit"})
+    acks.ack({CHURN: (100, 4)})
+    assert acks.save() is None
+    again = Acks("metrics.db", path)
+    assert (again.acked_state(MRR), again.acked_until(MRR)) == ("crit", (200, 0))
+    assert (again.acked_state(CHURN), again.acked_until(CHURN)) == (None, (100, 4))
+    # And a file of two-number marks (written before states were kept) reads as before
+    path.write_text('{"version": 1, "stores": {"metrics.db": {"kpi:mrr": [5, 1]}}}')
+    assert Acks("metrics.db", path).is_acked(MRR, 5, 1)

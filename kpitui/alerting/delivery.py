@@ -10,6 +10,7 @@ and records in the store: the workers never touch the store themselves.
 
 from __future__ import annotations
 
+import http.client
 import os
 import queue
 import signal
@@ -29,6 +30,7 @@ from kpitui.alerting.payload import alert_env, slack_message
 from kpitui.literal import json_text
 from kpitui.spec.alert_rules import command_words, label, webhook_of
 from kpitui.spec.models import Target
+from kpitui.spec.validate_alerts import url_problem
 
 ATTEMPTS = 3
 BACKOFF = 2.0
@@ -145,16 +147,30 @@ class WebhookSender:
             raise DeliveryError(
                 f"the environment variable {self.hook.url_env} is not set", final=True
             )
+        # `kpitui check` vets a URL in the spec; one from the environment is vetted here,
+        # and said by its variable: urllib's own complaint would quote it, secret path
+        # and all.
+        if url_problem(url) is not None:
+            raise DeliveryError(
+                f"the environment variable {self.hook.url_env} does not hold an http(s) URL",
+                final=True,
+            )
         return url
 
     def send(self, payload: dict[str, Any]) -> None:
         message = slack_message(payload) if self.hook.format == "slack" else payload
-        request = urllib.request.Request(
-            self.url(),
-            data=json_text(message, indent=None).encode(),
-            headers={"Content-Type": "application/json", "User-Agent": f"kpitui/{__version__}"},
-            method="POST",
-        )
+        try:
+            request = urllib.request.Request(
+                self.url(),
+                data=json_text(message, indent=None).encode(),
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": f"kpitui/{__version__}",
+                },
+                method="POST",
+            )
+        except ValueError:
+            raise DeliveryError("its URL is not a valid URL", final=True) from None
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                 answer.read(64 * 1024)
@@ -165,7 +181,9 @@ class WebhookSender:
             raise DeliveryError(
                 f"HTTP {exc.code}" + (f": {said}" if said else ""), final=final
             ) from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (ValueError, http.client.InvalidURL):  # their words quote the URL
+            raise DeliveryError("its URL is not a valid URL", final=True) from None
+        except (urllib.error.URLError, OSError) as exc:
             # Said in its own words: the URL (a secret) is never part of the message.
             why = getattr(exc, "reason", None) or exc
             if isinstance(why, TimeoutError) or "timed out" in str(why):

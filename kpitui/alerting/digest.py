@@ -130,7 +130,7 @@ def build_digest(
         period=now.period_label,
         expected=format_progress(now.expected),
         off_target=tuple(off),
-        changes=tuple(_change_line(e, tz) for e in events),
+        changes=tuple(_change_line(e, tz, _one_year(as_of - seconds, as_of, tz)) for e in events),
         history_kept=history_kept,
         key_results=_key_results(now),
         checkins_due=_checkins_due(now, as_of),
@@ -179,9 +179,15 @@ def _why(kpi: KpiView) -> str:
     return ""
 
 
-def _change_line(event: AlertEvent, tz) -> ChangeLine:
+def _one_year(lo: int, hi: int, tz) -> bool:
+    return timeutil.to_local(lo, tz).year == timeutil.to_local(hi, tz).year
+
+
+def _change_line(event: AlertEvent, tz, one_year: bool) -> ChangeLine:
+    # Inside one year the heading's dates say which: `11-27 01:00`, as the board's log.
+    at = timeutil.to_local(event.ts, tz)
     return ChangeLine(
-        time=timeutil.format_time(event.ts, tz),
+        time=at.strftime("%m-%d %H:%M") if one_year else timeutil.format_time(event.ts, tz),
         subject_kind=event.subject_kind,
         subject_id=event.subject_id,
         title=event.title,

@@ -45,16 +45,37 @@ def _no_history(d: Digest) -> str:
 # -- text ------------------------------------------------------------------------------
 
 
+MAIL_WIDTH = 78
+"""Columns of a plain mail's line (RFC 5322's advice): wider ones are wrapped by the
+reader's client, and a table then reads as a jumble."""
+
+
 def _table(rows: list[list[str]]) -> list[str]:
+    """The rows as aligned columns; when they are too wide for a mail, the columns that
+    do not fit go on a second line under the title (aligned among themselves)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-            for row in rows]  # fmt: skip
+    fit, used = len(widths), 2 + sum(widths) + 2 * (len(widths) - 1)
+    while fit > 2 and used > MAIL_WIDTH:
+        fit -= 1
+        used -= widths[fit] + 2
+    # Under the title: the first column wider than a glyph.
+    title = next((i for i, w in enumerate(widths) if w > 2), 0)
+    indent = 2 + sum(widths[:title]) + 2 * title
+    lines: list[str] = []
+    for row in rows:
+        lines.append(
+            "  " + "  ".join(c.ljust(w) for c, w in zip(row[:fit], widths, strict=False)).rstrip()
+        )
+        rest = "  ".join(c.ljust(w) for c, w in zip(row[fit:], widths[fit:], strict=True)).rstrip()
+        if rest:
+            lines.append(" " * indent + rest)
+    return lines
 
 
 def to_text(d: Digest) -> str:
     out = [
-        literal(f"{d.title}: the last {d.span} ({d.since} to {d.as_of})"),
-        f"Period {d.period}, {d.expected} elapsed",
+        literal(f"{d.title}: the last {d.span}"),
+        literal(f"{d.since} to {d.as_of} · period {d.period}, {d.expected} elapsed"),
         "",
     ]
 
@@ -153,8 +174,7 @@ def to_markdown(d: Digest) -> str:
             f"{_glyph(k.status)} **{_md(k.title)}**"
             + (f" ({_md(k.owner)})" if k.owner else "")
             + f": {_md(k.status)}, {_md(k.progress)} done, {_md(k.expected)} expected,"
-            f" {k.gap_points} pts behind"
-            + (f"; {_md(k.forecast)}" if k.forecast else "")
+            f" {k.gap_points} pts behind" + (f"; {_md(k.forecast)}" if k.forecast else "")
             for k in d.key_results
         ],
         "Every key result is on track.",

@@ -157,6 +157,15 @@ def on_terminal(app: KpituiApp) -> KpituiApp:
     return app
 
 
+def served_viewer() -> str | None:
+    """The browser this board is served to, as `kpitui serve` names it (`kpitui.acks`);
+    None in a terminal."""
+    from kpitui.acks import VIEWER_ENV, valid_viewer
+
+    name = os.environ.get(VIEWER_ENV)
+    return name if valid_viewer(name) else None
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     clock = SystemClock()
     as_of = args.as_of if args.as_of is not None else clock.now()
@@ -169,7 +178,13 @@ def run_dashboard(args: argparse.Namespace) -> int:
         read.reader.close()
         raise
     app = app_class(
-        loaded, store_path=store_path, clock=clock, as_of=args.as_of, board=board, first_read=read
+        loaded,
+        store_path=store_path,
+        clock=clock,
+        as_of=args.as_of,
+        board=board,
+        first_read=read,
+        viewer=served_viewer(),
     )
     on_terminal(app).run()
     return app.return_code or 0

@@ -503,6 +503,8 @@ class StateChange(Struct, frozen=True):
     zone: str = "UTC"
     subject: Literal["kpi", "kr"] = "kpi"
     event_id: int = 0
+    dated: bool = False
+    """Shown with its date, as the store's history is (a session alert beside it)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -522,7 +524,7 @@ class StateChange(Struct, frozen=True):
     def time_display(self) -> str:
         """`10:42:00` in the board's zone; `12-05 10:42` for one of the store's history,
         which spans days."""
-        shown = "%m-%d %H:%M" if self.event_id else "%H:%M:%S"
+        shown = "%m-%d %H:%M" if self.event_id or self.dated else "%H:%M:%S"
         return timeutil.to_local(self.at, timeutil.zone(self.zone)).strftime(shown)
 
     @property

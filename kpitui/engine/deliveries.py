@@ -29,6 +29,8 @@ class TargetHealth(Struct, frozen=True):
     missed: int
     """Alerts in a row, newest first, that did not reach it."""
     newest_missed: int | None
+    oldest_missed: int | None = None
+    """The first alert of that streak: since when the target has been failing."""
 
 
 def delivery_health(
@@ -42,6 +44,7 @@ def delivery_health(
             places.setdefault(label(target), (*path, "notify", i))
     streak: dict[str, int] = {}
     newest: dict[str, int] = {}
+    oldest: dict[str, int] = {}
     settled: set[str] = set()
     for event in sorted(events, key=lambda e: (e.ts, e.id), reverse=True):
         if not (as_of - LOOKBACK <= event.ts <= as_of - GRACE):
@@ -56,8 +59,9 @@ def delivery_health(
             else:
                 streak[name] = streak.get(name, 0) + 1
                 newest.setdefault(name, event.ts)
+                oldest[name] = event.ts
     return [
-        TargetHealth(name, places.get(name, ("alerts",)), count, newest.get(name))
+        TargetHealth(name, places.get(name, ("alerts",)), count, newest.get(name), oldest.get(name))
         for name, count in streak.items()
     ]
 
@@ -70,3 +74,23 @@ def health_message(health: TargetHealth, tz: tzinfo) -> str:
         else ""
     )
     return f"{alerts} did not reach {health.target}{when}"
+
+
+HEADER_LABEL = 40
+"""Cells of a target's name in the board's one-row line: its kind, host and hash fit,
+and "failing since" still fits beside it in 80 columns."""
+
+
+def header_message(health: TargetHealth, tz: tzinfo, as_of: int) -> str:
+    """The board's one row for a failing target, its essentials first (which target,
+    since when), so a narrow terminal cuts only the count:
+    `webhook: $SLACK_URL failing since 10:42 (3 missed)`."""
+    name = health.target
+    if len(name) > HEADER_LABEL:
+        name = name[: HEADER_LABEL - 1] + "…"
+    since = ""
+    if health.oldest_missed is not None:
+        then = timeutil.to_local(health.oldest_missed, tz)
+        today = timeutil.to_local(as_of, tz).date() == then.date()
+        since = f" since {then.strftime('%H:%M' if today else '%m-%d %H:%M')}"
+    return f"{name} failing{since} ({health.missed} missed)"

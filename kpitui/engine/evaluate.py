@@ -21,7 +21,7 @@ from kpitui.engine.annotations import AnnotationView, board_annotations
 from kpitui.engine.board import MISSING, Board, KpiView, PageView, StateChange
 from kpitui.engine.cache import refreshing
 from kpitui.engine.charts import evaluate_chart
-from kpitui.engine.deliveries import delivery_health, health_message
+from kpitui.engine.deliveries import delivery_health, header_message
 from kpitui.engine.kpi import (
     EVALUATION_FAILURES,
     STORE_FAILURES,
@@ -251,4 +251,4 @@ def _undelivered(spec: Dashboard, events: list[AlertEvent], as_of: int, tz: tzin
     """One line per notify target whose newest alerts did not reach it."""
     if not events:
         return ()  # no watcher: nothing was to be delivered
-    return tuple(f"alerts: {health_message(h, tz)}" for h in delivery_health(spec, events, as_of))
+    return tuple(header_message(h, tz, as_of) for h in delivery_health(spec, events, as_of))

@@ -12,6 +12,8 @@ through Textual's web driver. What kpitui adds, by subclassing it:
   serves kpitui's page template (no web font from a CDN; the socket's URL taken from
   the page's own address, so it works behind a proxy and a path prefix), and closes
   every session when it stops.
+- Each browser is named by a cookie (`viewer`), and its boards are told the name, so
+  that acknowledging an alert in one browser leaves it new in another.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from textual_serve.server import Server, to_int
 
 from kpitui.serve.gate import Gate
 from kpitui.serve.token import TOKEN_ENV
+from kpitui.serve.viewer import VIEWER_ENV, new_viewer, remember_viewer, viewer_of
 
 log = logging.getLogger("kpitui.serve")
 
@@ -53,9 +56,11 @@ and must not be turned away by its own session."""
 class BoardSession(AppService):
     """One tab's live board: a `kpitui run` process speaking Textual's web protocol."""
 
-    def __init__(self, argv: Sequence[str], **kwargs: Any) -> None:
+    def __init__(self, argv: Sequence[str], *, viewer: str | None = None, **kwargs: Any) -> None:
         super().__init__(shlex.join(argv), **kwargs)
         self.argv = list(argv)
+        self.viewer = viewer
+        """The browser's viewer name (`kpitui.serve.viewer`): whose acknowledgements."""
 
     @property
     def pid(self) -> int | None:
@@ -64,6 +69,9 @@ class BoardSession(AppService):
     def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
         environment = super()._build_environment(width, height)
         environment.pop(TOKEN_ENV, None)  # the board has no use for the server's secret
+        environment.pop(VIEWER_ENV, None)
+        if self.viewer is not None:
+            environment[VIEWER_ENV] = self.viewer
         return environment
 
     async def _open_app_process(
@@ -144,6 +152,7 @@ class BoardServer(Server):
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
         app.middlewares.append(self.gate.check)
+        app.middlewares.append(remember_viewer)
         return app
 
     def full_text(self) -> str:
@@ -194,6 +203,7 @@ class BoardServer(Server):
             return websocket
         session = BoardSession(
             self.argv,
+            viewer=viewer_of(request) or new_viewer(),
             write_bytes=websocket.send_bytes,
             write_str=websocket.send_str,
             close=websocket.close,

@@ -40,6 +40,8 @@ class Rule(Struct, frozen=True):
 
 
 DEFAULT_RULE = Rule()
+_STATUS_WORDS = {"at_risk": "warn", "off_track": "crit"}
+"""A key result's words for the KPI scale's (see `alerting.transitions.level`)."""
 
 
 def resolve(board: AlertRule, own: AlertRule | None) -> Rule:
@@ -52,7 +54,7 @@ def resolve(board: AlertRule, own: AlertRule | None) -> Rule:
     hold, on, repeat, notify = (pick(n) for n in ("hold", "on", "repeat", "notify"))
     return Rule(
         hold=hold.seconds if hold is not None else 0,
-        on=frozenset(on) if on is not None else DEFAULT_RULE.on,
+        on=frozenset(_STATUS_WORDS.get(w, w) for w in on) if on is not None else DEFAULT_RULE.on,
         repeat=repeat.seconds if repeat is not None and repeat.seconds > 0 else None,
         notify=tuple(notify or ()),
     )

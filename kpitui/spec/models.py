@@ -247,8 +247,10 @@ def _default_ids(model: Any, source: str) -> None:
         force_setattr(model, "title", model.id)
 
 
-AlertOn = Literal["warn", "crit", "recover", "no_data", "stale"]
-"""The changes an alert rule fires on: into warn, crit, no_data or stale, or back to ok."""
+AlertOn = Literal["warn", "crit", "recover", "no_data", "stale", "at_risk", "off_track"]
+"""The changes an alert rule fires on: into warn, crit, no_data or stale, or back to ok;
+a key result's rule may say them in its own words, `at_risk` (warn) and `off_track`
+(crit, which `missed` is too)."""
 DEFAULT_ALERT_ON: tuple[AlertOn, ...] = ("warn", "crit", "recover")
 WebhookFormat = Literal["json", "slack"]
 DEFAULT_TARGET_TIMEOUT = Duration("10s")

@@ -146,6 +146,13 @@ def _check_webhook(problems: Problems, path: tuple, target: Target) -> None:
             f"the environment variable {name} is not set here",
             "`kpitui watch` reads it where it runs; set it there",
         )
+    elif url_problem(os.environ[name]) is not None:
+        # Said without the value: it is the secret the variable keeps out of the spec.
+        problems.warn(
+            env_path,
+            f"the environment variable {name} does not hold an http(s) URL here",
+            "set it to the whole URL, https:// and all",
+        )
 
 
 def url_problem(url: str) -> str | None:

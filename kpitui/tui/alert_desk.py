@@ -1,15 +1,17 @@
 """The board's alerts: the log, the flashing cards, the toasts and acknowledgements.
 
-A mixin of `KpituiApp`. When the store holds an alert history (`kpitui watch` keeps
-one), the board shows that history — the same on every screen, surviving restarts —
-and announces the events that are new since its last refresh. Without one it shows its
-own session's state changes, and on its first board the KPIs already at warn or crit
-("at start").
+A mixin of `KpituiApp`. The log shows the store's alert history (`kpitui watch` keeps
+one: the same on every screen, surviving restarts) and, beside it, the board's own
+session alerts — the changes it saw, and on its first board the KPIs already at warn or
+crit ("at start") — that the history does not hold: with no watcher that is all of
+them; a watcher's event replaces the board's line for the same change, and a change no
+watcher recorded stays. Each is announced once, whichever of the two saw it first.
 
 Acknowledging is the viewer's own (`kpitui.acks`, in the XDG state directory): `a`
 acknowledges the focused KPI's alerts (the cursor's line's in the alerts log; the newest
-alert's, when neither has focus), `A` every alert. A card's "new" mark clears when its newest alert is acknowledged. Alerts of
-one KPI in one refresh make one toast, and a KPI's new toast replaces its old one.
+alert's, when neither has focus), `A` every alert. A card's "new" mark clears when its
+newest alert is acknowledged. Alerts of one KPI in one refresh make one toast, and a
+KPI's new toast replaces its old one.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from textual.notifications import Notification, Notify
 
 from kpitui.acks import Acks
 from kpitui.engine.alerts import (
     StateChange,
+    recorded_by,
+    session_slack,
     settled_states,
     severity,
     start_changes,
     state_changes,
+    unrecorded,
 )
 from kpitui.engine.board import Board
 from kpitui.tui.text import safe_plain
@@ -49,10 +55,13 @@ class BoardAlerts:
     board: Board | None
     store_path: Any
     live: bool
+    viewer: str | None
 
     def _init_alerts(self) -> None:
         self._settled: dict[str, str] | None = None  # KPI states session alerts diff against
-        self._alerts: list[list[Any]] = []  # [StateChange, acknowledged], newest last
+        self._session: list[list[Any]] = []  # the session's [StateChange, acknowledged]
+        self._told: list[StateChange] = []  # session alerts toasted, oldest first
+        self._alerts: list[list[Any]] = []  # shown: [StateChange, acknowledged], newest last
         self._history_seen: set[int] | None = None  # event ids of the history shown
         self._toasts: dict[Subject, Notification] = {}
         self._acks: Acks | None = None
@@ -60,38 +69,69 @@ class BoardAlerts:
     @property
     def acks(self) -> Acks:
         if self._acks is None:
-            self._acks = Acks(_store_key(self.store_path))
+            self._acks = Acks(_store_key(self.store_path), viewer=self.viewer)
         return self._acks
 
     # -- taking a board's alerts ---------------------------------------------------------
 
     def take_alerts(self, board: Board) -> None:
-        """The alerts of a new board: the store's history when it has one, else the
-        session's own changes since the last board (on the first, those at start)."""
-        if board.alerts:
-            known = self._history_seen
-            fresh = [a for a in board.alerts if known is not None and a.event_id not in known]
-            self._history_seen = {a.event_id for a in board.alerts}
-            self._settled = settled_states(board, self._settled)
-            self._alerts = [[a, self._is_acked(a)] for a in reversed(board.alerts)]
-            self._show_alerts()
-            if fresh:
-                self._announce(list(reversed(fresh)))
-            return
-        first = self._settled is None
-        if first and self.live:
+        """The alerts of a new board: the store's history, and beside it the session's
+        own changes since the last board (on the first, those at start) that the history
+        does not hold (`kpitui.engine.alerts.unrecorded`). New ones are announced once: a
+        watcher's event for a change this board already toasted is not toasted again."""
+        if self._settled is None and self.live:
             changes = start_changes(board)
         else:
             changes = state_changes(self._settled, board)
         self._settled = settled_states(board, self._settled)
-        if self._history_seen is None:
-            self._history_seen = set()  # a history that starts later is all new
-        if changes:
-            # The session's own alerts are new: acknowledging them is this session's.
-            self._alerts.extend([c, False] for c in changes)
-            del self._alerts[:-MAX_ALERTS]  # as many as an alerts log shows
+        history = board.alerts  # newest first
+        known = self._history_seen
+        fresh = [a for a in history if known is not None and a.event_id not in known]
+        self._history_seen = {a.event_id for a in history}
+        # A board's "at start" into the state this viewer acknowledged last (before a
+        # restart) was seen: it is kept acknowledged, and not announced.
+        seen = [bool(self.live and not c.old_state and self._acked_start(c)) for c in changes]
+        self._session.extend([c, acked] for c, acked in zip(changes, seen, strict=True))
+        changes = [c for c, acked in zip(changes, seen, strict=True) if not acked]
+        del self._session[:-MAX_ALERTS]
+        slack = session_slack(board.refresh_seconds)
+        session = [a for a, _ in self._session]
+        shown = unrecorded(session, history, slack)
+        announce = [c for c in changes if c in shown]
+        acked_session = [a for a, acked in self._session if acked]
+        carried: dict[Subject, tuple[int, int]] = {}
+        for event in reversed(fresh):
+            if not recorded_by(event, self._told, slack):
+                announce.append(event)
+            if event.subject == "kpi" and recorded_by(event, acked_session, slack):
+                carried[event.key] = (event.at, event.event_id)  # acknowledged already
+        self._told.extend(c for c in changes if c in shown)
+        del self._told[:-MAX_ALERTS]
+        if carried and self.live and self.acks.ack(carried):
+            self.acks.save()
+        alerts = self._merge(history, shown)
+        if alerts != self._alerts:
+            self._alerts = alerts
             self._show_alerts()
-            self._announce(changes)
+        if announce:
+            self._announce(sorted(announce, key=lambda a: (a.at, a.event_id == 0)))
+
+    def _merge(self, history: Any, shown: list[StateChange]) -> list[list[Any]]:
+        """The history and the session alerts it does not hold, newest last; a session
+        alert beside the history is dated as its events are."""
+        acked = {id(a): flag for a, flag in self._session}
+        entries: list[tuple[tuple[int, int, int], list[Any]]] = [
+            ((a.at, 0, a.event_id), [a, self._is_acked(a)]) for a in history
+        ]
+        for i, alert in enumerate(shown):
+            flag = acked.get(id(alert), False)
+            own = msgspec.structs.replace(alert, dated=True) if history else alert
+            entries.append(((alert.at, 1, i), [own, flag]))
+        entries.sort(key=lambda e: e[0])
+        return [entry for _, entry in entries[-MAX_ALERTS:]]
+
+    def _acked_start(self, alert: StateChange) -> bool:
+        return self.acks.acked_state(alert.key) == alert.new_state
 
     def _is_acked(self, alert: StateChange) -> bool:
         if not (self.live and alert.event_id):
@@ -186,10 +226,16 @@ class BoardAlerts:
 
     def _acknowledge(self, newest: dict[Subject, tuple[int, int]]) -> None:
         """Acknowledge, per subject, the alerts shown up to (time, event id)."""
-        history = {s: m for s, m in newest.items() if m[1]}
-        if history:
-            self.acks.ack(history)
-        for entry in self._alerts:
+        # Kept even for an alert of the board's own (event id 0): it acknowledges that
+        # subject's history up to its time, so the card stays clear after the next
+        # refresh, and its state, so the "at start" of the next run is seen already.
+        states = {
+            a.key: a.new_state
+            for a, _ in sorted(self._alerts, key=lambda e: (e[0].at, e[0].event_id))
+            if a.key in newest and (a.at, a.event_id) <= newest[a.key]
+        }
+        kept = self.live and self.acks.ack(newest, states)
+        for entry in (*self._alerts, *self._session):
             alert = entry[0]
             if alert.key in newest and (alert.at, alert.event_id) <= newest[alert.key]:
                 entry[1] = True
@@ -198,7 +244,7 @@ class BoardAlerts:
             if toast is not None:
                 self._unnotify(toast)  # type: ignore[attr-defined]
         self._show_alerts()
-        problem = self.acks.save() if history else None
+        problem = self.acks.save() if kept else None
         if problem is not None:
             self.notify(  # type: ignore[attr-defined]
                 safe_plain(problem), title="Acknowledged for this session", severity="warning"

@@ -152,6 +152,7 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         live: bool = True,
         first_read: FirstRead | None = None,
         page: int = 0,
+        viewer: str | None = None,
     ) -> None:
         super().__init__()
         self.loaded = loaded
@@ -163,6 +164,9 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         self.fixed_as_of = as_of
         self.feed = feed
         self.live = live
+        self.viewer = viewer
+        """Whose acknowledgements these are: None the terminal user, else the name
+        `kpitui serve` gave one browser (`kpitui.acks`)."""
         self.paused = False
         self.title = safe_plain(loaded.dashboard.title)
         self._initial_board = board

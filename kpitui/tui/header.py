@@ -71,14 +71,18 @@ class BoardHeader(Horizontal):
 
 
 class ProblemsLine(Static):
-    """Persistent problems (an invalid spec edit, an unreadable store), one per line;
-    hidden when there are none."""
+    """Persistent problems (an invalid spec edit, an unreadable store), one per row, cut
+    with an ellipsis rather than wrapped, so that a long one never pushes the board off
+    an 80×24 screen (each problem says its essentials first; its full text is in its
+    notification and in the tooltip); hidden when there are none."""
 
     DEFAULT_CSS = """
     ProblemsLine {
         height: auto;
         max-height: 6;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         background: $error 20%;
         color: $text;
         display: none;
@@ -107,4 +111,5 @@ class ProblemsLine(Static):
             text.append("⚠ ", style="bold")
             text.append_text(safe_text(line))
         self.update(text)
+        self.tooltip = text if lines else None
         self.set_class(bool(lines), "-shown")

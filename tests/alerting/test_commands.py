@@ -160,19 +160,20 @@ def test_digest_text_is_the_review_in_one_page(folder, capsys):
     assert code == 0, err
     assert out == textwrap.dedent(
         """\
-        Growth <b>: the last 7d (2026-11-23 01:00 to 2026-11-30 01:00)
-        Period 2026-Q4, 65% elapsed
+        Growth <b>: the last 7d
+        2026-11-23 01:00 to 2026-11-30 01:00 · period 2026-Q4, 65% elapsed
 
         Off target (2)
           ▲  mrr     $62.00  target $100.00  ▼ -$14.00 (-18.4%)  worse  warn
           ✔  active  90      target 100      = 0                 flat   below target
 
         State changes (1)
-          2026-11-27 01:00  ▲  mrr  ok → warn  $78.00
+          11-27 01:00  ▲  mrr  ok → warn  $78.00
 
         Key results behind (2)
           ✖  Customer calls  Priya  off_track  20% done, 65% expected  45 pts behind
-          ✖  MRR to 200      Maya   off_track  31% done, 65% expected  34 pts behind  on pace for -$2.73 / $200.00 · -1% ✖ missed
+          ✖  MRR to 200      Maya   off_track  31% done, 65% expected  34 pts behind
+             on pace for -$2.73 / $200.00 · -1% ✖ missed
 
         Check-ins due (1)
           Customer calls  Priya  last check-in 20d ago
@@ -181,6 +182,12 @@ def test_digest_text_is_the_review_in_one_page(folder, capsys):
           mrr  ▼ -$14.00 (-18.4%)  worse
         """
     )
+
+
+def test_digest_text_fits_a_plain_mails_78_columns(folder, capsys):
+    digest_store(folder)
+    _, out, _ = run(capsys, "digest", "--as-of", "2026-11-30T01:00:00Z")
+    assert max(len(line) for line in out.splitlines()) <= 78
 
 
 def test_digest_markdown_and_html_escape_what_the_spec_says(folder, capsys, tmp_path):
@@ -204,7 +211,7 @@ def test_digest_markdown_and_html_escape_what_the_spec_says(folder, capsys, tmp_
 def test_digest_since_widens_the_span(folder, capsys):
     digest_store(folder)
     _, out, _ = run(capsys, "digest", "--as-of", "2026-11-30T01:00:00Z", "--since", "30d")
-    assert "the last 30d (2026-10-31 01:00 to 2026-11-30 01:00)" in out
+    assert "the last 30d\n2026-10-31 01:00 to 2026-11-30 01:00 · " in out
     assert "ok → warn" in out and "at start → ok" in out
 
 
@@ -281,3 +288,20 @@ def test_check_warns_about_a_target_the_history_says_missed_its_alerts(folder, h
     assert len(missed) == 1
     assert missed[0].startswith("dashboard.yaml:9:7: warning: alerts.notify[1]: the last 3 ")
     assert "alerts did not reach webhook: $GROWTH_HOOK (newest " in missed[0]
+
+
+def test_check_warns_of_a_url_variable_holding_no_url_without_printing_it(
+    folder, capsys, monkeypatch
+):
+    # Given the team's Slack URL pasted into the variable without its scheme
+    monkeypatch.setenv("GROWTH_HOOK", "hooks.slack.com/services/T0/B0/SeCrEt")
+    points(folder, [("mrr", {}, int(time.time()) - 60, 90.0)])
+    # When the spec is checked
+    code, out, err = run(capsys, "check")
+    # Then the variable's line warns, by its name, and the secret is printed nowhere
+    assert code == 0
+    assert (
+        "dashboard.yaml:9:26: warning: alerts.notify[1].webhook.url_env: the environment "
+        "variable GROWTH_HOOK does not hold an http(s) URL here"
+    ) in err
+    assert "SeCrEt" not in out + err and "hooks.slack" not in out + err

@@ -105,6 +105,26 @@ def test_an_unset_url_variable_is_said_by_its_name(monkeypatch):
     assert outcome.error == "the environment variable NO_SUCH_HOOK is not set"
 
 
+def test_a_variable_holding_no_http_url_is_said_by_its_name_never_its_secret():
+    # Given the Slack URL pasted without its scheme (or with a space, or as ftp)
+    secret = "T0000/B0000/SeCrEtPaTh"
+    for url in (
+        f"hooks.slack.com/services/{secret}",
+        f"https://hooks.slack .com/services/{secret}",
+        f"ftp://hooks.slack.com/{secret}",
+        f"http://[hooks/{secret}",
+    ):
+        hook = Target(webhook=Webhook(url_env="SLACK_URL", format="slack"))
+        outcome, _ = deliver(WebhookSender(hook, {"SLACK_URL": url}))
+        # Then it fails once, naming the variable, and the secret is nowhere in it
+        assert (outcome.ok, outcome.attempts) == (False, 1)
+        assert secret not in outcome.error and "slack" not in outcome.error
+        assert outcome.error in (
+            "the environment variable SLACK_URL does not hold an http(s) URL",
+            "its URL is not a valid URL",
+        )
+
+
 def test_an_unreachable_webhook_is_a_failure_not_a_crash():
     # Given a port nobody listens on (the discard port on loopback)
     outcome, _ = deliver(WebhookSender(Target(webhook="http://127.0.0.1:9/x")), attempts=2)

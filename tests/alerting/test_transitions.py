@@ -143,3 +143,22 @@ def test_a_resumed_track_counts_a_state_seen_for_ago_as_held():
     # But ok at 9:50 means crit has not held: nothing fires yet
     fresh = resumed(Track("ok", 0), "crit", "ok", 10 * H, 10 * M)
     assert step(fresh, "crit", 10 * H, Rule(hold=10 * M))[1] is None
+
+
+def test_a_key_results_rule_may_say_on_in_its_own_words(tmp_path):
+    from kpitui.spec import load_dashboard
+    from kpitui.spec.alert_rules import subject_rules
+
+    # Given a key result told only when it goes off track (or is missed)
+    spec = tmp_path / "dashboard.yaml"
+    spec.write_text(
+        "title: t\nstore: m.db\nkpis: []\nokrs:\n  - title: Grow\n    key_results:\n"
+        "      - title: Ship\n        done: false\n        alert: {on: [off_track]}\n",
+        encoding="utf-8",
+    )
+    rule = subject_rules(load_dashboard(spec).dashboard)["kr", "ship"]
+    assert rule.on == {"crit"}
+    seen = [(0, "on_track"), (60, "at_risk"), (120, "off_track"), (180, "missed")]
+    fired, _ = run(rule, seen, kind="kr")
+    # Then at_risk fires nothing, off_track fires, missed is still crit
+    assert fired == [(120, Fire("on_track", "off_track"))]

@@ -155,7 +155,11 @@ async def test_a_new_alert_of_an_acknowledged_kpi_is_new_again(tmp_path: Path):
         await settle(pilot)
         await pilot.press("A")
         await pilot.pause()
-        assert [acked for *_, acked in lines(app)] == [True]
+        # (activation's "at start" is the board's own: this history never recorded it)
+        assert [(kpi, acked) for kpi, *_, acked in lines(app)] == [
+            ("activation", True),
+            ("churn", True),
+        ]
         # When churn goes warn → crit in the same second as another alert was written
         with open_writer(store) as writer:
             writer.write_alert_events(
@@ -168,6 +172,7 @@ async def test_a_new_alert_of_an_acknowledged_kpi_is_new_again(tmp_path: Path):
         await settle(pilot)
         # Then both are new; their one KPI gets one toast, the newest
         assert [(new, acked) for _, _, new, acked in lines(app)] == [
+            ("warn", True),
             ("crit", False),
             ("crit", False),
             ("warn", True),
@@ -194,10 +199,43 @@ async def test_a_target_the_history_says_missed_its_alerts_is_in_the_header(tmp_
         problems = app.query_one("ProblemsLine").lines
         (problem,) = problems
         origin = hook.url.removesuffix("/hook")
-        assert problem.startswith(f"alerts: the last 2 alerts did not reach webhook: {origin} #")
-        assert problem.endswith(" (newest 2026-11-24 11:00)")
+        assert problem.startswith(f"webhook: {origin} #")
+        assert problem.endswith(" failing since 11:00 (2 missed)")
         assert "/hook" not in problem  # a webhook's path is its secret: never shown
         assert "⚠ see below" in screen_text(app)
+
+
+async def test_a_failing_target_takes_one_row_of_an_80x24_screen(tmp_path, hook, monkeypatch):
+    # Given a webhook (named by an environment variable) that missed alerts since 11:00
+    hook.answers = [500]
+    monkeypatch.setenv("GROWTH_SLACK_HOOK_FOR_THE_TEAM_CHANNEL", hook.url)
+    target = "webhook: {url_env: GROWTH_SLACK_HOOK_FOR_THE_TEAM_CHANNEL, format: slack}"
+    spec, store = make_world(tmp_path, SPEC + f"alerts:\n  notify:\n    - {target}\n")
+    watching = Watching(spec, store)
+    try:
+        watching.tick(AS_OF - 3600)
+        assert watching.deliveries.wait_idle(10)
+        watching.watcher.collect()
+    finally:
+        watching.close()
+    app = board(spec, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Then the line under the header is one row, cut with an ellipsis, and keeps
+        # which target and since when
+        line = app.query_one("ProblemsLine")
+        assert line.region.height == 1
+        row = screen_text(app).splitlines()[line.region.y]
+        assert row.strip() == (
+            "⚠ webhook: $GROWTH_SLACK_HOOK_FOR_THE_TEA… failing since 11:00 (2 missed)"
+        )
+        assert (app.query_one("#header").region.y, line.region.y) == (0, 1)
+        assert app.query_one("#pages").region.y == 2
+        # And any problem too long for the row is cut, not wrapped
+        line.show_problems(("store: " + "x" * 200,))
+        await pilot.pause()
+        assert line.region.height == 1
+        assert screen_text(app).splitlines()[1].rstrip().endswith("…")
 
 
 async def test_a_target_that_got_its_alerts_is_not_a_problem(tmp_path, hook):
@@ -287,3 +325,37 @@ async def test_two_folders_metrics_db_keep_their_own_acknowledgements(tmp_path, 
     # And the acknowledgements name the growth store by its whole path
     kept = json.loads((Path(os.environ["XDG_STATE_HOME"]) / "kpitui" / "acks.json").read_text())
     assert list(kept["stores"]) == [str(tmp_path / "growth" / "metrics.db")]
+
+
+async def test_two_served_browsers_and_the_terminal_each_keep_their_own_acks(tmp_path):
+    # Given one store with the watcher's history, open in two browsers of one `serve`
+    spec, store = make_world(tmp_path)
+    watch_once(spec, store, AS_OF - 3600)
+    ana, bo = "ana-browser-0123456789", "bo-browser-0123456789a"
+
+    def served(viewer: str | None) -> KpituiApp:
+        return KpituiApp(
+            load_dashboard(spec), store_path=store, clock=FixedClock(AS_OF), viewer=viewer
+        )
+
+    # When Ana acknowledges everything
+    app = served(ana)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+    # Then Bo's board and the terminal user's still have them to acknowledge
+    for viewer in (bo, None):
+        other = served(viewer)
+        async with other.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert [acked for *_, acked in lines(other)] == [False, False]
+    # And Ana's are kept for her next visit, in her own file
+    again = served(ana)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert [acked for *_, acked in lines(again)] == [True, True]
+    state = Path(os.environ["XDG_STATE_HOME"]) / "kpitui"
+    assert sorted(p.relative_to(state).as_posix() for p in state.rglob("*.json")) == [
+        f"viewers/{ana}.json"
+    ]

@@ -17,7 +17,7 @@ from typing import Any
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import add_spec_arguments
+from kpitui.cli.common import add_spec_arguments, span_arg
 from kpitui.errors import EXIT_OK, InputError
 from kpitui.literal import literal
 from kpitui.store.name import StoreName, held_name
@@ -48,19 +48,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--once", action="store_true", help="run every pull once, then exit")
     parser.add_argument(
         "--backfill",
-        type=_span,
+        type=span_arg,
         metavar="SPAN",
-        help="read this far back (e.g. 90d) instead of from where each pull left off",
+        help="read this far back (e.g. 90d, 2w, 2y) instead of from where each pull left off",
     )
     parser.add_argument("--only", metavar="METRIC", help="run only the pull of this metric (or id)")
     parser.set_defaults(func=run_sync)
-
-
-def _span(text: str) -> timeutil.Duration:
-    try:
-        return timeutil.Duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run_sync(args: argparse.Namespace) -> int:

@@ -71,7 +71,7 @@ def source_url(name: str, source: Source, environ: os._Environ[str] | dict[str, 
     value = environ.get(source.url_env, "").strip()
     if not value:
         raise SourceDown(
-            f"source {quoted(name)}: the environment variable {source.url_env} is not set",
+            f"the environment variable {source.url_env} is not set",
             hint=f"export {source.url_env}=postgresql://… (or a database file) before `kpitui sync`",
         )
     return value
@@ -88,7 +88,7 @@ def open_source(
     try:
         target = source_target(url, base)
     except ValueError as exc:
-        raise SourceDown(f"source {quoted(name)}: {exc}") from None
+        raise SourceDown(str(exc)) from None
     return _open(target, source, base)
 
 

@@ -300,3 +300,22 @@ def test_check_warns_about_a_failing_and_a_late_pull(tmp_path, capsys):
     assert "runs every 15m" in err
     assert "warning: pull[1]: pull 'bad' has never worked (last tried" in err
     assert "value is NULL" in err
+
+
+def test_a_pull_over_the_row_cap_is_one_whole_line_in_sync_and_check(tmp_path, capsys):
+    # The hint's apostrophe ("the source's max_rows") once read as a quote, and the line
+    # was cut in the middle of a word.
+    source = make_source("sqlite", tmp_path)
+    source.add(signup_rows())
+    spec = write_spec(
+        tmp_path,
+        {"app": {"url": source.url, "max_rows": 5}},
+        [{"metric": "raw", "source": "app", "query":
+          "SELECT created_at AS time, 1 AS value FROM accounts WHERE created_at >= :start"}],
+    )  # fmt: skip
+    assert main(["sync", str(spec), "--once", "--backfill", "2y"]) == 2
+    assert main(["check", str(spec)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("or raise the source's max_rows)") == 2, err
+    assert "characters)" not in err
+    assert "source 'app': source 'app'" not in err

@@ -74,7 +74,7 @@ def test_prune_older_than_years_and_weeks(tmp_path, capsys):
         sid = batch.series_id("m", {})
         batch.add([sid] * 3, [now - 800 * DAY, now - 20 * DAY, now - DAY], [1.0, 2.0, 3.0])
     assert main(["prune", "--older-than", "2y", "--dry-run", "--db", str(store)]) == 0
-    assert capsys.readouterr().out.startswith("would prune 1 raw points of 1 series older than")
+    assert capsys.readouterr().out.startswith("would prune 1 raw point of 1 series older than")
     assert main(["prune", "--older-than", "2w", "--yes", "--db", str(store)]) == 0
     assert capsys.readouterr().out.startswith("pruned 2 raw points of 1 series older than")
     reader = open_reader(store)

@@ -99,6 +99,11 @@ def check_text_arguments(*named: tuple[str, str | None]) -> None:
             )
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 point`, `2 points`, `1,000 points` (a noun whose plural takes an s)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def number_text(value: float) -> str:
     """`value` exactly as stored, for a confirmation line: repr's shortest digits that
     read back to it, written out in full for everyday magnitudes (12345678 and 0.1234567,

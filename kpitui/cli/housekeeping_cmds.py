@@ -17,6 +17,7 @@ from kpitui.cli.common import (
     add_db_option,
     check_text_arguments,
     chosen_store,
+    counted,
     span_arg,
     time_arg,
 )
@@ -165,7 +166,9 @@ def run_delete(args: argparse.Namespace) -> int:
 
     def said(r: Removal, would: bool) -> str:
         verb = "would delete" if would else "deleted"
-        return f"{verb} {r.points:,} points of {r.series:,} series of {shown}{_span_text(r)}"
+        return (
+            f"{verb} {counted(r.points, 'point')} of {r.series:,} series of {shown}{_span_text(r)}"
+        )
 
     return _act(
         args,
@@ -183,7 +186,7 @@ def run_rename(args: argparse.Namespace) -> int:
 
     def said(r: Removal, would: bool) -> str:
         verb = "would rename" if would else "renamed"
-        return f"{verb} {old} to {new}: {r.series:,} series, {r.points:,} points"
+        return f"{verb} {old} to {new}: {r.series:,} series, {counted(r.points, 'point')}"
 
     def work(writer: StoreWriter, dry: bool) -> Removal:
         found = writer.rename_metric(args.metric, args.new, dry_run=dry)
@@ -204,7 +207,7 @@ def run_prune(args: argparse.Namespace) -> int:
     def said(r: Removal, would: bool) -> str:
         verb = "would prune" if would else "pruned"
         return (
-            f"{verb} {r.points:,} raw points of {r.series:,} series older than {when}"
+            f"{verb} {counted(r.points, 'raw point')} of {r.series:,} series older than {when}"
             f"{_span_text(r)} (the hourly and daily rollups stay)"
         )
 

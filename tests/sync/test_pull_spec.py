@@ -92,6 +92,15 @@ def test_a_source_url_names_its_engine_and_a_relative_file_is_the_spec_folders(u
     assert (str(target.path) if target.path else None) == path
 
 
+def test_an_in_memory_duckdb_source_is_no_file_and_check_says_nothing_of_it(tmp_path):
+    target = source_target("DuckDB::memory:", tmp_path)
+    assert (target.engine, target.path, target.memory) == ("duckdb", None, True)
+    spec = load(tmp_path, GOOD.replace("{url: data/app.sqlite}", '{url: "duckdb::memory:"}'))
+    assert not any("sources.local" in str(w) for w in spec.warnings)
+    said = problems(tmp_path, GOOD.replace("{url: data/app.sqlite}", "{url: 'duckdb:'}"))
+    assert any("names no file" in p and "duckdb::memory:" in p for p in said)
+
+
 def test_parameters_are_found_outside_strings_comments_and_casts():
     sql = "SELECT ':start', x::date, $$ :end $$, \"a:end\" -- :end\n/* :end */ WHERE t >= :start"
     assert [p.name for p in query_parameters(sql)] == ["start"]

@@ -30,8 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Run each `pull:` of SPEC against its source (PostgreSQL, SQLite or DuckDB) and\n"
             "write the rows into the store: a `time` column, a `value` column, any other\n"
-            "column a label. Source connections are read-only, every query has the\n"
-            "source's timeout and row cap. A re-run writes nothing it already wrote; a\n"
+            "column a label. Source connections are read-only, and a query must be one\n"
+            "SELECT (or WITH … SELECT), as the database's own parser reads it; every query\n"
+            "has the source's timeout and row cap. A re-run writes nothing it already wrote; a\n"
             "corrected row replaces the old value. Where each pull stands (last success,\n"
             "last error) is kept in the store, for `kpitui check` and the board."
         ),
@@ -39,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "examples:\n"
             "  kpitui sync --once                    run every pull of ./dashboard.yaml once\n"
             "  kpitui sync                           keep running, each pull on its schedule\n"
-            "  kpitui sync --once --backfill 90d     read the last 90 days again\n"
+            "  kpitui sync --once --backfill 90d     read the last 90 days again (2w, 2y: weeks, years)\n"
             "  kpitui sync team.yaml --only signups  only the pull of one metric"
         ),
         formatter_class=HelpFormatter,

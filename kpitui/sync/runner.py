@@ -7,11 +7,15 @@ preference: now − `--backfill` (floored to a UTC midnight), the pull's high-wa
 while it was still going on is counted whole next time), the end of the last run that
 wrote nothing, or now − the pull's `backfill:` (floored to a UTC midnight).
 
-A long window is read in slices of `SLICE` (a UTC day; a progress bar counts them),
-each written in its own transaction, so a backfill that fails half-way keeps what it
-read and the next run resumes from there. A row timed before its slice's `:start`
-means the query buckets by a span longer than the slice (a week, a month): that
-slice is read again from the bucket's start, so the bucket is written whole.
+A long window is read in slices cut at UTC midnights, each written in its own
+transaction, so a backfill that fails half-way keeps what it read and the next run
+resumes from there (a progress bar counts the days). The first slice is a day; a
+slice read in under `FAST` seconds doubles the next, up to `MAX_SLICE`, so a query
+with a cost of its own per run (a CSV read whole by DuckDB, a round trip) is run tens
+of times for a long backfill, not once a day; a slice over the row cap is read again
+in halves, down to a day. A row timed before its slice's `:start` means the query
+buckets by a span longer than the slice (a week, a month): that slice is read again
+from the bucket's start, so the bucket is written whole.
 
 Writing is idempotent: a point already stored with the same value is not written
 again (the store skips it), a corrected value replaces the old one.
@@ -31,17 +35,27 @@ from kpitui.spec.models import Pull
 from kpitui.store.api import PullState, StoreReader, StoreWriter
 from kpitui.store.checks import DAY, checked_labels
 from kpitui.sync.rows import Columns, points
-from kpitui.sync.source import PullError, QueryFailed, SourceConnection, open_source
+from kpitui.sync.source import (
+    PullError,
+    QueryFailed,
+    SourceConnection,
+    TooManyRows,
+    open_source,
+)
 
 SLICE = DAY
+"""The first window one query reads, and the shortest a long window is cut into."""
+MAX_SLICE = 32 * DAY
 """The longest window one query reads."""
+FAST = 0.5
+"""A slice read in less (seconds) doubles the next."""
 REALIGN_LIMIT = 92 * DAY
 """How far before a slice a row's time may lie for the slice to be read again from it
 (a quarter, the longest calendar bucket); a row older than that is kept as it is (a
 query filtering on another column than the one it returns as time)."""
 
 Progress = Callable[[str, int, int], None]
-"""(pull id, slices done, slices in all)."""
+"""(pull id, days done, days in all)."""
 
 
 class PullResult(Struct, frozen=True):
@@ -72,17 +86,6 @@ def pull_start(pull: Pull, state: PullState | None, now: int, backfill: int | No
     if state is not None and state.last_success is not None:
         return min(state.last_success, now)
     return floor_day(now - pull.backfill.seconds)
-
-
-def slices(start: int, end: int, size: int = SLICE) -> list[tuple[int, int]]:
-    """`[start, end)` cut at the multiples of `size`."""
-    out = []
-    lo = start
-    while lo < end:
-        hi = min(end, lo - lo % size + size)
-        out.append((lo, hi))
-        lo = hi
-    return out
 
 
 class Runner:
@@ -144,15 +147,27 @@ class Runner:
                 None if self.environ is None else dict(self.environ),
             )
             try:
-                parts = slices(start, now)
-                for done, (lo, hi) in enumerate(parts):
-                    got, new, newest = self._read_slice(source, pull, lo, hi)
+                days = -(-(now - floor_day(start)) // DAY)
+                lo, size = start, SLICE
+                while lo < now:
+                    hi = min(now, floor_day(lo) + size)
+                    began = time.perf_counter()
+                    try:
+                        got, new, newest = self._read_slice(source, pull, lo, hi)
+                    except TooManyRows:
+                        if size == SLICE:
+                            raise
+                        size //= 2
+                        continue
                     rows += got
                     changed += new
                     if newest is not None:
                         high = max(high or newest, min(newest, hi))
-                    if self.progress is not None:
-                        self.progress(pull.id, done + 1, len(parts))
+                    if self.progress is not None and days > 1:
+                        self.progress(pull.id, -(-(hi - floor_day(start)) // DAY), days)
+                    if time.perf_counter() - began < FAST:
+                        size = min(MAX_SLICE, size * 2)
+                    lo = hi
             finally:
                 source.close()
         except PullError as exc:

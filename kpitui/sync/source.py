@@ -142,8 +142,12 @@ def several_statements(count: int | None = None) -> QueryFailed:
     return not_run(f"the query is {said}, not one")
 
 
+class TooManyRows(QueryFailed):
+    """More rows than the source's `max_rows` (the runner reads a shorter window)."""
+
+
 def too_many_rows(max_rows: int) -> QueryFailed:
-    return QueryFailed(
+    return TooManyRows(
         f"the query returned more than {max_rows:,} rows",
         hint="group the rows by a coarser time in the query, or raise the source's max_rows",
     )

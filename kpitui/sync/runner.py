@@ -134,8 +134,7 @@ class Runner:
         state = self.reader.pull_states().get(pull.id)
         start = pull_start(pull, state, now, backfill)
         started = time.perf_counter()
-        high = state.high_water if state is not None else None
-        rows = changed = 0
+        tally = _Tally(state.high_water if state is not None else None)
         error: KpituiError | None = None
         failure: PullError | None = None
         failure_text: str | None = None
@@ -147,27 +146,7 @@ class Runner:
                 None if self.environ is None else dict(self.environ),
             )
             try:
-                days = -(-(now - floor_day(start)) // DAY)
-                lo, size = start, SLICE
-                while lo < now:
-                    hi = min(now, floor_day(lo) + size)
-                    began = time.perf_counter()
-                    try:
-                        got, new, newest = self._read_slice(source, pull, lo, hi)
-                    except TooManyRows:
-                        if size == SLICE:
-                            raise
-                        size //= 2
-                        continue
-                    rows += got
-                    changed += new
-                    if newest is not None:
-                        high = max(high or newest, min(newest, hi))
-                    if self.progress is not None and days > 1:
-                        self.progress(pull.id, -(-(hi - floor_day(start)) // DAY), days)
-                    if time.perf_counter() - began < FAST:
-                        size = min(MAX_SLICE, size * 2)
-                    lo = hi
+                self._read_window(source, pull, start, now, tally)
             finally:
                 source.close()
         except PullError as exc:
@@ -178,10 +157,38 @@ class Runner:
             error = self._at_pull(failure, pull, index)
             said = f"{failure.message} ({failure.hint})" if failure.hint else failure.message
             failure_text = f"source {quoted(pull.source)}: {said}"
-        self.writer.set_pull_state(_next_state(pull.id, state, now, high, failure_text))
+        self.writer.set_pull_state(_next_state(pull.id, state, now, tally.high, failure_text))
+        seconds = time.perf_counter() - started
         return PullResult(
-            pull.id, pull.metric, start, now, rows, changed, time.perf_counter() - started, error
+            pull.id, pull.metric, start, now, tally.rows, tally.changed, seconds, error
         )
+
+    def _read_window(
+        self, source: SourceConnection, pull: Pull, start: int, end: int, tally: _Tally
+    ) -> None:
+        """`[start, end)` read and written slice by slice (see the module docstring),
+        counted into `tally` as it goes, so a failure keeps what was written."""
+        days = -(-(end - floor_day(start)) // DAY)
+        lo, size = start, SLICE
+        while lo < end:
+            hi = min(end, floor_day(lo) + size)
+            began = time.perf_counter()
+            try:
+                got, new, newest = self._read_slice(source, pull, lo, hi)
+            except TooManyRows:
+                if size == SLICE:
+                    raise
+                size //= 2
+                continue
+            tally.rows += got
+            tally.changed += new
+            if newest is not None:
+                tally.high = max(tally.high or newest, min(newest, hi))
+            if self.progress is not None and days > 1:
+                self.progress(pull.id, -(-(hi - floor_day(start)) // DAY), days)
+            if time.perf_counter() - began < FAST:
+                size = min(MAX_SLICE, size * 2)
+            lo = hi
 
     def _read_slice(
         self, source: SourceConnection, pull: Pull, lo: int, hi: int
@@ -220,6 +227,15 @@ class Runner:
             hint=exc.hint,
         )
         return error
+
+
+class _Tally:
+    """What a run has read and written so far, and its newest row's time."""
+
+    def __init__(self, high: int | None) -> None:
+        self.rows = 0
+        self.changed = 0
+        self.high = high
 
 
 def _next_state(

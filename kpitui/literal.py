@@ -81,7 +81,11 @@ def _digits(value: int) -> int:
 
 
 # Past `quoted`'s own cut (its limit and the "…"), so a quoted value is not cut twice.
-_LONG_QUOTE = re.compile(f"'([^'\\n]{{{QUOTE_LIMIT + 2},}})'|\"([^\"\\n]{{{QUOTE_LIMIT + 2},}})\"")
+# A quote opens where no letter is before it and closes where none is after it: the
+# apostrophe of "the source's max_rows" is no quote.
+_LONG_QUOTE = re.compile(
+    f"(?<![^\\W_])'([^'\\n]{{{QUOTE_LIMIT + 2},}})'(?![^\\W_])|\"([^\"\\n]{{{QUOTE_LIMIT + 2},}})\""
+)
 MESSAGE_LIMIT = 6 * QUOTE_LIMIT
 """The most characters of one message (before its hint) an error line keeps."""
 

@@ -32,9 +32,12 @@ CALENDAR_WINDOWS: dict[str, tuple[str, int]] = {
 }
 """The calendar windows: the unit each runs from the start of, and its length in months."""
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?[smhdw])+$")
-_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+YEAR = 365 * 86400
+"""A year as a duration says it (`2y`): 365 days, as the drill-down's `1y` range is."""
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": YEAR}
+_DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?[smhdwy])+$")
+_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)([smhdwy])")
+DURATION_EXAMPLES = "30s, 15m, 12h, 7d, 2w, 1y"
 _EPOCH_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _QUARTER_RE = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
@@ -111,11 +114,11 @@ MAX_DURATION = 36500 * 86400
 
 
 def parse_duration(text: str) -> int:
-    """`90s`, `15m`, `12h`, `7d`, `2w`, or combined `1h30m` → seconds."""
+    """`90s`, `15m`, `12h`, `7d`, `2w`, `2y` (of 365 days), or combined `1h30m` → seconds."""
     raw = str(text).strip().lower()
     if not _DURATION_RE.match(raw):
         raise ValueError(
-            f"{quoted(text)} is not a duration: use a number and a unit, e.g. 30s, 15m, 12h, 7d, 2w"
+            f"{quoted(text)} is not a duration: use a number and a unit, e.g. {DURATION_EXAMPLES}"
         )
     seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART_RE.findall(raw))
     if seconds <= 0:
@@ -164,8 +167,9 @@ class _Value:
 
 
 class Duration(_Value):
-    """A length of time as a spec writes it (`30s`, `15m`, `1h30m`, `7d`, `2w`), parsed
-    once: `.seconds`. Raises ValueError with a message fit to show the user."""
+    """A length of time as a spec or a command line writes it (`30s`, `15m`, `1h30m`,
+    `7d`, `2w`, `2y`), parsed once: `.seconds`. Raises ValueError with a message fit to
+    show the user."""
 
     __slots__ = ("seconds",)
     seconds: int

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import add_spec_arguments, as_of_arg, missing_store
+from kpitui.cli.common import add_spec_arguments, as_of_arg, missing_store, span_arg
 from kpitui.errors import EXIT_OK, EXIT_RUNTIME, StoreError
 from kpitui.literal import literal
 from kpitui.store.name import StoreName, held_name
@@ -69,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_spec_arguments(digest)
     digest.add_argument(
         "--since",
-        type=_span,
+        type=span_arg,
         default=timeutil.Duration("7d"),
         metavar="SPAN",
         help="how far back the review reaches (default 7d)",
@@ -80,13 +80,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     digest.add_argument("--as-of", type=as_of_arg, metavar="TIME", help="review as of this time")
     digest.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     digest.set_defaults(func=run_digest)
-
-
-def _span(text: str) -> timeutil.Duration:
-    try:
-        return timeutil.Duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _store_of(args: argparse.Namespace, loaded) -> StoreName:

@@ -14,6 +14,7 @@ from kpitui.literal import literal, quoted
 from kpitui.store.checks import is_text
 from kpitui.store.name import StoreName, env_store
 from kpitui.store.times import EARLIEST, LATEST, TimeProblem, point_time
+from kpitui.timeutil import Duration
 
 if TYPE_CHECKING:
     from kpitui.spec.loader import SourceMap
@@ -22,6 +23,7 @@ DEFAULT_SPEC = "dashboard.yaml"
 DEFAULT_STORE = "metrics.db"
 # What to do about a store that is not there (`check`, `snapshot`).
 STORE_HINT = "run `kpitui import` or `kpitui demo` first, or pass --db PATH"
+SYNC_STORE_HINT = "run `kpitui sync --once` first, to fill it from the spec's `pull:`"
 
 
 def missing_store(
@@ -29,12 +31,14 @@ def missing_store(
 ) -> InputError | None:
     """What to say when the store file to read is not there, named where it was chosen:
     the --db value, or the spec's `store:` line. None when it exists (a directory, or a
-    file that is no store, `open_reader` says so) or is a server's (its reader says)."""
+    file that is no store, `open_reader` says so) or is a server's (its reader says).
+    A spec with pulls is told to sync, which makes its store."""
     name = StoreName.parse(store)
     if name.path is None or name.path.exists():
         return None
+    hint = SYNC_STORE_HINT if ("pull", 0) in source_map.values else STORE_HINT
     if db:
-        return InputError("store not found", file=db, hint=STORE_HINT)
+        return InputError("store not found", file=db, hint=hint)
     from kpitui.spec.loader import SpecProblem
 
     line, col = source_map.value(("store",))
@@ -44,8 +48,18 @@ def missing_store(
         file=spec_file,
         line=line,
         col=col,
-        hint=STORE_HINT,
+        hint=hint,
     )
+
+
+def span_arg(text: str) -> Duration:
+    """argparse type for a span on the command line (`--backfill 90d`, `--since 2w`,
+    `--older-than 2y`): a duration as a spec writes it, by the same rule, so a span the
+    spec takes the command line takes too."""
+    try:
+        return Duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def time_arg(text: str) -> int:
@@ -83,6 +97,11 @@ def check_text_arguments(*named: tuple[str, str | None]) -> None:
                 f"{what} '{literal(text)}' is not UTF-8 text",
                 hint="the shell or script passed bytes in another encoding: write it in UTF-8",
             )
+
+
+def counted(n: int, noun: str) -> str:
+    """`1 point`, `2 points`, `1,000 points` (a noun whose plural takes an s)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def number_text(value: float) -> str:

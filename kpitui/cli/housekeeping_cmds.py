@@ -13,7 +13,14 @@ from collections.abc import Callable
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import add_db_option, check_text_arguments, chosen_store, time_arg
+from kpitui.cli.common import (
+    add_db_option,
+    check_text_arguments,
+    chosen_store,
+    counted,
+    span_arg,
+    time_arg,
+)
 from kpitui.errors import InputError
 from kpitui.literal import literal, quoted
 from kpitui.store import StoreName, open_reader, open_writer
@@ -63,19 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "  kpitui prune --older-than 2y --dry-run\n  kpitui prune --older-than 400d --yes",
     )
     prune.add_argument(
-        "--older-than", required=True, type=_span, metavar="SPAN", help="e.g. 2y, 400d"
+        "--older-than", required=True, type=span_arg, metavar="SPAN", help="e.g. 2y, 400d, 8w"
     )
     prune.set_defaults(func=run_prune)
-
-
-def _span(text: str) -> int:
-    written = text.strip().lower()
-    if written.endswith("y") and written[:-1].isdigit():  # a year of days, as people say it
-        written = f"{int(written[:-1]) * 365}d"
-    try:
-        return timeutil.Duration(written).seconds
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parser(
@@ -169,7 +166,9 @@ def run_delete(args: argparse.Namespace) -> int:
 
     def said(r: Removal, would: bool) -> str:
         verb = "would delete" if would else "deleted"
-        return f"{verb} {r.points:,} points of {r.series:,} series of {shown}{_span_text(r)}"
+        return (
+            f"{verb} {counted(r.points, 'point')} of {r.series:,} series of {shown}{_span_text(r)}"
+        )
 
     return _act(
         args,
@@ -187,7 +186,7 @@ def run_rename(args: argparse.Namespace) -> int:
 
     def said(r: Removal, would: bool) -> str:
         verb = "would rename" if would else "renamed"
-        return f"{verb} {old} to {new}: {r.series:,} series, {r.points:,} points"
+        return f"{verb} {old} to {new}: {r.series:,} series, {counted(r.points, 'point')}"
 
     def work(writer: StoreWriter, dry: bool) -> Removal:
         found = writer.rename_metric(args.metric, args.new, dry_run=dry)
@@ -202,13 +201,13 @@ def run_rename(args: argparse.Namespace) -> int:
 
 
 def run_prune(args: argparse.Namespace) -> int:
-    cutoff = timeutil.SystemClock().now() - args.older_than
+    cutoff = timeutil.SystemClock().now() - args.older_than.seconds
     when = timeutil.iso_utc(cutoff)
 
     def said(r: Removal, would: bool) -> str:
         verb = "would prune" if would else "pruned"
         return (
-            f"{verb} {r.points:,} raw points of {r.series:,} series older than {when}"
+            f"{verb} {counted(r.points, 'raw point')} of {r.series:,} series older than {when}"
             f"{_span_text(r)} (the hourly and daily rollups stay)"
         )
 

@@ -19,6 +19,7 @@ from kpitui.cli.common import (
     add_db_option,
     check_text_arguments,
     chosen_store,
+    counted,
     created_store_note,
 )
 from kpitui.errors import InputError, KpituiError
@@ -172,7 +173,7 @@ def run_import(args: argparse.Namespace) -> int:
     unchanged = result.points - result.changed
     note = f"; {unchanged:,} already stored" if unchanged else ""
     print(
-        f"imported {result.points:,} points into {result.series:,} series"
+        f"imported {counted(result.points, 'point')} into {result.series:,} series"
         f" from {literal(result.source)}"
         f" ({result.seconds:.2f} s{note})"
     )

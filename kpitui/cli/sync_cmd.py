@@ -17,7 +17,7 @@ from typing import Any
 
 from kpitui import timeutil
 from kpitui.cli import HelpFormatter
-from kpitui.cli.common import add_spec_arguments
+from kpitui.cli.common import add_spec_arguments, span_arg
 from kpitui.errors import EXIT_OK, InputError
 from kpitui.literal import literal
 from kpitui.store.name import StoreName, held_name
@@ -30,8 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Run each `pull:` of SPEC against its source (PostgreSQL, SQLite or DuckDB) and\n"
             "write the rows into the store: a `time` column, a `value` column, any other\n"
-            "column a label. Source connections are read-only, every query has the\n"
-            "source's timeout and row cap. A re-run writes nothing it already wrote; a\n"
+            "column a label. Source connections are read-only, and a query must be one\n"
+            "SELECT (or WITH … SELECT), as the database's own parser reads it; every query\n"
+            "has the source's timeout and row cap. A re-run writes nothing it already wrote; a\n"
             "corrected row replaces the old value. Where each pull stands (last success,\n"
             "last error) is kept in the store, for `kpitui check` and the board."
         ),
@@ -39,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "examples:\n"
             "  kpitui sync --once                    run every pull of ./dashboard.yaml once\n"
             "  kpitui sync                           keep running, each pull on its schedule\n"
-            "  kpitui sync --once --backfill 90d     read the last 90 days again\n"
+            "  kpitui sync --once --backfill 90d     read the last 90 days again (2w, 2y: weeks, years)\n"
             "  kpitui sync team.yaml --only signups  only the pull of one metric"
         ),
         formatter_class=HelpFormatter,
@@ -48,19 +49,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--once", action="store_true", help="run every pull once, then exit")
     parser.add_argument(
         "--backfill",
-        type=_span,
+        type=span_arg,
         metavar="SPAN",
-        help="read this far back (e.g. 90d) instead of from where each pull left off",
+        help="read this far back (e.g. 90d, 2w, 2y) instead of from where each pull left off",
     )
     parser.add_argument("--only", metavar="METRIC", help="run only the pull of this metric (or id)")
     parser.set_defaults(func=run_sync)
-
-
-def _span(text: str) -> timeutil.Duration:
-    try:
-        return timeutil.Duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run_sync(args: argparse.Namespace) -> int:

@@ -122,7 +122,7 @@ class Hold(_Value):
     seconds: int
 
     def __init__(self, text: str | int) -> None:
-        if text == 0 or (isinstance(text, str) and re.fullmatch(r"\s*0+\s*[smhdw]?\s*", text)):
+        if text == 0 or (isinstance(text, str) and re.fullmatch(r"\s*0+\s*[smhdwy]?\s*", text)):
             seconds, shown = 0, "0s"
         else:
             duration = _duration(text)

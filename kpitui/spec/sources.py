@@ -23,17 +23,23 @@ PARAMETERS = ("start", "end")
 
 _SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 _DUCKDB_SUFFIXES = (".duckdb", ".ddb")
-URL_HINT = "write postgresql://HOST/DB, a .sqlite/.db or .duckdb file, or sqlite:PATH / duckdb:PATH"
+URL_HINT = (
+    "write postgresql://HOST/DB, a .sqlite/.db or .duckdb file, sqlite:PATH / duckdb:PATH,"
+    " or duckdb::memory: to query Parquet/CSV files only"
+)
+DUCKDB_MEMORY = "duckdb::memory:"
+"""An in-memory DuckDB: no database file, its queries read Parquet/CSV files."""
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class SourceTarget(Struct, frozen=True):
     """A source URL taken apart: its engine, and the file (SQLite, DuckDB) or the URL
-    (PostgreSQL) to open."""
+    (PostgreSQL) to open; neither for an in-memory DuckDB (`memory`)."""
 
     engine: Engine
     url: str | None = None
     path: Path | None = None
+    memory: bool = False
 
 
 def source_target(url: str, base: Path | None = None) -> SourceTarget:
@@ -43,6 +49,8 @@ def source_target(url: str, base: Path | None = None) -> SourceTarget:
     lowered = text.lower()
     if lowered.startswith(("postgresql://", "postgres://")):
         return SourceTarget("postgresql", url=text)
+    if lowered == DUCKDB_MEMORY:
+        return SourceTarget("duckdb", memory=True)
     engine: Engine | None = None
     for prefix in ("sqlite:", "duckdb:"):
         if lowered.startswith(prefix):

@@ -7,11 +7,15 @@ preference: now − `--backfill` (floored to a UTC midnight), the pull's high-wa
 while it was still going on is counted whole next time), the end of the last run that
 wrote nothing, or now − the pull's `backfill:` (floored to a UTC midnight).
 
-A long window is read in slices of `SLICE` (a UTC day; a progress bar counts them),
-each written in its own transaction, so a backfill that fails half-way keeps what it
-read and the next run resumes from there. A row timed before its slice's `:start`
-means the query buckets by a span longer than the slice (a week, a month): that
-slice is read again from the bucket's start, so the bucket is written whole.
+A long window is read in slices cut at UTC midnights, each written in its own
+transaction, so a backfill that fails half-way keeps what it read and the next run
+resumes from there (a progress bar counts the days). The first slice is a day; a
+slice read in under `FAST` seconds doubles the next, up to `MAX_SLICE`, so a query
+with a cost of its own per run (a CSV read whole by DuckDB, a round trip) is run tens
+of times for a long backfill, not once a day; a slice over the row cap is read again
+in halves, down to a day. A row timed before its slice's `:start` means the query
+buckets by a span longer than the slice (a week, a month): that slice is read again
+from the bucket's start, so the bucket is written whole.
 
 Writing is idempotent: a point already stored with the same value is not written
 again (the store skips it), a corrected value replaces the old one.
@@ -31,17 +35,27 @@ from kpitui.spec.models import Pull
 from kpitui.store.api import PullState, StoreReader, StoreWriter
 from kpitui.store.checks import DAY, checked_labels
 from kpitui.sync.rows import Columns, points
-from kpitui.sync.source import PullError, QueryFailed, SourceConnection, open_source
+from kpitui.sync.source import (
+    PullError,
+    QueryFailed,
+    SourceConnection,
+    TooManyRows,
+    open_source,
+)
 
 SLICE = DAY
+"""The first window one query reads, and the shortest a long window is cut into."""
+MAX_SLICE = 32 * DAY
 """The longest window one query reads."""
+FAST = 0.5
+"""A slice read in less (seconds) doubles the next."""
 REALIGN_LIMIT = 92 * DAY
 """How far before a slice a row's time may lie for the slice to be read again from it
 (a quarter, the longest calendar bucket); a row older than that is kept as it is (a
 query filtering on another column than the one it returns as time)."""
 
 Progress = Callable[[str, int, int], None]
-"""(pull id, slices done, slices in all)."""
+"""(pull id, days done, days in all)."""
 
 
 class PullResult(Struct, frozen=True):
@@ -72,17 +86,6 @@ def pull_start(pull: Pull, state: PullState | None, now: int, backfill: int | No
     if state is not None and state.last_success is not None:
         return min(state.last_success, now)
     return floor_day(now - pull.backfill.seconds)
-
-
-def slices(start: int, end: int, size: int = SLICE) -> list[tuple[int, int]]:
-    """`[start, end)` cut at the multiples of `size`."""
-    out = []
-    lo = start
-    while lo < end:
-        hi = min(end, lo - lo % size + size)
-        out.append((lo, hi))
-        lo = hi
-    return out
 
 
 class Runner:
@@ -131,8 +134,7 @@ class Runner:
         state = self.reader.pull_states().get(pull.id)
         start = pull_start(pull, state, now, backfill)
         started = time.perf_counter()
-        high = state.high_water if state is not None else None
-        rows = changed = 0
+        tally = _Tally(state.high_water if state is not None else None)
         error: KpituiError | None = None
         failure: PullError | None = None
         failure_text: str | None = None
@@ -144,15 +146,7 @@ class Runner:
                 None if self.environ is None else dict(self.environ),
             )
             try:
-                parts = slices(start, now)
-                for done, (lo, hi) in enumerate(parts):
-                    got, new, newest = self._read_slice(source, pull, lo, hi)
-                    rows += got
-                    changed += new
-                    if newest is not None:
-                        high = max(high or newest, min(newest, hi))
-                    if self.progress is not None:
-                        self.progress(pull.id, done + 1, len(parts))
+                self._read_window(source, pull, start, now, tally)
             finally:
                 source.close()
         except PullError as exc:
@@ -163,10 +157,38 @@ class Runner:
             error = self._at_pull(failure, pull, index)
             said = f"{failure.message} ({failure.hint})" if failure.hint else failure.message
             failure_text = f"source {quoted(pull.source)}: {said}"
-        self.writer.set_pull_state(_next_state(pull.id, state, now, high, failure_text))
+        self.writer.set_pull_state(_next_state(pull.id, state, now, tally.high, failure_text))
+        seconds = time.perf_counter() - started
         return PullResult(
-            pull.id, pull.metric, start, now, rows, changed, time.perf_counter() - started, error
+            pull.id, pull.metric, start, now, tally.rows, tally.changed, seconds, error
         )
+
+    def _read_window(
+        self, source: SourceConnection, pull: Pull, start: int, end: int, tally: _Tally
+    ) -> None:
+        """`[start, end)` read and written slice by slice (see the module docstring),
+        counted into `tally` as it goes, so a failure keeps what was written."""
+        days = -(-(end - floor_day(start)) // DAY)
+        lo, size = start, SLICE
+        while lo < end:
+            hi = min(end, floor_day(lo) + size)
+            began = time.perf_counter()
+            try:
+                got, new, newest = self._read_slice(source, pull, lo, hi)
+            except TooManyRows:
+                if size == SLICE:
+                    raise
+                size //= 2
+                continue
+            tally.rows += got
+            tally.changed += new
+            if newest is not None:
+                tally.high = max(tally.high or newest, min(newest, hi))
+            if self.progress is not None and days > 1:
+                self.progress(pull.id, -(-(hi - floor_day(start)) // DAY), days)
+            if time.perf_counter() - began < FAST:
+                size = min(MAX_SLICE, size * 2)
+            lo = hi
 
     def _read_slice(
         self, source: SourceConnection, pull: Pull, lo: int, hi: int
@@ -205,6 +227,15 @@ class Runner:
             hint=exc.hint,
         )
         return error
+
+
+class _Tally:
+    """What a run has read and written so far, and its newest row's time."""
+
+    def __init__(self, high: int | None) -> None:
+        self.rows = 0
+        self.changed = 0
+        self.high = high
 
 
 def _next_state(

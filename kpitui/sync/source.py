@@ -10,6 +10,12 @@ backends do), so the runner never asks which database it holds:
 - `QueryFailed` (exit 2): the database refused the query (syntax, a missing table, a
   write the read-only connection stopped, more rows than `max_rows`).
 
+Read-only is kept by each engine itself, never by reading the SQL text here (a comment
+or a string literal fools that): a query is run only when the engine's own parser finds
+one statement that reads (SQLite: an authorizer allowing reads only; DuckDB: the
+statements `extract_statements` finds; PostgreSQL: a cursor, which PostgreSQL declares
+for a SELECT only, in a READ ONLY transaction). Anything else is `not_run`.
+
 Drivers are imported when a source of theirs is opened: sqlite3 always is there,
 psycopg comes with kpitui, duckdb is the `kpitui[duckdb]` extra.
 """
@@ -65,7 +71,7 @@ def source_url(name: str, source: Source, environ: os._Environ[str] | dict[str, 
     value = environ.get(source.url_env, "").strip()
     if not value:
         raise SourceDown(
-            f"source {quoted(name)}: the environment variable {source.url_env} is not set",
+            f"the environment variable {source.url_env} is not set",
             hint=f"export {source.url_env}=postgresql://… (or a database file) before `kpitui sync`",
         )
     return value
@@ -82,7 +88,7 @@ def open_source(
     try:
         target = source_target(url, base)
     except ValueError as exc:
-        raise SourceDown(f"source {quoted(name)}: {exc}") from None
+        raise SourceDown(str(exc)) from None
     return _open(target, source, base)
 
 
@@ -100,7 +106,8 @@ def _open(target: SourceTarget, source: Source, base: Path) -> SourceConnection:
                 "DuckDB sources need the duckdb driver",
                 hint="pip install 'kpitui[duckdb]'",
             ) from None
-        return DuckdbSource(_existing(target), timeout, source.max_rows, files=base)
+        path = None if target.memory else _existing(target)
+        return DuckdbSource(path, timeout, source.max_rows, files=base)
     try:
         from kpitui.sync.postgres_source import PostgresSource
     except ImportError:
@@ -122,8 +129,25 @@ def _existing(target: SourceTarget) -> Path:
     return target.path
 
 
+READ_ONLY_HINT = "a pull runs one read-only query: a SELECT, or WITH … SELECT"
+
+
+def not_run(why: str) -> QueryFailed:
+    """The query was refused before it ran: `why` says what in it is not a read."""
+    return QueryFailed(f"not run: {why}", hint=READ_ONLY_HINT)
+
+
+def several_statements(count: int | None = None) -> QueryFailed:
+    said = f"{count} statements" if count else "several statements"
+    return not_run(f"the query is {said}, not one")
+
+
+class TooManyRows(QueryFailed):
+    """More rows than the source's `max_rows` (the runner reads a shorter window)."""
+
+
 def too_many_rows(max_rows: int) -> QueryFailed:
-    return QueryFailed(
+    return TooManyRows(
         f"the query returned more than {max_rows:,} rows",
         hint="group the rows by a coarser time in the query, or raise the source's max_rows",
     )

@@ -12,7 +12,7 @@ from kpitui.errors import SpecErrors
 from kpitui.spec import load_dashboard
 from kpitui.spec.sources import bind_parameters, query_parameters, source_target
 from kpitui.store.api import PullState
-from kpitui.sync.runner import pull_start, slices
+from kpitui.sync.runner import pull_start
 from kpitui.sync.schedule import run_forever
 from kpitui.timeutil import FixedClock
 
@@ -92,6 +92,15 @@ def test_a_source_url_names_its_engine_and_a_relative_file_is_the_spec_folders(u
     assert (str(target.path) if target.path else None) == path
 
 
+def test_an_in_memory_duckdb_source_is_no_file_and_check_says_nothing_of_it(tmp_path):
+    target = source_target("DuckDB::memory:", tmp_path)
+    assert (target.engine, target.path, target.memory) == ("duckdb", None, True)
+    spec = load(tmp_path, GOOD.replace("{url: data/app.sqlite}", '{url: "duckdb::memory:"}'))
+    assert not any("sources.local" in str(w) for w in spec.warnings)
+    said = problems(tmp_path, GOOD.replace("{url: data/app.sqlite}", "{url: 'duckdb:'}"))
+    assert any("names no file" in p and "duckdb::memory:" in p for p in said)
+
+
 def test_parameters_are_found_outside_strings_comments_and_casts():
     sql = "SELECT ':start', x::date, $$ :end $$, \"a:end\" -- :end\n/* :end */ WHERE t >= :start"
     assert [p.name for p in query_parameters(sql)] == ["start"]
@@ -107,9 +116,6 @@ def test_a_run_starts_at_the_backfill_the_high_water_mark_or_the_last_empty_run(
     assert pull_start(pull, None, now, 7 * DAY) == 93 * DAY
     assert pull_start(pull, PullState("signups", high_water=99 * DAY), now, None) == 99 * DAY
     assert pull_start(pull, PullState("signups", last_success=now - 60), now, None) == now - 60
-    assert slices(DAY - 10, 3 * DAY + 5) == [
-        (DAY - 10, DAY), (DAY, 2 * DAY), (2 * DAY, 3 * DAY), (3 * DAY, 3 * DAY + 5)
-    ]  # fmt: skip
 
 
 def test_the_schedule_runs_each_pull_every_its_every(tmp_path):

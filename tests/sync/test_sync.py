@@ -300,3 +300,52 @@ def test_check_warns_about_a_failing_and_a_late_pull(tmp_path, capsys):
     assert "runs every 15m" in err
     assert "warning: pull[1]: pull 'bad' has never worked (last tried" in err
     assert "value is NULL" in err
+
+
+def test_a_pull_over_the_row_cap_is_one_whole_line_in_sync_and_check(tmp_path, capsys):
+    # The hint's apostrophe ("the source's max_rows") once read as a quote, and the line
+    # was cut in the middle of a word.
+    source = make_source("sqlite", tmp_path)
+    source.add(signup_rows())
+    spec = write_spec(
+        tmp_path,
+        {"app": {"url": source.url, "max_rows": 5}},
+        [{"metric": "raw", "source": "app", "query":
+          "SELECT created_at AS time, 1 AS value FROM accounts WHERE created_at >= :start"}],
+    )  # fmt: skip
+    assert main(["sync", str(spec), "--once", "--backfill", "2y"]) == 2
+    assert main(["check", str(spec)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("or raise the source's max_rows)") == 2, err
+    assert "characters)" not in err
+    assert "source 'app': source 'app'" not in err
+
+
+def test_a_long_backfill_reads_longer_slices_and_halves_one_over_the_cap(tmp_path):
+    # Given raw rows (12 on the busiest day) and a cap of 15 rows a query, When a 400-day
+    # backfill runs, Then it reads far fewer than 400 windows (each fast one doubles the
+    # next), a window over the cap is read again in halves instead of failing, and
+    # every row is written once.
+    source = make_source("sqlite", tmp_path)
+    source.add(signup_rows())
+    spec = write_spec(
+        tmp_path,
+        {"app": {"url": source.url, "max_rows": 15}},
+        [{"metric": "raw", "source": "app", "query":
+          "SELECT created_at AS time, 1 AS value FROM accounts"
+          " WHERE created_at >= :start AND created_at < :end"}],
+    )  # fmt: skip
+    seen: list[tuple[int, int]] = []
+    with runner_for(spec, progress=lambda _, done, total: seen.append((done, total))) as (
+        runner,
+        reader,
+    ):
+        ((index, pull),) = runner.pulls()
+        result = runner.run(pull, index, NOW, backfill=400 * DAY)
+        assert result.ok, result.error
+        # 55 free + 20 pro rows; 9 days have a free and a pro row at the same second
+        assert (result.rows, result.changed) == (75, 66)
+        assert reader.aggregate("raw", None, "count", 0, NOW) == 66
+    assert len(seen) < 40
+    assert seen[-1] == (401, 401)  # 400 days back from a UTC midnight, and today
+    assert [d for d, _ in seen] == sorted({d for d, _ in seen})

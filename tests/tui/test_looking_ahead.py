@@ -158,11 +158,22 @@ async def test_t_cycles_the_boards_chart_range_shown_in_the_header(tmp_path: Pat
         assert {c.window for c in app.board.charts} == {"7d"}
         header = str(app.query_one(BoardHeader).query_one("#header-status").render())
         assert "charts 7d" in header
+        # And each chart is bucketed as the KPI detail buckets that range: MRR (a point a
+        # day) in days, not the 6h of 3 gaps in 4; latency (every 15 min) in 6h
+        buckets = {c.id: c.bucket for c in app.board.charts}
+        assert buckets == {"mrr-by-plan": DAY, "latency": 6 * 3600}
         # And on through 30d, 90d, 1y back to each chart's own window
+        expected_buckets = {
+            "30d": {"mrr-by-plan": DAY, "latency": 6 * 3600},
+            "90d": {"mrr-by-plan": DAY, "latency": DAY},
+            "1y": {"mrr-by-plan": 7 * DAY, "latency": 7 * DAY},  # never a year of hours
+            None: {"mrr-by-plan": 7 * DAY, "latency": 6 * 3600},  # their own again
+        }
         for expected in ("30d", "90d", "1y", None):
             await pilot.press("t")
             await settle(pilot)
             assert app.board.chart_range == expected
+            assert {c.id: c.bucket for c in app.board.charts} == expected_buckets[expected]
         assert app.board.chart("mrr-by-plan").window == "180d"
         assert "charts" not in str(app.query_one(BoardHeader).query_one("#header-status").render())
         # And the spec file is never written

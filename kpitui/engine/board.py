@@ -210,6 +210,7 @@ class ChartSeries(Struct, frozen=True):
     points: tuple[tuple[int, float | None], ...]  # (bucket start, value or None: a gap)
     labels: tuple[tuple[str, str], ...] = ()  # the label values this line is of
     dashed: bool = False  # a projection (a forecast), not measured values
+    compares: str | None = None  # a comparison line: the name of the line it is earlier of
 
     @property
     def buckets_iso(self) -> tuple[tuple[str, float | None], ...]:
@@ -253,6 +254,7 @@ class ChartView(Struct, frozen=True):
     comparison: tuple[ChartSeries, ...] = ()
     """The same lines over the comparison span, moved onto this one (`c` shows them)."""
     comparison_label: str | None = None  # the legend's name for it: "last week"
+    comparison_offset: int | None = None  # seconds the compared span lies before this one
     annotations: tuple[AnnotationView, ...] = ()  # the marks on its time axis
     lo: int | None = None  # the time axis: the range's first bucket start…
     hi: int | None = None  # …and its last (None: from the series)
@@ -261,6 +263,11 @@ class ChartView(Struct, frozen=True):
     @property
     def has_points(self) -> bool:
         return any(value is not None for s in self.series for _, value in s.points)
+
+    def comparison_of(self, series: ChartSeries) -> ChartSeries | None:
+        """`series`' comparison line (its buckets' starts moved onto `series`' own);
+        None when the chart compares with nothing or that span held no data."""
+        return next((c for c in self.comparison if c.compares == series.name), None)
 
     @property
     def x_range(self) -> tuple[int, int]:

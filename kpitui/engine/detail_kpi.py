@@ -336,6 +336,7 @@ def _looking_back(
         chart,
         comparison=compared,
         comparison_label=None if comparison is None else comparison.label,
+        comparison_offset=None if comparison is None else comparison.offset,
         annotations=marks,
     )
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from msgspec import Struct
 
 from kpitui import timeutil
-from kpitui.engine.annotations import AnnotationView
+from kpitui.engine.annotations import CHOSEN_RULE, MARK_GLYPH, AnnotationView, MarkList
 from kpitui.engine.format import (
     MISSING,
     filled_cells,
@@ -300,17 +300,23 @@ class ChartView(Struct, frozen=True):
         lo, hi = self.x_range
         return time_ticks(lo, hi, count, self.zone)
 
+    def mark_start(self, mark: AnnotationView) -> int | None:
+        """Where `mark` is drawn on the time axis: the start of the bucket it falls in (a
+        mark in the newest bucket lies past its start, the axis' end); None off the axis."""
+        lo, hi = self.x_range
+        start = lo + (mark.ts - lo) // self.bucket * self.bucket if self.bucket else mark.ts
+        return start if lo <= start <= hi else None
+
     @property
     def mark_starts(self) -> tuple[int, ...]:
-        """Where the annotations are drawn on the time axis: the start of the bucket each
-        falls in (a mark in the newest bucket lies past its start, the axis' end)."""
-        lo, hi = self.x_range
-        starts = []
-        for mark in self.annotations:
-            start = lo + (mark.ts - lo) // self.bucket * self.bucket if self.bucket else mark.ts
-            if lo <= start <= hi:
-                starts.append(start)
-        return tuple(starts)
+        """Where the annotations are drawn on the time axis."""
+        starts = (self.mark_start(mark) for mark in self.annotations)
+        return tuple(start for start in starts if start is not None)
+
+    def chosen_start(self, chosen: str | None) -> int | None:
+        """Where the mark keyed `chosen` (`m`) is drawn, apart from the others."""
+        mark = next((a for a in self.annotations if a.key == chosen), None)
+        return None if mark is None else self.mark_start(mark)
 
     @property
     def marks_legend(self) -> str | None:
@@ -319,6 +325,21 @@ class ChartView(Struct, frozen=True):
             return None
         more = len(self.annotations) - 1
         return f"{self.annotations[-1].text}{f' +{more}' if more else ''}"
+
+    @property
+    def marks(self) -> MarkList:
+        """The annotations on the chart as a detail lists them."""
+        where = "everything stored" if self.window == "all" else f"the {self.window} window"
+        return MarkList(self.annotations, where, self.zone)
+
+    def marks_legend_for(self, chosen: str | None) -> tuple[str, str] | None:
+        """The legend's entry for the marks: (rule, words). The chosen mark (`┃`, its
+        text) when `m` chose one on this chart, else the latest and how many more."""
+        mark = next((a for a in self.annotations if a.key == chosen), None)
+        if mark is not None:
+            return CHOSEN_RULE, mark.text
+        words = self.marks_legend
+        return None if words is None else (MARK_GLYPH, words)
 
     @property
     def ref_labels(self) -> tuple[tuple[RefLine, str], ...]:

@@ -16,7 +16,7 @@ from msgspec import Struct
 from msgspec.structs import replace
 
 from kpitui import timeutil
-from kpitui.engine.annotations import annotations_in
+from kpitui.engine.annotations import MarkList, annotations_in
 from kpitui.engine.board import ChartSeries, ChartView, KpiView, KrStatus, _Progress
 from kpitui.engine.charts import ref_lines, same_span
 from kpitui.engine.comparison import (
@@ -176,6 +176,12 @@ class KpiDetail(Struct, frozen=True):
     def range_words(self) -> str:
         """`last 30d`, `all data`."""
         return "all data" if self.range_key == "all" else f"last {self.range_key}"
+
+    @property
+    def marks(self) -> MarkList:
+        """The annotations on the chart, listed under it (`m` chooses one)."""
+        where = RANGE_WORDS.get(self.range_key, f"the last {self.range_key}")
+        return MarkList(self.chart.annotations, where, self.chart.zone)
 
     @property
     def stats_heading(self) -> str:

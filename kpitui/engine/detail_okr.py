@@ -17,7 +17,13 @@ from msgspec import Struct
 from msgspec.structs import replace
 
 from kpitui import timeutil
-from kpitui.engine.annotations import AnnotationView, annotations_in, checkin_notes, merged
+from kpitui.engine.annotations import (
+    AnnotationView,
+    MarkList,
+    annotations_in,
+    checkin_notes,
+    merged,
+)
 from kpitui.engine.board import (
     ChartSeries,
     ChartView,
@@ -120,6 +126,13 @@ class KrDetail(Struct, frozen=True):
 
     def show(self, value: float | None) -> str:
         return format_value(value, self.format, currency=self.currency, decimals=self.decimals)
+
+    @property
+    def marks(self) -> MarkList:
+        """The period's marks on the node's charts, a key result's check-in notes among
+        them, listed under its progress chart (`m` chooses one)."""
+        where = f"{self.period_label} so far" if self.as_of < self.period_end else self.period_label
+        return MarkList(self.annotations, where, self.zone)
 
     @property
     def progress_display(self) -> str:

@@ -56,3 +56,9 @@ def range_bucket(key: str, spacing: int | None = None) -> int:
     detail's choice for that range (`auto_bucket`)."""
     range_window(key)  # the same error for an unknown key
     return auto_bucket(RANGE_SECONDS[key], spacing)
+
+
+def range_holding(age: int) -> str:
+    """The smallest preset range holding a moment `age` seconds before as-of (`all` past
+    a year): where a chart's detail zooms to show a mark."""
+    return next((key for key, seconds in RANGE_SECONDS.items() if age < seconds), "all")

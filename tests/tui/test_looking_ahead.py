@@ -225,3 +225,109 @@ async def test_the_kpi_detail_draws_its_comparison_line_and_marks(tmp_path: Path
         await pilot.press("c")
         await settle(pilot)
         assert screen.label_filter is None and chart.comparison
+
+
+def chart_rows(app, panel_id: str) -> list[str]:
+    """The lines inside the chart panel `panel_id`: its legend, then its plot."""
+    region = app.screen.query_one(panel_id).region
+    return screen_text(app).splitlines()[region.y + 1 : region.bottom - 1]
+
+
+async def test_m_in_the_kpi_detail_jumps_through_the_marks_in_range(tmp_path: Path):
+    # Given MRR with a release 3 days ago, an outage on every chart 10 days ago and a
+    # pricing change 40 days ago, at 80×24
+    app = sample_with_marks(tmp_path)
+    annotate(tmp_path, (AS_OF - 10 * DAY, "EU outage", ()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_kpi_detail("mrr")
+        await settle(pilot)
+        screen = app.screen
+        chart = screen.query_one("#kd-chart", ChartPanel)
+        listed = screen.query_one("#kd-marks")
+        # Then the marks of the 30 days shown are listed, newest first, times in Berlin,
+        # the markup shown as written; the footer offers m
+        text = str(listed.render())
+        assert text.splitlines() == [
+            "Marks in the last 30 days: 2 · times Europe/Berlin · m: next",
+            "│ 2026-11-21 13:00  v2.4 [b]released[/b]",
+            "│ 2026-11-14 13:00  EU outage",
+        ]
+        await pilot.pause()  # the footer fits its keys once they are laid out
+        assert "m Mark" in screen_text(app).splitlines()[-1], screen_text(app)
+        assert "┃" not in "".join(chart_rows(app, "#kd-chart"))
+        # When m is pressed: the oldest in range is chosen, drawn as a heavy rule
+        await pilot.press("m")
+        await pilot.pause()
+        assert chart.chosen_mark == screen.mark == "annotation:4"
+        lines = str(listed.render()).splitlines()
+        assert lines[0] == "Marks in the last 30 days: 2 · 1 of 2 · times Europe/Berlin · m: next"
+        assert lines[2] == "▸ 2026-11-14 13:00  EU outage"
+        plot = chart_rows(app, "#kd-chart")
+        assert "┃ EU outage" in plot[0]  # the legend names it
+        assert sum("┃" in row for row in plot[1:]) >= 5  # a rule across the plot
+        # And m again: the release; and again: round to the outage
+        await pilot.press("m")
+        await pilot.pause()
+        assert screen.mark == "annotation:1"
+        assert str(listed.render()).splitlines()[1] == "▸ 2026-11-21 13:00  v2.4 [b]released[/b]"
+        await pilot.press("m")
+        await pilot.pause()
+        assert screen.mark == "annotation:4"
+        # When the range is 90 days: the pricing change is listed too, the choice kept
+        await pilot.press("3")
+        await settle(pilot)
+        lines = str(listed.render()).splitlines()
+        assert lines[0].startswith("Marks in the last 90 days: 3 · 2 of 3")
+        assert lines[-1] == "│ 2026-10-15 14:00  pricing change"  # summer time then
+        assert chart.chosen_mark == "annotation:4"
+        # And ? lists m
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "Jump to the next annotation in range" in screen_text(app)
+
+
+async def test_m_in_the_key_result_detail_steps_through_its_check_in_notes(tmp_path: Path):
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        app.open_kr_detail("kr", "launch-mobile-app")
+        await settle(pilot)
+        screen = app.screen
+        notes = [c for c in screen.detail.checkins if c.note]
+        listed = screen.query_one("#kr-marks")
+        # Then its check-in notes are listed as marks, newest first
+        lines = str(listed.render()).splitlines()
+        assert lines[0].startswith(f"Marks in 2026-Q4 so far: {len(notes)} · times Europe/Berlin")
+        assert lines[1].endswith(f"check-in: {notes[0].note}")
+        # When m is pressed: the oldest note, drawn apart on the progress chart
+        await pilot.press("m")
+        await pilot.pause()
+        oldest = notes[-1]
+        history = screen.query_one("#kr-history", ChartPanel)
+        assert history.chosen_mark == screen.mark == f"checkin:{oldest.id}"
+        chosen = next(line for line in str(listed.render()).splitlines() if line.startswith("▸"))
+        assert chosen.endswith(f"check-in: {oldest.note}")
+        assert sum("┃" in row for row in chart_rows(app, "#kr-history")[1:]) >= 5
+
+
+async def test_the_chart_details_key_hints_fit_80_columns(tmp_path: Path):
+    # Given the MRR chart's detail at 80×24, marks in range and a comparison to name
+    app = sample_with_marks(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_chart_detail("mrr-by-plan")
+        await settle(pilot)
+        hints = app.screen.query_one("#cd-hints")
+        # Then the hints are one line within the screen, nothing cut, and the marks'
+        # heading starts the next line
+        assert hints.region.height == 1
+        rendered = str(hints.render())
+        assert rendered == "[ ] buckets · c compare with previous 180d"
+        assert len(rendered) + 2 <= 80
+        lines = screen_text(app).splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith(" [ ] buckets"))
+        assert lines[at].rstrip() == f" {rendered}"
+        assert lines[at + 1].startswith(" Marks in the 180d window: 2 · times Europe/Berlin")
+        assert "m: next" in lines[at + 1]
+        assert all(len(line) <= 80 for line in lines)

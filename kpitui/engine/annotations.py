@@ -41,7 +41,7 @@ class AnnotationView(Struct, frozen=True):
         return f"{self.kind}:{self.id}"
 
 
-MARK_ROWS = 6
+MARK_ROWS = 5
 """Marks a detail lists at once; `m` steps through the others."""
 
 

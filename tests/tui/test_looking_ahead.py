@@ -331,3 +331,21 @@ async def test_the_chart_details_key_hints_fit_80_columns(tmp_path: Path):
         assert lines[at + 1].startswith(" Marks in the 180d window: 2 · times Europe/Berlin")
         assert "m: next" in lines[at + 1]
         assert all(len(line) <= 80 for line in lines)
+
+
+async def test_m_on_a_chart_already_over_the_marks_range_chooses_it_in_place(tmp_path: Path):
+    # Given the latency chart (its own 7 days, 6h buckets) with a fix 2 days ago on it
+    app = sample_with_marks(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_chart_detail("latency")
+        await settle(pilot)
+        screen = app.screen
+        # When m is pressed: the range that holds it is 7d, in the same buckets
+        await pilot.press("m")
+        await settle(pilot)
+        # Then the very same chart shows the fix chosen: a heavy rule, ▸ in the list
+        assert screen.mark is not None and screen.mark.text == "latency fix"
+        assert (screen.view.window, screen.view.bucket) == ("7d", 6 * 3600)
+        assert screen.query_one("#cd-chart", ChartPanel).chosen_mark == screen.mark.key
+        assert "▸ 2026-11-22 13:00  latency fix" in str(screen.query_one("#cd-marks").render())

@@ -196,11 +196,13 @@ class ChartDetailScreen(Screen[None]):
         self._show_view(view)
 
     def _show_view(self, view: ChartView) -> None:
-        if view == self.view:
-            return
-        self.view = view
         if self.mark is not None and view.marks.chosen(self.mark.key) is None:
             self.mark = None
+        if view == self.view:
+            # The same chart (`m` zoomed to the range it had): only the chosen mark moved.
+            self._show_marks(view)
+            return
+        self.view = view
         with self.app.batch_update():
             self._show_marks(view)
             update_static(self.query_one("#cd-name", Static), safe_text(f"Chart · {view.title}"))

@@ -254,7 +254,12 @@ async def test_m_in_the_kpi_detail_jumps_through_the_marks_in_range(tmp_path: Pa
             "│ 2026-11-14 13:00  EU outage",
         ]
         await pilot.pause()  # the footer fits its keys once they are laid out
-        assert "m Mark" in screen_text(app).splitlines()[-1], screen_text(app)
+        footer = screen_text(app).splitlines()[-1]
+        # (every key whole: the palette's key, which ? lists too, gives way to them)
+        assert footer.split() == [
+            *("esc", "Back", "1", "2", "3", "4", "0", "range", "[", "]", "bucket"),
+            *("m", "Mark", "?", "Keys", "q", "Quit", "r", "Refresh"),
+        ], footer
         assert "┃" not in "".join(chart_rows(app, "#kd-chart"))
         # When m is pressed: the oldest in range is chosen, drawn as a heavy rule
         await pilot.press("m")
@@ -309,6 +314,12 @@ async def test_m_in_the_key_result_detail_steps_through_its_check_in_notes(tmp_p
         chosen = next(line for line in str(listed.render()).splitlines() if line.startswith("▸"))
         assert chosen.endswith(f"check-in: {oldest.note}")
         assert sum("┃" in row for row in chart_rows(app, "#kr-history")[1:]) >= 5
+        # And the footer and ? offer m
+        assert "m Mark" in screen_text(app).splitlines()[-1]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await settle(pilot)
+        assert "Jump to the next annotation or check-in note" in screen_text(app), screen_text(app)
 
 
 async def test_the_chart_details_key_hints_fit_80_columns(tmp_path: Path):

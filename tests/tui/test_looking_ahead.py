@@ -360,3 +360,21 @@ async def test_m_on_a_chart_already_over_the_marks_range_chooses_it_in_place(tmp
         assert (screen.view.window, screen.view.bucket) == ("7d", 6 * 3600)
         assert screen.query_one("#cd-chart", ChartPanel).chosen_mark == screen.mark.key
         assert "▸ 2026-11-22 13:00  latency fix" in str(screen.query_one("#cd-marks").render())
+
+
+async def test_c_on_a_key_results_value_chart_draws_last_quarter(tmp_path: Path):
+    # Given MRR's key result (the sample holds the last days of Q3 too)
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        app.open_kr_detail("kr", "mrr-200k")
+        await settle(pilot)
+        chart = app.screen.query_one("#kr-metric", ChartPanel)
+        assert chart.view.comparison_label == "last quarter" and not chart.comparison
+        # When the value chart has focus and c is pressed
+        chart.focus()
+        await pilot.press("c")
+        await pilot.pause()
+        # Then the dotted line of last quarter is drawn and named
+        assert chart.comparison
+        assert "·· last quarter" in str(chart.query_one("#legend").render())

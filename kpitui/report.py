@@ -16,6 +16,7 @@ from kpitui.engine.annotations import AnnotationView
 from kpitui.engine.board import (
     BAR_CELLS,
     Board,
+    ChartSeries,
     ChartView,
     KpiView,
     KrView,
@@ -76,9 +77,27 @@ def _chart_json(chart: ChartView) -> dict[str, Any]:
         "agg": chart.agg,
         "bucket": chart.bucket_label,
         "series": [
-            {"name": s.name, "labels": dict(s.labels), "buckets": _buckets_json(s.buckets_iso)}
+            {
+                "name": s.name,
+                "labels": dict(s.labels),
+                "buckets": _buckets_json(s.buckets_iso),
+                "compare": _compare_json(chart, s),
+            }
             for s in chart.series
         ],
+    }
+
+
+def _compare_json(chart: ChartView, series: ChartSeries) -> dict[str, Any] | None:
+    """`series`' comparison line, bucket by bucket against its own (`start` is the
+    bucket it is drawn against; `offset` seconds earlier is when it was measured)."""
+    earlier = chart.comparison_of(series)
+    if earlier is None or chart.comparison_label is None:
+        return None
+    return {
+        "label": chart.comparison_label,
+        "offset": chart.comparison_offset,
+        "buckets": _buckets_json(earlier.buckets_iso),
     }
 
 

@@ -34,6 +34,102 @@ class AnnotationView(Struct, frozen=True):
     def time_iso(self) -> str:
         return timeutil.iso_utc(self.ts)
 
+    @property
+    def key(self) -> str:
+        """Unique among the marks of one chart: a store mark and a check-in note may
+        share an id."""
+        return f"{self.kind}:{self.id}"
+
+
+MARK_ROWS = 5
+"""Marks a detail lists at once; `m` steps through the others."""
+
+
+class MarkRow(Struct, frozen=True):
+    """One line of a detail's list of marks."""
+
+    key: str
+    time_display: str  # in the board's zone
+    text: str  # as written: shown literally
+    kind_label: str  # "check-in" for a key result's note, "" for a store mark
+    chosen: bool  # the one `m` jumped to: drawn apart on the chart too
+
+    @property
+    def glyph(self) -> str:
+        """`▸` for the chosen mark, else the chart's own rule `│`."""
+        return CHOSEN_GLYPH if self.chosen else MARK_GLYPH
+
+
+MARK_GLYPH = "│"
+CHOSEN_GLYPH = "▸"
+CHOSEN_RULE = "┃"
+"""The chosen mark's rule on the chart: heavier than the others', told apart in mono."""
+
+
+class MarkList(Struct, frozen=True):
+    """The annotations a detail lists under its chart: those in the range it shows
+    (a key result's check-in notes among them), and which one `m` chose."""
+
+    marks: tuple[AnnotationView, ...]  # oldest first
+    where: str  # what they are in: "the last 30d", "the period so far"
+    zone: str  # the zone their times are in
+
+    def position(self, chosen: str | None) -> int | None:
+        """The index (oldest first) of the mark keyed `chosen`; None if not listed."""
+        return next((i for i, a in enumerate(self.marks) if a.key == chosen), None)
+
+    def chosen(self, chosen: str | None) -> AnnotationView | None:
+        at = self.position(chosen)
+        return None if at is None else self.marks[at]
+
+    def next_key(self, chosen: str | None) -> str | None:
+        """The mark after `chosen`, oldest to newest and round again; the oldest when
+        none is chosen (or the chosen one left the range); None with no marks."""
+        if not self.marks:
+            return None
+        at = self.position(chosen)
+        return self.marks[0 if at is None else (at + 1) % len(self.marks)].key
+
+    def heading(self, chosen: str | None) -> str:
+        """`Marks in the last 30d: 3 · 2 of 3 chosen · times Europe/Berlin`."""
+        zone = "local time" if self.zone == "local" else f"times {self.zone}"
+        if not self.marks:
+            return f"No marks in {self.where}"
+        at = self.position(chosen)
+        picked = "" if at is None else f" · {at + 1} of {len(self.marks)}"
+        return f"Marks in {self.where}: {len(self.marks)}{picked} · {zone}"
+
+    def _first(self, chosen: str | None, limit: int) -> int:
+        """The index, newest first, of the first mark listed."""
+        at = self.position(chosen)
+        if at is None:
+            return 0
+        index = len(self.marks) - 1 - at
+        return max(0, min(index - limit // 2, len(self.marks) - limit))
+
+    def rows(self, chosen: str | None, limit: int = MARK_ROWS) -> tuple[MarkRow, ...]:
+        """Up to `limit` marks, newest first, holding the chosen one: the newest, or
+        those around the chosen one when it is older."""
+        first = self._first(chosen, limit)
+        return tuple(
+            MarkRow(
+                key=a.key,
+                time_display=a.time_display,
+                text=a.text,
+                kind_label="check-in" if a.kind == "checkin" else "",
+                chosen=a.key == chosen,
+            )
+            for a in tuple(reversed(self.marks))[first : first + limit]
+        )
+
+    def newer_hidden(self, chosen: str | None, limit: int = MARK_ROWS) -> int:
+        """How many marks newer than those `rows` lists are left out (said above them)."""
+        return self._first(chosen, limit)
+
+    def older_hidden(self, chosen: str | None, limit: int = MARK_ROWS) -> int:
+        """How many marks older than those `rows` lists are left out (said below them)."""
+        return max(0, len(self.marks) - self._first(chosen, limit) - limit)
+
 
 def annotation_view(a: Annotation, tz: tzinfo) -> AnnotationView:
     return AnnotationView(
@@ -87,6 +183,31 @@ def nearest(annotations: Sequence[AnnotationView], ts: int, step: int) -> Annota
     if step > 0:
         return next((a for a in annotations if a.ts > ts), None)
     return next((a for a in reversed(annotations) if a.ts < ts), None)
+
+
+def marks_on_chart(
+    groups: Iterable[Sequence[AnnotationView]], metrics: Iterable[str]
+) -> tuple[AnnotationView, ...]:
+    """The marks of `groups` on a chart of `metrics` (naming one of them, or none), each
+    once, oldest first: what a chart's detail jumps through, in range or not yet."""
+    wanted = set(metrics)
+    found = {
+        a.key: a for group in groups for a in group if not a.metrics or wanted & set(a.metrics)
+    }
+    return tuple(sorted(found.values(), key=lambda a: (a.ts, a.kind != "annotation")))
+
+
+def after(marks: Sequence[AnnotationView], current: AnnotationView | None) -> AnnotationView | None:
+    """The mark after `current` (oldest to newest, then round again); the oldest when
+    none is current; None without marks."""
+    if not marks:
+        return None
+    if current is None:
+        return marks[0]
+    keys = [a.key for a in marks]
+    if current.key in keys:  # by place, not time: two marks may share a moment
+        return marks[(keys.index(current.key) + 1) % len(marks)]
+    return next((a for a in marks if a.ts > current.ts), marks[0])
 
 
 def board_span(

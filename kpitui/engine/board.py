@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from msgspec import Struct
 
 from kpitui import timeutil
-from kpitui.engine.annotations import AnnotationView
+from kpitui.engine.annotations import CHOSEN_RULE, MARK_GLYPH, AnnotationView, MarkList
 from kpitui.engine.format import (
     MISSING,
     filled_cells,
@@ -210,6 +210,7 @@ class ChartSeries(Struct, frozen=True):
     points: tuple[tuple[int, float | None], ...]  # (bucket start, value or None: a gap)
     labels: tuple[tuple[str, str], ...] = ()  # the label values this line is of
     dashed: bool = False  # a projection (a forecast), not measured values
+    compares: str | None = None  # a comparison line: the name of the line it is earlier of
 
     @property
     def buckets_iso(self) -> tuple[tuple[str, float | None], ...]:
@@ -253,6 +254,7 @@ class ChartView(Struct, frozen=True):
     comparison: tuple[ChartSeries, ...] = ()
     """The same lines over the comparison span, moved onto this one (`c` shows them)."""
     comparison_label: str | None = None  # the legend's name for it: "last week"
+    comparison_offset: int | None = None  # seconds the compared span lies before this one
     annotations: tuple[AnnotationView, ...] = ()  # the marks on its time axis
     lo: int | None = None  # the time axis: the range's first bucket start…
     hi: int | None = None  # …and its last (None: from the series)
@@ -261,6 +263,11 @@ class ChartView(Struct, frozen=True):
     @property
     def has_points(self) -> bool:
         return any(value is not None for s in self.series for _, value in s.points)
+
+    def comparison_of(self, series: ChartSeries) -> ChartSeries | None:
+        """`series`' comparison line (its buckets' starts moved onto `series`' own);
+        None when the chart compares with nothing or that span held no data."""
+        return next((c for c in self.comparison if c.compares == series.name), None)
 
     @property
     def x_range(self) -> tuple[int, int]:
@@ -293,17 +300,23 @@ class ChartView(Struct, frozen=True):
         lo, hi = self.x_range
         return time_ticks(lo, hi, count, self.zone)
 
+    def mark_start(self, mark: AnnotationView) -> int | None:
+        """Where `mark` is drawn on the time axis: the start of the bucket it falls in (a
+        mark in the newest bucket lies past its start, the axis' end); None off the axis."""
+        lo, hi = self.x_range
+        start = lo + (mark.ts - lo) // self.bucket * self.bucket if self.bucket else mark.ts
+        return start if lo <= start <= hi else None
+
     @property
     def mark_starts(self) -> tuple[int, ...]:
-        """Where the annotations are drawn on the time axis: the start of the bucket each
-        falls in (a mark in the newest bucket lies past its start, the axis' end)."""
-        lo, hi = self.x_range
-        starts = []
-        for mark in self.annotations:
-            start = lo + (mark.ts - lo) // self.bucket * self.bucket if self.bucket else mark.ts
-            if lo <= start <= hi:
-                starts.append(start)
-        return tuple(starts)
+        """Where the annotations are drawn on the time axis."""
+        starts = (self.mark_start(mark) for mark in self.annotations)
+        return tuple(start for start in starts if start is not None)
+
+    def chosen_start(self, chosen: str | None) -> int | None:
+        """Where the mark keyed `chosen` (`m`) is drawn, apart from the others."""
+        mark = next((a for a in self.annotations if a.key == chosen), None)
+        return None if mark is None else self.mark_start(mark)
 
     @property
     def marks_legend(self) -> str | None:
@@ -312,6 +325,21 @@ class ChartView(Struct, frozen=True):
             return None
         more = len(self.annotations) - 1
         return f"{self.annotations[-1].text}{f' +{more}' if more else ''}"
+
+    @property
+    def marks(self) -> MarkList:
+        """The annotations on the chart as a detail lists them."""
+        where = "everything stored" if self.window == "all" else f"the {self.window} window"
+        return MarkList(self.annotations, where, self.zone)
+
+    def marks_legend_for(self, chosen: str | None) -> tuple[str, str] | None:
+        """The legend's entry for the marks: (rule, words). The chosen mark (`┃`, its
+        text) when `m` chose one on this chart, else the latest and how many more."""
+        mark = next((a for a in self.annotations if a.key == chosen), None)
+        if mark is not None:
+            return CHOSEN_RULE, mark.text
+        words = self.marks_legend
+        return None if words is None else (MARK_GLYPH, words)
 
     @property
     def ref_labels(self) -> tuple[tuple[RefLine, str], ...]:

@@ -161,6 +161,7 @@ def evaluate_chart(
         series=tuple(series),
         comparison=tuple(compared),
         comparison_label=None if comparison is None else comparison.label,
+        comparison_offset=None if comparison is None else comparison.offset,
         annotations=marks,
     )
 

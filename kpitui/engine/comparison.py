@@ -99,4 +99,4 @@ def comparison_series(
     name: str, points: tuple[tuple[int, float | None], ...], comparison: Comparison
 ) -> ChartSeries:
     """The compared line as a chart series: its name says which span it is."""
-    return ChartSeries(f"{name} · {comparison.label}", points)
+    return ChartSeries(f"{name} · {comparison.label}", points, compares=name)

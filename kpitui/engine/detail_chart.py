@@ -5,15 +5,10 @@ from __future__ import annotations
 
 from kpitui.engine.board import ChartView
 from kpitui.engine.charts import evaluate_chart
-from kpitui.engine.detail_kpi import (
-    RANGE_SECONDS,
-    DetailNotFound,
-    auto_bucket,
-    first_point_ts,
-    usable_bucket,
-)
+from kpitui.engine.detail_kpi import DetailNotFound, first_point_ts, usable_bucket
 from kpitui.engine.evaluate import prepare, read_snapshot
 from kpitui.engine.kpi import MetricSource, evaluate_kpi
+from kpitui.engine.ranges import RANGE_SECONDS, auto_bucket, range_window
 from kpitui.engine.spacing import usual_spacing
 from kpitui.spec.formula import stored_operands
 from kpitui.spec.models import Dashboard
@@ -52,13 +47,13 @@ def chart_detail(
             days = EMPTY_ALL_DAYS if first is None else max(1, -(-(as_of - first + 1) // DAY))
             window = Window(f"{days}d")
         elif range_key in RANGE_SECONDS:
-            window = Window(f"{RANGE_SECONDS[range_key] // DAY}d")
+            window = range_window(range_key)
         else:
             raise DetailNotFound(f"unknown range {range_key!r}: use 7d, 30d, 90d, 1y or all")
         span = window.range(as_of, prepared.tz).seconds
         if bucket:
             size = usable_bucket(bucket, span)
-        else:  # never finer than the metrics' usual spacing, as the KPI detail picks
+        else:  # the one rule of every range: never finer than the metrics' points
             size = auto_bucket(span, usual_spacing(series_stats, stored, chart.labels))
         # The KPIs on the chart's metrics: its reference lines, format and `k`.
         on_chart = [k for k in spec.kpis if k.metric in chart.metrics]

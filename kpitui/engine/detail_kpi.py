@@ -16,7 +16,7 @@ from msgspec import Struct
 from msgspec.structs import replace
 
 from kpitui import timeutil
-from kpitui.engine.annotations import annotations_in
+from kpitui.engine.annotations import MarkList, annotations_in
 from kpitui.engine.board import ChartSeries, ChartView, KpiView, KrStatus, _Progress
 from kpitui.engine.charts import ref_lines, same_span
 from kpitui.engine.comparison import (
@@ -39,6 +39,13 @@ from kpitui.engine.kpi import (
     previous_range,
 )
 from kpitui.engine.okr import OkrEvaluator, okr_period
+from kpitui.engine.ranges import (  # noqa: F401 (re-exported: the detail's names)
+    AUTO_MAX_POINTS,
+    BUCKET_LADDER,
+    BUCKET_NAMES,
+    RANGE_SECONDS,
+    auto_bucket,
+)
 from kpitui.engine.spacing import coarsest_needed, usual_spacing
 from kpitui.spec.formula import stored_operands
 from kpitui.spec.models import Dashboard, Kpi, Objective
@@ -51,7 +58,6 @@ DAY = 86400
 
 RangeKey = Literal["7d", "30d", "90d", "1y", "all"]
 RANGE_KEYS: tuple[RangeKey, ...] = ("7d", "30d", "90d", "1y", "all")
-RANGE_SECONDS: dict[str, int] = {"7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY, "1y": 365 * DAY}
 RANGE_WORDS: dict[str, str] = {
     "7d": "the last 7 days",
     "30d": "the last 30 days",
@@ -62,13 +68,8 @@ RANGE_WORDS: dict[str, str] = {
 # `all` with no point to start from shows the last 30 days.
 EMPTY_ALL_SECONDS = 30 * DAY
 
-# The bucket sizes `[` and `]` step through.
-BUCKET_LADDER: tuple[int, ...] = (HOUR, 6 * HOUR, DAY, 7 * DAY, 30 * DAY)
-BUCKET_NAMES = " ".join(span_label(bucket) for bucket in BUCKET_LADDER)
-"""`1h 6h 1d 7d 30d`: the buckets by the names the screen shows them with."""
-# An automatic bucket keeps the chart readable; a chosen one may be finer, up to a cap
-# that still plots quickly.
-AUTO_MAX_POINTS = 120
+# An automatic bucket (`ranges.auto_bucket`) keeps the chart readable; a chosen one may
+# be finer, up to a cap that still plots quickly.
 MAX_POINTS = 1000
 # A breakdown sparkline is a dozen or two cells wide.
 SPARK_POINTS = 32
@@ -177,6 +178,12 @@ class KpiDetail(Struct, frozen=True):
         return "all data" if self.range_key == "all" else f"last {self.range_key}"
 
     @property
+    def marks(self) -> MarkList:
+        """The annotations on the chart, listed under it (`m` chooses one)."""
+        where = RANGE_WORDS.get(self.range_key, f"the last {self.range_key}")
+        return MarkList(self.chart.annotations, where, self.chart.zone)
+
+    @property
     def stats_heading(self) -> str:
         """`sum per 1d · last 30d`: what min, max, avg and last run over (each a bucket
         of the chart above)."""
@@ -254,17 +261,6 @@ class KpiDetail(Struct, frozen=True):
 
 
 # -- ranges and buckets ----------------------------------------------------------------
-
-
-def auto_bucket(span: int, spacing: int | None = None) -> int:
-    """The finest ladder bucket giving at most AUTO_MAX_POINTS points over `span` and
-    not finer than the metric's usual `spacing` of points (daily points in 6h buckets
-    would draw three empty buckets a day)."""
-    floor = coarsest_needed(BUCKET_LADDER, spacing) or BUCKET_LADDER[0]
-    for bucket in BUCKET_LADDER:
-        if bucket >= floor and -(-span // bucket) <= AUTO_MAX_POINTS:
-            return bucket
-    return max(BUCKET_LADDER[-1], -(-span // AUTO_MAX_POINTS))
 
 
 def usable_bucket(requested: int, span: int) -> int:
@@ -346,6 +342,7 @@ def _looking_back(
         chart,
         comparison=compared,
         comparison_label=None if comparison is None else comparison.label,
+        comparison_offset=None if comparison is None else comparison.offset,
         annotations=marks,
     )
 

@@ -17,7 +17,13 @@ from msgspec import Struct
 from msgspec.structs import replace
 
 from kpitui import timeutil
-from kpitui.engine.annotations import AnnotationView, annotations_in, checkin_notes, merged
+from kpitui.engine.annotations import (
+    AnnotationView,
+    MarkList,
+    annotations_in,
+    checkin_notes,
+    merged,
+)
 from kpitui.engine.board import (
     ChartSeries,
     ChartView,
@@ -28,6 +34,7 @@ from kpitui.engine.board import (
     _Progress,
     status_label,
 )
+from kpitui.engine.comparison import Comparison, comparison_series
 from kpitui.engine.detail_kpi import DetailNotFound
 from kpitui.engine.evaluate import prepare, read_snapshot
 from kpitui.engine.forecast_view import KrForecast, ObjectiveForecastView
@@ -43,6 +50,7 @@ from kpitui.engine.okr import (
     weighted_progress,
 )
 from kpitui.engine.okr_forecast import kr_forecast, okr_forecasts
+from kpitui.engine.previous_period import moved_onto, previous_period, previous_words
 from kpitui.spec.models import Dashboard, KeyResult, Objective
 from kpitui.store.api import Checkin, StoreReader
 from kpitui.timeutil import Period, TimeRange
@@ -120,6 +128,13 @@ class KrDetail(Struct, frozen=True):
 
     def show(self, value: float | None) -> str:
         return format_value(value, self.format, currency=self.currency, decimals=self.decimals)
+
+    @property
+    def marks(self) -> MarkList:
+        """The period's marks on the node's charts, a key result's check-in notes among
+        them, listed under its progress chart (`m` chooses one)."""
+        where = f"{self.period_label} so far" if self.as_of < self.period_end else self.period_label
+        return MarkList(self.annotations, where, self.zone)
 
     @property
     def progress_display(self) -> str:
@@ -451,6 +466,7 @@ def _kr_detail(
             if not kr.manual:
                 metric_chart = _value_chart(kr, grid, history.values[kr.id], fmt[0], period, zone)
                 metric_chart = _with_projection(metric_chart, node_forecast, period, marks)
+                metric_chart = _with_previous(metric_chart, kr, source, period)
         except EVALUATION_FAILURES as exc:
             error = error or str(exc) or exc.__class__.__name__
         return detail(
@@ -532,6 +548,34 @@ def _value_chart(
         lo=grid[0] if grid else None,
         hi=grid[-1] if grid else None,
         zone=zone,
+    )
+
+
+def _with_previous(
+    chart: ChartView, kr: KeyResult, source: MetricSource, period: Period
+) -> ChartView:
+    """The value chart with the key result's value over the period before, day k drawn
+    on day k of this one (`c` shows it: "last quarter at this point")."""
+    before = previous_period(period)
+    assert kr.metric is not None
+    if not chart.series:
+        return chart
+    if kr.metric not in source.derived:
+        # A flow's running sum is 0 over a period without points: no line, not a flat 0.
+        span = TimeRange(before.start_ts, before.end_ts - 1)
+        count = source.read(kr.metric, kr.labels, "count", span, span.hi, want_time=False)
+        if not count.value:
+            return chart
+    values = kr_values(kr, source, before, day_grid(before, before.end_ts - 1), kr_start(kr), ())
+    if all(value is None for value in values):
+        return chart
+    offset = period.start_ts - before.start_ts
+    comparison = Comparison(offset, previous_words(period))
+    # As far as the chart's axis goes: to as-of, or to the period's end beside a forecast.
+    days = [day for day in day_grid(period, period.end_ts - 1) if day <= chart.x_range[1]]
+    line = comparison_series(chart.series[0].name, moved_onto(values, days), comparison)
+    return replace(
+        chart, comparison=(line,), comparison_label=comparison.label, comparison_offset=offset
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import tzinfo
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import msgspec
 from msgspec import Struct
@@ -34,9 +34,10 @@ from kpitui.engine.okr import okr_period
 from kpitui.engine.okr_forecast import evaluate_okrs_forecast
 from kpitui.engine.pulls import PullHealth, board_pulls, stale_pulls, stale_reason
 from kpitui.engine.ranges import range_bucket, range_window
+from kpitui.engine.spacing import usual_spacing
 from kpitui.spec.formula import stored_operands
-from kpitui.spec.models import Dashboard
-from kpitui.store.api import AlertEvent, StoreReader
+from kpitui.spec.models import Chart, Dashboard
+from kpitui.store.api import AlertEvent, SeriesStats, StoreReader
 from kpitui.timeutil import Window
 
 
@@ -144,15 +145,18 @@ def _evaluate(
     pulls = _troubled_pulls(spec, reader, as_of)
     if pulls:
         kpis = tuple(_stale_by_pulls(k, pulls, prepared) for k in kpis)
-    ranged: dict[str, object] = {}
-    if chart_range is not None:
-        ranged = {
-            "window": range_window(chart_range),
-            "bucket": range_bucket(chart_range),
-            "window_label": chart_range,
-        }
+    stats = _series_stats(reader, chart_range)
     charts = tuple(
-        evaluate_chart(chart, source, kpis, spec.kpis, as_of, tz, zone, **ranged)  # type: ignore[arg-type]
+        evaluate_chart(
+            chart,
+            source,
+            kpis,
+            spec.kpis,
+            as_of,
+            tz,
+            zone,
+            **_ranged(chart, chart_range, source, stats),
+        )
         for chart in spec.charts
     )
     period = okr_period(spec, as_of, tz)
@@ -178,6 +182,33 @@ def _evaluate(
         chart_range=chart_range,
         undelivered=_undelivered(spec, events, as_of, tz),
     )
+
+
+def _series_stats(reader: StoreReader, chart_range: str | None) -> list[SeriesStats]:
+    """What the board's range needs to pick each chart's bucket: how often its metrics
+    get a point (asked once, and only with a range set)."""
+    if chart_range is None:
+        return []
+    try:
+        return reader.stats()
+    except EVALUATION_FAILURES:
+        return []  # the charts' own reads say why; the bucket is then the range's alone
+
+
+def _ranged(
+    chart: Chart, chart_range: str | None, source: MetricSource, stats: list[SeriesStats]
+) -> dict[str, Any]:
+    """The window, bucket and label of `chart` over the board's range (`t`): the bucket
+    the KPI detail picks for that range, never finer than the chart's points."""
+    if chart_range is None:
+        return {}
+    stored = stored_operands(chart.metrics, source.formula)
+    spacing = usual_spacing(stats, stored, chart.labels)
+    return {
+        "window": range_window(chart_range),
+        "bucket": range_bucket(chart_range, spacing),
+        "window_label": chart_range,
+    }
 
 
 def _troubled_pulls(spec: Dashboard, reader: StoreReader, as_of: int) -> tuple[PullHealth, ...]:

@@ -158,11 +158,22 @@ async def test_t_cycles_the_boards_chart_range_shown_in_the_header(tmp_path: Pat
         assert {c.window for c in app.board.charts} == {"7d"}
         header = str(app.query_one(BoardHeader).query_one("#header-status").render())
         assert "charts 7d" in header
+        # And each chart is bucketed as the KPI detail buckets that range: MRR (a point a
+        # day) in days, not the 6h of 3 gaps in 4; latency (every 15 min) in 6h
+        buckets = {c.id: c.bucket for c in app.board.charts}
+        assert buckets == {"mrr-by-plan": DAY, "latency": 6 * 3600}
         # And on through 30d, 90d, 1y back to each chart's own window
+        expected_buckets = {
+            "30d": {"mrr-by-plan": DAY, "latency": 6 * 3600},
+            "90d": {"mrr-by-plan": DAY, "latency": DAY},
+            "1y": {"mrr-by-plan": 7 * DAY, "latency": 7 * DAY},  # never a year of hours
+            None: {"mrr-by-plan": 7 * DAY, "latency": 6 * 3600},  # their own again
+        }
         for expected in ("30d", "90d", "1y", None):
             await pilot.press("t")
             await settle(pilot)
             assert app.board.chart_range == expected
+            assert {c.id: c.bucket for c in app.board.charts} == expected_buckets[expected]
         assert app.board.chart("mrr-by-plan").window == "180d"
         assert "charts" not in str(app.query_one(BoardHeader).query_one("#header-status").render())
         # And the spec file is never written
@@ -214,3 +225,156 @@ async def test_the_kpi_detail_draws_its_comparison_line_and_marks(tmp_path: Path
         await pilot.press("c")
         await settle(pilot)
         assert screen.label_filter is None and chart.comparison
+
+
+def chart_rows(app, panel_id: str) -> list[str]:
+    """The lines inside the chart panel `panel_id`: its legend, then its plot."""
+    region = app.screen.query_one(panel_id).region
+    return screen_text(app).splitlines()[region.y + 1 : region.bottom - 1]
+
+
+async def test_m_in_the_kpi_detail_jumps_through_the_marks_in_range(tmp_path: Path):
+    # Given MRR with a release 3 days ago, an outage on every chart 10 days ago and a
+    # pricing change 40 days ago, at 80×24
+    app = sample_with_marks(tmp_path)
+    annotate(tmp_path, (AS_OF - 10 * DAY, "EU outage", ()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_kpi_detail("mrr")
+        await settle(pilot)
+        screen = app.screen
+        chart = screen.query_one("#kd-chart", ChartPanel)
+        listed = screen.query_one("#kd-marks")
+        # Then the marks of the 30 days shown are listed, newest first, times in Berlin,
+        # the markup shown as written; the footer offers m
+        text = str(listed.render())
+        assert text.splitlines() == [
+            "Marks in the last 30 days: 2 · times Europe/Berlin · m: next",
+            "│ 2026-11-21 13:00  v2.4 [b]released[/b]",
+            "│ 2026-11-14 13:00  EU outage",
+        ]
+        await pilot.pause()  # the footer fits its keys once they are laid out
+        footer = screen_text(app).splitlines()[-1]
+        # (every key whole: the palette's key, which ? lists too, gives way to them)
+        assert footer.split() == [
+            *("esc", "Back", "1", "2", "3", "4", "0", "range", "[", "]", "bucket"),
+            *("m", "Mark", "?", "Keys", "q", "Quit", "r", "Refresh"),
+        ], footer
+        assert "┃" not in "".join(chart_rows(app, "#kd-chart"))
+        # When m is pressed: the oldest in range is chosen, drawn as a heavy rule
+        await pilot.press("m")
+        await pilot.pause()
+        assert chart.chosen_mark == screen.mark == "annotation:4"
+        lines = str(listed.render()).splitlines()
+        assert lines[0] == "Marks in the last 30 days: 2 · 1 of 2 · times Europe/Berlin · m: next"
+        assert lines[2] == "▸ 2026-11-14 13:00  EU outage"
+        plot = chart_rows(app, "#kd-chart")
+        assert "┃ EU outage" in plot[0]  # the legend names it
+        assert sum("┃" in row for row in plot[1:]) >= 5  # a rule across the plot
+        # And m again: the release; and again: round to the outage
+        await pilot.press("m")
+        await pilot.pause()
+        assert screen.mark == "annotation:1"
+        assert str(listed.render()).splitlines()[1] == "▸ 2026-11-21 13:00  v2.4 [b]released[/b]"
+        await pilot.press("m")
+        await pilot.pause()
+        assert screen.mark == "annotation:4"
+        # When the range is 90 days: the pricing change is listed too, the choice kept
+        await pilot.press("3")
+        await settle(pilot)
+        lines = str(listed.render()).splitlines()
+        assert lines[0].startswith("Marks in the last 90 days: 3 · 2 of 3")
+        assert lines[-1] == "│ 2026-10-15 14:00  pricing change"  # summer time then
+        assert chart.chosen_mark == "annotation:4"
+        # And ? lists m
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "Jump to the next annotation in range" in screen_text(app)
+
+
+async def test_m_in_the_key_result_detail_steps_through_its_check_in_notes(tmp_path: Path):
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        app.open_kr_detail("kr", "launch-mobile-app")
+        await settle(pilot)
+        screen = app.screen
+        notes = [c for c in screen.detail.checkins if c.note]
+        listed = screen.query_one("#kr-marks")
+        # Then its check-in notes are listed as marks, newest first
+        lines = str(listed.render()).splitlines()
+        assert lines[0].startswith(f"Marks in 2026-Q4 so far: {len(notes)} · times Europe/Berlin")
+        assert lines[1].endswith(f"check-in: {notes[0].note}")
+        # When m is pressed: the oldest note, drawn apart on the progress chart
+        await pilot.press("m")
+        await pilot.pause()
+        oldest = notes[-1]
+        history = screen.query_one("#kr-history", ChartPanel)
+        assert history.chosen_mark == screen.mark == f"checkin:{oldest.id}"
+        chosen = next(line for line in str(listed.render()).splitlines() if line.startswith("▸"))
+        assert chosen.endswith(f"check-in: {oldest.note}")
+        assert sum("┃" in row for row in chart_rows(app, "#kr-history")[1:]) >= 5
+        # And the footer and ? offer m
+        assert "m Mark" in screen_text(app).splitlines()[-1]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await settle(pilot)
+        assert "Jump to the next annotation or check-in note" in screen_text(app), screen_text(app)
+
+
+async def test_the_chart_details_key_hints_fit_80_columns(tmp_path: Path):
+    # Given the MRR chart's detail at 80×24, marks in range and a comparison to name
+    app = sample_with_marks(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_chart_detail("mrr-by-plan")
+        await settle(pilot)
+        hints = app.screen.query_one("#cd-hints")
+        # Then the hints are one line within the screen, nothing cut, and the marks'
+        # heading starts the next line
+        assert hints.region.height == 1
+        rendered = str(hints.render())
+        assert rendered == "[ ] buckets · c compare with previous 180d"
+        assert len(rendered) + 2 <= 80
+        lines = screen_text(app).splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith(" [ ] buckets"))
+        assert lines[at].rstrip() == f" {rendered}"
+        assert lines[at + 1].startswith(" Marks in the 180d window: 2 · times Europe/Berlin")
+        assert "m: next" in lines[at + 1]
+        assert all(len(line) <= 80 for line in lines)
+
+
+async def test_m_on_a_chart_already_over_the_marks_range_chooses_it_in_place(tmp_path: Path):
+    # Given the latency chart (its own 7 days, 6h buckets) with a fix 2 days ago on it
+    app = sample_with_marks(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_chart_detail("latency")
+        await settle(pilot)
+        screen = app.screen
+        # When m is pressed: the range that holds it is 7d, in the same buckets
+        await pilot.press("m")
+        await settle(pilot)
+        # Then the very same chart shows the fix chosen: a heavy rule, ▸ in the list
+        assert screen.mark is not None and screen.mark.text == "latency fix"
+        assert (screen.view.window, screen.view.bucket) == ("7d", 6 * 3600)
+        assert screen.query_one("#cd-chart", ChartPanel).chosen_mark == screen.mark.key
+        assert "▸ 2026-11-22 13:00  latency fix" in str(screen.query_one("#cd-marks").render())
+
+
+async def test_c_on_a_key_results_value_chart_draws_last_quarter(tmp_path: Path):
+    # Given MRR's key result (the sample holds the last days of Q3 too)
+    app = make_sample_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        app.open_kr_detail("kr", "mrr-200k")
+        await settle(pilot)
+        chart = app.screen.query_one("#kr-metric", ChartPanel)
+        assert chart.view.comparison_label == "last quarter" and not chart.comparison
+        # When the value chart has focus and c is pressed
+        chart.focus()
+        await pilot.press("c")
+        await pilot.pause()
+        # Then the dotted line of last quarter is drawn and named
+        assert chart.comparison
+        assert "·· last quarter" in str(chart.query_one("#legend").render())

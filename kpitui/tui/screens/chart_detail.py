@@ -25,15 +25,16 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from kpitui.engine.annotations import AnnotationView
+from kpitui.engine.annotations import AnnotationView, after, marks_on_chart
 from kpitui.engine.board import Board, ChartView, KpiView
 from kpitui.engine.detail import step_bucket
 from kpitui.engine.detail_chart import chart_detail
-from kpitui.engine.detail_kpi import RANGE_SECONDS
+from kpitui.engine.ranges import range_holding
 from kpitui.tui.screens.detail_base import empty_chart
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
 from kpitui.tui.widgets.key_footer import KeyFooter
+from kpitui.tui.widgets.mark_list import MarkListView
 
 
 class ChartDetailScreen(Screen[None]):
@@ -111,8 +112,8 @@ class ChartDetailScreen(Screen[None]):
                   text-wrap: nowrap; text-overflow: ellipsis; }
         #cd-problem { display: none; height: auto; padding: 0 1; color: $text-error; }
         #cd-chart { height: 1fr; }
-        #cd-marks { height: auto; max-height: 7; padding: 0 1; display: none; }
-        &.-marks #cd-marks { display: block; }
+        #cd-hints { height: 1; padding: 0 1; color: $foreground-muted;
+                    text-wrap: nowrap; text-overflow: ellipsis; }
     }
     """
 
@@ -152,7 +153,8 @@ class ChartDetailScreen(Screen[None]):
         chart = ChartPanel(empty_chart(self.chart_id, self.chart_id), id="cd-chart")
         chart.can_focus = False  # nothing to do in it; Enter must not drill again
         yield chart
-        yield Static(id="cd-marks", markup=False)
+        yield Static(id="cd-hints", markup=False)
+        yield MarkListView(id="cd-marks")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -194,11 +196,13 @@ class ChartDetailScreen(Screen[None]):
         self._show_view(view)
 
     def _show_view(self, view: ChartView) -> None:
+        if self.mark is not None and view.marks.chosen(self.mark.key) is None:
+            self.mark = None
         if view == self.view:
+            # The same chart (`m` zoomed to the range it had): only the chosen mark moved.
+            self._show_marks(view)
             return
         self.view = view
-        if self.mark is not None and all(a.id != self.mark.id for a in view.annotations):
-            self.mark = None
         with self.app.batch_update():
             self._show_marks(view)
             update_static(self.query_one("#cd-name", Static), safe_text(f"Chart · {view.title}"))
@@ -206,21 +210,15 @@ class ChartDetailScreen(Screen[None]):
             self.query_one("#cd-chart", ChartPanel).update_view(view)
 
     def _show_marks(self, view: ChartView) -> None:
-        """The annotations in range, newest first; the one `m` jumped to marked `▸`."""
-        hints = ["[ ]: buckets"]
+        """The keys the footer leaves out, on one line; the marks in range, the one `m`
+        jumped to drawn apart on the chart and marked `▸` in the list."""
+        hints = ["[ ] buckets"]
         if view.comparison_label:
-            hints.append(f"c: compare with {view.comparison_label}")
-        if view.annotations:
-            hints.append(f"marks in range: {len(view.annotations)} (m: jump to the next)")
-        self.set_class(bool(hints), "-marks")
-        lines = Text(" · ".join(hints), style="dim", end="", no_wrap=True)
-        for mark in reversed(view.annotations):
-            lines.append("\n")
-            chosen = self.mark is not None and mark.id == self.mark.id and mark.ts == self.mark.ts
-            lines.append("▸ " if chosen else "│ ", style="bold" if chosen else "")
-            lines.append(f"{mark.time_display}  ", style="bold" if chosen else "dim")
-            lines.append_text(safe_text(mark.text, style="bold" if chosen else ""))
-        update_static(self.query_one("#cd-marks", Static), lines)
+            hints.append(f"c compare with {view.comparison_label}")
+        update_static(self.query_one("#cd-hints", Static), safe_text(" · ".join(hints)))
+        chosen = None if self.mark is None else self.mark.key
+        self.query_one("#cd-chart", ChartPanel).chosen_mark = chosen
+        self.query_one("#cd-marks", MarkListView).show(view.marks, chosen, "m: next")
 
     # -- the picked range -------------------------------------------------------------
 
@@ -320,28 +318,18 @@ class ChartDetailScreen(Screen[None]):
         chart.comparison = not chart.comparison
 
     def action_next_mark(self) -> None:
-        """The next annotation (older to newer, then round): zoom to the smallest range
-        that holds it, and mark it in the list."""
+        """The next annotation on this chart, in range or not (older to newer, then
+        round): zoom to the smallest range that holds it, draw it apart, mark it in the
+        list."""
         board = getattr(self.app, "board", None)
-        marks = list(board.annotations) if board is not None else []
+        groups = [board.annotations if board is not None else ()]
         if self.view is not None:
-            marks = sorted(
-                {(a.ts, a.id): a for a in (*marks, *self.view.annotations)}.values(),
-                key=lambda a: a.ts,
-            )
-        mine = [
-            a
-            for a in marks
-            if self.view is None or not a.metrics or set(a.metrics) & set(self._metrics())
-        ]
-        if not mine:
+            groups.append(self.view.annotations)
+        self.mark = after(marks_on_chart(groups, self._metrics()), self.mark)
+        if self.mark is None:
             self.notify("No annotations on this chart.", timeout=2)
             return
-        after = [a for a in mine if self.mark is None or a.ts > self.mark.ts]
-        self.mark = (after or mine)[0]
-        age = self.app.as_of() - self.mark.ts
-        wanted = next((name for name, span in _RANGES if age < span), "all")
-        self.notify(f"{self.mark.time_display}  {self.mark.text}", timeout=3, markup=False)
+        wanted = range_holding(self.app.as_of() - self.mark.ts)
         if wanted != self.range_key:
             self.range_key, self.bucket = wanted, None
             self.reload()
@@ -359,7 +347,3 @@ class ChartDetailScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
-
-
-_RANGES = tuple((name, RANGE_SECONDS[name]) for name in ("7d", "30d", "90d", "1y"))
-

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
+from kpitui.engine.annotations import MarkList
 from kpitui.engine.detail import (
     BUCKET_NAMES,
     RANGE_WORDS,
@@ -41,6 +42,7 @@ from kpitui.tui.screens.detail_base import (
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
 from kpitui.tui.widgets.key_footer import KeyFooter
+from kpitui.tui.widgets.mark_list import MarkListView
 
 # -- the KPI detail ---------------------------------------------------------------------
 
@@ -117,6 +119,13 @@ class KpiDetailScreen(DetailScreen):
             show=False,
             id="kpi_detail.clear_filter",
             tooltip="Show all labels in the chart again",
+        ),
+        Binding(
+            "m",
+            "next_mark",
+            "Mark",
+            id="kpi_detail.next_mark",
+            tooltip="Jump to the next annotation in range: drawn apart on the chart, marked ▸ in the list",
         ),
     ]
 
@@ -205,6 +214,10 @@ class KpiDetailScreen(DetailScreen):
         """(label key, value) the chart and stats are narrowed to (Enter on a breakdown row)."""
         self.sort_by = SORTS[0]
         """The breakdown's sort column: value, share, delta or label."""
+        self.mark: str | None = None
+        """The key of the annotation `m` jumped to; None: none chosen."""
+        self.detail_marks: MarkList | None = None
+        """The marks in the range shown, as the last detail listed them."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="kd-head"):
@@ -216,6 +229,7 @@ class KpiDetailScreen(DetailScreen):
         yield Static(id="detail-problem", markup=False)
         with DetailBody(id="kd-body"):
             yield DetailChart(empty_chart(f"kpi-{self.kpi_id}", self.kpi_id), id="kd-chart")
+            yield MarkListView(id="kd-marks")
             with Horizontal(id="kd-info"):
                 with Vertical(id="kd-stats-box"):
                     yield Static(id="kd-stats-heading", markup=False)
@@ -260,6 +274,13 @@ class KpiDetailScreen(DetailScreen):
         chart = self.query_one("#kd-chart", ChartPanel)
         chart.loading = False
         chart.update_view(detail.chart)
+        had_marks = self.detail_marks is not None and bool(self.detail_marks.marks)
+        self.detail_marks = detail.marks
+        if detail.marks.chosen(self.mark) is None:
+            self.mark = None  # out of the range shown now
+        self._show_marks()
+        if had_marks != bool(detail.marks.marks):
+            self.refresh_bindings()  # `m` comes and goes with marks to jump to
         self._show_head(detail.kpi, detail)
         self._show_range(detail)
         # What the stats run over (the chart's buckets) above them, the KPI's number below.
@@ -484,9 +505,16 @@ class KpiDetailScreen(DetailScreen):
 
     # -- actions ---------------------------------------------------------------------
 
+    def _show_marks(self) -> None:
+        self.query_one("#kd-chart", ChartPanel).chosen_mark = self.mark
+        if self.detail_marks is not None:
+            self.query_one("#kd-marks", MarkListView).show(self.detail_marks, self.mark, "m: next")
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
             return self.label_filter is not None
+        if action == "next_mark":
+            return self.detail_marks is not None and bool(self.detail_marks.marks)
         if action == "sort":
             return self.has_class("-has-breakdown")
         return True
@@ -509,6 +537,15 @@ class KpiDetailScreen(DetailScreen):
             return
         self.bucket = chosen
         self.reload()
+
+    def action_next_mark(self) -> None:
+        """The next annotation in range (oldest to newest, then round): drawn apart on
+        the chart, which comes into view, and marked in the list."""
+        if self.detail_marks is None:
+            return
+        self.mark = self.detail_marks.next_key(self.mark)
+        self._show_marks()
+        self.query_one("#kd-chart", ChartPanel).scroll_visible(animate=False)
 
     def action_sort(self) -> None:
         self.sort_by = SORTS[(SORTS.index(self.sort_by) + 1) % len(SORTS)]

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Static
 
@@ -31,6 +32,7 @@ from kpitui.tui.screens.detail_base import (
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_panel import ChartPanel
 from kpitui.tui.widgets.key_footer import KeyFooter
+from kpitui.tui.widgets.mark_list import MarkListView
 
 
 class KrDetailScreen(DetailScreen):
@@ -45,6 +47,17 @@ class KrDetailScreen(DetailScreen):
     ]
     """Keys the help screen lists beside the bindings: Enter and the arrows are the
     tables' and charts' own, paging and home/end the scrolling body's."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "m",
+            "next_mark",
+            "Mark",
+            id="kr_detail.next_mark",
+            tooltip="Jump to the next annotation or check-in note of the period: drawn apart"
+            " on the charts, marked ▸ in the list",
+        ),
+    ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"kr-detail--heading", "kr-detail--muted"}
     """
@@ -115,6 +128,8 @@ class KrDetailScreen(DetailScreen):
         """`"kr"` or `"objective"`."""
         self.node_id = node_id
         """The key result's or objective's id."""
+        self.mark: str | None = None
+        """The key of the annotation (or check-in note) `m` jumped to; None: none."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="kr-head"):
@@ -129,6 +144,7 @@ class KrDetailScreen(DetailScreen):
                 empty_chart(f"history-{self.node_id}", "progress vs expected"),
                 id="kr-history",
             )
+            yield MarkListView(id="kr-marks")
             with Horizontal(id="kr-info"):
                 yield Static(id="kr-facts", markup=False)
                 yield Static(id="kr-about", markup=False)
@@ -180,7 +196,19 @@ class KrDetailScreen(DetailScreen):
             self.query_one("#kr-metric", ChartPanel).update_view(detail.metric_chart)
         self._show_checkins(detail)
         self._show_children(detail)
+        if detail.marks.chosen(self.mark) is None:
+            self.mark = None  # gone: deleted, or the period moved on
+        self._show_marks()
+        self.refresh_bindings()  # `m` comes and goes with marks to jump to
         self.place_focus()
+
+    def _show_marks(self) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        for chart in self.query(ChartPanel):
+            chart.chosen_mark = self.mark
+        self.query_one("#kr-marks", MarkListView).show(detail.marks, self.mark, "m: next")
 
     # -- presenting ------------------------------------------------------------------
 
@@ -225,7 +253,9 @@ class KrDetailScreen(DetailScreen):
                 grid.add_row("Forecast", safe_text(f"{forecast.summary} · {forecast.status_label}"))
                 grid.add_row("Pace", safe_text(forecast.pace_display))
             elif kr is not None and kr.kind != "milestone":
-                grid.add_row("Forecast", safe_text(forecast.note or "none", style=self._style("muted")))
+                grid.add_row(
+                    "Forecast", safe_text(forecast.note or "none", style=self._style("muted"))
+                )
         elif isinstance(forecast, ObjectiveForecastView):
             grid.add_row("Forecast", safe_text(forecast.words))
         return grid
@@ -293,6 +323,20 @@ class KrDetailScreen(DetailScreen):
         )
 
     # -- actions ---------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_mark":
+            return self.detail is not None and bool(self.detail.marks.marks)
+        return True
+
+    def action_next_mark(self) -> None:
+        """The next mark of the period (oldest to newest, then round): drawn apart on
+        the charts, the progress chart brought into view, and marked in the list."""
+        if self.detail is None:
+            return
+        self.mark = self.detail.marks.next_key(self.mark)
+        self._show_marks()
+        self.query_one("#kr-history", ChartPanel).scroll_visible(animate=False)
 
     def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
         message.stop()

@@ -23,6 +23,7 @@ from textual.content import Content
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import _rgbify_theme, _sequence
 
+from kpitui.engine.annotations import CHOSEN_RULE
 from kpitui.engine.board import ChartView
 
 # Line colours (RGB) for the series, distinct on dark and light themes.
@@ -94,7 +95,9 @@ def has_points(view: ChartView) -> bool:
     return view.has_points
 
 
-def plot_data(view: ChartView, comparison: bool = False) -> tuple[object, ...]:
+def plot_data(
+    view: ChartView, comparison: bool = False, chosen: str | None = None
+) -> tuple[object, ...]:
     """What the plot is drawn from: a change here, and only here, rebuilds it."""
     compared = view.comparison if comparison else ()
     return (
@@ -109,6 +112,7 @@ def plot_data(view: ChartView, comparison: bool = False) -> tuple[object, ...]:
         view.zone,
         compared,
         view.mark_starts,
+        view.chosen_start(chosen),
     )
 
 
@@ -122,6 +126,8 @@ DASHED_MARKER = "╌"
 COMPARISON_MARKER = "·"
 """The comparison line is dotted where the current one is solid: told apart in mono too."""
 ANNOTATION_COLOR = (150, 150, 150)
+CHOSEN_MARK_COLOR = (230, 90, 170)
+"""The mark `m` chose: another colour, and a heavier rule (`CHOSEN_RULE`) for mono."""
 
 
 class ChartCanvas(PlotextPlot):
@@ -153,18 +159,27 @@ class ChartCanvas(PlotextPlot):
         """Whether the comparison lines are drawn (`c`); change it with `show`."""
         self.compact = compact
         """Fewer ticks and no reference-line names; change it with `show`."""
+        self.chosen: str | None = None
+        """The key of the mark drawn apart (a detail's `m`); change it with `show`."""
         self.builds = 0
         """How many times plotext built the chart (tests and benchmarks read it)."""
         self._built_key: tuple[object, ...] | None = None
         self._built: Content = Content("")
 
-    def show(self, view: ChartView, compact: bool, comparison: bool | None = None) -> None:
-        """Draw `view`; repaints (and so rebuilds) only when what is drawn changed."""
+    def show(
+        self,
+        view: ChartView,
+        compact: bool,
+        comparison: bool | None = None,
+        chosen: str | None = None,
+    ) -> None:
+        """Draw `view` (with `chosen`, the key of the mark drawn apart); repaints (and so
+        rebuilds) only when what is drawn changed. `comparison` None keeps it as is."""
         comparison = self.comparison if comparison is None else comparison
-        changed = compact != self.compact or plot_data(view, comparison) != plot_data(
-            self.view, self.comparison
+        changed = compact != self.compact or plot_data(view, comparison, chosen) != plot_data(
+            self.view, self.comparison, self.chosen
         )
-        self.view, self.compact, self.comparison = view, compact, comparison
+        self.view, self.compact, self.comparison, self.chosen = view, compact, comparison, chosen
         if changed:
             self.refresh()
 
@@ -180,7 +195,13 @@ class ChartCanvas(PlotextPlot):
         if self.theme != wanted_theme:
             self.set_reactive(PlotextPlot.theme, wanted_theme)  # we are repainting already
         theme_name = "clear" if mono else self._get_plotext_theme_name(self.app.theme)
-        key = (width, height, plot_data(view, self.comparison), theme_name, self.compact)
+        key = (
+            width,
+            height,
+            plot_data(view, self.comparison, self.chosen),
+            theme_name,
+            self.compact,
+        )
         if key != self._built_key:
             try:
                 self._built = self._build(width, height, theme_name, mono)
@@ -246,9 +267,19 @@ class ChartCanvas(PlotextPlot):
             labelled_rows.append(row)
             plt.text(ref.name, x=x_hi, y=ref.value, alignment="right", color=color)
 
+        chosen = view.chosen_start(self.chosen)
         for start in view.mark_starts:
             # A release or an incident: a vertical rule at its bucket.
-            plt.vertical_line(start, color=None if mono else ANNOTATION_COLOR)
+            if start != chosen:
+                plt.vertical_line(start, color=None if mono else ANNOTATION_COLOR)
+        if chosen is not None:
+            # The mark `m` chose: a heavy rule, in a colour of its own.
+            plt.plot(
+                [chosen, chosen],
+                [y_lo, y_hi],
+                marker=CHOSEN_RULE,
+                color="default" if mono else CHOSEN_MARK_COLOR,
+            )
         plt.xlim(x_lo, x_hi if x_hi > x_lo else x_lo + 1)
         plt.ylim(y_lo, y_hi)
         x_count = max(2, min(8, width // (16 if self.compact else 12)))

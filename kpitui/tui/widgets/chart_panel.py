@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
+from kpitui.engine.annotations import MARK_GLYPH
 from kpitui.engine.board import ChartView
 from kpitui.tui.text import safe_text, update_static
 from kpitui.tui.widgets.chart_canvas import (
@@ -126,6 +127,10 @@ class ChartPanel(Widget, can_focus=True):
     comparison: reactive[bool] = reactive(False)
     """Whether the comparison lines (dotted, dimmer, named in the legend) are drawn."""
 
+    chosen_mark: reactive[str | None] = reactive(None)
+    """The key of the annotation a detail's `m` chose: drawn with a heavier rule, and
+    named in the legend; None: every mark alike."""
+
     class DrillDown(Message):
         """Posted when Enter is pressed on a chart: open it full size.
 
@@ -177,7 +182,7 @@ class ChartPanel(Widget, can_focus=True):
     def on_mount(self) -> None:
         self._show_frame(self.view)
         if self._canvas is not None:  # the view may have changed since compose
-            self._canvas.show(self.view, self.compact)
+            self._canvas.show(self.view, self.compact, None, self.chosen_mark)
         # The legend's colours come from the theme (the plot rebuilds itself). The
         # signal comes after the stylesheet was refreshed for the new theme.
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._show_legend())
@@ -185,11 +190,17 @@ class ChartPanel(Widget, can_focus=True):
     def watch_compact(self, compact: bool) -> None:
         self.set_class(compact, "-compact")
         if self._canvas is not None:
-            self._canvas.show(self.view, compact)
+            self._canvas.show(self.view, compact, None, self.chosen_mark)
 
     def watch_comparison(self, comparison: bool) -> None:
         if self._canvas is not None:
-            self._canvas.show(self.view, self.compact, comparison)
+            self._canvas.show(self.view, self.compact, comparison, self.chosen_mark)
+        if self.is_mounted:
+            self._show_legend()
+
+    def watch_chosen_mark(self, chosen: str | None) -> None:
+        if self._canvas is not None:
+            self._canvas.show(self.view, self.compact, None, chosen)
         if self.is_mounted:
             self._show_legend()
 
@@ -207,7 +218,7 @@ class ChartPanel(Widget, can_focus=True):
             self.refresh_bindings()  # `c` comes and goes with something to compare with
         self._show_frame(view)
         if self._canvas is not None:
-            self._canvas.show(view, self.compact)
+            self._canvas.show(view, self.compact, None, self.chosen_mark)
 
     def _show_frame(self, view: ChartView) -> None:
         self.border_title = safe_text(view.title)
@@ -250,9 +261,12 @@ class ChartPanel(Widget, can_focus=True):
                 legend.append_text(safe_text(view.comparison_label, style=names))
             else:
                 legend.append("(nothing to compare with)")
-        if view.marks_legend is not None:
-            legend.append("  │ ")
-            legend.append_text(safe_text(view.marks_legend, style=names))
+        marks = view.marks_legend_for(self.chosen_mark)
+        if marks is not None:
+            rule, words = marks
+            chosen = rule != MARK_GLYPH
+            legend.append(f"  {rule} ", style="bold" if chosen else "")
+            legend.append_text(safe_text(words, style="bold" if chosen else names))
         for ref, label in view.ref_labels:
             style = self.get_component_rich_style(f"chart-panel--ref-{ref.name}", partial=True)
             if legend:

@@ -1,8 +1,10 @@
 """One page of the board: rows of panels in a grid that reflows with the terminal width.
 
-Each row of the spec's layout is a grid whose column count follows the width (a KPI
-row of four is 2 cards a row at 80 columns, 4 at 160), so Tab order — the order the
-panels were composed, rows left to right, top to bottom — stays the layout order.
+Each row of the spec's layout is a grid whose column count follows the width, except that
+consecutive rows holding only KPI cards are one grid: their cards flow into the columns
+that fit (rows of 3 and 4 cards are 2 a row at 80 columns, so no row but the last is
+left half empty). Tab order — the order the panels were composed, rows left to right,
+top to bottom — stays the layout order.
 A refresh hands every panel its new view in place (`update_view`), and only when that
 view differs from the one it shows: nothing is recomposed, nothing redrawn for nothing.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual import events
@@ -54,11 +57,28 @@ def panel_dom_id(page_index: int, panel: Panel) -> str:
     return f"p{page_index}-{panel.kind}-{clean}"
 
 
-def row_columns(kinds: list[str], width: int) -> int:
+def row_columns(kinds: list[str], width: int, most: int | None = None) -> int:
     """How many panels of a row sit side by side in `width` cells (at least 1), with a
-    one-cell gutter between them: a row of four KPIs is 2 a row at 80, 4 at 160."""
+    one-cell gutter between them: a row of four KPIs is 2 a row at 80, 4 at 160. `most`
+    caps it (a grid of KPI rows is never wider than its longest layout row)."""
     need = max((MIN_PANEL_WIDTH.get(k, 40) for k in kinds), default=40)
-    return max(1, min(len(kinds), (width + GUTTER) // (need + GUTTER)))
+    most = len(kinds) if most is None else most
+    return max(1, min(most, (width + GUTTER) // (need + GUTTER)))
+
+
+def row_groups(rows: Sequence[tuple[Panel, ...]]) -> list[list[tuple[Panel, ...]]]:
+    """The layout rows grouped into grids: a run of consecutive rows that hold only KPI
+    cards is one group (its cards flow together); any other row is a group of its own."""
+    groups: list[list[tuple[Panel, ...]]] = []
+    for row in rows:
+        if not row:
+            continue
+        kpis_only = all(panel.kind == "kpi" for panel in row)
+        if kpis_only and groups and all(p.kind == "kpi" for p in groups[-1][-1]):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
 
 
 def page_title(page: PageView, index: int) -> str:
@@ -66,7 +86,11 @@ def page_title(page: PageView, index: int) -> str:
 
 
 class PanelRow(Container):
-    """One row of the layout: a grid of panels."""
+    """A grid of panels: one row of the layout, or a run of KPI-only rows flowing as one.
+
+    A panel in `spanning` takes a grid row of its own, whatever the columns: the North
+    Star when the layout gives it a row to itself stays first and largest.
+    """
 
     DEFAULT_CSS = """
     PanelRow {
@@ -78,9 +102,18 @@ class PanelRow(Container):
     }
     """
 
-    def __init__(self, kinds: list[str], *children: Widget, id: str | None = None) -> None:
+    def __init__(
+        self,
+        kinds: list[str],
+        *children: Widget,
+        most: int | None = None,
+        spanning: Sequence[Widget] = (),
+        id: str | None = None,
+    ) -> None:
         super().__init__(*children, id=id)
         self.kinds = kinds
+        self.most = len(kinds) if most is None else most
+        self.spanning = tuple(spanning)
         self.add_class("-kpis" if set(kinds) == {"kpi"} else "-mixed", update=False)
         self._columns: int | None = None
 
@@ -88,13 +121,20 @@ class PanelRow(Container):
         # Inline styles set before mounting do not survive it: a row reflowed while
         # composed takes its columns now, before its first layout.
         if self._columns is not None:
-            self.styles.grid_size_columns = self._columns
+            self._apply_columns(self._columns)
 
     def reflow(self, width: int) -> None:
-        columns = row_columns(self.kinds, width)
+        columns = row_columns(self.kinds, width, self.most)
         self._columns = columns
-        if self.is_mounted and self.styles.grid_size_columns != columns:
+        if self.is_mounted:
+            self._apply_columns(columns)
+
+    def _apply_columns(self, columns: int) -> None:
+        if self.styles.grid_size_columns != columns:
             self.styles.grid_size_columns = columns
+        for widget in self.spanning:
+            if widget.styles.column_span != columns:
+                widget.styles.column_span = columns
 
 
 class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
@@ -152,15 +192,26 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         return any(p.kind == kind and p.id == panel_id for row in self.page.rows for p in row)
 
     def _make_rows(self, board: Board) -> list[PanelRow]:
-        return [
-            PanelRow(
-                [panel.kind for panel in row],
-                *(self._make_panel(panel, board) for panel in row),
-                id=f"p{self.page_index}-row{r}",
+        grids = []
+        for g, group in enumerate(row_groups(self.page.rows)):
+            widgets: list[Widget] = []
+            spanning: list[Widget] = []
+            for row in group:
+                made = [self._make_panel(panel, board) for panel in row]
+                widgets.extend(made)
+                if len(row) == 1 and _is_north_star(row[0], board):
+                    spanning.extend(made)
+            panels = [panel for row in group for panel in row]
+            grids.append(
+                PanelRow(
+                    [panel.kind for panel in panels],
+                    *widgets,
+                    most=max(len(row) for row in group),
+                    spanning=spanning,
+                    id=f"p{self.page_index}-row{g}",
+                )
             )
-            for r, row in enumerate(self.page.rows)
-            if row
-        ]
+        return grids
 
     def _make_panel(self, panel: Panel, board: Board) -> Widget:
         dom_id = panel_dom_id(self.page_index, panel)
@@ -275,6 +326,11 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
             if panel.kind == kind and panel.id == panel_id
             if (widget := self.panel_widget(dom_id)) is not None
         ]
+
+
+def _is_north_star(panel: Panel, board: Board) -> bool:
+    view = board.kpi(panel.id) if panel.kind == "kpi" else None
+    return view is not None and view.north_star
 
 
 def _stretches(widget: Widget) -> bool:

@@ -20,8 +20,11 @@ REPO = Path(__file__).resolve().parents[3]
 AS_OF = parse_time("2026-11-24T12:00:00Z")
 
 
-def make_sample_app(tmp_path: Path, **kwargs: object) -> KpituiApp:
+def make_sample_app(tmp_path: Path, *, layout: bool = True, **kwargs: object) -> KpituiApp:
+    """The sample app; `layout=False` drops the spec's `layout:` for the default page."""
     text = (REPO / "dashboard.yaml").read_text(encoding="utf-8")
+    if not layout:
+        text = text[: text.index("\nlayout:")] + "\n"
     spec = tmp_path / "dashboard.yaml"
     spec.write_text(re.sub(r"(?m)^refresh:.*$", "refresh: 1h", text), encoding="utf-8")
     generate(tmp_path / "metrics.db", end=AS_OF, days=60)

@@ -39,7 +39,6 @@ MIN_PANEL_WIDTH: dict[str, int] = {
 
 # Panels that grow into the lines a page leaves unused (a KPI card or a tree would
 # only gain blank lines).
-STRETCH_KINDS = frozenset({"chart", "alerts"})
 STRETCH_CLASSES = ("-chart", "-alerts")
 DESCRIPTION_RESERVE = 4
 
@@ -135,6 +134,18 @@ class PanelRow(Container):
         for widget in self.spanning:
             if widget.styles.column_span != columns:
                 widget.styles.column_span = columns
+        for line in self.grid_lines():
+            beside = any(widget.has_class("-chart") for widget in line)
+            for widget in line:
+                if widget.has_class("-alerts"):
+                    widget.set_class(beside, "-beside-chart")
+
+    def grid_lines(self) -> list[list[Widget]]:
+        """The panels by the grid line they sit on (a row of the layout holding a chart
+        spans no cell, so each line holds `columns` panels but the last)."""
+        columns = self._columns or 1
+        children = list(self.children)
+        return [children[i : i + columns] for i in range(0, len(children), columns)]
 
 
 class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
@@ -293,17 +304,18 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
             for w in self.query(".panel")
         )
         spare = self.size.height - used - (DESCRIPTION_RESERVE if described else 0)
-        # Charts take the spare lines; the alerts log only when there is no chart.
-        stretch_rows = [row for row in rows if "chart" in row.kinds] or [
-            row for row in rows if set(row.kinds) & STRETCH_KINDS
-        ]
-        if spare <= 0 or not stretch_rows:
+        # Charts take the spare lines (and a log beside a chart grows with it, so the
+        # cells align); the alerts log only when there is no chart.
+        lines = [line for row in rows for line in row.grid_lines()]
+        stretch_lines = [line for line in lines if any(w.has_class("-chart") for w in line)]
+        stretch_lines = stretch_lines or [line for line in lines if any(map(_stretches, line))]
+        if spare <= 0 or not stretch_lines:
             return
-        extra, rest = divmod(spare, len(stretch_rows))
-        for i, row in enumerate(stretch_rows):
+        extra, rest = divmod(spare, len(stretch_lines))
+        for i, line in enumerate(stretch_lines):
             add = extra + (1 if i < rest else 0)
-            for widget in row.children:
-                if _stretches(widget):  # a log beside a chart grows with it: cells align
+            for widget in line:
+                if _stretches(widget):
                     height = widget.outer_size.height + add
                     widget.styles.height = height
                     widget.styles.min_height = height

@@ -98,3 +98,35 @@ async def test_a_card_row_reflows_on_resize_without_holes(tmp_path: Path):
         # give 2, 1, 2, 2: a card alone with room beside it)
         assert [len(row) for row in card_rows(app)] == [2, 2, 2, 1]
         assert_no_hole_but_in_the_last_row(app)
+
+
+async def test_a_log_under_a_chart_is_as_tall_as_its_lines_and_the_chart_gives_way(
+    tmp_path: Path,
+):
+    from tests.tui.snapshot_apps.app_world import AS_OF, make_app, write_points
+
+    # Given the test board at 160×48: four cards, the revenue chart, the alerts log under
+    # it holding one alert ("activation at start → warn")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        page = app.current_page()
+        log = app.query_one("#p0-alerts-alerts")
+        chart = app.query_one("#p0-chart-revenue")
+        # Then the log is its least height (5 rows), not a chart's, and the chart has the
+        # lines the page leaves
+        assert len(log.alerts) == 1 and log.outer_size.height == 5
+        assert not log.has_class("-beside-chart")
+        chart_before = chart.outer_size.height
+        assert chart_before > 16
+        # When four more alerts arrive in two polls (churn and MRR to crit, then back)
+        for churn, mrr in ((0.06, 70000.0), (0.02, 95000.0)):
+            write_points(app.store_path, [("churn", {}, AS_OF, churn), ("mrr", {}, AS_OF, mrr)])
+            app.poll_now()
+            await settle(pilot)
+        await pilot.pause()
+        # Then the log grew to its five lines, the chart gave up lines for it,
+        # and the page still fits without scrolling
+        assert len(log.alerts) == 5 and log.outer_size.height == 7
+        assert chart.outer_size.height < chart_before
+        assert page.max_scroll_y == 0

@@ -137,9 +137,16 @@ def format_signed(
     return _signed(value, format_value(abs(value), fmt, currency=currency, decimals=decimals))
 
 
+NEUTRAL_SIGN = "±"
+"""The sign of a relative change too small to show (`±0.0%`): neither up nor down."""
+
+
 def format_percent_change(fraction: float) -> str:
-    """`0.052` → `+5.2%` (a relative change, signed)."""
-    return _signed(fraction, f"{_grouped(abs(fraction) * 100, 1)}%")
+    """`0.052` → `+5.2%`, `-0.01` → `-1.0%`: a relative change, always signed; one that
+    rounds to zero reads `±0.0%` (its change may still show, `▲ +$5 (±0.0%)`), so a
+    column of percent changes never mixes signed and unsigned numbers."""
+    text = f"{_grouped(abs(fraction) * 100, 1)}%"
+    return _signed(fraction, text) if _nonzero(text) else NEUTRAL_SIGN + text
 
 
 def format_delta(

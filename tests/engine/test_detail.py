@@ -833,3 +833,45 @@ def test_the_detail_chart_and_its_stats_keep_a_gap_as_a_gap(reader_of):
     s = detail.stats
     assert (s.last, s.min, s.max, s.buckets) == (201, 201, 209, 6)
     assert s.avg == pytest.approx(sum(200 + d for d in (9, 8, 7, 3, 2, 1)) / 6)
+
+
+def test_a_percent_change_that_rounds_to_zero_reads_the_same_on_every_face(reader_of):
+    from kpitui.report import board_to_text
+
+    # Given MRR by plan, yesterday and today: enterprise 95,761 → 95,766 (+$5, +0.005%),
+    # pro 100,000 → 103,200 (+3.2%), starter 19,000 → 18,810 (-1.0%), growth 40,000 flat
+    plans = {
+        "enterprise": (95_761, 95_766),
+        "pro": (100_000, 103_200),
+        "starter": (19_000, 18_810),
+        "growth": (40_000, 40_000),
+    }
+    points = []
+    for plan, (before, now) in plans.items():
+        points.append(("mrr", {"plan": plan}, AS_OF - DAY - HOUR, float(before)))
+        points.append(("mrr", {"plan": plan}, AS_OF - HOUR, float(now)))
+    reader = reader_of(points)
+    money = {"format": "currency", "currency": "USD", "decimals": 0}
+    spec = spec_of(
+        kpis=[
+            {"id": "mrr", "metric": "mrr", **money},
+            {"id": "enterprise", "metric": "mrr", "labels": {"plan": "enterprise"}, **money},
+        ]
+    )
+    # When the KPI detail reads the breakdown by plan
+    detail = kpi_detail(spec, reader, "mrr", AS_OF, "30d")
+    rows = {row.value: row.delta_display for row in detail.breakdowns[0].rows}
+    # Then every percent change is signed, and the one that rounds to zero is neutral
+    assert rows == {
+        "pro": "▲ +$3,200 (+3.2%)",
+        "enterprise": "▲ +$5 (±0.0%)",
+        "growth": "= $0",
+        "starter": "▼ -$190 (-1.0%)",
+    }
+    # And the board (cards, text snapshot) reads the enterprise KPI by the same rule:
+    # 95,766 vs 95,761, and the whole MRR +$3,015 on $254,761 = +1.2%
+    board = evaluate(spec, reader, AS_OF)
+    assert board.kpi("enterprise").delta_display == "▲ +$5 (±0.0%)"
+    assert board.kpi("mrr").delta_display == "▲ +$3,015 (+1.2%)"
+    text = board_to_text(board)
+    assert "▲ +$5 (±0.0%)" in text and "▲ +$3,015 (+1.2%)" in text

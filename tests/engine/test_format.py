@@ -95,6 +95,13 @@ def test_tiny_negative_rounds_without_a_minus_sign():
         (1_000.004, 1_000, "currency", {"currency": "USD"}, "= $0.00"),
         # a negative previous value: the percent change is against its magnitude
         (-50, -100, "number", {}, "▲ +50 (+50.0%)"),
+        # a change that shows, of a percent that rounds to zero: +$5 on $95,761 is
+        # +0.005%, neutral at one decimal, never an unsigned "0.0%" beside signed ones
+        (95_766, 95_761, "currency", {"currency": "USD", "decimals": 0}, "▲ +$5 (±0.0%)"),
+        (95_756, 95_761, "currency", {"currency": "USD", "decimals": 0}, "▼ -$5 (±0.0%)"),
+        # 4 in 10,000 is 0.04%: the neutral zero; 5 in 10,000 rounds half up to 0.1%
+        (10_004, 10_000, "number", {}, "▲ +4 (±0.0%)"),
+        (10_005, 10_000, "number", {}, "▲ +5 (+0.1%)"),
     ],
 )
 def test_format_delta(value, previous, fmt, kwargs, expected):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kpitui.engine.format import format_delta, format_progress, format_value
+from kpitui.engine.format import format_delta, format_progress, format_value, gap_short, gap_words
 
 
 @pytest.mark.parametrize(
@@ -131,3 +131,19 @@ def test_progress_rounds_half_up_the_same_for_every_face():
     assert format_progress(0.005) == "1%"
     assert format_progress(1.25) == "125%"
     assert format_progress(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("gap", "short", "words"),
+    [
+        # expected 60%, progress 48%: 12 points behind
+        (0.60 - 0.48, "12 pts behind", "12 pts behind expected"),
+        # one point is a pt, in the digest as on the detail screen
+        (0.60 - 0.59, "1 pt behind", "1 pt behind expected"),
+        (0.60 - 0.63, "3 pts ahead", "3 pts ahead of expected"),
+        (0.001, "on the expected line", "right on the expected line"),
+    ],
+)
+def test_a_gap_reads_in_points_by_one_rule(gap, short, words):
+    # Given expected - progress / Then the short and the long words agree
+    assert (gap_short(gap), gap_words(gap)) == (short, words)

@@ -14,6 +14,7 @@ from kpitui.engine.detail_kpi import (
 )
 from kpitui.engine.evaluate import prepare, read_snapshot
 from kpitui.engine.kpi import MetricSource, evaluate_kpi
+from kpitui.engine.ranges import range_window
 from kpitui.engine.spacing import usual_spacing
 from kpitui.spec.formula import stored_operands
 from kpitui.spec.models import Dashboard
@@ -50,9 +51,9 @@ def chart_detail(
         elif range_key == "all":
             first = first_point_ts(series_stats, stored, chart.labels)
             days = EMPTY_ALL_DAYS if first is None else max(1, -(-(as_of - first + 1) // DAY))
-            window = Window(f"{days}d")
+            window = Window.rolling(days * DAY)
         elif range_key in RANGE_SECONDS:
-            window = Window(f"{RANGE_SECONDS[range_key] // DAY}d")
+            window = range_window(range_key)  # parsed once, as the board's `t` ranges
         else:
             raise DetailNotFound(f"unknown range {range_key!r}: use 7d, 30d, 90d, 1y or all")
         span = window.range(as_of, prepared.tz).seconds

@@ -875,3 +875,30 @@ def test_a_percent_change_that_rounds_to_zero_reads_the_same_on_every_face(reade
     assert board.kpi("mrr").delta_display == "▲ +$3,015 (+1.2%)"
     text = board_to_text(board)
     assert "▲ +$5 (±0.0%)" in text and "▲ +$3,015 (+1.2%)" in text
+
+
+def test_no_window_is_parsed_again_once_the_spec_is_loaded(reader_of, monkeypatch):
+    from kpitui import timeutil
+    from kpitui.engine.detail_chart import chart_detail
+    from kpitui.timeutil import Window
+
+    # Given signups by plan, a KPI and a chart on them, the spec loaded
+    reader = reader_of(signup_points())
+    spec = spec_of(
+        kpis=[SIGNUPS_KPI],
+        charts=[{"id": "signups", "metrics": ["signups"], "window": "30d", "bucket": "1d"}],
+    )
+    parsed: list[str] = []
+    real = timeutil.parse_duration
+    monkeypatch.setattr(timeutil, "parse_duration", lambda text: parsed.append(text) or real(text))
+    # When the board, every KPI-detail range and every chart-detail range are evaluated
+    evaluate(spec, reader, AS_OF)
+    for key in ("7d", "30d", "90d", "1y", "all"):
+        kpi_detail(spec, reader, "signups", AS_OF, key)
+        chart = chart_detail(spec, reader, "signups", AS_OF, key)
+    # Then no duration text was parsed: every window is the value object made at load
+    assert parsed == []
+    # And "all data" is a window made from its seconds, equal to the one written so: the
+    # 40 days back to the first point, compared with the 40 before
+    assert Window.rolling(40 * DAY) == Window("40d")
+    assert chart.window == "all" and chart.comparison_label == "previous 40d"

@@ -298,12 +298,13 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         rows = self._rows
         used = sum(row.outer_size.height for row in rows)
         # A focused card shows its description (up to 4 lines): keep room for it, or
-        # the page would start scrolling whenever focus lands on such a card.
-        described = any(
-            isinstance(w, KpiCard) and w.view is not None and w.view.description
-            for w in self.query(".panel")
-        )
-        spare = self.size.height - used - (DESCRIPTION_RESERVE if described else 0)
+        # the page would start scrolling whenever focus lands on such a card. The lines
+        # a description shows now are already in `used`: only the rest is kept.
+        cards = [w for w in self.query(".panel") if isinstance(w, KpiCard)]
+        described = any(card.view is not None and card.view.description for card in cards)
+        shown = max((card.description_lines for card in cards), default=0)
+        reserve = max(0, DESCRIPTION_RESERVE - shown) if described else 0
+        spare = self.size.height - used - reserve
         # Charts take the spare lines (and a log beside a chart grows with it, so the
         # cells align); the alerts log only when there is no chart.
         lines = [line for row in rows for line in row.grid_lines()]

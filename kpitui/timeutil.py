@@ -224,6 +224,19 @@ class Window(_Value):
         object.__setattr__(self, "calendar", calendar)
         object.__setattr__(self, "seconds", seconds)
 
+    @classmethod
+    def rolling(cls, seconds: int) -> Window:
+        """The rolling window `seconds` long (`400d` for 400 days), made from the number
+        itself: a window the engine works out (a detail's "all data") is not written out
+        as text to be parsed back."""
+        window = cls.__new__(cls)
+        days, rest = divmod(seconds, 86400)
+        text = f"{days}d" if not rest and days else span_label(seconds)
+        object.__setattr__(window, "text", text)
+        object.__setattr__(window, "calendar", None)
+        object.__setattr__(window, "seconds", seconds)
+        return window
+
     @property
     def label(self) -> str:
         """The window as it reads: `7d`, `mtd`."""

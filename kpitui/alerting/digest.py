@@ -21,7 +21,9 @@ from msgspec import Struct
 from kpitui import timeutil
 from kpitui.engine.board import Board, KpiView, iter_objectives
 from kpitui.engine.forecast_view import KrForecast
-from kpitui.engine.format import format_delta, format_progress
+from kpitui.engine.format import format_delta, format_progress, gap_points, gap_short
+from kpitui.engine.kpi import change as change_of
+from kpitui.engine.kpi import delta_good
 from kpitui.spec.models import Dashboard
 from kpitui.store.api import AlertEvent, StoreReader
 from kpitui.timeutil import Duration
@@ -68,6 +70,8 @@ class KrLine(Struct, frozen=True):
     expected: str
     gap_points: int
     """Expected minus progress, in percentage points (25: a quarter behind)."""
+    gap_display: str
+    """The gap in words, by the engine's rule: `25 pts behind`, `1 pt behind`."""
     forecast: str = ""
     """Where it is heading: `on pace for 120 / 200 · 40% ✖ missed`; "" without a forecast."""
 
@@ -143,9 +147,9 @@ def _kpi_line(kpi: KpiView, before: KpiView | None) -> KpiLine:
     change = format_delta(
         kpi.value, previous, kpi.format, currency=kpi.currency, decimals=kpi.decimals
     )
-    delta = None if kpi.value is None or previous is None else kpi.value - previous
-    pct = None if delta is None or not previous else delta / abs(previous)
-    good = None if not delta else (delta > 0) == (kpi.direction == "up")
+    # The board's rules for a change and its verdict, over the digest's own span.
+    delta, pct = change_of(kpi.value, previous)
+    good = delta_good(delta, kpi.direction)
     trend = "" if delta is None else "flat" if good is None else "better" if good else "worse"
     return KpiLine(
         id=kpi.id,
@@ -212,7 +216,8 @@ def _key_results(board: Board) -> tuple[KrLine, ...]:
                     status=kr.status,
                     progress=format_progress(kr.progress),
                     expected=format_progress(board.expected),
-                    gap_points=round((board.expected - progress) * 100),
+                    gap_points=gap_points(board.expected - progress),
+                    gap_display=gap_short(board.expected - progress),
                     forecast=_forecast_words(kr.forecast),
                 )
             )

@@ -106,7 +106,7 @@ def to_text(d: Digest) -> str:
                 k.owner or "",
                 k.status,
                 f"{k.progress} done, {k.expected} expected",
-                f"{k.gap_points} pts behind",
+                k.gap_display,
                 k.forecast,
             ]
             for k in d.key_results
@@ -174,7 +174,8 @@ def to_markdown(d: Digest) -> str:
             f"{_glyph(k.status)} **{_md(k.title)}**"
             + (f" ({_md(k.owner)})" if k.owner else "")
             + f": {_md(k.status)}, {_md(k.progress)} done, {_md(k.expected)} expected,"
-            f" {k.gap_points} pts behind" + (f"; {_md(k.forecast)}" if k.forecast else "")
+            f" {_md(k.gap_display)}"
+            + (f"; {_md(k.forecast)}" if k.forecast else "")
             for k in d.key_results
         ],
         "Every key result is on track.",
@@ -288,7 +289,7 @@ def to_html(d: Digest) -> str:
                 f"<b>{_h(k.title)}</b>",
                 _h(k.owner or ""),
                 _h(f"{k.progress} done, {k.expected} expected"),
-                _h(f"{k.gap_points} pts behind"),
+                _h(k.gap_display),
                 _h(k.forecast),
             ]
             for k in d.key_results

@@ -261,6 +261,13 @@ class ChartView(Struct, frozen=True):
     zone: str = "UTC"  # the board's timezone name: the time axis is labelled in it
 
     @property
+    def reading_words(self) -> str:
+        """What the chart reads: `180d window · 7d buckets · last per bucket`."""
+        parts = [f"{self.window} window"] if self.window else []
+        parts += [f"{self.bucket_label} buckets", f"{self.agg} per bucket"]
+        return " · ".join(parts)
+
+    @property
     def has_points(self) -> bool:
         return any(value is not None for s in self.series for _, value in s.points)
 

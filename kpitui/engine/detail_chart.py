@@ -45,7 +45,7 @@ def chart_detail(
         elif range_key == "all":
             first = first_point_ts(series_stats, stored, chart.labels)
             days = EMPTY_ALL_DAYS if first is None else max(1, -(-(as_of - first + 1) // DAY))
-            window = Window(f"{days}d")
+            window = Window.rolling(days * DAY)
         elif range_key in RANGE_SECONDS:
             window = range_window(range_key)
         else:

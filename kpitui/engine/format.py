@@ -137,9 +137,16 @@ def format_signed(
     return _signed(value, format_value(abs(value), fmt, currency=currency, decimals=decimals))
 
 
+NEUTRAL_SIGN = "±"
+"""The sign of a relative change too small to show (`±0.0%`): neither up nor down."""
+
+
 def format_percent_change(fraction: float) -> str:
-    """`0.052` → `+5.2%` (a relative change, signed)."""
-    return _signed(fraction, f"{_grouped(abs(fraction) * 100, 1)}%")
+    """`0.052` → `+5.2%`, `-0.01` → `-1.0%`: a relative change, always signed; one that
+    rounds to zero reads `±0.0%` (its change may still show, `▲ +$5 (±0.0%)`), so a
+    column of percent changes never mixes signed and unsigned numbers."""
+    text = f"{_grouped(abs(fraction) * 100, 1)}%"
+    return _signed(fraction, text) if _nonzero(text) else NEUTRAL_SIGN + text
 
 
 def format_delta(
@@ -212,14 +219,26 @@ def format_share(share: float | None) -> str:
     return "" if share is None else format_value(share, "percent")
 
 
+def gap_points(gap: float) -> int:
+    """expected - progress in whole percentage points (0.25 → 25: a quarter behind)."""
+    return round(gap * 100)
+
+
+def gap_short(gap: float) -> str:
+    """expected - progress in points, short: `12 pts behind`, `1 pt behind`, `3 pts ahead`,
+    `on the expected line`."""
+    points = gap_points(gap)
+    if points == 0:
+        return "on the expected line"
+    unit = "pt" if abs(points) == 1 else "pts"
+    return f"{points} {unit} behind" if points > 0 else f"{-points} {unit} ahead"
+
+
 def gap_words(gap: float | None) -> str:
     """expected - progress in points: `12 pts behind expected`, `1 pt ahead of expected`."""
     if gap is None:
         return "no progress to compare"
-    points = round(gap * 100)
-    if points == 0:
+    if gap_points(gap) == 0:
         return "right on the expected line"
-    unit = "pt" if abs(points) == 1 else "pts"
-    if points > 0:
-        return f"{points} {unit} behind expected"
-    return f"{-points} {unit} ahead of expected"
+    short = gap_short(gap)
+    return f"{short} expected" if short.endswith("behind") else f"{short} of expected"

@@ -142,8 +142,15 @@ class BoardAlerts:
         """Every alerts log and card as `_alerts` says."""
         entries = list(reversed(self._alerts))  # newest first
         with self.batch_update():  # type: ignore[attr-defined]
-            for log in self.query(AlertsLog):  # type: ignore[attr-defined]
-                log.set_alerts([(a, acked) for a, acked in entries])
+            for page in self._pages():  # type: ignore[attr-defined]
+                refit = False
+                for log in page.query(AlertsLog):
+                    lines = log.virtual_size.height
+                    log.set_alerts([(a, acked) for a, acked in entries])
+                    # A log as tall as its lines grew: the page shares its lines anew.
+                    refit |= log.virtual_size.height != lines and not log.has_class("-beside-chart")
+                if refit:
+                    page.fit_to_height()
             self._mark_cards(self.query(KpiCard))  # type: ignore[attr-defined]
 
     def _mark_cards(self, cards: Any) -> None:

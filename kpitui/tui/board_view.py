@@ -1,8 +1,10 @@
 """One page of the board: rows of panels in a grid that reflows with the terminal width.
 
-Each row of the spec's layout is a grid whose column count follows the width (a KPI
-row of four is 2 cards a row at 80 columns, 4 at 160), so Tab order — the order the
-panels were composed, rows left to right, top to bottom — stays the layout order.
+Each row of the spec's layout is a grid whose column count follows the width, except that
+consecutive rows holding only KPI cards are one grid: their cards flow into the columns
+that fit (rows of 3 and 4 cards are 2 a row at 80 columns, so no row but the last is
+left half empty). Tab order — the order the panels were composed, rows left to right,
+top to bottom — stays the layout order.
 A refresh hands every panel its new view in place (`update_view`), and only when that
 view differs from the one it shows: nothing is recomposed, nothing redrawn for nothing.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual import events
@@ -36,7 +39,6 @@ MIN_PANEL_WIDTH: dict[str, int] = {
 
 # Panels that grow into the lines a page leaves unused (a KPI card or a tree would
 # only gain blank lines).
-STRETCH_KINDS = frozenset({"chart", "alerts"})
 STRETCH_CLASSES = ("-chart", "-alerts")
 DESCRIPTION_RESERVE = 4
 
@@ -54,11 +56,28 @@ def panel_dom_id(page_index: int, panel: Panel) -> str:
     return f"p{page_index}-{panel.kind}-{clean}"
 
 
-def row_columns(kinds: list[str], width: int) -> int:
+def row_columns(kinds: list[str], width: int, most: int | None = None) -> int:
     """How many panels of a row sit side by side in `width` cells (at least 1), with a
-    one-cell gutter between them: a row of four KPIs is 2 a row at 80, 4 at 160."""
+    one-cell gutter between them: a row of four KPIs is 2 a row at 80, 4 at 160. `most`
+    caps it (a grid of KPI rows is never wider than its longest layout row)."""
     need = max((MIN_PANEL_WIDTH.get(k, 40) for k in kinds), default=40)
-    return max(1, min(len(kinds), (width + GUTTER) // (need + GUTTER)))
+    most = len(kinds) if most is None else most
+    return max(1, min(most, (width + GUTTER) // (need + GUTTER)))
+
+
+def row_groups(rows: Sequence[tuple[Panel, ...]]) -> list[list[tuple[Panel, ...]]]:
+    """The layout rows grouped into grids: a run of consecutive rows that hold only KPI
+    cards is one group (its cards flow together); any other row is a group of its own."""
+    groups: list[list[tuple[Panel, ...]]] = []
+    for row in rows:
+        if not row:
+            continue
+        kpis_only = all(panel.kind == "kpi" for panel in row)
+        if kpis_only and groups and all(p.kind == "kpi" for p in groups[-1][-1]):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
 
 
 def page_title(page: PageView, index: int) -> str:
@@ -66,7 +85,11 @@ def page_title(page: PageView, index: int) -> str:
 
 
 class PanelRow(Container):
-    """One row of the layout: a grid of panels."""
+    """A grid of panels: one row of the layout, or a run of KPI-only rows flowing as one.
+
+    A panel in `spanning` takes a grid row of its own, whatever the columns: the North
+    Star when the layout gives it a row to itself stays first and largest.
+    """
 
     DEFAULT_CSS = """
     PanelRow {
@@ -78,9 +101,18 @@ class PanelRow(Container):
     }
     """
 
-    def __init__(self, kinds: list[str], *children: Widget, id: str | None = None) -> None:
+    def __init__(
+        self,
+        kinds: list[str],
+        *children: Widget,
+        most: int | None = None,
+        spanning: Sequence[Widget] = (),
+        id: str | None = None,
+    ) -> None:
         super().__init__(*children, id=id)
         self.kinds = kinds
+        self.most = len(kinds) if most is None else most
+        self.spanning = tuple(spanning)
         self.add_class("-kpis" if set(kinds) == {"kpi"} else "-mixed", update=False)
         self._columns: int | None = None
 
@@ -88,13 +120,32 @@ class PanelRow(Container):
         # Inline styles set before mounting do not survive it: a row reflowed while
         # composed takes its columns now, before its first layout.
         if self._columns is not None:
-            self.styles.grid_size_columns = self._columns
+            self._apply_columns(self._columns)
 
     def reflow(self, width: int) -> None:
-        columns = row_columns(self.kinds, width)
+        columns = row_columns(self.kinds, width, self.most)
         self._columns = columns
-        if self.is_mounted and self.styles.grid_size_columns != columns:
+        if self.is_mounted:
+            self._apply_columns(columns)
+
+    def _apply_columns(self, columns: int) -> None:
+        if self.styles.grid_size_columns != columns:
             self.styles.grid_size_columns = columns
+        for widget in self.spanning:
+            if widget.styles.column_span != columns:
+                widget.styles.column_span = columns
+        for line in self.grid_lines():
+            beside = any(widget.has_class("-chart") for widget in line)
+            for widget in line:
+                if widget.has_class("-alerts"):
+                    widget.set_class(beside, "-beside-chart")
+
+    def grid_lines(self) -> list[list[Widget]]:
+        """The panels by the grid line they sit on (a row of the layout holding a chart
+        spans no cell, so each line holds `columns` panels but the last)."""
+        columns = self._columns or 1
+        children = list(self.children)
+        return [children[i : i + columns] for i in range(0, len(children), columns)]
 
 
 class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
@@ -152,15 +203,26 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         return any(p.kind == kind and p.id == panel_id for row in self.page.rows for p in row)
 
     def _make_rows(self, board: Board) -> list[PanelRow]:
-        return [
-            PanelRow(
-                [panel.kind for panel in row],
-                *(self._make_panel(panel, board) for panel in row),
-                id=f"p{self.page_index}-row{r}",
+        grids = []
+        for g, group in enumerate(row_groups(self.page.rows)):
+            widgets: list[Widget] = []
+            spanning: list[Widget] = []
+            for row in group:
+                made = [self._make_panel(panel, board) for panel in row]
+                widgets.extend(made)
+                if len(row) == 1 and _is_north_star(row[0], board):
+                    spanning.extend(made)
+            panels = [panel for row in group for panel in row]
+            grids.append(
+                PanelRow(
+                    [panel.kind for panel in panels],
+                    *widgets,
+                    most=max(len(row) for row in group),
+                    spanning=spanning,
+                    id=f"p{self.page_index}-row{g}",
+                )
             )
-            for r, row in enumerate(self.page.rows)
-            if row
-        ]
+        return grids
 
     def _make_panel(self, panel: Panel, board: Board) -> Widget:
         dom_id = panel_dom_id(self.page_index, panel)
@@ -236,23 +298,25 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
         rows = self._rows
         used = sum(row.outer_size.height for row in rows)
         # A focused card shows its description (up to 4 lines): keep room for it, or
-        # the page would start scrolling whenever focus lands on such a card.
-        described = any(
-            isinstance(w, KpiCard) and w.view is not None and w.view.description
-            for w in self.query(".panel")
-        )
-        spare = self.size.height - used - (DESCRIPTION_RESERVE if described else 0)
-        # Charts take the spare lines; the alerts log only when there is no chart.
-        stretch_rows = [row for row in rows if "chart" in row.kinds] or [
-            row for row in rows if set(row.kinds) & STRETCH_KINDS
-        ]
-        if spare <= 0 or not stretch_rows:
+        # the page would start scrolling whenever focus lands on such a card. The lines
+        # a description shows now are already in `used`: only the rest is kept.
+        cards = [w for w in self.query(".panel") if isinstance(w, KpiCard)]
+        described = any(card.view is not None and card.view.description for card in cards)
+        shown = max((card.description_lines for card in cards), default=0)
+        reserve = max(0, DESCRIPTION_RESERVE - shown) if described else 0
+        spare = self.size.height - used - reserve
+        # Charts take the spare lines (and a log beside a chart grows with it, so the
+        # cells align); the alerts log only when there is no chart.
+        lines = [line for row in rows for line in row.grid_lines()]
+        stretch_lines = [line for line in lines if any(w.has_class("-chart") for w in line)]
+        stretch_lines = stretch_lines or [line for line in lines if any(map(_stretches, line))]
+        if spare <= 0 or not stretch_lines:
             return
-        extra, rest = divmod(spare, len(stretch_rows))
-        for i, row in enumerate(stretch_rows):
+        extra, rest = divmod(spare, len(stretch_lines))
+        for i, line in enumerate(stretch_lines):
             add = extra + (1 if i < rest else 0)
-            for widget in row.children:
-                if _stretches(widget):  # a log beside a chart grows with it: cells align
+            for widget in line:
+                if _stretches(widget):
                     height = widget.outer_size.height + add
                     widget.styles.height = height
                     widget.styles.min_height = height
@@ -275,6 +339,11 @@ class BoardPage(VerticalScroll, can_focus=False, inherit_bindings=False):
             if panel.kind == kind and panel.id == panel_id
             if (widget := self.panel_widget(dom_id)) is not None
         ]
+
+
+def _is_north_star(panel: Panel, board: Board) -> bool:
+    view = board.kpi(panel.id) if panel.kind == "kpi" else None
+    return view is not None and view.north_star
 
 
 def _stretches(widget: Widget) -> bool:

@@ -56,3 +56,38 @@ def test_a_commands_stdin_escapes_control_and_bidi_characters(tmp_path):
     body = (tmp_path / "got").read_bytes()
     assert _raw_unsafe(body) == []
     assert json.loads(body)["title"] == TITLE
+
+
+def test_a_key_result_one_point_behind_reads_1_pt_in_every_digest_format():
+    from kpitui.alerting.digest import Digest, KrLine
+    from kpitui.alerting.digest_render import render
+
+    # Given a digest with a key result at 59% done, 60% expected
+    kr = KrLine(
+        id="kr",
+        title="Ship it",
+        owner="ana",
+        status="at_risk",
+        progress="59%",
+        expected="60%",
+        gap_points=1,
+        gap_display="1 pt behind",
+    )
+    digest = Digest(
+        title="Board",
+        as_of="2026-11-24 12:00",
+        since="2026-11-17 12:00",
+        span="7d",
+        period="2026-Q4",
+        expected="60%",
+        off_target=(),
+        changes=(),
+        history_kept=True,
+        key_results=(kr,),
+        checkins_due=(),
+        movers=(),
+    )
+    # Then text, markdown and HTML all say "1 pt behind", never "1 pts"
+    for fmt in ("text", "markdown", "html"):
+        out = render(digest, fmt)
+        assert "1 pt behind" in out and "pts behind" not in out, fmt

@@ -318,3 +318,17 @@ def test_a_last_chart_is_carried_between_points_and_stops_at_the_newest():
     # stock still is that), and nothing after the newest point: old data never looks
     # current
     assert values == [1009, 1009, 1009, 1009, 1009, 1009, 1003, None, None, None]
+
+
+def test_a_chart_says_what_it_reads_in_the_engines_words():
+    from kpitui.engine.board import ChartView
+
+    # Given a chart over 180 days in weekly buckets of the latest value, and one with no
+    # window of its own (a range the user picked)
+    weekly = ChartView(
+        id="c", title="MRR", window="180d", bucket=7 * 86400, series=(), bucket_label="1w"
+    )
+    picked = ChartView(id="c", title="MRR", window="", bucket=86400, series=(), bucket_label="1d")
+    # Then its words name the window, the buckets and the agg of each bucket
+    assert weekly.reading_words == "180d window · 1w buckets · last per bucket"
+    assert picked.reading_words == "1d buckets · last per bucket"

@@ -833,3 +833,72 @@ def test_the_detail_chart_and_its_stats_keep_a_gap_as_a_gap(reader_of):
     s = detail.stats
     assert (s.last, s.min, s.max, s.buckets) == (201, 201, 209, 6)
     assert s.avg == pytest.approx(sum(200 + d for d in (9, 8, 7, 3, 2, 1)) / 6)
+
+
+def test_a_percent_change_that_rounds_to_zero_reads_the_same_on_every_face(reader_of):
+    from kpitui.report import board_to_text
+
+    # Given MRR by plan, yesterday and today: enterprise 95,761 → 95,766 (+$5, +0.005%),
+    # pro 100,000 → 103,200 (+3.2%), starter 19,000 → 18,810 (-1.0%), growth 40,000 flat
+    plans = {
+        "enterprise": (95_761, 95_766),
+        "pro": (100_000, 103_200),
+        "starter": (19_000, 18_810),
+        "growth": (40_000, 40_000),
+    }
+    points = []
+    for plan, (before, now) in plans.items():
+        points.append(("mrr", {"plan": plan}, AS_OF - DAY - HOUR, float(before)))
+        points.append(("mrr", {"plan": plan}, AS_OF - HOUR, float(now)))
+    reader = reader_of(points)
+    money = {"format": "currency", "currency": "USD", "decimals": 0}
+    spec = spec_of(
+        kpis=[
+            {"id": "mrr", "metric": "mrr", **money},
+            {"id": "enterprise", "metric": "mrr", "labels": {"plan": "enterprise"}, **money},
+        ]
+    )
+    # When the KPI detail reads the breakdown by plan
+    detail = kpi_detail(spec, reader, "mrr", AS_OF, "30d")
+    rows = {row.value: row.delta_display for row in detail.breakdowns[0].rows}
+    # Then every percent change is signed, and the one that rounds to zero is neutral
+    assert rows == {
+        "pro": "▲ +$3,200 (+3.2%)",
+        "enterprise": "▲ +$5 (±0.0%)",
+        "growth": "= $0",
+        "starter": "▼ -$190 (-1.0%)",
+    }
+    # And the board (cards, text snapshot) reads the enterprise KPI by the same rule:
+    # 95,766 vs 95,761, and the whole MRR +$3,015 on $254,761 = +1.2%
+    board = evaluate(spec, reader, AS_OF)
+    assert board.kpi("enterprise").delta_display == "▲ +$5 (±0.0%)"
+    assert board.kpi("mrr").delta_display == "▲ +$3,015 (+1.2%)"
+    text = board_to_text(board)
+    assert "▲ +$5 (±0.0%)" in text and "▲ +$3,015 (+1.2%)" in text
+
+
+def test_no_window_is_parsed_again_once_the_spec_is_loaded(reader_of, monkeypatch):
+    from kpitui import timeutil
+    from kpitui.engine.detail_chart import chart_detail
+    from kpitui.timeutil import Window
+
+    # Given signups by plan, a KPI and a chart on them, the spec loaded
+    reader = reader_of(signup_points())
+    spec = spec_of(
+        kpis=[SIGNUPS_KPI],
+        charts=[{"id": "signups", "metrics": ["signups"], "window": "30d", "bucket": "1d"}],
+    )
+    parsed: list[str] = []
+    real = timeutil.parse_duration
+    monkeypatch.setattr(timeutil, "parse_duration", lambda text: parsed.append(text) or real(text))
+    # When the board, every KPI-detail range and every chart-detail range are evaluated
+    evaluate(spec, reader, AS_OF)
+    for key in ("7d", "30d", "90d", "1y", "all"):
+        kpi_detail(spec, reader, "signups", AS_OF, key)
+        chart = chart_detail(spec, reader, "signups", AS_OF, key)
+    # Then no duration text was parsed: every window is the value object made at load
+    assert parsed == []
+    # And "all data" is a window made from its seconds, equal to the one written so: the
+    # 40 days back to the first point, compared with the 40 before
+    assert Window.rolling(40 * DAY) == Window("40d")
+    assert chart.window == "all" and chart.comparison_label == "previous 40d"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kpitui.engine.format import format_delta, format_progress, format_value
+from kpitui.engine.format import format_delta, format_progress, format_value, gap_short, gap_words
 
 
 @pytest.mark.parametrize(
@@ -95,6 +95,13 @@ def test_tiny_negative_rounds_without_a_minus_sign():
         (1_000.004, 1_000, "currency", {"currency": "USD"}, "= $0.00"),
         # a negative previous value: the percent change is against its magnitude
         (-50, -100, "number", {}, "▲ +50 (+50.0%)"),
+        # a change that shows, of a percent that rounds to zero: +$5 on $95,761 is
+        # +0.005%, neutral at one decimal, never an unsigned "0.0%" beside signed ones
+        (95_766, 95_761, "currency", {"currency": "USD", "decimals": 0}, "▲ +$5 (±0.0%)"),
+        (95_756, 95_761, "currency", {"currency": "USD", "decimals": 0}, "▼ -$5 (±0.0%)"),
+        # 4 in 10,000 is 0.04%: the neutral zero; 5 in 10,000 rounds half up to 0.1%
+        (10_004, 10_000, "number", {}, "▲ +4 (±0.0%)"),
+        (10_005, 10_000, "number", {}, "▲ +5 (+0.1%)"),
     ],
 )
 def test_format_delta(value, previous, fmt, kwargs, expected):
@@ -124,3 +131,19 @@ def test_progress_rounds_half_up_the_same_for_every_face():
     assert format_progress(0.005) == "1%"
     assert format_progress(1.25) == "125%"
     assert format_progress(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("gap", "short", "words"),
+    [
+        # expected 60%, progress 48%: 12 points behind
+        (0.60 - 0.48, "12 pts behind", "12 pts behind expected"),
+        # one point is a pt, in the digest as on the detail screen
+        (0.60 - 0.59, "1 pt behind", "1 pt behind expected"),
+        (0.60 - 0.63, "3 pts ahead", "3 pts ahead of expected"),
+        (0.001, "on the expected line", "right on the expected line"),
+    ],
+)
+def test_a_gap_reads_in_points_by_one_rule(gap, short, words):
+    # Given expected - progress / Then the short and the long words agree
+    assert (gap_short(gap), gap_words(gap)) == (short, words)

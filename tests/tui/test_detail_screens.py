@@ -26,6 +26,7 @@ from tests.tui.snapshot_apps.detail_host import (
     make_store,
     settle,
     signup_points,
+    until,
 )
 
 
@@ -281,12 +282,12 @@ async def test_a_tall_detail_scrolls_back_to_its_chart_with_the_arrows(store):
         assert app.focused.id == "kd-breakdown"
         # When ↓ runs past the last plan / Then focus goes on to the key results, scrolled down
         await pilot.press("down", "down", "down")
-        await pilot.pause()
-        assert app.focused.id == "kd-krs" and body.scroll_y > 0 and not in_view(chart)
+        assert app.focused.id == "kd-krs"
+        await until(pilot, lambda: body.scroll_y > 0 and not in_view(chart), "scrolled down")
         # When ↑ runs back past the first rows / Then focus reaches the chart, in view again
         await pilot.press("up", "up", "up", "up")
-        await pilot.pause()
-        assert app.focused is chart and in_view(chart) and body.scroll_y == 0
+        assert app.focused is chart
+        await until(pilot, lambda: body.scroll_y == 0 and in_view(chart), "back at the chart")
         # And ↓ from the chart goes back to the breakdown
         await pilot.press("down")
         assert app.focused.id == "kd-breakdown"
@@ -299,26 +300,23 @@ async def test_a_tall_detail_scrolls_with_page_keys_and_home_the_table_leaves(st
         await settle(pilot)
         body, chart = app.screen.query_one("#kd-body"), app.screen.query_one("#kd-chart")
         await pilot.press("tab")
-        await pilot.pause()
-        assert app.focused.id == "kd-krs" and body.scroll_y == body.max_scroll_y > 0
+        assert app.focused.id == "kd-krs"
+        await until(pilot, lambda: body.scroll_y == body.max_scroll_y > 0, "at the bottom")
         # When PageUp is pressed on its only row / Then the screen pages up
         await pilot.press("pageup")
-        await pilot.pause()
-        assert body.scroll_y < body.max_scroll_y
+        await until(pilot, lambda: body.scroll_y < body.max_scroll_y, "paged up")
         # When End, then Home / Then the screen goes to its bottom, then its top
         await pilot.press("end")
-        await pilot.pause()
-        assert body.scroll_y == body.max_scroll_y
+        await until(pilot, lambda: body.scroll_y == body.max_scroll_y, "at the end")
         await pilot.press("home")
-        await pilot.pause()
-        assert body.scroll_y == 0 and in_view(chart)
+        await until(pilot, lambda: body.scroll_y == 0 and in_view(chart), "at the top")
         # And focus stayed on the table: Shift+Tab twice reaches the chart, in view
+        assert app.focused.id == "kd-krs"
         await pilot.press("pagedown")
-        await pilot.pause()
-        assert body.scroll_y > 0
+        await until(pilot, lambda: body.scroll_y > 0, "paged down")
         await pilot.press("shift+tab", "shift+tab")
-        await pilot.wait_for_scheduled_animations()
-        assert app.focused is chart and in_view(chart)
+        assert app.focused is chart
+        await until(pilot, lambda: in_view(chart), "the chart in view")
 
 
 async def test_a_heading_too_long_for_80_columns_ends_in_an_ellipsis(tmp_path):
@@ -540,16 +538,15 @@ async def test_a_tall_kr_detail_reaches_both_charts_and_back_from_the_keys(store
         assert body.max_scroll_y > 0 and app.focused is history
         # When ↓ / Then the metric chart below is focused and scrolled into view
         await pilot.press("down")
-        await pilot.pause()
-        assert app.focused is metric and in_view(metric) and not in_view(history)
+        assert app.focused is metric
+        await until(pilot, lambda: in_view(metric) and not in_view(history), "the metric chart")
         # When ↓ again (nothing further) / Then the screen scrolls on to its bottom
         await pilot.press("down", "down", "down", "down", "down")
-        await pilot.pause()
-        assert body.scroll_y == body.max_scroll_y
+        await until(pilot, lambda: body.scroll_y == body.max_scroll_y, "at the bottom")
         # When ↑ / Then the history chart is focused and back in view
         await pilot.press("up")
-        await pilot.pause()
-        assert app.focused is history and in_view(history) and body.scroll_y == 0
+        assert app.focused is history
+        await until(pilot, lambda: in_view(history) and body.scroll_y == 0, "the history chart")
 
 
 async def test_kr_detail_without_points(store):

@@ -259,32 +259,33 @@ async def test_moves_on_the_sample_board_at_160x48(tmp_path: Path):
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         assert app.focused.id == "p0-kpi-mrr"
+        # Given the seven cards flowing four then three (the layout's rows of 3 and 4)
         # When h is pressed on the leftmost card: focus stays
         await pilot.press("h")
         assert app.focused.id == "p0-kpi-mrr"
-        # When l / → are pressed: along the top row
+        # When l / → are pressed: along the top row, into the second layout row
         await pilot.press("l")
         assert app.focused.id == "p0-kpi-signups"
-        await pilot.press("right")
-        assert app.focused.id == "p0-kpi-conversion"
+        await pilot.press("right", "right")
+        assert app.focused.id == "p0-kpi-stickiness"
         # When k is pressed on the top row: focus stays
         await pilot.press("k")
-        assert app.focused.id == "p0-kpi-conversion"
-        await pilot.press("left", "up")
-        assert app.focused.id == "p0-kpi-signups"
-        # When j is pressed: the card below, then back up
-        await pilot.press("h", "j")
         assert app.focused.id == "p0-kpi-stickiness"
-        await pilot.press("l")
+        await pilot.press("left", "up")
+        assert app.focused.id == "p0-kpi-conversion"
+        # When j is pressed under the tall North Star: the card below it, then back up
+        await pilot.press("h", "h", "j")
         assert app.focused.id == "p0-kpi-churn"
-        # And up from churn is the North Star right above its left part (no gap)
         await pilot.press("k")
         assert app.focused.id == "p0-kpi-mrr"
         # And up from NPS is signups, which it sits under
-        await pilot.press("j", "l", "l")
+        await pilot.press("j", "l")
         assert app.focused.id == "p0-kpi-nps"
         await pilot.press("k")
         assert app.focused.id == "p0-kpi-signups"
+        # And down from the card over the last row's hole is the panel under the hole
+        await pilot.press("l", "l", "j")
+        assert app.focused.id == "p0-alerts-alerts"
 
 
 async def test_palette_go_to_on_another_page_scrolls_the_card_into_view(tmp_path: Path):

@@ -269,13 +269,7 @@ class ChartDetailScreen(Screen[None]):
     @staticmethod
     def _about(view: ChartView) -> Text:
         """`180d window · 7d buckets · last per bucket · by plan: enterprise, pro`."""
-        line = Text(end="", no_wrap=True)
-        parts = []
-        if view.window:
-            parts.append(f"{view.window} window")
-        parts.append(f"{view.bucket_label} buckets")
-        parts.append(f"{view.agg} per bucket")
-        line.append(" · ".join(parts))
+        line = Text(view.reading_words, end="", no_wrap=True)
         names = [series.name for series in view.series]
         if names:
             split_by = view.split_by

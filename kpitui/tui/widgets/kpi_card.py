@@ -317,6 +317,15 @@ class KpiCard(Widget, can_focus=True):
 
     # -- layout: what each line shows ------------------------------------------------
 
+    @property
+    def description_lines(self) -> int:
+        """Lines the description adds to the card now: 0 unless it has focus."""
+        if not self.has_focus or not self.view.description or self._measured is None:
+            return 0
+        width = self._measured[0]
+        plain = lay_out(self.view, width, focused=False, console=self.app.console)
+        return len(self._layout(width)) - len(plain)
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         height = len(self._layout(width))
         self._measured = (width, height)

@@ -233,6 +233,24 @@ class DetailHost(App[None]):
         self.push_screen(KrDetailScreen(kind, node_id))  # type: ignore[arg-type]
 
 
+async def until(pilot, condition, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    """Pause until `condition()` holds, failing with `what` after `timeout` seconds.
+
+    A scroll into view runs after the refresh that laid the widget out (Textual's
+    `call_after_refresh`), and a region moves only at the compositor update after that:
+    on a loaded machine neither is done by the time one pause returns, so a test waits
+    for the state itself.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never reached: {what}")
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+
+
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     """Wait until every detail worker finished and its result was applied."""
     app = pilot.app

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from kpitui.sample_data.generate import generate
-from kpitui.spec import load_dashboard
+from kpitui.spec import LoadedSpec, load_dashboard
 from kpitui.timeutil import FixedClock, parse_time
 from kpitui.tui.app import KpituiApp
 
@@ -20,10 +20,18 @@ REPO = Path(__file__).resolve().parents[3]
 AS_OF = parse_time("2026-11-24T12:00:00Z")
 
 
-def make_sample_app(tmp_path: Path, **kwargs: object) -> KpituiApp:
+def make_sample_world(tmp_path: Path, *, layout: bool = True) -> LoadedSpec:
+    """The sample spec and store in `tmp_path`, loaded; `layout=False` drops the spec's
+    `layout:` for the default page."""
     text = (REPO / "dashboard.yaml").read_text(encoding="utf-8")
+    if not layout:
+        text = text[: text.index("\nlayout:")] + "\n"
     spec = tmp_path / "dashboard.yaml"
     spec.write_text(re.sub(r"(?m)^refresh:.*$", "refresh: 1h", text), encoding="utf-8")
     generate(tmp_path / "metrics.db", end=AS_OF, days=60)
-    loaded = load_dashboard(spec)
+    return load_dashboard(spec)
+
+
+def make_sample_app(tmp_path: Path, *, layout: bool = True, **kwargs: object) -> KpituiApp:
+    loaded = make_sample_world(tmp_path, layout=layout)
     return KpituiApp(loaded, store_path=loaded.store_path, clock=FixedClock(AS_OF), **kwargs)

@@ -333,8 +333,6 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         if pages:
             index = min(self._page_index, len(pages) - 1)
             page = f"{index + 1}/{len(pages)} {page_title(pages[index], index)}"
-            if self.board is not None and self.board.chart_range:
-                page += f" · charts {self.board.chart_range}"
         else:
             page = "loading…"
         moment = self.board.as_of_display if self.board else ""
@@ -350,7 +348,8 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         else:
             marker = "● live"
         problems = self._problems()
-        header.set_status(page, as_of, marker, problem=bool(problems))
+        charts = f"charts {self.board.chart_range}" if self.board and self.board.chart_range else ""
+        header.set_status(page, as_of, marker, problem=bool(problems), charts=charts)
         self.query_one(ProblemsLine).show_problems(problems)
 
     # -- actions ------------------------------------------------------------------------------

@@ -12,6 +12,9 @@ from textual.widgets import Static
 
 from kpitui.tui.text import safe_text
 
+# How much of the title a narrow header keeps before the status gives up words.
+TITLE_KEEPS = 16
+
 
 class BoardHeader(Horizontal):
     """`Acme KPIs   1/2 Overview │ as of 2026-11-24 09:30 │ ● live`."""
@@ -38,7 +41,7 @@ class BoardHeader(Horizontal):
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._title = title
-        self._status: tuple[str, str, str, bool] | None = None
+        self._status: tuple[str, str, str, str, bool] | None = None
 
     def compose(self):
         yield Static(safe_text(self._title), id="header-title")
@@ -49,25 +52,59 @@ class BoardHeader(Horizontal):
             self._title = title
             self.query_one("#header-title", Static).update(safe_text(title))
 
-    def set_status(self, page: str, as_of: str, live: str, problem: bool = False) -> None:
-        status = (page, as_of, live, problem)
+    def set_status(
+        self, page: str, as_of: str, live: str, problem: bool = False, charts: str = ""
+    ) -> None:
+        status = (page, charts, as_of, live, problem)
         if status == self._status:
             return
         self._status = status
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append_text(safe_text(page))
-        if as_of:
-            text.append(" │ ", style="dim")
-            text.append(as_of)
-        text.append(" │ ", style="dim")
-        if live.startswith("●"):
-            text.append(live, style="bold green")
-        else:
-            text.append(live, style="bold yellow")
-        if problem:
-            text.append(" │ ", style="dim")
-            text.append("⚠ see below", style="bold red")
-        self.query_one("#header-status", Static).update(text)
+        self._render_status()
+
+    def on_resize(self) -> None:
+        self._render_status()
+
+    def _render_status(self) -> None:
+        if self._status is None:
+            return
+        page, charts, as_of, live, problem = self._status
+        # On a narrow screen (a phone under `serve`, a split tmux pane) the status gives
+        # up its least useful words first, so the title keeps a readable start.
+        room = self.size.width - min(len(self._title), TITLE_KEEPS) - 4
+        short_page = page.split(" ", 1)[0]  # "1/2"
+        if charts:
+            page, short_page = f"{page} · {charts}", f"{short_page} · {charts}"
+        short_as_of = as_of.rsplit(" ", 1)[-1] if as_of else ""
+        warning = "⚠ see below" if problem else ""
+        forms = (
+            (page, as_of, live, warning),
+            (short_page, as_of, live, warning),
+            (short_page, short_as_of, live, warning),
+            (short_page, "", live, "⚠" if problem else ""),
+            ("", "", live.split(" ", 1)[0], "⚠" if problem else ""),
+        )
+        for parts in forms:
+            shown = [part for part in parts if part]
+            if self.size.width == 0 or sum(map(len, shown)) + 3 * (len(shown) - 1) <= room:
+                break
+        self.query_one("#header-status", Static).update(_status_text(*parts))
+
+
+def _status_text(page: str, as_of: str, live: str, warning: str) -> Text:
+    live_style = "bold green" if live.startswith("●") else "bold yellow"
+    segments = [
+        segment
+        for segment in (
+            safe_text(page),  # a page title is the spec's text
+            Text(as_of),
+            Text(live, style=live_style),
+            Text(warning, style="bold red"),
+        )
+        if segment.plain
+    ]
+    separator = Text(" │ ", no_wrap=True, overflow="ellipsis")
+    separator.stylize("dim")  # a span, not the base style `join` would give every segment
+    return separator.join(segments)
 
 
 class ProblemsLine(Static):

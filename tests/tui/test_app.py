@@ -53,6 +53,28 @@ async def test_first_board_shows_every_kpi_title_and_value_at_80x24(tmp_path: Pa
             assert title in shown and display in shown, kpi_id
 
 
+@pytest.mark.parametrize(
+    ("width", "status"),
+    [
+        (80, "1/2 Overview │ as of 2026-11-24 12:00 │ ● live"),
+        (40, "1/2 │ 12:00 │ ● live"),
+        (30, "1/2 │ ● live"),
+    ],
+)
+async def test_a_narrow_header_keeps_the_title_and_gives_up_status_words(
+    tmp_path: Path, width: int, status: str
+):
+    # Given the test world on a screen as narrow as a phone under `serve`
+    app = make_app(tmp_path)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot)
+        header = screen_text(app).splitlines()[0]
+        # Then the title is whole, and the status says what fits, the live marker always
+        assert header.startswith(" Test board"), header
+        assert header.rstrip().endswith(status), header
+        assert len(header.rstrip()) <= width
+
+
 async def test_cards_do_not_overlap_and_reflow_with_the_width(tmp_path: Path):
     # Given the four-KPI row
     app = make_app(tmp_path)

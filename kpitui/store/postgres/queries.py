@@ -10,7 +10,8 @@
   closed buckets across refreshes).
 - last: the newest point of each series per bucket, by an index seek (`LATERAL … ORDER
   BY ts DESC LIMIT 1`), summed over series.
-- pNN: `percentile_disc`, the nearest-rank rule; nps/csat: counts over raw points.
+- pNN: the nearest rank, found from rollup counts, kept windows and hints (see
+  `percentiles`); nps/csat: counts over raw points.
 - beyond MAX_SEEK_BUCKETS buckets: one pass over the raw points.
 
 Each function returns (group, bucket index, value) rows for lo <= ts < end.
@@ -24,6 +25,8 @@ import psycopg
 
 from kpitui.store.aggs import PERCENTILES, SURVEYS, Selection
 from kpitui.store.checks import DAY, HOUR, floor_to
+from kpitui.store.postgres.percentiles import PercentileHints, percentile_rows
+from kpitui.store.rank_windows import RankWindows
 
 MAX_SEEK_BUCKETS = 5000
 
@@ -39,6 +42,8 @@ def aggregate_rows(
     size: int,
     *,
     bucketed: bool = False,
+    hints: PercentileHints | None = None,
+    windows: RankWindows | None = None,
 ) -> Rows:
     many = -(-(end - lo) // size) > MAX_SEEK_BUCKETS
     if agg == "last":
@@ -50,7 +55,19 @@ def aggregate_rows(
             rows = last_rows(con, sel, lo, size, end)
         return [(g, k, value) for g, k, value, _ in rows]
     if agg in PERCENTILES:
-        return _percentile_rows(con, sel, PERCENTILES[agg], lo, size, end)
+        percent = PERCENTILES[agg]
+        return percentile_rows(
+            con,
+            sel,
+            percent,
+            lo,
+            size,
+            end,
+            lambda: aggregate_rows(con, sel, "count", lo, end, size, bucketed=bucketed),
+            hints,
+            windows,
+            lambda: _percentile_rows(con, sel, percent, lo, size, end),
+        )
     if agg in SURVEYS:
         return _survey_rows(con, sel, agg, lo, size, end)
     if many:
@@ -221,14 +238,16 @@ GROUP BY g, k"""
 def _percentile_rows(
     con: psycopg.Connection, sel: Selection, percent: int, lo: int, size: int, end: int
 ) -> Rows:
-    # percentile_disc(f) is the first value whose cumulative share reaches f: the value
-    # at rank ceil(f * n), the nearest-rank rule SQLite's plan computes.
+    """Every cell at once, for many small cells: the value at rank ceil(p/100 * n) by a
+    window function, in integers (`percentile_disc` multiplies by a float fraction)."""
     sql = (
-        f"SELECT {_GROUP}, {_BUCKET} AS k,"
-        f" percentile_disc(%(p)s::float8) WITHIN GROUP (ORDER BY value) {_FROM_POINTS}"
-        " GROUP BY 1, 2"
+        "SELECT g, k, value FROM ("
+        f" SELECT {_GROUP} AS g, {_BUCKET} AS k, value,"
+        f" row_number() OVER (PARTITION BY {_GROUP}, {_BUCKET} ORDER BY value) AS rank,"
+        f" count(*) OVER (PARTITION BY {_GROUP}, {_BUCKET}) AS n {_FROM_POINTS}) cells"
+        " WHERE rank = (n * %(p)s + 99) / 100"
     )
-    params = {**_params(sel, lo, size, end), "p": percent / 100}
+    params = {**_params(sel, lo, size, end), "p": percent}
     return con.execute(sql, params).fetchall()
 
 

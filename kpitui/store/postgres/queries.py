@@ -19,7 +19,7 @@ Each function returns (group, bucket index, value) rows for lo <= ts < end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import psycopg
 
@@ -89,8 +89,15 @@ _FROM_POINTS = (
 )
 
 
+def array_text(values: Iterable[int]) -> str:
+    """Integers as an array literal, `{1,2,3}`, cast to its type in the SQL: a Python
+    list is dumped by psycopg element by element (a fifth of a refresh's client time,
+    on ~70 statements a refresh)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def _params(sel: Selection, lo: int, size: int, end: int) -> dict[str, object]:
-    ids, groups, order = _members(sel)
+    ids, groups, order = map(array_text, _members(sel))
     return {"ids": ids, "gs": groups, "ord": order, "lo": lo, "b": size, "end": end}
 
 
@@ -123,11 +130,11 @@ def _parts(lo: int, size: int, end: int) -> list[tuple[int, int, int, int, int]]
 
 _PART_QUERY = {
     _RAW: "count(*), sum(p.value ORDER BY p.series_id, p.ts), min(p.value), max(p.value)"
-    " FROM points p WHERE p.series_id = ANY(%(ids)s) AND p.ts >= c.a AND p.ts < c.z",
+    " FROM points p WHERE p.series_id = ANY(%(ids)s::integer[]) AND p.ts >= c.a AND p.ts < c.z",
     _HOURS: "sum(r.n), sum(r.total ORDER BY r.series_id, r.bucket), min(r.vmin), max(r.vmax)"
-    " FROM rollup_hour r WHERE r.series_id = ANY(%(ids)s) AND r.bucket >= c.a AND r.bucket < c.z",
+    " FROM rollup_hour r WHERE r.series_id = ANY(%(ids)s::integer[]) AND r.bucket >= c.a AND r.bucket < c.z",
     _DAYS: "sum(r.n), sum(r.total ORDER BY r.series_id, r.bucket), min(r.vmin), max(r.vmax)"
-    " FROM rollup_day r WHERE r.series_id = ANY(%(ids)s) AND r.bucket >= c.a AND r.bucket < c.z",
+    " FROM rollup_day r WHERE r.series_id = ANY(%(ids)s::integer[]) AND r.bucket >= c.a AND r.bucket < c.z",
 }
 # Every part of every bucket in one statement: each part row reads its own level (the
 # other branches' `c.level = …` is false for it, a one-time filter that skips the scan).
@@ -149,15 +156,12 @@ def _additive_rows(
     if not parts:
         return []
     columns = {
-        "k": [p[0] for p in parts],
-        "part": [p[1] for p in parts],
-        "level": [p[2] for p in parts],
-        "a": [p[3] for p in parts],
-        "z": [p[4] for p in parts],
+        name: array_text(p[i] for p in parts)
+        for i, name in enumerate(("k", "part", "level", "a", "z"))
     }
     found: dict[tuple[int, int], dict[int, tuple]] = {}
     for g, id_text in enumerate(sel.ids_by_group()):
-        ids = [int(s) for s in id_text.split(", ")]
+        ids = "{" + id_text.replace(" ", "") + "}"
         for k, part, n, total, vmin, vmax in con.execute(_PARTS_SQL, {"ids": ids, **columns}):
             if n:
                 found.setdefault((g, k), {})[part] = (int(n), total, vmin, vmax)

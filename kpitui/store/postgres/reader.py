@@ -49,7 +49,7 @@ from kpitui.store.checks import MIN_TS, json_labels
 from kpitui.store.name import StoreName
 from kpitui.store.postgres import percentiles, schema
 from kpitui.store.postgres.connect import CHANNEL, connect, store_error
-from kpitui.store.postgres.queries import aggregate_rows, last_rows
+from kpitui.store.postgres.queries import aggregate_rows, array_text, last_rows
 from kpitui.store.rank_windows import RankWindows
 
 T = TypeVar("T")
@@ -310,7 +310,7 @@ class PgReader:
                 "SELECT max(x.ts) FROM unnest(%(ids)s::integer[]) AS m(id) CROSS JOIN LATERAL"
                 " (SELECT ts FROM points WHERE series_id = m.id AND ts >= %(lo)s AND ts <= %(hi)s"
                 " ORDER BY ts DESC LIMIT 1) x",
-                {"ids": list(sel.ids), "lo": lo, "hi": hi},
+                {"ids": array_text(sel.ids), "lo": lo, "hi": hi},
             ).fetchone()
             return None if row is None else row[0]
 
@@ -327,8 +327,9 @@ class PgReader:
             low, high = (scale[0], scale[1]) if scale else (-1e308, 1e308)
             row = con.execute(
                 "SELECT count(*), count(*) FILTER (WHERE value BETWEEN %(low)s AND %(high)s)"
-                " FROM points WHERE series_id = ANY(%(ids)s) AND ts >= %(lo)s AND ts <= %(hi)s",
-                {"low": low, "high": high, "ids": list(sel.ids), "lo": lo, "hi": hi},
+                " FROM points WHERE series_id = ANY(%(ids)s::integer[])"
+                " AND ts >= %(lo)s AND ts <= %(hi)s",
+                {"low": low, "high": high, "ids": array_text(sel.ids), "lo": lo, "hi": hi},
             ).fetchone()
             assert row is not None
             total, used = row

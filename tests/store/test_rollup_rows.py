@@ -14,6 +14,7 @@ from operator import add
 import pytest
 
 from kpitui.store import open_writer
+from kpitui.store.postgres import writer as pg_writer
 from tests.store.conftest import sql
 
 HOUR, DAY = 3600, 86400
@@ -58,7 +59,11 @@ def values(k: int) -> float:
     return [0.1, 1e16, 0.3, -1e16, 2.5, 1 / 3, 7.0][k % 7] * (1 + k % 5)
 
 
-def test_rollups_match_the_points_for_every_shape_of_batch(db):
+@pytest.mark.parametrize("small", [0, pg_writer.SMALL_BATCH], ids=["summed", "small-by-server"])
+def test_rollups_match_the_points_for_every_shape_of_batch(db, small, monkeypatch):
+    # (on PostgreSQL every batch's hours summed by the writer, or as shipped: those of
+    # batches under SMALL_BATCH points left to the server)
+    monkeypatch.setattr(pg_writer, "SMALL_BATCH", small)
     with open_writer(db) as writer:
         # Given a batch: two series one after the other, chunks that end mid-hour
         with writer.batch() as batch:
@@ -81,12 +86,16 @@ def test_rollups_match_the_points_for_every_shape_of_batch(db):
             f = batch.series_id("f", {})
             batch.add(f, [T0 + 7200, T0 + 7300], [1.5, 2.5])
             batch.add(f, [T0 + 10, T0 + 7250], [0.5, 9.0])
-        # And a batch into hours that already hold points (the edge of an append) and
-        # a chunk with points already stored, one of them changed
+        # And a batch of new points into hours that already hold points (the edge of
+        # an append)
         with writer.batch() as batch:
             batch.add(a, [T0 + 599 * 1020 + 1, T0 + 599 * 1020 + 2], [0.7, 1e16])
+            batch.add(d, [T0 + 29 * HOUR + 3001], [0.0])
+        # And a batch with a chunk of points already stored, one of them changed, then
+        # a chunk of new points
+        with writer.batch() as batch:
             batch.add(b, [T0 + 5, T0 + 6, T0 + 10], [1.0, -0.0, 2.5])
-            batch.add(d, [T0 + 29 * HOUR + 3000], [0.0])
+            batch.add(c, [T0 + 29 * HOUR + 3001, T0 + 31 * HOUR], [0.25, 0.5])
     # Then every hour and day row is that of the stored points, exactly
     hour_rows, day_rows = stored(db)
     want_hours, want_days = expected(db)

@@ -72,7 +72,10 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
 _SORT_IN_MEMORY = 200_000
 _SEGMENT_POINTS = 500_000  # points COPYed in one stream (their rows kept for a retry)
-_HOUR_ROWS_FLUSH = 20_000  # hour rollups summed here, COPYed to the server this many at a time
+_HOUR_ROWS_FLUSH = 20_000
+# Below this many points a batch's hours are left to the server: staging them would
+# cost a small batch (a `record`, a sync pull) more round trips than it saves.
+SMALL_BATCH = 256  # hour rollups summed here, COPYed to the server this many at a time
 _POINT_FIELDS = "iqd"  # series_id int4, ts int8, value float8
 _HOUR_FIELDS = "iqqddd"  # series_id, bucket, n, total, vmin, vmax
 _WIDTH = {"i": 4, "q": 8, "d": 8}
@@ -502,7 +505,8 @@ class PgBatch:
         self.changed += segment.points
         for sid, (lo, hi) in segment.spans.items():
             _widen(self._dirty, {sid}, lo, hi)
-        self._flush_hours()
+        if self._hours.pending >= _HOUR_ROWS_FLUSH:
+            self._flush_hours()
 
     def _abandon(self, exc: BaseException) -> None:
         """The batch failed: end an open COPY (the transaction is rolled back)."""
@@ -576,6 +580,8 @@ class PgBatch:
                 "SELECT id FROM series WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", (sids,)
             )
             spans = [self._dirty[s] for s in sids]
+            if self.points < SMALL_BATCH and not self._hours.sent:
+                self._hours.recompute(set(sids))
             self._hours.close_all()
             self._flush_hours()
             server = sorted(self._hours.server & self._dirty.keys())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kpitui.store import open_reader, open_writer
-from kpitui.store.sqlite.rank_windows import _with, _without, kth_of_two
+from kpitui.store.rank_windows import _with, _without, kth_of_two
 from tests.store.conftest import is_pg
 
 pytestmark = pytest.mark.both_backends

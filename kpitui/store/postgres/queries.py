@@ -10,7 +10,8 @@
   closed buckets across refreshes).
 - last: the newest point of each series per bucket, by an index seek (`LATERAL … ORDER
   BY ts DESC LIMIT 1`), summed over series.
-- pNN: `percentile_disc`, the nearest-rank rule; nps/csat: counts over raw points.
+- pNN: the nearest rank, found from rollup counts, kept windows and hints (see
+  `percentiles`); nps/csat: counts over raw points.
 - beyond MAX_SEEK_BUCKETS buckets: one pass over the raw points.
 
 Each function returns (group, bucket index, value) rows for lo <= ts < end.
@@ -18,12 +19,14 @@ Each function returns (group, bucket index, value) rows for lo <= ts < end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import psycopg
 
 from kpitui.store.aggs import PERCENTILES, SURVEYS, Selection
 from kpitui.store.checks import DAY, HOUR, floor_to
+from kpitui.store.postgres.percentiles import PercentileHints, percentile_rows
+from kpitui.store.rank_windows import RankWindows
 
 MAX_SEEK_BUCKETS = 5000
 
@@ -39,6 +42,8 @@ def aggregate_rows(
     size: int,
     *,
     bucketed: bool = False,
+    hints: PercentileHints | None = None,
+    windows: RankWindows | None = None,
 ) -> Rows:
     many = -(-(end - lo) // size) > MAX_SEEK_BUCKETS
     if agg == "last":
@@ -50,7 +55,19 @@ def aggregate_rows(
             rows = last_rows(con, sel, lo, size, end)
         return [(g, k, value) for g, k, value, _ in rows]
     if agg in PERCENTILES:
-        return _percentile_rows(con, sel, PERCENTILES[agg], lo, size, end)
+        percent = PERCENTILES[agg]
+        return percentile_rows(
+            con,
+            sel,
+            percent,
+            lo,
+            size,
+            end,
+            lambda: aggregate_rows(con, sel, "count", lo, end, size, bucketed=bucketed),
+            hints,
+            windows,
+            lambda: _percentile_rows(con, sel, percent, lo, size, end),
+        )
     if agg in SURVEYS:
         return _survey_rows(con, sel, agg, lo, size, end)
     if many:
@@ -72,8 +89,15 @@ _FROM_POINTS = (
 )
 
 
+def array_text(values: Iterable[int]) -> str:
+    """Integers as an array literal, `{1,2,3}`, cast to its type in the SQL: a Python
+    list is dumped by psycopg element by element (a fifth of a refresh's client time,
+    on ~70 statements a refresh)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def _params(sel: Selection, lo: int, size: int, end: int) -> dict[str, object]:
-    ids, groups, order = _members(sel)
+    ids, groups, order = map(array_text, _members(sel))
     return {"ids": ids, "gs": groups, "ord": order, "lo": lo, "b": size, "end": end}
 
 
@@ -106,11 +130,11 @@ def _parts(lo: int, size: int, end: int) -> list[tuple[int, int, int, int, int]]
 
 _PART_QUERY = {
     _RAW: "count(*), sum(p.value ORDER BY p.series_id, p.ts), min(p.value), max(p.value)"
-    " FROM points p WHERE p.series_id = ANY(%(ids)s) AND p.ts >= c.a AND p.ts < c.z",
+    " FROM points p WHERE p.series_id = ANY(%(ids)s::integer[]) AND p.ts >= c.a AND p.ts < c.z",
     _HOURS: "sum(r.n), sum(r.total ORDER BY r.series_id, r.bucket), min(r.vmin), max(r.vmax)"
-    " FROM rollup_hour r WHERE r.series_id = ANY(%(ids)s) AND r.bucket >= c.a AND r.bucket < c.z",
+    " FROM rollup_hour r WHERE r.series_id = ANY(%(ids)s::integer[]) AND r.bucket >= c.a AND r.bucket < c.z",
     _DAYS: "sum(r.n), sum(r.total ORDER BY r.series_id, r.bucket), min(r.vmin), max(r.vmax)"
-    " FROM rollup_day r WHERE r.series_id = ANY(%(ids)s) AND r.bucket >= c.a AND r.bucket < c.z",
+    " FROM rollup_day r WHERE r.series_id = ANY(%(ids)s::integer[]) AND r.bucket >= c.a AND r.bucket < c.z",
 }
 # Every part of every bucket in one statement: each part row reads its own level (the
 # other branches' `c.level = …` is false for it, a one-time filter that skips the scan).
@@ -132,15 +156,12 @@ def _additive_rows(
     if not parts:
         return []
     columns = {
-        "k": [p[0] for p in parts],
-        "part": [p[1] for p in parts],
-        "level": [p[2] for p in parts],
-        "a": [p[3] for p in parts],
-        "z": [p[4] for p in parts],
+        name: array_text(p[i] for p in parts)
+        for i, name in enumerate(("k", "part", "level", "a", "z"))
     }
     found: dict[tuple[int, int], dict[int, tuple]] = {}
     for g, id_text in enumerate(sel.ids_by_group()):
-        ids = [int(s) for s in id_text.split(", ")]
+        ids = "{" + id_text.replace(" ", "") + "}"
         for k, part, n, total, vmin, vmax in con.execute(_PARTS_SQL, {"ids": ids, **columns}):
             if n:
                 found.setdefault((g, k), {})[part] = (int(n), total, vmin, vmax)
@@ -221,14 +242,16 @@ GROUP BY g, k"""
 def _percentile_rows(
     con: psycopg.Connection, sel: Selection, percent: int, lo: int, size: int, end: int
 ) -> Rows:
-    # percentile_disc(f) is the first value whose cumulative share reaches f: the value
-    # at rank ceil(f * n), the nearest-rank rule SQLite's plan computes.
+    """Every cell at once, for many small cells: the value at rank ceil(p/100 * n) by a
+    window function, in integers (`percentile_disc` multiplies by a float fraction)."""
     sql = (
-        f"SELECT {_GROUP}, {_BUCKET} AS k,"
-        f" percentile_disc(%(p)s::float8) WITHIN GROUP (ORDER BY value) {_FROM_POINTS}"
-        " GROUP BY 1, 2"
+        "SELECT g, k, value FROM ("
+        f" SELECT {_GROUP} AS g, {_BUCKET} AS k, value,"
+        f" row_number() OVER (PARTITION BY {_GROUP}, {_BUCKET} ORDER BY value) AS rank,"
+        f" count(*) OVER (PARTITION BY {_GROUP}, {_BUCKET}) AS n {_FROM_POINTS}) cells"
+        " WHERE rank = (n * %(p)s + 99) / 100"
     )
-    params = {**_params(sel, lo, size, end), "p": percent / 100}
+    params = {**_params(sel, lo, size, end), "p": percent}
     return con.execute(sql, params).fetchall()
 
 

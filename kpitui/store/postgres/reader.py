@@ -31,7 +31,7 @@ from typing import TypeVar
 import psycopg
 
 from kpitui.errors import StoreError, StoreUnreachableError
-from kpitui.store.aggs import SURVEYS, Selection, SeriesIndex, as_buckets, check_agg
+from kpitui.store.aggs import PERCENTILES, SURVEYS, Selection, SeriesIndex, as_buckets, check_agg
 from kpitui.store.api import (
     AggName,
     AlertEvent,
@@ -47,9 +47,10 @@ from kpitui.store.api import (
 )
 from kpitui.store.checks import MIN_TS, json_labels
 from kpitui.store.name import StoreName
-from kpitui.store.postgres import schema
+from kpitui.store.postgres import percentiles, schema
 from kpitui.store.postgres.connect import CHANNEL, connect, store_error
-from kpitui.store.postgres.queries import aggregate_rows, last_rows
+from kpitui.store.postgres.queries import aggregate_rows, array_text, last_rows
+from kpitui.store.rank_windows import RankWindows
 
 T = TypeVar("T")
 
@@ -86,6 +87,10 @@ class PgReader:
         self._notified = False
         self._index = SeriesIndex()
         self._in_snapshot = False
+        self._percentile_hints: percentiles.PercentileHints = {}
+        self._rank_windows = RankWindows(percentiles.values_of)
+        self._kept_token: ChangeToken | None = None  # the write log as the windows saw it
+        self._kept_seen = -1  # the data_version they were last brought up to
         self._connect()
 
     # -- connection ------------------------------------------------------------------
@@ -113,6 +118,7 @@ class PgReader:
         self._changes += 1
         self._seen = row[0] if row else None
         self._notified = False
+        self._percentile_hints = {}
 
     def _on_notify(self, notify: psycopg.Notify) -> None:
         self._notified = True
@@ -304,7 +310,7 @@ class PgReader:
                 "SELECT max(x.ts) FROM unnest(%(ids)s::integer[]) AS m(id) CROSS JOIN LATERAL"
                 " (SELECT ts FROM points WHERE series_id = m.id AND ts >= %(lo)s AND ts <= %(hi)s"
                 " ORDER BY ts DESC LIMIT 1) x",
-                {"ids": list(sel.ids), "lo": lo, "hi": hi},
+                {"ids": array_text(sel.ids), "lo": lo, "hi": hi},
             ).fetchone()
             return None if row is None else row[0]
 
@@ -321,8 +327,9 @@ class PgReader:
             low, high = (scale[0], scale[1]) if scale else (-1e308, 1e308)
             row = con.execute(
                 "SELECT count(*), count(*) FILTER (WHERE value BETWEEN %(low)s AND %(high)s)"
-                " FROM points WHERE series_id = ANY(%(ids)s) AND ts >= %(lo)s AND ts <= %(hi)s",
-                {"low": low, "high": high, "ids": list(sel.ids), "lo": lo, "hi": hi},
+                " FROM points WHERE series_id = ANY(%(ids)s::integer[])"
+                " AND ts >= %(lo)s AND ts <= %(hi)s",
+                {"low": low, "high": high, "ids": array_text(sel.ids), "lo": lo, "hi": hi},
             ).fetchone()
             assert row is not None
             total, used = row
@@ -451,13 +458,32 @@ class PgReader:
             end = hi + 1
             size = bucket if bucket is not None else end - lo
             out: dict[str, dict[int, float]] = {}
-            rows = aggregate_rows(con, sel, agg, lo, end, size, bucketed=bucket is not None)
+            rows = aggregate_rows(
+                con,
+                sel,
+                agg,
+                lo,
+                end,
+                size,
+                bucketed=bucket is not None,
+                hints=self._percentile_hints,
+                windows=self._kept_windows() if agg in PERCENTILES else None,
+            )
             for g, k, value in rows:
                 if value is not None:
                     out.setdefault(sel.groups[g], {})[k] = float(value)
             return out
 
         return self._read(query)
+
+    def _kept_windows(self) -> RankWindows:
+        """The percentile windows kept between reads, less what writers changed since
+        (read inside the caller's snapshot: the log in the same state as the points)."""
+        if self._kept_seen != self._changes:
+            self._kept_token, changed = self.changes_since(self._kept_token)
+            self._rank_windows.forget(changed)
+            self._kept_seen = self._changes
+        return self._rank_windows
 
 
 def _xmin(snapshot: str) -> int:

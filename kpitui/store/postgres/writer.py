@@ -1,16 +1,24 @@
 """Writing into a PostgreSQL store: points through COPY, upserts, rollups, the write log.
 
-A batch is one transaction. Each chunk of points is COPYed (binary, packed in one
-`struct` call) straight into `points` inside a savepoint: new points, the common case of
-an import, cost nothing more. A chunk holding a point already stored (or one point twice)
-breaks the key; it is then COPYed into a temporary table and upserted with `ON CONFLICT
-… DO UPDATE … WHERE value IS DISTINCT FROM`, so re-importing a file writes nothing new.
-At commit, in the same transaction:
+A batch is one transaction. Its chunks of points are packed into PostgreSQL's binary
+COPY format a column at a time (`pack_rows`) and streamed into `points` as one COPY of
+up to `_SEGMENT_POINTS` inside a savepoint (`_Segment`): the server inserts a chunk
+while the client parses the next. New points, the common case of an import, cost
+nothing more. A segment holding a point already stored (or one point twice) breaks the
+key; its kept rows are then COPYed into a temporary table and upserted with `ON CONFLICT
+… DO UPDATE … WHERE value IS DISTINCT FROM`, so re-importing a file writes nothing new,
+and the rest of the batch is tried a chunk at a time.
+
+The hour rollups of new points that arrive in time order per series are summed by the
+writer as they stream by (`_HourSums`, in the server's order and float arithmetic) and
+staged; everything else — a series out of order or upserted — is recomputed by the
+server from the points. At commit, in the same transaction:
 
 - the series the batch changed are locked (`FOR NO KEY UPDATE`, in id order, so two
-  writers never wait on each other in a circle), and the hour and day rollups of the
-  touched buckets are recomputed from what is committed plus this batch: a writer that
-  committed meanwhile is waited for, then included, never overwritten;
+  writers never wait on each other in a circle); staged hours that already had a rollup
+  (points committed before, by anyone: a writer that committed meanwhile is waited for,
+  then included, never overwritten) are recomputed from every point, the others
+  inserted; day rollups are recomputed from the hours;
 - one `write_log` row per series changed (series 0 for the other tables) records the
   span written, with this transaction's id;
 - `NOTIFY kpitui_changes` tells every listening board, when the transaction commits.
@@ -21,12 +29,16 @@ psycopg error becomes a StoreError (see `connect`).
 
 from __future__ import annotations
 
-import functools
 import json
 import operator
 import struct
+import sys
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
+from functools import reduce
+from itertools import groupby
 
 import psycopg
 
@@ -55,23 +67,56 @@ from kpitui.store.postgres.connect import CHANNEL, INIT_HINT, connect, store_err
 
 _CHUNK = 50_000
 # PostgreSQL's binary COPY: a header, then per row the field count and each field's
-# length and big-endian value (int4 series, int8 time, float8 value), then -1.
+# length and big-endian value, then -1.
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
-_PACK_ROWS = 10_000
 _SORT_IN_MEMORY = 200_000
+_SEGMENT_POINTS = 500_000  # points COPYed in one stream (their rows kept for a retry)
+_HOUR_ROWS_FLUSH = 20_000
+# Below this many points a batch's hours are left to the server: staging them would
+# cost a small batch (a `record`, a sync pull) more round trips than it saves.
+SMALL_BATCH = 256  # hour rollups summed here, COPYed to the server this many at a time
+_POINT_FIELDS = "iqd"  # series_id int4, ts int8, value float8
+_HOUR_FIELDS = "iqqddd"  # series_id, bucket, n, total, vmin, vmax
+_WIDTH = {"i": 4, "q": 8, "d": 8}
 
 
-@functools.lru_cache(maxsize=4)
-def _row_struct(rows: int) -> struct.Struct:
-    return struct.Struct(">" + "hiiiqid" * rows)
+def pack_rows(fields: str, columns: Sequence[Sequence[float] | int | float]) -> bytearray:
+    """Rows of binary COPY, column by column: each column (a sequence, or one number for
+    every row) becomes a big-endian array in C and is spread into the rows' slots by
+    strided slice assignments, a few per column. Building the rows one by one in Python
+    (or one `struct` call over a flat list of every field) cost more than the server's
+    work of inserting them."""
+    count = next(len(c) for c in columns if not isinstance(c, int | float))
+    template = struct.pack(">h", len(fields))
+    slots = []
+    for code, column in zip(fields, columns, strict=True):
+        width = _WIDTH[code]
+        template += struct.pack(">i", width)
+        slots.append(len(template))
+        constant = column if isinstance(column, int | float) else 0
+        template += struct.pack(">" + code, constant)
+    size = len(template)
+    rows = bytearray(template * count)
+    for code, column, slot in zip(fields, columns, slots, strict=True):
+        if isinstance(column, int | float):
+            continue  # already in the template
+        width = _WIDTH[code]
+        values = array(code, column)
+        if sys.byteorder == "little":
+            values.byteswap()
+        data = values.tobytes()
+        for byte in range(width):
+            rows[slot + byte :: size] = data[byte::width]
+    return rows
 
-
-_STAGED_TYPES = ["int8", "int4", "int8", "float8"]
 
 _STAGING = (
-    "CREATE TEMP TABLE IF NOT EXISTS kpitui_incoming"
-    " (seq bigint, series_id integer, ts bigint, value double precision)"
+    "CREATE TEMP TABLE IF NOT EXISTS kpitui_incoming (seq bigint GENERATED ALWAYS AS"
+    " IDENTITY, series_id integer, ts bigint, value double precision)"
+    " ON COMMIT DELETE ROWS;"
+    " CREATE TEMP TABLE IF NOT EXISTS kpitui_hours (series_id integer, bucket bigint,"
+    " n bigint, total double precision, vmin double precision, vmax double precision)"
     " ON COMMIT DELETE ROWS"
 )
 # The last of several points at one (series, time) wins, as in SQLite.
@@ -93,6 +138,24 @@ JOIN points p ON p.series_id = d.sid AND p.ts >= d.a AND p.ts < d.z
 GROUP BY p.series_id, b
 ON CONFLICT (series_id, bucket) DO UPDATE SET n = excluded.n, total = excluded.total,
   vmin = excluded.vmin, vmax = excluded.vmax
+"""
+# Hours summed by the writer from the batch's new points (see `_HourSums`). One that
+# already had a rollup held points committed before, by anyone: it is taken out of the
+# staged hours and recomputed from every point. The rest are new rows, inserted without
+# ON CONFLICT (twice the server's work per row): the series' row locks, held, keep any
+# other writer from adding rollups to these series until this batch commits.
+_EXISTING_HOURS = """
+SELECT r.series_id, r.bucket FROM unnest(%s::integer[], %s::bigint[], %s::bigint[]) AS d(sid, a, z)
+JOIN rollup_hour r ON r.series_id = d.sid AND r.bucket >= d.a AND r.bucket < d.z
+"""
+_UNSTAGE_HOURS = """
+DELETE FROM kpitui_hours k USING unnest(%s::integer[], %s::bigint[]) AS e(sid, b)
+WHERE k.series_id = e.sid AND k.bucket = e.b RETURNING k.series_id, k.bucket
+"""
+_INSERT_HOURS = """
+INSERT INTO rollup_hour (series_id, bucket, n, total, vmin, vmax)
+SELECT series_id, bucket, n, total, vmin, vmax FROM kpitui_hours
+WHERE series_id <> ALL(%s::integer[])
 """
 _REFRESH_DAYS = f"""
 INSERT INTO rollup_day (series_id, bucket, n, total, vmin, vmax)
@@ -171,8 +234,12 @@ class PgWriter:
         batch = PgBatch(self)
         try:
             with self._errors(), self._con.transaction():
-                yield batch
-                batch._finish()
+                try:
+                    yield batch
+                    batch._finish()
+                except BaseException as exc:
+                    batch._abandon(exc)
+                    raise
         except BaseException:
             for key in batch._created:
                 self._series.pop(key, None)
@@ -343,7 +410,9 @@ class PgBatch:
         self._dirty: dict[int, list[int]] = {}
         self._other = False
         self._created: list[tuple[str, str]] = []
-        self._seq = 0
+        self._segment: _Segment | None = None
+        self._segment_limit = _SEGMENT_POINTS  # 1 (a chunk) after a conflict
+        self._hours = _HourSums()
         self.points = 0
         self.changed = 0
         self.series: set[int] = set()
@@ -355,6 +424,7 @@ class PgBatch:
             return found
         if "\x00" in key[0] + key[1]:
             raise InputError(f"{key!r} holds a NUL character", hint=TEXT_HINT)
+        self._end_segment()  # no other statement while a COPY is open
         try:
             row = self._con.execute(
                 "SELECT id FROM series WHERE metric = %s AND labels = %s", key
@@ -383,73 +453,126 @@ class PgBatch:
         n = len(times)
         if not n:
             return
-        ids = [series] * n if isinstance(series, int) else series
-        changed = self._store(ids, times, values)
+        if not isinstance(series, int) and series.count(series[0]) == n:
+            series = series[0]  # one series after the other: the common file
+        touched = {series} if isinstance(series, int) else set(series)
         self.points += n
-        self.changed += changed
-        self.series.update(ids)
-        if changed:
-            lo, hi = min(times), max(times)
-            for sid in set(ids):
-                span = self._dirty.get(sid)
-                if span is None:
-                    self._dirty[sid] = [lo, hi]
-                else:
-                    span[0] = min(span[0], lo)
-                    span[1] = max(span[1], hi)
+        self.series.update(touched)
+        lo, hi = min(times), max(times)
+        # Summed before the COPY is known to succeed: a failed one hands its series to
+        # the server (`recompute`), whatever was summed.
+        self._hours.add(series, times, values)
+        self._stream(pack_rows(_POINT_FIELDS, [series, times, values]), touched, lo, hi)
 
-    def _store(self, ids: Sequence[int], times: Sequence[int], values: Sequence[float]) -> int:
-        """Write one chunk; how many points were new or changed."""
+    def _stream(self, rows: bytearray, touched: set[int], lo: int, hi: int) -> None:
+        """COPY the rows on in the open segment (see `_Segment`)."""
+        segment = self._segment or _Segment(self._con)
+        self._segment = segment
+        segment.rows.append(rows)
+        segment.points += len(rows) // _POINT_ROW_SIZE
+        _widen(segment.spans, touched, lo, hi)
         try:
-            # New points (the common case: an import of new data) go straight into
-            # `points`; a point already there, or twice in the chunk, violates the key
-            # and sends the chunk the upsert's way instead.
-            with self._con.transaction():
-                self._copy_points(ids, times, values)
-            return len(times)
+            segment.copy.write(rows)
+        except psycopg.Error as exc:
+            self._end_segment(exc)
+            return
+        if segment.points >= self._segment_limit or self._hours.pending >= _HOUR_ROWS_FLUSH:
+            self._end_segment()
+
+    def _end_segment(self, error: psycopg.Error | None = None) -> None:
+        """Finish the open COPY; when a point in it was already stored (or there twice),
+        write its rows through the upsert instead, and try the rest of the batch chunk
+        by chunk (a file imported again is likely: each chunk then goes the upsert's way)."""
+        segment, self._segment = self._segment, None
+        if segment is None:
+            return
+        try:
+            if error is None:
+                segment.copy.write(_COPY_TRAILER)
+                segment.stack.close()
+            else:
+                segment.stack.__exit__(type(error), error, error.__traceback__)
+                raise error
         except psycopg.errors.UniqueViolation:
-            pass
-        seq = self._seq
-        self._copy(
-            "COPY kpitui_incoming (seq, series_id, ts, value) FROM STDIN (FORMAT BINARY)",
-            _STAGED_TYPES,
-            zip(range(seq, seq + len(times)), ids, times, values, strict=True),
-        )
-        self._seq = seq + len(times)
+            self._segment_limit = 1
+            self._hours.recompute(set(segment.spans))  # hours with points from before
+            changed = self._upsert(segment.rows)
+            self.changed += changed
+            if changed:
+                for sid, (lo, hi) in segment.spans.items():
+                    _widen(self._dirty, {sid}, lo, hi)
+            return
+        self.changed += segment.points
+        for sid, (lo, hi) in segment.spans.items():
+            _widen(self._dirty, {sid}, lo, hi)
+        if self._hours.pending >= _HOUR_ROWS_FLUSH:
+            self._flush_hours()
+
+    def _abandon(self, exc: BaseException) -> None:
+        """The batch failed: end an open COPY (the transaction is rolled back)."""
+        segment, self._segment = self._segment, None
+        if segment is not None:
+            with suppress(psycopg.Error):
+                segment.stack.__exit__(type(exc), exc, exc.__traceback__)
+
+    def _upsert(self, parts: Sequence[bytearray]) -> int:
+        """Upsert packed point rows through the staging table; how many were new or
+        changed (the last of several at one series and time wins)."""
+        with self._con.cursor().copy(
+            "COPY kpitui_incoming (series_id, ts, value) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.write(_COPY_HEADER)
+            for rows in parts:
+                copy.write(rows)
+            copy.write(_COPY_TRAILER)
         cursor = self._con.cursor()
         changed = cursor.execute(_UPSERT).rowcount
         cursor.execute("TRUNCATE kpitui_incoming")
         return max(changed, 0)
 
-    def _copy_points(
-        self, ids: Sequence[int], times: Sequence[int], values: Sequence[float]
-    ) -> None:
-        """COPY (series, time, value) rows into `points`, in PostgreSQL's binary format
-        packed by one `struct` call per chunk: a Python call per row (`write_row`) would
-        cost more than the server's work."""
-        with self._con.cursor().copy(
-            "COPY points (series_id, ts, value) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
+    def _copy_rows(self, table: str, fields: str, *columns: Sequence | int) -> None:
+        """COPY rows (columns of equal length, or one number for all rows) into `table`
+        in PostgreSQL's binary format (see `pack_rows`)."""
+        with self._con.cursor().copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
             copy.write(_COPY_HEADER)
-            for start in range(0, len(times), _PACK_ROWS):
-                part = times[start : start + _PACK_ROWS]
-                k = len(part)
-                flat: list[object] = [3, 4, 0, 8, 0, 8, 0] * k
-                flat[2::7] = ids[start : start + k]
-                flat[4::7] = part
-                flat[6::7] = values[start : start + k]
-                copy.write(_row_struct(k).pack(*flat))
+            copy.write(pack_rows(fields, columns))
             copy.write(_COPY_TRAILER)
 
-    def _copy(self, statement: str, types: list[str], rows: Iterable[tuple]) -> None:
-        with self._con.cursor().copy(statement) as copy:
-            copy.set_types(types)
-            write = copy.write_row
-            for row in rows:
-                write(row)
+    def _flush_hours(self) -> None:
+        """Send the hours summed so far to the server's staging table."""
+        columns = self._hours.take()
+        if columns:
+            self._copy_rows("kpitui_hours", _HOUR_FIELDS, *columns)
+
+    def _insert_hours(self, server: list[int]) -> None:
+        """The staged hours into `rollup_hour` (the series are locked); those that had
+        a rollup already recomputed from their points."""
+        con = self._con
+        mine = sorted(self._dirty.keys() - self._hours.server)
+        spans = [self._dirty[s] for s in mine]
+        existing = con.execute(
+            _EXISTING_HOURS,
+            (
+                mine,
+                [floor_to(lo, HOUR) for lo, _ in spans],
+                [floor_to(hi, HOUR) + HOUR for _, hi in spans],
+            ),
+        ).fetchall()
+        again: list[tuple[int, int]] = []
+        if existing:
+            again = con.execute(
+                _UNSTAGE_HOURS, ([s for s, _ in existing], [b for _, b in existing])
+            ).fetchall()
+        con.execute(_INSERT_HOURS, (server,))
+        if again:
+            con.execute(
+                _REFRESH_HOURS,
+                ([s for s, _ in again], [b for _, b in again], [b + HOUR for _, b in again]),
+            )
 
     def _finish(self) -> None:
         """Rollups, the write log and the notification, before the commit."""
+        self._end_segment()
         con = self._con
         if self._dirty:
             sids = sorted(self._dirty)
@@ -457,14 +580,21 @@ class PgBatch:
                 "SELECT id FROM series WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", (sids,)
             )
             spans = [self._dirty[s] for s in sids]
+            if self.points < SMALL_BATCH and not self._hours.sent:
+                self._hours.recompute(set(sids))
+            self._hours.close_all()
+            self._flush_hours()
+            server = sorted(self._hours.server & self._dirty.keys())
+            if self._hours.sent:
+                self._insert_hours(server)
             # A large batch refreshes series by series, so that each sort of its points
             # by hour fits in work_mem instead of spilling all of them to disk.
-            step = 1 if self.points > _SORT_IN_MEMORY else len(sids)
-            for i in range(0, len(sids), step):
-                part = spans[i : i + step]
+            step = 1 if self.points > _SORT_IN_MEMORY else max(len(server), 1)
+            for i in range(0, len(server), step):
+                part = [self._dirty[s] for s in server[i : i + step]]
                 hour_a = [floor_to(lo, HOUR) for lo, _ in part]
                 hour_z = [floor_to(hi, HOUR) + HOUR for _, hi in part]
-                con.execute(_REFRESH_HOURS, (sids[i : i + step], hour_a, hour_z))
+                con.execute(_REFRESH_HOURS, (server[i : i + step], hour_a, hour_z))
             day_a = [floor_to(lo, DAY) for lo, _ in spans]
             day_z = [floor_to(hi, DAY) + DAY for _, hi in spans]
             con.execute(_REFRESH_DAYS, (sids, day_a, day_z))
@@ -479,6 +609,149 @@ class PgBatch:
             return
         _trim_log(con)
         con.execute(f"NOTIFY {CHANNEL}")
+
+
+_POINT_ROW_SIZE = 2 + 3 * 4 + 4 + 8 + 8  # field count, three lengths, the fields
+
+
+class _Segment:
+    """Chunks COPYed into `points` as one stream inside one savepoint: the server
+    inserts a chunk while the client reads the next, where a COPY per chunk had each
+    wait for the other. The rows are kept until it ends, for the upsert if it fails."""
+
+    def __init__(self, con: psycopg.Connection) -> None:
+        with ExitStack() as stack:  # a failed start leaves neither COPY nor savepoint open
+            stack.enter_context(con.transaction())
+            self.copy = stack.enter_context(
+                con.cursor().copy("COPY points (series_id, ts, value) FROM STDIN (FORMAT BINARY)")
+            )
+            self.copy.write(_COPY_HEADER)
+            self.stack = stack.pop_all()
+        self.rows: list[bytearray] = []
+        self.points = 0
+        self.spans: dict[int, list[int]] = {}
+
+
+def _widen(spans: dict[int, list[int]], sids: Iterable[int], lo: int, hi: int) -> None:
+    for sid in sids:
+        span = spans.get(sid)
+        if span is None:
+            spans[sid] = [lo, hi]
+        else:
+            span[0] = min(span[0], lo)
+            span[1] = max(span[1], hi)
+
+
+class _HourSums:
+    """The hour rollups of a batch's new points, summed here as the points stream by.
+
+    A series whose points arrive in ascending time (a file sorted by time, or series
+    after series) has each hour summed in time order, as the server's `sum(value ORDER
+    BY ts)` adds them, and min/max kept as PostgreSQL's `min`/`max` keep them (a later
+    equal value wins: 0.0 and -0.0); an hour is sent once the series has moved past it.
+    A series with points out of order, or written through the upsert (points that were
+    there before), is left to the server (`recompute`): its rollups are recomputed from
+    every point of its span, as before. So is any hour that already had a rollup when the
+    batch commits (see `_INSERT_HOURS`)."""
+
+    def __init__(self) -> None:
+        # series -> [bucket, n, total, vmin, vmax, last time] of the hour it is in
+        self._open: dict[int, list] = {}
+        self._closed: list[tuple] = []  # (series, bucket, n, total, vmin, vmax)
+        self.server: set[int] = set()
+        self.sent = False
+
+    @property
+    def pending(self) -> int:
+        return len(self._closed)
+
+    def recompute(self, sids: set[int]) -> None:
+        self.server |= sids
+        for sid in sids:
+            self._open.pop(sid, None)
+
+    def add(
+        self, series: int | Sequence[int], times: Sequence[int], values: Sequence[float]
+    ) -> None:
+        if isinstance(series, int):
+            self._add_one(series, times, values)
+            return
+        # Series interleaved (a file sorted by time): split them, keeping each one's order.
+        order = sorted(range(len(times)), key=series.__getitem__)
+        for sid, group in groupby(order, key=series.__getitem__):
+            rows = list(group)
+            self._add_one(sid, [times[i] for i in rows], [values[i] for i in rows])
+
+    def _add_one(self, sid: int, times: Sequence[int], values: Sequence[float]) -> None:
+        if sid in self.server:
+            return
+        cur = self._open.get(sid)
+        # Sorted is enough: a chunk that reached here was COPYed whole, so no time in
+        # it is there twice (the key would have refused it).
+        if (cur is not None and times[0] <= cur[5]) or times != sorted(times):
+            self.recompute({sid})
+            return
+        closed = self._closed
+        i, count = 0, len(times)
+        first = times[0] - times[0] % HOUR
+        if cur is not None:
+            if cur[0] == first:  # the chunk goes on with the hour the last one ended in
+                i = bisect_left(times, first + HOUR)
+                part = values[:i]
+                low, high = _lowest(part), _highest(part)
+                cur[1] += i
+                cur[2] = _ordered_sum(part, cur[2])
+                if not cur[3] < low:
+                    cur[3] = low
+                if not cur[4] > high:
+                    cur[4] = high
+            closed.append((sid, *cur[:5]))
+        while i < count:
+            t = times[i]
+            bucket = t - t % HOUR
+            j = bisect_left(times, bucket + HOUR, i)
+            if j - i == 1:
+                value = values[i]
+                closed.append((sid, bucket, 1, -0.0 + value, value, value))
+            else:
+                part = values[i:j]
+                # -0.0 + v is v for every float v (and a float for an int one)
+                total = _ordered_sum(part, -0.0)
+                closed.append((sid, bucket, j - i, total, _lowest(part), _highest(part)))
+            i = j
+        # The chunk's last hour stays open: the next chunk may go on with it.
+        self._open[sid] = [*closed.pop()[1:], times[-1]]
+
+    def close_all(self) -> None:
+        self._closed += [(sid, *hour[:5]) for sid, hour in self._open.items()]
+        self._open.clear()
+
+    def take(self) -> list[tuple]:
+        """The closed hours as columns (none: an empty list)."""
+        rows, self._closed = self._closed, []
+        self.sent = self.sent or bool(rows)
+        return list(zip(*rows, strict=True))
+
+
+if sys.version_info < (3, 12):
+    # sum() of floats adds them one after the other in a C double, in order, as the
+    # server's float8 sum does; from 3.12 on it compensates (Neumaier), so it would not.
+    _ordered_sum = sum
+else:
+
+    def _ordered_sum(values: Sequence[float], start: float) -> float:
+        return reduce(operator.add, values, start)
+
+
+def _lowest(values: Sequence[float]) -> float:
+    """min() as PostgreSQL's: of equal values (0.0 and -0.0) the last one."""
+    low = min(values)
+    return low if low else min(reversed(values))
+
+
+def _highest(values: Sequence[float]) -> float:
+    high = max(values)
+    return high if high else max(reversed(values))
 
 
 def _trim_log(con: psycopg.Connection) -> None:

@@ -23,12 +23,12 @@ the range (rollups cannot answer it), but not a full sort of them:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kpitui.store.aggs import Selection
-    from kpitui.store.sqlite.rank_windows import RankWindows
+    from kpitui.store.rank_windows import RankWindows
 
 PercentileHints = dict[Hashable, float]
 """Last answers by (series ids, percent, range shape); kept by the reader."""
@@ -92,6 +92,18 @@ def percentile_rows(
                 hints[key] = value
             out.append((g, k, value))
     return out
+
+
+def values_of(
+    con: sqlite3.Connection, ids: str, ranges: Sequence[tuple[int, int]], ordered: bool
+) -> Iterator[float]:
+    """The values of series `ids` in the ranges, for `RankWindows`."""
+    sql = " UNION ALL ".join(
+        f"SELECT value FROM points WHERE series_id IN ({ids}) AND ts >= ? AND ts < ?"
+        for _ in ranges
+    )
+    params = [x for span in ranges for x in span]
+    return (v for (v,) in con.execute(sql + (" ORDER BY 1" if ordered else ""), params))
 
 
 def _cell_value(

@@ -18,8 +18,8 @@ import sqlite3
 
 from kpitui.store.aggs import PERCENTILES, SURVEYS, Selection
 from kpitui.store.checks import DAY, HOUR
+from kpitui.store.rank_windows import RankWindows
 from kpitui.store.sqlite.percentiles import PercentileHints, percentile_rows
-from kpitui.store.sqlite.rank_windows import RankWindows
 from kpitui.store.sqlite.schema import sql_floor
 from kpitui.store.sqlite.surveys import SurveyDays, score
 

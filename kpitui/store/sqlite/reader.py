@@ -47,10 +47,10 @@ from kpitui.store.api import (
 )
 from kpitui.store.checks import MIN_TS, json_labels
 from kpitui.store.name import StoreName
-from kpitui.store.sqlite import files, schema
+from kpitui.store.rank_windows import RankWindows
+from kpitui.store.sqlite import files, percentiles, schema
 from kpitui.store.sqlite.percentiles import PercentileHints
 from kpitui.store.sqlite.queries import aggregate_rows, last_rows
-from kpitui.store.sqlite.rank_windows import RankWindows
 from kpitui.store.sqlite.surveys import SurveyDays
 
 READ_BUSY_TIMEOUT = 0.25
@@ -96,7 +96,7 @@ class SqliteReader:
         self._generation = 0  # bumped per connection: change tokens of another file are void
         self._percentile_hints: PercentileHints = {}
         self._survey_days = SurveyDays()
-        self._rank_windows = RankWindows()
+        self._rank_windows = RankWindows(percentiles.values_of)
         self._kept_token: ChangeToken | None = None  # the write log as those two saw it
         self._kept_seen = -1  # the data_version they were last brought up to
         self._index = SeriesIndex()

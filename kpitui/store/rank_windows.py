@@ -9,17 +9,20 @@ left it are taken out of the kept values and the ones that entered are put in; t
 answer is the value at the rank in the kept values and the edges together, found by
 bisection (`kth_of_two`), exact as a sort of every point.
 
-Kept hours are dropped when a writer wrote into them (the store's write log, as
-`SqliteReader.changes_since` reads it), or all of them when the log cannot tell.
+Kept hours are dropped when a writer wrote into them (the store's write log, as the
+reader's `changes_since` reads it), or all of them when the log cannot tell.
 Memory is bounded: at most `MAX_VALUES` values over all kept windows (8 bytes each).
+
+Both backends keep windows the same way; each reads values with its own SQL, handed in
+as a `ValuesOf`.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from kpitui.store.checks import HOUR
 
@@ -28,6 +31,10 @@ MAX_VALUES = 2_000_000
 MAX_WINDOWS = 8
 MIN_HOURS = 6
 """Windows of fewer whole hours are read from the points, as before."""
+
+ValuesOf = Callable[[Any, str, Sequence[tuple[int, int]], bool], Iterable[float]]
+"""(connection, series ids "1, 2", ranges [(a, z), ...], ordered): the values of those
+series with a <= ts < z in any range, ascending when `ordered`."""
 
 
 class KeptWindow:
@@ -40,8 +47,9 @@ class KeptWindow:
 class RankWindows:
     """Kept windows of sorted values, for the percentile KPIs of a live board."""
 
-    def __init__(self) -> None:
+    def __init__(self, values_of: ValuesOf) -> None:
         self._windows: list[KeptWindow] = []
+        self._values_of = values_of
 
     def forget(self, changed: Mapping[int, int] | None) -> None:
         """Drop the windows a writer wrote into (all of them when `changed` is None)."""
@@ -55,7 +63,7 @@ class RankWindows:
         ]
 
     def value(
-        self, con: sqlite3.Connection, ids: str, percent: int, lo: int, end: int, n: int
+        self, con: Any, ids: str, percent: int, lo: int, end: int, n: int
     ) -> tuple[bool, float | None]:
         """(answered, the nearest-rank percentile of the values with lo <= ts < end);
         answered is False when the window is too short, or its `n` points too many, to
@@ -66,23 +74,13 @@ class RankWindows:
         kept = self._window(con, ids, first, last)
         if kept is None:
             return False, None
-        edges = [
-            v
-            for (v,) in con.execute(
-                f"SELECT value FROM points WHERE series_id IN ({ids}) AND ts >= ? AND ts < ?"
-                f" UNION ALL SELECT value FROM points WHERE series_id IN ({ids})"
-                " AND ts >= ? AND ts < ? ORDER BY 1",
-                (lo, first, last, end),
-            )
-        ]
+        edges = list(self._values_of(con, ids, [(lo, first), (last, end)], True))
         n = len(kept.values) + len(edges)
         if not n:
             return True, None
         return True, kth_of_two(kept.values, edges, (n * percent + 99) // 100)
 
-    def _window(
-        self, con: sqlite3.Connection, ids: str, first: int, last: int
-    ) -> KeptWindow | None:
+    def _window(self, con: Any, ids: str, first: int, last: int) -> KeptWindow | None:
         """The kept window of `ids` moved to [first, last): one a few hours away from
         it brought up to date, else a new one read whole."""
         near = [
@@ -96,7 +94,7 @@ class RankWindows:
             if self._move(con, kept, first, last):
                 self._windows.append(kept)  # the most recently used last
                 return kept
-        values = array("d", (v for (v,) in _values(con, ids, first, last, ordered=True)))
+        values = array("d", self._values_of(con, ids, [(first, last)], True))
         if len(values) > MAX_VALUES // 2:
             return None
         kept = KeptWindow(ids, first, last, values)
@@ -107,8 +105,7 @@ class RankWindows:
             self._windows.pop(0)
         return kept
 
-    @staticmethod
-    def _move(con: sqlite3.Connection, kept: KeptWindow, first: int, last: int) -> bool:
+    def _move(self, con: Any, kept: KeptWindow, first: int, last: int) -> bool:
         """Take out the hours that left the window and put in those that entered; False
         when a value to take out is not there (the kept values no longer match)."""
         if (first, last) == (kept.first, kept.last):
@@ -122,21 +119,13 @@ class RankWindows:
             (max(kept.last, first), last, entered),  # ... and at the end
         ):
             if a < z:
-                into.extend(v for (v,) in _values(con, kept.ids, a, z, ordered=False))
+                into.extend(self._values_of(con, kept.ids, [(a, z)], False))
         values = _without(kept.values, sorted(left))
         if values is None:
             return False
         kept.values = _with(values, sorted(entered))
         kept.first, kept.last = first, last
         return True
-
-
-def _values(con: sqlite3.Connection, ids: str, a: int, z: int, *, ordered: bool):
-    order = " ORDER BY value" if ordered else ""
-    return con.execute(
-        f"SELECT value FROM points WHERE series_id IN ({ids}) AND ts >= ? AND ts < ?{order}",
-        (a, z),
-    )
 
 
 def _without(values: array, gone: list[float]) -> array | None:

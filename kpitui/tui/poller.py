@@ -87,7 +87,8 @@ class Poller:
         evaluate: Callable[[Any, Any, int], Board] | None = None,
         first_read: FirstRead | None = None,
     ) -> None:
-        from kpitui import engine, spec, store
+        from kpitui import spec, store
+        from kpitui.engine.live import LiveBoard
 
         self.loaded = loaded
         self.store_path = store_path
@@ -95,7 +96,9 @@ class Poller:
         self.clock = clock
         self.fixed_as_of = as_of
         self._open_reader = open_reader or store.open_reader
-        self._evaluate = evaluate or engine.evaluate
+        # The live board evaluates again only what the writes since the last one changed.
+        self._live = LiveBoard() if evaluate is None else None
+        self._evaluate = evaluate or self._live
         self._load_dashboard = spec.load_dashboard
         self._reader: Any = None
         self._data_version: int | None = None
@@ -161,6 +164,8 @@ class Poller:
             )
             if not changed:
                 return PollResult(spec_errors=spec_errors)
+            if force and self._live is not None:
+                self._live.forget()  # `r`: everything asked again, as on a first board
             ranged = {"chart_range": self.chart_range} if self.chart_range else {}
             board = self._evaluate(self.loaded.dashboard, self._reader, as_of, **ranged)
         self._unreachable_since = None

@@ -344,7 +344,7 @@ class SqliteReader:
         return self._read(query)
 
     def changes_since(
-        self, token: ChangeToken | None
+        self, token: ChangeToken | None, *, others: bool = False
     ) -> tuple[ChangeToken | None, dict[int, int] | None]:
         def query(con: sqlite3.Connection) -> tuple[ChangeToken | None, dict[int, int] | None]:
             if con.execute("PRAGMA user_version").fetchone()[0] < schema.WRITE_LOG_VERSION:
@@ -358,9 +358,9 @@ class SqliteReader:
             if first > token[1] + 1:
                 return now, None  # the rows after the token were cut from the log
             rows = con.execute(
-                "SELECT series_id, min(lo) FROM write_log WHERE id > ? AND series_id > 0"
+                "SELECT series_id, min(lo) FROM write_log WHERE id > ? AND series_id >= ?"
                 " GROUP BY series_id",
-                (token[1],),
+                (token[1], 0 if others else 1),
             )
             return now, dict(rows.fetchall())
 

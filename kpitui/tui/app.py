@@ -207,7 +207,8 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         # first frame drawn already holds its values.
         pages = self._make_pages(self._initial_board) if self._initial_board else []
         shown = f"page-{self._page_index}" if pages else None
-        yield ContentSwitcher(*pages, id="pages", initial=shown)
+        self._switcher = ContentSwitcher(*pages, id="pages", initial=shown)
+        yield self._switcher
         yield KeyFooter()
 
     async def on_mount(self) -> None:
@@ -257,7 +258,12 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         return max(1, width - 1)  # the vertical scrollbar
 
     def _pages(self) -> list[BoardPage]:
-        return list(self.query(BoardPage))
+        # The switcher's children, not a query: a query walks the whole DOM (every card
+        # and tree node), on every refresh.
+        switcher = getattr(self, "_switcher", None)
+        if switcher is None:
+            return list(self.query(BoardPage))
+        return [page for page in switcher.children if isinstance(page, BoardPage)]
 
     def current_page(self) -> BoardPage | None:
         pages = self._pages()

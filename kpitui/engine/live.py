@@ -172,7 +172,9 @@ class LiveBoard:
             k.id for k in last.kpis if k.state == "error" or changed(needs.kpis.get(k.id, _ALL))
         )
         charts = frozenset(
-            c.id for c in last.charts if c.error is not None or changed(needs.charts.get(c.id, _ALL))
+            c.id
+            for c in last.charts
+            if c.error is not None or changed(needs.charts.get(c.id, _ALL))
         )
         okrs = any(changed(r) for r in needs.okrs) or _has_errors(last)
         return Splice(last, kpis, charts, okrs)

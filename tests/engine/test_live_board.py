@@ -30,7 +30,14 @@ SPEC = dict(
             "id": "grow",
             "title": "Grow",
             "key_results": [
-                {"id": "a-sum", "title": "a", "metric": "a", "agg": "sum", "start": 0, "target": 100},
+                {
+                    "id": "a-sum",
+                    "title": "a",
+                    "metric": "a",
+                    "agg": "sum",
+                    "start": 0,
+                    "target": 100,
+                },
                 {"id": "manual", "title": "By hand", "start": 0, "target": 10},
             ],
         }

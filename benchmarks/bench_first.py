@@ -2,7 +2,7 @@
 within 1.5×), on a store that is already built, paired start by start.
 
     .venv/bin/python benchmarks/bench_first.py STORE --rounds 9
-    .venv/bin/python benchmarks/bench_first.py STORE --one kpitui    # one start, its seconds
+    .venv/bin/python benchmarks/bench_first.py STORE --one kpitui --needles N.txt  # one start
     .venv/bin/python benchmarks/bench_first.py STORE --one bare
 
 Each round starts the bare app (`bare_app.py`) and then kpitui in a 160×48 pseudo-terminal
@@ -66,6 +66,9 @@ def main() -> int:
     parser.add_argument("store", help="a store built by bench_scale or bench_app")
     parser.add_argument("--rounds", type=int, default=7, help="pairs (%(default)s)")
     parser.add_argument("--one", choices=["kpitui", "bare"], help="one start, its seconds")
+    parser.add_argument(
+        "--needles", metavar="FILE", help="keep what the first screen is recognised by here"
+    )
     args = parser.parse_args()
     store = str(Path(args.store).resolve())
     with tempfile.TemporaryDirectory(prefix="kpitui-first-") as tmp:
@@ -74,7 +77,12 @@ def main() -> int:
         if args.one == "bare":
             print(f"{bare_start():.3f}")
             return 0
-        needles = needles_for(spec, store)
+        if args.needles and Path(args.needles).is_file():
+            needles = [bytes.fromhex(h) for h in Path(args.needles).read_text().split()]
+        else:
+            needles = needles_for(spec, store)
+            if args.needles:
+                Path(args.needles).write_text(" ".join(n.hex() for n in needles))
         if args.one == "kpitui":
             print(f"{kpitui_start(spec, store, needles):.3f}")
             return 0
@@ -84,7 +92,9 @@ def main() -> int:
             bare.append(bare_start())
             ours.append(kpitui_start(spec, store, needles))
             ratios.append(ours[-1] / bare[-1])
-            print(f"  kpitui {ours[-1]:.3f} s, bare {bare[-1]:.3f} s: {ratios[-1]:.2f}×", flush=True)
+            print(
+                f"  kpitui {ours[-1]:.3f} s, bare {bare[-1]:.3f} s: {ratios[-1]:.2f}×", flush=True
+            )
         print(
             f"first screen: kpitui {min(ours):.3f} / {statistics.median(ours):.3f} s, bare"
             f" {min(bare):.3f} / {statistics.median(bare):.3f} s (best / median of"

@@ -27,6 +27,7 @@ from kpitui.timeutil import Clock
 from kpitui.tui.alert_desk import BoardAlerts
 from kpitui.tui.board_view import BoardPage, page_title
 from kpitui.tui.commands import KpituiCommands
+from kpitui.tui.compositor import board_screen
 from kpitui.tui.header import BoardHeader, ProblemsLine
 from kpitui.tui.jumps import BoardJumps
 from kpitui.tui.live import LiveUpdates
@@ -196,6 +197,9 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         return store.open_reader(self.store_path)
 
     # -- building the screen -----------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return board_screen()
 
     def compose(self) -> ComposeResult:
         # Size classes set before the children mount: set after, they style every widget

@@ -79,9 +79,11 @@ class RefreshCache:
         return len(self._queries)
 
     @contextmanager
-    def refresh(self, reader: StoreReader) -> Iterator[StoreReader]:
+    def refresh(self, reader: StoreReader, *, partial: bool = False) -> Iterator[StoreReader]:
         """A reader for one refresh: answers from what is kept when it still holds.
-        Queries not asked during the refresh are dropped after it (a changed spec)."""
+        Queries not asked during the refresh are dropped after it (a changed spec),
+        unless it is `partial` (the live board evaluating again only some panels: the
+        others' queries are asked again at the next whole refresh)."""
         if not self._lock.acquire(blocking=False):
             yield reader  # another thread is refreshing over the same reader
             return
@@ -91,7 +93,8 @@ class RefreshCache:
             yield caching
             for key, query in list(self._queries.items()):
                 if key not in caching.asked:
-                    del self._queries[key]
+                    if not partial:
+                        del self._queries[key]
                 else:
                     query.forget_before(caching.asked[key])  # slid out of every window
         finally:
@@ -257,11 +260,11 @@ def cache_for(reader: StoreReader) -> RefreshCache | None:
 
 
 @contextmanager
-def refreshing(reader: StoreReader) -> Iterator[StoreReader]:
+def refreshing(reader: StoreReader, *, partial: bool = False) -> Iterator[StoreReader]:
     """The reader to evaluate one refresh with: cached when `reader` allows it."""
     cache = cache_for(reader)
     if cache is None:
         yield reader
         return
-    with cache.refresh(reader) as cached:
+    with cache.refresh(reader, partial=partial) as cached:
         yield cached

@@ -36,7 +36,7 @@ from kpitui.engine.pulls import PullHealth, board_pulls, stale_pulls, stale_reas
 from kpitui.engine.ranges import range_bucket, range_window
 from kpitui.engine.spacing import usual_spacing
 from kpitui.spec.formula import stored_operands
-from kpitui.spec.models import Chart, Dashboard
+from kpitui.spec.models import Chart, Dashboard, Kpi
 from kpitui.store.api import AlertEvent, SeriesStats, StoreReader
 from kpitui.timeutil import Window
 
@@ -134,20 +134,53 @@ class _Unreadable:
         return fail
 
 
+class Splice(Struct, frozen=True):
+    """What of the last board a live refresh keeps (`live.LiveBoard`): every KPI and
+    chart but those named here, the OKR tree unless `okrs`, and the alerts, marks and
+    pulls as they were (each changes only with a write to its own table)."""
+
+    board: Board
+    kpis: frozenset[str]
+    """Ids of the KPIs to evaluate again."""
+    charts: frozenset[str]
+    okrs: bool
+    """Whether to evaluate the OKR tree again."""
+
+
 def _evaluate(
-    spec: Dashboard, reader: StoreReader, as_of: int, chart_range: str | None = None
+    spec: Dashboard,
+    reader: StoreReader,
+    as_of: int,
+    chart_range: str | None = None,
+    splice: Splice | None = None,
 ) -> Board:
     prepared = prepare(spec)
     tz = prepared.tz
     source = MetricSource(reader, spec.metrics, prepared.formulas)
     zone = spec.timezone or "local"
-    kpis = tuple(evaluate_kpi(kpi, source, as_of, tz, zone) for kpi in board_order(spec.kpis))
-    pulls = _troubled_pulls(spec, reader, as_of)
-    if pulls:
-        kpis = tuple(_stale_by_pulls(k, pulls, prepared) for k in kpis)
+    if splice is None:
+        kpis = tuple(evaluate_kpi(kpi, source, as_of, tz, zone) for kpi in board_order(spec.kpis))
+        pulls = _troubled_pulls(spec, reader, as_of)
+        if pulls:
+            kpis = tuple(_stale_by_pulls(k, pulls, prepared) for k in kpis)
+    else:
+        pulls = splice.board.pulls
+        kept = {k.id: k for k in splice.board.kpis}
+
+        def fresh(kpi: Kpi) -> KpiView:
+            view = evaluate_kpi(kpi, source, as_of, tz, zone)
+            return _stale_by_pulls(view, pulls, prepared) if pulls else view
+
+        kpis = tuple(
+            kept[kpi.id] if kpi.id in kept and kpi.id not in splice.kpis else fresh(kpi)
+            for kpi in board_order(spec.kpis)
+        )
     stats = _series_stats(reader, chart_range)
+    kept_charts = {} if splice is None else {c.id: c for c in splice.board.charts}
     charts = tuple(
-        evaluate_chart(
+        kept_charts[chart.id]
+        if splice is not None and chart.id in kept_charts and chart.id not in splice.charts
+        else evaluate_chart(
             chart,
             source,
             kpis,
@@ -160,6 +193,15 @@ def _evaluate(
         for chart in spec.charts
     )
     period = okr_period(spec, as_of, tz)
+    if splice is not None:
+        # Expected progress moves with the clock, as the key results' statuses do: kept
+        # with the tree they were judged against, both move at the next whole refresh.
+        old = splice.board
+        okrs = evaluate_okrs_forecast(spec, source, as_of, period) if splice.okrs else old.okrs
+        expected = period.expected_progress(as_of) if splice.okrs else old.expected
+        return msgspec.structs.replace(
+            old, as_of=as_of, expected=expected, kpis=kpis, charts=charts, okrs=okrs
+        )
     window = range_window(chart_range) if chart_range else None
     events, annotations = _history(spec, reader, as_of, tz, window)
     return Board(

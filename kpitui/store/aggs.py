@@ -55,16 +55,29 @@ class SeriesIndex:
     def __init__(self) -> None:
         self.by_id: dict[int, Series] = {}
         self.by_metric: dict[str, list[Series]] = {}
+        self._rows: list[tuple[int, str, str]] = []
 
     def load(self, rows: Iterable[tuple[int, str, str]]) -> None:
-        """(id, metric, labels JSON) rows, ordered by metric and labels."""
+        """(id, metric, labels JSON) rows, ordered by metric and labels.
+
+        A reader loads them again whenever the store changed, which is on every point
+        written to a live store: rows equal to the last ones (new points, no new series)
+        are the usual case and change nothing, and a series already known is not parsed
+        again (~10 ms a load for 1,000 series otherwise)."""
+        rows = list(rows)
+        if rows == self._rows:
+            return
+        known = {row[0]: row for row in self._rows}
         by_id: dict[int, Series] = {}
         by_metric: dict[str, list[Series]] = {}
-        for sid, metric, labels in rows:
-            series = Series(sid, metric, json_labels(labels))
+        for row in rows:
+            sid, metric, labels = row
+            series = self.by_id.get(sid) if known.get(sid) == row else None
+            if series is None:
+                series = Series(sid, metric, json_labels(labels))
             by_id[sid] = series
             by_metric.setdefault(metric, []).append(series)
-        self.by_id, self.by_metric = by_id, by_metric
+        self.by_id, self.by_metric, self._rows = by_id, by_metric, rows
 
     def matching(self, metric: str, labels: Mapping[str, str] | None) -> list[Series]:
         wanted = (labels or {}).items()

@@ -252,13 +252,15 @@ class StoreReader(Protocol):
     def close(self) -> None: ...
 
     def changes_since(
-        self, token: ChangeToken | None
+        self, token: ChangeToken | None, *, others: bool = False
     ) -> tuple[ChangeToken | None, dict[int, int] | None]:
         """What was written since `token` (returned by an earlier call on this reader):
         (the token to pass next time, {series id: oldest time written since}). The dict
         is None when that cannot be told — the first call (token None), a store without
         a write log (not migrated yet), a log cut since, a store file replaced — and then
-        anything may have changed. A series created since is in the dict too."""
+        anything may have changed. A series created since is in the dict too. With
+        `others`, a write to any other table (check-ins, annotations, the alert history,
+        pull states) since puts the key 0 in the dict (no series has that id)."""
 
 
 class WriteBatch(Protocol):

@@ -27,6 +27,7 @@ from kpitui.timeutil import Clock
 from kpitui.tui.alert_desk import BoardAlerts
 from kpitui.tui.board_view import BoardPage, page_title
 from kpitui.tui.commands import KpituiCommands
+from kpitui.tui.compositor import board_screen
 from kpitui.tui.header import BoardHeader, ProblemsLine
 from kpitui.tui.jumps import BoardJumps
 from kpitui.tui.live import LiveUpdates
@@ -201,6 +202,9 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
 
     # -- building the screen -----------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen:
+        return board_screen()
+
     def compose(self) -> ComposeResult:
         # Size classes set before the children mount: set after, they style every widget
         # a second time.
@@ -211,7 +215,8 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         # first frame drawn already holds its values.
         pages = self._make_pages(self._initial_board) if self._initial_board else []
         shown = f"page-{self._page_index}" if pages else None
-        yield ContentSwitcher(*pages, id="pages", initial=shown)
+        self._switcher = ContentSwitcher(*pages, id="pages", initial=shown)
+        yield self._switcher
         yield KeyFooter()
 
     async def on_mount(self) -> None:
@@ -261,7 +266,12 @@ class KpituiApp(BoardAlerts, LiveUpdates, BoardJumps, App[None]):
         return max(1, width - 1)  # the vertical scrollbar
 
     def _pages(self) -> list[BoardPage]:
-        return list(self.query(BoardPage))
+        # The switcher's children, not a query: a query walks the whole DOM (every card
+        # and tree node), on every refresh.
+        switcher = getattr(self, "_switcher", None)
+        if switcher is None:
+            return list(self.query(BoardPage))
+        return [page for page in switcher.children if isinstance(page, BoardPage)]
 
     def current_page(self) -> BoardPage | None:
         pages = self._pages()

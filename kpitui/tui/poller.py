@@ -87,7 +87,7 @@ class Poller:
         evaluate: Callable[[Any, Any, int], Board] | None = None,
         first_read: FirstRead | None = None,
     ) -> None:
-        from kpitui import engine, spec, store
+        from kpitui import spec, store
 
         self.loaded = loaded
         self.store_path = store_path
@@ -95,7 +95,11 @@ class Poller:
         self.clock = clock
         self.fixed_as_of = as_of
         self._open_reader = open_reader or store.open_reader
-        self._evaluate = evaluate or engine.evaluate
+        self._evaluate = evaluate
+        self._live: Any = None
+        """The `LiveBoard` that evaluates (unless `evaluate` is given), made at the first
+        evaluation: the first board came from elsewhere, and the engine is not imported
+        before the first frame."""
         self._load_dashboard = spec.load_dashboard
         self._reader: Any = None
         self._data_version: int | None = None
@@ -162,11 +166,25 @@ class Poller:
             if not changed:
                 return PollResult(spec_errors=spec_errors)
             ranged = {"chart_range": self.chart_range} if self.chart_range else {}
-            board = self._evaluate(self.loaded.dashboard, self._reader, as_of, **ranged)
+            board = self._board_evaluator(force)(
+                self.loaded.dashboard, self._reader, as_of, **ranged
+            )
         self._unreachable_since = None
         self._data_version = version
         self._evaluated_minute = minute
         return PollResult(board=board, loaded=reloaded, spec_errors=spec_errors)
+
+    def _board_evaluator(self, force: bool) -> Callable[..., Board]:
+        if self._evaluate is not None:
+            return self._evaluate
+        if self._live is None:
+            from kpitui.engine.live import LiveBoard
+
+            # The live board evaluates again only what the writes since the last changed.
+            self._live = LiveBoard()
+        elif force:
+            self._live.forget()  # `r`: everything asked again, as on a first board
+        return self._live
 
     # -- the spec file ------------------------------------------------------------------
 

@@ -145,3 +145,41 @@ def test_a_version_1_store_is_read_without_a_log_and_migrated_by_the_next_write(
         assert r.aggregate("m", {}, "sum", T0, T0 + 3 * HOUR) == 10.0
     finally:
         r.close()
+
+
+@pytest.mark.both_backends
+def test_changes_since_with_others_tells_a_write_to_another_table_apart(db, write, reader):
+    # Given a reader that looked after a first point
+    write([("a", {}, T0, 1.0)])
+    r = reader()
+    token, _ = r.changes_since(None, others=True)
+    # When a check-in and an annotation are written (no series changes)
+    with open_writer(db) as writer:
+        writer.write_checkin("kr-1", T0, 3.0)
+        writer.write_annotation(T0, "release")
+    # Then `others` reports them as key 0, and a reader not asking sees no change
+    plain, _ = r.changes_since(None)
+    token, changes = r.changes_since(token, others=True)
+    assert changes == {0: 0}
+    write([("a", {}, T0 + 5, 2.0)])
+    assert r.changes_since(token, others=True)[1] == {series_id(db, "a"): T0 + 5}
+    assert r.changes_since(plain)[1] == {series_id(db, "a"): T0 + 5}
+
+
+def test_the_reader_series_index_follows_new_renamed_and_dropped_series(db, write, reader):
+    # Given a reader that has read `a`, while points keep arriving
+    write([("a", {"x": "1"}, T0, 1.0), ("gone", {}, T0, 1.0)])
+    r = reader()
+    assert [s.labels for s in r.series("a")] == [{"x": "1"}]
+    write([("a", {"x": "1"}, T0 + 1, 2.0)])
+    assert [s.labels for s in r.series("a")] == [{"x": "1"}]
+    # When a series is created, one renamed and one deleted, each by another connection
+    write([("a", {"x": "2"}, T0 + 2, 3.0)])
+    assert [s.labels for s in r.series("a")] == [{"x": "1"}, {"x": "2"}]
+    with open_writer(db) as writer:
+        writer.rename_metric("a", "b")
+    assert r.series("a") == [] and len(r.series("b")) == 2
+    with open_writer(db) as writer:
+        writer.delete_points("gone", None, None, None)
+    # Then the reader's index says so each time, as a new reader would
+    assert r.series("gone") == [] and r.metric_names() == {"b"}

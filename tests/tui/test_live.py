@@ -293,3 +293,30 @@ async def test_detail_screens_are_told_about_each_new_board(tmp_path: Path):
         app.poll_now()
         await settle(pilot)
         assert seen == [app.board]
+
+
+def test_a_write_re_evaluates_only_its_kpis_and_r_or_a_new_minute_the_whole_board(tmp_path: Path):
+    # Given the live poller at 12:00:10 on the app world
+    clock = FixedClock(AS_OF + 10)
+    poller = make_poller(tmp_path, clock)
+    try:
+        first = poller.poll().board
+        # When another program writes churn, and the clock moves on within the minute
+        write_points(poller.store_path, [("churn", {}, AS_OF + 5, 0.025)])
+        clock.at = AS_OF + 20
+        second = poller.poll().board
+        # Then churn moved and the other KPIs are the last board's own objects
+        assert second.kpi("churn").display == "2.5%"
+        assert second.kpi("mrr") is first.kpi("mrr")
+        assert second.chart("revenue") is first.chart("revenue")
+        # When the user presses `r`: everything is asked again (new objects, new ages)
+        forced = poller.poll(force=True).board
+        assert forced.kpi("mrr") is not first.kpi("mrr")
+        assert forced.kpi("mrr").age_display != first.kpi("mrr").age_display
+        # When the clock reaches the next minute with nothing written: a whole board
+        clock.at = AS_OF + 60
+        minute = poller.poll().board
+        assert minute is not None and minute.kpi("mrr") is not forced.kpi("mrr")
+        assert minute.as_of == AS_OF + 60
+    finally:
+        poller.close()

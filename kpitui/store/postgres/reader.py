@@ -224,7 +224,7 @@ class PgReader:
         return bool(found and found[0])
 
     def changes_since(
-        self, token: ChangeToken | None
+        self, token: ChangeToken | None, *, others: bool = False
     ) -> tuple[ChangeToken | None, dict[int, int] | None]:
         def query(con: psycopg.Connection) -> tuple[ChangeToken | None, dict[int, int] | None]:
             row = con.execute("SELECT pg_current_snapshot()::text").fetchone()
@@ -238,8 +238,9 @@ class PgReader:
             if cut is None or cut[0] >= _xmin(token[1]):
                 return now, None  # rows after the token were cut from the log
             rows = con.execute(
-                f"SELECT series_id, min(lo) {_UNSEEN} AND series_id > 0 GROUP BY series_id",
-                {"snap": token[1]},
+                f"SELECT series_id, min(lo) {_UNSEEN} AND series_id >= %(least)s"
+                " GROUP BY series_id",
+                {"snap": token[1], "least": 0 if others else 1},
             )
             return now, {int(sid): int(lo) for sid, lo in rows}
 

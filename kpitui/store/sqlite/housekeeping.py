@@ -119,6 +119,7 @@ def _drop_empty(con: sqlite3.Connection, ids: list[int]) -> None:
         if not left:
             con.execute("DELETE FROM rollup_hour WHERE series_id = ?", (sid,))
             con.execute("DELETE FROM series WHERE id = ?", (sid,))
+            con.execute(_LOG, (0, 0, 0))  # readers' series indexes: read the table again
 
 
 def rename_metric(con: sqlite3.Connection, old: str, new: str, dry_run: bool) -> Removal:
@@ -136,6 +137,7 @@ def rename_metric(con: sqlite3.Connection, old: str, new: str, dry_run: bool) ->
         return found
     con.execute("UPDATE series SET metric = ? WHERE metric = ?", (new, old))
     con.executemany(_LOG, ((sid, MIN_TS, MAX_TS) for sid in ids))
+    con.execute(_LOG, (0, 0, 0))  # readers' series indexes: read the table again
     rows = con.execute(
         "SELECT id, metrics FROM annotations WHERE metrics LIKE ?", (f"%{_json(old)}%",)
     )

@@ -93,7 +93,7 @@ def run_sync(args: argparse.Namespace) -> int:
                 from kpitui.sync.schedule import run_forever
 
                 try:
-                    run_forever(runner, pulls, clock, lambda r: _report(r, bar), stop)
+                    run_forever(runner, pulls, clock, lambda r: _report(r, bar), stop, _locked)
                 except KeyboardInterrupt:
                     print("kpitui: sync stopped", file=sys.stderr)
                 return EXIT_OK
@@ -112,6 +112,14 @@ def _report(result: Any, bar: _Bar) -> None:
         f"{literal(result.pull_id)}: {result.rows:,} row{'' if result.rows == 1 else 's'}, {result.changed:,} new or changed"
         f"{note} ({timeutil.iso_utc(result.start)} to {timeutil.iso_utc(result.end)},"
         f" {result.seconds:.2f} s)",
+        flush=True,
+    )
+
+
+def _locked(pull: Any, exc: Exception) -> None:
+    print(
+        f"kpitui: pull {literal(pull.id)} missed its run: {exc}; trying again in a minute",
+        file=sys.stderr,
         flush=True,
     )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kpitui.errors import SpecErrors
+from kpitui.errors import SpecErrors, StoreLockedError
 from kpitui.spec import load_dashboard
 from kpitui.spec.sources import bind_parameters, query_parameters, source_target
 from kpitui.store.api import PullState
@@ -136,6 +136,32 @@ def test_the_schedule_runs_each_pull_every_its_every(tmp_path):
         if clock.at >= 2 * 3600:
             stop.set()
 
-    run_forever(Runner(), pulls, clock, lambda r: None, stop, wait=wait)
+    run_forever(Runner(), pulls, clock, lambda r: None, stop, lambda p, e: None, wait=wait)
     assert [t for p, t in runs if p == "signups"] == [i * 900 for i in range(8)]
     assert [t for p, t in runs if p == "b"] == [0, 3600]
+
+
+def test_a_locked_store_skips_one_run_and_tries_again_a_minute_later(tmp_path):
+    pull = load(tmp_path, GOOD).dashboard.pull[0]  # every 15m
+    clock = FixedClock(0)
+    runs: list[int] = []
+    missed: list[tuple[str, int]] = []
+    stop = threading.Event()
+
+    class Runner:
+        def run(self, pull, index, now):
+            runs.append(now)
+            if len(runs) == 1:
+                raise StoreLockedError("store is locked")
+            return pull
+
+    def wait(seconds):
+        clock.at += int(seconds)
+        if clock.at >= 1800:
+            stop.set()
+
+    run_forever(Runner(), [(0, pull)], clock, lambda r: None, stop,
+                lambda p, e: missed.append((p.id, clock.at)), wait=wait)  # fmt: skip
+    # The locked run is said once; the pull runs again a minute later, then every 15m
+    assert missed == [("signups", 0)]
+    assert runs == [0, 60, 960]

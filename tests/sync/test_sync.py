@@ -4,6 +4,8 @@ server, each holding the same `accounts` table (see conftest)."""
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from kpitui.cli import main
 from kpitui.spec import load_dashboard
 from kpitui.store import open_reader, open_writer
 from kpitui.sync.runner import Runner
+from kpitui.sync.schedule import run_forever
+from kpitui.timeutil import FixedClock
 from tests.sync.sources import DAY, NOW, SourceDb, make_source, signup_rows
 
 
@@ -349,3 +353,40 @@ def test_a_long_backfill_reads_longer_slices_and_halves_one_over_the_cap(tmp_pat
     assert len(seen) < 40
     assert seen[-1] == (401, 401)  # 400 days back from a UTC midnight, and today
     assert [d for d, _ in seen] == sorted({d for d, _ in seen})
+
+
+def test_sync_left_running_outlasts_a_store_locked_by_another_writer(tmp_path):
+    # Given a SQLite source and a store another writer holds locked
+    source = make_source("sqlite", tmp_path)
+    source.add(signup_rows())
+    spec = signups_spec(tmp_path, source, every="15m")
+    store = tmp_path / "metrics.db"
+    open_writer(store).close()
+    other = sqlite3.connect(store, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    clock = FixedClock(NOW)
+    missed: list[str] = []
+    results = []
+    stop = threading.Event()
+
+    def wait(seconds):
+        clock.at += int(seconds)
+        if other.in_transaction:
+            other.execute("ROLLBACK")  # the other writer is done
+        if results:
+            stop.set()
+
+    # When sync runs on its schedule with a short busy timeout
+    with open_writer(store, busy_timeout=0.2) as writer:
+        reader = open_reader(store)
+        try:
+            runner = Runner(load_dashboard(spec), writer, reader)
+            run_forever(runner, runner.pulls(), clock, results.append, stop,
+                        lambda p, e: missed.append(str(e)), wait=wait)  # fmt: skip
+            # Then the locked run is said as such, and the next one writes every row
+            assert len(missed) == 1 and "store is locked" in missed[0]
+            assert [r.ok for r in results] == [True] and results[0].changed == 20
+            assert by_plan(reader, 0, NOW) == {"free": 55.0, "pro": 20.0}
+        finally:
+            reader.close()
+    other.close()

@@ -183,16 +183,27 @@ def _nonzero(text: str) -> bool:
     return any(ch.isdigit() and ch != "0" for ch in text)
 
 
+PROGRESS_NEARLY_DONE = 0.995
+"""From here up to 1, half-up rounding would say 100% of a target not yet met."""
+
+
 def filled_cells(progress: float, cells: int) -> int:
     """Cells of a `cells`-wide progress bar to fill: clamped to 0..1, half up like
-    `format_progress` (45% of 10 cells → 5), so a bar and its percent agree."""
-    return math.floor(min(1.0, max(0.0, progress)) * cells + 0.5)
+    `format_progress` (45% of 10 cells → 5), so a bar and its percent agree; full only
+    when the target is met (96% is 9 of 10: a full bar beside "off track" reads as done)."""
+    filled = math.floor(min(1.0, max(0.0, progress)) * cells + 0.5)
+    return min(filled, cells - 1) if progress < 1 else filled
 
 
 def format_progress(progress: float | None) -> str:
     """A progress fraction as whole percent, half up (`0.125` → `13%`; 1.25 → `125%`,
-    over-achievement as is), `—` when unknown: one rounding for every face of the board."""
-    return "—" if progress is None else format_value(progress, "percent", decimals=0)
+    over-achievement as is), `—` when unknown: one rounding for every face of the board.
+    Short of the target never reads 100% (0.997 → `99%`, beside "missed" or "on track")."""
+    if progress is None:
+        return "—"
+    if PROGRESS_NEARLY_DONE <= progress < 1:
+        return "99%"
+    return format_value(progress, "percent", decimals=0)
 
 
 def format_tick(value: float, fmt: str) -> str:

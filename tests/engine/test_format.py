@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from kpitui.engine.format import format_delta, format_progress, format_value, gap_short, gap_words
+from kpitui.engine.format import (
+    filled_cells,
+    format_delta,
+    format_progress,
+    format_value,
+    gap_short,
+    gap_words,
+)
 
 
 @pytest.mark.parametrize(
@@ -131,6 +138,16 @@ def test_progress_rounds_half_up_the_same_for_every_face():
     assert format_progress(0.005) == "1%"
     assert format_progress(1.25) == "125%"
     assert format_progress(None) == "—"
+
+
+def test_short_of_the_target_never_reads_100_percent_nor_fills_the_bar():
+    # Given 1,196 of 1,200 (99.7%), 96%, exactly met, and over-achieved
+    # Then the percent stops at 99% and the 10-cell bar at 9 until the target is met
+    assert format_progress(1196 / 1200) == "99%"
+    assert format_progress(0.994) == "99%"
+    assert format_progress(1.0) == "100%"
+    assert format_progress(1.004) == "100%"
+    assert [filled_cells(p, 10) for p in (0.96, 0.997, 1.0, 1.3, 0.45, 0.0)] == [9, 9, 10, 10, 5, 0]
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,10 @@ from kpitui.tui.text import safe_plain
 from kpitui.tui.widgets.alerts_log import MAX_ALERTS, AlertsLog
 from kpitui.tui.widgets.kpi_card import KpiCard
 
+MAX_TOASTS = 2
+"""Alerts of one refresh toasted one by one; more are said in one toast."""
+_SEVERITY_RANK = ("information", "warning", "error")
+
 Subject = tuple[str, str]
 
 
@@ -170,18 +174,35 @@ class BoardAlerts:
                 for page in self._pages():  # type: ignore[attr-defined]
                     for card in page.widgets_for("kpi", alert.kpi_id):
                         card.flash()
-        for subject, alert in newest.items():
+        for subject in newest:
             old = self._toasts.pop(subject, None)
             if old is not None:
                 self._unnotify(old)  # type: ignore[attr-defined]
+        if len(newest) > MAX_TOASTS:
+            # A board that starts with five KPIs at warn or crit would stack five toasts
+            # over half an 80×24 screen: one toast says them, the log has each.
+            changes = list(newest.values())
+            lines = [safe_plain(a.summary) for a in changes[:MAX_TOASTS]]
+            lines.append(f"… and {len(changes) - MAX_TOASTS} more in the alerts log")
             toast = Notification(
-                safe_plain(alert.summary),
-                "KPI state changed" if alert.subject == "kpi" else "Key result status changed",
-                severity(alert),  # type: ignore[arg-type]
+                "\n".join(lines),
+                f"{len(changes)} alerts",
+                max((severity(a) for a in changes), key=_SEVERITY_RANK.index),  # type: ignore[arg-type]
                 markup=False,
             )
-            self._toasts[subject] = toast
+            for subject in newest:
+                self._toasts[subject] = toast  # acking any of them clears it
             self.post_message(Notify(toast))  # type: ignore[attr-defined]
+        else:
+            for subject, alert in newest.items():
+                toast = Notification(
+                    safe_plain(alert.summary),
+                    "KPI state changed" if alert.subject == "kpi" else "Key result status changed",
+                    severity(alert),  # type: ignore[arg-type]
+                    markup=False,
+                )
+                self._toasts[subject] = toast
+                self.post_message(Notify(toast))  # type: ignore[attr-defined]
         if self.board is not None and self.board.bell:
             self.bell()  # type: ignore[attr-defined]
 

@@ -190,3 +190,26 @@ async def test_with_no_watcher_an_acknowledged_start_stays_acknowledged_after_a_
         assert ("churn", "", "crit", False) in lines(again)
         assert again.query_one("#p0-kpi-churn", KpiCard).alerted
         assert toasts(again) == ["Churn: at start → ✖ crit"]
+
+
+async def test_a_board_that_starts_with_three_alerts_shows_one_toast_not_a_stack(
+    tmp_path: Path,
+):
+    # Given a store where MRR is crit and churn crit, beside activation's warn
+    spec, store = make_world(tmp_path)
+    write_points(store, [("mrr", {}, AS_OF, 70_000.0), ("churn", {}, AS_OF, 0.06)])
+    app = board(spec, store)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        # Then the three "at start" alerts are one toast: two said, the rest counted
+        (toast,) = list(app._notifications)
+        assert toast.title == "3 alerts" and toast.severity == "error"
+        said = toast.message.splitlines()
+        assert len(said) == 3 and said[2] == "… and 1 more in the alerts log"
+        assert all(": at start → " in line for line in said[:2])
+        # And the log has each of them
+        assert sorted(kpi for kpi, *_ in lines(app)) == ["activation", "churn", "mrr"]
+        # When every alert is acknowledged, Then the toast goes with them
+        await pilot.press("A")
+        await settle(pilot)
+        assert list(app._notifications) == []

@@ -175,12 +175,17 @@ def _evaluate(
             kept[kpi.id] if kpi.id in kept and kpi.id not in splice.kpis else fresh(kpi)
             for kpi in board_order(spec.kpis)
         )
-    stats = _series_stats(reader, chart_range)
     kept_charts = {} if splice is None else {c.id: c for c in splice.board.charts}
+    fresh_charts = {
+        chart.id
+        for chart in spec.charts
+        if splice is None or chart.id not in kept_charts or chart.id in splice.charts
+    }
+    # Asked only when a chart is drawn again: a live refresh that keeps every chart
+    # must not scan every series' first and last point.
+    stats = _series_stats(reader, chart_range) if fresh_charts else []
     charts = tuple(
-        kept_charts[chart.id]
-        if splice is not None and chart.id in kept_charts and chart.id not in splice.charts
-        else evaluate_chart(
+        evaluate_chart(
             chart,
             source,
             kpis,
@@ -190,6 +195,8 @@ def _evaluate(
             zone,
             **_ranged(chart, chart_range, source, stats),
         )
+        if chart.id in fresh_charts
+        else kept_charts[chart.id]
         for chart in spec.charts
     )
     period = okr_period(spec, as_of, tz)

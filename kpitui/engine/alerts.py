@@ -12,7 +12,7 @@ Pure functions over frozen data: no Textual, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from kpitui.engine.board import Board, StateChange
 
@@ -92,6 +92,14 @@ def severity(change: StateChange) -> str:
     if change.new_state in ("warn", "stale", "no_data", "at_risk"):
         return "warning"
     return "information"
+
+
+_SEVERITY_RANK = ("information", "warning", "error")
+
+
+def worst_severity(changes: Iterable[StateChange]) -> str:
+    """The severity of a notification that says several changes at once."""
+    return max((severity(c) for c in changes), key=_SEVERITY_RANK.index)
 
 
 def start_changes(board: Board) -> list[StateChange]:

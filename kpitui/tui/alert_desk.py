@@ -32,6 +32,7 @@ from kpitui.engine.alerts import (
     start_changes,
     state_changes,
     unrecorded,
+    worst_severity,
 )
 from kpitui.engine.board import Board
 from kpitui.tui.text import safe_plain
@@ -40,7 +41,6 @@ from kpitui.tui.widgets.kpi_card import KpiCard
 
 MAX_TOASTS = 2
 """Alerts of one refresh toasted one by one; more are said in one toast."""
-_SEVERITY_RANK = ("information", "warning", "error")
 
 Subject = tuple[str, str]
 
@@ -187,7 +187,7 @@ class BoardAlerts:
             toast = Notification(
                 "\n".join(lines),
                 f"{len(changes)} alerts",
-                max((severity(a) for a in changes), key=_SEVERITY_RANK.index),  # type: ignore[arg-type]
+                worst_severity(changes),  # type: ignore[arg-type]
                 markup=False,
             )
             for subject in newest:

@@ -6,6 +6,7 @@ and re-rendered only when what they say changes, so an idle dashboard writes not
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.containers import Horizontal
 from textual.widgets import Static
@@ -70,7 +71,7 @@ class BoardHeader(Horizontal):
         page, charts, as_of, live, problem = self._status
         # On a narrow screen (a phone under `serve`, a split tmux pane) the status gives
         # up its least useful words first, so the title keeps a readable start.
-        room = self.size.width - min(len(self._title), TITLE_KEEPS) - 4
+        room = self.size.width - min(cell_len(self._title), TITLE_KEEPS) - 4
         short_page = page.split(" ", 1)[0]  # "1/2"
         if charts:
             page, short_page = f"{page} · {charts}", f"{short_page} · {charts}"
@@ -85,7 +86,7 @@ class BoardHeader(Horizontal):
         )
         for parts in forms:
             shown = [part for part in parts if part]
-            if self.size.width == 0 or sum(map(len, shown)) + 3 * (len(shown) - 1) <= room:
+            if self.size.width == 0 or sum(map(cell_len, shown)) + 3 * (len(shown) - 1) <= room:
                 break
         self.query_one("#header-status", Static).update(_status_text(*parts))
 
